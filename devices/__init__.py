@@ -1,0 +1,1 @@
+"""Emulated hardware: Comms Hub (CHF + GPF), ESME, GSME, IHD, with their non-volatile state."""

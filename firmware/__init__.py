@@ -1,0 +1,1 @@
+"""Firmware images: ZigBee OTA header plus manufacturer ECDSA P-256 signature."""

@@ -1,0 +1,1 @@
+"""The world in time: SimPy environment, parties, site lifecycle, policies, CLI."""

@@ -1,0 +1,48 @@
+"""The ``hansim`` command line: one click group, one module per command group.
+
+Each module in this package exposes ``command`` (a click command or group); the group
+below finds them by name and imports each only when it runs, so ``hansim --help`` stays
+fast and a new command group is one new file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from importlib.metadata import PackageNotFoundError, version
+
+import click
+
+
+def _version() -> str:
+    try:
+        return version("hansim")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
+
+class _CommandModules(click.Group):
+    """A click group whose sub-commands are the modules of this package."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(
+            info.name.replace("_", "-")
+            for info in pkgutil.iter_modules(__path__)
+            if not info.name.startswith("_")
+        )
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.list_commands(ctx):
+            return None
+        module = importlib.import_module(f"{__name__}.{cmd_name.replace('-', '_')}")
+        return module.command
+
+
+@click.group(cls=_CommandModules, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), prog_name="hansim")
+def main() -> None:
+    """hansim: GB smart-metering HAN commissioning simulator.
+
+    SMETS2 install-and-leave sites, SRV 8.11 and the ZigBee HAN join, change of
+    supplier and install-code exchange, Comms Hub firmware re-flash.
+    """
