@@ -1,0 +1,34 @@
+"""Device alerts (GBCS alert codes) that devices raise and the DCC turns into DUIS alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class AlertCode(IntEnum):
+    """GBCS device alert codes hansim raises (domain.md §4-6)."""
+
+    DEVICE_LOG_CHANGED = 0x8F12
+    FIRMWARE_VERIFICATION_FAILED = 0x8F1C
+    ACTIVE_FIRMWARE_VERSION_CHANGED = 0x8F43
+    JOINING_FAILED = 0x8F48
+    JOINING_SUCCEEDED = 0x8F49
+    DEVICE_COMMISSIONED = 0x8F69
+    FIRMWARE_VERIFICATION_SUCCESSFUL = 0x8F72
+
+    @property
+    def hex(self) -> str:
+        """As DUIS writes it (xs:hexBinary)."""
+        return f"{self.value:04X}"
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alert: which code, from which device, about which device, when (clock seconds)."""
+
+    code: AlertCode
+    raised_by: str
+    time: float
+    subject: str | None = None
+    detail: dict[str, str] = field(default_factory=dict)
