@@ -213,6 +213,8 @@ class Lifecycle:
         The population model drives the same methods from plain callbacks instead, to
         keep a million sites cheap; both wait only for the next due time.
         """
+        if site.installed > env.now:
+            yield env.timeout(site.installed - env.now)
         due = self.install(site, env.now, past_cos)
         while due < INF:
             yield env.timeout(due - env.now)
@@ -284,7 +286,8 @@ class Lifecycle:
 
     def _enter(self, site: Site, state: State, now: float) -> None:
         if site.state is not state:
-            self.observer.left(site, site.state, site.entered, now)
+            if now > site.entered:  # a zero-length stay is no part of the backlog
+                self.observer.left(site, site.state, site.entered, now)
             site.state = state
             site.entered = now
         if state is COMMISSIONED:

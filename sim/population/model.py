@@ -11,7 +11,6 @@ through install times sampled up front with numpy.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from array import array
 from dataclasses import dataclass
 
@@ -48,7 +47,6 @@ class Replication:
     replacement_cost: float
     join_attempts: int
     events: int
-    wall_seconds: float
 
 
 class _Recorder:
@@ -141,7 +139,6 @@ class PopulationModel:
 
     # -- running --------------------------------------------------------------------------
     def run(self) -> Replication:
-        started = time.perf_counter()
         params = self.params
         historic = params.historic_sites
         new = params.sites - historic
@@ -156,7 +153,7 @@ class PopulationModel:
         self._pending = iter(zip(range(new), installed.tolist(), wan_at.tolist(), first_cos.tolist()))
         self._next_install()
         self.env.run(until=self.end)
-        return self._result(new, historic, time.perf_counter() - started)
+        return self._result(new, historic)
 
     def _next_install(self) -> None:
         """Schedule the next install (a chain of callbacks: cheaper than a process)."""
@@ -184,7 +181,7 @@ class PopulationModel:
             Timeout(self.env, due - self.env._now, site).callbacks.append(self._fire)
 
     # -- results --------------------------------------------------------------------------
-    def _result(self, new: int, historic: int, wall: float) -> Replication:
+    def _result(self, new: int, historic: int) -> Replication:
         rec = self.recorder
         states = np.frombuffer(rec.state, np.int8)
         entered = np.frombuffer(rec.entered, float)
@@ -211,7 +208,7 @@ class PopulationModel:
             backlog=backlog, site_days=site_days, ttc_days=np.sort(ttc_days),
             installed=new, historic=historic, commissioned=len(done_at), replaced=rec.replaced,
             replacement_cost=rec.replaced * self.params.rules.visit_cost,
-            join_attempts=rec.attempts, events=self.events, wall_seconds=wall)
+            join_attempts=rec.attempts, events=self.events)
 
 
 def _integral(starts_sorted: np.ndarray, grid: np.ndarray) -> np.ndarray:

@@ -60,7 +60,8 @@ class PopulationParams:
     coverage 99.3%, H). ``install_profile``: relative install volume per run year,
     repeated when shorter than the run (flat, L). ``historic_backlog``: non-commissioned
     SMETS2 at the start, 500,000 (BEIS estimate, §1, M), installed uniformly over the
-    previous ``historic_years`` (L).
+    previous ``historic_years`` (L). ``warmup_years``: steady-state figures exclude the
+    run's start (default 1 year, or half a shorter run).
     """
 
     sites: int = 100_000
@@ -70,7 +71,7 @@ class PopulationParams:
     install_profile: tuple[float, ...] = (1.0,)
     historic_backlog: float = 500_000.0
     historic_years: float = 3.0
-    warmup_years: float = 1.0
+    warmup_years: float | None = None
     epoch: str = "2025-01-01"
     wan: WanArrival = field(default_factory=WanArrival)
     rules: SiteRules = field(default_factory=SiteRules)
@@ -89,11 +90,18 @@ class PopulationParams:
             raise ParameterError("install_profile sums to 0 (allowed: at least one weight > 0)")
         check_range("historic_backlog", self.historic_backlog, 0.0)
         check_range("historic_years", self.historic_years, 1 / 365, 30.0)
-        check_range("warmup_years", self.warmup_years, 0.0, self.years * 0.9)
+        if self.warmup_years is not None:
+            check_range("warmup_years", self.warmup_years, 0.0, round(self.years * 0.9, 6))
         if self.historic_backlog + self.il_per_year * self.years <= 0:
             raise ParameterError(
                 "historic_backlog and installs_per_year x install_and_leave_fraction are both 0 "
                 "(allowed: at least one > 0)")
+
+    @property
+    def warmup_days(self) -> int:
+        """Steady-state figures start here: ``warmup_years``, or 1 year (half a short run)."""
+        years = self.warmup_years if self.warmup_years is not None else min(1.0, self.years / 2)
+        return int(round(years * 365.25))
 
     @property
     def il_per_year(self) -> float:

@@ -44,7 +44,7 @@ def write_text(path: Path, text: str) -> None:
 def summarise(params: PopulationParams, policy_params: Mapping[str, object],
               reps: list[Replication]) -> dict[str, object]:
     """Headline figures for one policy: modelled sites and the same scaled to GB."""
-    warm = int(round(params.warmup_years * 365.25))
+    warm = params.warmup_days
     steady = np.array([steady_backlog(r, warm) for r in reps])
     gb = params.gb_factor
 
