@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from sim.calendar import DAY
 from sim.policies import CodeRequest, Policy, check_int, check_range
@@ -59,8 +59,7 @@ class Event(IntEnum):
 WAN, COS, CODE, DONE, VISIT = Event
 
 
-@dataclass(frozen=True, slots=True)
-class Commissioned:
+class Commissioned(NamedTuple):
     """When commissioning completes and after how many HAN join attempts."""
 
     done: float
@@ -129,7 +128,7 @@ class Site:
 
     __slots__ = ("number", "installed", "wan_at", "wan", "holds_code", "cos_count", "state",
                  "entered", "cos_at", "code_at", "code_ok", "commission_at", "visit_at",
-                 "due", "kind", "attempts", "replaced", "last_request")
+                 "due", "kind", "attempts", "replaced", "last_request", "cos_agreed")
 
     def __init__(self, number: int, installed: float, wan_at: float, cos_agreed: float) -> None:
         self.number = number
@@ -140,7 +139,8 @@ class Site:
         self.cos_count = 0
         self.state = WAITING_FOR_WAN
         self.entered = installed
-        self.cos_at = cos_agreed  # agreed; the lifecycle adds the lead time
+        self.cos_at = cos_agreed
+        self.cos_agreed = True  # cos_at is when the CoS is agreed: the lead time is still to add
         self.code_at = INF
         self.code_ok = False
         self.commission_at = INF
@@ -172,6 +172,10 @@ class Lifecycle:
         self.draws = draws
         self.observer = observer
         self._cos_mean = YEAR / rules.cos_hazard if rules.cos_hazard > 0 else INF
+        self._left = observer.left
+        # Indexed by Event: WAN, COS, CODE, DONE, VISIT.
+        self._handlers = (self.wan_arrives, self.change_of_supplier, self.code_resolved,
+                          self._commissioned, self.replacement_visit)
 
     # -- entry points ---------------------------------------------------------------------
     def install(self, site: Site, now: float, past_cos: int = 0) -> float:
@@ -181,7 +185,6 @@ class Lifecycle:
         behind it: its current supplier then lacks the code and asks for it now.
         """
         site.entered = now
-        site.cos_at = self._effective(site.cos_at)
         if site.wan_at <= now:
             site.wan = True
             site.wan_at = INF
@@ -194,17 +197,7 @@ class Lifecycle:
 
     def advance(self, site: Site, now: float) -> float:
         """Handle the site's earliest pending event (due at ``now``); next due time."""
-        kind = site.kind
-        if kind is WAN:
-            self.wan_arrives(site, now)
-        elif kind is COS:
-            self.change_of_supplier(site, now)
-        elif kind is CODE:
-            self.code_resolved(site, now)
-        elif kind is DONE:
-            self._enter(site, COMMISSIONED, now)
-        else:
-            self.replacement_visit(site, now)
+        self._handlers[site.kind](site, now)
         return self._next(site)
 
     def process(self, env: "simpy.Environment", site: Site, past_cos: int = 0):
@@ -236,7 +229,8 @@ class Lifecycle:
         site.cos_count += 1
         site.holds_code = False
         site.commission_at = site.visit_at = INF
-        site.cos_at = self._effective(self._next_cos_agreed(now))
+        site.cos_at = self._next_cos_agreed(now)
+        site.cos_agreed = True
         request = self.policy.request(now, site.cos_count, self.clock, self.draws)
         site.last_request = request
         site.code_ok = request.success
@@ -267,6 +261,9 @@ class Lifecycle:
         self._enter(site, COMMISSIONED, now)
 
     # -- internals ------------------------------------------------------------------------
+    def _commissioned(self, site: Site, now: float) -> None:
+        self._enter(site, COMMISSIONED, now)
+
     def _commission(self, site: Site, now: float) -> None:
         outcome = self.commissioning.commission(now, self.clock, self.draws)
         site.attempts += outcome.attempts
@@ -287,7 +284,7 @@ class Lifecycle:
     def _enter(self, site: Site, state: State, now: float) -> None:
         if site.state is not state:
             if now > site.entered:  # a zero-length stay is no part of the backlog
-                self.observer.left(site, site.state, site.entered, now)
+                self._left(site, site.state, site.entered, now)
             site.state = state
             site.entered = now
         if state is COMMISSIONED:
@@ -299,13 +296,17 @@ class Lifecycle:
         if site.state is COMMISSIONED:
             return INF
         due, kind = site.wan_at, WAN
-        if site.cos_at < due:
-            due, kind = site.cos_at, COS
         if site.code_at < due:
             due, kind = site.code_at, CODE
         if site.commission_at < due:
             due, kind = site.commission_at, DONE
         if site.visit_at < due:
             due, kind = site.visit_at, VISIT
+        if site.cos_at < due:
+            if site.cos_agreed:  # the lead time is drawn only once the CoS could come first
+                site.cos_at = self._effective(site.cos_at)
+                site.cos_agreed = False
+            if site.cos_at < due:
+                due, kind = site.cos_at, COS
         site.due, site.kind = due, kind
         return due

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sim.worktime import Draws, WorkClock
 
@@ -42,16 +42,14 @@ def check_int(name: str, value: int, low: int, high: int | None = None) -> int:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """One step of an install-code exchange, for replay timelines."""
 
     time: float
     what: str
 
 
-@dataclass(frozen=True, slots=True)
-class CodeRequest:
+class CodeRequest(NamedTuple):
     """The outcome of one install-code request: when the requester knows, and what."""
 
     resolved: float

@@ -3,8 +3,8 @@
 Sites are slotted :class:`~sim.lifecycle.Site` records that exist only while the site
 is in the backlog. Each live site has exactly one pending SimPy event (its earliest
 clock, from :meth:`Lifecycle.advance`); when it fires, a plain callback advances the
-site's state machine and schedules the next one. No ticks, no polling: a site that
-waits for WAN costs nothing until WAN arrives. Installs are one SimPy process walking
+site's state machine and puts the same event back on the queue for the next one. No ticks, no polling: a site that
+waits for WAN costs nothing until WAN arrives. Installs are one chain of callbacks walking
 through install times sampled up front with numpy.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import simpy
-from simpy.events import Timeout
+from simpy.events import NORMAL, Event
 
 from sim.calendar import DAY, WorkingDayCalendar
 from sim.lifecycle import BACKLOG_STATES, INF, YEAR, Lifecycle, Site, State
@@ -25,6 +25,21 @@ from sim.population.params import PopulationParams
 from sim.worktime import Draws, WorkClock
 
 WORK_START, WORK_END = 8 * 3600.0, 18 * 3600.0  # installers' hours
+
+
+class _Wake(Event):
+    """A site's alarm: one SimPy event per live site, rescheduled for each of its events.
+
+    A site has at most one pending event, so instead of a new ``Timeout`` per event
+    (the allocation and ``__init__`` are a sixth of the cost of an event) its event is
+    put back on SimPy's queue, already triggered, carrying the site as its value.
+    """
+
+    def __init__(self, env: simpy.Environment, value: object) -> None:
+        self.env = env
+        self.callbacks = []
+        self._value = value
+        self._ok = True
 
 
 @dataclass
@@ -53,9 +68,7 @@ class _Recorder:
     """The lifecycle's observer: state intervals and completions in flat arrays."""
 
     def __init__(self) -> None:
-        self.state = array("b")
-        self.entered = array("d")
-        self.left_at = array("d")
+        self.intervals = array("d")  # (state, entered, left) triples
         self.done_installed = array("d")
         self.done_at = array("d")
         self.replaced = 0
@@ -63,9 +76,7 @@ class _Recorder:
         self.live: dict[int, Site] = {}
 
     def left(self, site: Site, state: State, entered: float, now: float) -> None:
-        self.state.append(state)
-        self.entered.append(entered)
-        self.left_at.append(now)
+        self.intervals.extend((state, entered, now))
 
     def done(self, site: Site, now: float) -> None:
         del self.live[site.number]
@@ -91,6 +102,10 @@ class PopulationModel:
         self.env = simpy.Environment()
         self.end = params.end
         self.events = 0
+        self._advance = self.lifecycle.advance
+        self._schedule = self.env.schedule
+        self._site_callbacks = [self._fire]
+        self._install_callbacks = [self._install]
 
     # -- sampling -------------------------------------------------------------------------
     def _install_times(self, n: int) -> np.ndarray:
@@ -151,41 +166,46 @@ class PopulationModel:
             site = Site(-1 - i, float(h_installed[i]), float(h_wan[i]), float(h_first[i]))
             self._start(site, int(h_cos[i]))
         self._pending = iter(zip(range(new), installed.tolist(), wan_at.tolist(), first_cos.tolist()))
-        self._next_install()
+        self._next_install(_Wake(self.env, None))
         self.env.run(until=self.end)
         return self._result(new, historic)
 
-    def _next_install(self) -> None:
-        """Schedule the next install (a chain of callbacks: cheaper than a process)."""
+    def _next_install(self, event: _Wake) -> None:
+        """Wake ``event`` at the next install time (one chain of installs, one event)."""
         record = next(self._pending, None)
         if record is not None and record[1] < self.end:
-            Timeout(self.env, record[1] - self.env._now, record).callbacks.append(self._install)
+            event._value = record
+            self._wake(event, record[1] - self.env._now, self._install_callbacks)
 
-    def _install(self, event: Timeout) -> None:
+    def _install(self, event: _Wake) -> None:
         number, installed, wan_at, cos_agreed = event._value
         self._start(Site(number, installed, wan_at, cos_agreed), 0)
-        self._next_install()
+        self._next_install(event)
 
     def _start(self, site: Site, past_cos: int) -> None:
         self.recorder.live[site.number] = site
         self.events += 1
-        due = self.lifecycle.install(site, self.env.now, past_cos)
+        due = self.lifecycle.install(site, self.env._now, past_cos)
         if due < self.end:
-            Timeout(self.env, due - self.env.now, site).callbacks.append(self._fire)
+            self._wake(_Wake(self.env, site), due - self.env._now, self._site_callbacks)
 
-    def _fire(self, event: Timeout) -> None:
-        site = event._value
+    def _fire(self, event: _Wake) -> None:
         self.events += 1
-        due = self.lifecycle.advance(site, self.env._now)
+        now = self.env._now
+        due = self._advance(event._value, now)
         if due < self.end:
-            Timeout(self.env, due - self.env._now, site).callbacks.append(self._fire)
+            event.callbacks = self._site_callbacks
+            self._schedule(event, NORMAL, due - now)
+
+    def _wake(self, event: _Wake, delay: float, callbacks: list) -> None:
+        event.callbacks = callbacks  # shared and never mutated: SimPy only iterates it
+        self._schedule(event, NORMAL, delay)
 
     # -- results --------------------------------------------------------------------------
     def _result(self, new: int, historic: int) -> Replication:
         rec = self.recorder
-        states = np.frombuffer(rec.state, np.int8)
-        entered = np.frombuffer(rec.entered, float)
-        left = np.frombuffer(rec.left_at, float)
+        intervals = np.frombuffer(rec.intervals, float).reshape(-1, 3)
+        states, entered, left = intervals[:, 0].astype(np.int8), intervals[:, 1], intervals[:, 2]
         open_sites = list(rec.live.values())
         states = np.concatenate((states, np.array([s.state for s in open_sites], np.int8)))
         entered = np.concatenate((entered, np.array([s.entered for s in open_sites])))
