@@ -69,6 +69,9 @@ def test_dask_cluster_gives_the_same_results(tmp_path: Path) -> None:
     (["--set", "wan.reactive_fraction=2"], ["wan.reactive_fraction", "0..1"]),
     (["--set", "warmup_years=9"], ["warmup_years", "9"]),
     (["--set", "colour=blue"], ["colour", "allowed"]),
+    (["--set", "epoch=2025-13-01"], ["epoch", "YYYY-MM-DD"]),
+    (["--set", "install_profile=5"], ["install_profile", "list"]),
+    (["--set", "rules.cos_lead_wd=[5, 1]"], ["rules.cos_lead_wd[1]", "5..250"]),
     (["--policy", "none", "--set", "policy.reply_probability=0.5"], ["reply_probability", "none"]),
 ])
 def test_bad_input_is_one_clear_error_and_no_output(tmp_path: Path, args: list[str], words: list[str]) -> None:

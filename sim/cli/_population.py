@@ -12,10 +12,12 @@ POLICY_PREFIX = "policy."
 
 
 def parse_value(text: str) -> object:
-    """YAML scalars and lists: ``0.1``, ``10``, ``[1, 5]``, ``2025-01-01`` stays a string."""
-    value = yaml.safe_load(text)
-    return text if value is None or isinstance(value, (dict,)) else (
-        str(value) if not isinstance(value, (int, float, list, str)) else value)
+    """A YAML scalar or list (``0.1``, ``10``, ``[1, 5]``); anything else stays text."""
+    try:
+        value = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError):  # ValueError: a date-like text that is no date
+        return text
+    return value if isinstance(value, (bool, int, float, str, list)) else text
 
 
 def split_overrides(overrides: dict[str, object]) -> tuple[dict[str, object], dict[str, object]]:

@@ -34,6 +34,8 @@ def read_sweep(path: Path) -> dict[str, object]:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
         raise _fail(path, f"{where}not valid YAML ({getattr(err, 'problem', err)})") from None
+    except ValueError as err:  # e.g. a date-like value that is no date
+        raise _fail(path, f"bad value: {err}") from None
     if not isinstance(spec, dict):
         raise _fail(path, "empty sweep (allowed: a mapping with 'factors' or 'sets')")
     unknown = sorted(set(spec) - TOP_KEYS)

@@ -10,6 +10,7 @@ results back to GB.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass, field
 
 from sim.calendar import DAY
@@ -82,6 +83,9 @@ class PopulationParams:
         check_range("years", self.years, 1 / 365, 30.0)
         check_range("installs_per_year", self.installs_per_year, 0.0)
         check_range("install_and_leave_fraction", self.install_and_leave_fraction, 0.0, 1.0)
+        if not isinstance(self.install_profile, (tuple, list)):
+            raise ParameterError(f"install_profile = {self.install_profile!r} is not a list "
+                                 "(allowed: one weight >= 0 per year, e.g. [1, 1.2])")
         if not self.install_profile:
             raise ParameterError("install_profile is empty (allowed: one weight >= 0 per year)")
         for i, weight in enumerate(self.install_profile):
@@ -89,6 +93,11 @@ class PopulationParams:
         if sum(self.install_profile) <= 0:
             raise ParameterError("install_profile sums to 0 (allowed: at least one weight > 0)")
         check_range("historic_backlog", self.historic_backlog, 0.0)
+        object.__setattr__(self, "epoch", str(self.epoch))  # YAML reads dates as dates
+        try:
+            dt.date.fromisoformat(self.epoch)
+        except ValueError:
+            raise ParameterError(f"epoch = {self.epoch!r} is not a date (allowed: YYYY-MM-DD)") from None
         check_range("historic_years", self.historic_years, 1 / 365, 30.0)
         if self.warmup_years is not None:
             check_range("warmup_years", self.warmup_years, 0.0, round(self.years * 0.9, 6))
