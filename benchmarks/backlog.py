@@ -16,6 +16,7 @@ machine skews the side-by-side comparison less; wall times are wall times.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 
@@ -73,6 +74,7 @@ def main() -> None:
     ap.add_argument("--scaling-sites", type=int, default=100_000)
     args = ap.parse_args()
 
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     wall, cpu, events, live = gb_run(args.sites, args.years)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"GB-scale run: {args.sites:,} sites, {args.years:g} years, email-10wd, 1 replication, 1 core")
@@ -87,6 +89,7 @@ def main() -> None:
     one, two = scaling(args.scaling_sites, args.years)
     print(f"8 replications of {args.scaling_sites:,} sites, {args.years:g} years:")
     print(f"  1 worker {one:7.1f} s, 2 workers {two:7.1f} s, speed-up {one / two:4.2f}x (target >= 1.8x)")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other load skews wall times)")
 
 
 if __name__ == "__main__":
