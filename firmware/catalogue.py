@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-import yaml
-
 from firmware.image import FirmwareImage, FirmwareImageError
+from firmware.yaml_file import read_yaml
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("catalogue.yaml")
 
@@ -78,6 +77,17 @@ class DeviceModel:
                                  + (f" released by {on}" if on else ""))
         return max(candidates, key=lambda v: v.released)
 
+    def upgrade_hops(self, running: int, target: int) -> int | None:
+        """Fewest allowed upgrade steps from ``running`` to ``target`` (None: no path)."""
+        reached, frontier, hops = {running}, {running}, 0
+        while target not in reached:
+            frontier = {b for a, b in self.upgrades if a in frontier} - reached
+            if not frontier:
+                return None
+            reached |= frontier
+            hops += 1
+        return hops
+
     def check_upgrade(self, running: int, target: int) -> None:
         if (running, target) not in self.upgrades:
             raise UpgradePathError(
@@ -92,11 +102,7 @@ class Catalogue:
     @classmethod
     def load(cls, path: Path | str = DEFAULT_CATALOGUE) -> Catalogue:
         path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-            raise CatalogueError(f"{path}: cannot read the catalogue ({err})") from None
-        return cls.from_dict(data, str(path))
+        return cls.from_dict(read_yaml(path, "catalogue", CatalogueError), str(path))
 
     @classmethod
     def from_dict(cls, data: object, where: str) -> Catalogue:

@@ -105,3 +105,11 @@ def test_bad_catalogue_files_name_the_reason(tmp_path, text, reason) -> None:
     with pytest.raises(CatalogueError, match=reason) as err:
         Catalogue.load(path)
     assert str(path) in str(err.value)
+
+
+def test_upgrade_hops_follow_the_catalogue_graph() -> None:
+    model = CATALOGUE.model("NHW-CH-SB")
+    assert model.upgrade_hops(0x00020100, 0x00020100) == 0
+    assert model.upgrade_hops(0x00010200, 0x00020100) == 1
+    assert model.upgrade_hops(0x00010000, 0x00020100) == 2
+    assert model.upgrade_hops(0x00020100, 0x00010000) is None
