@@ -14,14 +14,18 @@ from pathlib import Path
 
 
 @contextmanager
-def atomic_path(path: Path | str) -> Iterator[Path]:
-    """Yield a temporary path to write; it replaces ``path`` only if the block succeeds."""
+def atomic_path(path: Path | str, mode: int | None = None) -> Iterator[Path]:
+    """Yield a temporary path to write; it replaces ``path`` only if the block succeeds.
+
+    ``mode`` (e.g. 0o600 for a private key) is set before anything is written."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent or ".")
     os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs get the usual mode
+    if mode is None:  # mkstemp makes 0600; ordinary outputs get the usual mode
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -30,6 +34,6 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
         raise
 
 
-def write_bytes(path: Path | str, data: bytes) -> None:
-    with atomic_path(path) as tmp:
+def write_bytes(path: Path | str, data: bytes, mode: int | None = None) -> None:
+    with atomic_path(path, mode) as tmp:
         tmp.write_bytes(data)

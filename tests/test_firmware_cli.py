@@ -36,6 +36,10 @@ def test_build_writes_an_image_zigpy_reads_and_verify_accepts(files) -> None:
     assert result.exit_code == 0
 
 
+def test_keygen_private_key_is_owner_only(files) -> None:
+    assert (files / "k.pem").stat().st_mode & 0o077 == 0
+
+
 def test_inspect_prints_fields(files) -> None:
     result = run("inspect", str(files / "img.bin"))
     assert result.exit_code == 0

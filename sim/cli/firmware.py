@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -69,8 +68,7 @@ def keygen(key_out: str, public_out: str) -> None:
     """Make an ECDSA P-256 manufacturer signing key pair for testing."""
     key = manufacturer_keys.generate()
     write_bytes(public_out, manufacturer_keys.public_pem(key.public_key()))
-    write_bytes(key_out, manufacturer_keys.private_pem(key))
-    os.chmod(key_out, 0o600)
+    write_bytes(key_out, manufacturer_keys.private_pem(key), mode=0o600)
     click.echo(f"wrote {key_out} (private) and {public_out} (public)")
 
 
