@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+import yaml
+
 from firmware.image import FirmwareImage, FirmwareImageError
-from firmware.yaml_file import read_yaml
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("catalogue.yaml")
 
@@ -102,7 +103,11 @@ class Catalogue:
     @classmethod
     def load(cls, path: Path | str = DEFAULT_CATALOGUE) -> Catalogue:
         path = Path(path)
-        return cls.from_dict(read_yaml(path, "catalogue", CatalogueError), str(path))
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+            raise CatalogueError(f"{path}: cannot read the catalogue ({err})") from None
+        return cls.from_dict(data, str(path))
 
     @classmethod
     def from_dict(cls, data: object, where: str) -> Catalogue:

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from sim.mp155.costs import cost_rows
 from sim.mp155.model import SmiFirmwareLog, StockRun, device_id
-from sim.mp155.scenario import BUNDLED, STRATEGIES, Scenario, ScenarioError
+from sim.mp155.scenario import BUNDLED, STRATEGIES, Scenario
+from sim.yamlfile import InputFileError, load_yaml
 
 BASE = yaml.safe_load(BUNDLED.read_text())
 
@@ -25,7 +26,7 @@ def scenario(**changes) -> Scenario:
         for key in path:
             target = target[key]
         target[last] = value
-    return Scenario.from_dict(data, "test", base=BUNDLED.parent)
+    return Scenario.from_document(load_yaml("test.yaml", yaml.safe_dump(data)), base=BUNDLED.parent)
 
 
 def assert_conserved(run: StockRun) -> None:
@@ -132,24 +133,29 @@ def test_same_seed_same_run_and_strategies_share_demand() -> None:
 
 @pytest.mark.parametrize(("changes", "reason"), [
     ({"initial_stock": [{"model": "NHW-CH-SB", "version": 0x99, "count": 1, "age_days": [0, 1]}]},
-     "not in the catalogue"),
-    ({"installs__share": {"NOPE": 1.0}}, "'NOPE' is not in the catalogue"),
-    ({"installs__share": {"GFI-ESME": 1.0}}, "not a Comms Hub"),
-    ({"strategies": ["magic"]}, "strategies"),
-    ({"reflash__batch_size": 0}, "batch_size"),
-    ({"ota__failure_probability": 2}, "failure_probability"),
+     r"test.yaml:\d+: initial_stock\[0\].version: .*not in the catalogue"),
+    ({"installs__share": {"NOPE": 1.0}}, r"installs.share.NOPE: model 'NOPE' is not in the catalogue"),
+    ({"installs__share": {"GFI-ESME": 1.0}}, r"installs.share.GFI-ESME: .*not a Comms Hub"),
+    ({"strategies": ["magic"]}, r"test.yaml:\d+: strategies: \['magic'\]"),
+    ({"reflash__batch_size": 0}, r"reflash.batch_size: need >= 1"),
+    ({"reflash__batch_size": "many"}, r"reflash.batch_size: malformed value 'many'"),
+    ({"ota__failure_probability": 2}, r"ota.failure_probability: must be within"),
 ])
-def test_bad_scenarios_name_the_field(changes, reason) -> None:
-    with pytest.raises(ScenarioError, match=reason):
+def test_bad_scenarios_name_file_line_and_field(changes, reason) -> None:
+    with pytest.raises(InputFileError, match=reason):
         scenario(**changes)
 
 
-def test_missing_field_and_non_mapping(tmp_path) -> None:
+def test_missing_field_non_mapping_and_line_numbers(tmp_path) -> None:
     data = copy.deepcopy(BASE)
-    del data["reflash"]
-    with pytest.raises(ScenarioError, match="missing field 'reflash'"):
-        Scenario.from_dict(data, "x.yaml")
+    del data["reflash"]["shipping_wd"]
+    with pytest.raises(InputFileError, match=r"x.yaml:\d+: reflash: missing field 'shipping_wd'"):
+        Scenario.from_document(load_yaml("x.yaml", yaml.safe_dump(data)), BUNDLED.parent)
     path = tmp_path / "s.yaml"
     path.write_text("- just a list\n")
-    with pytest.raises(ScenarioError, match="not a YAML mapping"):
+    with pytest.raises(InputFileError, match="not a mapping"):
         Scenario.load(path)
+    text = BUNDLED.read_text().replace("batch_size: 500", "batch_size: -5")
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "batch_size: -5" in row)
+    with pytest.raises(InputFileError, match=rf"bad.yaml:{line}: reflash.batch_size"):
+        Scenario.from_document(load_yaml("bad.yaml", text), BUNDLED.parent)

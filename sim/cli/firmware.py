@@ -9,7 +9,7 @@ import click
 from firmware import image, manufacturer_keys
 from firmware.catalogue import DEFAULT_CATALOGUE, Catalogue
 from firmware.image import FirmwareImageError
-from sim.atomic_write import write_bytes
+from sim.output import atomic_write
 
 
 class HexInt(click.ParamType):
@@ -67,8 +67,8 @@ def command() -> None:
 def keygen(key_out: str, public_out: str) -> None:
     """Make an ECDSA P-256 manufacturer signing key pair for testing."""
     key = manufacturer_keys.generate()
-    write_bytes(public_out, manufacturer_keys.public_pem(key.public_key()))
-    write_bytes(key_out, manufacturer_keys.private_pem(key), mode=0o600)
+    atomic_write(public_out, manufacturer_keys.public_pem(key.public_key()))
+    atomic_write(key_out, manufacturer_keys.private_pem(key))  # mkstemp: owner-only (0600)
     click.echo(f"wrote {key_out} (private) and {public_out} (public)")
 
 
@@ -97,7 +97,7 @@ def build(manufacturer_key: str, manufacturer_code: int, image_type: int, versio
     except FirmwareImageError as err:
         raise click.ClickException(str(err)) from None
     data = built.serialize()
-    write_bytes(out, data)
+    atomic_write(out, data)
     click.echo(f"wrote {out}: {len(data)} bytes, version {built.version:08X}, "
                f"hash {built.hash.hex().upper()}")
 

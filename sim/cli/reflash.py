@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from sim.mp155.scenario import BUNDLED, STRATEGIES, Scenario, ScenarioError
+from sim.mp155.scenario import BUNDLED, STRATEGIES, Scenario
+from sim.yamlfile import InputFileError
 
 
 @click.command("reflash")
@@ -41,7 +42,7 @@ def command(scenario_file: str, out: str, strategies: tuple[str, ...], seed: int
     try:
         scenario = Scenario.load(scenario_file)
         scenario = scenario.replace(**overrides)
-    except ScenarioError as err:
+    except InputFileError as err:
         raise click.ClickException(str(err)) from None
     out_dir = Path(out)
     runs = [StockRun(scenario, strategy).run() for strategy in scenario.strategies]

@@ -11,41 +11,41 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the Agg backend)
 
-from sim.atomic_write import atomic_path, write_bytes  # noqa: E402
 from sim.mp155.costs import cost_rows  # noqa: E402
 from sim.mp155.model import StockRun  # noqa: E402
+from sim.output import OutputDir  # noqa: E402
 
 FILES = ("stock.csv", "firmware_mix.csv", "costs.csv", "stock_age.png", "firmware_mix.png",
          "costs.png")
 
 
-def _csv(path: Path, header: list[str], rows: list[list]) -> None:
+def _csv(header: list[str], rows: list[list]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
-    write_bytes(path, buffer.getvalue().encode())
+    return buffer.getvalue()
 
 
 def _png(path: Path, figure) -> None:
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+    figure.savefig(path, format="png", dpi=100, metadata={"Software": None})
     plt.close(figure)
 
 
 def write(runs: list[StockRun], out: Path) -> list[Path]:
-    """Write every output file into ``out`` (created if needed); return their paths."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write every output file into ``out``, all of them or (on any error) none."""
     columns = list(runs[0].snapshots[0])
-    _csv(out / "stock.csv", ["strategy", *columns],
-         [[run.strategy, *snap.values()] for run in runs for snap in run.snapshots])
-    _csv(out / "firmware_mix.csv", ["strategy", "date", "model", "version", "chs_in_stock"],
-         [[run.strategy, *row] for run in runs for row in run.mix])
     costs = [row for run in runs for row in cost_rows(run)]
-    _csv(out / "costs.csv", list(costs[0]), [list(row.values()) for row in costs])
-    _plot_age(runs, out / "stock_age.png")
-    _plot_mix(runs, out / "firmware_mix.png")
-    _plot_costs(costs, out / "costs.png")
+    with OutputDir(out) as staged:
+        staged.write("stock.csv", _csv(["strategy", *columns], [
+            [run.strategy, *snap.values()] for run in runs for snap in run.snapshots]))
+        staged.write("firmware_mix.csv", _csv(
+            ["strategy", "date", "model", "version", "chs_in_stock"],
+            [[run.strategy, *row] for run in runs for row in run.mix]))
+        staged.write("costs.csv", _csv(list(costs[0]), [list(row.values()) for row in costs]))
+        _plot_age(runs, staged.path("stock_age.png"))
+        _plot_mix(runs, staged.path("firmware_mix.png"))
+        _plot_costs(costs, staged.path("costs.png"))
     return [out / name for name in FILES]
 
 

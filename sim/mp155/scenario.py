@@ -1,25 +1,33 @@
 """An MP155 re-flash scenario: one supplier's Comms Hub stock, demand, and strategy costs.
 
 Read from YAML (``scenarios/mp155-reflash.yaml`` is the bundled default) and checked
-against the firmware catalogue, so a wrong model or version fails before any run starts.
+against the firmware catalogue, so a wrong model or version fails before any run
+starts, with the file, line and field (:mod:`sim.yamlfile`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from pathlib import Path
+from typing import Any
 
 from firmware.catalogue import DEFAULT_CATALOGUE, Catalogue, CatalogueError
-from firmware.yaml_file import read_yaml
+from sim.yamlfile import InputFileError, YamlDocument, load_yaml
 
 STRATEGIES = ("hold", "reflash", "ota", "writeoff")
 BUNDLED = Path(__file__).resolve().parents[2] / "scenarios" / "mp155-reflash.yaml"
+_MISSING = object()
 
 
-class ScenarioError(ValueError):
-    """A scenario file hansim cannot run: the message names the file and the field."""
+class _Invalid(ValueError):
+    """A field that fails a check: its path and why (located in the file by the caller)."""
+
+    def __init__(self, path: tuple, message: str) -> None:
+        super().__init__(message)
+        self.path, self.message = path, message
 
 
 @dataclass(frozen=True)
@@ -56,83 +64,120 @@ class Scenario:
 
     @classmethod
     def load(cls, path: Path | str = BUNDLED) -> Scenario:
+        """Raise :class:`InputFileError` (file, line, field, why) for a bad file."""
         path = Path(path)
-        return cls.from_dict(read_yaml(path, "scenario", ScenarioError), str(path), base=path.parent)
+        return cls.from_document(load_yaml(path), base=path.parent)
 
     @classmethod
-    def from_dict(cls, data: object, where: str, base: Path = Path(".")) -> Scenario:
-        if not isinstance(data, dict):
-            raise ScenarioError(f"{where}: not a YAML mapping of scenario fields")
+    def from_document(cls, doc: YamlDocument, base: Path) -> Scenario:
         try:
-            return _scenario(data, base)
-        except (ScenarioError, CatalogueError) as err:
-            raise ScenarioError(f"{where}: {err}") from None
-        except KeyError as err:
-            raise ScenarioError(f"{where}: missing field {err}") from None
-        except (TypeError, ValueError, AttributeError) as err:
-            raise ScenarioError(f"{where}: missing or malformed field ({err!r})") from None
+            scenario = _scenario(doc, base)
+            _check(scenario)
+        except _Invalid as err:
+            raise doc.error(err.path, err.message) from None
+        return scenario
 
     def replace(self, **changes) -> Scenario:
         """A copy with some fields changed (the CLI's overrides), checked again."""
         changed = dc_replace(self, **changes)
-        _check(changed)
+        try:
+            _check(changed)
+        except _Invalid as err:
+            raise InputFileError("override", None, err.path, err.message) from None
         return changed
 
 
-def _scenario(d: dict, base: Path) -> Scenario:
-    catalogue_path = d.get("catalogue")
-    catalogue = Catalogue.load(base / catalogue_path if catalogue_path else DEFAULT_CATALOGUE)
-    start = d["start"] if isinstance(d["start"], dt.date) else dt.date.fromisoformat(str(d["start"]))
-    reflash, writeoff, ota, ordering = d["reflash"], d["writeoff"], d["ota"], d["ordering"]
-    scenario = Scenario(
-        start=start, days=int(d["days"]), seed=int(d["seed"]), catalogue=catalogue,
-        strategies=tuple(d.get("strategies", STRATEGIES)),
-        installs_per_wd=float(d["installs"]["per_working_day"]),
-        share={str(k): float(v) for k, v in d["installs"]["share"].items()},
-        initial_stock=tuple(StockLot(str(s["model"]), int(s["version"]), int(s["count"]),
-                                     (float(s["age_days"][0]), float(s["age_days"][1])))
-                            for s in d.get("initial_stock", [])),
-        review_every_wd=int(ordering["review_every_wd"]),
-        order_up_to={str(k): int(v) for k, v in ordering["order_up_to"].items()},
-        lead_time_wd=int(ordering["lead_time_wd"]),
-        batch_size=int(reflash["batch_size"]),
-        reflash_min_age_days=float(reflash["min_stock_age_days"]),
-        shipping_wd=int(reflash["shipping_wd"]), csp_turnaround_wd=int(reflash["csp_turnaround_wd"]),
-        reflash_prices=tuple(float(p) for p in reflash["prices_gbp"]),
-        writeoff_gbp={"single": float(writeoff["single_band_gbp"]),
-                      "dual": float(writeoff["dual_band_gbp"])},
-        writeoff_min_age_days=float(writeoff["min_stock_age_days"]),
-        ota_per_hop_gbp=float(ota["per_hop_gbp"]),
-        ota_failure_probability=float(ota["failure_probability"]),
-        site_visit_gbp=float(ota["site_visit_gbp"]),
+def _scenario(doc: YamlDocument, base: Path) -> Scenario:
+    if not isinstance(doc.data, dict):
+        raise _Invalid((), "not a mapping of scenario fields")
+
+    def get(*path: str | int, convert: Callable[[Any], Any] = lambda v: v, default: Any = _MISSING):
+        node = doc.data
+        for i, key in enumerate(path):
+            if not isinstance(node, (dict, list)):
+                raise _Invalid(path[:i], "expected a mapping or list here")
+            if (key not in node) if isinstance(node, dict) else not 0 <= key < len(node):
+                if default is not _MISSING:
+                    return default
+                raise _Invalid(path[:i], f"missing field {key!r}")
+            node = node[key]
+        try:
+            return convert(node)
+        except (TypeError, ValueError, AttributeError, IndexError) as err:
+            raise _Invalid(path, f"malformed value {node!r} ({err})") from None
+
+    catalogue_file = get("catalogue", default=None)
+    try:
+        catalogue = Catalogue.load(base / catalogue_file if catalogue_file else DEFAULT_CATALOGUE)
+    except CatalogueError as err:
+        raise _Invalid(("catalogue",), str(err)) from None
+    lots = []
+    for i in range(len(get("initial_stock", convert=list, default=[]))):
+        lots.append(StockLot(get("initial_stock", i, "model", convert=str),
+                             get("initial_stock", i, "version", convert=int),
+                             get("initial_stock", i, "count", convert=int),
+                             get("initial_stock", i, "age_days", convert=lambda v: (float(v[0]), float(v[1])))))
+    return Scenario(
+        start=get("start", convert=_date), days=get("days", convert=int),
+        seed=get("seed", convert=int), catalogue=catalogue,
+        strategies=get("strategies", convert=lambda v: tuple(map(str, v)), default=STRATEGIES),
+        installs_per_wd=get("installs", "per_working_day", convert=float),
+        share=get("installs", "share", convert=lambda v: {str(k): float(x) for k, x in v.items()}),
+        initial_stock=tuple(lots),
+        review_every_wd=get("ordering", "review_every_wd", convert=int),
+        order_up_to=get("ordering", "order_up_to", convert=lambda v: {str(k): int(x) for k, x in v.items()}),
+        lead_time_wd=get("ordering", "lead_time_wd", convert=int),
+        batch_size=get("reflash", "batch_size", convert=int),
+        reflash_min_age_days=get("reflash", "min_stock_age_days", convert=float),
+        shipping_wd=get("reflash", "shipping_wd", convert=int),
+        csp_turnaround_wd=get("reflash", "csp_turnaround_wd", convert=int),
+        reflash_prices=get("reflash", "prices_gbp", convert=lambda v: tuple(float(p) for p in v)),
+        writeoff_gbp={"single": get("writeoff", "single_band_gbp", convert=float),
+                      "dual": get("writeoff", "dual_band_gbp", convert=float)},
+        writeoff_min_age_days=get("writeoff", "min_stock_age_days", convert=float),
+        ota_per_hop_gbp=get("ota", "per_hop_gbp", convert=float),
+        ota_failure_probability=get("ota", "failure_probability", convert=float),
+        site_visit_gbp=get("ota", "site_visit_gbp", convert=float),
     )
-    _check(scenario)
-    return scenario
+
+
+def _date(value: object) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 def _check(s: Scenario) -> None:
-    def need(ok: bool, message: str) -> None:
+    def need(ok: bool, path: tuple, message: str) -> None:
         if not ok:
-            raise ScenarioError(message)
+            raise _Invalid(path, message)
 
-    need(s.days >= 1, f"days: {s.days}, need at least 1")
-    need(len(s.strategies) > 0 and set(s.strategies) <= set(STRATEGIES),
-         f"strategies: {list(s.strategies)}, choose from {list(STRATEGIES)}")
-    need(s.installs_per_wd >= 0, "installs.per_working_day: must be >= 0")
+    def known(path: tuple, lookup: Callable[[], Any]) -> Any:
+        try:
+            return lookup()
+        except CatalogueError as err:
+            raise _Invalid(path, str(err)) from None
+
+    need(s.days >= 1, ("days",), f"{s.days}, need at least 1")
+    need(len(s.strategies) > 0 and set(s.strategies) <= set(STRATEGIES), ("strategies",),
+         f"{list(s.strategies)}, choose from {list(STRATEGIES)}")
+    need(s.installs_per_wd >= 0, ("installs", "per_working_day"), "must be >= 0")
     need(bool(s.share) and all(v >= 0 for v in s.share.values()) and sum(s.share.values()) > 0,
-         "installs.share: need non-negative shares with a positive total")
-    models = set(s.share) | set(s.order_up_to) | {lot.model for lot in s.initial_stock}
-    for name in sorted(models):
-        model = s.catalogue.model(name)
-        need(model.band is not None, f"model {name}: not a Comms Hub (no HAN band in the catalogue)")
-    for lot in s.initial_stock:
-        s.catalogue.model(lot.model).version(lot.version)
-        need(lot.count >= 0, f"initial_stock {lot.model}: count {lot.count} < 0")
-        need(0 <= lot.age_days[0] <= lot.age_days[1],
-             f"initial_stock {lot.model}: age_days {list(lot.age_days)} is not [low, high] >= 0")
-    need(s.review_every_wd >= 1, "ordering.review_every_wd: need >= 1")
-    need(s.batch_size >= 1, "reflash.batch_size: need >= 1")
-    for name, value in [("ordering.lead_time_wd", s.lead_time_wd), ("reflash.shipping_wd", s.shipping_wd),
-                        ("reflash.csp_turnaround_wd", s.csp_turnaround_wd)]:
-        need(value >= 0, f"{name}: {value} < 0")
-    need(0 <= s.ota_failure_probability <= 1, "ota.failure_probability: must be within 0..1")
+         ("installs", "share"), "need non-negative shares with a positive total")
+    where = {**{m: ("ordering", "order_up_to", m) for m in s.order_up_to},
+             **{m: ("installs", "share", m) for m in s.share}}
+    for i, lot in enumerate(s.initial_stock):
+        where.setdefault(lot.model, ("initial_stock", i, "model"))
+        model = known(("initial_stock", i, "model"), lambda: s.catalogue.model(lot.model))
+        known(("initial_stock", i, "version"), lambda: model.version(lot.version))
+        need(lot.count >= 0, ("initial_stock", i, "count"), f"{lot.count} < 0")
+        need(0 <= lot.age_days[0] <= lot.age_days[1], ("initial_stock", i, "age_days"),
+             f"{list(lot.age_days)} is not [low, high] with 0 <= low <= high")
+    for name, path in sorted(where.items()):
+        model = known(path, lambda: s.catalogue.model(name))
+        need(model.band is not None, path, f"model {name} is not a Comms Hub (no HAN band in the catalogue)")
+    need(s.review_every_wd >= 1, ("ordering", "review_every_wd"), "need >= 1")
+    need(s.batch_size >= 1, ("reflash", "batch_size"), "need >= 1")
+    for path, value in [(("ordering", "lead_time_wd"), s.lead_time_wd),
+                        (("reflash", "shipping_wd"), s.shipping_wd),
+                        (("reflash", "csp_turnaround_wd"), s.csp_turnaround_wd)]:
+        need(value >= 0, path, f"{value} < 0")
+    need(0 <= s.ota_failure_probability <= 1, ("ota", "failure_probability"), "must be within 0..1")
