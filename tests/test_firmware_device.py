@@ -3,6 +3,8 @@
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from _firmware_support import key, signed, template_image
 
 from devices.alerts import AlertCode
@@ -113,3 +115,33 @@ def test_upgrade_hops_follow_the_catalogue_graph() -> None:
     assert model.upgrade_hops(0x00010200, 0x00020100) == 1
     assert model.upgrade_hops(0x00010000, 0x00020100) == 2
     assert model.upgrade_hops(0x00020100, 0x00010000) is None
+
+
+GOOD = {v: signed(version=v, payload=bytes([v & 0xFF]) * 64) for v in (0x00010200, 0x00020000, 0x00020100)}
+BAD = [signed(n=1), signed()[:-3], signed(hardware_versions=(0x0300, 0x03FF))]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(
+    st.tuples(st.just("good"), st.sampled_from(sorted(GOOD))),
+    st.tuples(st.just("bad"), st.integers(0, len(BAD) - 1)),
+    st.tuples(st.just("activate"), st.sampled_from(sorted(GOOD))),
+    st.tuples(st.just("activate"), st.just(None)),
+), max_size=12))
+def test_only_verified_images_ever_run(steps) -> None:
+    device = hub(running=0x00010000)
+    allowed = {0x00010000}
+    for kind, arg in steps:
+        if kind == "good":
+            ok = device.deliver(GOOD[arg], 0.0)[0].code == AlertCode.FIRMWARE_VERIFICATION_SUCCESSFUL
+            if ok:
+                allowed.add(arg)
+        elif kind == "bad":
+            assert device.deliver(BAD[arg], 0.0)[0].code == AlertCode.FIRMWARE_VERIFICATION_FAILED
+        else:
+            target = parse(GOOD[arg]).hash if arg else bytes(32)
+            try:
+                device.activate(target, 0.0)
+            except ActivationError:
+                pass
+        assert device.running in allowed

@@ -159,3 +159,14 @@ def test_missing_field_non_mapping_and_line_numbers(tmp_path) -> None:
     line = next(i for i, row in enumerate(text.splitlines(), 1) if "batch_size: -5" in row)
     with pytest.raises(InputFileError, match=rf"bad.yaml:{line}: reflash.batch_size"):
         Scenario.from_document(load_yaml("bad.yaml", text), BUNDLED.parent)
+
+
+def test_holding_piles_up_old_firmware_and_reflash_clears_it() -> None:
+    """MP155's claim in the bundled scenario: with newest-first installs, superseded CHs
+    stay in stock; re-flashing in full batches leaves fewer than one batch per model."""
+    hold = StockRun(scenario(days=365), "hold").run()
+    reflash = StockRun(scenario(days=365), "reflash").run()
+    assert hold.snapshots[-1]["stock_superseded"] > 3000
+    assert hold.snapshots[-1]["mean_stock_age_days"] > 3 * reflash.snapshots[-1]["mean_stock_age_days"]
+    assert reflash.snapshots[-1]["stock_superseded"] < reflash.s.batch_size * len(reflash.models)
+    assert reflash.counters.reflashed % reflash.s.batch_size == 0
