@@ -124,14 +124,17 @@ def build(
     header_string: str = "",
     hardware_versions: tuple[int, int] | None = None,
 ) -> FirmwareImage:
-    """Build and sign an image. ECDSA nonces are random, so signatures differ per build
-    (cryptography offers no deterministic ECDSA); everything else is byte-identical."""
+    """Build and sign an image. Signing is deterministic ECDSA (RFC 6979), so the same
+    inputs and key give the same image, bit for bit."""
     _check_range("manufacturer code", manufacturer_code, 0xFFFF)
     _check_range("image type", image_type, 0xFFFF)
     _check_range("version", version, 0xFFFFFFFF)
     encoded = header_string.encode("utf-8")
     if len(encoded) > 32:
         raise ImageFormatError(f"header string: {len(encoded)} bytes in UTF-8, at most 32")
+    if b"\x00" in encoded:
+        # The header string is NUL-padded on the wire: an embedded NUL would be cut short.
+        raise ImageFormatError("header string: contains a NUL character")
     if not manufacturer_image:
         raise ImageFormatError("manufacturer image: empty")
     fields: dict = {}
@@ -157,7 +160,9 @@ def build(
     if header.image_size > MAX_IMAGE_SIZE:
         raise ImageFormatError(f"image: {header.image_size} bytes, DUIS allows {MAX_IMAGE_SIZE}")
     unsigned = FirmwareImage(header, manufacturer_image, b"")
-    der = manufacturer_key.sign(unsigned.signed, ec.ECDSA(hashes.SHA256()))
+    der = manufacturer_key.sign(
+        unsigned.signed, ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+    )
     r, s = decode_dss_signature(der)
     return FirmwareImage(header, manufacturer_image, r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
