@@ -141,14 +141,10 @@ class Site:
         self.entered = installed
         self.cos_at = cos_agreed
         self.cos_agreed = True  # cos_at is when the CoS is agreed: the lead time is still to add
-        self.code_at = INF
-        self.code_ok = False
-        self.commission_at = INF
-        self.visit_at = INF
-        self.due = INF
+        self.code_at = self.commission_at = self.visit_at = self.due = INF
+        self.code_ok = self.replaced = False
         self.kind = WAN
         self.attempts = 0
-        self.replaced = False
         self.last_request: CodeRequest | None = None
 
 

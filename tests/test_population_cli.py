@@ -122,10 +122,13 @@ def test_sweep_is_factorial_and_resumes_from_written_replications(tmp_path: Path
     ("factors: {}\n", ["factors is empty"]),
     ("factors:\n  rules.cos_hazard: []\n", ["factors.rules.cos_hazard", "empty"]),
     ("sets:\n  - {rules.cos_hazard: 2.5, wan.target_days: -1}\n", ["set 1", "wan.target_days", "-1"]),
+    ("replications: 2\nreplications: 3\nsets: [{}]\n", [":2:", "duplicate key"]),
     ("sets: [{}]\npolicies: [email-99wd]\n", ["email-99wd"]),
     ("replications: 0\nsets: [{}]\n", ["replications", ">= 1"]),
     ("sets: [{}]\ncolour: red\n", ["colour", "allowed"]),
-    ("sets: [\n", ["line", "YAML"]),
+    ("sets: [\n", ["YAML"]),
+    ("sets:\n  - {rules.cos_hazard: 0.1}\n  - {rules.cos_hazard: 0.1}\n  - {wan.target_days: -1}\n",
+     [":4:", "sets[2]", "set 3", "wan.target_days"]),
 ])
 def test_bad_sweeps_are_one_clear_error(tmp_path: Path, text: str, words: list[str]) -> None:
     sweep = tmp_path / "bad.yaml"

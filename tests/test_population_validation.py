@@ -5,7 +5,7 @@ import numpy as np
 from sim.calendar import DAY
 from sim.lifecycle import State
 from sim.population.stats import confidence
-from tests.population_support import FAST_WAN, replications, small, steady
+from _population_support import FAST_WAN, replications, small, steady
 
 
 def test_littles_law_infinite_server_no_cos() -> None:

@@ -9,71 +9,69 @@ import json
 from pathlib import Path
 
 import click
-import yaml
 
 from sim.cli._population import build, policies, split_overrides
 from sim.policies import ParameterError
 from sim.population.params import PopulationParams
-from sim.population.report import summarise, write_text
+from sim.output import atomic_write
+from sim.population.report import summarise
 from sim.population.runner import Task, replication_seeds, run_tasks
 from sim.population.store import load, replication_path, run_key, save
+from sim.yamlfile import InputFileError, YamlDocument, load_yaml
 
 TOP_KEYS = {"sites", "years", "replications", "seed", "policies", "base", "factors", "sets"}
 
 
-def _fail(path: Path, message: str) -> click.ClickException:
-    return click.ClickException(f"{path}: {message}")
-
-
-def read_sweep(path: Path) -> dict[str, object]:
+def read_sweep(path: Path) -> YamlDocument:
     try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise _fail(path, f"cannot read: {err.strerror}") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark else ""
-        raise _fail(path, f"{where}not valid YAML ({getattr(err, 'problem', err)})") from None
+        doc = load_yaml(path)
+    except InputFileError as err:
+        raise click.ClickException(str(err)) from None
     except ValueError as err:  # e.g. a date-like value that is no date
-        raise _fail(path, f"bad value: {err}") from None
-    if not isinstance(spec, dict):
-        raise _fail(path, "empty sweep (allowed: a mapping with 'factors' or 'sets')")
-    unknown = sorted(set(spec) - TOP_KEYS)
+        raise click.ClickException(f"{path}: bad value: {err}") from None
+    if not isinstance(doc.data, dict):
+        raise _fail(doc, (), "empty sweep (allowed: a mapping with 'factors' or 'sets')")
+    unknown = sorted(set(doc.data) - TOP_KEYS)
     if unknown:
-        raise _fail(path, f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(TOP_KEYS))})")
-    return spec
+        raise _fail(doc, (unknown[0],), f"unknown key (allowed: {', '.join(sorted(TOP_KEYS))})")
+    return doc
 
 
-def parameter_sets(path: Path, spec: dict[str, object]) -> list[dict[str, object]]:
-    """The sweep's parameter sets: every combination of ``factors``, or the listed ``sets``."""
+def _fail(doc: YamlDocument, where: tuple, message: str) -> click.ClickException:
+    return click.ClickException(str(doc.error(where, message)))
+
+
+def parameter_sets(doc: YamlDocument) -> list[tuple[tuple, dict[str, object]]]:
+    """(where in the file, overrides) per set: every combination of ``factors``, or ``sets``."""
+    spec = doc.data
     factors, sets = spec.get("factors"), spec.get("sets")
     if factors is not None and sets is not None:
-        raise _fail(path, "give 'factors' (factorial) or 'sets' (listed), not both")
+        raise _fail(doc, ("sets",), "give 'factors' (factorial) or 'sets' (listed), not both")
     base = spec.get("base") or {}
     if not isinstance(base, dict):
-        raise _fail(path, "base must be a mapping of parameter: value")
+        raise _fail(doc, ("base",), "must be a mapping of parameter: value")
     if factors is not None:
         if not isinstance(factors, dict) or not factors:
-            raise _fail(path, "factors is empty (allowed: parameter: [value, ...], at least one)")
+            raise _fail(doc, ("factors",), "factors is empty (allowed: parameter: [value, ...], at least one)")
         for name, values in factors.items():
             if not isinstance(values, list) or not values:
-                raise _fail(path, f"factors.{name} is empty or not a list (allowed: a list of 1 or more values)")
+                raise _fail(doc, ("factors", name), "empty or not a list (allowed: a list of 1 or more values)")
         names = list(factors)
-        return [base | dict(zip(names, combo)) for combo in itertools.product(*factors.values())]
+        return [(("factors",), base | dict(zip(names, combo))) for combo in itertools.product(*factors.values())]
     if not isinstance(sets, list) or not sets:
-        raise _fail(path, "empty sweep: no parameter sets (allowed: 'factors' or 'sets' with at least one)")
+        raise _fail(doc, ("sets",), "empty sweep: no parameter sets (allowed: 'factors' or 'sets' with at least one)")
     for i, item in enumerate(sets):
         if not isinstance(item, dict):
-            raise _fail(path, f"sets[{i}] must be a mapping of parameter: value")
-    return [base | item for item in sets]
+            raise _fail(doc, ("sets", i), "must be a mapping of parameter: value")
+    return [(("sets", i), base | item) for i, item in enumerate(sets)]
 
 
-def _number(path: Path, spec: dict[str, object], key: str, default: int | float, low: float, kind: type) -> int | float:
-    value = spec.get(key, default)
+def _number(doc: YamlDocument, key: str, default: int | float, low: float, kind: type) -> int | float:
+    value = doc.data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
-        raise _fail(path, f"{key} = {value!r} is not a {'whole ' if kind is int else ''}number (allowed: >= {low:g})")
+        raise _fail(doc, (key,), f"{value!r} is not a {'whole ' if kind is int else ''}number (allowed: >= {low:g})")
     if value < low:
-        raise _fail(path, f"{key} = {value} is outside the allowed range (>= {low:g})")
+        raise _fail(doc, (key,), f"{key} = {value} is outside the allowed range (>= {low:g})")
     return value
 
 
@@ -87,26 +85,26 @@ def _number(path: Path, spec: dict[str, object], key: str, default: int | float,
 def command(sweep_file: Path, out: Path | None, workers: int | None, dask_address: str | None,
             quiet: bool) -> None:
     """Run every parameter set of SWEEP.yaml; replications already written are skipped."""
-    spec = read_sweep(sweep_file)
-    sets = parameter_sets(sweep_file, spec)
-    sites = _number(sweep_file, spec, "sites", 100_000, 1, int)
-    years = _number(sweep_file, spec, "years", 5.0, 0.1, float)
-    reps = _number(sweep_file, spec, "replications", 4, 1, int)
-    seed = _number(sweep_file, spec, "seed", 1, 0, int)
-    names = spec.get("policies", ["email-10wd"])
+    doc = read_sweep(sweep_file)
+    sets = parameter_sets(doc)
+    sites = _number(doc, "sites", 100_000, 1, int)
+    years = _number(doc, "years", 5.0, 0.1, float)
+    reps = _number(doc, "replications", 4, 1, int)
+    seed = _number(doc, "seed", 1, 0, int)
+    names = doc.data.get("policies", ["email-10wd"])
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-        raise _fail(sweep_file, "policies must be a list of policy names (e.g. [email-5wd, email-10wd])")
+        raise _fail(doc, ("policies",), "must be a list of policy names (e.g. [email-5wd, email-10wd])")
     out = out or Path(f"{sweep_file.stem}-out")
     seeds = replication_seeds(seed, reps)
 
     plan = []  # (set index, overrides, params, policy, folder)
-    for i, overrides in enumerate(sets):
+    for i, (where, overrides) in enumerate(sets):
         model, policy_params = split_overrides({str(k): v for k, v in overrides.items()})
         try:
             params = build(PopulationParams(sites=sites, years=float(years)), model)
             regimes = policies(names, policy_params)
         except click.ClickException as err:
-            raise _fail(sweep_file, f"set {i + 1}: {err.message}") from None
+            raise _fail(doc, where, f"set {i + 1}: {err.message}") from None
         for policy in regimes:
             plan.append((i, overrides, params, policy, out / "runs" / run_key(params, policy, seed)))
 
@@ -121,15 +119,15 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
     except OSError as err:
         raise click.ClickException(f"cannot reach the Dask scheduler at {dask_address}: {err}") from None
     except ParameterError as err:
-        raise _fail(sweep_file, str(err)) from None
+        raise click.ClickException(f"{sweep_file}: {err}") from None
 
     rows, summaries = [], []
     for i, overrides, params, policy, folder in plan:
         s = summarise(params, policy.params(), [load(replication_path(folder, k)) for k in range(reps)])
         summaries.append({"set": i + 1, "overrides": overrides, "run": folder.name, "policy_name": policy.name} | s)
         rows.append(_row(i + 1, policy.name, overrides, s))
-    write_text(out / "sweep.json", json.dumps(summaries, indent=2, sort_keys=True, default=list) + "\n")
-    write_text(out / "sweep.csv", _csv(rows))
+    atomic_write(out / "sweep.json", json.dumps(summaries, indent=2, sort_keys=True, default=list) + "\n")
+    atomic_write(out / "sweep.csv", _csv(rows))
     click.echo(f"wrote {out}/sweep.csv and {out}/sweep.json ({len(rows)} rows)")
 
 

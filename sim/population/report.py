@@ -1,7 +1,7 @@
 """Population results as files: backlog CSV, time-to-commission CSV, summary JSON, PNG plots.
 
-Every file is written to a temporary name in the output folder and moved into place
-with ``os.replace``, so a failed or killed run never leaves a half-written file.
+A run's files are staged and moved into the output folder together
+(:class:`sim.output.OutputDir`): a failed or killed run leaves nothing half written.
 """
 
 from __future__ import annotations
@@ -9,36 +9,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
 from sim.lifecycle import BACKLOG_STATES
+from sim.output import OutputDir
 from sim.population.model import Replication
 from sim.population.params import PopulationParams, as_dict
 from sim.population.stats import QUANTILES, confidence, estimate, steady_backlog, ttc_quantile, within
 
 STATE_NAMES = [s.name.lower() for s in BACKLOG_STATES]
-
-
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` then move ``tmp`` onto ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_text(path: Path, text: str) -> None:
-    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def summarise(params: PopulationParams, policy_params: Mapping[str, object],
@@ -80,10 +62,11 @@ def write_outputs(out: Path, params: PopulationParams, seed: int,
         "modelled": {"sites": params.sites, "historic": params.historic_sites},
         "policies": {label: summarise(params, pp, reps) for label, (pp, reps) in results.items()},
     }
-    write_text(out / "backlog.csv", _backlog_csv(params, results))
-    write_text(out / "time_to_commission.csv", _ttc_csv(results))
-    write_text(out / "summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    _plots(out, params, results)
+    with OutputDir(out) as staged:
+        staged.write("backlog.csv", _backlog_csv(params, results))
+        staged.write("time_to_commission.csv", _ttc_csv(results))
+        staged.write("summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
+        _plots(staged, params, results)
     return summary
 
 
@@ -110,7 +93,7 @@ def _ttc_csv(results: Mapping[str, tuple[object, list[Replication]]]) -> str:
     return buf.getvalue()
 
 
-def _plots(out: Path, params: PopulationParams, results: Mapping[str, tuple[object, list[Replication]]]) -> None:
+def _plots(out: OutputDir, params: PopulationParams, results: Mapping[str, tuple[object, list[Replication]]]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -129,7 +112,7 @@ def _plots(out: Path, params: PopulationParams, results: Mapping[str, tuple[obje
     axes[0].legend(fontsize=8)
     axes[0].set_title(f"Install-and-leave backlog ({params.sites:,} modelled sites, 95% CI)")
     axes[-1].set_xlabel("years")
-    _save(fig, out / "backlog.png")
+    _save(fig, out, "backlog.png")
 
     fig, ax = plt.subplots(figsize=(8, 4))
     qs = np.linspace(0.01, 0.99, 99)
@@ -143,11 +126,13 @@ def _plots(out: Path, params: PopulationParams, results: Mapping[str, tuple[obje
     ax.set_ylabel("share commissioned")
     ax.legend(fontsize=8)
     ax.set_title("Time to commission (first-half install cohort, 95% CI)")
-    _save(fig, out / "time_to_commission.png")
+    _save(fig, out, "time_to_commission.png")
 
 
-def _save(fig: object, path: Path) -> None:
+def _save(fig: object, out: OutputDir, name: str) -> None:
     import matplotlib.pyplot as plt
 
-    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None}))
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=100, metadata={"Software": None})
     plt.close(fig)
+    out.write(name, png.getvalue())

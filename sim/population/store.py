@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 from pathlib import Path
 
 import numpy as np
 
+from sim.output import atomic_write
 from sim.policies import Policy
 from sim.population.model import Replication
 from sim.population.params import PopulationParams, as_dict
-from sim.population.report import write_atomic
 
 
 def run_key(params: PopulationParams, policy: Policy, seed: int) -> str:
@@ -30,11 +31,9 @@ def replication_path(folder: Path, index: int) -> Path:
 
 
 def save(path: Path, rep: Replication) -> None:
-    def write(tmp: Path) -> None:
-        with tmp.open("wb") as f:
-            np.savez(f, **{k: np.asarray(v) for k, v in dataclasses.asdict(rep).items()})
-
-    write_atomic(path, write)
+    data = io.BytesIO()
+    np.savez(data, **{k: np.asarray(v) for k, v in dataclasses.asdict(rep).items()})
+    atomic_write(path, data.getvalue())
 
 
 def load(path: Path) -> Replication:
