@@ -14,6 +14,7 @@ the final report, MP281 install codes in the SMI) and §7.
 
 from __future__ import annotations
 
+import copy
 import math
 from abc import ABC, abstractmethod
 from typing import NamedTuple
@@ -70,6 +71,13 @@ class Policy(ABC):
     def params(self) -> dict[str, float | int]:
         return {}
 
+    def for_run(self, scale: float) -> "Policy":
+        """A fresh copy for one run of ``scale`` modelled sites per GB site.
+
+        Policies with state (booked reply capacity) start clean in every replication.
+        """
+        return copy.copy(self)
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"{type(self).__name__}({args})"
@@ -95,22 +103,47 @@ class _AskTheInstaller(Policy):
     supplier when several changes of supplier hide it; a request sent to an
     intermediate supplier is answered "we did not install it" and sent again, up to
     ``max_attempts`` requests. With ``bulk_wd`` > 0 requests go out in a batch every
-    ``bulk_wd`` working days.
+    ``bulk_wd`` working days. ``capacity_per_wd`` > 0 caps the replies all installing
+    suppliers in GB send per working day (MP281: the email route cannot cope with more
+    than ~7,000 devices a year for one supplier); a reply waits for the first working
+    day with a free slot, and one pushed past the SLA is lost. 0 means no limit.
     """
 
     def __init__(self, sla_wd: int, reply_probability: float, reply_delay: float,
-                 identify: float, bulk_wd: int, max_attempts: int) -> None:
+                 identify: float, bulk_wd: int, max_attempts: int, capacity_per_wd: float = 0.0) -> None:
         self.sla_wd = check_int("sla_wd", sla_wd, 0, 250)
         self.reply_probability = check_range("reply_probability", reply_probability, 0.0, 1.0)
         self.reply_delay = check_range("reply_delay", reply_delay, 0.0, 10.0)
         self.identify = check_range("p_identify_installer", identify, 0.0, 1.0)
         self.bulk_wd = check_int("bulk_wd", bulk_wd, 0, 250)
         self.max_attempts = check_int("max_attempts", max_attempts, 1, 20)
+        self.capacity_per_wd = check_range("capacity_per_wd", capacity_per_wd, 0.0)
+        self._slots = self.capacity_per_wd  # replies per working day at the run's scale
+        self._booked: dict[int, int] = {}  # working day number -> replies booked
 
     def params(self) -> dict[str, float | int]:
         return {"sla_wd": self.sla_wd, "reply_probability": self.reply_probability,
                 "reply_delay": self.reply_delay, "p_identify_installer": self.identify,
-                "bulk_wd": self.bulk_wd, "max_attempts": self.max_attempts}
+                "bulk_wd": self.bulk_wd, "max_attempts": self.max_attempts,
+                "capacity_per_wd": self.capacity_per_wd}
+
+    def for_run(self, scale: float) -> Policy:
+        run = copy.copy(self)
+        run._slots = self.capacity_per_wd * scale
+        run._booked = {}
+        return run
+
+    def _reply_day(self, sent: float, delay: int, clock: WorkClock) -> int:
+        """Working days after ``sent`` of the reply, after waiting for a free slot."""
+        if not self._slots:
+            return delay
+        sent_number = clock.number(sent)
+        day = sent_number + (delay if delay or clock.is_working(sent) else 1)
+        # Day n has floor((n + 1) c) - floor(n c) slots: c a day on average, c may be < 1.
+        while self._booked.get(day, 0) >= math.floor((day + 1) * self._slots) - math.floor(day * self._slots):
+            day += 1
+        self._booked[day] = self._booked.get(day, 0) + 1
+        return day - sent_number  # clock.later(sent, n) is working day number sent_number + n
 
     def request(self, now: float, cos_count: int, clock: WorkClock, draws: Draws) -> CodeRequest:
         steps: list[Step] = []
@@ -123,6 +156,8 @@ class _AskTheInstaller(Policy):
             deadline = clock.later(sent, self.sla_wd) if self.sla_wd else sent
             replied = draws.uniform() < self.reply_probability
             delay = math.ceil(draws.exponential(self.sla_wd * self.reply_delay)) if self.reply_delay else 0
+            if replied:
+                delay = self._reply_day(sent, delay, clock)
             if not replied or delay > self.sla_wd:
                 steps.append(Step(deadline, "no reply within the SLA"))
                 return CodeRequest(deadline, False, attempt, tuple(steps))
@@ -142,9 +177,9 @@ class Email(_AskTheInstaller):
 
     def __init__(self, sla_wd: int = 10, reply_probability: float = 0.9,
                  reply_delay: float = 0.3, p_identify_installer: float = 0.8,
-                 bulk_wd: int = 0, max_attempts: int = 3) -> None:
+                 bulk_wd: int = 0, max_attempts: int = 3, capacity_per_wd: float = 0.0) -> None:
         super().__init__(sla_wd, reply_probability, reply_delay, p_identify_installer,
-                         bulk_wd, max_attempts)
+                         bulk_wd, max_attempts, capacity_per_wd)
 
 
 class SsiIncident(_AskTheInstaller):
@@ -157,8 +192,8 @@ class SsiIncident(_AskTheInstaller):
     name = "ssi"
 
     def __init__(self, sla_wd: int = 5, reply_probability: float = 0.95,
-                 reply_delay: float = 0.3, max_attempts: int = 1) -> None:
-        super().__init__(sla_wd, reply_probability, reply_delay, 1.0, 0, max_attempts)
+                 reply_delay: float = 0.3, max_attempts: int = 1, capacity_per_wd: float = 0.0) -> None:
+        super().__init__(sla_wd, reply_probability, reply_delay, 1.0, 0, max_attempts, capacity_per_wd)
 
     def params(self) -> dict[str, float | int]:
         return {k: v for k, v in super().params().items()

@@ -30,7 +30,14 @@ class WorkClock:
     def _table(self, n: int) -> list[int]:
         table = self._tables.get(n)
         if table is None:
-            table = self.calendar.add_working_days_index(self._days, n).tolist()
+            if n == 0:
+                table = self.calendar.add_working_days_index(self._days, 0).tolist()
+            else:
+                # Past the calendar's last working day: a day beyond the horizon (never reached).
+                inside = np.asarray(self._number) + n <= self._number[-1]
+                result = np.full(len(self._days), len(self._days) + 2 * n + 7)
+                result[inside] = self.calendar.add_working_days_index(self._days[inside], n)
+                table = result.tolist()
             self._tables[n] = table
         return table
 
@@ -50,6 +57,13 @@ class WorkClock:
             return t
         target = self._table(n)[day]
         return t + (target - day) * DAY
+
+    def number(self, t: float) -> int:
+        """Working days from the epoch up to and including ``t``'s day."""
+        return self._number[int(t // DAY)]
+
+    def is_working(self, t: float) -> bool:
+        return self._is_working[int(t // DAY)]
 
     def next_batch(self, t: float, every: int) -> float:
         """When a request made at ``t`` goes out if requests are batched every ``every`` WD."""

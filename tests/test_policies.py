@@ -115,3 +115,24 @@ def test_smi_codes_read_after_the_delay() -> None:
     outcome = SmiInstallCodes(delay_wd=1).request(t, 3, CLOCK, draws())
     assert outcome.success and CAL.date_at(outcome.resolved) == dt.date(2025, 3, 10)
     assert not SmiInstallCodes(coverage=0.0).request(t, 1, CLOCK, draws()).success
+
+
+def test_reply_capacity_serves_one_request_a_working_day_then_the_sla_runs_out() -> None:
+    """Capacity 1 a working day, 15 requests at once, instant replies: reply k on WD k."""
+    start = CAL.time(dt.date(2025, 3, 3)) + 3600  # a Monday
+    policy = Email(sla_wd=10, reply_probability=1.0, reply_delay=0.0, capacity_per_wd=100.0).for_run(0.01)
+    outcomes = [policy.request(start, 1, CLOCK, draws(k)) for k in range(15)]
+    for k, outcome in enumerate(outcomes[:11]):
+        assert outcome.success
+        assert CAL.date_at(outcome.resolved) == CAL.add_working_days(dt.date(2025, 3, 3), k)
+    assert not any(o.success for o in outcomes[11:])  # pushed past the 10-WD SLA
+    fresh = Email(sla_wd=10, reply_probability=1.0, reply_delay=0.0, capacity_per_wd=100.0).for_run(0.01)
+    assert fresh.request(start, 1, CLOCK, draws()).resolved == start  # every run starts clean
+
+
+def test_fractional_capacity_averages_out() -> None:
+    """0.25 replies a working day: 8 requests take 32 working days."""
+    policy = Email(sla_wd=250, reply_probability=1.0, reply_delay=0.0, capacity_per_wd=0.25).for_run(1.0)
+    start = CAL.time(dt.date(2025, 3, 3))
+    last = max(policy.request(start, 1, CLOCK, draws(k)).resolved for k in range(8))
+    assert 28 <= CAL.working_days_between(dt.date(2025, 3, 3), CAL.date_at(last)) <= 32

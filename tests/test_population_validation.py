@@ -61,3 +61,13 @@ def test_no_process_replaces_every_orphaned_site_and_smi_codes_none() -> None:
     assert all(r.replaced > 0 for r in none)
     assert all(r.replaced == 0 for r in smi)
     assert steady(smi, State.STRANDED).max() == 0
+
+
+def test_a_reply_capacity_below_demand_strands_sites() -> None:
+    """Capacity far below the request rate pushes replies past the SLA: more replacements."""
+    params = small(cos_hazard=1.0)
+    # GB-scale demand here is about 40 requests a working day (gb_factor x modelled rate).
+    free = replications(params, "email-10wd", reps=4)
+    tight = replications(params, "email-10wd", reps=4, capacity_per_wd=5.0)
+    assert sum(r.replaced for r in tight) > 2 * sum(r.replaced for r in free)
+    assert steady(tight, State.STRANDED).mean() > steady(free, State.STRANDED).mean()

@@ -97,7 +97,7 @@ class PopulationModel:
         self.clock = WorkClock(calendar)
         self.calendar = calendar
         self.recorder = _Recorder()
-        self.lifecycle = Lifecycle(policy, params.commissioning, params.rules, self.clock,
+        self.lifecycle = Lifecycle(policy.for_run(1 / params.gb_factor), params.commissioning, params.rules, self.clock,
                                    Draws(self.rng), self.recorder)
         self.env = simpy.Environment()
         self.end = params.end
