@@ -56,15 +56,23 @@ def raw_simpy_rate(processes: int, events: int) -> float:
     return processes * per / (time.process_time() - start)
 
 
-def scaling(sites: int, years: float, replications: int = 8) -> tuple[float, float]:
+def scaling(sites: int, years: float, replications: int = 8) -> list[tuple[float, float]]:
+    """(wall seconds, cores busy on average) for 1 and 2 workers."""
     params = PopulationParams(sites=sites, years=years)
     tasks = [Task(params, make_policy("email-10wd"), s) for s in replication_seeds(7, replications)]
-    walls = []
+    figures = []
     for workers in (1, 2):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_seconds()
         run_tasks(tasks, workers=workers, progress=False)
-        walls.append(time.perf_counter() - start)
-    return walls[0], walls[1]
+        wall = time.perf_counter() - start
+        figures.append((wall, (_cpu_seconds() - cpu) / wall))
+    return figures
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and its finished worker processes."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main() -> None:
@@ -86,9 +94,11 @@ def main() -> None:
     print(f"  domain events/s   {domain_rate:12,.0f}  (per CPU second, whole replication: sampling, SimPy, results)")
     print(f"  raw SimPy timeouts/s {raw_rate:9,.0f}  (per CPU second, {int(round(live)):,} live processes)")
     print(f"  ratio            {domain_rate / raw_rate:8.2f}    (target >= 0.5)")
-    one, two = scaling(args.scaling_sites, args.years)
+    (one, one_cores), (two, two_cores) = scaling(args.scaling_sites, args.years)
     print(f"8 replications of {args.scaling_sites:,} sites, {args.years:g} years:")
     print(f"  1 worker {one:7.1f} s, 2 workers {two:7.1f} s, speed-up {one / two:4.2f}x (target >= 1.8x)")
+    print(f"  cores busy on average: {one_cores:.2f} with 1 worker, {two_cores:.2f} with 2 "
+          "(below 2 means the machine did not give us two cores)")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other load skews wall times)")
 
 
