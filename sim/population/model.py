@@ -19,7 +19,7 @@ import simpy
 from simpy.events import NORMAL, Event
 
 from sim.calendar import DAY, WorkingDayCalendar
-from sim.lifecycle import BACKLOG_STATES, INF, YEAR, Lifecycle, Site, State
+from sim.lifecycle import BACKLOG_STATES, DONE, INF, YEAR, Lifecycle, Site, State
 from sim.policies import Policy
 from sim.population.params import PopulationParams
 from sim.worktime import Draws, WorkClock
@@ -186,16 +186,31 @@ class PopulationModel:
         self.recorder.live[site.number] = site
         self.events += 1
         due = self.lifecycle.install(site, self.env._now, past_cos)
-        if due < self.end:
+        if due < self.end and not self._finished_commissioning(site, due):
             self._wake(_Wake(self.env, site), due - self.env._now, self._site_callbacks)
 
     def _fire(self, event: _Wake) -> None:
         self.events += 1
         now = self.env._now
-        due = self._advance(event._value, now)
-        if due < self.end:
+        site = event._value
+        due = self._advance(site, now)
+        if due < self.end and not self._finished_commissioning(site, due):
             event.callbacks = self._site_callbacks
             self._schedule(event, NORMAL, due - now)
+
+    def _finished_commissioning(self, site: Site, due: float) -> bool:
+        """Finish a site whose next event is the end of commissioning, without waiting.
+
+        Its earliest clock is then "commissioned at ``due``" and nothing can change
+        that: sites share only the policy (whose reply capacity commissioning does not
+        touch) and the recorder (which keeps times, not order). Skipping the SimPy
+        event for it saves a third of all events; the event is still counted.
+        """
+        if site.kind is not DONE:
+            return False
+        self.events += 1
+        self._advance(site, due)
+        return True
 
     def _wake(self, event: _Wake, delay: float, callbacks: list) -> None:
         event.callbacks = callbacks  # shared and never mutated: SimPy only iterates it
