@@ -62,6 +62,7 @@ class Replication:
     replacement_cost: float
     join_attempts: int
     events: int
+    direct_events: int  #: of ``events``, handled without a SimPy event (commissioning done)
 
 
 class _Recorder:
@@ -102,6 +103,7 @@ class PopulationModel:
         self.env = simpy.Environment()
         self.end = params.end
         self.events = 0
+        self.direct_events = 0
         self._advance = self.lifecycle.advance
         self._schedule = self.env.schedule
         self._site_callbacks = [self._fire]
@@ -209,6 +211,7 @@ class PopulationModel:
         if site.kind is not DONE:
             return False
         self.events += 1
+        self.direct_events += 1
         self._advance(site, due)
         return True
 
@@ -243,7 +246,8 @@ class PopulationModel:
             backlog=backlog, site_days=site_days, ttc_days=np.sort(ttc_days),
             installed=new, historic=historic, commissioned=len(done_at), replaced=rec.replaced,
             replacement_cost=rec.replaced * self.params.rules.visit_cost,
-            join_attempts=rec.attempts, events=self.events)
+            join_attempts=rec.attempts, events=self.events,
+            direct_events=self.direct_events)
 
 
 def _integral(starts_sorted: np.ndarray, grid: np.ndarray) -> np.ndarray:
