@@ -47,7 +47,7 @@ def command(names: tuple[str, ...], sites: int, years: float, replications: int,
     """Simulate the uncommissioned backlog and write CSV, summary.json and PNG plots to OUT."""
     model_overrides, policy_overrides = split_overrides(overrides)
     params = build(PopulationParams(sites=sites, years=years), model_overrides)
-    regimes = policies(list(names) or ["email-10wd"], policy_overrides)
+    regimes = policies(list(dict.fromkeys(names)) or ["email-10wd"], policy_overrides)
     seeds = replication_seeds(seed, replications)
     tasks = [Task(params, policy, s) for policy in regimes for s in seeds]
     try:

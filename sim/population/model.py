@@ -96,10 +96,9 @@ class PopulationModel:
         epoch = dt.date.fromisoformat(params.epoch)
         calendar = WorkingDayCalendar(epoch, years=int(np.ceil(params.years)) + 2)
         self.clock = WorkClock(calendar)
-        self.calendar = calendar
         self.recorder = _Recorder()
-        self.lifecycle = Lifecycle(policy.for_run(1 / params.gb_factor), params.commissioning, params.rules, self.clock,
-                                   Draws(self.rng), self.recorder)
+        self.lifecycle = Lifecycle(policy.for_run(1 / params.gb_factor), params.commissioning,
+                                   params.rules, self.clock, Draws(self.rng), self.recorder)
         self.env = simpy.Environment()
         self.end = params.end
         self.events = 0
@@ -127,8 +126,8 @@ class PopulationModel:
         reactive = self.rng.random(n) < wan.reactive_fraction
         on_target = u < wan.reactive_on_target
         within = self.rng.uniform(0.0, wan.target_days, n)
-        tail = wan.target_days + self.rng.exponential(wan.reactive_tail_days or 1e-12, n)
-        proactive = wan.proactive_min_days + self.rng.exponential(wan.proactive_mean_days or 1e-12, n)
+        tail = wan.target_days + self.rng.exponential(wan.reactive_tail_days, n)
+        proactive = wan.proactive_min_days + self.rng.exponential(wan.proactive_mean_days, n)
         return np.where(reactive, np.where(on_target, within, tail), proactive) * DAY
 
     def _first_cos(self, installed: np.ndarray) -> np.ndarray:
@@ -164,9 +163,9 @@ class PopulationModel:
         installed = self._install_times(new)
         wan_at = installed + self._wan_delays(new)
         first_cos = self._first_cos(installed)
-        for i in range(historic):
-            site = Site(-1 - i, float(h_installed[i]), float(h_wan[i]), float(h_first[i]))
-            self._start(site, int(h_cos[i]))
+        for i, (t, wan, cos, past) in enumerate(zip(h_installed.tolist(), h_wan.tolist(),
+                                                    h_first.tolist(), h_cos.tolist())):
+            self._start(Site(-1 - i, t, wan, cos), past)
         self._pending = iter(zip(range(new), installed.tolist(), wan_at.tolist(), first_cos.tolist()))
         self._next_install(_Wake(self.env, None))
         self.env.run(until=self.end)
