@@ -200,6 +200,11 @@ def parse(raw: bytes) -> Packet:
     return packet
 
 
+def mac_payload(raw: bytes) -> bytes:
+    """The NWK frame inside a MAC data frame (to send the same NWK frame again)."""
+    return split_header(parse(raw)[Dot15d4Data])[1]
+
+
 def split_header(layer: Packet) -> tuple[bytes, bytes]:
     """(this layer's header bytes, everything after it) as they were on air."""
     whole = bytes(layer.original)

@@ -39,6 +39,9 @@ class JoinTiming:
       the BDB's bdbcTCLinkKeyExchangeTimeout, 5 s (apsSecurityTimeOutPeriod in stacks).
     - ``attempts``: 1 + bdbcRecSameNetworkRetryAttempts (3) whole joins.
     - ``backoff``: seconds before retry k (1-based) is ``backoff * 2**(k-1)``: 1, 2, 4 s.
+    - ``broadcast_retries`` / ``passive_ack_timeout``: nwkMaxBroadcastRetries (2) and
+      nwkPassiveAckTimeout (0.5 s): the Device_annce broadcast is sent again until the CHF is
+      heard (standing in for the passive acknowledgement of a relayed broadcast).
     """
 
     scan_duration: float = (2**3 + 1) * A_BASE_SUPERFRAME_DURATION * SYMBOL
@@ -46,6 +49,8 @@ class JoinTiming:
     key_wait: float = 5.0
     attempts: int = 4
     backoff: float = 1.0
+    broadcast_retries: int = 2
+    passive_ack_timeout: float = 0.5
 
 
 class JoinState(Enum):
@@ -74,6 +79,8 @@ class Joiner(HanNode):
         self.failures: list[str] = []  # why each attempt failed, in order (no secrets)
         self._beacon: tuple[int, int] | None = None  # (PAN id, extended PAN id)
         self.extended_pan_id: int | None = None
+        self._announce: bytes | None = None  # the Device_annce NWK frame, until the CHF is heard
+        self._rebroadcasts_left = 0
 
     def __repr__(self) -> str:
         return f"Joiner({self.eui}, state={self.state.value}, attempt={self.attempt})"
@@ -108,6 +115,8 @@ class Joiner(HanNode):
             return self._fail("no usable Transport Key", now)
         if self.state is JoinState.BACKING_OFF:
             return self.start(now)
+        if self.state is JoinState.JOINED and self._announce is not None:
+            return self._rebroadcast(now)
         return []
 
     def handle(self, packet: Packet, now: float) -> list[bytes]:
@@ -117,7 +126,7 @@ class Joiner(HanNode):
         if self.state is JoinState.POLLING and packet.haslayer(Dot15d4CmdAssocResp):
             return self._on_association_response(packet[Dot15d4CmdAssocResp], now)
         if self.state is JoinState.AWAITING_KEY and packet.fcf_frametype == frames.MacType.DATA:
-            return self._on_transport_key(packet)
+            return self._on_transport_key(packet, now)
         if self.state is JoinState.JOINED and packet.fcf_frametype == frames.MacType.DATA:
             return self._on_zcl(packet)
         raise Drop(f"unexpected frame while {self.state.value}")
@@ -138,7 +147,7 @@ class Joiner(HanNode):
         self._enter(JoinState.AWAITING_KEY, now + self.timing.key_wait)
         return []
 
-    def _on_transport_key(self, packet: Packet) -> list[bytes]:
+    def _on_transport_key(self, packet: Packet, now: float) -> list[bytes]:
         delivered = self.open_data(packet, self._link_key)
         if delivered.aps_frametype != 1 or delivered.aps_key_id != KeyId.KEY_TRANSPORT:
             raise Drop("expected an APS Transport Key under the key-transport key")
@@ -147,14 +156,28 @@ class Joiner(HanNode):
             raise Drop("Transport Key for another device")
         self.network_key = bytes(command.key)
         self.network_key_seq = command.key_seqnum
-        self._enter(JoinState.JOINED, None)
         annce = zdo.device_annce(self.zdo_tsn.next(), self.short, self.eui)
         frame = self.send_data(frames.NWK_BROADCAST_RX_ON, frames.PROFILE_ZDO, zdo.DEVICE_ANNCE,
                                frames.ZDO_ENDPOINT, annce)
-        return [self.labelled(frame, "Device_annce (NWK-secured, network key)")]
+        self._announce = frames.mac_payload(frame)
+        self._rebroadcasts_left = self.timing.broadcast_retries
+        return self._rebroadcast(now, first=frame)
+
+    def _rebroadcast(self, now: float, first: bytes | None = None) -> list[bytes]:
+        """Send (or send again) the Device_annce: the same NWK frame in a new MAC frame."""
+        if first is None:
+            self._rebroadcasts_left -= 1
+            first = frames.mac_data(self.mac_seq.next(), self.pan_id, frames.BROADCAST_SHORT,
+                                    self.short, self._announce)
+        deadline = None
+        if self._rebroadcasts_left > 0:
+            deadline = now + self.timing.passive_ack_timeout
+        self._enter(JoinState.JOINED, deadline)
+        return [self.labelled(first, "Device_annce (NWK-secured, network key)")]
 
     def _on_zcl(self, packet: Packet) -> list[bytes]:
         delivered = self.open_data(packet, self._link_key)
+        self._announce, self.deadline = None, None  # the CHF heard us: no more rebroadcasts
         if delivered.profile != frames.PROFILE_SMART_ENERGY or delivered.cluster != zcl.METERING:
             raise Drop("data frame for a cluster this meter does not serve")
         if delivered.aps_key_id != KeyId.LINK:

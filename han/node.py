@@ -78,6 +78,7 @@ class HanNode:
         self.incoming = IncomingCounters()
         self.drops: Counter[str] = Counter()
         self._last_mac_seq: dict[int, int] = {}
+        self._broadcasts_seen: set[tuple[int, int]] = set()
         self.labels: dict[bytes, str] = {}  # what each frame this node sent is, for timelines
 
     def labelled(self, raw: bytes, label: str) -> bytes:
@@ -92,7 +93,7 @@ class HanNode:
         try:
             packet = frames.parse(raw)
             if not self._addressed_to_me(packet):
-                return out
+                raise Drop("not addressed to this node")
             # The MAC acks what it received intact, whatever the layers above make of it.
             out.ack = frames.ack(packet.seqnum) if packet.fcf_ackreq else None
             if self._duplicate(packet):
@@ -135,6 +136,10 @@ class HanNode:
         if nwk is None or nwk.frametype != 0:
             raise Drop("not a NWK data frame")
         header, rest = frames.split_header(nwk)
+        if nwk.destination >= 0xFFF8:  # broadcast transaction table: each broadcast once
+            if (nwk.source, nwk.seqnum) in self._broadcasts_seen:
+                raise Drop("duplicate NWK broadcast")
+            self._broadcasts_seen.add((nwk.source, nwk.seqnum))
         nwk_key_id = None
         if nwk.flags.security:
             if self.network_key is None:

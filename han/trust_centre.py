@@ -188,7 +188,7 @@ class TrustCentre(HanNode):
         if header.command_id != zcl.foundation.GeneralCommand.Read_Attributes_rsp:
             raise Drop(f"ZCL command 0x{header.command_id:02X} not expected by the CHF")
         self.readings[to_device_id(source)] = {
-            r.attrid: r.value.value for r in body.status_records if r.status == 0
+            int(r.attrid): int(r.value.value) for r in body.status_records if r.status == 0
         }
 
     # -- helpers --------------------------------------------------------------------------

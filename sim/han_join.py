@@ -35,6 +35,7 @@ class JoinReport:
 
     joined: bool
     reason: str
+    meter_joined: bool  # the meter's own view: it took the network key (the CHF may not know)
     key_source: str | None
     start: float
     duration: float
@@ -94,7 +95,7 @@ def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, 
         permit()
         esme_radio.send(esme.start(env.now))
         esme_radio.schedule_timer()
-        joined_at = None
+        joined_at = meter_joined_at = None
         while True:
             for decision in chf.decisions[seen:]:
                 if decision.joined:
@@ -104,27 +105,30 @@ def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, 
             seen = len(chf.decisions)
             if esme.state is JoinState.GAVE_UP:
                 break
-            if joined_at is not None and (device_id in chf.readings or env.now >= joined_at + ZCL_WAIT):
-                break
+            if esme.state is JoinState.JOINED and meter_joined_at is None:
+                meter_joined_at = env.now
+            if device_id in chf.readings or (
+                    meter_joined_at is not None and env.now >= meter_joined_at + ZCL_WAIT):
+                break  # read done, or the CHF never heard the meter that thinks it joined
             wake[0] = env.event()
             yield wake[0] | env.timeout(ZCL_WAIT)
-        end = env.now
+        decided = chf.outcome(device_id, env.now)  # before expiry rewrites the window's state
         if joined_at is None:
             closes = device_log.next_window_close()
             if closes is not None:
                 yield env.timeout(max(0.0, closes - env.now))
                 alerts.extend(device_log.expire(env.now))
-        return end
+        return decided
 
     process = env.process(director())
-    end = env.run(until=process)
-    outcome = chf.outcome(device_id, env.now)
+    outcome = env.run(until=process)
     return JoinReport(
         joined=outcome.joined,
+        meter_joined=esme.network_key is not None,
         reason=outcome.reason,
         key_source=outcome.key_source.value if outcome.joined else None,
         start=start,
-        duration=(outcome.time if outcome.joined else end) - start,
+        duration=outcome.time - start,
         attempts=esme.attempt,
         frames=air.capture() if capture else [],
         alerts=alerts,
