@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import click
+import simpy
 
 from devices.device_log import MAX_JOIN_TIME_PERIOD, DeviceLog, DeviceLogError
 from han.installcode import InstallCode, InstallCodeError
@@ -25,6 +26,11 @@ def _code(text: str, option: str, seed: int) -> InstallCode:
         raise click.ClickException(f"{option}: {err}") from None
 
 
+def _check(ok: bool, option: str, why: str) -> None:
+    if not ok:
+        raise click.ClickException(f"{option}: {why}")
+
+
 @click.group("han")
 def command() -> None:
     """The ZigBee HAN: joins frame by frame, captured for Wireshark."""
@@ -35,13 +41,13 @@ def command() -> None:
               help="The code SRV 8.11 gives the CHF (any hex form, or 'generate' for a seeded random one).")
 @click.option("--device-install-code", metavar="CODE",
               help="The code the meter really holds (default: the same; another one fails to join).")
-@click.option("--window", type=click.IntRange(1, MAX_JOIN_TIME_PERIOD), default=300, show_default=True,
-              help="SRV 8.11 JoinTimePeriod, seconds.")
-@click.option("--join-at", type=click.FloatRange(min=0), default=1.0, show_default=True,
+@click.option("--window", type=int, default=300, show_default=True,
+              help=f"SRV 8.11 JoinTimePeriod, seconds (1-{MAX_JOIN_TIME_PERIOD}).")
+@click.option("--join-at", type=float, default=1.0, show_default=True,
               help="Seconds after SRV 8.11 when the meter starts trying to join.")
-@click.option("--loss", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
-              help="Probability that a frame is lost at its receiver.")
-@click.option("--latency", type=click.FloatRange(min=0), default=0.002, show_default=True,
+@click.option("--loss", type=float, default=0.0, show_default=True,
+              help="Probability (0 <= p < 1) that a frame is lost at its receiver.")
+@click.option("--latency", type=float, default=0.002, show_default=True,
               help="Seconds a node takes to answer a frame.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for keys, addresses and loss.")
 @click.option("--pcap", "pcap_path", required=True, type=click.Path(dir_okay=False, writable=True),
@@ -51,6 +57,9 @@ def command() -> None:
 def join(install_code: str, device_install_code: str | None, window: int, join_at: float,
          loss: float, latency: float, seed: int, pcap_path: str, keys_out: str | None) -> None:
     """SRV 8.11 Add for one ESME, then its join; exit 0 joined, 3 not joined, 1 bad input."""
+    _check(0 <= join_at, "--join-at", f"{join_at} is negative")
+    _check(0 <= loss < 1, "--loss", f"{loss} is not a probability below 1")
+    _check(0 <= latency, "--latency", f"{latency} seconds is negative")
     chf_code = _code(install_code, "--install-code", seed)
     meter_code = chf_code if device_install_code is None else _code(
         device_install_code, "--device-install-code", seed + 1)
@@ -59,8 +68,6 @@ def join(install_code: str, device_install_code: str | None, window: int, join_a
         alerts = log.add(ESME_ID, chf_code, window, 0.0)
     except DeviceLogError as err:
         raise click.ClickException(f"SRV 8.11: {err}") from None
-    import simpy
-
     env = simpy.Environment()
     env.run(until=join_at)
     report = run_join(env, log, CHF_ID, ESME_ID, meter_code, loss=loss, seed=seed, latency=latency)
