@@ -52,16 +52,21 @@ class AuxHeader:
             )
         )
 
-    def nonce(self) -> bytes:
-        control = self.encode(LEVEL_ENC_MIC_32)[0]
-        return self.source.to_bytes(8, "little") + struct.pack("<IB", self.frame_counter, control)
+    def nonce(self, restored: bytes) -> bytes:
+        """Source EUI-64 + frame counter + control byte (of ``restored``, the level-5 header)."""
+        return self.source.to_bytes(8, "little") + struct.pack("<IB", self.frame_counter, restored[0])
+
+
+def _on_air(restored: bytes) -> bytes:
+    """The level-5 auxiliary header as transmitted: level bits cleared to 0."""
+    return bytes([restored[0] & ~_LEVEL_MASK]) + restored[1:]
 
 
 def secure(header: bytes, aux: AuxHeader, key: bytes, payload: bytes) -> bytes:
     """``header`` + auxiliary header (level 0 on air) + CCM* ciphertext and MIC."""
-    aad = header + aux.encode(LEVEL_ENC_MIC_32)
-    sealed = AESCCM(key, tag_length=MIC_LENGTH).encrypt(aux.nonce(), payload, aad)
-    return header + aux.encode(0) + sealed
+    restored = aux.encode(LEVEL_ENC_MIC_32)
+    sealed = AESCCM(key, tag_length=MIC_LENGTH).encrypt(aux.nonce(restored), payload, header + restored)
+    return header + _on_air(restored) + sealed
 
 
 def parse_aux(secured: bytes) -> tuple[AuxHeader, bytes]:
@@ -83,9 +88,9 @@ def parse_aux(secured: bytes) -> tuple[AuxHeader, bytes]:
 
 def unsecure(header: bytes, aux: AuxHeader, sealed: bytes, key: bytes) -> bytes:
     """The plaintext, or :class:`SecurityError` when the MIC does not match under ``key``."""
-    aad = header + aux.encode(LEVEL_ENC_MIC_32)
+    restored = aux.encode(LEVEL_ENC_MIC_32)
     try:
-        return AESCCM(key, tag_length=MIC_LENGTH).decrypt(aux.nonce(), sealed, aad)
+        return AESCCM(key, tag_length=MIC_LENGTH).decrypt(aux.nonce(restored), sealed, header + restored)
     except InvalidTag:
         raise SecurityError("MIC check failed") from None
 
