@@ -156,6 +156,8 @@ class TrustCentre(HanNode):
         source = self._device_by_short(packet)
         entry = self._devices[source]
         delivered = self.open_data(packet, entry.link_key)
+        if delivered.source_eui is not None and delivered.source_eui != source:
+            raise Drop("NWK source EUI-64 does not match the associated device")
         if delivered.profile == frames.PROFILE_ZDO and delivered.cluster == zdo.DEVICE_ANNCE:
             return self._on_device_annce(source, entry, delivered, now)
         if delivered.profile == frames.PROFILE_SMART_ENERGY and delivered.cluster == zcl.METERING:

@@ -48,7 +48,7 @@ def test_wrong_meter_code_exits_3_with_the_reason(tmp_path: Path) -> None:
     assert result.exit_code == 3
     assert "NOT JOINED: wrong link key (4 attempt(s)" in result.output
     assert "ALERT 0x8F48" in result.output and "Device_annce" not in result.output
-    assert not (tmp_path / "keys").exists()
+    assert list(tmp_path.iterdir()) == [tmp_path / "x.pcap"]  # no key file unless asked
 
 
 def test_closed_window_exits_3(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from han_support import code, join
 pytestmark = pytest.mark.tshark
 TSHARK = shutil.which("tshark")
 FIELDS = ("frame.number", "wpan.src64", "zbee_aps.cmd.key", "zbee_aps.zdp_cluster",
-          "zbee_aps.cluster", "zbee_zcl.cmd.id", "zbee_nwk.src", "_ws.expert.message")
+          "zbee_aps.cluster", "zbee_zcl.cmd.id", "zbee_nwk.src", "zbee_sec.encrypted_payload")
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +56,11 @@ def test_link_key_alone_decrypts_the_join(tshark, tmp_path: Path) -> None:
     assert [r["zbee_aps.zdp_cluster"] for r in rows if r["zbee_aps.zdp_cluster"]] == ["0x0013"]
     zcl = [(r["zbee_aps.cluster"], r["zbee_zcl.cmd.id"]) for r in rows if r["zbee_zcl.cmd.id"]]
     assert zcl == [("0x0702", "0x00"), ("0x0702", "0x01")]  # Read Attributes and its response
-    assert not any("Encrypted" in r["_ws.expert.message"] for r in rows)
+    assert not any(r["zbee_sec.encrypted_payload"] for r in rows)
 
     blind = tshark(pcap)
     assert not any(r["zbee_aps.cmd.key"] or r["zbee_aps.zdp_cluster"] or r["zbee_zcl.cmd.id"] for r in blind)
-    assert sum("Encrypted Payload" in r["_ws.expert.message"] for r in blind) == 4
+    assert sum(bool(r["zbee_sec.encrypted_payload"]) for r in blind) == 4  # TK, annce, read, response
 
 
 def test_wrong_code_run_never_puts_a_device_annce_on_air(tshark, tmp_path: Path) -> None:
