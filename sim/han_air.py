@@ -4,7 +4,8 @@ unicasts are acknowledged and retried as the IEEE 802.15.4 MAC does.
 Values (2.4 GHz O-QPSK PHY): 32 us per byte plus a 6-byte PHY header (preamble, SFD,
 length); the receiver acks after aTurnaroundTime (12 symbols); the sender waits
 macAckWaitDuration (54 symbols) and retries up to macMaxFrameRetries (3) times.
-CSMA-CA and collisions are not modelled: loss is one probability per frame per receiver.
+A radio waits until the channel is idle (standing in for CSMA-CA, without its random
+backoff), so frames never overlap; loss is one probability per frame per receiver.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class Air:
             raise ValueError(f"latency {latency} s is negative")
         self.env, self.rng, self.loss, self.latency = env, rng, loss, latency
         self.radios: list[Radio] = []
+        self.channel = simpy.Resource(env, capacity=1)  # stands in for CSMA-CA: wait until idle
         self.on_air: list[OnAir] = []
         self._on_change = on_change
 
@@ -102,6 +104,14 @@ class Air:
         label = sender.node.labels.pop(raw, "frame")
         wants_ack = bool(raw[0] & 0x20)  # FCF ack-request bit
         for retry in range(MAX_FRAME_RETRIES + 1 if wants_ack else 1):
+            acked = yield from self._attempt(sender, raw, label, retry, wants_ack)
+            if acked or not wants_ack:
+                return
+
+    def _attempt(self, sender: Radio, raw: bytes, label: str, retry: int, wants_ack: bool):
+        """One transmission; the channel is held through the ack wait, so radios take turns."""
+        with self.channel.request() as turn:
+            yield turn
             start = self.env.now
             yield self.env.timeout(airtime(raw))
             acked = False
@@ -123,11 +133,9 @@ class Air:
                 receiver.schedule_timer()
             self.on_air.append(OnAir(start, sender.name, raw, label, retry, lost_everywhere))
             self.changed()
-            if not wants_ack:
-                return
-            yield self.env.timeout(ACK_WAIT)
-            if acked:
-                return
+            if wants_ack:
+                yield self.env.timeout(ACK_WAIT)
+            return acked
 
     def _after_latency(self, radio: Radio, raws: list[bytes]):
         yield self.env.timeout(self.latency)
