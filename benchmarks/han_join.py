@@ -23,7 +23,8 @@ from han import frames, zcl, zdo
 from han.eui import to_eui64
 from han.installcode import InstallCode
 from han.node import HanNode
-from han.pcap import write_pcap
+from han.pcap import pcap_bytes
+from sim.output import atomic_write
 from han.security import KeyId
 from sim.han_join import run_join
 
@@ -35,7 +36,7 @@ def one_join(seed: int, out: Path) -> bool:
     log = DeviceLog(CHF)
     log.add(ESME, secret, 300, 0.0)
     report = run_join(None, log, CHF, ESME, secret, seed=seed)
-    write_pcap(out, ((f.time, f.raw) for f in report.frames))
+    atomic_write(out, pcap_bytes((f.time, f.raw) for f in report.frames))
     return report.joined
 
 

@@ -81,6 +81,10 @@ def test_bad_input_exits_1_with_one_line_and_leaves_files_alone(tmp_path: Path) 
         (line,) = result.output.strip().splitlines()
         assert line.startswith(f"Error: {message}")
         assert pcap.read_bytes() == b"keep me"
-    missing = run("--install-code", CODE, "--pcap", str(tmp_path / "no" / "such" / "dir.pcap"))
-    assert missing.exit_code == 1 and "cannot write" in missing.output and "Traceback" not in missing.output
-    assert list(tmp_path.iterdir()) == [pcap]
+    unwritable = run("--install-code", CODE, "--pcap", str(pcap / "inside-a-file.pcap"))
+    assert unwritable.exit_code == 1 and "does not exist or is not writable" in unwritable.output
+    assert "Traceback" not in unwritable.output and len(unwritable.output.strip().splitlines()) == 1
+    keys_elsewhere = run("--install-code", CODE, "--pcap", str(tmp_path / "new.pcap"),
+                         "--keys-out", str(tmp_path / "missing" / "keys"))
+    assert keys_elsewhere.exit_code == 1 and "does not exist or is not writable" in keys_elsewhere.output
+    assert list(tmp_path.iterdir()) == [pcap] and pcap.read_bytes() == b"keep me"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from han.pcap import write_key_file, write_pcap
+from han.pcap import pcap_bytes, zigbee_key_rows
+from sim.output import atomic_write
 from han_support import code, join
 
 pytestmark = pytest.mark.tshark
@@ -48,7 +49,7 @@ def test_link_key_alone_decrypts_the_join(tshark, tmp_path: Path) -> None:
     secret = code(21)
     report = join(secret, seed=5)
     pcap = tmp_path / "join.pcap"
-    write_pcap(pcap, ((f.time, f.raw) for f in report.frames))
+    atomic_write(pcap, pcap_bytes((f.time, f.raw) for f in report.frames))
 
     rows = tshark(pcap, *_key_option(bytes(secret.link_key())))
     assert len(rows) == len(report.frames)
@@ -67,9 +68,8 @@ def test_wrong_code_run_never_puts_a_device_annce_on_air(tshark, tmp_path: Path)
     chf_code = code(22)
     report = join(chf_code, code(23), seed=6)
     pcap, keys = tmp_path / "wrong.pcap", tshark.home / ".config" / "wireshark" / "zigbee_pc_keys"
-    write_pcap(pcap, ((f.time, f.raw) for f in report.frames))
-    keys.parent.mkdir(parents=True, exist_ok=True)
-    write_key_file(keys, [(bytes(chf_code.link_key()), "CHF"), (report.network_key, "NWK")])
+    atomic_write(pcap, pcap_bytes((f.time, f.raw) for f in report.frames))
+    atomic_write(keys, zigbee_key_rows([(bytes(chf_code.link_key()), "CHF"), (report.network_key, "NWK")]))
 
     rows = tshark(pcap)  # keys from the key file hansim writes for --keys-out
     transport_keys = [r for r in rows if r["zbee_aps.cmd.key"]]

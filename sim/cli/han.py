@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import random
+from pathlib import Path
 
 import click
 import simpy
 
 from devices.device_log import MAX_JOIN_TIME_PERIOD, DeviceLog, DeviceLogError
 from han.installcode import InstallCode, InstallCodeError
-from han.pcap import write_key_file, write_pcap
+from han.pcap import pcap_bytes, zigbee_key_rows
 from sim.han_join import JoinReport, run_join
+from sim.output import atomic_write
 
 CHF_ID = "00-DB-12-34-56-78-90-A0"
 ESME_ID = "00-DB-12-34-56-78-90-A1"
@@ -60,6 +63,10 @@ def join(install_code: str, device_install_code: str | None, window: int, join_a
     _check(0 <= join_at, "--join-at", f"{join_at} is negative")
     _check(0 <= loss < 1, "--loss", f"{loss} is not a probability below 1")
     _check(0 <= latency, "--latency", f"{latency} seconds is negative")
+    for target in filter(None, (pcap_path, keys_out)):  # refuse before writing either file
+        folder = Path(target).resolve().parent
+        _check(folder.is_dir() and os.access(folder, os.W_OK), target,
+               f"folder {folder} does not exist or is not writable")
     chf_code = _code(install_code, "--install-code", seed)
     meter_code = chf_code if device_install_code is None else _code(
         device_install_code, "--device-install-code", seed + 1)
@@ -73,12 +80,13 @@ def join(install_code: str, device_install_code: str | None, window: int, join_a
     report = run_join(env, log, CHF_ID, ESME_ID, meter_code, loss=loss, seed=seed, latency=latency)
     report.alerts[:0] = alerts
     try:
-        write_pcap(pcap_path, ((f.time, f.raw) for f in report.frames))
+        atomic_write(pcap_path, pcap_bytes((f.time, f.raw) for f in report.frames))
         if keys_out:
-            write_key_file(keys_out, [(bytes(chf_code.link_key()), "CHF install-code link key"),
-                                      (report.network_key, "HAN network key")])
+            atomic_write(keys_out, zigbee_key_rows([
+                (bytes(chf_code.link_key()), "CHF install-code link key"),
+                (report.network_key, "HAN network key")]))
     except OSError as err:
-        raise click.ClickException(f"cannot write {err.filename}: {err.strerror}") from None
+        raise click.ClickException(f"cannot write {err.filename or pcap_path}: {err.strerror}") from None
     _print_timeline(report)
     if not report.joined:
         raise SystemExit(EXIT_NOT_JOINED)
