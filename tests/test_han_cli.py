@@ -59,11 +59,13 @@ def test_closed_window_exits_3(tmp_path: Path) -> None:
 def test_generated_code_is_seeded_and_output_is_deterministic(tmp_path: Path) -> None:
     outputs = []
     for name, seed in (("a", "4"), ("b", "4"), ("c", "5")):
-        result = run("--install-code", "generate", "--seed", seed, "--loss", "0.1",
+        result = run("--install-code", "generate", "--seed", seed, "--loss", "0.1", "--tap",
                      "--pcap", str(tmp_path / f"{name}.pcap"))
         assert result.exit_code == 0, result.output
         outputs.append(((tmp_path / f"{name}.pcap").read_bytes(), result.output))
     assert outputs[0] == outputs[1] and outputs[0][0] != outputs[2][0]
+    with PcapReader(str(tmp_path / "a.pcap")) as reader:
+        assert reader.linktype == 283
 
 
 def test_bad_input_exits_1_with_one_line_and_leaves_files_alone(tmp_path: Path) -> None:

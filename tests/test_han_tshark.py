@@ -1,6 +1,6 @@
 """Wireshark decodes our captures: given only the install-code link key it finds the network key
 in the Transport Key and decrypts everything after it; without it, it cannot; with the wrong
-code on the meter, no Device_annce is ever on air."""
+code on the meter, no Device_annce is ever on air. Both link types (195 and 283 TAP) open."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from han_support import code, join
 pytestmark = pytest.mark.tshark
 TSHARK = shutil.which("tshark")
 FIELDS = ("frame.number", "wpan.src64", "zbee_aps.cmd.key", "zbee_aps.zdp_cluster",
-          "zbee_aps.cluster", "zbee_zcl.cmd.id", "zbee_nwk.src", "zbee_sec.encrypted_payload")
+          "zbee_aps.cluster", "zbee_zcl.cmd.id", "zbee_nwk.src", "zbee_sec.encrypted_payload",
+          "wpan-tap.ch_num", "wpan.fcs_ok", "_ws.malformed")
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,8 @@ def test_link_key_alone_decrypts_the_join(tshark, tmp_path: Path) -> None:
     assert [r["zbee_aps.zdp_cluster"] for r in rows if r["zbee_aps.zdp_cluster"]] == ["0x0013"]
     zcl = [(r["zbee_aps.cluster"], r["zbee_zcl.cmd.id"]) for r in rows if r["zbee_zcl.cmd.id"]]
     assert zcl == [("0x0702", "0x00"), ("0x0702", "0x01")]  # Read Attributes and its response
-    assert not any(r["zbee_sec.encrypted_payload"] for r in rows)
+    assert not any(r["zbee_sec.encrypted_payload"] or r["_ws.malformed"] for r in rows)
+    assert {r["wpan.fcs_ok"] for r in rows} == {"1"}
 
     blind = tshark(pcap)
     assert not any(r["zbee_aps.cmd.key"] or r["zbee_aps.zdp_cluster"] or r["zbee_zcl.cmd.id"] for r in blind)
@@ -68,10 +70,12 @@ def test_wrong_code_run_never_puts_a_device_annce_on_air(tshark, tmp_path: Path)
     chf_code = code(22)
     report = join(chf_code, code(23), seed=6)
     pcap, keys = tmp_path / "wrong.pcap", tshark.home / ".config" / "wireshark" / "zigbee_pc_keys"
-    atomic_write(pcap, pcap_bytes((f.time, f.raw) for f in report.frames))
+    atomic_write(pcap, pcap_bytes(((f.time, f.raw) for f in report.frames), channel=report.channel))
     atomic_write(keys, zigbee_key_rows([(bytes(chf_code.link_key()), "CHF"), (report.network_key, "NWK")]))
 
     rows = tshark(pcap)  # keys from the key file hansim writes for --keys-out
+    assert {(r["wpan-tap.ch_num"], r["wpan.fcs_ok"], r["_ws.malformed"]) for r in rows} == {
+        (str(report.channel), "1", "")}  # TAP (link type 283) names the channel; every FCS good
     transport_keys = [r for r in rows if r["zbee_aps.cmd.key"]]
     assert len(transport_keys) == report.attempts == 4  # the CHF offered the key every attempt
     assert all(r["zbee_aps.cmd.key"] == report.network_key.hex() for r in transport_keys)

@@ -55,10 +55,13 @@ def command() -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for keys, addresses and loss.")
 @click.option("--pcap", "pcap_path", required=True, type=click.Path(dir_okay=False, writable=True),
               help="Write every frame on air here (pcap, IEEE 802.15.4 with FCS).")
+@click.option("--tap", is_flag=True,
+              help="Write link type 283 (IEEE 802.15.4 TAP), which records the channel, instead of 195.")
 @click.option("--keys-out", type=click.Path(dir_okay=False, writable=True),
               help="Also write Wireshark zigbee_pc_keys rows (link key, network key): secrets!")
 def join(install_code: str, device_install_code: str | None, window: int, join_at: float,
-         loss: float, latency: float, seed: int, pcap_path: str, keys_out: str | None) -> None:
+         loss: float, latency: float, seed: int, pcap_path: str, tap: bool,
+         keys_out: str | None) -> None:
     """SRV 8.11 Add for one ESME, then its join; exit 0 joined, 3 not joined, 1 bad input."""
     _check(0 <= join_at, "--join-at", f"{join_at} is negative")
     _check(0 <= loss < 1, "--loss", f"{loss} is not a probability below 1")
@@ -80,7 +83,8 @@ def join(install_code: str, device_install_code: str | None, window: int, join_a
     report = run_join(env, log, CHF_ID, ESME_ID, meter_code, loss=loss, seed=seed, latency=latency)
     report.alerts[:0] = alerts
     try:
-        atomic_write(pcap_path, pcap_bytes((f.time, f.raw) for f in report.frames))
+        atomic_write(pcap_path, pcap_bytes(((f.time, f.raw) for f in report.frames),
+                                           channel=report.channel if tap else None))
         if keys_out:
             atomic_write(keys_out, zigbee_key_rows([
                 (bytes(chf_code.link_key()), "CHF install-code link key"),
