@@ -113,6 +113,9 @@ class HanNode:
             return packet.fcf_frametype == frames.MacType.BEACON
         mode = packet.fcf_destaddrmode
         dst = packet.payload.getfieldval("dest_addr") if mode else None
+        pan = packet.payload.getfieldval("dest_panid") if mode else None
+        if pan not in (None, frames.BROADCAST_PAN, self.pan_id) and self.pan_id is not None:
+            return False  # another PAN's frame
         if mode == 2:
             return dst == frames.BROADCAST_SHORT or (self.short is not None and dst == self.short)
         if mode == 3:

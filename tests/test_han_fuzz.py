@@ -94,7 +94,7 @@ def test_wrong_mic_is_counted_as_such(state: JoinState, label: str) -> None:
     (frame,) = [f.raw for f in report.frames if label in f.label and not f.retry]
     tc, meter = _nodes(state)
     meter.network_key = report.network_key
-    meter.short = Dot15d4FCS(frame).dest_addr
+    meter.short, meter.pan_id = Dot15d4FCS(frame).dest_addr, Dot15d4FCS(frame).dest_panid
     body = bytearray(frame[:-2])
     body[-1] ^= 0x01  # last MIC byte
     meter.receive(_with_fcs(bytes(body)), 1.0)
