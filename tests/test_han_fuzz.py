@@ -110,3 +110,10 @@ def test_unknown_mac_command_and_bad_fcs_are_named() -> None:
     tc.receive(b"\x03", 1.0)
     assert tc.drops == {"unhandled MAC command 0x0A": 1, "bad FCS": 1,
                         "MAC frame truncated (shorter than FCF, sequence number and FCS)": 1}
+
+
+def test_frames_for_another_pan_are_not_taken() -> None:
+    tc, meter = _nodes(JoinState.JOINED)
+    foreign = frames.mac_data(9, tc.pan_id ^ 0x0101, meter.short, 0x0000, b"\x08\x00")
+    meter.receive(foreign, 1.0)
+    assert meter.drops == {"not addressed to this node": 1}
