@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def problems(schema: xmlschema.XMLSchema, doc: Document) -> list[Problem]:
     """Every schema violation in ``doc``, with the line of the offending element."""
     found = []
     for err in schema.iter_errors(doc.root):
-        where = err.path or ""
+        where = re.sub(r"\{[^}]*\}", "", err.path or "")
         reason = f"{where}: {err.reason}" if where else str(err.reason)
         found.append(Problem(doc.line_of(err.elem), reason))
     return found

@@ -1,0 +1,23 @@
+"""The Comms Hub: CHF and GPF in one box, the CHF's device log, and its SM WAN link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from devices.device_log import DeviceLog
+
+
+@dataclass
+class CommsHub:
+    """A Comms Hub: two device IDs (CHF, GPF), a device log, WAN up or down."""
+
+    chf_id: str
+    gpf_id: str
+    wan_connected: bool = True
+    supplier_key: ec.EllipticCurvePublicKey | None = None  # checks critical commands (11.3)
+    device_log: DeviceLog = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.device_log = DeviceLog(self.chf_id)
