@@ -1,30 +1,22 @@
 """The premises a DCC run serves: its Comms Hub, HAN devices, users and SM WAN.
 
-The default premises is a dual-fuel site whose device and user IDs are those of the
-DCC's DUIS test request templates, so the templates run against it unchanged: CHF
-00-DB-12-34-56-78-90-A2, GPF ...-A3, ESME ...-A0 (holding the templates' install code),
-GSME ...-A1, one supplier 90-B3-D5-1F-30-01-00-00 for both fuels, DCC
-90-B3-D5-1F-30-00-00-02, premises "M22 0RR / Threapwood Road" in the North region.
+Built from a site file (:mod:`sim.dcc.site_file`); ``default_site.yaml`` is the
+dual-fuel site of the DCC's DUIS test request templates.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import random
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from devices.commshub import CommsHub
 from devices.meter import HanDevice
-from han.installcode import InstallCode
-from sim.dcc.coverage import Coverage, CoverageDatabase, premises_key
-from sim.duis.precommand import supplier_test_key
+from sim.dcc.coverage import CoverageDatabase
 
 ROLES = ("ImportSupplier", "GasSupplier", "OtherUser")
 DCC_ID = "90-B3-D5-1F-30-00-00-02"
-TEMPLATE_SUPPLIER = "90-B3-D5-1F-30-01-00-00"
-TEMPLATE_INSTALL_CODE = "30313233343536373839414243444546"
 EPOCH = dt.datetime(2024, 1, 8, 9, 0, tzinfo=dt.UTC)
 
 
@@ -78,31 +70,3 @@ class Premises:
             return "GPF"
         device = self.devices.get(device_id)
         return device.device_type if device else None
-
-
-def default_premises(wan_connected: bool = True, wan_arrives: float | None = None) -> Premises:
-    """The dual-fuel site of the DCC test templates (see the module docstring)."""
-    rng = random.Random(0)
-    key = supplier_test_key(TEMPLATE_SUPPLIER).public_key()
-    devices = {
-        "00-DB-12-34-56-78-90-A0": HanDevice(
-            "00-DB-12-34-56-78-90-A0", "ESME", InstallCode.parse(TEMPLATE_INSTALL_CODE),
-            supplier_key=key),
-        "00-DB-12-34-56-78-90-A1": HanDevice(
-            "00-DB-12-34-56-78-90-A1", "GSME", InstallCode.generate(16, rng), supplier_key=key),
-    }
-    coverage = CoverageDatabase()
-    coverage.add(
-        premises_key(post_code="M22 0RR", address_identifier="Threapwood Road"),
-        Coverage("North", wan_connected, "High" if wan_connected else "Low",
-                 None if wan_connected or wan_arrives is None
-                 else (EPOCH + dt.timedelta(seconds=wan_arrives)).date().isoformat()),
-    )
-    return Premises(
-        hub=CommsHub("00-DB-12-34-56-78-90-A2", "00-DB-12-34-56-78-90-A3", wan_connected, key),
-        devices=devices,
-        users={TEMPLATE_SUPPLIER: {"ImportSupplier", "GasSupplier"}},
-        suppliers={"electricity": TEMPLATE_SUPPLIER, "gas": TEMPLATE_SUPPLIER},
-        coverage=coverage,
-        wan_arrives=wan_arrives,
-    )

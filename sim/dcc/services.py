@@ -148,7 +148,8 @@ def install_comms_hub(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> No
         raise Refused(oc.CANNOT_COMMUNICATE,
                       "8.14.1 says the Comms Hub is on the SM WAN, but it is not: send 8.14.2")
     event = "ch_install_wan" if with_wan else "ch_install_no_wan"
-    smi_check(dcc, event, hub.gpf_id)
+    for device_id in (hub.chf_id, hub.gpf_id):
+        smi_check(dcc, event, device_id)
     for device_id in (hub.chf_id, hub.gpf_id):
         smi_apply(dcc, outcome, event, device_id)
 
@@ -243,7 +244,9 @@ def read_inventory(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
         records = [dcc.smi.get(body.device_id)]
     else:  # by UPRN or MPxN: the premises' devices
         records = list(dcc.smi.records.values())
-    outcome.payload = {"inventory": tuple(inventory_entry(r) for r in records if r)[:17]}
+    found = [r for r in records if r is not None][:17]
+    outcome.payload = {"inventory": tuple(inventory_entry(r) for r in found)}
+    outcome.reason = ", ".join(f"{r.device_type} {r.device_id} {r.status or 'no status'}" for r in found)
 
 
 def inventory_entry(record: SmiRecord) -> InventoryDevice:
