@@ -21,7 +21,7 @@ from sim.dcc.frontdoor import CRITICAL_VARIANTS, Dcc
 from sim.dcc.outcome import Outcome, Refused
 from sim.dcc.smi import SmiRecord, SmiRefusal
 from sim.duis import bodies as b
-from sim.duis.precommand import PreCommandError, open_signed, pre_command
+from sim.duis.precommand import SIGNATURE_LENGTH, PreCommandError, open_signed, pre_command
 from sim.duis.request import ServiceRequest
 from sim.duis.response import DCCAlertMessage, DeviceAlertMessage, InventoryDevice
 
@@ -103,10 +103,12 @@ def check_signed(dcc: Dcc, request: ServiceRequest) -> None:
         command = open_signed(request.body.gbcs_payload, key)
     except PreCommandError as err:
         raise Refused(oc.INVALID_REQUEST, f"device refused the command: {err}") from None
-    issued = dcc.pre_commands.pop(command["request_id"], None)
-    if issued is None or command["request_id"] != str(request.request_id):
-        raise Refused(oc.INVALID_REQUEST,
-                      f"no outstanding pre-command for RequestID {request.request_id}")
+    rid = str(request.request_id)
+    issued = dcc.pre_commands.get(rid)
+    signed_payload = base64.b64decode(request.body.gbcs_payload)[:-SIGNATURE_LENGTH]
+    if command["request_id"] != rid or issued is None or base64.b64decode(issued) != signed_payload:
+        raise Refused(oc.INVALID_REQUEST, f"no outstanding pre-command for RequestID {rid}")
+    del dcc.pre_commands[rid]
 
 
 def send_alerts(dcc: Dcc, request: ServiceRequest, outcome: Outcome, alerts: list[Alert]) -> None:

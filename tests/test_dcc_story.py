@@ -1,0 +1,85 @@
+"""Whole commissioning stories through the DCC, built from the DCC's own templates.
+
+With SM WAN: 12.2, 8.14.1, 8.11 Add, the HAN join, 8.1.1 variant 4 then 5 ends with the
+ESME Commissioned. Install and leave: after 8.14.2 the story stops at 8.11 (no WAN)
+and, once the WAN arrives, resumes to the same end.
+"""
+
+from duis_support import (
+    assert_valid, commissioning_story, submit_signed, template, xsd,
+)
+from sim.dcc.frontdoor import Dcc
+from sim.dcc.site_file import default_premises
+from sim.duis.response import DCCAlertMessage, DeviceAlertMessage
+
+ESME, CHF, GPF = ("00-DB-12-34-56-78-90-" + x for x in ("A0", "A2", "A3"))
+
+
+def _alerts(outcome) -> list[str]:
+    codes = []
+    for _, doc in outcome.documents:
+        if isinstance(doc.body, DeviceAlertMessage):
+            codes.append(doc.body.alert_code)
+        elif isinstance(doc.body, DCCAlertMessage):
+            codes.append(doc.body.code)
+    return codes
+
+
+def test_story_with_wan_ends_commissioned() -> None:
+    dcc = Dcc(default_premises(), xsd())
+    outcomes = commissioning_story(dcc)
+    assert [o.code for o in outcomes] == ["I0"] * 5
+    for outcome in outcomes:
+        assert_valid(outcome)
+    prenotify, install, add, pre, signed = outcomes
+    assert [str(c) for c in install.changes] == [f"{CHF} Pending->Commissioned",
+                                                  f"{GPF} Pending->Commissioned"]
+    assert _alerts(add) == ["8F12", "N24", "8F49"]
+    assert dict(pre.documents)["response"].body.pre_command is not None
+    assert pre.changes == []  # variant 4 changes nothing: the meter has not seen it yet
+    assert _alerts(signed) == ["8F69"]
+    record = dcc.smi.get(ESME)
+    assert [s for s, _ in record.history] == ["Pending", "Whitelisted", "Commissioned"]
+    assert record.date_commissioned == "2024-01-08"
+    assert dcc.premises.devices[ESME].commissioned
+
+
+def test_install_and_leave_stops_at_8_11_and_resumes_when_wan_arrives() -> None:
+    premises = default_premises()
+    premises.hub.wan_connected = False
+    premises.wan_arrives = 30 * 86400.0
+    dcc = Dcc(premises, xsd())
+    outcomes = commissioning_story(dcc, install="8.14.2")
+    assert [o.code for o in outcomes] == ["I0", "I0", "E20"]
+    assert outcomes[2].reason == f"no SM WAN at the premises: the DCC cannot reach Comms Hub {CHF}"
+    assert dcc.smi.status(CHF) == "InstalledNotCommissioned"
+    assert dcc.smi.status(ESME) == "Pending"
+    assert_valid(outcomes[2])
+
+    assert dcc.advance(29 * 86400.0) == []  # not yet
+    changes = dcc.advance(86400.0)
+    assert [str(c) for c in changes] == [f"{CHF} InstalledNotCommissioned->Commissioned",
+                                         f"{GPF} InstalledNotCommissioned->Commissioned"]
+    add = dcc.submit(template("CCS01_"))
+    assert add.code == "I0" and _alerts(add) == ["8F12", "N24", "8F49"]
+    pre = dcc.submit(template("ECS70"))
+    assert submit_signed(dcc, pre).code == "I0"
+    assert dcc.smi.status(ESME) == "Commissioned"
+    assert dcc.smi.get(ESME).history[-1] == ("Commissioned", "2024-02-07")
+
+
+def test_wrong_install_code_fails_the_join_and_8_1_1() -> None:
+    dcc = Dcc(default_premises(), xsd())
+    for prefix in ("12.2_", "8.14.1_"):
+        dcc.submit(template(prefix))
+    wrong = template("CCS01_").replace(b"30313233343536373839414243444546",
+                                       b"00112233445566778899AABBCCDDEEFF")
+    add = dcc.submit(wrong)
+    assert add.code == "I0"  # the CHF took the code; the meter holds another one
+    assert _alerts(add) == ["8F12", "N24", "8F48"]
+    assert "join window closed" in add.reason
+    commission = dcc.submit(template("ECS70"))
+    assert (commission.code, commission.reason) == ("I0", "pre-command returned for the supplier to sign")
+    refused = submit_signed(dcc, commission)
+    assert (refused.code, refused.reason) == ("E20", f"ESME {ESME} has not joined the HAN")
+    assert dcc.smi.status(ESME) == "Whitelisted"
