@@ -1,0 +1,106 @@
+"""``hansim duis run`` and ``hansim duis validate`` through click's runner."""
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from duis_support import templates, xsd
+from sim.cli import main
+from sim.duis import schema as duis_schema
+
+CODE = "30313233343536373839414243444546"
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def story_files() -> list[Path]:
+    names = ("12.2_", "8.14.1_", "CCS01_", "ECS70")
+    return [next(p for p in templates().iterdir() if p.name.startswith(n)) for n in names]
+
+
+def test_run_the_commissioning_story(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run("duis", "run", *story_files(), "--out", out)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[2].startswith("CCS01_8.11_SUCCESS_REQUEST_DUIS.XML: SRV 8.11 CV1: I0 accepted")
+    assert lines[2].endswith("alerts 8F12 N24 8F49")
+    assert "pre-command returned" in lines[3]
+    assert lines[4].startswith("  signed pre-command resubmitted: SRV 8.1.1 CV5: I0 accepted")
+    assert "00-DB-12-34-56-78-90-A0 Whitelisted->Commissioned" in lines[4]
+    assert CODE not in result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names[:3] == ["001-1_12.2_response.xml", "002-1_8.14.1_response.xml",
+                         "003-1_8.11_ack.xml"]
+    assert "005-1_8.1.1_request_cv5.xml" in names
+    for path in out.iterdir():
+        assert duis_schema.check_bytes(xsd(), path.read_bytes()) == [], path.name
+        assert CODE.encode() not in path.read_bytes()
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert run("duis", "run", *story_files(), "--out", tmp_path / "again").exit_code == 0
+    assert {p.name: p.read_bytes() for p in (tmp_path / "again").iterdir()} == first
+
+
+def test_no_wan_site_file(tmp_path: Path) -> None:
+    site = tmp_path / "site.yaml"
+    default = (Path(__file__).parents[1] / "sim" / "dcc" / "default_site.yaml").read_text()
+    site.write_text(default.replace("wan: {connected: true}",
+                                    "wan: {connected: false, arrives: 2024-01-08T09:02:30Z}"))
+    files = story_files()
+    install = next(p for p in templates().iterdir() if p.name.startswith("8.14.2_"))
+    ccs01 = files[2]
+    result = run("duis", "run", files[0], install, ccs01, ccs01, files[3],
+                 "--site", site, "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "E20 refused (no SM WAN at the premises" in lines[2]
+    assert lines[3].startswith("SM WAN arrived: SMI 00-DB-12-34-56-78-90-A2 "
+                               "InstalledNotCommissioned->Commissioned")
+    assert "Whitelisted->Commissioned" in lines[7]
+
+
+def test_not_duis_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.xml"
+    junk.write_text("this is not xml")
+    out = tmp_path / "out"
+    result = run("duis", "run", story_files()[0], junk, "--out", out)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: {junk}: not a DUIS service request: not XML: a DUIS request starts with '<'"]
+    assert not out.exists()
+
+
+def test_bad_site_file_is_one_line(tmp_path: Path) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text("devices: []\nusers: {}\nsuppliers: {gas: 90-B3-D5-1F-30-01-00-00}\n")
+    result = run("duis", "run", story_files()[0], "--site", site, "--out", tmp_path / "o")
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {site}:3: suppliers.gas: 90-B3-D5-1F-30-01-00-00 "
+                             "is not listed under users\n")
+
+
+def test_missing_request_file(tmp_path: Path) -> None:
+    result = run("duis", "run", tmp_path / "nope.xml", "--out", tmp_path / "o")
+    assert result.exit_code == 1
+    assert result.output == f"Error: {tmp_path / 'nope.xml'}: cannot read: No such file or directory\n"
+
+
+def test_validate(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(story_files()[2].read_bytes().replace(b">90<", b">0<"))
+    good = story_files()[0]
+    result = run("duis", "validate", good, bad)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == f"{good}: valid DUIS"
+    assert lines[1].startswith(f"{bad}: invalid: line 14: /Request/Body/UpdateHANDeviceLog/"
+                               "AddDeviceToCHFWhitelist/JoinTimePeriod:")
+    assert run("duis", "validate", good).exit_code == 0
+
+
+def test_validate_without_schema_says_so(tmp_path: Path) -> None:
+    result = run("duis", "validate", story_files()[0], "--schema", tmp_path)
+    assert result.exit_code == 1
+    assert "validation is off" in result.output and "Traceback" not in result.output
