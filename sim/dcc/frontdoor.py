@@ -27,6 +27,7 @@ from devices.han_join import HanJoin, KeyLevelJoin
 from sim.dcc import outcome as oc
 from sim.dcc.outcome import Outcome, Refused
 from sim.dcc.premises import Premises
+from sim.dcc.services import carry_out
 from sim.dcc.smi import Inventory, SmiRecord, SmiRefusal, StatusChange
 from sim.duis import schema as duis_schema
 from sim.duis.request import BadRequest, NotDUIS, RequestID, ServiceRequest
@@ -34,7 +35,6 @@ from sim.duis.response import ResponseMessage, ServiceResponse
 from sim.duis.xmlio import NotWellFormed, parse
 
 SRV_RULES = yaml.safe_load(Path(__file__).with_name("srv_rules.yaml").read_text())
-CRITICAL_VARIANTS = {4, 5, 6, 7}
 
 
 class Dcc:
@@ -108,8 +108,6 @@ class Dcc:
 
     def handle(self, request: ServiceRequest) -> Outcome:
         """Check and carry out a parsed request."""
-        from sim.dcc.services import carry_out  # services need the Dcc; import late
-
         outcome = Outcome(request, oc.SUCCESS, "")
         try:
             rule = self._authorise(request)
@@ -141,10 +139,10 @@ class Dcc:
         if "subject" in rule:
             subject = getattr(request.body, rule["subject"], None)
             if subject is not None:
-                kind = getattr(request.body, "device_type", None) if request.srv == "12.2" else None
-                concerned.append(self._device(subject, rule["subject_types"], "device", kind))
-        if "OtherUser" not in rule["roles"]:
-            for device_id, kind in concerned[-1:]:
+                declared = getattr(request.body, "device_type", None)  # 12.2 names its type
+                concerned.append(self._device(subject, rule["subject_types"], "device", declared))
+        if "OtherUser" not in rule["roles"]:  # supplier SRVs: the device must be theirs
+            for device_id, kind in concerned[-1:]:  # the body's device, else the target
                 if user not in self.premises.registered_suppliers(kind):
                     raise Refused(oc.NOT_DEVICE_SUPPLIER,
                                   f"{user} is not the registered supplier of {kind} {device_id}")

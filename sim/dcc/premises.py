@@ -61,12 +61,3 @@ class Premises:
             self.hub.supplier_key = key
         else:
             self.devices[device_id].supplier_key = key
-
-    def device_type(self, device_id: str) -> str | None:
-        device_id = device_id.upper()
-        if device_id == self.hub.chf_id:
-            return "CHF"
-        if device_id == self.hub.gpf_id:
-            return "GPF"
-        device = self.devices.get(device_id)
-        return device.device_type if device else None

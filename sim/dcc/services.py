@@ -8,7 +8,7 @@ response. Alerts follow in the order they are raised, each its own DUIS document
 from __future__ import annotations
 
 import base64
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -17,7 +17,6 @@ from devices.alerts import Alert, AlertCode
 from devices.device_log import DeviceLogError
 from devices.meter import HanDevice
 from sim.dcc import outcome as oc
-from sim.dcc.frontdoor import CRITICAL_VARIANTS, Dcc
 from sim.dcc.outcome import Outcome, Refused
 from sim.dcc.smi import SmiRecord, SmiRefusal
 from sim.duis import bodies as b
@@ -25,7 +24,11 @@ from sim.duis.precommand import SIGNATURE_LENGTH, PreCommandError, open_signed, 
 from sim.duis.request import ServiceRequest
 from sim.duis.response import DCCAlertMessage, DeviceAlertMessage, InventoryDevice
 
-Service = Callable[[Dcc, ServiceRequest, Outcome], None]
+if TYPE_CHECKING:
+    from sim.dcc.frontdoor import Dcc
+
+CRITICAL_VARIANTS = {5, 6, 7}  # signed pre-commands; 4 asks for one
+Service = Callable[["Dcc", ServiceRequest, Outcome], None]
 SERVICES: dict[str, Service] = {}
 
 

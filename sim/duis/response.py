@@ -13,7 +13,7 @@ base64Binary) and the alert's meaning is carried by ``AlertCode`` and the Respon
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sim.duis.bodies import RequestWANMatrix
 from sim.duis.codec import BOOL, Body, xml
@@ -93,7 +93,6 @@ class ServiceResponse:
     body: ResponseMessage | DeviceAlertMessage | DCCAlertMessage
     request_id: RequestID | None = None
     response_id: RequestID | None = None
-    reason: str = field(default="", compare=False)  # hansim's words, not written to XML
 
     def to_xml(self) -> bytes:
         root = ET.Element(sr("Response"), {"schemaVersion": SCHEMA_VERSION})
