@@ -51,11 +51,15 @@ def test_good_site(tmp_path: Path) -> None:
     (("type: ESME", "type: TOASTER"), ":6: devices[0].type: 'TOASTER' is not one of ESME"),
     (("install_code: generate", "install_code: 83FED3407A939723A5C639B26916D505C3B6"),
      ":6: devices[0].install_code: install code CRC mismatch: expected C3B5, found C3B6"),
-    (("csp_region: South", "csp_region: Mars"), ":2: premises.csp_region: unknown CSP region"),
-    (("[ImportSupplier]", "[Landlord]"), ":8: users.90-B3-D5-1F-30-05-00-00: unknown role 'Landlord'"),
+    (("csp_region: South", "csp_region: Mars"), ":2: premises.csp_region: 'Mars' is not one of"),
+    (("[ImportSupplier]", "[Landlord]"),
+     ":8: users.90-B3-D5-1F-30-05-00-00[0]: 'Landlord' is not one of ImportSupplier"),
+    (("install_code: generate", "install_code: 30313233343536373839414243444546"),
+     ":6: devices[0].install_code: quote the install code"),
+    (("seed: 7", "seed: 7\nseed: 8"), ":11: seed: duplicate key"),
     (("seed: 7", "colour: red"), ":10: colour: unknown key"),
     (("connected: false", "connected: maybe"), ":4: wan.connected: 'maybe' is not true or false"),
-    (("{id: 00-DB", "{id: 00:DB"), ":6: devices[0].id: '00:DB-00-00-00-00-00-01' is not a device"),
+    (("{id: 00-DB", "{id: 00:DB"), ":6: devices[0].id: '00:DB-00-00-00-00-00-01' is not an ID"),
     (("devices:", "devices: [\n"), ": not valid YAML"),
 ])
 def test_bad_site_says_where_and_why(tmp_path: Path, change, expected) -> None:

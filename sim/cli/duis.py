@@ -13,7 +13,7 @@ from sim.dcc.site_file import SiteFileError, default_premises, load_site
 from sim.duis import schema as duis_schema
 from sim.duis.precommand import signed_request, supplier_test_key
 from sim.duis.request import NotDUIS
-from sim.duis.xmlio import write_atomic
+from sim.output import OutputDir
 
 SCHEMA_HELP = (f"DUIS XSD file or folder; default: ${duis_schema.ENV}, else ../shared/duis "
                "beside the project.")
@@ -85,8 +85,9 @@ def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: s
             outcome = dcc.handle(signed)
             lines.append(f"  signed pre-command resubmitted: {outcome.summary()}")
             _collect(files, len(lines), outcome, [("request_cv5", signed)])
-    for name, data in files.items():
-        write_atomic(out / name, data)
+    with OutputDir(out) as staged:
+        for name, data in files.items():
+            staged.write(name, data)
     for line in lines:
         click.echo(line)
     click.echo(f"{len(files)} DUIS files written to {out}")

@@ -1,17 +1,14 @@
-"""Reading and writing DUIS XML: namespaces, line numbers for errors, atomic files.
+"""Reading and writing DUIS XML: namespaces, line numbers for errors, stable bytes.
 
 ElementTree drops line numbers, and users need them ("line 14: JoinTimePeriod 9000 is
 more than 3600"), so :func:`parse` builds the tree through expat and remembers the line
-each element started on. Writing is deterministic (same object, same bytes) and atomic.
+each element started on. Writing is deterministic: same object, same bytes.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from pathlib import Path
 from xml.parsers import expat
 
 SR = "http://www.dccinterface.co.uk/ServiceUserGateway"
@@ -89,16 +86,3 @@ def to_bytes(root: ET.Element) -> bytes:
     """Serialise deterministically: declaration, two-space indent, UTF-8."""
     ET.indent(root, space="  ")
     return ET.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same folder and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
