@@ -179,3 +179,15 @@ def test_install_code_never_in_responses() -> None:
         assert CODE not in document.to_xml()
     assert CODE.decode() not in outcome.summary()
     assert parse(template("CCS01_")).root is not None
+
+
+def test_without_a_schema_the_model_still_refuses_incomplete_requests() -> None:
+    dcc = Dcc(default_premises(), schema=None)
+    for prefix in ("12.2_", "8.14.1_"):
+        assert dcc.submit(template(prefix)).accepted
+    no_device = template("CCS01_").replace(b"<sr:DeviceID>00-DB-12-34-56-78-90-A0</sr:DeviceID>", b"")
+    outcome = dcc.submit(no_device)
+    assert (outcome.code, outcome.reason) == (
+        "E100", "line 10: UpdateHANDeviceLog: UpdateHANDeviceLog has no DeviceID")
+    assert_valid(outcome)  # what it writes is still valid DUIS
+    assert dcc.submit(template("CCS01_")).code == "I0"

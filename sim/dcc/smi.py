@@ -7,6 +7,7 @@ install codes: that is the MP121 problem (only the installing supplier has them)
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +38,7 @@ class Rule:
 class TransitionTable:
     """The SMI's allowed status changes, read from YAML."""
 
-    def __init__(self, rules: list[Rule]) -> None:
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
         self.rules = rules
 
     @classmethod
@@ -48,7 +49,7 @@ class TransitionTable:
                 if status not in (*STATUSES, ABSENT, None):
                     raise ValueError(f"{path}: unknown SMI status {status!r} in rule {raw}")
             rules.append(Rule(raw["event"], frozenset(raw["types"]), frozenset(raw["from"]), raw["to"]))
-        return cls(rules)
+        return cls(tuple(rules))
 
     def find(self, event: str, device_type: str, status: str) -> Rule | None:
         for rule in self.rules:
@@ -90,11 +91,17 @@ class StatusChange:
         return f"{self.device_id} {self.before}->{self.after}"
 
 
+@functools.cache
+def default_table() -> TransitionTable:
+    """``smi_transitions.yaml``, read once per process and shared by every Inventory."""
+    return TransitionTable.load()
+
+
 class Inventory:
     """The SMI: records by device ID and the transition table they obey."""
 
     def __init__(self, table: TransitionTable | None = None) -> None:
-        self.table = table or TransitionTable.load()
+        self.table = table or default_table()
         self.records: dict[str, SmiRecord] = {}
 
     def get(self, device_id: str) -> SmiRecord | None:

@@ -59,6 +59,9 @@ class Body:
             found = elem.find(qpath)
             if found is not None:
                 values[f.name] = codec.read((found.text or "").strip())
+            elif f.default is None and "None" not in str(f.type):
+                # The XSD requires it; this matters only when no schema checked the input.
+                raise ValueError(f"{cls.TAG} has no {path}")
         return cls(**values)
 
     def to_element(self, parent: ET.Element) -> ET.Element:
