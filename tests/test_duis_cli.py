@@ -104,3 +104,19 @@ def test_validate_without_schema_says_so(tmp_path: Path) -> None:
     result = run("duis", "validate", story_files()[0], "--schema", tmp_path)
     assert result.exit_code == 1
     assert "validation is off" in result.output and "Traceback" not in result.output
+
+
+def test_no_sign_stops_at_the_pre_command(tmp_path: Path) -> None:
+    result = run("duis", "run", *story_files(), "--no-sign", "--out", tmp_path / "o")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[-2].endswith("(pre-command returned for the supplier to sign)")
+    assert "CV5" not in result.output
+
+
+def test_run_without_schema_warns_and_carries_on(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["duis", "run", str(story_files()[0]), "--schema", str(tmp_path),
+               "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0
+    assert result.stderr.startswith(f"warning: DUIS schema not found at {tmp_path}")
+    assert "I0 accepted" in result.stdout

@@ -37,3 +37,13 @@ def test_problems_carry_line_numbers() -> None:
     assert "RequestID" in problems[0].reason
     assert duis_schema.check_bytes(xsd(), b"<a>\n<b></a>") == [
         duis_schema.Problem(2, "not well-formed XML: mismatched tag")]
+
+
+def test_install_codes_are_never_repeated_in_errors() -> None:
+    data = (Path(duis_schema.locate()).parent / "templates" / "CCS01_8.11_SUCCESS_REQUEST_DUIS.XML"
+            ).read_bytes().replace(b"30313233343536373839414243444546",
+                                   b"3031323334353637383941424344454Z")
+    (problem,) = duis_schema.check_bytes(xsd(), data)
+    assert problem.line == 15
+    assert problem.reason.endswith("InstallCode: invalid value '<hidden>' for xs:hexBinary")
+    assert "303132" not in str(problem)

@@ -21,6 +21,8 @@ from sim.duis.xmlio import Document, NotWellFormed, parse
 XSD_NAME = "DUIS Schema V5.4.xsd"
 ENV = "HANSIM_DUIS_XSD"
 PROJECT = Path(__file__).resolve().parents[2]
+#: Elements whose values are secrets: never repeated in an error message.
+SECRET_ELEMENTS = frozenset({"InstallCode"})
 SEARCHED = (PROJECT.parent / "shared" / "duis", Path("/work/shared/duis"))
 
 
@@ -65,7 +67,10 @@ def problems(schema: xmlschema.XMLSchema, doc: Document) -> list[Problem]:
     found = []
     for err in schema.iter_errors(doc.root):
         where = re.sub(r"\{[^}]*\}", "", err.path or "")
-        reason = f"{where}: {err.reason}" if where else str(err.reason)
+        reason = str(err.reason)
+        if where.rsplit("/", 1)[-1] in SECRET_ELEMENTS:  # xmlschema quotes bad values
+            reason = re.sub(r"'[^']*'", "'<hidden>'", reason)
+        reason = f"{where}: {reason}" if where else reason
         found.append(Problem(doc.line_of(err.elem), reason))
     return found
 
