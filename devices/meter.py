@@ -16,7 +16,6 @@ from han.installcode import InstallCode
 
 #: Device types without SMI status (SMETS2 Type 2 devices).
 TYPE_2 = frozenset({"IHD", "CAD"})
-METER_TYPES = frozenset({"ESME", "GSME"})
 
 
 @dataclass
@@ -30,11 +29,6 @@ class HanDevice:
     joined: bool = False
     commissioned: bool = False
     supplier_key: ec.EllipticCurvePublicKey | None = None
-
-    @property
-    def fuel(self) -> str:
-        """Which supplier's device this is: the gas supplier's GSME, else electricity."""
-        return "gas" if self.device_type == "GSME" else "electricity"
 
     def __repr__(self) -> str:  # the install code never appears
         return (

@@ -8,8 +8,14 @@ and, once the WAN arrives, resumes to the same end.
 from duis_support import (
     assert_valid, commissioning_story, submit_signed, template, xsd,
 )
+from han.installcode import InstallCode
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.site_file import default_premises
+from sim.duis.bodies import (
+    CommissionDeviceSynchroniseClock, DevicePrenotification, JoinServiceCritical,
+    UpdateHANDeviceLog,
+)
+from sim.duis.request import RequestID, ServiceRequest
 from sim.duis.response import DCCAlertMessage, DeviceAlertMessage
 
 ESME, CHF, GPF = ("00-DB-12-34-56-78-90-" + x for x in ("A0", "A2", "A3"))
@@ -83,3 +89,31 @@ def test_wrong_install_code_fails_the_join_and_8_1_1() -> None:
     refused = submit_signed(dcc, commission)
     assert (refused.code, refused.reason) == ("E20", f"ESME {ESME} has not joined the HAN")
     assert dcc.smi.status(ESME) == "Whitelisted"
+
+
+def test_gas_meter_story_with_join_service() -> None:
+    """GSME: 12.2, 8.11 Add, 8.7.1 join with the GPF (critical), 8.1.1 (domain.md §5.5)."""
+    gsme, user = "00-DB-12-34-56-78-90-A1", "90-B3-D5-1F-30-01-00-00"
+    premises = default_premises()
+    code = premises.devices[gsme].install_code  # what the gas supplier was delivered
+    dcc = Dcc(premises, xsd())
+
+    def send(target: str, cv: int, ref: str, srv: str, body, counter: int):
+        rid = RequestID(user, target, counter)
+        outcome = dcc.submit(ServiceRequest(rid, cv, ref, srv, body).to_xml())
+        assert_valid(outcome)
+        if cv == 4 and outcome.accepted:
+            outcome = submit_signed(dcc, outcome)
+            assert_valid(outcome)
+        return outcome
+
+    assert send("90-B3-D5-1F-30-00-00-02", 8, "12.2", "12.2",
+                DevicePrenotification(gsme, "AB01", "0A0B", "GSME"), 1).code == "I0"
+    assert dcc.submit(template("8.14.1_")).code == "I0"
+    add = send(CHF, 1, "8.11", "8.11", UpdateHANDeviceLog(gsme, "Add", 120, InstallCode(code.code)), 2)
+    assert _alerts(add) == ["8F12", "N24", "8F49"]
+    join = send(gsme, 4, "8.7", "8.7.1", JoinServiceCritical(GPF), 3)
+    assert (join.code, join.changes) == ("I0", [])
+    commission = send(gsme, 4, "8.1", "8.1.1",
+                      CommissionDeviceSynchroniseClock("2024-01-08T09:05:00Z", 60), 4)
+    assert commission.code == "I0" and dcc.smi.status(gsme) == "Commissioned"

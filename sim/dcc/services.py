@@ -220,6 +220,9 @@ def join_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     if isinstance(request.body, b.SignedPreCommand):
         return  # 8.7.1 variant 5: the signed pre-command was checked; the join is device-side
     other = request.body.other_device_id.upper()
+    hub = dcc.premises.hub
+    if other in (hub.chf_id, hub.gpf_id):
+        return  # the Comms Hub's own functions are always on its HAN
     device = dcc.premises.devices.get(other)
     if device is None and dcc.smi.get(other) is None:
         raise Refused(oc.UNKNOWN_DEVICE, f"device {other} is not in the SMI")
