@@ -23,7 +23,7 @@ FRESH = {
     "8.4_": ("E19", f"device {A0} is not in the SMI"),
     "CCS01_": ("E19", f"device {A0} is not in the SMI"),
     "CCS02_": ("E19", f"device {A0} is not in the SMI"),
-    "CCS06_": ("E5", f"CHF {A2} is Pending: install the Comms Hub (8.14) first"),
+    "CCS06_": ("E5", f"CHF {A2} is Pending: the DCC delivers only through a Commissioned Comms Hub"),
     "CS02b": ("E19", f"target {A0} is not in the SMI"),
     "CS03B": ("E19", f"target {A1} is not in the SMI"),
     "CS06_": ("E19", f"target {A0} is not in the SMI"),

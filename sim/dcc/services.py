@@ -90,7 +90,8 @@ def deliver(dcc: Dcc, target: str) -> None:
     chf_status = dcc.smi.status(hub.chf_id)
     if chf_status != "Commissioned":
         raise Refused(oc.DEVICE_STATUS,
-                      f"CHF {hub.chf_id} is {chf_status}: install the Comms Hub (8.14) first")
+                      f"CHF {hub.chf_id} is {chf_status}: the DCC delivers only through a "
+                      "Commissioned Comms Hub")
     device = premises.devices.get(target.upper())
     if device is not None and not device.joined:
         raise Refused(oc.CANNOT_COMMUNICATE,
@@ -194,8 +195,7 @@ def attempt_join(dcc: Dcc, device: HanDevice | None, device_id: str) -> tuple[st
     """The device's join attempt through the HanJoin interface, once 8.11 Add opened the window."""
     log = dcc.premises.hub.device_log
     window = log.live[device_id].window
-    if window is None:  # already joined: the CHF kept its key and the request succeeded
-        return f"{device_id} already in the device log", []
+    assert window is not None  # DeviceLog.add has just opened it
     if device is None or not device.present:
         alerts = [a for a in log.expire(window.closes) if a.subject == device_id]
         return f"{device_id} is not on site: no join attempt", alerts
