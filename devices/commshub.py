@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from devices.device_log import DeviceLog
+from devices.firmware import DeviceFirmware
 
 
 @dataclass
@@ -17,6 +18,7 @@ class CommsHub:
     gpf_id: str
     wan_connected: bool = True
     supplier_key: ec.EllipticCurvePublicKey | None = None  # checks critical commands (11.3)
+    firmware: DeviceFirmware | None = None  # SRV 11.1/11.3 slots, when modelled
     device_log: DeviceLog = field(init=False)
 
     def __post_init__(self) -> None:

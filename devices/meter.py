@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from devices.firmware import DeviceFirmware
 from han.installcode import InstallCode
 
 #: Device types without SMI status (SMETS2 Type 2 devices).
@@ -29,6 +30,7 @@ class HanDevice:
     joined: bool = False
     commissioned: bool = False
     supplier_key: ec.EllipticCurvePublicKey | None = None
+    firmware: DeviceFirmware | None = None  # SRV 11.1/11.3 slots, when modelled
 
     def __repr__(self) -> str:  # the install code never appears
         return (

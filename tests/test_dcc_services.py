@@ -2,14 +2,22 @@
 commands (11.3), join service, decommissioning, inventory updates, the WAN matrix, and
 the HanJoin interface being the one the DCC uses."""
 
+import base64
 import dataclasses
 
+from _firmware_support import key, signed
 from duis_support import assert_valid, commissioned_site, submit_signed, template, xsd
+
+from devices.firmware import DeviceFirmware
 from devices.han_join import JoinResult
+from firmware.catalogue import Catalogue
+from firmware.image import parse
 from sim.dcc.coverage import Coverage, premises_key
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.site_file import default_premises
-from sim.duis.bodies import DecommissionDevice, RequestWANMatrix, UpdateInventory
+from sim.duis.bodies import (
+    ActivateFirmware, DecommissionDevice, RequestWANMatrix, UpdateFirmware, UpdateInventory,
+)
 from sim.duis.request import RequestID, ServiceRequest
 
 SUPPLIER = "90-B3-D5-1F-30-01-00-00"
@@ -106,3 +114,29 @@ def test_8_11_drives_the_han_join_interface() -> None:
     assert join.calls == [(ESME, 0.0)]
     assert outcome.reason == "HAN join: radio silence after 90 s"
     assert not dcc.premises.devices[ESME].joined
+
+
+def test_firmware_11_1_then_critical_11_3_updates_the_smi() -> None:
+    """Wired to devices.firmware: a verified image is pending, 11.3 runs it (0x8F43)."""
+    dcc = commissioned_site()
+    catalogue = Catalogue.load()
+    dcc.premises.hub.firmware = DeviceFirmware(
+        CHF, catalogue.model("NHW-CH-SB"), 0x0105, 0x00020000, key().public_key(), catalogue)
+    image = signed(version=0x00020100)
+    deliver = dcc.submit(dcc_only("11.1", UpdateFirmware(
+        base64.b64encode(image).decode(), "00020100", CHF)))
+    assert (deliver.code, deliver.reason) == ("I0", f"image delivered to {CHF}")
+    assert [name for name, _ in deliver.documents] == ["response", "alert_8F72"]
+    assert_valid(deliver)
+
+    wrong = ServiceRequest(RequestID(SUPPLIER, CHF, 9), 4, "11.3", "11.3",
+                           ActivateFirmware("00" * 32))
+    refused = submit_signed(dcc, dcc.submit(wrong.to_xml()))
+    assert refused.code == "E100" and "does not match the pending image" in refused.reason
+
+    right = dataclasses.replace(wrong, body=ActivateFirmware(parse(image).hash.hex().upper()))
+    activated = submit_signed(dcc, dcc.submit(right.to_xml()))
+    assert (activated.code, activated.reason) == ("I0", f"{CHF} now runs firmware 00020100")
+    assert [name for name, _ in activated.documents][-1] == "alert_8F43"
+    assert dcc.smi.get(CHF).firmware_version == "00020100"
+    assert_valid(activated)

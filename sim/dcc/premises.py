@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from devices.commshub import CommsHub
+from devices.firmware import DeviceFirmware
 from devices.meter import HanDevice
 from sim.dcc.coverage import CoverageDatabase
 
@@ -54,6 +55,14 @@ class Premises:
             return self.hub.supplier_key
         device = self.devices.get(device_id)
         return device.supplier_key if device else None
+
+    def firmware(self, device_id: str) -> DeviceFirmware | None:
+        """The device's firmware slots, when this premises models them."""
+        device_id = device_id.upper()
+        if device_id == self.hub.chf_id:
+            return self.hub.firmware
+        device = self.devices.get(device_id)
+        return device.firmware if device else None
 
     def set_supplier_key(self, device_id: str, key: ec.EllipticCurvePublicKey) -> None:
         device_id = device_id.upper()

@@ -8,6 +8,7 @@ response. Alerts follow in the order they are raised, each its own DUIS document
 from __future__ import annotations
 
 import base64
+import dataclasses
 from typing import TYPE_CHECKING, Callable
 
 from cryptography import x509
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from devices.alerts import Alert, AlertCode
 from devices.device_log import DeviceLogError
+from devices.firmware import ActivationError
 from devices.meter import HanDevice
 from sim.dcc import outcome as oc
 from sim.dcc.outcome import Outcome, Refused
@@ -54,7 +56,8 @@ def carry_out(dcc: Dcc, request: ServiceRequest, rule: dict, outcome: Outcome) -
     if rule["to"] == "device":
         deliver(dcc, target)
         if request.command_variant in CRITICAL_VARIANTS:
-            check_signed(dcc, request)
+            # The device obeys the command it verified: the service sees the original body.
+            request = dataclasses.replace(request, body=check_signed(dcc, request))
         outcome.documents.append(("ack", dcc.response(request, oc.ACKNOWLEDGED)))
     SERVICES[request.srv](dcc, request, outcome)
     outcome.documents.insert(
@@ -98,8 +101,11 @@ def deliver(dcc: Dcc, target: str) -> None:
                       f"{device.device_type} {device.device_id} has not joined the HAN")
 
 
-def check_signed(dcc: Dcc, request: ServiceRequest) -> None:
-    """Variant 5: a pre-command this DCC issued, signed by the key the meter trusts."""
+def check_signed(dcc: Dcc, request: ServiceRequest) -> b.Body:
+    """Variant 5: a pre-command this DCC issued, signed by the key the device trusts.
+
+    Returns the command's original body, read back from the verified pre-command.
+    """
     if not isinstance(request.body, b.SignedPreCommand):
         raise Refused(oc.INVALID_REQUEST, "command variant 5 carries a SignedPreCommand")
     key = dcc.premises.supplier_key(request.request_id.target)
@@ -113,6 +119,7 @@ def check_signed(dcc: Dcc, request: ServiceRequest) -> None:
     if command["request_id"] != rid or issued is None or base64.b64decode(issued) != signed_payload:
         raise Refused(oc.INVALID_REQUEST, f"no outstanding pre-command for RequestID {rid}")
     del dcc.pre_commands[rid]
+    return b.BODIES[command["body"]](**command["fields"])
 
 
 def send_alerts(dcc: Dcc, request: ServiceRequest, outcome: Outcome, alerts: list[Alert]) -> None:
@@ -217,8 +224,6 @@ def commission(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
 
 @service("8.7.1", "8.7.2")
 def join_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
-    if isinstance(request.body, b.SignedPreCommand):
-        return  # 8.7.1 variant 5: the signed pre-command was checked; the join is device-side
     other = request.body.other_device_id.upper()
     hub = dcc.premises.hub
     if other in (hub.chf_id, hub.gpf_id):
@@ -287,17 +292,40 @@ def read_device_log(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None
 
 @service("11.1")
 def update_firmware(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
+    """Distribute the image to each listed device that models firmware (0x8F72 / 0x8F1C)."""
     user = request.request_id.originator
-    for device_id in request.body.device_ids.split(","):
-        device_id = device_id.strip().upper()
+    devices = [d.strip().upper() for d in request.body.device_ids.split(",") if d.strip()]
+    for device_id in devices:
         record = dcc.smi.get(device_id)
         if record is None:
             raise Refused(oc.UNKNOWN_DEVICE, f"device {device_id} is not in the SMI")
         if user not in dcc.premises.registered_suppliers(record.device_type):
             raise Refused(oc.NOT_DEVICE_SUPPLIER,
                           f"{user} is not the registered supplier of {record.device_type} {device_id}")
+    if not dcc.premises.hub.wan_connected:
+        raise Refused(oc.CANNOT_COMMUNICATE, "no SM WAN at the premises: the image cannot be "
+                                             "distributed to the Comms Hub")
+    image = base64.b64decode(request.body.image)
+    reached = [(d, fw) for d in devices if (fw := dcc.premises.firmware(d)) is not None]
+    for device_id, firmware in reached:
+        send_alerts(dcc, request, outcome, firmware.deliver(image, dcc.now))
+    outcome.reason = (f"image delivered to {', '.join(d for d, _ in reached)}" if reached
+                      else "no listed device models firmware: image accepted, not delivered")
 
 
 @service("11.3")
 def activate_firmware(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
-    outcome.reason = "signed activation delivered (hansim does not model the image switch here)"
+    """Run the pending image named by its hash (0x8F43); the SMI learns the new version."""
+    target = request.request_id.target.upper()
+    firmware = dcc.premises.firmware(target)
+    if firmware is None:
+        outcome.reason = f"{target} models no firmware: signed activation delivered, no change"
+        return
+    try:
+        alerts = firmware.activate(bytes.fromhex(request.body.firmware_hash), dcc.now)
+    except ActivationError as err:
+        raise Refused(oc.INVALID_REQUEST, f"device refused: {err}") from None
+    record = dcc.smi.get(target)
+    record.firmware_version = alerts[0].detail["firmware_version"]
+    outcome.reason = f"{target} now runs firmware {record.firmware_version}"
+    send_alerts(dcc, request, outcome, alerts)
