@@ -1,12 +1,18 @@
 """``hansim duis run`` and ``hansim duis validate`` through click's runner."""
 
+import base64
 from pathlib import Path
 
+from _firmware_support import key, signed
 from click.testing import CliRunner
-
 from duis_support import templates, xsd
+
+from firmware import manufacturer_keys
+from firmware.image import parse
 from sim.cli import main
 from sim.duis import schema as duis_schema
+from sim.duis.bodies import ActivateFirmware, UpdateFirmware
+from sim.duis.request import RequestID, ServiceRequest
 
 CODE = "30313233343536373839414243444546"
 
@@ -120,3 +126,38 @@ def test_run_without_schema_warns_and_carries_on(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert result.stderr.startswith(f"warning: DUIS schema not found at {tmp_path}")
     assert "I0 accepted" in result.stdout
+
+
+def test_firmware_update_through_the_cli(tmp_path: Path) -> None:
+    """Site file models the Comms Hub's firmware; 11.1 then critical 11.3 via hansim duis run."""
+    pem = tmp_path / "nhw.pub.pem"
+    pem.write_bytes(manufacturer_keys.public_pem(key().public_key()))
+    default = (Path(__file__).parents[1] / "sim" / "dcc" / "default_site.yaml").read_text()
+    site = tmp_path / "site.yaml"
+    site.write_text(default.replace(
+        "manufacturer: AB01, model: 010A030B}",
+        "manufacturer: AB01, model: 010A030B,\n            firmware: {model: NHW-CH-SB, "
+        "hardware_version: 0x0105, running: 0x00020000, manufacturer_key: nhw.pub.pem}}"))
+    image = signed(version=0x00020100)
+    user, chf = "90-B3-D5-1F-30-01-00-00", "00-DB-12-34-56-78-90-A2"
+    update = tmp_path / "11.1.xml"
+    update.write_bytes(ServiceRequest(
+        RequestID(user, "90-B3-D5-1F-30-00-00-02", 1), 8, "11.1", "11.1",
+        UpdateFirmware(base64.b64encode(image).decode(), "00020100", chf)).to_xml())
+    activate = tmp_path / "11.3.xml"
+    activate.write_bytes(ServiceRequest(
+        RequestID(user, chf, 2), 4, "11.3", "11.3",
+        ActivateFirmware(parse(image).hash.hex().upper())).to_xml())
+    install = next(p for p in templates().iterdir() if p.name.startswith("8.14.1_"))
+    result = run("duis", "run", install, update, activate, "--site", site, "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1] == f"11.1.xml: SRV 11.1 CV8: I0 accepted (image delivered to {chf}); alerts 8F72"
+    assert lines[3] == (f"  signed pre-command resubmitted: SRV 11.3 CV5: I0 accepted "
+                        f"({chf} now runs firmware 00020100); alerts 8F43")
+
+    site.write_text(site.read_text().replace("model: NHW-CH-SB", "model: NOPE"))
+    bad = run("duis", "run", install, "--site", site, "--out", tmp_path / "o2")
+    assert bad.exit_code == 1
+    assert bad.output == (f"Error: {site}:6: comms_hub.firmware.model: "
+                          "model 'NOPE' is not in the catalogue\n")

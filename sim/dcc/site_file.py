@@ -23,7 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from devices.commshub import CommsHub
+from devices.firmware import DeviceFirmware
 from devices.meter import HanDevice
+from firmware.catalogue import DEFAULT_CATALOGUE, Catalogue
+from firmware.image import FirmwareImageError
+from firmware.manufacturer_keys import load_public_key
 from han.installcode import InstallCode, InstallCodeError
 from sim.dcc.coverage import Coverage, CoverageDatabase, premises_key
 from sim.dcc.premises import EPOCH, ROLES, Premises
@@ -37,10 +41,11 @@ CSP_REGIONS = ("North", "Central", "South", "4G North", "4G Central", "4G South"
 KEYS = {
     (): ("start", "premises", "comms_hub", "wan", "devices", "users", "suppliers", "seed"),
     ("premises",): ("post_code", "address", "uprn", "csp_region", "mpxn"),
-    ("comms_hub",): ("chf", "gpf", "manufacturer", "model"),
+    ("comms_hub",): ("chf", "gpf", "manufacturer", "model", "firmware"),
     ("wan",): ("connected", "arrives", "likelihood"),
     ("suppliers",): ("electricity", "gas"),
-    ("device",): ("id", "type", "install_code", "present"),
+    ("device",): ("id", "type", "install_code", "present", "firmware"),
+    ("firmware",): ("model", "hardware_version", "running", "manufacturer_key", "catalogue"),
 }
 
 SiteFileError = InputFileError
@@ -99,6 +104,18 @@ class _Site:
             raise self.doc.error(path, f"{value!r} is not true or false")
         return value
 
+    def number(self, path: tuple) -> int:
+        """An integer written as a number (YAML reads 0x0105 as hex) or a hex string."""
+        value = self.get(path)
+        if isinstance(value, str):
+            try:
+                value = int(value, 16)
+            except ValueError:
+                raise self.doc.error(path, f"{value!r} is not a number or hex digits") from None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise self.doc.error(path, f"{value!r} is not a non-negative number")
+        return value
+
     def choice(self, path: tuple, default: str, choices: tuple[str, ...]) -> str:
         value = self.text(path, default)
         if value not in choices:
@@ -151,6 +168,7 @@ def load_site(path: Path) -> Premises:
         site.flag(("wan", "connected"), True),
         keys[suppliers.get("electricity") or next(iter(suppliers.values()))],
     )
+    hub.firmware = _firmware(site, ("comms_hub", "firmware"), hub.chf_id)
     arrives = None
     if "arrives" in site.mapping(("wan",)):
         arrives = (site.time(("wan", "arrives"), start) - start).total_seconds()
@@ -201,8 +219,36 @@ def _devices(site: _Site, hub: CommsHub, suppliers: dict[str, str],
         code = site.install_code((*path, "install_code"), rng)
         supplier = suppliers.get("gas" if kind == "GSME" else "electricity")
         devices[device_id] = HanDevice(device_id, kind, code, site.flag((*path, "present"), True),
-                                       supplier_key=keys.get(supplier))
+                                       supplier_key=keys.get(supplier),
+                                       firmware=_firmware(site, (*path, "firmware"), device_id))
     return devices
+
+
+def _firmware(site: _Site, path: tuple, device_id: str) -> DeviceFirmware | None:
+    """A device's firmware slots, when the site file models them (SRV 11.1 / 11.3)."""
+    if site.get(path) is None:
+        return None
+    site.mapping(path, KEYS[("firmware",)],
+                 required=("model", "hardware_version", "running", "manufacturer_key"))
+    here = Path(site.doc.file).parent
+    try:
+        catalogue = Catalogue.load(here / site.text((*path, "catalogue"))
+                                   if site.get((*path, "catalogue")) else DEFAULT_CATALOGUE)
+    except FirmwareImageError as err:
+        raise site.doc.error((*path, "catalogue"), str(err)) from None
+    try:
+        model = catalogue.model(site.text((*path, "model")))
+    except FirmwareImageError as err:
+        raise site.doc.error((*path, "model"), str(err)) from None
+    key_path = here / site.text((*path, "manufacturer_key"))
+    try:
+        key = load_public_key(key_path.read_bytes(), str(key_path))
+    except OSError as err:
+        raise site.doc.error((*path, "manufacturer_key"), f"cannot read {key_path}: {err.strerror}") from None
+    except FirmwareImageError as err:
+        raise site.doc.error((*path, "manufacturer_key"), str(err)) from None
+    return DeviceFirmware(device_id, model, site.number((*path, "hardware_version")),
+                          site.number((*path, "running")), key, catalogue)
 
 
 def _coverage(site: _Site, connected: bool, start: dt.datetime,
