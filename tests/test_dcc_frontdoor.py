@@ -191,3 +191,13 @@ def test_without_a_schema_the_model_still_refuses_incomplete_requests() -> None:
         "E100", "line 10: UpdateHANDeviceLog: UpdateHANDeviceLog has no DeviceID")
     assert_valid(outcome)  # what it writes is still valid DUIS
     assert dcc.submit(template("CCS01_")).code == "I0"
+
+
+def test_a_meter_that_is_not_on_site_is_never_reached() -> None:
+    dcc = ready_for_8_11()
+    del dcc.premises.devices["00-DB-12-34-56-78-90-A0"]  # pre-notified, never installed
+    add = dcc.submit(template("CCS01_"))
+    assert add.reason == "00-DB-12-34-56-78-90-A0 is not on site: no join attempt"
+    signed = submit_signed(dcc, dcc.submit(template("ECS70")))
+    assert (signed.code, signed.reason) == (
+        "E20", "ESME 00-DB-12-34-56-78-90-A0 has not joined the HAN")

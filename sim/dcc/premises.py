@@ -48,25 +48,20 @@ class Premises:
         """Change of supplier in registration: the DCC now takes this fuel's SRVs from ``user_id``."""
         self.suppliers[fuel] = user_id.upper()
 
-    def supplier_key(self, device_id: str) -> ec.EllipticCurvePublicKey | None:
-        """The supplier key a device checks critical commands with."""
+    def holder(self, device_id: str) -> CommsHub | HanDevice | None:
+        """What holds a device's supplier key and firmware: the Comms Hub for its CHF and
+        GPF (one box, one firmware image), else the HAN device itself."""
         device_id = device_id.upper()
         if device_id in (self.hub.chf_id, self.hub.gpf_id):
-            return self.hub.supplier_key
-        device = self.devices.get(device_id)
-        return device.supplier_key if device else None
+            return self.hub
+        return self.devices.get(device_id)
+
+    def supplier_key(self, device_id: str) -> ec.EllipticCurvePublicKey | None:
+        """The supplier key a device checks critical commands with."""
+        holder = self.holder(device_id)
+        return holder.supplier_key if holder else None
 
     def firmware(self, device_id: str) -> DeviceFirmware | None:
         """The device's firmware slots, when this premises models them."""
-        device_id = device_id.upper()
-        if device_id == self.hub.chf_id:
-            return self.hub.firmware
-        device = self.devices.get(device_id)
-        return device.firmware if device else None
-
-    def set_supplier_key(self, device_id: str, key: ec.EllipticCurvePublicKey) -> None:
-        device_id = device_id.upper()
-        if device_id in (self.hub.chf_id, self.hub.gpf_id):
-            self.hub.supplier_key = key
-        else:
-            self.devices[device_id].supplier_key = key
+        holder = self.holder(device_id)
+        return holder.firmware if holder else None

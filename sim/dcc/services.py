@@ -95,10 +95,11 @@ def deliver(dcc: Dcc, target: str) -> None:
         raise Refused(oc.DEVICE_STATUS,
                       f"CHF {hub.chf_id} is {chf_status}: the DCC delivers only through a "
                       "Commissioned Comms Hub")
-    device = premises.devices.get(target.upper())
-    if device is not None and not device.joined:
-        raise Refused(oc.CANNOT_COMMUNICATE,
-                      f"{device.device_type} {device.device_id} has not joined the HAN")
+    holder = premises.holder(target)
+    if holder is not hub and (holder is None or not holder.joined):  # absent, or never joined
+        record = dcc.smi.get(target)
+        kind = record.device_type if record else "device"
+        raise Refused(oc.CANNOT_COMMUNICATE, f"{kind} {target.upper()} has not joined the HAN")
 
 
 def check_signed(dcc: Dcc, request: ServiceRequest) -> b.Body:
@@ -246,7 +247,7 @@ def change_of_supplier_credentials(dcc: Dcc, request: ServiceRequest, outcome: O
     key = cert.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise Refused(oc.INVALID_REQUEST, "DigitalSigningCertificate does not hold an EC key")
-    dcc.premises.set_supplier_key(request.request_id.target, key)
+    dcc.premises.holder(request.request_id.target).supplier_key = key
     outcome.reason = f"meter now trusts {cert.subject.rfc4514_string()}"
 
 
