@@ -201,3 +201,9 @@ def test_a_meter_that_is_not_on_site_is_never_reached() -> None:
     signed = submit_signed(dcc, dcc.submit(template("ECS70")))
     assert (signed.code, signed.reason) == (
         "E20", "ESME 00-DB-12-34-56-78-90-A0 has not joined the HAN")
+
+
+def test_unknown_encoding_is_not_well_formed() -> None:
+    data = template("CCS01_").replace(b'encoding="UTF-8"', b'encoding="TF-8"')
+    code, reason = refused(ready_for_8_11(), data)
+    assert (code, reason) == ("E100", "line 1: not well-formed XML: unknown encoding: TF-8")

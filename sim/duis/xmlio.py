@@ -64,6 +64,8 @@ def parse(data: bytes) -> Document:
         parser.Parse(data, True)
     except expat.ExpatError as err:
         raise NotWellFormed(err.lineno, expat.ErrorString(err.code)) from None
+    except LookupError as err:  # the XML declaration names an encoding Python lacks
+        raise NotWellFormed(1, str(err)) from None
     root = builder.close()
     return Document(root, lines)
 
