@@ -117,3 +117,30 @@ def test_gas_meter_story_with_join_service() -> None:
     commission = send(gsme, 4, "8.1", "8.1.1",
                       CommissionDeviceSynchroniseClock("2024-01-08T09:05:00Z", 60), 4)
     assert commission.code == "I0" and dcc.smi.status(gsme) == "Commissioned"
+
+
+def test_change_of_supplier_before_commissioning_needs_the_install_code() -> None:
+    """Install and leave, CoS, then the gaining supplier (MP121): only the right code works."""
+    losing, gaining = "90-B3-D5-1F-30-01-00-00", "90-B3-D5-1F-30-05-00-00"
+    premises = default_premises()
+    premises.hub.wan_connected, premises.wan_arrives = False, 90 * 86400.0
+    premises.users[gaining] = {"ImportSupplier"}
+    dcc = Dcc(premises, xsd())
+    assert [o.code for o in commissioning_story(dcc, install="8.14.2")] == ["I0", "I0", "E20"]
+    premises.change_supplier("electricity", gaining)
+    dcc.advance(90 * 86400.0)  # the WAN arrives
+
+    def as_gaining(prefix: str, code: bytes | None = None) -> bytes:
+        data = template(prefix).replace(losing.encode(), gaining.encode())
+        return data.replace(b"30313233343536373839414243444546", code) if code else data
+
+    assert dcc.submit(template("CCS01_")).code == "E4"  # the losing supplier is out
+    guess = dcc.submit(as_gaining("CCS01_", b"00000000000000000000000000000001"))
+    assert _alerts(guess) == ["8F12", "N24", "8F48"]  # no install code: no join
+    dcc.advance(120)
+    # The CHF keeps the first code of a device already in its log: remove, then add.
+    assert dcc.submit(as_gaining("CCS02_")).code == "I0"
+    exchanged = dcc.submit(as_gaining("CCS01_"))  # the code, obtained under MP121
+    assert _alerts(exchanged) == ["8F12", "N24", "8F49"]
+    assert submit_signed(dcc, dcc.submit(as_gaining("ECS70"))).code == "I0"
+    assert dcc.smi.status(ESME) == "Commissioned"

@@ -15,6 +15,7 @@ from devices.commshub import CommsHub
 from devices.firmware import DeviceFirmware
 from devices.meter import HanDevice
 from sim.dcc.coverage import CoverageDatabase
+from sim.duis.precommand import supplier_test_key
 
 ROLES = ("ImportSupplier", "GasSupplier", "OtherUser")
 DCC_ID = "90-B3-D5-1F-30-00-00-02"
@@ -45,8 +46,19 @@ class Premises:
         return set(self.suppliers.values())  # CHF, IHD, ...: either supplier
 
     def change_supplier(self, fuel: str, user_id: str) -> None:
-        """Change of supplier in registration: the DCC now takes this fuel's SRVs from ``user_id``."""
-        self.suppliers[fuel] = user_id.upper()
+        """Change of supplier in registration: the DCC now takes this fuel's SRVs from ``user_id``.
+
+        A commissioned meter keeps trusting the losing supplier's key until 6.23 replaces
+        it. An uncommissioned one has no supplier credentials of its own yet (L): the
+        gaining supplier's 8.1.1 is checked against the gaining supplier's key, so with
+        the install code (8.11) it can commission the meter (domain.md §5.7).
+        """
+        user_id = user_id.upper()
+        self.suppliers[fuel] = user_id
+        gaining = supplier_test_key(user_id).public_key()
+        for device in self.devices.values():
+            if not device.commissioned and user_id in self.registered_suppliers(device.device_type):
+                device.supplier_key = gaining
 
     def holder(self, device_id: str) -> CommsHub | HanDevice | None:
         """What holds a device's supplier key and firmware: the Comms Hub for its CHF and
