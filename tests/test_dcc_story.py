@@ -63,9 +63,9 @@ def test_install_and_leave_stops_at_8_11_and_resumes_when_wan_arrives() -> None:
     assert_valid(outcomes[2])
 
     assert dcc.advance(29 * 86400.0) == []  # not yet
-    changes = dcc.advance(86400.0)
-    assert [str(c) for c in changes] == [f"{CHF} InstalledNotCommissioned->Commissioned",
-                                         f"{GPF} InstalledNotCommissioned->Commissioned"]
+    assert dcc.advance(86400.0) == [
+        f"SM WAN arrived: SMI {CHF} InstalledNotCommissioned->Commissioned, "
+        f"{GPF} InstalledNotCommissioned->Commissioned"]
     add = dcc.submit(template("CCS01_"))
     assert add.code == "I0" and _alerts(add) == ["8F12", "N24", "8F49"]
     pre = dcc.submit(template("ECS70"))

@@ -62,9 +62,9 @@ def test_no_wan_site_file(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "E20 refused (no SM WAN at the premises" in lines[2]
-    assert lines[3].startswith("SM WAN arrived: SMI 00-DB-12-34-56-78-90-A2 "
-                               "InstalledNotCommissioned->Commissioned")
-    assert "Whitelisted->Commissioned" in lines[7]
+    assert lines[3] == ("SM WAN arrived: SMI 00-DB-12-34-56-78-90-A2 InstalledNotCommissioned"
+                        "->Commissioned, 00-DB-12-34-56-78-90-A3 InstalledNotCommissioned->Commissioned")
+    assert "Whitelisted->Commissioned" in lines[6]
 
 
 def test_not_duis_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
@@ -161,3 +161,31 @@ def test_firmware_update_through_the_cli(tmp_path: Path) -> None:
     assert bad.exit_code == 1
     assert bad.output == (f"Error: {site}:6: comms_hub.firmware.model: "
                           "model 'NOPE' is not in the catalogue\n")
+
+
+def test_mp121_story_through_the_cli(tmp_path: Path) -> None:
+    """Install and leave; CoS while the WAN is away; the gaining supplier commissions."""
+    losing, gaining = "90-B3-D5-1F-30-01-00-00", "90-B3-D5-1F-30-05-00-00"
+    default = (Path(__file__).parents[1] / "sim" / "dcc" / "default_site.yaml").read_text()
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        default.replace("wan: {connected: true}",
+                        "wan: {connected: false, arrives: 2024-01-08T09:03:30Z}")
+        .replace("users:\n", f"users:\n  {gaining}: [ImportSupplier]\n")
+        + f"supplier_changes: [{{at: 2024-01-08T09:02:30Z, fuel: electricity, to: {gaining}}}]\n")
+    files = {p.name[:6]: p for p in templates().iterdir()}
+    gaining_files = []
+    for prefix in ("CCS01_", "ECS70C"):
+        copy = tmp_path / f"gaining-{prefix[:5]}.xml"
+        copy.write_bytes(files[prefix].read_bytes().replace(losing.encode(), gaining.encode()))
+        gaining_files.append(copy)
+    result = run("duis", "run", files["12.2_D"], files["8.14.2"], files["CCS01_"],
+                 files["CCS01_"], *gaining_files, "--site", site, "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "E20 refused" in lines[2]
+    assert lines[3] == f"change of supplier: electricity now {gaining}"
+    assert "E4 refused" in lines[4]  # the losing supplier, one minute later
+    assert lines[5].startswith("SM WAN arrived")
+    assert lines[6].startswith("gaining-CCS01.xml: SRV 8.11 CV1: I0 accepted (HAN join: joined")
+    assert "Whitelisted->Commissioned" in lines[8]

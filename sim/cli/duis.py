@@ -69,8 +69,7 @@ def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: s
     files: dict[str, bytes] = {}
     lines: list[str] = []
     for path in requests:
-        for change in dcc.advance(interval if files or lines else 0):
-            lines.append(f"SM WAN arrived: SMI {change}")
+        lines.extend(dcc.advance(interval if lines else 0))
         try:
             outcome = dcc.submit(_read(path))
         except NotDUIS as err:
@@ -81,7 +80,7 @@ def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: s
             request = outcome.request
             signed = signed_request(request, _pre_command(outcome),
                                     supplier_test_key(request.request_id.originator))
-            dcc.advance(interval)
+            lines.extend(dcc.advance(interval))
             outcome = dcc.handle(signed)
             lines.append(f"  signed pre-command resubmitted: {outcome.summary()}")
             _collect(files, len(lines), outcome, [("request_cv5", signed)])

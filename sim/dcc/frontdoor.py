@@ -63,13 +63,21 @@ class Dcc:
     def date(self) -> str:
         return self.timestamp()[:10]
 
-    def advance(self, seconds: float) -> list[StatusChange]:
-        """Move the clock on; the SM WAN arrives when its time comes."""
+    def advance(self, seconds: float) -> list[str]:
+        """Move the clock on; what the site file scheduled happens: a change of supplier,
+        the SM WAN's arrival. Returns one line about each."""
         self.now += seconds
-        arrives = self.premises.wan_arrives
-        if not self.premises.hub.wan_connected and arrives is not None and self.now >= arrives:
-            return self.wan_arrives()
-        return []
+        premises = self.premises
+        notes = []
+        while premises.supplier_changes and premises.supplier_changes[0][0] <= self.now:
+            _, fuel, user = premises.supplier_changes.pop(0)
+            premises.change_supplier(fuel, user)
+            notes.append(f"change of supplier: {fuel} now {user}")
+        arrives = premises.wan_arrives
+        if not premises.hub.wan_connected and arrives is not None and self.now >= arrives:
+            changes = self.wan_arrives()
+            notes.append("SM WAN arrived" + (f": SMI {', '.join(map(str, changes))}" if changes else ""))
+        return notes
 
     def wan_arrives(self) -> list[StatusChange]:
         """The SM WAN reaches the premises: the Comms Hub connects and is commissioned."""

@@ -7,7 +7,7 @@ dual-fuel site of the DCC's DUIS test request templates.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -36,6 +36,8 @@ class Premises:
     start: dt.datetime = EPOCH
     wan_arrives: float | None = None  # seconds after start, when the WAN is down
     dcc_id: str = DCC_ID
+    #: Scheduled changes of supplier: (seconds after start, fuel, gaining user), in order.
+    supplier_changes: list[tuple[float, str, str]] = field(default_factory=list)
 
     def registered_suppliers(self, device_type: str) -> set[str]:
         """Who may send device SRVs for a device of this type now (after any CoS)."""

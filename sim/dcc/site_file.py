@@ -9,6 +9,7 @@ devices:
   - {id: 00-DB-12-34-56-78-90-A0, type: ESME, install_code: generate}
 users: {90-B3-D5-1F-30-01-00-00: [ImportSupplier, GasSupplier]}
 suppliers: {electricity: 90-B3-D5-1F-30-01-00-00, gas: 90-B3-D5-1F-30-01-00-00}
+supplier_changes: [{at: 2024-02-01T00:00:00Z, fuel: electricity, to: 90-B3-D5-1F-30-05-00-00}]
 seed: 0                               # for "generate" install codes
 ```
 ``devices``, ``users`` and ``suppliers`` are required; other keys take the default
@@ -39,7 +40,9 @@ DEFAULT_SITE = Path(__file__).with_name("default_site.yaml")
 DEVICE_TYPES = ("ESME", "GSME", "IHD", "CAD", "PPMID", "HCALCS")
 CSP_REGIONS = ("North", "Central", "South", "4G North", "4G Central", "4G South")
 KEYS = {
-    (): ("start", "premises", "comms_hub", "wan", "devices", "users", "suppliers", "seed"),
+    (): ("start", "premises", "comms_hub", "wan", "devices", "users", "suppliers",
+         "supplier_changes", "seed"),
+    ("supplier_change",): ("at", "fuel", "to"),
     ("premises",): ("post_code", "address", "uprn", "csp_region", "mpxn"),
     ("comms_hub",): ("chf", "gpf", "manufacturer", "model", "firmware"),
     ("wan",): ("connected", "arrives", "likelihood"),
@@ -186,6 +189,7 @@ def load_site(path: Path) -> Premises:
         mpxn=site.text(("premises", "mpxn"), "1000999888"),
         start=start,
         wan_arrives=arrives,
+        supplier_changes=_supplier_changes(site, start, users),
     )
 
 
@@ -200,6 +204,26 @@ def _users(site: _Site) -> dict[str, set[str]]:
             site.choice(("users", key, index), role, ROLES)
         users[str(key).upper()] = set(roles)
     return users
+
+
+def _supplier_changes(site: _Site, start: dt.datetime,
+                      users: dict[str, set[str]]) -> list[tuple[float, str, str]]:
+    """Scheduled changes of supplier: ``[{at: ISO, fuel: electricity|gas, to: USER}]``."""
+    listed = site.get(("supplier_changes",), [])
+    if not isinstance(listed, list):
+        raise site.doc.error(("supplier_changes",), "expected a list")
+    changes = []
+    for index in range(len(listed)):
+        path = ("supplier_changes", index)
+        site.mapping(path, KEYS[("supplier_change",)], required=("at", "fuel", "to"))
+        at = (site.time((*path, "at"), start) - start).total_seconds()
+        if at < 0:
+            raise site.doc.error((*path, "at"), "before the site's start")
+        user = site.eui((*path, "to"))
+        if user not in users:
+            raise site.doc.error((*path, "to"), f"{user} is not listed under users")
+        changes.append((at, site.choice((*path, "fuel"), "", ("electricity", "gas")), user))
+    return sorted(changes)
 
 
 def _devices(site: _Site, hub: CommsHub, suppliers: dict[str, str],
