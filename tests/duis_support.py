@@ -47,9 +47,8 @@ def assert_valid(outcome: Outcome) -> None:
 
 def submit_signed(dcc: Dcc, outcome: Outcome) -> Outcome:
     """The supplier's step after a variant-4 request: sign and resubmit as variant 5."""
-    response = dict(outcome.documents)["response"]
     key = supplier_test_key(outcome.request.request_id.originator)
-    signed = signed_request(outcome.request, response.body.pre_command, key)
+    signed = signed_request(outcome.request, outcome.pre_command, key)
     return dcc.submit(signed.to_xml())
 
 

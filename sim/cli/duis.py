@@ -76,10 +76,9 @@ def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: s
             raise click.ClickException(f"{path}: not a DUIS service request: {err}") from None
         lines.append(f"{path.name}: {outcome.summary()}")
         _collect(files, len(lines), outcome)
-        if sign and outcome.request and outcome.accepted and _pre_command(outcome):
+        if sign and outcome.request and (pre := outcome.pre_command) is not None:
             request = outcome.request
-            signed = signed_request(request, _pre_command(outcome),
-                                    supplier_test_key(request.request_id.originator))
+            signed = signed_request(request, pre, supplier_test_key(request.request_id.originator))
             lines.extend(dcc.advance(interval))
             outcome = dcc.handle(signed)
             lines.append(f"  signed pre-command resubmitted: {outcome.summary()}")
@@ -90,13 +89,6 @@ def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: s
     for line in lines:
         click.echo(line)
     click.echo(f"{len(files)} DUIS files written to {out}")
-
-
-def _pre_command(outcome: Outcome):
-    for name, document in outcome.documents:
-        if name == "response" and getattr(document.body, "pre_command", None):
-            return document.body.pre_command
-    return None
 
 
 def _collect(files: dict[str, bytes], step: int, outcome: Outcome, first: list = ()) -> None:

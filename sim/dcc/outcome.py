@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sim.dcc.smi import StatusChange
 from sim.duis.request import ServiceRequest
-from sim.duis.response import ServiceResponse
+from sim.duis.response import PreCommand, ResponseMessage, ServiceResponse
 
 SUCCESS = "I0"
 ACKNOWLEDGED = "I99"
@@ -47,6 +47,14 @@ class Outcome:
     documents: list[tuple[str, ServiceResponse]] = field(default_factory=list)
     changes: list[StatusChange] = field(default_factory=list)
     payload: dict = field(default_factory=dict)  # what the I0 ResponseMessage carries
+
+    @property
+    def pre_command(self) -> PreCommand | None:
+        """The pre-command a variant-4 request got back, for the supplier to sign."""
+        for name, document in self.documents:
+            if name == "response" and isinstance(document.body, ResponseMessage):
+                return document.body.pre_command
+        return None
 
     def alert_count(self) -> int:
         return sum(1 for name, _ in self.documents if name.startswith("alert_"))
