@@ -26,8 +26,7 @@ def story(schema, templates) -> int:
         for _, document in outcome.documents:
             document.to_xml()
         count += 1
-    response = dict(outcome.documents)["response"]
-    signed = signed_request(outcome.request, response.body.pre_command,
+    signed = signed_request(outcome.request, outcome.pre_command,
                             supplier_test_key(outcome.request.request_id.originator))
     final = dcc.submit(signed.to_xml())
     assert dcc.smi.status("00-DB-12-34-56-78-90-A0") == "Commissioned", final.reason

@@ -124,8 +124,7 @@ def _pre_command_ready() -> tuple[Dcc, object]:
 
 
 def _signed(pre) -> ServiceRequest:
-    response = dict(pre.documents)["response"]
-    return signed_request(pre.request, response.body.pre_command, supplier_test_key(SUPPLIER))
+    return signed_request(pre.request, pre.pre_command, supplier_test_key(SUPPLIER))
 
 
 def test_command_changed_after_signing_is_refused_by_the_meter() -> None:

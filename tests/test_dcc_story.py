@@ -41,7 +41,7 @@ def test_story_with_wan_ends_commissioned() -> None:
     assert [str(c) for c in install.changes] == [f"{CHF} Pending->Commissioned",
                                                   f"{GPF} Pending->Commissioned"]
     assert _alerts(add) == ["8F12", "N24", "8F49"]
-    assert dict(pre.documents)["response"].body.pre_command is not None
+    assert pre.pre_command is not None
     assert pre.changes == []  # variant 4 changes nothing: the meter has not seen it yet
     assert _alerts(signed) == ["8F69"]
     record = dcc.smi.get(ESME)
