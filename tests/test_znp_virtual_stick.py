@@ -1,0 +1,163 @@
+"""The virtual Z-Stack stick driven by UNMODIFIED zigpy-znp over a PTY and a TCP port.
+
+The independent side is zigpy-znp itself (its ControllerApplication connects, forms,
+takes an install-code link key, permits, and reports joins through zigpy's listener
+events) and zigpy's own install-code -> link-key conversion for the key it hands over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+import zigpy.util
+
+pytest.importorskip("zigpy_znp")
+
+import zigpy_znp.zigbee.application as znp_app  # noqa: E402
+
+from han.znp.emulator import ZStackEmulator  # noqa: E402
+from han.znp.meters import EmulatedMeter  # noqa: E402
+from han.znp.serve import VirtualStick  # noqa: E402
+
+SPEC_CODE = "83FED3407A939723A5C639B26916D505C3B5"  # ZigBee spec vector, code + CRC
+OTHER_CODE = "000102030405060708090A0B0C0D0E0F"  # valid 16-byte code (CRC added below)
+ESME = EmulatedMeter.parse(f"00-DB-12-34-56-78-90-A0={SPEC_CODE}")
+
+
+def zigpy_link_key(code_with_crc: str):
+    """The link key as zigpy derives it from an install code (not our code path)."""
+    return zigpy.util.convert_install_code(bytes.fromhex(code_with_crc))
+
+
+def app_config(path: str) -> dict:
+    return {
+        "device": {"path": path},
+        "database_path": None,
+        "ota": {"enabled": False},
+        "network": {"channel": 15},
+        "backup_enabled": False,
+        "topology_scan_enabled": False,
+        "znp_config": {"skip_bootloader": False},
+    }
+
+
+class Events:
+    def __init__(self) -> None:
+        self.joined: list = []
+        self.initialized = asyncio.Event()
+        self.devices: list = []
+
+    def device_joined(self, device) -> None:
+        self.joined.append(device.ieee)
+
+    def device_initialized(self, device) -> None:
+        self.devices.append(device)
+        self.initialized.set()
+
+
+async def _session(stick_kind: str, meters, key_for, window: int, wait_init: bool):
+    emulator = ZStackEmulator(meters=meters, seed=7, join_delay=0.1)
+    async with VirtualStick(emulator) as stick:
+        path = await (stick.open_pty() if stick_kind == "pty" else stick.open_tcp())
+        app = await znp_app.ControllerApplication.new(app_config(path), auto_form=True)
+        events = Events()
+        app.add_listener(events)
+        try:
+            ieee, key = key_for
+            permit = asyncio.create_task(app.permit_with_link_key(ieee, key, window))
+            if wait_init:
+                await asyncio.wait_for(events.initialized.wait(), timeout=window + 5)
+            await permit
+            await asyncio.sleep(0.05)
+            network = app.state.network_info
+        finally:
+            await app.shutdown()
+    return emulator, events, network
+
+
+@pytest.mark.parametrize("stick_kind", ["pty", "tcp"])
+def test_right_install_code_joins_and_is_interviewed(stick_kind: str) -> None:
+    emulator, events, network = asyncio.run(_session(
+        stick_kind, (ESME,), (ESME.ieee, zigpy_link_key(SPEC_CODE)), window=1, wait_init=True))
+    assert network.channel == 15
+    assert events.joined == [ESME.ieee]
+    [outcome] = emulator.outcomes
+    assert outcome.joined and outcome.ieee == ESME.ieee
+    # zigpy interviewed the meter: SE profile endpoint, Basic cluster strings
+    [device] = events.devices
+    assert device.model == "ESME" and device.manufacturer == "hansim"
+    assert device.endpoints[1].profile_id == 0x0109
+    assert 0x0702 in device.endpoints[1].in_clusters
+
+
+def test_wrong_install_code_gives_no_join_and_a_failure_when_window_closes() -> None:
+    wrong = OTHER_CODE + zigpy_crc(OTHER_CODE)
+    emulator, events, _ = asyncio.run(_session(
+        "pty", (ESME,), (ESME.ieee, zigpy_link_key(wrong)), window=1, wait_init=False))
+    assert events.joined == []
+    [outcome] = emulator.outcomes
+    assert not outcome.joined and outcome.ieee == ESME.ieee
+    assert "mismatch" in outcome.reason
+    assert outcome.time >= 1.0  # reported when the permit window closed, not before
+
+
+def test_key_for_absent_meter_is_reported_when_window_closes() -> None:
+    absent = EmulatedMeter.parse(f"00-DB-12-34-56-78-90-A1={SPEC_CODE}")
+    emulator, events, _ = asyncio.run(_session(
+        "tcp", (), (absent.ieee, zigpy_link_key(SPEC_CODE)), window=1, wait_init=False))
+    assert events.joined == []
+    [outcome] = emulator.outcomes
+    assert not outcome.joined and outcome.ieee == absent.ieee
+    assert "no device" in outcome.reason
+
+
+def test_restart_loads_the_network_it_formed() -> None:
+    async def run():
+        emulator = ZStackEmulator(seed=3)
+        async with VirtualStick(emulator) as stick:
+            path = await stick.open_tcp()
+            first = await znp_app.ControllerApplication.new(app_config(path), auto_form=True)
+            formed = first.state.network_info
+            await first.shutdown()
+            again = await znp_app.ControllerApplication.new(app_config(path), auto_form=False)
+            loaded = again.state.network_info
+            await again.shutdown()
+        return formed, loaded
+
+    formed, loaded = asyncio.run(run())
+    assert (loaded.pan_id, loaded.extended_pan_id, loaded.channel) == \
+        (formed.pan_id, formed.extended_pan_id, formed.channel)
+    assert loaded.network_key.key == formed.network_key.key
+
+
+def test_stick_unplugged_is_seen_by_zigpy_as_connection_lost() -> None:
+    async def run():
+        emulator = ZStackEmulator(seed=5)
+        stick = VirtualStick(emulator)
+        path = await stick.open_pty()
+        app = await znp_app.ControllerApplication.new(app_config(path), auto_form=True)
+        lost = asyncio.Event()
+
+        class Listener:
+            def connection_lost(self, exc) -> None:
+                lost.set()
+
+        app.add_listener(Listener())
+        await stick.close()
+        await asyncio.wait_for(lost.wait(), timeout=5)
+        await app.shutdown()
+
+    asyncio.run(run())
+
+
+def zigpy_crc(code_hex: str) -> str:
+    from han.installcode import crc_x25
+    return crc_x25(bytes.fromhex(code_hex)).hex().upper()
+
+
+@pytest.fixture(autouse=True)
+def _quiet_zigpy():
+    logging.getLogger("zigpy").setLevel(logging.WARNING)
+    yield
