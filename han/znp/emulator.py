@@ -449,7 +449,9 @@ class ZStackEmulator:
             self._refusals[meter.ieee] = decision.reason
             return
         nwk = self._allocate_nwk()
-        self._store_joined(meter.ieee, nwk)
+        if not self._store_joined(meter.ieee, nwk):
+            self._refusals[meter.ieee] = "the coordinator's address table is full"
+            return
         self._report(JoinOutcome(meter.ieee, True, self.now, decision.reason, nwk))
         capabilities = meter.mac_capabilities()
         self._send(
@@ -494,17 +496,17 @@ class ZStackEmulator:
             if nwk not in used:
                 return nwk
 
-    def _store_joined(self, ieee: zt.EUI64, nwk: int) -> None:
+    def _store_joined(self, ieee: zt.EUI64, nwk: int) -> bool:
         """Record the child in the address manager, where zigpy-znp backs devices up."""
         entries = self.nvram.table(ExNvIds.ADDRMGR, t.AddrMgrEntry)
         free = next((i for i, e in enumerate(entries)
                      if e.extAddr == t.EUI64.convert("FF:FF:FF:FF:FF:FF:FF:FF")), None)
         if free is None:
-            LOGGER.warning("address manager full: %s not stored", ieee)
-            return
+            return False
         self.nvram.put_table_entry(ExNvIds.ADDRMGR, free, t.AddrMgrEntry(
             type=t.AddrMgrUserType.Assoc | t.AddrMgrUserType.Security,
             nwkAddr=nwk, extAddr=ieee))
+        return True
 
     def _joined_nodes(self) -> dict[zt.EUI64, HanNode]:
         nodes = {}

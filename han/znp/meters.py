@@ -27,6 +27,11 @@ ESME_SERVER_CLUSTERS = (0x0000, 0x0003, 0x000A, 0x0700, 0x0702, 0x0703, 0x0800)
 _EUI64_DIGITS = re.compile(r"[\s:\-_.]")
 
 
+def duis_device_id(ieee: zt.EUI64) -> str:
+    """The DUIS form of an EUI-64 (``00-DB-12-34-56-78-90-A0``), as the device log keys it."""
+    return str(ieee).replace(":", "-").upper()
+
+
 def parse_eui64(text: str) -> zt.EUI64:
     """An EUI-64 written most significant byte first: DUIS ``00-DB-12-...``, colons or plain hex."""
     digits = _EUI64_DIGITS.sub("", text.strip())
@@ -130,6 +135,10 @@ class JoinOutcome:
     time: float
     reason: str
     nwk: int | None = None
+
+    @property
+    def device_id(self) -> str:
+        return duis_device_id(self.ieee)
 
     def describe(self) -> str:
         what = "joined" if self.joined else "did not join"
