@@ -12,7 +12,8 @@ import zigpy_znp.commands as c  # noqa: E402
 import zigpy_znp.types as t  # noqa: E402
 from zigpy_znp.types.nvids import OsalNvIds  # noqa: E402
 
-from han.znp.emulator import ZStackEmulator, encode  # noqa: E402
+from han.znp.emulator import ZStackEmulator  # noqa: E402
+from han.znp.framing import encode  # noqa: E402
 from han.znp.meters import EmulatedMeter, duis_device_id, parse_eui64  # noqa: E402
 from test_znp_emulator_serial import frames_of  # noqa: E402
 

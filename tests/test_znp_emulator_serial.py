@@ -15,7 +15,8 @@ import zigpy_znp.commands as c  # noqa: E402
 import zigpy_znp.types as t  # noqa: E402
 from zigpy_znp.frames import TransportFrame  # noqa: E402
 
-from han.znp.emulator import ZStackEmulator, encode  # noqa: E402
+from han.znp.emulator import ZStackEmulator  # noqa: E402
+from han.znp.framing import encode  # noqa: E402
 
 PING = bytes.fromhex("fe00210120")  # SYS.Ping as TI documents it
 

@@ -14,16 +14,16 @@ import heapq
 import logging
 import random
 from collections.abc import Callable
-from functools import reduce
 
 import zigpy.types as zt
 import zigpy.zdo.types as zdo_t
 import zigpy_znp.commands as c
 import zigpy_znp.types as t
 from zigpy_znp.frames import GeneralFrame
-from zigpy_znp.types.nvids import ExNvIds, NvSysIds, OsalNvIds
+from zigpy_znp.types.nvids import ExNvIds, OsalNvIds
 
 from han.installcode import InstallCode, InstallCodeError
+from han.znp.framing import FrameReader, encode
 from han.znp.meters import (EmulatedMeter, JoinOutcome, MeterJoiner, NetworkParameters,
                             key_level_join)
 from han.znp.nvram import ZStackNvram, serialize
@@ -31,9 +31,6 @@ from han.znp.responder import HanNode, answer_zcl, answer_zdo
 
 LOGGER = logging.getLogger(__name__)
 
-SOF = 0xFE
-MAX_DATA = 250
-NV_CHUNK = 244  # most bytes zigpy-znp moves per NV read/write frame
 CODE_REVISION = 20230507  # a Z-Stack 3.x build date after every zigpy-znp workaround
 CAPABILITIES = (t.MTCapabilities.SYS | t.MTCapabilities.AF | t.MTCapabilities.ZDO
                 | t.MTCapabilities.UTIL | t.MTCapabilities.APP_CNF)
@@ -45,16 +42,6 @@ MGMT_PERMIT_JOINING_REQ = 0x0036
 DEVICE_ANNCE = 0x0013
 
 Timer = tuple[float, int, Callable[[], None]]
-
-
-def _fcs(body: bytes) -> int:
-    return reduce(lambda a, b: a ^ b, body, 0)
-
-
-def encode(command: t.CommandBase) -> bytes:
-    """One MT transport frame: SOF, length, header, data, FCS."""
-    body = command.to_frame(align=True).serialize()
-    return bytes([SOF]) + body + bytes([_fcs(body)])
 
 
 class ZStackEmulator:
@@ -74,7 +61,7 @@ class ZStackEmulator:
         self.on_outcome = on_outcome
         self.outcomes: list[JoinOutcome] = []
         self.now = 0.0
-        self._rx = bytearray()
+        self._reader = FrameReader()
         self._tx = bytearray()
         self._timers: list[Timer] = []
         self._timer_seq = 0
@@ -83,13 +70,6 @@ class ZStackEmulator:
         self._handlers: dict[type, Callable] = {
             c.SYS.Ping.Req: self._ping, c.SYS.Version.Req: self._version,
             c.SYS.ResetReq.Req: self._reset, c.SYS.SetTxPower.Req: self._tx_power,
-            c.SYS.OSALNVLength.Req: self._osal_length, c.SYS.OSALNVRead.Req: self._osal_read,
-            c.SYS.OSALNVReadExt.Req: self._osal_read, c.SYS.OSALNVWrite.Req: self._osal_write,
-            c.SYS.OSALNVWriteExt.Req: self._osal_write,
-            c.SYS.OSALNVItemInit.Req: self._osal_init, c.SYS.OSALNVDelete.Req: self._osal_delete,
-            c.SYS.NVLength.Req: self._nv_length, c.SYS.NVRead.Req: self._nv_read,
-            c.SYS.NVWrite.Req: self._nv_write, c.SYS.NVCreate.Req: self._nv_create,
-            c.SYS.NVDelete.Req: self._nv_delete,
             c.UTIL.AssocFindDevice.Req: self._assoc_find,
             c.UTIL.AssocGetWithAddress.Req: self._assoc_get,
             c.UTIL.LEDControl.Req: self._status_ok,
@@ -104,14 +84,15 @@ class ZStackEmulator:
             c.AF.Register.Req: self._af_register,
             c.AF.DataRequestExt.Req: self._af_data_request,
         }
+        for request_cls, serve in self.nvram.commands().items():
+            self._handlers[request_cls] = lambda req, serve=serve: self._send(serve(req))
 
     # -- the serial line ------------------------------------------------------------
     def receive(self, data: bytes, now: float | None = None) -> None:
         """Bytes from the host; every complete frame is answered at once."""
         if now is not None:
             self.advance(now)
-        self._rx += data
-        for frame in self._frames():
+        for frame in self._reader.feed(data):
             self._dispatch(frame)
 
     def take_output(self) -> bytes:
@@ -121,30 +102,6 @@ class ZStackEmulator:
     def _send(self, *commands: t.CommandBase) -> None:
         for command in commands:
             self._tx += encode(command)
-
-    def _frames(self):
-        """Complete frames in the buffer; garbage is skipped a byte at a time to resync."""
-        rx = self._rx
-        while True:
-            start = rx.find(SOF)
-            if start < 0:
-                rx.clear()
-                return
-            del rx[:start]
-            if len(rx) < 5:
-                return
-            length = rx[1]
-            if length > MAX_DATA:
-                del rx[:1]
-                continue
-            if len(rx) < length + 5:
-                return
-            body = bytes(rx[1:length + 4])
-            if _fcs(body) != rx[length + 4]:
-                del rx[:1]
-                continue
-            del rx[:length + 5]
-            yield GeneralFrame.deserialize(body)[0]
 
     def _dispatch(self, frame: GeneralFrame) -> None:
         header = frame.header
@@ -231,81 +188,6 @@ class ZStackEmulator:
         self._tried: set[zt.EUI64] = set()
         self._refusals: dict[zt.EUI64, str] = {}
         self._keys_this_window: set[zt.EUI64] = set()  # given since the last window closed
-
-    # -- OSAL NV items --------------------------------------------------------------
-    def _osal_length(self, req) -> None:
-        self._send(req.Rsp(ItemLen=len(self.nvram.osal.get(req.Id, b""))))
-
-    def _osal_read(self, req) -> None:
-        data = self.nvram.osal.get(req.Id)
-        if data is None or req.Offset > len(data):
-            self._send(req.Rsp(Status=t.Status.INVALID_PARAMETER, Value=t.ShortBytes(b"")))
-            return
-        chunk = bytes(data[req.Offset:req.Offset + NV_CHUNK])
-        self._send(req.Rsp(Status=t.Status.SUCCESS, Value=t.ShortBytes(chunk)))
-
-    def _osal_write(self, req) -> None:
-        self._send(req.Rsp(Status=_write_into(self.nvram.osal.get(req.Id), req.Offset,
-                                              bytes(req.Value))))
-
-    def _osal_init(self, req) -> None:
-        if req.Id in self.nvram.osal:
-            self._send(req.Rsp(Status=t.Status.SUCCESS))
-            return
-        item = bytearray(req.ItemLen)
-        initial = bytes(req.Value)[:req.ItemLen]
-        item[:len(initial)] = initial
-        self.nvram.osal[req.Id] = item
-        self._send(req.Rsp(Status=t.Status.NV_ITEM_UNINIT))
-
-    def _osal_delete(self, req) -> None:
-        data = self.nvram.osal.get(req.Id)
-        if data is None:
-            status = t.Status.NV_ITEM_UNINIT
-        elif len(data) != req.ItemLen:
-            status = t.Status.NV_BAD_ITEM_LEN
-        else:
-            del self.nvram.osal[req.Id]
-            status = t.Status.SUCCESS
-        self._send(req.Rsp(Status=status))
-
-    # -- Z-Stack 3.30 NV tables (LEGACY items are the OSAL items) -------------------------
-    def _nv_item(self, req) -> tuple[dict, object]:
-        if req.SysId == NvSysIds.ZSTACK and req.ItemId == ExNvIds.LEGACY:
-            return self.nvram.osal, int(req.SubId)
-        return self.nvram.tables, (int(req.SysId), int(req.ItemId), int(req.SubId))
-
-    def _nv_length(self, req) -> None:
-        store, key = self._nv_item(req)
-        self._send(req.Rsp(Length=len(store.get(key, b""))))
-
-    def _nv_read(self, req) -> None:
-        store, key = self._nv_item(req)
-        data = store.get(key)
-        if data is None or req.Offset > len(data):
-            self._send(req.Rsp(Status=t.Status.INVALID_PARAMETER, Value=t.ShortBytes(b"")))
-            return
-        chunk = bytes(data[req.Offset:req.Offset + min(int(req.Length), NV_CHUNK)])
-        self._send(req.Rsp(Status=t.Status.SUCCESS, Value=t.ShortBytes(chunk)))
-
-    def _nv_write(self, req) -> None:
-        store, key = self._nv_item(req)
-        self._send(req.Rsp(Status=_write_into(store.get(key), req.Offset, bytes(req.Value))))
-
-    def _nv_create(self, req) -> None:
-        store, key = self._nv_item(req)
-        if key in store:
-            self._send(req.Rsp(Status=t.Status.SUCCESS))
-        elif req.Length > 0x1000:
-            self._send(req.Rsp(Status=t.Status.NV_OPER_FAILED))
-        else:
-            store[key] = bytearray(req.Length)
-            self._send(req.Rsp(Status=t.Status.NV_ITEM_UNINIT))
-
-    def _nv_delete(self, req) -> None:
-        store, key = self._nv_item(req)
-        status = t.Status.SUCCESS if store.pop(key, None) is not None else t.Status.NV_ITEM_UNINIT
-        self._send(req.Rsp(Status=status))
 
     # -- UTIL -------------------------------------------------------------------------
     def _association(self, nwk: int, relation: c.util.NodeRelation) -> c.util.Device:
@@ -581,15 +463,6 @@ class ZStackEmulator:
                     (addr.mode == t.AddrMode.IEEE and node.ieee == addr.address):
                 return node
         return None
-
-
-def _write_into(item: bytearray | None, offset: int, value: bytes) -> t.Status:
-    if item is None:
-        return t.Status.NV_ITEM_UNINIT
-    if offset + len(value) > len(item):
-        return t.Status.NV_BAD_ITEM_LEN
-    item[offset:offset + len(value)] = value
-    return t.Status.SUCCESS
 
 
 def _coordinator_nib(channel: int, pan_id: int, ext_pan_id: t.EUI64,

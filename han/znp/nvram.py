@@ -1,4 +1,5 @@
-"""Non-volatile memory of the virtual Z-Stack: OSAL items and Z-Stack 3.30 tables.
+"""Non-volatile memory of the virtual Z-Stack (OSAL items, Z-Stack 3.30 tables) and the
+MT SYS commands that read and write it.
 
 zigpy-znp keeps a coordinator's whole network (NIB, keys, frame counters, address
 manager, link-key tables) in the stick's NVRAM and reads it back on every start, so the
@@ -8,13 +9,18 @@ tables of fixed capacity that end where an entry does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import zigpy_znp.commands as c
 import zigpy_znp.const as const
 import zigpy_znp.types as t
 from zigpy_znp.types.nvids import ExNvIds, NvSysIds, OsalNvIds
 
 ALIGN_STRUCTS = True  # CC26x2/CC13x2 (ARM) pad structs: zigpy-znp detects this from UTIL
-TABLE_CAPACITY = 16  # entries per Z-Stack 3.30 table; small keeps start-up fast
+TABLE_CAPACITY = 16  # entries per Z-Stack 3.30 table (the CHF live log holds 16 too)
 SEC_MATERIAL_CAPACITY = 4
+NV_CHUNK = 244  # most bytes one NV read or write frame carries
+MAX_ITEM = 0x1000  # larger items do not fit a CC2652's NV pages
 
 _STACK_SETTINGS_DEFAULTS: dict[OsalNvIds, int] = {
     # One-byte settings zigpy-znp reads and rewrites on every start (values as shipped).
@@ -103,3 +109,91 @@ class ZStackNvram:
 
     def put_table_entry(self, item_id: ExNvIds, sub_id: int, value) -> None:
         self.tables[(NvSysIds.ZSTACK, item_id, sub_id)] = bytearray(serialize(value))
+
+    # -- the MT commands on NVRAM: each takes a request and returns its SRSP -------------
+    def commands(self) -> dict[type, Callable]:
+        return {
+            c.SYS.OSALNVLength.Req: self._osal_length, c.SYS.OSALNVRead.Req: self._osal_read,
+            c.SYS.OSALNVReadExt.Req: self._osal_read, c.SYS.OSALNVWrite.Req: self._osal_write,
+            c.SYS.OSALNVWriteExt.Req: self._osal_write, c.SYS.OSALNVItemInit.Req: self._osal_init,
+            c.SYS.OSALNVDelete.Req: self._osal_delete, c.SYS.NVLength.Req: self._nv_length,
+            c.SYS.NVRead.Req: self._nv_read, c.SYS.NVWrite.Req: self._nv_write,
+            c.SYS.NVCreate.Req: self._nv_create, c.SYS.NVDelete.Req: self._nv_delete,
+        }
+
+    def _osal_length(self, req):
+        return req.Rsp(ItemLen=len(self.osal.get(req.Id, b"")))
+
+    def _osal_read(self, req):
+        return _read(req, self.osal.get(req.Id), NV_CHUNK)
+
+    def _osal_write(self, req):
+        return req.Rsp(Status=_write_into(self.osal.get(req.Id), req.Offset, bytes(req.Value)))
+
+    def _osal_init(self, req):
+        if req.Id in self.osal:
+            return req.Rsp(Status=t.Status.SUCCESS)
+        if req.ItemLen > MAX_ITEM:
+            return req.Rsp(Status=t.Status.NV_OPER_FAILED)
+        item = bytearray(req.ItemLen)
+        initial = bytes(req.Value)[:req.ItemLen]
+        item[:len(initial)] = initial
+        self.osal[req.Id] = item
+        return req.Rsp(Status=t.Status.NV_ITEM_UNINIT)
+
+    def _osal_delete(self, req):
+        data = self.osal.get(req.Id)
+        if data is None:
+            return req.Rsp(Status=t.Status.NV_ITEM_UNINIT)
+        if len(data) != req.ItemLen:
+            return req.Rsp(Status=t.Status.NV_BAD_ITEM_LEN)
+        del self.osal[req.Id]
+        return req.Rsp(Status=t.Status.SUCCESS)
+
+    def _item(self, req) -> tuple[dict, object]:
+        """Where a (sys, item, sub) id lives: LEGACY items are the OSAL items."""
+        if req.SysId == NvSysIds.ZSTACK and req.ItemId == ExNvIds.LEGACY:
+            return self.osal, int(req.SubId)
+        return self.tables, (int(req.SysId), int(req.ItemId), int(req.SubId))
+
+    def _nv_length(self, req):
+        store, key = self._item(req)
+        return req.Rsp(Length=len(store.get(key, b"")))
+
+    def _nv_read(self, req):
+        store, key = self._item(req)
+        return _read(req, store.get(key), min(int(req.Length), NV_CHUNK))
+
+    def _nv_write(self, req):
+        store, key = self._item(req)
+        return req.Rsp(Status=_write_into(store.get(key), req.Offset, bytes(req.Value)))
+
+    def _nv_create(self, req):
+        store, key = self._item(req)
+        if key in store:
+            return req.Rsp(Status=t.Status.SUCCESS)
+        if req.Length > MAX_ITEM:
+            return req.Rsp(Status=t.Status.NV_OPER_FAILED)
+        store[key] = bytearray(req.Length)
+        return req.Rsp(Status=t.Status.NV_ITEM_UNINIT)
+
+    def _nv_delete(self, req):
+        store, key = self._item(req)
+        found = store.pop(key, None) is not None
+        return req.Rsp(Status=t.Status.SUCCESS if found else t.Status.NV_ITEM_UNINIT)
+
+
+def _read(req, item: bytearray | None, most: int):
+    if item is None or req.Offset > len(item):
+        return req.Rsp(Status=t.Status.INVALID_PARAMETER, Value=t.ShortBytes(b""))
+    return req.Rsp(Status=t.Status.SUCCESS,
+                   Value=t.ShortBytes(bytes(item[req.Offset:req.Offset + most])))
+
+
+def _write_into(item: bytearray | None, offset: int, value: bytes) -> t.Status:
+    if item is None:
+        return t.Status.NV_ITEM_UNINIT
+    if offset + len(value) > len(item):
+        return t.Status.NV_BAD_ITEM_LEN
+    item[offset:offset + len(value)] = value
+    return t.Status.SUCCESS
