@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 
 import pytest
 import zigpy.util
@@ -57,8 +58,9 @@ class Events:
         self.initialized.set()
 
 
-async def _session(stick_kind: str, meters, key_for, window: int, wait_init: bool):
-    emulator = ZStackEmulator(meters=meters, seed=7, join_delay=0.1)
+async def _session(stick_kind: str, meters, key_for, window: int, wait_init: bool,
+                   emulator_cls=ZStackEmulator):
+    emulator = emulator_cls(meters=meters, seed=7, join_delay=0.1)
     async with VirtualStick(emulator) as stick:
         path = await (stick.open_pty() if stick_kind == "pty" else stick.open_tcp())
         app = await znp_app.ControllerApplication.new(app_config(path), auto_form=True)
@@ -90,6 +92,32 @@ def test_right_install_code_joins_and_is_interviewed(stick_kind: str) -> None:
     assert device.model == "ESME" and device.manufacturer == "hansim"
     assert device.endpoints[1].profile_id == 0x0109
     assert 0x0702 in device.endpoints[1].in_clusters
+
+
+class NoisyLine(ZStackEmulator):
+    """Line noise in both directions between frames (never a start-of-frame byte)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.noise = random.Random(11)
+
+    def _garbage(self) -> bytes:
+        return bytes(self.noise.choice(range(0xFE)) for _ in range(self.noise.randint(0, 12)))
+
+    def receive(self, data: bytes, now: float | None = None) -> None:
+        super().receive(self._garbage() + data, now)
+
+    def take_output(self) -> bytes:
+        out = super().take_output()
+        return self._garbage() + out + self._garbage() if out else out
+
+
+def test_line_noise_both_ways_does_not_stop_a_join() -> None:
+    emulator, events, _ = asyncio.run(_session(
+        "pty", (ESME,), (ESME.ieee, zigpy_link_key(SPEC_CODE)), window=1, wait_init=True,
+        emulator_cls=NoisyLine))
+    assert events.joined == [ESME.ieee]
+    assert [o.joined for o in emulator.outcomes] == [True]
 
 
 def test_wrong_install_code_gives_no_join_and_a_failure_when_window_closes() -> None:
