@@ -1,0 +1,161 @@
+"""``hansim firmware``: build, inspect and verify GB firmware images (SRV 11.1 / 11.3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from firmware import image, manufacturer_keys
+from firmware.catalogue import DEFAULT_CATALOGUE, Catalogue
+from firmware.image import FirmwareImageError
+from sim.output import atomic_write
+
+
+class HexInt(click.ParamType):
+    """An unsigned integer written in hex (``0x`` optional), at most ``digits`` digits."""
+
+    name = "HEX"
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+    def convert(self, value, param, ctx) -> int:
+        if isinstance(value, int):
+            return value
+        text = value.lower().removeprefix("0x")
+        try:
+            number = int(text, 16)
+        except ValueError:
+            self.fail(f"{value!r} is not hexadecimal", param, ctx)
+        if len(text) > self.digits:
+            self.fail(f"{value!r} has more than {self.digits} hex digits", param, ctx)
+        return number
+
+
+def _read(path: str, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as err:
+        raise click.ClickException(f"{what} {path}: cannot read ({err.strerror})") from None
+
+
+def _fail(path: str, err: FirmwareImageError) -> click.ClickException:
+    return click.ClickException(f"{path}: {err}")
+
+
+def _hardware(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        low, high = (int(part.lower().removeprefix("0x"), 16) for part in text.split("-"))
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: write LOW-HIGH in hex, e.g. 0100-01FF") from None
+    return low, high
+
+
+@click.group("firmware")
+def command() -> None:
+    """GB firmware images: ZigBee OTA header, manufacturer image, ECDSA P-256 signature."""
+
+
+@command.command("keygen")
+@click.option("-o", "--out", "key_out", required=True, type=click.Path(dir_okay=False),
+              help="Private key (PEM, unencrypted: keep it secret).")
+@click.option("--public", "public_out", required=True, type=click.Path(dir_okay=False),
+              help="Public key (PEM) for `hansim firmware verify --manufacturer-cert`.")
+def keygen(key_out: str, public_out: str) -> None:
+    """Make an ECDSA P-256 manufacturer signing key pair for testing."""
+    key = manufacturer_keys.generate()
+    atomic_write(public_out, manufacturer_keys.public_pem(key.public_key()))
+    atomic_write(key_out, manufacturer_keys.private_pem(key))  # mkstemp: owner-only (0600)
+    click.echo(f"wrote {key_out} (private) and {public_out} (public)")
+
+
+@command.command("build")
+@click.option("--manufacturer-key", required=True, type=click.Path(dir_okay=False),
+              help="Manufacturer's ECDSA P-256 private key, PEM.")
+@click.option("--manufacturer-code", required=True, type=HexInt(4), help="ZigBee manufacturer code.")
+@click.option("--image-type", required=True, type=HexInt(4), help="OTA image type.")
+@click.option("--version", "version", required=True, type=HexInt(8), help="Firmware (file) version.")
+@click.option("--payload", required=True, type=click.Path(dir_okay=False),
+              help="The manufacturer image (opaque bytes).")
+@click.option("--header-string", default="", help="Up to 32 bytes of text for the OTA header.")
+@click.option("--hardware-versions", default=None, metavar="LOW-HIGH",
+              help="Hardware version range the image fits, hex, e.g. 0100-01FF.")
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="Image file to write.")
+def build(manufacturer_key: str, manufacturer_code: int, image_type: int, version: int,
+          payload: str, header_string: str, hardware_versions: str | None, out: str) -> None:
+    """Build and sign a firmware image; print its version and 11.3 hash."""
+    try:
+        key = manufacturer_keys.load_private_key(_read(manufacturer_key, "key"), manufacturer_key)
+        built = image.build(manufacturer_key=key, manufacturer_code=manufacturer_code,
+                            image_type=image_type, version=version,
+                            manufacturer_image=_read(payload, "payload"),
+                            header_string=header_string,
+                            hardware_versions=_hardware(hardware_versions))
+    except FirmwareImageError as err:
+        raise click.ClickException(str(err)) from None
+    data = built.serialize()
+    atomic_write(out, data)
+    click.echo(f"wrote {out}: {len(data)} bytes, version {built.version:08X}, "
+               f"hash {built.hash.hex().upper()}")
+
+
+@command.command("inspect")
+@click.argument("image_file", type=click.Path(dir_okay=False))
+def inspect(image_file: str) -> None:
+    """Print an image's header fields and 11.3 hash (exit 1 if malformed)."""
+    try:
+        parsed = image.parse(_read(image_file, "image"))
+    except FirmwareImageError as err:
+        raise _fail(image_file, err) from None
+    header = parsed.header
+    hw = parsed.hardware_versions
+    rows = [
+        ("manufacturer code", f"{parsed.manufacturer_code:04X}"),
+        ("image type", f"{parsed.image_type:04X}"),
+        ("version", f"{parsed.version:08X}"),
+        ("header string", header.header_string.rstrip(b"\x00").decode("utf-8", "replace")),
+        ("stack version", f"{header.stack_version:04X}"),
+        ("hardware versions", f"{hw[0]:04X}-{hw[1]:04X}" if hw else "any"),
+        ("total size", str(header.image_size)),
+        ("header length", str(header.header_length)),
+        ("manufacturer image", f"{len(parsed.manufacturer_image)} bytes"),
+        ("hash (SHA-256, 11.3)", parsed.hash.hex().upper()),
+        ("signature (r||s)", parsed.signature.hex().upper()),
+    ]
+    for name, value in rows:
+        click.echo(f"{name:21} {value}")
+
+
+@command.command("verify")
+@click.argument("image_file", type=click.Path(dir_okay=False))
+@click.option("--manufacturer-cert", required=True, type=click.Path(dir_okay=False),
+              help="Manufacturer's P-256 public key or X.509 certificate, PEM.")
+@click.option("--running", type=HexInt(8), default=None,
+              help="Also check the catalogue allows upgrading a device running this version.")
+@click.option("--hardware", type=HexInt(4), default=None,
+              help="With --running: the device's hardware version (default: the model's lowest).")
+@click.option("--catalogue", "catalogue_file", type=click.Path(dir_okay=False),
+              default=str(DEFAULT_CATALOGUE), show_default="built-in",
+              help="Model and version catalogue (YAML).")
+def verify(image_file: str, manufacturer_cert: str, running: int | None, hardware: int | None,
+           catalogue_file: str) -> None:
+    """Exit 0 if IMAGE is well formed and signed by the manufacturer; 1 with the reason."""
+    try:
+        key = manufacturer_keys.load_public_key(_read(manufacturer_cert, "certificate"),
+                                                manufacturer_cert)
+    except FirmwareImageError as err:
+        raise click.ClickException(str(err)) from None
+    try:
+        parsed = image.parse(_read(image_file, "image"))
+        parsed.verify(key)
+        if running is not None:
+            catalogue = Catalogue.load(catalogue_file)
+            model = catalogue.model_for(parsed.manufacturer_code, parsed.image_type)
+            catalogue.check_image(parsed, model, model.hardware_versions[0] if hardware is None
+                                  else hardware, running)
+    except FirmwareImageError as err:
+        raise _fail(image_file, err) from None
+    click.echo(f"valid: version {parsed.version:08X}, hash {parsed.hash.hex().upper()}")

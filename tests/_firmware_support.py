@@ -1,0 +1,45 @@
+"""Shared by the firmware tests: the shared/ folder beside the project, keys, a DCC template."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import pytest
+
+from firmware import image, manufacturer_keys
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_dir() -> Path:
+    """shared/ beside the project (CI: ../shared; a worktree: /work/shared)."""
+    for candidate in (ROOT.parent / "shared", Path("/work/shared")):
+        if candidate.is_dir():
+            return candidate
+    pytest.fail("shared/ not found beside the project or at /work/shared")
+
+
+def template_image() -> bytes:
+    """The firmware image inside DCC's 11.1 Update Firmware test request."""
+    xml = (shared_dir() / "duis/templates/11.1_UPDATE_FIRMWARE_REQUEST_DUIS.XML").read_text()
+    return base64.b64decode(re.search(r"<sr:FirmwareImage>(.*?)</sr:FirmwareImage>", xml, re.S)[1])
+
+
+_KEYS: dict[int, object] = {}
+
+
+def key(n: int = 0):
+    """Manufacturer key number n, the same object for the whole test run."""
+    if n not in _KEYS:
+        _KEYS[n] = manufacturer_keys.generate()
+    return _KEYS[n]
+
+
+def signed(payload: bytes = b"firmware" * 40, *, version: int = 0x00020100, n: int = 0,
+           manufacturer_code: int = 0x7A01, image_type: int = 0x0100,
+           hardware_versions: tuple[int, int] | None = (0x0100, 0x01FF)) -> bytes:
+    return image.build(manufacturer_key=key(n), manufacturer_code=manufacturer_code,
+                       image_type=image_type, version=version, manufacturer_image=payload,
+                       header_string="NHW CH", hardware_versions=hardware_versions).serialize()
