@@ -161,3 +161,16 @@ def test_sniff_missing_port_one_line_no_file(tmp_path: Path) -> None:
     assert len(result.output.strip().splitlines()) == 1
     assert "cannot open sniffer port /dev/nonexistent" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_virtual_on_a_busy_tcp_port_is_one_clear_error() -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("dongle", "virtual", "--tcp", str(port), "--for", "1")
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("Error: cannot open the virtual stick") and "in use" in line
