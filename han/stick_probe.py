@@ -1,9 +1,11 @@
 """What answers on a serial port: each zigpy radio library's own ``probe``, in turn.
 
-Order matters: Z-Stack first (a ZNP ping is harmless to the others), then EZSP, then
-deCONZ. Each library gets ``timeout`` seconds; the first that recognises its radio is
-asked for its node and network with ``load_network_info``. The libraries are the
-optional ``hansim[sticks]`` extra, imported only here and only when probing.
+First a quick look for an nRF 802.15.4 sniffer (its text shell echoes commands; a line
+of text is noise any radio ignores). Then the radio libraries, Z-Stack first (a ZNP
+ping is harmless to the others), then EZSP, then deCONZ. Each library gets ``timeout``
+seconds; the first that recognises its radio is asked for its node and network with
+``load_network_info``. The libraries are the optional ``hansim[sticks]`` extra,
+imported only here and only when probing.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import contextlib
 import importlib
 import logging
 from dataclasses import dataclass
+
+from han.sniffer.nrf802154 import answers_as_sniffer
 
 RADIO_LIBRARIES = (
     ("znp", "zigpy_znp.zigbee.application", "TI Z-Stack (ZNP, zigpy-znp)"),
@@ -31,6 +35,8 @@ class ProbeResult:
 
 async def probe(port: str, timeout: float = 4.0) -> ProbeResult | None:
     """The first radio library that recognises ``port``, or None."""
+    if await asyncio.to_thread(answers_as_sniffer, port, min(timeout, 1.0)):
+        return ProbeResult("nrf-sniffer", "nRF Sniffer for 802.15.4 (serial shell)", None, None)
     for key, module_name, label in RADIO_LIBRARIES:
         try:
             module = importlib.import_module(module_name)

@@ -137,7 +137,7 @@ def test_probe_silent_port_says_nothing_answered() -> None:
         os.close(master)
         os.close(slave)
     assert result.exit_code == 1
-    assert "nothing answered" in result.output
+    assert "nothing answered as an nRF sniffer, ZNP, EZSP or deCONZ" in result.output
 
 
 def test_sniff_writes_pcap_and_reports_a_vanished_sniffer(tmp_path: Path) -> None:
@@ -174,3 +174,14 @@ def test_virtual_on_a_busy_tcp_port_is_one_clear_error() -> None:
     assert result.exit_code == 1
     [line] = result.output.strip().splitlines()
     assert line.startswith("Error: cannot open the virtual stick") and "in use" in line
+
+
+def test_probe_recognises_an_nrf_sniffer() -> None:
+    fake = FakeNrfSniffer([], disappear=False)
+    fake.start()
+    try:
+        result = run("dongle", "probe", fake.path, "--timeout", "1")
+    finally:
+        fake.close()
+    assert result.exit_code == 0, result.output
+    assert "nRF Sniffer for 802.15.4" in result.output

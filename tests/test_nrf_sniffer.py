@@ -159,3 +159,16 @@ def test_timer_unwrapper_counts_wraps() -> None:
     unwrap = TimerUnwrapper()
     assert [unwrap(t) for t in ((1 << 32) - 5, 3, 100)] == [(1 << 32) - 5, (1 << 32) + 3,
                                                             (1 << 32) + 100]
+
+
+def test_same_frames_same_pcap_bytes(tmp_path: Path) -> None:
+    def one(name: str) -> bytes:
+        fake = FakeNrfSniffer(FRAMES, disappear=False, start_us=123456)
+        fake.start()
+        try:
+            capture(fake.path, 15, tmp_path / name, count=len(FRAMES), start_time=1.7e9)
+        finally:
+            fake.close()
+        return (tmp_path / name).read_bytes()
+
+    assert one("a.pcap") == one("b.pcap")

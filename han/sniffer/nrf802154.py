@@ -119,6 +119,26 @@ class NrfSniffer:
                     yield frame
 
 
+def answers_as_sniffer(port: str, timeout: float = 1.0) -> bool:
+    """True when ``port`` echoes the sniffer shell's ``sleep`` command back (a probe)."""
+    try:
+        sniffer = NrfSniffer(port, read_timeout=0.05)
+    except SnifferGone:
+        return False
+    try:
+        sniffer._write(b"\r\nsleep\r\n")
+        deadline = time.monotonic() + timeout
+        heard = b""
+        while time.monotonic() < deadline and b"sleep" not in heard:
+            heard += sniffer.serial.read(64)
+        return b"sleep" in heard
+    except (SnifferGone, serial.SerialException, OSError):
+        return False
+    finally:
+        with contextlib.suppress(serial.SerialException, OSError):
+            sniffer.serial.close()
+
+
 class PcapFile:
     """A pcap (link type 195) written beside its final name, moved there on close."""
 

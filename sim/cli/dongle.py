@@ -48,20 +48,24 @@ def list_ports() -> None:
 @click.option("--timeout", type=click.FloatRange(0.1, 60), default=4.0, show_default=True,
               help="Seconds each radio library may take to answer.")
 def probe(port: str, timeout: float) -> None:
-    """Say what answers on PORT (a device path or socket://host:port): ZNP, EZSP or deCONZ."""
+    """Say what answers on PORT (a device path or socket://host:port).
+
+    An nRF 802.15.4 sniffer, or a coordinator speaking ZNP, EZSP or deCONZ.
+    """
     from han.stick_probe import probe as run_probe
 
     if "://" not in port and not os.path.exists(port):
         raise click.ClickException(f"port {port}: no such device")
     result = asyncio.run(run_probe(port, timeout))
     if result is None:
-        click.echo(f"{port}: nothing answered as ZNP, EZSP or deCONZ "
+        click.echo(f"{port}: nothing answered as an nRF sniffer, ZNP, EZSP or deCONZ "
                    f"(each given {timeout:g} s)", err=True)
         raise SystemExit(1)
     click.echo(f"{port}: {result.label}")
     if result.node:
         click.echo(f"  radio: {result.node}")
-    click.echo(f"  network: {result.network or 'none formed'}")
+    if result.library != "nrf-sniffer":
+        click.echo(f"  network: {result.network or 'none formed'}")
 
 
 @command.command("virtual")
