@@ -152,3 +152,23 @@ def test_seventeenth_meter_is_refused_when_the_address_table_is_full() -> None:
     assert sum(o.joined for o in emulator.outcomes) == TABLE_CAPACITY
     [refused] = [o for o in emulator.outcomes if not o.joined]
     assert refused.ieee == fleet[-1].ieee and "address table is full" in refused.reason
+
+
+def test_without_install_code_key_the_global_key_is_offered_and_refused() -> None:
+    """With BdbJoinUsesInstallCodeKey off and no key for the meter, the coordinator offers
+    the well-known ZigBeeAlliance09 key: an install-code meter cannot use it."""
+    seen = []
+
+    def spy(network, meter, coordinator_key):
+        seen.append(coordinator_key)
+        from han.znp.meters import key_level_join
+        return key_level_join(network, meter, coordinator_key)
+
+    emulator = formed(joiner=spy)
+    permit(emulator, 5, now=1.0)
+    emulator.advance(7.0)  # the window closed at 6 s: one failure
+    send(emulator, c.AppConfig.BDBSetJoinUsesInstallCodeKey.Req(BdbJoinUsesInstallCodeKey=True))
+    permit(emulator, 5, now=8.0)
+    emulator.advance(20.0)
+    assert seen == [b"ZigBeeAlliance09", None]
+    assert [o.joined for o in emulator.outcomes] == [False, False]

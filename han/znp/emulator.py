@@ -40,6 +40,7 @@ PERMIT_FOREVER = 0xFF
 ZDO_ENDPOINT = 0
 MGMT_PERMIT_JOINING_REQ = 0x0036
 DEVICE_ANNCE = 0x0013
+GLOBAL_TC_LINK_KEY = b"ZigBeeAlliance09"
 
 Timer = tuple[float, int, Callable[[], None]]
 
@@ -313,11 +314,18 @@ class ZStackEmulator:
         self._window += 1
         window = self._window
         self._permit_until = self.now + duration
-        self._at(self._permit_until, lambda: window == self._window and self._close_window(True))
+
+        def in_this_window(action: Callable[[], None]) -> Callable[[], None]:
+            def run() -> None:
+                if window == self._window:  # not closed or re-opened since
+                    action()
+            return run
+
+        self._at(self._permit_until, in_this_window(lambda: self._close_window(report=True)))
         waiting = [m for m in self.meters.values() if m.ieee not in self._joined_nodes()]
         for index, meter in enumerate(waiting, start=1):
             self._at(self.now + self.join_delay * index,
-                     lambda meter=meter: window == self._window and self._attempt(meter))
+                     in_this_window(lambda meter=meter: self._attempt(meter)))
 
     def _attempt(self, meter: EmulatedMeter) -> None:
         network = self.network()
@@ -325,6 +333,8 @@ class ZStackEmulator:
             return
         self._tried.add(meter.ieee)
         key = self._install_keys.get(meter.ieee)
+        if key is None and not self._join_uses_install_code:
+            key = GLOBAL_TC_LINK_KEY  # a ZigBee 3.0 TC also lets devices join with it
         decision = self.joiner(network, meter, key)
         if not decision.joined:
             LOGGER.info("meter %s refused: %s", meter.ieee, decision.reason)
