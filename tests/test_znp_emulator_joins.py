@@ -68,6 +68,7 @@ def test_wrong_key_fails_at_window_close_then_right_key_joins_next_window() -> N
     frames = frames_of(emulator.take_output())
     [ind] = [f for f in frames if isinstance(f, c.ZDO.TCDevInd.Callback)]
     assert ind.SrcIEEE == ESME.ieee and ind.SrcNwk == joined.nwk and ind.ParentNwk == 0x0000
+    assert emulator.joined() == {ESME.ieee: joined.nwk}
     emulator.advance(40.0)
     assert len(emulator.outcomes) == 2  # a joined meter is no failure when the window closes
 

@@ -141,6 +141,30 @@ def test_key_for_absent_meter_is_reported_when_window_closes() -> None:
     assert "no device" in outcome.reason
 
 
+def test_removed_meter_leaves_and_the_stick_forgets_it() -> None:
+    async def run():
+        emulator = ZStackEmulator(meters=(ESME,), seed=9, join_delay=0.1)
+        async with VirtualStick(emulator) as stick:
+            app = await znp_app.ControllerApplication.new(app_config(await stick.open_pty()),
+                                                          auto_form=True)
+            events = Events()
+            left = asyncio.Event()
+            events.device_left = lambda device: left.set()
+            events.device_removed = lambda device: None
+            app.add_listener(events)
+            permit = asyncio.create_task(
+                app.permit_with_link_key(ESME.ieee, zigpy_link_key(SPEC_CODE), 1))
+            await asyncio.wait_for(events.initialized.wait(), timeout=5)
+            await permit
+            await app.remove(ESME.ieee)
+            await asyncio.wait_for(left.wait(), timeout=5)
+            await app.shutdown()
+        return emulator
+
+    emulator = asyncio.run(run())
+    assert ESME.ieee not in emulator.joined()
+
+
 def test_restart_loads_the_network_it_formed() -> None:
     async def run():
         emulator = ZStackEmulator(seed=3)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import zigpy.types as zt
 import zigpy.zdo.types as zdo_t
 import zigpy_znp.commands as c
+import zigpy_znp.const as const
 import zigpy_znp.types as t
 from zigpy_znp.frames import GeneralFrame
 from zigpy_znp.types.nvids import ExNvIds, OsalNvIds
@@ -400,6 +401,21 @@ class ZStackEmulator:
             nwkAddr=nwk, extAddr=ieee))
         return True
 
+    def joined(self) -> dict[zt.EUI64, int]:
+        """Meters on the network now, with their short addresses."""
+        return {ieee: node.nwk for ieee, node in self._joined_nodes().items()}
+
+    def _leave(self, node: HanNode) -> None:
+        """A meter told to leave (CCS02's HAN side) goes; it may join again when permitted."""
+        entries = self.nvram.table(ExNvIds.ADDRMGR, t.AddrMgrEntry)
+        for index, entry in enumerate(entries):
+            if entry.extAddr == node.ieee:
+                self.nvram.put_table_entry(ExNvIds.ADDRMGR, index,
+                                           const.EMPTY_ADDR_MGR_ENTRY_ZSTACK3)
+        LOGGER.info("meter %s left the network", node.ieee)
+        self._send(c.ZDO.LeaveInd.Callback(NWK=node.nwk, IEEE=node.ieee, Request=t.Bool.false,
+                                           Remove=t.Bool.false, Rejoin=t.Bool.false))
+
     def _joined_nodes(self) -> dict[zt.EUI64, HanNode]:
         nodes = {}
         for entry in self.nvram.table(ExNvIds.ADDRMGR, t.AddrMgrEntry):
@@ -456,6 +472,8 @@ class ZStackEmulator:
                 self._send(c.ZDO.MsgCbIncoming.Callback(
                     Src=node.nwk, IsBroadcast=t.Bool.false, ClusterId=cluster, SecurityUse=0,
                     TSN=payload[0], MacDst=COORDINATOR_NWK, Data=t.Bytes(payload[1:])))
+                if cluster == zdo_t.ZDOCmd.Mgmt_Leave_rsp:
+                    self._leave(node)
         elif node.nwk != COORDINATOR_NWK and req.DstEndpoint in node.endpoints:
             payload = answer_zcl(node, int(req.ClusterId), data)
             if payload is not None:

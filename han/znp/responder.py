@@ -60,6 +60,8 @@ def answer_zdo(node: HanNode, cluster_id: int, data: bytes) -> tuple[int, bytes]
         return _zdo(zdo_t.ZDOCmd.IEEE_addr_rsp, tsn, ok, node.ieee, nwk, 0, 0, [])
     if cmd == zdo_t.ZDOCmd.NWK_addr_req:
         return _zdo(zdo_t.ZDOCmd.NWK_addr_rsp, tsn, ok, node.ieee, nwk, 0, 0, [])
+    if cmd == zdo_t.ZDOCmd.Mgmt_Leave_req and node.nwk != 0x0000:
+        return _zdo(zdo_t.ZDOCmd.Mgmt_Leave_rsp, tsn, ok)  # the caller makes it leave
     if cmd == zdo_t.ZDOCmd.Mgmt_NWK_Update_req and args[0].ScanDuration <= 5:
         # An energy scan: the simulated air is quiet on every channel.
         channels = zt.Channels(args[0].ScanChannels)
