@@ -114,7 +114,7 @@ def virtual(use_pty: bool, tcp_port: int | None, meters: tuple[str, ...], seed: 
                               else stick.open_pty())
             except OSError as err:
                 raise click.ClickException(f"cannot open the virtual stick: {err}") from None
-            click.echo(f"virtual Z-Stack coordinator (CC2652, ZNP) on {path}", )
+            click.echo(f"virtual Z-Stack coordinator (CC2652, ZNP) on {path}")
             click.echo(f"  e.g. zigpy-znp config: {{'device': {{'path': '{path}'}}}}")
             for meter in parsed:
                 click.echo(f"  meter {meter.ieee} waits for a permit")
