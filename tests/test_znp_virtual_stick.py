@@ -94,6 +94,34 @@ def test_right_install_code_joins_and_is_interviewed(stick_kind: str) -> None:
     assert 0x0702 in device.endpoints[1].in_clusters
 
 
+def test_smart_energy_metering_read_reaches_zigpy() -> None:
+    """A Metering (0x0702) read on the meter's SE-profile endpoint comes back parsed:
+    zigpy-znp types the reply by the coordinator endpoint it arrives on."""
+    meter = EmulatedMeter(ESME.ieee, ESME.install_code, energy_wh=1234567)
+
+    async def run():
+        emulator = ZStackEmulator(meters=(meter,), seed=7, join_delay=0.1)
+        async with VirtualStick(emulator) as stick:
+            app = await znp_app.ControllerApplication.new(app_config(await stick.open_pty()),
+                                                          auto_form=True)
+            events = Events()
+            app.add_listener(events)
+            permit = asyncio.create_task(
+                app.permit_with_link_key(meter.ieee, zigpy_link_key(SPEC_CODE), 1))
+            await asyncio.wait_for(events.initialized.wait(), timeout=5)
+            metering = app.get_device(ieee=meter.ieee).endpoints[1].smartenergy_metering
+            values, failed = await metering.read_attributes(
+                ["current_summ_delivered", "divisor", "unit_of_measure", "demand_limit"])
+            await permit
+            await app.shutdown()
+        return values, failed
+
+    values, failed = asyncio.run(run())
+    assert values["current_summ_delivered"] == 1234567 and values["divisor"] == 1000
+    assert values["unit_of_measure"] == 0
+    assert "demand_limit" in failed  # an attribute the meter does not serve
+
+
 class NoisyLine(ZStackEmulator):
     """Line noise in both directions between frames (never a start-of-frame byte)."""
 

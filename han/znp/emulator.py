@@ -425,8 +425,7 @@ class ZStackEmulator:
                     nwk=int(entry.nwkAddr), ieee=meter.ieee,
                     node_descriptor=meter.node_descriptor(),
                     endpoints={d.endpoint: d for d in meter.simple_descriptors()},
-                    basic={"manufacturer": meter.manufacturer, "model": meter.model,
-                           "power_source": 0x01, "zcl_version": 8})
+                    attributes=meter.attributes())
         return nodes
 
     def _route_check(self, req) -> None:

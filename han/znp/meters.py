@@ -58,6 +58,7 @@ class EmulatedMeter:
     install_code: InstallCode = field(repr=False)
     manufacturer: str = "hansim"
     model: str = "ESME"
+    energy_wh: int = 0  # CurrentSummationDelivered, in Wh (multiplier 1, divisor 1000: kWh)
 
     @classmethod
     def parse(cls, spec: str) -> EmulatedMeter:
@@ -94,6 +95,16 @@ class EmulatedMeter:
             endpoint=1, profile=SMART_ENERGY_PROFILE, device_type=METERING_DEVICE,
             device_version=0, input_clusters=list(ESME_SERVER_CLUSTERS),
             output_clusters=[])]
+
+    def attributes(self) -> dict[int, dict[str, object]]:
+        """ZCL attribute values by cluster id and zigpy attribute name."""
+        return {
+            0x0000: {"manufacturer": self.manufacturer, "model": self.model,
+                     "power_source": 0x01, "zcl_version": 8},  # mains, single phase
+            0x0702: {"current_summ_delivered": self.energy_wh, "unit_of_measure": 0x00,
+                     "multiplier": 1, "divisor": 1000, "status": 0,
+                     "metering_device_type": 0x00},  # kWh, electric metering
+        }
 
     def mac_capabilities(self) -> int:
         return int(self.node_descriptor().mac_capability_flags)

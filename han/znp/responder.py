@@ -1,4 +1,4 @@
-"""What a HAN node answers when zigpy interviews it: ZDO descriptors and ZCL Basic reads.
+"""What a HAN node answers when zigpy talks to it: ZDO descriptors, ZCL attribute reads.
 
 The coordinator answers ZDO requests addressed to itself (Z-Stack does, and zigpy's
 coordinator interview waits for them); an emulated meter answers its own interview.
@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 
 import zigpy.types as zt
 import zigpy.zdo.types as zdo_t
-from zigpy.zcl import foundation
-from zigpy.zcl.clusters.general import Basic
+from zigpy.zcl import Cluster, foundation
 
 ZDO_STATUS_NOT_SUPPORTED = zdo_t.Status.NOT_SUPPORTED
 QUIET_ENERGY = 0x10  # ED scan value of an idle 2.4 GHz channel
@@ -26,7 +25,7 @@ class HanNode:
     ieee: zt.EUI64
     node_descriptor: zdo_t.NodeDescriptor
     endpoints: dict[int, zdo_t.SimpleDescriptor] = field(default_factory=dict)
-    basic: dict[str, object] = field(default_factory=dict)
+    attributes: dict[int, dict[str, object]] = field(default_factory=dict)  # cluster -> name -> value
 
 
 def _zdo(cluster: zdo_t.ZDOCmd, tsn: int, *args) -> tuple[int, bytes]:
@@ -74,7 +73,7 @@ def answer_zdo(node: HanNode, cluster_id: int, data: bytes) -> tuple[int, bytes]
 
 
 def answer_zcl(node: HanNode, cluster_id: int, data: bytes) -> bytes | None:
-    """A ZCL reply from ``node``: Basic attribute reads, else a Default Response."""
+    """A ZCL reply from ``node``: attribute reads it can serve, else a Default Response."""
     try:
         hdr, payload = foundation.ZCLHeader.deserialize(data)
     except (ValueError, KeyError):
@@ -82,8 +81,7 @@ def answer_zcl(node: HanNode, cluster_id: int, data: bytes) -> bytes | None:
     to_client = foundation.Direction.Server_to_Client
     if hdr.frame_control.direction == to_client:
         return None  # a reply or report addressed to us: nothing to answer
-    if (cluster_id == Basic.cluster_id
-            and hdr.frame_control.frame_type == foundation.FrameType.GLOBAL_COMMAND
+    if (hdr.frame_control.frame_type == foundation.FrameType.GLOBAL_COMMAND
             and hdr.command_id == foundation.GeneralCommand.Read_Attributes):
         try:
             attribute_ids, _ = zt.List[zt.uint16_t].deserialize(payload)
@@ -93,7 +91,7 @@ def answer_zcl(node: HanNode, cluster_id: int, data: bytes) -> bytes | None:
             hdr.tsn, foundation.GeneralCommand.Read_Attributes_rsp,
             manufacturer=hdr.manufacturer, direction=to_client)
         return reply.serialize() + b"".join(
-            _read_record(node, attrid).serialize() for attrid in attribute_ids)
+            _read_record(node, cluster_id, attrid).serialize() for attrid in attribute_ids)
     if hdr.frame_control.disable_default_response:
         return None
     reply = foundation.ZCLHeader.general(
@@ -105,15 +103,18 @@ def answer_zcl(node: HanNode, cluster_id: int, data: bytes) -> bytes | None:
     return reply.serialize() + bytes([hdr.command_id, status])
 
 
-def _read_record(node: HanNode, attrid: int) -> foundation.ReadAttributeRecord:
+def _read_record(node: HanNode, cluster_id: int, attrid: int) -> foundation.ReadAttributeRecord:
+    """One attribute, typed by zigpy's definition of the cluster."""
     record = foundation.ReadAttributeRecord(attrid=attrid)
+    values = node.attributes.get(cluster_id, {})
+    cluster = Cluster._registry.get(cluster_id)
     try:
-        attr = Basic.find_attribute(attrid)
+        attr = cluster.find_attribute(attrid) if cluster is not None else None
     except KeyError:
         attr = None
-    if attr is None or attr.name not in node.basic:
+    if attr is None or attr.name not in values:
         record.status = foundation.Status.UNSUPPORTED_ATTRIBUTE
         return record
     record.status = foundation.Status.SUCCESS
-    record.value = foundation.TypeValue(type=attr.zcl_type, value=attr.type(node.basic[attr.name]))
+    record.value = foundation.TypeValue(type=attr.zcl_type, value=attr.type(values[attr.name]))
     return record
