@@ -48,7 +48,15 @@ class Events:
     def __init__(self) -> None:
         self.joined: list = []
         self.initialized = asyncio.Event()
+        self.left = asyncio.Event()
         self.devices: list = []
+        self.then = None  # what the session's ``then`` step returned
+
+    def device_left(self, device) -> None:
+        self.left.set()
+
+    def device_removed(self, device) -> None:
+        pass
 
     def device_joined(self, device) -> None:
         self.joined.append(device.ieee)
@@ -59,7 +67,9 @@ class Events:
 
 
 async def _session(stick_kind: str, meters, key_for, window: int, wait_init: bool,
-                   emulator_cls=ZStackEmulator):
+                   emulator_cls=ZStackEmulator, then=None):
+    """Form, permit with one key, optionally wait for the interview, run ``then(app,
+    events)`` once the window has closed, shut down."""
     emulator = emulator_cls(meters=meters, seed=7, join_delay=0.1)
     async with VirtualStick(emulator) as stick:
         path = await (stick.open_pty() if stick_kind == "pty" else stick.open_tcp())
@@ -73,6 +83,8 @@ async def _session(stick_kind: str, meters, key_for, window: int, wait_init: boo
                 await asyncio.wait_for(events.initialized.wait(), timeout=window + 5)
             await permit
             await asyncio.sleep(0.05)
+            if then is not None:
+                events.then = await then(app, events)
             network = app.state.network_info
         finally:
             await app.shutdown()
@@ -99,24 +111,15 @@ def test_smart_energy_metering_read_reaches_zigpy() -> None:
     zigpy-znp types the reply by the coordinator endpoint it arrives on."""
     meter = EmulatedMeter(ESME.ieee, ESME.install_code, energy_wh=1234567)
 
-    async def run():
-        emulator = ZStackEmulator(meters=(meter,), seed=7, join_delay=0.1)
-        async with VirtualStick(emulator) as stick:
-            app = await znp_app.ControllerApplication.new(app_config(await stick.open_pty()),
-                                                          auto_form=True)
-            events = Events()
-            app.add_listener(events)
-            permit = asyncio.create_task(
-                app.permit_with_link_key(meter.ieee, zigpy_link_key(SPEC_CODE), 1))
-            await asyncio.wait_for(events.initialized.wait(), timeout=5)
-            metering = app.get_device(ieee=meter.ieee).endpoints[1].smartenergy_metering
-            values, failed = await metering.read_attributes(
-                ["current_summ_delivered", "divisor", "unit_of_measure", "demand_limit"])
-            await permit
-            await app.shutdown()
-        return values, failed
+    async def read(app, events):
+        metering = app.get_device(ieee=meter.ieee).endpoints[1].smartenergy_metering
+        return await metering.read_attributes(
+            ["current_summ_delivered", "divisor", "unit_of_measure", "demand_limit"])
 
-    values, failed = asyncio.run(run())
+    _, events, _ = asyncio.run(_session(
+        "pty", (meter,), (meter.ieee, zigpy_link_key(SPEC_CODE)), window=1, wait_init=True,
+        then=read))
+    values, failed = events.then
     assert values["current_summ_delivered"] == 1234567 and values["divisor"] == 1000
     assert values["unit_of_measure"] == 0
     assert "demand_limit" in failed  # an attribute the meter does not serve
@@ -170,26 +173,14 @@ def test_key_for_absent_meter_is_reported_when_window_closes() -> None:
 
 
 def test_removed_meter_leaves_and_the_stick_forgets_it() -> None:
-    async def run():
-        emulator = ZStackEmulator(meters=(ESME,), seed=9, join_delay=0.1)
-        async with VirtualStick(emulator) as stick:
-            app = await znp_app.ControllerApplication.new(app_config(await stick.open_pty()),
-                                                          auto_form=True)
-            events = Events()
-            left = asyncio.Event()
-            events.device_left = lambda device: left.set()
-            events.device_removed = lambda device: None
-            app.add_listener(events)
-            permit = asyncio.create_task(
-                app.permit_with_link_key(ESME.ieee, zigpy_link_key(SPEC_CODE), 1))
-            await asyncio.wait_for(events.initialized.wait(), timeout=5)
-            await permit
-            await app.remove(ESME.ieee)
-            await asyncio.wait_for(left.wait(), timeout=5)
-            await app.shutdown()
-        return emulator
+    async def remove(app, events):
+        await app.remove(ESME.ieee)
+        await asyncio.wait_for(events.left.wait(), timeout=5)
 
-    emulator = asyncio.run(run())
+    emulator, events, _ = asyncio.run(_session(
+        "pty", (ESME,), (ESME.ieee, zigpy_link_key(SPEC_CODE)), window=1, wait_init=True,
+        then=remove))
+    assert events.joined == [ESME.ieee]
     assert ESME.ieee not in emulator.joined()
 
 
