@@ -173,3 +173,10 @@ def test_without_install_code_key_the_global_key_is_offered_and_refused() -> Non
     emulator.advance(20.0)
     assert seen == [b"ZigBeeAlliance09", None]
     assert [o.joined for o in emulator.outcomes] == [False, False]
+
+
+def test_meter_from_its_qr_label_equals_meter_from_eui_and_code() -> None:
+    from_label = EmulatedMeter.parse(f"Z:00DB1234567890A0$I:{CODE}")
+    assert from_label.ieee == ESME.ieee and from_label.link_key == ESME.link_key == RIGHT_KEY
+    with pytest.raises(ValueError, match="give EUI64=INSTALLCODE or a QR string"):
+        EmulatedMeter.parse("00DB1234567890A0")

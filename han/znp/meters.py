@@ -62,14 +62,18 @@ class EmulatedMeter:
 
     @classmethod
     def parse(cls, spec: str) -> EmulatedMeter:
-        """From ``EUI64=INSTALLCODE`` (any install-code form :class:`InstallCode` reads)."""
+        """From ``EUI64=INSTALLCODE`` (any install-code form :class:`InstallCode` reads),
+        or from the meter's label/QR string alone, which carries both."""
         eui, sep, code = spec.partition("=")
-        if not sep:
-            raise ValueError(f"meter {spec.split('=')[0]!r} needs EUI64=INSTALLCODE")
         try:
+            if not sep:
+                ieee, install_code = InstallCode.parse_qr(spec)
+                return cls(zt.EUI64(ieee), install_code)
             return cls(parse_eui64(eui), InstallCode.parse(code))
         except InstallCodeError as err:
-            raise ValueError(f"meter {eui.strip()}: {err}") from None
+            what = eui.strip() if sep else "label"
+            raise ValueError(f"meter {what}: {err} (give EUI64=INSTALLCODE or a QR string)") \
+                from None
 
     @property
     def link_key(self) -> bytes:

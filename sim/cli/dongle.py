@@ -72,8 +72,9 @@ def probe(port: str, timeout: float) -> None:
 @click.option("--pty", "use_pty", is_flag=True, help="Serve on a pseudo-terminal (default).")
 @click.option("--tcp", "tcp_port", type=click.IntRange(0, 65535),
               help="Serve on 127.0.0.1:PORT instead (0: any free port).")
-@click.option("--meter", "meters", multiple=True, metavar="EUI64=INSTALLCODE",
-              help="An emulated meter that tries to join whenever joining is permitted.")
+@click.option("--meter", "meters", multiple=True, metavar="EUI64=INSTALLCODE|QR",
+              help="An emulated meter that tries to join whenever joining is permitted "
+                   "(EUI-64 and install code, or its label/QR string).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seeds the stick's addresses and network choices.")
 @click.option("--join-delay", type=click.FloatRange(0, 60), default=0.5, show_default=True,
