@@ -5,7 +5,7 @@ from pathlib import Path
 
 from _firmware_support import key, signed
 from click.testing import CliRunner
-from duis_support import templates, xsd
+from duis_support import schema_path, templates, xsd
 
 from firmware import manufacturer_keys
 from firmware.image import parse
@@ -18,7 +18,11 @@ CODE = "30313233343536373839414243444546"
 
 
 def run(*args: str):
-    return CliRunner().invoke(main, [str(a) for a in args])
+    """``hansim`` with the schema given explicitly (the checkout may be a worktree)."""
+    argv = [str(a) for a in args]
+    if argv[:2] in (["duis", "run"], ["duis", "validate"]) and "--schema" not in argv:
+        argv += ["--schema", str(schema_path())]
+    return CliRunner().invoke(main, argv)
 
 
 def story_files() -> list[Path]:
