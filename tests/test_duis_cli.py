@@ -193,3 +193,15 @@ def test_mp121_story_through_the_cli(tmp_path: Path) -> None:
     assert lines[5].startswith("SM WAN arrived")
     assert lines[6].startswith("gaining-CCS01.xml: SRV 8.11 CV1: I0 accepted (HAN join: joined")
     assert "Whitelisted->Commissioned" in lines[8]
+
+
+def test_bad_out_folder_is_one_line(tmp_path: Path) -> None:
+    a_file = tmp_path / "taken"
+    a_file.write_text("keep me")
+    result = run("duis", "run", story_files()[0], "--out", a_file)
+    assert (result.exit_code, result.output) == (1, f"Error: --out {a_file}: exists and is not a folder\n")
+    assert a_file.read_text() == "keep me"
+    blocked = a_file / "sub"
+    result = run("duis", "run", story_files()[0], "--out", blocked)
+    assert result.exit_code == 1 and result.output.startswith(f"Error: --out {blocked}: cannot write:")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]

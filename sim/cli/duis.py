@@ -83,9 +83,14 @@ def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: s
             outcome = dcc.handle(signed)
             lines.append(f"  signed pre-command resubmitted: {outcome.summary()}")
             _collect(files, len(lines), outcome, [("request_cv5", signed)])
-    with OutputDir(out) as staged:
-        for name, data in files.items():
-            staged.write(name, data)
+    if out.exists() and not out.is_dir():
+        raise click.ClickException(f"--out {out}: exists and is not a folder")
+    try:
+        with OutputDir(out) as staged:
+            for name, data in files.items():
+                staged.write(name, data)
+    except OSError as err:
+        raise click.ClickException(f"--out {out}: cannot write: {err.strerror}") from None
     for line in lines:
         click.echo(line)
     click.echo(f"{len(files)} DUIS files written to {out}")
