@@ -205,3 +205,11 @@ def test_bad_out_folder_is_one_line(tmp_path: Path) -> None:
     result = run("duis", "run", story_files()[0], "--out", blocked)
     assert result.exit_code == 1 and result.output.startswith(f"Error: --out {blocked}: cannot write:")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_story_with_frame_level_join(tmp_path: Path) -> None:
+    result = run("duis", "run", *story_files(), "--join", "frames", "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[2].endswith("alerts 8F12 N24 8F49")
+    assert "Whitelisted->Commissioned" in lines[4]
