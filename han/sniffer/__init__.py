@@ -1,0 +1,1 @@
+"""802.15.4 sniffers on a serial port (pyserial), captured to pcap for Wireshark and scapy."""

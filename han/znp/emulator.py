@@ -1,0 +1,527 @@
+"""A TI Z-Stack 3.30 coordinator (CC2652) speaking ZNP MT, sans-IO.
+
+Bytes from the host go in with :meth:`ZStackEmulator.receive`, bytes for the host come
+out of :meth:`ZStackEmulator.take_output`; time is whatever the caller says it is
+(:meth:`advance`), so the same emulator runs on a PTY, a TCP port or in a unit test.
+Frames are parsed and built with zigpy-znp's own command definitions, so anything
+zigpy-znp sends is understood the way it means it. Unknown or malformed requests get
+the RPC error Z-Stack sends; nothing on the serial line can raise out of here.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import random
+from collections.abc import Callable
+
+import zigpy.types as zt
+import zigpy.zdo.types as zdo_t
+import zigpy_znp.commands as c
+import zigpy_znp.const as const
+import zigpy_znp.types as t
+from zigpy_znp.frames import GeneralFrame
+from zigpy_znp.types.nvids import ExNvIds, OsalNvIds
+
+from han.installcode import InstallCode, InstallCodeError
+from han.znp.framing import FrameReader, encode
+from han.znp.meters import (EmulatedMeter, JoinOutcome, MeterJoiner, NetworkParameters,
+                            key_level_join)
+from han.znp.nvram import ZStackNvram, serialize
+from han.znp.responder import HanNode, answer_zcl, answer_zdo
+
+LOGGER = logging.getLogger(__name__)
+
+CODE_REVISION = 20230507  # a Z-Stack 3.x build date after every zigpy-znp workaround
+CAPABILITIES = (t.MTCapabilities.SYS | t.MTCapabilities.AF | t.MTCapabilities.ZDO
+                | t.MTCapabilities.UTIL | t.MTCapabilities.APP_CNF)
+DEFAULT_CHANNEL_MASK = t.Channels.from_channel_list([11])
+COORDINATOR_NWK = 0x0000
+PERMIT_FOREVER = 0xFF
+ZDO_ENDPOINT = 0
+MGMT_PERMIT_JOINING_REQ = 0x0036
+DEVICE_ANNCE = 0x0013
+GLOBAL_TC_LINK_KEY = b"ZigBeeAlliance09"
+
+Timer = tuple[float, int, Callable[[], None]]
+
+
+class ZStackEmulator:
+    """The coordinator, its NVRAM, its network and the meters that may join it."""
+
+    def __init__(self, *, ieee: zt.EUI64 | None = None, meters: tuple[EmulatedMeter, ...] = (),
+                 joiner: MeterJoiner = key_level_join, seed: int = 0,
+                 join_delay: float = 0.5,
+                 on_outcome: Callable[[JoinOutcome], None] | None = None) -> None:
+        self._rng = random.Random(seed)
+        self.ieee = ieee or zt.EUI64(bytes([self._rng.getrandbits(8) for _ in range(5)])
+                                     + bytes([0x4B, 0x12, 0x00]))  # TI OUI 00:12:4B
+        self.nvram = ZStackNvram(self.ieee)
+        self.meters = {meter.ieee: meter for meter in meters}
+        self.joiner = joiner
+        self.join_delay = join_delay
+        self.on_outcome = on_outcome
+        self.outcomes: list[JoinOutcome] = []
+        self.now = 0.0
+        self._reader = FrameReader()
+        self._tx = bytearray()
+        self._timers: list[Timer] = []
+        self._timer_seq = 0
+        self._window = 0  # increments with each permit window, so stale timers do nothing
+        self._reset_volatile()
+        self._handlers: dict[type, Callable] = {
+            c.SYS.Ping.Req: self._ping, c.SYS.Version.Req: self._version,
+            c.SYS.ResetReq.Req: self._reset, c.SYS.SetTxPower.Req: self._tx_power,
+            c.UTIL.AssocFindDevice.Req: self._assoc_find,
+            c.UTIL.AssocGetWithAddress.Req: self._assoc_get,
+            c.UTIL.LEDControl.Req: self._status_ok,
+            c.AppConfig.BDBSetChannel.Req: self._bdb_set_channel,
+            c.AppConfig.BDBStartCommissioning.Req: self._bdb_commission,
+            c.AppConfig.BDBAddInstallCode.Req: self._bdb_add_install_code,
+            c.AppConfig.BDBSetJoinUsesInstallCodeKey.Req: self._bdb_join_uses_ic,
+            c.ZDO.MgmtPermitJoinReq.Req: self._permit_join,
+            c.ZDO.MsgCallbackRegister.Req: self._status_ok,
+            c.ZDO.ExtRouteChk.Req: self._route_check,
+            c.ZDO.ExtRouteDisc.Req: self._status_ok,
+            c.AF.Register.Req: self._af_register,
+            c.AF.DataRequestExt.Req: self._af_data_request,
+        }
+        for request_cls, serve in self.nvram.commands().items():
+            self._handlers[request_cls] = lambda req, serve=serve: self._send(serve(req))
+
+    # -- the serial line ------------------------------------------------------------
+    def receive(self, data: bytes, now: float | None = None) -> None:
+        """Bytes from the host; every complete frame is answered at once."""
+        if now is not None:
+            self.advance(now)
+        for frame in self._reader.feed(data):
+            self._dispatch(frame)
+
+    def take_output(self) -> bytes:
+        out, self._tx = bytes(self._tx), bytearray()
+        return out
+
+    def _send(self, *commands: t.CommandBase) -> None:
+        for command in commands:
+            self._tx += encode(command)
+
+    def _dispatch(self, frame: GeneralFrame) -> None:
+        header = frame.header
+        is_sreq = header.type == t.CommandType.SREQ
+        if not is_sreq and header.type != t.CommandType.AREQ:
+            return  # SRSPs and callbacks are ours to send, not to receive
+        command_cls = c.COMMANDS_BY_ID.get(header)
+        handler = self._handlers.get(command_cls)
+        if handler is None:
+            LOGGER.debug("not implemented: %s", header)
+            if is_sreq:
+                self._rpc_error(c.rpc_error.ErrorCode.InvalidCommandId, header)
+            return
+        try:
+            request = command_cls.from_frame(frame, align=True)
+        except Exception:  # noqa: BLE001 - any field can be malformed on the wire
+            LOGGER.debug("malformed %s: %s", command_cls.__qualname__, bytes(frame.data).hex())
+            if is_sreq:
+                self._rpc_error(c.rpc_error.ErrorCode.InvalidParameter, header)
+            return
+        LOGGER.debug("request %s", request)
+        try:
+            handler(request)
+        except Exception:  # a stick answers every request, even one it cannot serve
+            LOGGER.exception("cannot serve %s", request)
+            if is_sreq:
+                self._rpc_error(c.rpc_error.ErrorCode.InvalidParameter, header)
+
+    def _rpc_error(self, code: c.rpc_error.ErrorCode, header: t.CommandHeader) -> None:
+        self._send(c.RPCError.CommandNotRecognized.Rsp(ErrorCode=code, RequestHeader=header))
+
+    # -- time -----------------------------------------------------------------------
+    def advance(self, now: float) -> None:
+        """Run everything due up to ``now`` (seconds, any origin, never decreasing)."""
+        while self._timers and self._timers[0][0] <= now:
+            when, _, action = heapq.heappop(self._timers)
+            self.now = max(self.now, when)
+            action()
+        self.now = max(self.now, now)
+
+    def next_deadline(self) -> float | None:
+        return self._timers[0][0] if self._timers else None
+
+    def _at(self, when: float, action: Callable[[], None]) -> None:
+        self._timer_seq += 1
+        heapq.heappush(self._timers, (when, self._timer_seq, action))
+
+    # -- SYS --------------------------------------------------------------------------
+    def _ping(self, req) -> None:
+        self._send(c.SYS.Ping.Rsp(Capabilities=CAPABILITIES))
+
+    def _version(self, req) -> None:
+        self._send(c.SYS.Version.Rsp(
+            TransportRev=2, ProductId=1, MajorRel=2, MinorRel=7, MaintRel=1,
+            CodeRevision=CODE_REVISION,
+            BootloaderBuildType=c.sys.BootloaderBuildType.NON_BOOTLOADER_BUILD,
+            BootloaderRevision=0xFFFFFFFF))
+
+    def _tx_power(self, req) -> None:
+        self._send(c.SYS.SetTxPower.Rsp(StatusOrPower=t.Status.SUCCESS))
+
+    def _status_ok(self, req) -> None:
+        self._send(req.Rsp(Status=t.Status.SUCCESS))
+
+    def _reset(self, req) -> None:
+        """A soft reset: volatile state goes, NVRAM stays (cleared if STARTUP_OPTION says)."""
+        option = t.StartupOptions(self.nvram.get(OsalNvIds.STARTUP_OPTION, t.uint8_t, 0))
+        if option & (t.StartupOptions.ClearState | t.StartupOptions.ClearConfig):
+            self.nvram.factory_reset()
+        self.nvram.restore_hardware_address()
+        self._close_window(report=True)
+        self._reset_volatile()
+        self._send(c.SYS.ResetInd.Callback(
+            Reason=t.ResetReason.External, TransportRev=2, ProductId=1, MajorRel=2,
+            MinorRel=7, MaintRel=1))
+
+    def _reset_volatile(self) -> None:
+        self._install_keys: dict[zt.EUI64, bytes] = {}
+        self._join_uses_install_code = False
+        self._primary_channels = DEFAULT_CHANNEL_MASK
+        self._started = False
+        self._permit_until: float | None = None
+        self._endpoints: dict[int, zdo_t.SimpleDescriptor] = {}
+        self._tried: set[zt.EUI64] = set()
+        self._refusals: dict[zt.EUI64, str] = {}
+        self._keys_this_window: set[zt.EUI64] = set()  # given since the last window closed
+
+    # -- UTIL -------------------------------------------------------------------------
+    def _association(self, nwk: int, relation: c.util.NodeRelation) -> c.util.Device:
+        return c.util.Device(
+            shortAddr=nwk, addrIdx=0, nodeRelation=relation, devStatus=0, assocCnt=0, age=0,
+            linkInfo=c.util.LinkInfo(txCounter=0, txCost=1, rxLqi=255, inKeySeqNum=0,
+                                     inFrmCntr=0, txFailure=0),
+            endDev=c.util.AgingEndDevice(endDevCfg=0, deviceTimeout=0),
+            timeoutCounter=0, keepaliveRcv=0, ctrl=0)
+
+    def _assoc_find(self, req) -> None:
+        # zigpy-znp learns the struct packing (36 bytes: aligned) from this reply
+        empty = self._association(0xFFFE, c.util.NodeRelation.NOTUSED)
+        self._send(req.Rsp(Device=t.Bytes(serialize(empty))))
+
+    def _assoc_get(self, req) -> None:
+        node = self._joined_nodes().get(req.IEEE)
+        relation = c.util.NodeRelation.NEIGHBOR if node else c.util.NodeRelation.NOTUSED
+        self._send(req.Rsp(Device=self._association(node.nwk if node else 0xFFFE, relation)))
+
+    # -- BDB: forming the network, install codes -----------------------------------------
+    def _bdb_set_channel(self, req) -> None:
+        if req.IsPrimary:
+            self._primary_channels = req.Channel
+        self._send(req.Rsp(Status=t.Status.SUCCESS))
+
+    def _bdb_commission(self, req) -> None:
+        self._send(req.Rsp(Status=t.Status.SUCCESS))
+        mode = req.Mode
+        formation = c.app_config.BDBCommissioningMode.NwkFormation
+        status = c.app_config.BDBCommissioningStatus.Success
+        if mode & formation:
+            if self._on_network():
+                status = c.app_config.BDBCommissioningStatus.FormationFailure
+            else:
+                self._form()
+                self._send(c.ZDO.StateChangeInd.Callback(
+                    State=t.DeviceState.StartingAsCoordinator))
+        elif not self._on_network():
+            status = c.app_config.BDBCommissioningStatus.NoNetwork
+        self._send(c.AppConfig.BDBCommissioningNotification.Callback(
+            Status=status, Mode=mode, RemainingModes=c.app_config.BDBCommissioningMode.NONE))
+        if self._on_network():
+            self._started = True
+            self._send(c.ZDO.StateChangeInd.Callback(State=t.DeviceState.StartedAsCoordinator))
+
+    def _on_network(self) -> bool:
+        return self.nvram.get(OsalNvIds.BDBNODEISONANETWORK, t.uint8_t, 0) == 1
+
+    def _form(self) -> None:
+        """Form a network from the NV settings, choosing what they leave open."""
+        nv = self.nvram
+        mask = int(self._primary_channels)
+        channels = [ch for ch in range(11, 27) if mask & (1 << ch)] or [11]
+        pan_id = nv.get(OsalNvIds.PANID, t.uint16_t, 0xFFFF)
+        if pan_id in (0xFFFF, 0xFFFE):
+            pan_id = self._rng.randint(0x0001, 0xFFF0)
+        ext_pan_id = nv.get(OsalNvIds.APS_USE_EXT_PANID, t.EUI64, None)
+        if ext_pan_id is None or ext_pan_id == t.EUI64(bytes(8)):
+            ext_pan_id = t.EUI64(bytes(self._rng.getrandbits(8) for _ in range(8)))
+        key = nv.get(OsalNvIds.PRECFGKEY, t.KeyData, None) \
+            or t.KeyData(bytes(self._rng.getrandbits(8) for _ in range(16)))
+        nv.put(OsalNvIds.NIB, _coordinator_nib(channels[0], pan_id, ext_pan_id,
+                                               t.Channels.from_channel_list(channels)))
+        nv.put(OsalNvIds.EXTENDED_PAN_ID, ext_pan_id)
+        nv.put(OsalNvIds.APS_USE_EXT_PANID, ext_pan_id)
+        nv.put(OsalNvIds.PRECFGKEY, key)
+        nv.put(OsalNvIds.NWK_ACTIVE_KEY_INFO, t.NwkKeyDesc(KeySeqNum=0, Key=key))
+        nv.put(OsalNvIds.NWK_ALTERN_KEY_INFO, t.NwkKeyDesc(KeySeqNum=0, Key=key))
+        nv.put(OsalNvIds.TCLK_SEED, t.KeyData(bytes(self._rng.getrandbits(8) for _ in range(16))))
+        nv.put(OsalNvIds.BDBNODEISONANETWORK, t.uint8_t(1))
+        nv.put_table_entry(ExNvIds.NWK_SEC_MATERIAL_TABLE, 0, t.NwkSecMaterialDesc(
+            FrameCounter=0, ExtendedPanID=ext_pan_id))
+
+    def network(self) -> NetworkParameters | None:
+        nib = self.nvram.get(OsalNvIds.NIB, t.NIB, None)
+        if nib is None or not self._on_network():
+            return None
+        return NetworkParameters(channel=int(nib.nwkLogicalChannel), pan_id=int(nib.nwkPanId),
+                                 extended_pan_id=zt.EUI64(nib.extendedPANID),
+                                 coordinator_ieee=self._ieee())
+
+    def _ieee(self) -> zt.EUI64:
+        return zt.EUI64(self.nvram.get(OsalNvIds.EXTADDR, t.EUI64, self.ieee))
+
+    def _bdb_add_install_code(self, req) -> None:
+        data = bytes(req.InstallCode)
+        fmt = c.app_config.InstallCodeFormat
+        key: bytes | None = None
+        if req.InstallCodeFormat == fmt.KeyDerivedFromInstallCode and len(data) == 16:
+            key = data
+        elif req.InstallCodeFormat == fmt.InstallCodeAndCRC:
+            try:
+                key = bytes(InstallCode.from_bytes(data, with_crc=True).link_key())
+            except InstallCodeError:
+                key = None
+        if key is None:
+            self._send(req.Rsp(Status=t.Status.INVALID_PARAMETER))
+            return
+        self._install_keys[zt.EUI64(req.IEEE)] = key
+        self._keys_this_window.add(zt.EUI64(req.IEEE))
+        self._send(req.Rsp(Status=t.Status.SUCCESS))
+
+    def _bdb_join_uses_ic(self, req) -> None:
+        self._join_uses_install_code = bool(req.BdbJoinUsesInstallCodeKey)
+        self._send(req.Rsp(Status=t.Status.SUCCESS))
+
+    # -- permit joining and the meters' joins ---------------------------------------------
+    def _permit_join(self, req) -> None:
+        self._send(req.Rsp(Status=t.Status.SUCCESS))
+        self._open_window(int(req.Duration))
+        self._send(c.ZDO.MgmtPermitJoinRsp.Callback(Src=COORDINATOR_NWK,
+                                                    Status=zdo_t.Status.SUCCESS))
+
+    def _open_window(self, duration: int) -> None:
+        if not self._started:
+            return
+        if duration == 0:
+            self._close_window(report=True)
+            return
+        duration = min(duration, PERMIT_FOREVER - 1)  # ZigBee 3.0: 0xFF means 254 s
+        self._close_window(report=False)
+        self._window += 1
+        window = self._window
+        self._permit_until = self.now + duration
+
+        def in_this_window(action: Callable[[], None]) -> Callable[[], None]:
+            def run() -> None:
+                if window == self._window:  # not closed or re-opened since
+                    action()
+            return run
+
+        self._at(self._permit_until, in_this_window(lambda: self._close_window(report=True)))
+        waiting = [m for m in self.meters.values() if m.ieee not in self._joined_nodes()]
+        for index, meter in enumerate(waiting, start=1):
+            self._at(self.now + self.join_delay * index,
+                     in_this_window(lambda meter=meter: self._attempt(meter)))
+
+    def _attempt(self, meter: EmulatedMeter) -> None:
+        network = self.network()
+        if network is None or meter.ieee in self._joined_nodes():
+            return
+        self._tried.add(meter.ieee)
+        key = self._install_keys.get(meter.ieee)
+        if key is None and not self._join_uses_install_code:
+            key = GLOBAL_TC_LINK_KEY  # a ZigBee 3.0 TC also lets devices join with it
+        decision = self.joiner(network, meter, key)
+        if not decision.joined:
+            LOGGER.info("meter %s refused: %s", meter.ieee, decision.reason)
+            self._refusals[meter.ieee] = decision.reason
+            return
+        nwk = self._allocate_nwk()
+        if not self._store_joined(meter.ieee, nwk):
+            self._refusals[meter.ieee] = "the coordinator's address table is full"
+            return
+        self._report(JoinOutcome(meter.ieee, True, self.now, decision.reason, nwk))
+        capabilities = meter.mac_capabilities()
+        self._send(
+            c.ZDO.TCDevInd.Callback(SrcNwk=nwk, SrcIEEE=meter.ieee, ParentNwk=COORDINATOR_NWK),
+            c.ZDO.EndDeviceAnnceInd.Callback(Src=nwk, NWK=nwk, IEEE=meter.ieee,
+                                             Capabilities=c.zdo.MACCapabilities(capabilities)),
+            c.ZDO.MsgCbIncoming.Callback(
+                Src=nwk, IsBroadcast=t.Bool.true, ClusterId=DEVICE_ANNCE, SecurityUse=0,
+                TSN=self._rng.getrandbits(8), MacDst=0xFFFF,
+                Data=t.Bytes(zt.serialize((nwk, meter.ieee, capabilities),
+                                          zdo_t.CLUSTERS[zdo_t.ZDOCmd.Device_annce][1]))))
+
+    def _close_window(self, report: bool) -> None:
+        """End the permit window; a key given for a meter that did not join is a failure."""
+        if self._permit_until is None:
+            return
+        self._permit_until = None
+        self._window += 1
+        if not report:
+            return
+        joined = self._joined_nodes()
+        for ieee in sorted(self._keys_this_window | self._tried, key=str):
+            if ieee in joined:
+                continue
+            reason = self._refusals.get(ieee, "no device with this EUI-64 tried to join")
+            self._report(JoinOutcome(ieee, False, self.now,
+                                     f"permit window closed without a join ({reason})"))
+        self._tried.clear()
+        self._refusals.clear()
+        self._keys_this_window.clear()
+
+    def _report(self, outcome: JoinOutcome) -> None:
+        self.outcomes.append(outcome)
+        LOGGER.info("%s", outcome.describe())
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+
+    def _allocate_nwk(self) -> int:
+        used = {node.nwk for node in self._joined_nodes().values()}
+        while True:
+            nwk = self._rng.randint(0x0001, 0xFFF7)
+            if nwk not in used:
+                return nwk
+
+    def _store_joined(self, ieee: zt.EUI64, nwk: int) -> bool:
+        """Record the child in the address manager, where zigpy-znp backs devices up."""
+        entries = self.nvram.table(ExNvIds.ADDRMGR, t.AddrMgrEntry)
+        free = next((i for i, e in enumerate(entries)
+                     if e.extAddr == t.EUI64.convert("FF:FF:FF:FF:FF:FF:FF:FF")), None)
+        if free is None:
+            return False
+        self.nvram.put_table_entry(ExNvIds.ADDRMGR, free, t.AddrMgrEntry(
+            type=t.AddrMgrUserType.Assoc | t.AddrMgrUserType.Security,
+            nwkAddr=nwk, extAddr=ieee))
+        return True
+
+    def joined(self) -> dict[zt.EUI64, int]:
+        """Meters on the network now, with their short addresses."""
+        return {ieee: node.nwk for ieee, node in self._joined_nodes().items()}
+
+    def _leave(self, node: HanNode) -> None:
+        """A meter told to leave (CCS02's HAN side) goes; it may join again when permitted."""
+        entries = self.nvram.table(ExNvIds.ADDRMGR, t.AddrMgrEntry)
+        for index, entry in enumerate(entries):
+            if entry.extAddr == node.ieee:
+                self.nvram.put_table_entry(ExNvIds.ADDRMGR, index,
+                                           const.EMPTY_ADDR_MGR_ENTRY_ZSTACK3)
+        LOGGER.info("meter %s left the network", node.ieee)
+        self._send(c.ZDO.LeaveInd.Callback(NWK=node.nwk, IEEE=node.ieee, Request=t.Bool.false,
+                                           Remove=t.Bool.false, Rejoin=t.Bool.false))
+
+    def _joined_nodes(self) -> dict[zt.EUI64, HanNode]:
+        nodes = {}
+        for entry in self.nvram.table(ExNvIds.ADDRMGR, t.AddrMgrEntry):
+            meter = self.meters.get(entry.extAddr)
+            if meter is not None and entry.type & t.AddrMgrUserType.Assoc:
+                nodes[meter.ieee] = HanNode(
+                    nwk=int(entry.nwkAddr), ieee=meter.ieee,
+                    node_descriptor=meter.node_descriptor(),
+                    endpoints={d.endpoint: d for d in meter.simple_descriptors()},
+                    attributes=meter.attributes())
+        return nodes
+
+    def _route_check(self, req) -> None:
+        known = req.Dst == COORDINATOR_NWK or any(
+            node.nwk == req.Dst for node in self._joined_nodes().values())
+        status = c.zdo.RoutingStatus.SUCCESS if known else c.zdo.RoutingStatus.FAIL
+        self._send(req.Rsp(Status=status))
+
+    # -- AF: endpoints and data ---------------------------------------------------------
+    def _af_register(self, req) -> None:
+        self._endpoints[int(req.Endpoint)] = zdo_t.SimpleDescriptor(
+            endpoint=req.Endpoint, profile=req.ProfileId, device_type=req.DeviceId,
+            device_version=req.DeviceVersion, input_clusters=list(req.InputClusters),
+            output_clusters=list(req.OutputClusters))
+        self._send(req.Rsp(Status=t.Status.SUCCESS))
+
+    def _coordinator_node(self) -> HanNode:
+        return HanNode(nwk=COORDINATOR_NWK, ieee=self._ieee(),
+                       node_descriptor=_coordinator_descriptor(), endpoints=self._endpoints)
+
+    def _af_data_request(self, req) -> None:
+        self._send(req.Rsp(Status=t.Status.SUCCESS))
+        addr = req.DstAddrModeAddress
+        data = bytes(req.Data)
+        if addr.mode == t.AddrMode.Broadcast:
+            if req.DstEndpoint == ZDO_ENDPOINT and req.ClusterId == MGMT_PERMIT_JOINING_REQ \
+                    and len(data) >= 2:
+                self._open_window(data[1])
+            return
+        if addr.mode not in (t.AddrMode.NWK, t.AddrMode.IEEE):
+            return
+        node = self._node_at(addr)
+        if req.DstEndpoint != ZDO_ENDPOINT:
+            status = t.Status.SUCCESS if node else t.Status.MAC_NO_ACK
+            self._send(c.AF.DataConfirm.Callback(Status=status, Endpoint=req.SrcEndpoint,
+                                                 TSN=req.TSN))
+        if node is None:
+            return
+        if req.DstEndpoint == ZDO_ENDPOINT:
+            reply = answer_zdo(node, int(req.ClusterId), data)
+            if reply is not None:
+                cluster, payload = reply
+                self._send(c.ZDO.MsgCbIncoming.Callback(
+                    Src=node.nwk, IsBroadcast=t.Bool.false, ClusterId=cluster, SecurityUse=0,
+                    TSN=payload[0], MacDst=COORDINATOR_NWK, Data=t.Bytes(payload[1:])))
+                if cluster == zdo_t.ZDOCmd.Mgmt_Leave_rsp:
+                    self._leave(node)
+        elif node.nwk != COORDINATOR_NWK and req.DstEndpoint in node.endpoints:
+            payload = answer_zcl(node, int(req.ClusterId), data)
+            if payload is not None:
+                self._send(c.AF.IncomingMsg.Callback(
+                    GroupId=0x0000, ClusterId=req.ClusterId, SrcAddr=node.nwk,
+                    SrcEndpoint=req.DstEndpoint, DstEndpoint=req.SrcEndpoint,
+                    WasBroadcast=t.Bool.false, LQI=255, SecurityUse=t.Bool.false,
+                    TimeStamp=int(self.now * 1000) & 0xFFFFFFFF, TSN=0,
+                    Data=t.ShortBytes(payload), MacSrcAddr=node.nwk, MsgResultRadius=29))
+
+    def _node_at(self, addr: t.AddrModeAddress) -> HanNode | None:
+        nodes = [self._coordinator_node(), *self._joined_nodes().values()]
+        for node in nodes:
+            if (addr.mode == t.AddrMode.NWK and node.nwk == addr.address) or \
+                    (addr.mode == t.AddrMode.IEEE and node.ieee == addr.address):
+                return node
+        return None
+
+
+def _coordinator_nib(channel: int, pan_id: int, ext_pan_id: t.EUI64,
+                     channels: t.Channels) -> t.NIB:
+    """The NIB of a coordinator that has formed a network (values as Z-Stack 3.30 sets)."""
+    empty_key = t.NwkKeyDesc(KeySeqNum=0, Key=t.KeyData(bytes(16)))
+    return t.NIB(
+        SequenceNum=0, PassiveAckTimeout=5, MaxBroadcastRetries=2, MaxChildren=20,
+        MaxDepth=20, MaxRouters=20, dummyNeighborTable=0, BroadcastDeliveryTime=30,
+        ReportConstantCost=0, RouteDiscRetries=0, dummyRoutingTable=0, SecureAllFrames=1,
+        SecurityLevel=5, SymLink=1, CapabilityFlags=0x8F, TransactionPersistenceTime=7,
+        nwkProtocolVersion=2, RouteDiscoveryTime=13, RouteExpiryTime=30,
+        nwkDevAddress=COORDINATOR_NWK, nwkLogicalChannel=channel,
+        nwkCoordAddress=COORDINATOR_NWK, nwkCoordExtAddress=t.EUI64(bytes(8)),
+        nwkPanId=pan_id, nwkState=t.NwkState.NWK_ROUTER, channelList=channels,
+        beaconOrder=15, superFrameOrder=15, scanDuration=0, battLifeExt=0,
+        allocatedRouterAddresses=1, allocatedEndDeviceAddresses=1, nodeDepth=0,
+        extendedPANID=ext_pan_id, nwkKeyLoaded=t.Bool.true, spare1=empty_key,
+        spare2=empty_key, spare3=0, spare4=0, nwkLinkStatusPeriod=15, nwkRouterAgeLimit=3,
+        nwkUseMultiCast=t.Bool.false, nwkIsConcentrator=t.Bool.true,
+        nwkConcentratorDiscoveryTime=120, nwkConcentratorRadius=10, nwkAllFresh=1,
+        nwkManagerAddr=COORDINATOR_NWK, nwkTotalTransmissions=0, nwkUpdateId=0)
+
+
+def _coordinator_descriptor() -> zdo_t.NodeDescriptor:
+    flags = zdo_t.NodeDescriptor.MACCapabilityFlags
+    return zdo_t.NodeDescriptor(
+        logical_type=zdo_t.LogicalType.Coordinator, complex_descriptor_available=0,
+        user_descriptor_available=0, reserved=0, aps_flags=0,
+        frequency_band=zdo_t.NodeDescriptor.FrequencyBand.Freq2400MHz,
+        mac_capability_flags=(flags.AlternatePanCoordinator | flags.FullFunctionDevice
+                              | flags.MainsPowered | flags.RxOnWhenIdle),
+        manufacturer_code=0x0000, maximum_buffer_size=80, maximum_incoming_transfer_size=160,
+        server_mask=0x2C41, maximum_outgoing_transfer_size=160,
+        descriptor_capability_field=zdo_t.NodeDescriptor.DescriptorCapability.NONE)

@@ -1,0 +1,58 @@
+"""ZNP MT transport frames: SOF 0xFE, LEN, CMD0, CMD1, DATA, FCS (XOR of LEN..DATA).
+
+Frames are built and read with zigpy-znp's ``GeneralFrame`` and command classes, so the
+emulator and zigpy-znp agree on every byte. The reader resynchronises on garbage the
+way a UART peer must: skip a byte, look for the next SOF.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import reduce
+
+import zigpy_znp.types as t
+from zigpy_znp.frames import GeneralFrame
+
+SOF = 0xFE
+MAX_DATA = 250  # the longest DATA field Z-Stack accepts
+
+
+def fcs(body: bytes) -> int:
+    return reduce(lambda a, b: a ^ b, body, 0)
+
+
+def encode(command: t.CommandBase) -> bytes:
+    """One MT transport frame for a zigpy-znp command (structs packed as on a CC2652)."""
+    body = command.to_frame(align=True).serialize()
+    return bytes([SOF]) + body + bytes([fcs(body)])
+
+
+class FrameReader:
+    """Collects bytes from the line and yields each complete, checksummed frame."""
+
+    def __init__(self) -> None:
+        self._rx = bytearray()
+
+    def feed(self, data: bytes) -> Iterator[GeneralFrame]:
+        rx = self._rx
+        rx += data
+        while True:
+            start = rx.find(SOF)
+            if start < 0:
+                rx.clear()
+                return
+            del rx[:start]
+            if len(rx) < 5:
+                return
+            length = rx[1]
+            if length > MAX_DATA:
+                del rx[:1]
+                continue
+            if len(rx) < length + 5:
+                return
+            body = bytes(rx[1:length + 4])
+            if fcs(body) != rx[length + 4]:
+                del rx[:1]
+                continue
+            del rx[:length + 5]
+            yield GeneralFrame.deserialize(body)[0]

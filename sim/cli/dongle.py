@@ -1,0 +1,171 @@
+"""``hansim dongle``: USB ZigBee sticks: list them, probe one, run a virtual one, sniff.
+
+The radio libraries (zigpy-znp, bellows, zigpy-deconz) are the optional
+``hansim[sticks]`` extra: they are imported only by the sub-commands that need them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from pathlib import Path
+
+import click
+
+from han.usb_sticks import guess
+
+
+@click.group("dongle")
+def command() -> None:
+    """USB ZigBee sticks: find them, see what answers, run a virtual one, sniff."""
+
+
+@command.command("list")
+def list_ports() -> None:
+    """Every serial port with VID:PID, maker and a guess of the radio behind it."""
+    from serial.tools import list_ports as ports
+
+    found = sorted(ports.comports(), key=lambda p: p.device)
+    if not found:
+        click.echo("no serial ports found")
+        return
+    rows = [("PORT", "VID:PID", "MAKER", "PRODUCT", "GUESS")]
+    for port in found:
+        vidpid = f"{port.vid:04x}:{port.pid:04x}" if port.vid is not None else "-"
+        stick = guess(port.vid, port.pid, port.product or port.description)
+        what = f"{stick.name}: {stick.radio}" + (f" ({stick.library})" if stick.library else "") \
+            if stick else "-"
+        rows.append((port.device, vidpid, port.manufacturer or "-", port.product or "-", what))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[4])
+
+
+@command.command("probe")
+@click.argument("port")
+@click.option("--timeout", type=click.FloatRange(0.1, 60), default=4.0, show_default=True,
+              help="Seconds each radio library may take to answer.")
+def probe(port: str, timeout: float) -> None:
+    """Say what answers on PORT (a device path or socket://host:port).
+
+    An nRF 802.15.4 sniffer, or a coordinator speaking ZNP, EZSP or deCONZ.
+    """
+    from han.stick_probe import probe as run_probe
+
+    if "://" not in port and not os.path.exists(port):
+        raise click.ClickException(f"port {port}: no such device")
+    result = asyncio.run(run_probe(port, timeout))
+    if result is None:
+        click.echo(f"{port}: nothing answered as an nRF sniffer, ZNP, EZSP or deCONZ "
+                   f"(each given {timeout:g} s)", err=True)
+        raise SystemExit(1)
+    click.echo(f"{port}: {result.label}")
+    if result.node:
+        click.echo(f"  radio: {result.node}")
+    if result.library != "nrf-sniffer":
+        click.echo(f"  network: {result.network or 'none formed'}")
+
+
+@command.command("virtual")
+@click.option("--pty", "use_pty", is_flag=True, help="Serve on a pseudo-terminal (default).")
+@click.option("--tcp", "tcp_port", type=click.IntRange(0, 65535),
+              help="Serve on 127.0.0.1:PORT instead (0: any free port).")
+@click.option("--meter", "meters", multiple=True, metavar="EUI64=INSTALLCODE|QR",
+              help="An emulated meter that tries to join whenever joining is permitted "
+                   "(EUI-64 and install code, or its label/QR string).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seeds the stick's addresses and network choices.")
+@click.option("--join-delay", type=click.FloatRange(0, 60), default=0.5, show_default=True,
+              help="Seconds after a permit before each meter tries, in turn.")
+@click.option("--for", "duration", type=click.FloatRange(0), default=None,
+              help="Stop after this many seconds (default: run until Ctrl-C).")
+def virtual(use_pty: bool, tcp_port: int | None, meters: tuple[str, ...], seed: int,
+            join_delay: float, duration: float | None) -> None:
+    """Run a virtual TI Z-Stack coordinator that zigpy-znp (ZHA, Zigbee2MQTT) can drive.
+
+    Prints the path to connect to, then one line per join and per permit window that
+    closes without the join it was opened for.
+    """
+    try:
+        from han.znp.emulator import ZStackEmulator
+        from han.znp.meters import EmulatedMeter
+        from han.znp.serve import VirtualStick
+    except ImportError as err:
+        raise click.ClickException(
+            f"the virtual stick needs zigpy-znp (pip install 'hansim[sticks]'): {err}") from None
+    if use_pty and tcp_port is not None:
+        raise click.UsageError("choose one of --pty and --tcp")
+    try:
+        parsed = tuple(EmulatedMeter.parse(spec) for spec in meters)
+    except ValueError as err:
+        raise click.ClickException(f"--meter: {err}") from None
+
+    def report(outcome) -> None:
+        click.echo(outcome.describe())
+
+    emulator = ZStackEmulator(meters=parsed, seed=seed, join_delay=join_delay,
+                              on_outcome=report)
+
+    async def serve() -> None:
+        async with VirtualStick(emulator) as stick:
+            try:
+                path = await (stick.open_tcp(tcp_port) if tcp_port is not None
+                              else stick.open_pty())
+            except OSError as err:
+                raise click.ClickException(f"cannot open the virtual stick: {err}") from None
+            click.echo(f"virtual Z-Stack coordinator (CC2652, ZNP) on {path}")
+            click.echo(f"  e.g. zigpy-znp config: {{'device': {{'path': '{path}'}}}}")
+            for meter in parsed:
+                click.echo(f"  meter {meter.ieee} waits for a permit")
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(sig, stop.set)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(duration):
+                    await stop.wait()
+        click.echo("virtual stick unplugged")
+
+    asyncio.run(serve())
+
+
+@command.command("sniff")
+@click.argument("port")
+@click.option("--channel", type=click.IntRange(11, 26), default=11, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="pcap to write (link type 195: 802.15.4 with FCS).")
+@click.option("--count", type=click.IntRange(1), default=None, help="Stop after N frames.")
+@click.option("--seconds", type=click.FloatRange(0), default=None, help="Stop after S seconds.")
+@click.option("--start-time", type=float, default=0.0, show_default=True,
+              help="pcap time of the sniffer's first tick, in Unix seconds.")
+@click.option("--quiet", is_flag=True, help="No line per frame.")
+def sniff(port: str, channel: int, out: Path, count: int | None, seconds: float | None,
+          start_time: float, quiet: bool) -> None:
+    """Capture CHANNEL with an nRF 802.15.4 sniffer on PORT into a pcap.
+
+    Stops after --count frames, --seconds, Ctrl-C, or when the sniffer disappears; the
+    pcap holds every frame received in every case.
+    """
+    from han.sniffer.nrf802154 import SnifferGone, capture
+
+    def show(frame, packet) -> None:
+        if not quiet:
+            click.echo(f"rssi {frame.rssi:4d} lqi {frame.lqi:3d}  {packet.summary()}")
+
+    try:
+        result = capture(port, channel, out, count=count, seconds=seconds,
+                         start_time=start_time, on_frame=show)
+    except SnifferGone as err:
+        raise click.ClickException(str(err)) from None
+    except OSError as err:
+        raise click.ClickException(f"cannot write {out}: {err.strerror or err}") from None
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: wrote {out}", err=True)
+        raise SystemExit(130) from None
+    if result.gone:
+        click.echo(f"{result.gone}; wrote {result.frames} frames to {out}", err=True)
+        raise SystemExit(1)
+    click.echo(f"wrote {result.frames} frames to {out}")

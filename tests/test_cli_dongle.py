@@ -1,0 +1,187 @@
+"""``hansim dongle``: list, probe, virtual (a real subprocess driven by zigpy-znp), sniff."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+import tty
+from pathlib import Path
+
+import pytest
+import zigpy.util
+from click.testing import CliRunner
+from scapy.utils import rdpcap
+from serial.tools.list_ports_common import ListPortInfo
+
+from sim.cli import main
+from test_nrf_sniffer import FRAMES, FakeNrfSniffer
+
+ROOT = Path(__file__).resolve().parents[1]
+CODE = "83FED3407A939723A5C639B26916D505C3B5"
+EUI = "00-DB-12-34-56-78-90-A0"
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def fake_port(device: str, vid: int, pid: int, product: str, maker: str) -> ListPortInfo:
+    info = ListPortInfo(device, skip_link_detection=True)
+    info.vid, info.pid, info.product, info.manufacturer = vid, pid, product, maker
+    return info
+
+
+def test_list_guesses_radios_from_vid_pid_and_product(monkeypatch) -> None:
+    ports = [
+        fake_port("/dev/ttyUSB0", 0x10C4, 0xEA60, "Sonoff Zigbee 3.0 USB Dongle Plus", "ITead"),
+        fake_port("/dev/ttyACM0", 0x1CF1, 0x0030, "ConBee II", "dresden elektronik"),
+        fake_port("/dev/ttyACM1", 0x1234, 0x5678, "Mystery", "Nobody"),
+    ]
+    monkeypatch.setattr("serial.tools.list_ports.comports", lambda: ports)
+    result = run("dongle", "list")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split()[:2] == ["PORT", "VID:PID"]
+    row = {line.split()[0]: line for line in lines[1:]}
+    assert "10c4:ea60" in row["/dev/ttyUSB0"] and "CC2652P (znp)" in row["/dev/ttyUSB0"]
+    assert "ConBee II" in row["/dev/ttyACM0"] and "(deconz)" in row["/dev/ttyACM0"]
+    assert row["/dev/ttyACM1"].rstrip().endswith("-")
+
+
+def _start_virtual(*extra: str) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from sim.cli import main; main()", "dongle", "virtual",
+         "--tcp", "0", "--for", "60", "--join-delay", "0.1", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    line = proc.stdout.readline()
+    assert " on socket://127.0.0.1:" in line, line + proc.stderr.read()
+    return proc, line.rsplit(" on ", 1)[1].strip()
+
+
+def _read_lines_until(proc: subprocess.Popen, needle: str, timeout: float) -> list[str]:
+    lines: list[str] = []
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if selector.select(timeout=0.1):
+            line = proc.stdout.readline()
+            lines.append(line)
+            if needle in line:
+                break
+    return lines
+
+
+async def _form_and_permit(path: str, window: int) -> list:
+    import zigpy_znp.zigbee.application as znp_app
+
+    app = await znp_app.ControllerApplication.new({
+        "device": {"path": path}, "database_path": None, "ota": {"enabled": False},
+        "network": {"channel": 20}, "backup_enabled": False, "topology_scan_enabled": False,
+        "znp_config": {"skip_bootloader": False}}, auto_form=True)
+    joined: list = []
+
+    class Listener:
+        def device_joined(self, device) -> None:
+            joined.append(device.ieee)
+
+    app.add_listener(Listener())
+    key = zigpy.util.convert_install_code(bytes.fromhex(CODE))
+    from han.znp.meters import parse_eui64
+    await app.permit_with_link_key(parse_eui64(EUI), key, window)
+    await app.shutdown()
+    return joined
+
+
+def test_virtual_stick_subprocess_probe_then_join_through_zigpy_znp() -> None:
+    pytest.importorskip("zigpy_znp")
+    proc, path = _start_virtual("--meter", f"{EUI}={CODE}")
+    try:
+        _read_lines_until(proc, "waits for a permit", 5)
+        fresh = run("dongle", "probe", path, "--timeout", "3")
+        assert fresh.exit_code == 0, fresh.output
+        assert "Z-Stack" in fresh.output and "none formed" in fresh.output
+        joined = asyncio.run(_form_and_permit(path, window=1))
+        assert [str(ieee) for ieee in joined] == ["00:db:12:34:56:78:90:a0"]
+        lines = _read_lines_until(proc, "joined", 5)
+        assert any("meter 00:db:12:34:56:78:90:a0 joined as 0x" in line for line in lines)
+        formed = run("dongle", "probe", path, "--timeout", "3")
+        assert "network: channel 20, PAN 0x" in formed.output
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert "virtual stick unplugged" in out
+    assert CODE not in out + err  # install codes never printed
+
+
+def test_virtual_rejects_a_bad_meter_in_one_line() -> None:
+    result = run("dongle", "virtual", "--meter", f"{EUI}={CODE[:-1]}6", "--for", "0")
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert "CRC mismatch" in line and EUI in line and CODE[:-4] not in line
+
+
+def test_probe_silent_port_says_nothing_answered() -> None:
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    try:
+        result = run("dongle", "probe", os.ttyname(slave), "--timeout", "0.5")
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert result.exit_code == 1
+    assert "nothing answered as an nRF sniffer, ZNP, EZSP or deCONZ" in result.output
+
+
+def test_sniff_writes_pcap_and_reports_a_vanished_sniffer(tmp_path: Path) -> None:
+    fake = FakeNrfSniffer(FRAMES, disappear=True)
+    fake.start()
+    out = tmp_path / "cap.pcap"
+    try:
+        result = run("dongle", "sniff", fake.path, "--channel", "25", "--out", str(out))
+    finally:
+        fake.close()
+    assert result.exit_code == 1
+    assert sum(line.startswith("rssi") for line in result.output.splitlines()) == len(FRAMES)
+    assert f"wrote {len(FRAMES)} frames to {out}" in result.output.splitlines()[-1]
+    assert [bytes(p) for p in rdpcap(str(out))] == FRAMES
+    assert fake.commands[:3] == [b"sleep", b"channel 25", b"receive"]
+
+
+def test_sniff_missing_port_one_line_no_file(tmp_path: Path) -> None:
+    result = run("dongle", "sniff", "/dev/nonexistent", "--out", str(tmp_path / "x.pcap"))
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1
+    assert "cannot open sniffer port /dev/nonexistent" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_virtual_on_a_busy_tcp_port_is_one_clear_error() -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("dongle", "virtual", "--tcp", str(port), "--for", "1")
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("Error: cannot open the virtual stick") and "in use" in line
+
+
+def test_probe_recognises_an_nrf_sniffer() -> None:
+    fake = FakeNrfSniffer([], disappear=False)
+    fake.start()
+    try:
+        result = run("dongle", "probe", fake.path, "--timeout", "1")
+    finally:
+        fake.close()
+    assert result.exit_code == 0, result.output
+    assert "nRF Sniffer for 802.15.4" in result.output
