@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from devices.han_join import KeyLevelJoin
-from sim.dcc.frame_join import FrameLevelJoin
+from sim.han_join import FrameLevelJoin
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.outcome import Outcome
 from sim.dcc.site_file import SiteFileError, default_premises, load_site
