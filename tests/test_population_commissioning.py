@@ -8,7 +8,8 @@ import simpy
 
 from han.installcode import InstallCode
 from sim.calendar import DAY, WorkingDayCalendar
-from sim.commissioning import DCC_SECONDS, FrameLevelCommissioning, calibrate
+from sim.commissioning import DCC_SECONDS, JoinCommissioning, calibrate
+from sim.han_join import FrameLevelJoin
 from sim.lifecycle import Lifecycle, Site, SiteRules, State
 from sim.policies import SmiInstallCodes
 from sim.worktime import Draws, WorkClock
@@ -28,7 +29,7 @@ class Done:
         self.at.append(now)
 
 
-def replay_one_site(commissioning: FrameLevelCommissioning) -> tuple[Site, Done]:
+def replay_one_site(commissioning: JoinCommissioning) -> tuple[Site, Done]:
     seen = Done()
     life = Lifecycle(SmiInstallCodes(), commissioning, SiteRules(cos_hazard=0.0), WorkClock(CAL),
                      Draws(np.random.default_rng(5)), seen)
@@ -41,9 +42,9 @@ def replay_one_site(commissioning: FrameLevelCommissioning) -> tuple[Site, Done]
 
 def test_a_replay_commissions_through_the_frame_level_join() -> None:
     code = InstallCode.generate(16, random.Random(3))
-    commissioning = FrameLevelCommissioning(CHF, ESME, code)
-    site, seen = replay_one_site(commissioning)
-    [report] = commissioning.reports
+    frames = FrameLevelJoin()
+    site, seen = replay_one_site(JoinCommissioning(frames, CHF, ESME, code))
+    [report] = frames.reports
     assert report.joined and report.start == 40 * DAY  # the join ran when WAN arrived
     assert seen.at == [40 * DAY + report.duration + DCC_SECONDS]
     assert site.state is State.COMMISSIONED and site.attempts == 1
@@ -51,14 +52,15 @@ def test_a_replay_commissions_through_the_frame_level_join() -> None:
 
 def test_a_wrong_install_code_fails_every_join_and_the_site_stays_in_the_backlog() -> None:
     rng = random.Random(4)
-    commissioning = FrameLevelCommissioning(CHF, ESME, InstallCode.generate(16, rng),
-                                            meter_code=InstallCode.generate(16, rng), max_attempts=2)
+    frames = FrameLevelJoin()
+    commissioning = JoinCommissioning(frames, CHF, ESME, InstallCode.generate(16, rng),
+                                      meter_code=InstallCode.generate(16, rng), max_attempts=2)
     site, seen = replay_one_site(commissioning)
-    assert [r.reason for r in commissioning.reports] == ["wrong link key"] * 2
+    assert [r.reason for r in frames.reports] == ["wrong link key"] * 2
     assert seen.at == [] and site.state is State.COMMISSIONING
-    # The retry came one working day after the first join's window.
-    first, second = commissioning.reports
-    assert CAL.date_at(second.start) == CAL.add_working_days(CAL.date_at(first.start), 1)
+    # The retry came one working day after the first join's window closed.
+    first, second = frames.reports
+    assert CAL.date_at(second.start) == CAL.add_working_days(CAL.date_at(first.start + 3600), 1)
 
 
 def test_calibration_reads_the_join_success_rate_off_the_frame_level_model() -> None:
