@@ -234,20 +234,20 @@ def _quiet_zigpy():
     yield
 
 
-def test_tcp_stick_serves_one_client_at_a_time() -> None:
+def test_tcp_stick_serves_one_client_at_a_time_the_newest() -> None:
     async def run():
         async with VirtualStick(ZStackEmulator()) as stick:
             port = int((await stick.open_tcp()).rsplit(":", 1)[1])
             r1, w1 = await asyncio.open_connection("127.0.0.1", port)
             await asyncio.sleep(0.05)
             r2, w2 = await asyncio.open_connection("127.0.0.1", port)
-            second = await asyncio.wait_for(r2.read(10), timeout=2)  # closed: EOF
-            w1.write(bytes.fromhex("fe00210120"))  # SYS.Ping
-            first = await asyncio.wait_for(r1.read(10), timeout=2)
+            first = await asyncio.wait_for(r1.read(10), timeout=2)  # taken over: EOF
+            w2.write(bytes.fromhex("fe00210120"))  # SYS.Ping
+            second = await asyncio.wait_for(r2.read(10), timeout=2)
             for writer in (w1, w2):
                 writer.close()
         return first, second
 
     first, second = asyncio.run(run())
-    assert second == b""
-    assert first[:4] == bytes.fromhex("fe026101")  # SYS.Ping SRSP
+    assert first == b""
+    assert second[:4] == bytes.fromhex("fe026101")  # SYS.Ping SRSP
