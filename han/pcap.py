@@ -1,0 +1,53 @@
+"""Capture files Wireshark opens: IEEE 802.15.4 with FCS (link type 195) or the IEEE 802.15.4
+TAP (link type 283, which also records the channel), and Wireshark's key table rows.
+
+Both are returned as bytes/text for the caller to write (atomically, e.g. with
+``sim.output.atomic_write``): han/ does no file IO. Keys go only to the separate key
+file, and only when the user asks for one; the capture carries no comments.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from collections.abc import Iterable
+
+from scapy.utils import PcapWriter
+
+LINKTYPE_IEEE802_15_4_WITHFCS = 195
+LINKTYPE_IEEE802_15_4_TAP = 283
+_TLV_FCS_TYPE, _TLV_CHANNEL = 0, 3
+_FCS_16_BIT = 1
+
+
+def _tlv(kind: int, value: bytes) -> bytes:
+    return struct.pack("<HH", kind, len(value)) + value + bytes(-len(value) % 4)
+
+
+def tap_header(channel: int, page: int = 0) -> bytes:
+    """IEEE 802.15.4 TAP header (scapy has none): version 0, length, FCS-type and channel TLVs."""
+    tlvs = _tlv(_TLV_FCS_TYPE, bytes([_FCS_16_BIT])) + _tlv(_TLV_CHANNEL, struct.pack("<HB", channel, page))
+    return struct.pack("<BBH", 0, 0, 4 + len(tlvs)) + tlvs
+
+
+def pcap_bytes(frames: Iterable[tuple[float, bytes]], channel: int | None = None) -> bytes:
+    """``(time seconds, frame bytes with FCS)`` pairs as a pcap file, written by scapy's PcapWriter.
+
+    Link type 195 by default; with ``channel`` (11-26), link type 283 with a TAP header
+    naming the channel on every frame.
+    """
+    prefix = b"" if channel is None else tap_header(channel)
+    linktype = LINKTYPE_IEEE802_15_4_WITHFCS if channel is None else LINKTYPE_IEEE802_15_4_TAP
+    buffer = io.BytesIO()
+    writer = PcapWriter(buffer, linktype=linktype, sync=False)
+    writer.write_header(None)
+    for time, raw in frames:
+        micros = round(time * 1e6)
+        writer.write_packet(prefix + raw, sec=micros // 10**6, usec=micros % 10**6)
+    writer.flush()
+    return buffer.getvalue()
+
+
+def zigbee_key_rows(keys: Iterable[tuple[bytes, str]]) -> str:
+    """Rows of Wireshark's ``zigbee_pc_keys`` UAT file: key hex, byte order "Normal", label."""
+    return "".join(f'"{key.hex().upper()}","Normal","{label}"\n' for key, label in keys)

@@ -1,0 +1,68 @@
+"""``hansim backlog``: the install-and-leave backlog under MP121 regimes, with 95% CIs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sim.cli._population import build, parse_value, policies, split_overrides
+from sim.policies import POLICIES
+from sim.population.params import PopulationParams
+from sim.population.report import write_outputs
+from sim.population.runner import Task, replication_seeds, run_tasks
+
+
+def _override(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, object]:
+    parsed = {}
+    for item in values:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", ctx, param)
+        parsed[key.strip()] = parse_value(text.strip())
+    return parsed
+
+
+@click.command("backlog")
+@click.option("--policy", "names", multiple=True, metavar="NAME",
+              help=f"MP121 regime: {', '.join(POLICIES)}; repeat to compare several in one run. "
+                   "[default: email-10wd]")
+@click.option("--sites", type=click.IntRange(1), default=100_000, show_default=True,
+              help="Install-and-leave sites modelled (historic backlog + new installs).")
+@click.option("--years", type=click.FloatRange(0.1, 30), default=5.0, show_default=True)
+@click.option("--replications", type=click.IntRange(1, 10_000), default=4, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 512), default=None,
+              help="Local worker processes.  [default: CPU count]")
+@click.option("--seed", type=click.IntRange(0), default=1, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("backlog-out"),
+              show_default=True)
+@click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on this Dask scheduler.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", callback=_override,
+              help="Override a parameter: wan.target_days=60, rules.cos_hazard=0.2, "
+                   "policy.reply_probability=0.5 ... (see docs/reference/backlog.md).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def command(names: tuple[str, ...], sites: int, years: float, replications: int, workers: int | None,
+            seed: int, out: Path, dask_address: str | None, overrides: dict[str, object],
+            quiet: bool) -> None:
+    """Simulate the uncommissioned backlog and write CSV, summary.json and PNG plots to OUT."""
+    model_overrides, policy_overrides = split_overrides(overrides)
+    params = build(PopulationParams(sites=sites, years=years), model_overrides)
+    regimes = policies(list(names) or ["email-10wd"], policy_overrides)
+    seeds = replication_seeds(seed, replications)
+    tasks = [Task(params, policy, s) for policy in regimes for s in seeds]
+    try:
+        results = run_tasks(tasks, workers, dask_address, progress=not quiet)
+    except OSError as err:
+        raise click.ClickException(f"cannot reach the Dask scheduler at {dask_address}: {err}") from None
+    grouped = {p.name: (p.params(), results[i * replications:(i + 1) * replications])
+               for i, p in enumerate(regimes)}
+    summary = write_outputs(out, params, seed, grouped)
+    click.echo(f"{'policy':<12} {'steady backlog (GB)':>28} {'median days':>12} {'replacements (GB)':>20}")
+    for label, s in summary["policies"].items():
+        total = s["steady_backlog"]["total"]["gb"]
+        median = s["time_to_commission_days"]["p50"]["mean"]
+        repl = s["replacements"]["gb"]
+        click.echo(f"{label:<12} {total['mean']:>12,.0f} [{total['lo']:>,.0f}, {total['hi']:>,.0f}]"
+                   f" {median if median is None else round(median, 1)!s:>12} {repl['mean']:>20,.0f}")
+    click.echo(f"wrote {out}/backlog.csv, time_to_commission.csv, summary.json, backlog.png, "
+               "time_to_commission.png")

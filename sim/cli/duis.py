@@ -1,0 +1,118 @@
+"""``hansim duis``: feed DUIS service requests to a simulated DCC and premises; validate DUIS."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from sim.dcc.frontdoor import Dcc
+from sim.dcc.outcome import Outcome
+from sim.dcc.site_file import SiteFileError, default_premises, load_site
+from sim.duis import schema as duis_schema
+from sim.duis.precommand import signed_request, supplier_test_key
+from sim.duis.request import NotDUIS
+from sim.output import OutputDir
+
+SCHEMA_HELP = (f"DUIS XSD file or folder; default: ${duis_schema.ENV}, else ../shared/duis "
+               "beside the project.")
+
+
+def _schema(option: str | None, required: bool):
+    try:
+        return duis_schema.load(duis_schema.locate(option))
+    except duis_schema.SchemaNotFound as err:
+        if required:
+            raise click.ClickException(str(err)) from None
+        click.echo(f"warning: {err}", err=True)
+        return None
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise click.ClickException(f"{path}: cannot read: {err.strerror}") from None
+
+
+@click.group("duis")
+def command() -> None:
+    """DUIS service requests, responses and alerts against a simulated DCC."""
+
+
+@command.command("run")
+@click.argument("requests", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--site", type=click.Path(path_type=Path),
+              help="YAML site file (devices, install codes, WAN, users); default: the DCC "
+                   "test templates' dual-fuel site.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("duis-out"),
+              show_default=True, help="Folder for every response and alert, one XML file each.")
+@click.option("--schema", "schema_path", help=SCHEMA_HELP)
+@click.option("--interval", type=click.FloatRange(min=0), default=60.0, show_default=True,
+              help="Simulated seconds between requests (the SM WAN may arrive meanwhile).")
+@click.option("--sign/--no-sign", default=True, show_default=True,
+              help="Act as the supplier: sign each pre-command (variant 4) with the user's "
+                   "test key and resubmit it as variant 5.")
+def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: str | None,
+        interval: float, sign: bool) -> None:
+    """Feed REQUESTS, in order, to the DCC; one line per request: SRV, outcome, SMI changes.
+
+    Files are written only when every request has been read: a file that is not a DUIS
+    request at all stops the run with nothing written.
+    """
+    try:
+        premises = load_site(site) if site else default_premises()
+    except SiteFileError as err:
+        raise click.ClickException(str(err)) from None
+    dcc = Dcc(premises, _schema(schema_path, required=False))
+    files: dict[str, bytes] = {}
+    lines: list[str] = []
+    for path in requests:
+        lines.extend(dcc.advance(interval if lines else 0))
+        try:
+            outcome = dcc.submit(_read(path))
+        except NotDUIS as err:
+            raise click.ClickException(f"{path}: not a DUIS service request: {err}") from None
+        lines.append(f"{path.name}: {outcome.summary()}")
+        _collect(files, len(lines), outcome)
+        if sign and outcome.request and (pre := outcome.pre_command) is not None:
+            request = outcome.request
+            signed = signed_request(request, pre, supplier_test_key(request.request_id.originator))
+            lines.extend(dcc.advance(interval))
+            outcome = dcc.handle(signed)
+            lines.append(f"  signed pre-command resubmitted: {outcome.summary()}")
+            _collect(files, len(lines), outcome, [("request_cv5", signed)])
+    with OutputDir(out) as staged:
+        for name, data in files.items():
+            staged.write(name, data)
+    for line in lines:
+        click.echo(line)
+    click.echo(f"{len(files)} DUIS files written to {out}")
+
+
+def _collect(files: dict[str, bytes], step: int, outcome: Outcome, first: list = ()) -> None:
+    """Name files step-index_SRV_what.xml: sorted by name is the order they were sent."""
+    srv = outcome.request.srv if outcome.request else "unreadable"
+    for index, (name, document) in enumerate([*first, *outcome.documents], 1):
+        files[f"{step:03d}-{index}_{srv}_{name}.xml"] = document.to_xml()
+
+
+@command.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--schema", "schema_path", help=SCHEMA_HELP)
+def validate(files: tuple[Path, ...], schema_path: str | None) -> None:
+    """Say for each FILE whether it is valid DUIS and, if not, where and why; exit 1 if any is not."""
+    schema = _schema(schema_path, required=True)
+    bad = 0
+    for path in files:
+        problems = duis_schema.check_bytes(schema, _read(path))
+        if problems:
+            bad += 1
+            for problem in problems:
+                click.echo(f"{path}: invalid: {problem}")
+        else:
+            click.echo(f"{path}: valid DUIS")
+    if bad:
+        click.echo(f"{bad} of {len(files)} files are not valid DUIS", err=True)
+        sys.exit(1)

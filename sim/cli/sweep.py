@@ -1,0 +1,156 @@
+"""``hansim sweep SWEEP.yaml``: many parameter sets x policies x replications, resumable."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+from pathlib import Path
+
+import click
+
+from sim.cli._population import build, policies, split_overrides
+from sim.policies import ParameterError
+from sim.population.params import PopulationParams
+from sim.output import atomic_write
+from sim.population.report import summarise
+from sim.population.runner import Task, replication_seeds, run_tasks
+from sim.population.store import load, replication_path, run_key, save
+from sim.yamlfile import InputFileError, YamlDocument, load_yaml
+
+TOP_KEYS = {"sites", "years", "replications", "seed", "policies", "base", "factors", "sets"}
+
+
+def read_sweep(path: Path) -> YamlDocument:
+    try:
+        doc = load_yaml(path)
+    except InputFileError as err:
+        raise click.ClickException(str(err)) from None
+    except ValueError as err:  # e.g. a date-like value that is no date
+        raise click.ClickException(f"{path}: bad value: {err}") from None
+    if not isinstance(doc.data, dict):
+        raise _fail(doc, (), "empty sweep (allowed: a mapping with 'factors' or 'sets')")
+    unknown = sorted(set(doc.data) - TOP_KEYS)
+    if unknown:
+        raise _fail(doc, (unknown[0],), f"unknown key (allowed: {', '.join(sorted(TOP_KEYS))})")
+    return doc
+
+
+def _fail(doc: YamlDocument, where: tuple, message: str) -> click.ClickException:
+    return click.ClickException(str(doc.error(where, message)))
+
+
+def parameter_sets(doc: YamlDocument) -> list[tuple[tuple, dict[str, object]]]:
+    """(where in the file, overrides) per set: every combination of ``factors``, or ``sets``."""
+    spec = doc.data
+    factors, sets = spec.get("factors"), spec.get("sets")
+    if factors is not None and sets is not None:
+        raise _fail(doc, ("sets",), "give 'factors' (factorial) or 'sets' (listed), not both")
+    base = spec.get("base") or {}
+    if not isinstance(base, dict):
+        raise _fail(doc, ("base",), "must be a mapping of parameter: value")
+    if factors is not None:
+        if not isinstance(factors, dict) or not factors:
+            raise _fail(doc, ("factors",), "factors is empty (allowed: parameter: [value, ...], at least one)")
+        for name, values in factors.items():
+            if not isinstance(values, list) or not values:
+                raise _fail(doc, ("factors", name), "empty or not a list (allowed: a list of 1 or more values)")
+        names = list(factors)
+        return [(("factors",), base | dict(zip(names, combo))) for combo in itertools.product(*factors.values())]
+    if not isinstance(sets, list) or not sets:
+        raise _fail(doc, ("sets",), "empty sweep: no parameter sets (allowed: 'factors' or 'sets' with at least one)")
+    for i, item in enumerate(sets):
+        if not isinstance(item, dict):
+            raise _fail(doc, ("sets", i), "must be a mapping of parameter: value")
+    return [(("sets", i), base | item) for i, item in enumerate(sets)]
+
+
+def _number(doc: YamlDocument, key: str, default: int | float, low: float, kind: type) -> int | float:
+    value = doc.data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
+        raise _fail(doc, (key,), f"{value!r} is not a {'whole ' if kind is int else ''}number (allowed: >= {low:g})")
+    if value < low:
+        raise _fail(doc, (key,), f"{key} = {value} is outside the allowed range (>= {low:g})")
+    return value
+
+
+@click.command("sweep")
+@click.argument("sweep_file", metavar="SWEEP.yaml", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder.  [default: SWEEP-out beside the current folder]")
+@click.option("--workers", type=click.IntRange(1, 512), default=None, help="Local worker processes.")
+@click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on this Dask scheduler.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def command(sweep_file: Path, out: Path | None, workers: int | None, dask_address: str | None,
+            quiet: bool) -> None:
+    """Run every parameter set of SWEEP.yaml; replications already written are skipped."""
+    doc = read_sweep(sweep_file)
+    sets = parameter_sets(doc)
+    sites = _number(doc, "sites", 100_000, 1, int)
+    years = _number(doc, "years", 5.0, 0.1, float)
+    reps = _number(doc, "replications", 4, 1, int)
+    seed = _number(doc, "seed", 1, 0, int)
+    names = doc.data.get("policies", ["email-10wd"])
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise _fail(doc, ("policies",), "must be a list of policy names (e.g. [email-5wd, email-10wd])")
+    out = out or Path(f"{sweep_file.stem}-out")
+    seeds = replication_seeds(seed, reps)
+
+    plan = []  # (set index, overrides, params, policy, folder)
+    for i, (where, overrides) in enumerate(sets):
+        model, policy_params = split_overrides({str(k): v for k, v in overrides.items()})
+        try:
+            params = build(PopulationParams(sites=sites, years=float(years)), model)
+            regimes = policies(names, policy_params)
+        except click.ClickException as err:
+            raise _fail(doc, where, f"set {i + 1}: {err.message}") from None
+        for policy in regimes:
+            plan.append((i, overrides, params, policy, out / "runs" / run_key(params, policy, seed)))
+
+    todo = [(folder, k, Task(params, policy, seeds[k])) for _, _, params, policy, folder in plan
+            for k in range(reps) if not replication_path(folder, k).exists()]
+    click.echo(f"{len(sets)} parameter sets x {len(names)} policies x {reps} replications: "
+               f"{len(plan) * reps - len(todo)} already written, {len(todo)} to run", err=True)
+    try:
+        run_tasks([t for _, _, t in todo], workers, dask_address,
+                  done=lambda j, rep: save(replication_path(todo[j][0], todo[j][1]), rep),
+                  progress=not quiet)
+    except OSError as err:
+        raise click.ClickException(f"cannot reach the Dask scheduler at {dask_address}: {err}") from None
+    except ParameterError as err:
+        raise click.ClickException(f"{sweep_file}: {err}") from None
+
+    rows, summaries = [], []
+    for i, overrides, params, policy, folder in plan:
+        s = summarise(params, policy.params(), [load(replication_path(folder, k)) for k in range(reps)])
+        summaries.append({"set": i + 1, "overrides": overrides, "run": folder.name, "policy_name": policy.name} | s)
+        rows.append(_row(i + 1, policy.name, overrides, s))
+    atomic_write(out / "sweep.json", json.dumps(summaries, indent=2, sort_keys=True, default=list) + "\n")
+    atomic_write(out / "sweep.csv", _csv(rows))
+    click.echo(f"wrote {out}/sweep.csv and {out}/sweep.json ({len(rows)} rows)")
+
+
+def _row(number: int, policy: str, overrides: dict[str, object], s: dict) -> dict[str, object]:
+    row: dict[str, object] = {"set": number, "policy": policy}
+    row |= {str(k): json.dumps(v) if isinstance(v, list) else v for k, v in overrides.items()}
+    for name, block in s["steady_backlog"].items():
+        row |= {f"steady_{name}_gb": block["gb"]["mean"]}
+    total = s["steady_backlog"]["total"]["gb"]
+    row |= {"steady_total_gb_lo95": total["lo"], "steady_total_gb_hi95": total["hi"],
+            "median_days_to_commission": s["time_to_commission_days"]["p50"]["mean"],
+            "replacements_gb": s["replacements"]["gb"]["mean"],
+            "replacement_cost_gbp_gb": s["replacement_cost_gbp"]["gb"]["mean"],
+            "consumer_days_gb": s["consumer_days_without_smart_service"]["gb"]["mean"]}
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}
+
+
+def _csv(rows: list[dict[str, object]]) -> str:
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()

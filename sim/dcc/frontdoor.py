@@ -1,0 +1,216 @@
+"""The DCC front door: every service request passes the checks DUIS describes, in order.
+
+1. well-formed XML and valid against the DUIS XSD (when a schema is at hand);
+2. a known user (E1) in a role allowed to send the SRV (E2), with a command variant the
+   SRV takes (E12);
+3. devices that exist (E19) and are of a type the SRV fits (E11);
+4. the sender is the device's registered supplier — after a change of supplier, only
+   the new one (E4);
+5. the SMI status allows it (E5, from the transition table);
+6. delivery to the Comms Hub only over a connected SM WAN, and to a meter only once it
+   has joined the HAN (E20);
+then :mod:`sim.dcc.services` carries the request out. Critical SRVs (8.1.1, 8.7.1,
+11.3) first return a pre-command (variant 4); the signed variant 5 is checked by the
+meter against its supplier's key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import xmlschema
+import yaml
+
+from devices.han_join import HanJoin, KeyLevelJoin
+from sim.dcc import outcome as oc
+from sim.dcc.outcome import Outcome, Refused
+from sim.dcc.premises import Premises
+from sim.dcc.services import carry_out
+from sim.dcc.smi import Inventory, SmiRecord, SmiRefusal, StatusChange
+from sim.duis import schema as duis_schema
+from sim.duis.request import BadRequest, NotDUIS, RequestID, ServiceRequest
+from sim.duis.response import ResponseMessage, ServiceResponse
+from sim.duis.xmlio import NotWellFormed, parse
+
+SRV_RULES = yaml.safe_load(Path(__file__).with_name("srv_rules.yaml").read_text())
+
+
+class Dcc:
+    """The DCC serving one premises, with its clock in seconds since ``premises.start``."""
+
+    def __init__(self, premises: Premises, schema: xmlschema.XMLSchema | None = None,
+                 han_join: HanJoin | None = None, smi: Inventory | None = None) -> None:
+        self.premises = premises
+        self.schema = schema
+        self.han_join = han_join or KeyLevelJoin()
+        self.smi = smi or Inventory()
+        self.now = 0.0
+        self.counter = 0
+        self.pre_commands: dict[str, str] = {}  # RequestID -> pre-command payload issued
+        hub = premises.hub
+        for device_id, kind in ((hub.chf_id, "CHF"), (hub.gpf_id, "GPF")):
+            record = SmiRecord(device_id, kind, *premises.hub_model, mpxn=premises.mpxn)
+            record.history.append(("Pending", self.date()))
+            self.smi.records[device_id] = record
+
+    # -- time -----------------------------------------------------------------------------
+    def timestamp(self, at: float | None = None) -> str:
+        moment = self.premises.start + dt.timedelta(seconds=self.now if at is None else at)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def date(self) -> str:
+        return self.timestamp()[:10]
+
+    def advance(self, seconds: float) -> list[str]:
+        """Move the clock on; what the site file scheduled happens: a change of supplier,
+        the SM WAN's arrival. Returns one line about each."""
+        self.now += seconds
+        premises = self.premises
+        notes = []
+        while premises.supplier_changes and premises.supplier_changes[0][0] <= self.now:
+            _, fuel, user = premises.supplier_changes.pop(0)
+            premises.change_supplier(fuel, user)
+            notes.append(f"change of supplier: {fuel} now {user}")
+        arrives = premises.wan_arrives
+        if not premises.hub.wan_connected and arrives is not None and self.now >= arrives:
+            changes = self.wan_arrives()
+            notes.append("SM WAN arrived" + (f": SMI {', '.join(map(str, changes))}" if changes else ""))
+        return notes
+
+    def wan_arrives(self) -> list[StatusChange]:
+        """The SM WAN reaches the premises: the Comms Hub connects and is commissioned."""
+        self.premises.hub.wan_connected = True
+        hub = self.premises.hub
+        changes = []
+        for device_id in (hub.chf_id, hub.gpf_id):
+            try:
+                change = self.smi.apply("wan_connected", device_id, self.date())
+            except SmiRefusal:
+                continue  # e.g. still Pending: 8.14 has not been sent yet
+            if change:
+                changes.append(change)
+        return changes
+
+    # -- the front door -------------------------------------------------------------------
+    def submit(self, data: bytes) -> Outcome:
+        """Take one request as bytes; NotDUIS when the bytes are not a DUIS request at all."""
+        if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+            raise NotDUIS("not XML: a DUIS request starts with '<'")
+        try:
+            doc = parse(data)
+        except NotWellFormed as err:
+            return self._invalid(data, str(err))
+        if self.schema is not None:
+            found = duis_schema.problems(self.schema, doc)
+            if found:
+                if not doc.root.tag.endswith("}Request"):
+                    raise NotDUIS(f"not a DUIS request: {found[0]}")
+                return self._invalid(data, "; ".join(str(p) for p in found[:3]))
+        try:
+            request = ServiceRequest.from_document(doc)
+        except BadRequest as err:
+            return self._invalid(data, str(err))
+        return self.handle(request)
+
+    def handle(self, request: ServiceRequest) -> Outcome:
+        """Check and carry out a parsed request."""
+        outcome = Outcome(request, oc.SUCCESS, "")
+        try:
+            rule = self._authorise(request)
+            carry_out(self, request, rule, outcome)
+        except Refused as refusal:
+            outcome.code, outcome.reason = refusal.code, refusal.reason
+            outcome.documents.append(("response", self.response(request, refusal.code)))
+        return outcome
+
+    def _authorise(self, request: ServiceRequest) -> dict:
+        rule = SRV_RULES.get(request.srv)
+        if rule is None:
+            raise Refused(oc.INVALID_REQUEST, f"hansim does not model SRV {request.srv}")
+        user = request.request_id.originator
+        roles = self.premises.users.get(user)
+        if roles is None:
+            raise Refused(oc.INVALID_USER, f"user {user} is not a DCC user known here")
+        if not roles & set(rule["roles"]):
+            raise Refused(oc.ROLE_NOT_ALLOWED,
+                          f"{'/'.join(sorted(roles))} may not send SRV {request.srv}")
+        if request.command_variant not in rule["variants"]:
+            raise Refused(oc.WRONG_COMMAND_VARIANT,
+                          f"SRV {request.srv} takes command variant "
+                          f"{'/'.join(map(str, rule['variants']))}, not {request.command_variant}")
+        concerned = []
+        if rule["to"] == "device":
+            target = request.request_id.target
+            concerned.append(self._device(target, rule["target"], "target"))
+        if "subject" in rule:
+            subject = getattr(request.body, rule["subject"], None)
+            if subject is not None:
+                declared = getattr(request.body, "device_type", None)  # 12.2 names its type
+                concerned.append(self._device(subject, rule["subject_types"], "device", declared))
+        if "OtherUser" not in rule["roles"]:  # supplier SRVs: the device must be theirs
+            for device_id, kind in concerned[-1:]:  # the body's device, else the target
+                if user not in self.premises.registered_suppliers(kind):
+                    raise Refused(oc.NOT_DEVICE_SUPPLIER,
+                                  f"{user} is not the registered supplier of {kind} {device_id}")
+        return rule
+
+    def _device(self, device_id: str, types: list[str], role: str,
+                declared: str | None = None) -> tuple[str, str]:
+        """(ID, type) of a device a request names; E19 unknown, E11 wrong type."""
+        device_id = device_id.upper()
+        record = self.smi.get(device_id)
+        kind = declared or (record.device_type if record else None)
+        if kind is None:
+            raise Refused(oc.UNKNOWN_DEVICE, f"{role} {device_id} is not in the SMI")
+        if kind not in types:
+            raise Refused(oc.WRONG_DEVICE_TYPE, f"{role} {device_id} is a {kind}, not "
+                                                f"{' or '.join(types)}")
+        return device_id, kind
+
+    # -- documents ------------------------------------------------------------------------
+    def response(self, request: ServiceRequest, code: str, **payload) -> ServiceResponse:
+        message = ResponseMessage(request.service_reference, request.srv, **payload)
+        return ServiceResponse(code, self.timestamp(), message, request.request_id)
+
+    def alert(self, raised_by: str, to_user: str, body, at: float | None = None) -> ServiceResponse:
+        """An alert document; ResponseID is raiser:user:counter."""
+        self.counter += 1
+        return ServiceResponse(oc.SUCCESS, self.timestamp(at), body, None,
+                               RequestID(raised_by, to_user, self.counter))
+
+    def _invalid(self, data: bytes, reason: str) -> Outcome:
+        """An E100 response to a request we cannot use, echoing what of its header we can read.
+
+        With no readable ServiceReference there is nothing DUIS-shaped to answer: the
+        bytes are not a DUIS request at all (NotDUIS).
+        """
+        fields = {name: _header_field(data, name) for name in HEADER_FIELDS}
+        reference, variant = fields["ServiceReference"], fields["ServiceReferenceVariant"]
+        if not (self._valid("ServiceReference", reference)
+                and self._valid("ServiceReferenceVariant", variant)):
+            raise NotDUIS(f"{reason}; no readable ServiceReference to answer")
+        try:
+            request_id = RequestID.parse(fields["RequestID"] or "")
+        except ValueError:
+            request_id = None
+        response = ServiceResponse(oc.INVALID_REQUEST, self.timestamp(),
+                                   ResponseMessage(reference, variant), request_id)
+        return Outcome(None, oc.INVALID_REQUEST, reason, [("response", response)])
+
+    def _valid(self, type_name: str, value: str | None) -> bool:
+        if value is None:
+            return False
+        if self.schema is not None:
+            return self.schema.types[type_name].is_valid(value)
+        return re.fullmatch(r"\d{1,2}\.\d{1,2}(\.\d{1,2})?", value) is not None
+
+
+HEADER_FIELDS = ("RequestID", "ServiceReference", "ServiceReferenceVariant")
+
+
+def _header_field(data: bytes, name: str) -> str | None:
+    """A header value read from raw bytes: the request may not even be well-formed XML."""
+    found = re.search(rb"<(?:\w+:)?" + name.encode() + rb">\s*([^<]*?)\s*</", data)
+    return found.group(1).decode("utf-8", "replace") if found else None

@@ -1,0 +1,84 @@
+"""The DUIS V5.4 XSD: where to find it, loading it once, and saying why a document fails.
+
+Location, in order: an explicit path (the CLI's ``--schema``), env ``HANSIM_DUIS_XSD``,
+``<project>/../shared/duis``, ``/work/shared/duis``. When none exists validation is off,
+and :func:`locate` says so in one sentence. Loading takes about a second, so each
+path is loaded once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import xmlschema
+
+from sim.duis.xmlio import Document, NotWellFormed, parse
+
+XSD_NAME = "DUIS Schema V5.4.xsd"
+ENV = "HANSIM_DUIS_XSD"
+PROJECT = Path(__file__).resolve().parents[2]
+#: Elements whose values are secrets: never repeated in an error message.
+SECRET_ELEMENTS = frozenset({"InstallCode"})
+SEARCHED = (PROJECT.parent / "shared" / "duis", Path("/work/shared/duis"))
+
+
+class SchemaNotFound(LookupError):
+    """No DUIS XSD where we looked: validation is off."""
+
+
+def locate(explicit: str | os.PathLike | None = None) -> Path:
+    """The XSD file to use (a folder means the V5.4 XSD inside it)."""
+    given = explicit or os.environ.get(ENV)
+    candidates = [Path(given)] if given else list(SEARCHED)
+    for place in candidates:
+        path = place / XSD_NAME if place.is_dir() else place
+        if path.is_file():
+            return path
+    where = f"{given}" if given else " or ".join(str(p) for p in SEARCHED)
+    raise SchemaNotFound(
+        f"DUIS schema not found at {where}: validation is off "
+        f"(give --schema or set {ENV} to the folder holding '{XSD_NAME}')"
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def load(path: Path) -> xmlschema.XMLSchema:
+    """The schema at ``path`` (imports the MMC and xmldsig schemas beside it), cached."""
+    return xmlschema.XMLSchema(str(path))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a document is not valid DUIS, with the line it concerns."""
+
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}" if self.line else self.reason
+
+
+def problems(schema: xmlschema.XMLSchema, doc: Document) -> list[Problem]:
+    """Every schema violation in ``doc``, with the line of the offending element."""
+    found = []
+    for err in schema.iter_errors(doc.root):
+        where = re.sub(r"\{[^}]*\}", "", err.path or "")
+        reason = str(err.reason)
+        if where.rsplit("/", 1)[-1] in SECRET_ELEMENTS:  # xmlschema quotes bad values
+            reason = re.sub(r"'[^']*'", "'<hidden>'", reason)
+        reason = f"{where}: {reason}" if where else reason
+        found.append(Problem(doc.line_of(err.elem), reason))
+    return found
+
+
+def check_bytes(schema: xmlschema.XMLSchema, data: bytes) -> list[Problem]:
+    """Problems with raw bytes: not well-formed XML, or schema violations."""
+    try:
+        doc = parse(data)
+    except NotWellFormed as err:
+        return [Problem(err.line, f"not well-formed XML: {err.reason}")]
+    return problems(schema, doc)

@@ -1,0 +1,141 @@
+"""One meter joining one Comms Hub's HAN, frame by frame, on the simulated air.
+
+:func:`run_join` is the entry point scenario replays reuse: give it the CHF's device log
+(after SRV 8.11 Add) and the code the meter really holds; it runs the join in SimPy and
+returns what happened: every frame on air, the alerts, joined or not and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+
+from devices.alerts import Alert
+from devices.device_log import DeviceLog
+from han.eui import to_eui64
+from han.installcode import InstallCode
+from han.joiner import Joiner, JoinState, JoinTiming
+from han.trust_centre import TrustCentre
+from han.zcl import MeterReading
+from sim.han_air import Air, OnAir
+
+CHF, ESME = "CHF", "ESME"
+#: How long the CHF waits for the meter's answer to its first Metering read after the join.
+ZCL_WAIT = 5.0
+#: A CHF that has been running a while: its network frame counter is well past zero.
+CHF_FRAME_COUNTER_SPAN = 1 << 20
+
+
+@dataclass
+class JoinReport:
+    """What one join attempt did. Keys stay out of ``repr``; ``network_key`` is for ``--keys-out``."""
+
+    joined: bool
+    reason: str
+    meter_joined: bool  # the meter's own view: it took the network key (the CHF may not know)
+    key_source: str | None
+    start: float
+    duration: float
+    attempts: int
+    frames: list[OnAir]
+    alerts: list[Alert]
+    attempt_failures: list[str]
+    drops: dict[str, dict[str, int]]
+    reading: dict[int, Any]
+    pan_id: int
+    channel: int
+    network_key: bytes = field(repr=False)
+
+    @property
+    def outcome(self) -> str:
+        return "joined" if self.joined else "not joined"
+
+
+def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, device_id: str,
+             device_install_code: InstallCode, *, loss: float = 0.0, seed: int = 0,
+             latency: float = 0.002, capture: bool = True, timing: JoinTiming = JoinTiming(),
+             reading: MeterReading = MeterReading(0)) -> JoinReport:
+    """Run the meter ``device_id`` (holding ``device_install_code``) joining the CHF ``chf_id`` now.
+
+    ``env`` None makes a fresh environment starting at time 0; otherwise the join starts at
+    ``env.now`` and the call runs ``env`` until the join is decided (and, if it failed,
+    until the window closes so the log raises 0x8F48). ``seed`` fixes PAN id, channel,
+    network key, sequence numbers, addresses and every loss.
+    """
+    env = env if env is not None else simpy.Environment()
+    rng = np.random.default_rng(seed)
+    pan_id = int(rng.integers(0x0001, 0xFFFF))
+    channel = int(rng.integers(11, 27))
+    network_key = rng.bytes(16)
+    wake = [env.event()]
+
+    def changed() -> None:
+        if not wake[0].triggered:
+            wake[0].succeed()
+
+    air = Air(env, rng, loss=loss, latency=latency, on_change=changed)
+    chf = TrustCentre(to_eui64(chf_id), device_log, network_key, rng, pan_id=pan_id,
+                      nwk_frame_counter=int(rng.integers(CHF_FRAME_COUNTER_SPAN)))
+    esme = Joiner(to_eui64(device_id), bytes(device_install_code.link_key()), rng,
+                  timing=timing, reading=reading)
+    chf_radio, esme_radio = air.attach(CHF, chf), air.attach(ESME, esme)
+    start = env.now
+    alerts: list[Alert] = []
+    seen = 0
+
+    def permit() -> None:
+        closes = device_log.next_window_close()
+        chf.permit_until = closes if closes is not None else float("-inf")
+
+    def director():
+        nonlocal seen
+        permit()
+        esme_radio.send(esme.start(env.now))
+        esme_radio.schedule_timer()
+        joined_at = meter_joined_at = None
+        while True:
+            for decision in chf.decisions[seen:]:
+                if decision.joined:
+                    alerts.extend(device_log.joined(decision.device_id, decision.link_key, decision.time))
+                    joined_at = decision.time
+                    permit()
+            seen = len(chf.decisions)
+            if esme.state is JoinState.GAVE_UP:
+                break
+            if esme.state is JoinState.JOINED and meter_joined_at is None:
+                meter_joined_at = env.now
+            if device_id in chf.readings or (
+                    meter_joined_at is not None and env.now >= meter_joined_at + ZCL_WAIT):
+                break  # read done, or the CHF never heard the meter that thinks it joined
+            wake[0] = env.event()
+            yield wake[0] | env.timeout(ZCL_WAIT)
+        decided = chf.outcome(device_id, env.now)  # before expiry rewrites the window's state
+        if joined_at is None:
+            closes = device_log.next_window_close()
+            if closes is not None:
+                yield env.timeout(max(0.0, closes - env.now))
+                alerts.extend(device_log.expire(env.now))
+        return decided
+
+    process = env.process(director())
+    outcome = env.run(until=process)
+    return JoinReport(
+        joined=outcome.joined,
+        meter_joined=esme.network_key is not None,
+        reason=outcome.reason,
+        key_source=outcome.key_source.value if outcome.joined else None,
+        start=start,
+        duration=outcome.time - start,
+        attempts=esme.attempt,
+        frames=air.capture() if capture else [],
+        alerts=alerts,
+        attempt_failures=list(esme.failures),
+        drops={CHF: dict(chf.drops), ESME: dict(esme.drops)},
+        reading=chf.readings.get(device_id, {}),
+        pan_id=pan_id,
+        channel=channel,
+        network_key=network_key,
+    )

@@ -1,0 +1,64 @@
+"""Replications reduced to means with 95% confidence intervals (Student t across runs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+from sim.population.model import Replication
+
+QUANTILES = (0.5, 0.9, 0.99)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Mean across replications and its 95% CI (``lo == hi == mean`` for one run)."""
+
+    mean: float
+    lo: float
+    hi: float
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {k: _json_number(v) for k, v in (("mean", self.mean), ("lo", self.lo), ("hi", self.hi))}
+
+
+def _json_number(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def confidence(samples: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and 95% t-interval along ``axis`` (replications)."""
+    samples = np.asarray(samples, float)
+    n = samples.shape[axis]
+    mean = samples.mean(axis=axis)
+    if n < 2:
+        return mean, mean, mean
+    with np.errstate(invalid="ignore"):
+        half = sps.t.ppf(0.975, n - 1) * samples.std(axis=axis, ddof=1) / np.sqrt(n)
+    half = np.where(np.isfinite(half), half, 0.0)
+    return mean, mean - half, mean + half
+
+
+def estimate(values: list[float] | np.ndarray) -> Estimate:
+    mean, lo, hi = confidence(np.asarray(values, float))
+    return Estimate(float(mean), float(lo), float(hi))
+
+
+def steady_backlog(rep: Replication, start_day: int) -> np.ndarray:
+    """Time-average backlog per state from ``start_day`` to the end (exact integral)."""
+    days = rep.site_days.shape[1] - 1
+    return (rep.site_days[:, days] - rep.site_days[:, start_day]) / (days - start_day)
+
+
+def ttc_quantile(rep: Replication, q: float) -> float:
+    """Quantile of time to commission (days); ``inf`` when censored sites reach it."""
+    if rep.ttc_days.size == 0:
+        return float("nan")
+    return float(np.quantile(rep.ttc_days, q, method="inverted_cdf"))
+
+
+def within(rep: Replication, days: float) -> float:
+    """Share of the cohort commissioned within ``days`` of installation."""
+    return float(np.mean(rep.ttc_days <= days)) if rep.ttc_days.size else float("nan")

@@ -1,0 +1,45 @@
+"""Replications on disk, one file each, so that a killed sweep resumes where it stopped.
+
+A run's folder name is a hash of everything that decides its result (all parameters,
+the policy and its parameters, the seed): a changed sweep file never reuses stale runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from sim.output import atomic_write
+from sim.policies import Policy
+from sim.population.model import Replication
+from sim.population.params import PopulationParams, as_dict
+
+
+def run_key(params: PopulationParams, policy: Policy, seed: int) -> str:
+    spec = {"params": as_dict(params), "policy": policy.name, "policy_params": policy.params(), "seed": seed}
+    text = json.dumps(spec, sort_keys=True, default=list)
+    return f"{policy.name}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
+def replication_path(folder: Path, index: int) -> Path:
+    return folder / f"rep-{index:04d}.npz"
+
+
+def save(path: Path, rep: Replication) -> None:
+    data = io.BytesIO()
+    np.savez(data, **{k: np.asarray(v) for k, v in dataclasses.asdict(rep).items()})
+    atomic_write(path, data.getvalue())
+
+
+def load(path: Path) -> Replication:
+    with np.load(path) as data:
+        values = {}
+        for field in dataclasses.fields(Replication):
+            value = data[field.name]
+            values[field.name] = value if value.ndim else value.item()
+    return Replication(**values)

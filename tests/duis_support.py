@@ -1,0 +1,71 @@
+"""Shared test helpers for the DUIS/DCC tests: the real XSD and the DCC's templates.
+
+Both come from shared/duis beside the project (never copied into it); tests that need
+them skip when it is absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.dcc.frontdoor import Dcc
+from sim.dcc.outcome import Outcome
+from sim.dcc.site_file import default_premises
+from sim.duis import schema as duis_schema
+from sim.duis.precommand import signed_request, supplier_test_key
+
+
+def xsd():
+    """The DUIS V5.4 schema (loaded once per process), or skip."""
+    try:
+        return duis_schema.load(duis_schema.locate())
+    except duis_schema.SchemaNotFound as err:
+        pytest.skip(str(err))
+
+
+def templates() -> Path:
+    try:
+        return duis_schema.locate().parent / "templates"
+    except duis_schema.SchemaNotFound as err:
+        pytest.skip(str(err))
+
+
+def template(prefix: str) -> bytes:
+    """The DCC test template whose file name starts with ``prefix``."""
+    (found,) = [p for p in templates().iterdir() if p.name.startswith(prefix)]
+    return found.read_bytes()
+
+
+def assert_valid(outcome: Outcome) -> None:
+    """Every document the DCC produced validates against the XSD."""
+    for name, document in outcome.documents:
+        problems = duis_schema.check_bytes(xsd(), document.to_xml())
+        assert not problems, (name, problems)
+
+
+def submit_signed(dcc: Dcc, outcome: Outcome) -> Outcome:
+    """The supplier's step after a variant-4 request: sign and resubmit as variant 5."""
+    key = supplier_test_key(outcome.request.request_id.originator)
+    signed = signed_request(outcome.request, outcome.pre_command, key)
+    return dcc.submit(signed.to_xml())
+
+
+def commissioning_story(dcc: Dcc, install: str = "8.14.1") -> list[Outcome]:
+    """12.2, 8.14.x, 8.11 Add, 8.1.1 v4 then v5, from the DCC's own templates."""
+    outcomes = []
+    for prefix in ("12.2_", install + "_", "CCS01_", "ECS70"):
+        outcome = dcc.submit(template(prefix))
+        outcomes.append(outcome)
+        dcc.advance(60)
+        if not outcome.accepted:
+            return outcomes
+    outcomes.append(submit_signed(dcc, outcomes[-1]))
+    return outcomes
+
+
+def commissioned_site() -> Dcc:
+    dcc = Dcc(default_premises(), xsd())
+    assert all(o.accepted for o in commissioning_story(dcc))
+    return dcc

@@ -1,0 +1,49 @@
+"""Finding the DUIS XSD and what its errors look like to a user."""
+
+from pathlib import Path
+
+import pytest
+
+from duis_support import xsd
+from sim.duis import schema as duis_schema
+
+
+def test_explicit_path_then_env_then_shared(tmp_path: Path, monkeypatch) -> None:
+    real = duis_schema.locate()
+    assert duis_schema.locate(real.parent) == real  # a folder means the XSD inside it
+    monkeypatch.setenv(duis_schema.ENV, str(real))
+    assert duis_schema.locate() == real
+    with pytest.raises(duis_schema.SchemaNotFound, match="validation is off"):
+        duis_schema.locate(tmp_path)
+    monkeypatch.setenv(duis_schema.ENV, str(tmp_path / "nowhere.xsd"))
+    with pytest.raises(duis_schema.SchemaNotFound, match="HANSIM_DUIS_XSD"):
+        duis_schema.locate()
+
+
+def test_schema_is_loaded_once() -> None:
+    assert duis_schema.load(duis_schema.locate()) is xsd()
+
+
+def test_problems_carry_line_numbers() -> None:
+    data = b"""<?xml version="1.0"?>
+<sr:Request xmlns:sr="http://www.dccinterface.co.uk/ServiceUserGateway" schemaVersion="5.4">
+  <sr:Header>
+    <sr:RequestID>not-an-id</sr:RequestID>
+  </sr:Header>
+</sr:Request>
+"""
+    problems = duis_schema.check_bytes(xsd(), data)
+    assert problems and problems[0].line == 4
+    assert "RequestID" in problems[0].reason
+    assert duis_schema.check_bytes(xsd(), b"<a>\n<b></a>") == [
+        duis_schema.Problem(2, "not well-formed XML: mismatched tag")]
+
+
+def test_install_codes_are_never_repeated_in_errors() -> None:
+    data = (Path(duis_schema.locate()).parent / "templates" / "CCS01_8.11_SUCCESS_REQUEST_DUIS.XML"
+            ).read_bytes().replace(b"30313233343536373839414243444546",
+                                   b"3031323334353637383941424344454Z")
+    (problem,) = duis_schema.check_bytes(xsd(), data)
+    assert problem.line == 15
+    assert problem.reason.endswith("InstallCode: invalid value '<hidden>' for xs:hexBinary")
+    assert "303132" not in str(problem)

@@ -1,0 +1,142 @@
+"""``hansim backlog`` and ``hansim sweep``: outputs, determinism, workers, Dask, bad input."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sim.cli import main
+
+SMALL = ["--sites", "1500", "--years", "1.5", "--replications", "2", "--quiet",
+         "--set", "warmup_years=0.5"]
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_backlog_writes_every_output_for_each_policy(tmp_path: Path) -> None:
+    result = run("backlog", *SMALL, "--policy", "none", "--policy", "smi-codes", "--workers", "1",
+                 "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert set(files(tmp_path)) == {"backlog.csv", "time_to_commission.csv", "summary.json",
+                                    "backlog.png", "time_to_commission.png"}
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert set(summary["policies"]) == {"none", "smi-codes"}
+    none = summary["policies"]["none"]
+    assert none["replacements"]["modelled"]["mean"] > 0
+    assert summary["policies"]["smi-codes"]["replacements"]["modelled"]["mean"] == 0
+    with (tmp_path / "backlog.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert {r["state"] for r in rows} == {"waiting_for_wan", "orphaned", "waiting_for_code",
+                                          "stranded", "commissioning"}
+    assert all(float(r["lo95"]) <= float(r["mean"]) <= float(r["hi95"]) for r in rows)
+    assert (tmp_path / "backlog.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_default_policy_is_email_10wd_and_same_seed_same_bytes_on_two_workers(tmp_path: Path) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert run("backlog", *SMALL, "--workers", "1", "--out", str(one)).exit_code == 0
+    assert run("backlog", *SMALL, "--workers", "2", "--out", str(two)).exit_code == 0
+    assert files(one) == files(two)
+    assert list(json.loads((one / "summary.json").read_text())["policies"]) == ["email-10wd"]
+    other = tmp_path / "other"
+    assert run("backlog", *SMALL, "--workers", "1", "--seed", "2", "--out", str(other)).exit_code == 0
+    assert files(other)["backlog.csv"] != files(one)["backlog.csv"]
+
+
+def test_dask_cluster_gives_the_same_results(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
+        result = run("backlog", *SMALL, "--dask", cluster.scheduler_address, "--out", str(tmp_path / "dask"))
+    assert result.exit_code == 0, result.output
+    assert run("backlog", *SMALL, "--workers", "1", "--out", str(tmp_path / "local")).exit_code == 0
+    assert files(tmp_path / "dask") == files(tmp_path / "local")
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--set", "install_and_leave_fraction=1.5"], ["install_and_leave_fraction", "1.5", "0..1"]),
+    (["--set", "policy.sla_wd=-1"], ["sla_wd", "-1", "0..250"]),
+    (["--policy", "email-7wd"], ["email-7wd", "email-10wd", "smi-codes"]),
+    (["--set", "rules.cos_hazard=-0.1"], ["rules.cos_hazard", "-0.1"]),
+    (["--set", "wan.reactive_fraction=2"], ["wan.reactive_fraction", "0..1"]),
+    (["--set", "warmup_years=9"], ["warmup_years", "9"]),
+    (["--set", "colour=blue"], ["colour", "allowed"]),
+    (["--set", "epoch=2025-13-01"], ["epoch", "YYYY-MM-DD"]),
+    (["--set", "install_profile=5"], ["install_profile", "list"]),
+    (["--set", "rules.cos_lead_wd=[5, 1]"], ["rules.cos_lead_wd[1]", "5..250"]),
+    (["--policy", "none", "--set", "policy.reply_probability=0.5"], ["reply_probability", "none"]),
+])
+def test_bad_input_is_one_clear_error_and_no_output(tmp_path: Path, args: list[str], words: list[str]) -> None:
+    result = run("backlog", *SMALL, *args, "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    message = result.output.strip().splitlines()[-1]
+    assert message.startswith("Error:")
+    for word in words:
+        assert word in message
+    assert not (tmp_path / "out").exists()
+
+
+SWEEP = """\
+sites: 800
+years: 1.5
+replications: 2
+policies: [email-5wd, ssi-5wd]
+base: {warmup_years: 0.5}
+factors:
+  rules.cos_hazard: [0.1, 0.5]
+"""
+
+
+def test_sweep_is_factorial_and_resumes_from_written_replications(tmp_path: Path) -> None:
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(SWEEP)
+    out = tmp_path / "out"
+    first = run("sweep", str(sweep), "--out", str(out), "--workers", "1", "--quiet")
+    assert first.exit_code == 0, first.output
+    assert "0 already written, 8 to run" in first.output
+    with (out / "sweep.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["policy"], r["rules.cos_hazard"]) for r in rows] == [
+        ("email-5wd", "0.1"), ("ssi-5wd", "0.1"), ("email-5wd", "0.5"), ("ssi-5wd", "0.5")]
+    reps = sorted((out / "runs").rglob("rep-*.npz"))
+    assert len(reps) == 8
+    before = files(out)
+    reps[3].unlink()  # as if killed before this replication was written
+    again = run("sweep", str(sweep), "--out", str(out), "--workers", "1", "--quiet")
+    assert "7 already written, 1 to run" in again.output
+    assert files(out) == before  # the rerun replication is bit-identical
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("sites: 100\n", ["empty sweep", "factors", "sets"]),
+    ("", ["empty sweep"]),
+    ("factors: {}\n", ["factors is empty"]),
+    ("factors:\n  rules.cos_hazard: []\n", ["factors.rules.cos_hazard", "empty"]),
+    ("sets:\n  - {rules.cos_hazard: 2.5, wan.target_days: -1}\n", ["set 1", "wan.target_days", "-1"]),
+    ("replications: 2\nreplications: 3\nsets: [{}]\n", [":2:", "duplicate key"]),
+    ("sets: [{}]\npolicies: [email-99wd]\n", ["email-99wd"]),
+    ("replications: 0\nsets: [{}]\n", ["replications", ">= 1"]),
+    ("sets: [{}]\ncolour: red\n", ["colour", "allowed"]),
+    ("sets: [\n", ["YAML"]),
+    ("sets:\n  - {rules.cos_hazard: 0.1}\n  - {rules.cos_hazard: 0.1}\n  - {wan.target_days: -1}\n",
+     [":4:", "sets[2]", "set 3", "wan.target_days"]),
+])
+def test_bad_sweeps_are_one_clear_error(tmp_path: Path, text: str, words: list[str]) -> None:
+    sweep = tmp_path / "bad.yaml"
+    sweep.write_text(text)
+    result = run("sweep", str(sweep), "--out", str(tmp_path / "out"), "--quiet")
+    assert result.exit_code == 1, result.output
+    message = result.output.strip().splitlines()[-1]
+    assert "Traceback" not in result.output and str(sweep) in message
+    for word in words:
+        assert word in message
+    assert not (tmp_path / "out").exists()
