@@ -8,6 +8,7 @@ events) and zigpy's own install-code -> link-key conversion for the key it hands
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 
@@ -149,6 +150,29 @@ def test_line_noise_both_ways_does_not_stop_a_join() -> None:
         emulator_cls=NoisyLine))
     assert events.joined == [ESME.ieee]
     assert [o.joined for o in emulator.outcomes] == [True]
+
+
+@pytest.mark.parametrize("right", [True, False])
+def test_frame_level_join_behind_the_same_interface(right: bool) -> None:
+    """The meters' joins run frame by frame on the simulated air (sim.stick_join)."""
+    from sim.stick_join import FrameLevelJoiner
+
+    joiner = FrameLevelJoiner(seed=1)
+    code = SPEC_CODE if right else OTHER_CODE + zigpy_crc(OTHER_CODE)
+    emulator, events, _ = asyncio.run(_session(
+        "pty", (ESME,), (ESME.ieee, zigpy_link_key(code)), window=1, wait_init=right,
+        emulator_cls=functools.partial(ZStackEmulator, joiner=joiner)))
+    [outcome] = emulator.outcomes
+    [(meter, report)] = joiner.reports
+    assert meter == ESME and outcome.joined is right is report.joined
+    assert events.joined == ([ESME.ieee] if right else [])
+    labels = [frame.label for frame in report.frames]
+    assert "association request" in labels
+    if right:
+        assert any(label.startswith("APS Transport Key") for label in labels)
+        assert "frame by frame" in outcome.reason
+    else:
+        assert "wrong link key" in outcome.reason
 
 
 def test_wrong_install_code_gives_no_join_and_a_failure_when_window_closes() -> None:
