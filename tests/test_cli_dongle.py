@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -195,3 +196,26 @@ def test_probe_recognises_an_nrf_sniffer() -> None:
         fake.close()
     assert result.exit_code == 0, result.output
     assert "nRF Sniffer for 802.15.4" in result.output
+
+
+@pytest.mark.tshark
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+def test_capture_of_a_frame_level_join_decrypts_in_wireshark(tmp_path: Path) -> None:
+    from han.znp.meters import EmulatedMeter, NetworkParameters, parse_eui64
+    from sim.cli.dongle import _frame_level_joiner
+
+    meter = EmulatedMeter.parse(f"{EUI}={CODE}")
+    joiner = _frame_level_joiner(seed=3, capture=tmp_path / "air")
+    network = NetworkParameters(15, 0x1A62, parse_eui64("0011223344556677"),
+                                parse_eui64("00124B0011223344"))
+    assert joiner(network, meter, meter.link_key).joined
+    [pcap] = (tmp_path / "air").iterdir()
+    home = tmp_path / "home"
+    home.mkdir()
+    key = meter.link_key.hex().upper()
+    out = subprocess.run(
+        ["tshark", "-r", str(pcap), "-T", "fields", "-e", "zbee_aps.cmd.key",
+         "-o", f'uat:zigbee_pc_keys:"{key}","Normal","meter"'],
+        capture_output=True, text=True, check=True, env={**os.environ, "HOME": str(home)})
+    [network_key] = [line for line in out.stdout.split() if line]
+    assert network_key == joiner.reports[0][1].network_key.hex()
