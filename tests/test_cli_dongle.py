@@ -219,3 +219,13 @@ def test_capture_of_a_frame_level_join_decrypts_in_wireshark(tmp_path: Path) -> 
         capture_output=True, text=True, check=True, env={**os.environ, "HOME": str(home)})
     [network_key] = [line for line in out.stdout.split() if line]
     assert network_key == joiner.reports[0][1].network_key.hex()
+
+
+def test_capture_into_a_file_is_one_clear_error(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    result = run("dongle", "virtual", "--frame-level", "--capture", str(not_a_dir / "air"),
+                 "--for", "0")
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("Error: --capture") and "Not a directory" in line

@@ -112,6 +112,11 @@ def virtual(use_pty: bool, tcp_port: int | None, meters: tuple[str, ...], seed: 
 
     if capture is not None and not frame_level:
         raise click.UsageError("--capture needs --frame-level")
+    if capture is not None:
+        try:
+            capture.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise click.ClickException(f"--capture {capture}: {err.strerror or err}") from None
     joiner = _frame_level_joiner(seed, capture) if frame_level else key_level_join
     emulator = ZStackEmulator(meters=parsed, seed=seed, join_delay=join_delay,
                               on_outcome=report, joiner=joiner)
@@ -151,7 +156,11 @@ def _frame_level_joiner(seed: int, capture: Path | None):
     if capture is not None:
         def write(meter, report) -> None:
             path = capture / f"{to_device_id(meter.ieee)}-{len(joiner.reports):03d}.pcap"
-            atomic_write(path, pcap_bytes((frame.time, frame.raw) for frame in report.frames))
+            try:
+                atomic_write(path, pcap_bytes((frame.time, frame.raw) for frame in report.frames))
+            except OSError as err:  # the stick keeps serving; this capture is lost, and said so
+                click.echo(f"  cannot write {path}: {err.strerror or err}", err=True)
+                return
             click.echo(f"  wrote {path} ({len(report.frames)} frames on the simulated air)")
 
         joiner.on_report = write
