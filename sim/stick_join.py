@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from devices.device_log import KeySource
 from han.eui import to_device_id
-from han.znp.meters import EmulatedMeter, JoinDecision, NetworkParameters
+from han.znp.meters import EmulatedMeter, MeterVerdict, NetworkParameters
 from sim.han_join import JoinReport, run_join
 
 
@@ -64,7 +64,7 @@ class FrameLevelJoiner:
     reports: list[tuple[EmulatedMeter, JoinReport]] = field(default_factory=list)
 
     def __call__(self, network: NetworkParameters, meter: EmulatedMeter,
-                 coordinator_key: bytes | None) -> JoinDecision:
+                 coordinator_key: bytes | None) -> MeterVerdict:
         device_id = to_device_id(meter.ieee)
         table = _CoordinatorKey(device_id, coordinator_key, self.window)
         report = run_join(None, table, to_device_id(network.coordinator_ieee), device_id,
@@ -74,6 +74,6 @@ class FrameLevelJoiner:
         if self.on_report is not None:
             self.on_report(meter, report)
         if report.joined:
-            return JoinDecision(True, f"joined frame by frame in {report.duration:.2f} s "
+            return MeterVerdict(True, f"joined frame by frame in {report.duration:.2f} s "
                                       f"(simulated air, {len(report.frames)} frames)")
-        return JoinDecision(False, f"frame-level join failed: {report.reason}")
+        return MeterVerdict(False, f"frame-level join failed: {report.reason}")

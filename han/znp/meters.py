@@ -111,7 +111,7 @@ class EmulatedMeter:
 
 
 @dataclass(frozen=True)
-class JoinDecision:
+class MeterVerdict:
     joined: bool
     reason: str
 
@@ -120,21 +120,21 @@ class MeterJoiner(Protocol):
     """Decides whether ``meter`` joins, given the key the coordinator holds for it (or None)."""
 
     def __call__(self, network: NetworkParameters, meter: EmulatedMeter,
-                 coordinator_key: bytes | None) -> JoinDecision: ...
+                 coordinator_key: bytes | None) -> MeterVerdict: ...
 
 
 def key_level_join(network: NetworkParameters, meter: EmulatedMeter,
-                   coordinator_key: bytes | None) -> JoinDecision:
+                   coordinator_key: bytes | None) -> MeterVerdict:
     """The meter joins when the coordinator's key for it is its install-code link key.
 
     That is exactly when the APS Transport Key the trust centre sends (encrypted with
     the key-transport key derived from its link key) decrypts on the meter.
     """
     if coordinator_key is None:
-        return JoinDecision(False, "the coordinator holds no install-code key for this EUI-64")
+        return MeterVerdict(False, "the coordinator holds no install-code key for this EUI-64")
     if coordinator_key != meter.link_key:
-        return JoinDecision(False, "install-code link key mismatch: Transport Key not decrypted")
-    return JoinDecision(True, "install-code link key matched")
+        return MeterVerdict(False, "install-code link key mismatch: Transport Key not decrypted")
+    return MeterVerdict(True, "install-code link key matched")
 
 
 @dataclass(frozen=True)
