@@ -33,6 +33,7 @@ class RadioJoin:
         self.bridge = bridge if bridge is not None else AsyncioBridge()
         self._waiting: dict[str, concurrent.futures.Future] = {}
         self._lost: concurrent.futures.Future = concurrent.futures.Future()
+        self._started = False
 
     # the radio's listener (called on the asyncio thread) -----------------------------------
     def radio_joined(self, device_id: str) -> None:
@@ -46,7 +47,10 @@ class RadioJoin:
 
     # lifecycle ------------------------------------------------------------------------------
     def start(self) -> RadioJoin:
-        self.bridge.call(self.radio.start(self))
+        """Open the radio (once; later calls do nothing)."""
+        if not self._started:
+            self.bridge.call(self.radio.start(self))
+            self._started = True
         return self
 
     def close(self) -> None:
@@ -106,12 +110,18 @@ class RadioJoin:
         self.bridge.call(self.radio.remove(device_id), timeout=STOP_TIMEOUT)
 
 
-def open_radio(spec: str, extra: dict | None = None) -> RadioJoin:
-    """A started :class:`RadioJoin` on the stick named by ``spec`` (``znp:/dev/ttyACM0``);
-    ``extra`` is merged into zigpy's config. Raises ``han.radio.RadioError`` in one line."""
+def open_radio(spec: str, chf_id: str, meters: dict[str, InstallCode],
+               extra: dict | None = None) -> RadioJoin:
+    """A started :class:`RadioJoin` on the radio named by ``spec``: a stick
+    (``znp:/dev/ttyACM0``; ``extra`` is merged into zigpy's config) or ``air``, the
+    simulated air with ``meters`` (device ID -> the code it holds) joining the CHF
+    ``chf_id``. Raises ``han.radio.RadioError`` in one line."""
     from han.zigpy_radio import ZigpyRadio
+    from sim.air_radio import AIR_SPEC, AirRadio
 
-    join = RadioJoin(ZigpyRadio(RadioSpec.parse(spec), extra))
+    radio: HanRadio = (AirRadio(chf_id, meters) if spec.strip().lower() == AIR_SPEC
+                       else ZigpyRadio(RadioSpec.parse(spec), extra))
+    join = RadioJoin(radio)
     try:
         return join.start()
     except BaseException:

@@ -97,3 +97,11 @@ def test_missing_stick_is_one_line(tmp_path) -> None:
     assert result.exit_code == 1
     assert result.output.startswith("Error: --radio: radio znp:") and "cannot start" in result.output
     assert result.output.count("\n") == 1
+
+
+def test_duis_run_on_the_simulated_air_radio(tmp_path) -> None:
+    out = tmp_path / "out"
+    result = _run([*_requests(tmp_path, 3), "--radio", "air", "--out", str(out), "--no-sign"])
+    assert result.exit_code == 0, result.output
+    assert "joined through radio" in result.output
+    assert sorted(out.glob("*_8.11_alert_8F49.xml"))

@@ -132,3 +132,27 @@ def test_stick_pulled_mid_window_is_one_line() -> None:
 def test_bad_radio_spec_is_one_clear_error() -> None:
     with pytest.raises(RadioError, match="KIND:PATH"):
         RadioSpec.parse("zigate:/dev/ttyUSB0")
+
+
+@pytest.mark.parametrize(("held", "alert"), [(TEMPLATE_CODE, AlertCode.JOINING_SUCCEEDED),
+                                             (OTHER_CODE, AlertCode.JOINING_FAILED)])
+def test_simulated_air_behind_the_same_radio_interface(held, alert) -> None:
+    """``air``: frame-level joins on the simulated air, through the same RadioJoin,
+    agree with the key-level model on the outcome."""
+    from devices.han_join import KeyLevelJoin
+    from sim.radio_join import open_radio
+
+    outcomes = []
+    for model in ("air", "keys"):
+        log = DeviceLog(CHF)
+        log.add(ESME, TEMPLATE_CODE, WINDOW, now=50.0)
+        if model == "air":
+            with open_radio("air", CHF, {ESME: held}) as join:
+                result = join.join(log, ESME, held, 50.0)
+            [(_, report)] = join.radio.joiner.reports
+            assert report.joined is (alert is AlertCode.JOINING_SUCCEEDED)
+            assert "association request" in [f.label for f in report.frames]
+        else:
+            result = KeyLevelJoin(join_seconds=1).join(log, ESME, held, 50.0)
+        outcomes.append((result.joined, [a.code for a in result.alerts]))
+    assert outcomes[0] == outcomes[1] == (alert is AlertCode.JOINING_SUCCEEDED, [alert])

@@ -63,8 +63,9 @@ def command() -> None:
 @click.option("--radio", "radio_spec", metavar="KIND:PATH",
               help="HAN join through a ZigBee stick instead of a model (needs hansim[sticks]): "
                    "znp:/dev/ttyACM0, ezsp:/dev/ttyUSB0, deconz:/dev/ttyACM0, "
-                   "znp:socket://HOST:PORT. Each 8.11 Add permits the real device in real "
-                   "time, for JoinTimePeriod at most.")
+                   "znp:socket://HOST:PORT; or 'air', the simulated air behind the same "
+                   "radio interface. Each 8.11 Add permits the device in real time, for "
+                   "JoinTimePeriod at most.")
 @click.option("--sign/--no-sign", default=True, show_default=True,
               help="Act as the supplier: sign each pre-command (variant 4) with the user's "
                    "test key and resubmit it as variant 5.")
@@ -86,7 +87,8 @@ def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: s
     with contextlib.ExitStack() as stack:
         if radio_spec is not None:
             try:
-                join = open_radio(radio_spec)
+                join = open_radio(radio_spec, premises.hub.chf_id, {
+                    d.device_id: d.install_code for d in premises.devices.values() if d.present})
             except RadioError as err:
                 raise click.ClickException(f"--radio: {err}") from None
             stack.callback(join.close)
