@@ -110,9 +110,13 @@ class ZigpyRadio:
         wait for that (at most :data:`REMOVE_TIMEOUT`), so the caller knows it is gone."""
         ieee = to_eui64(device_id)
         await self.app.remove(ieee)
-        async with asyncio.timeout(REMOVE_TIMEOUT):
-            while ieee in self.app.devices:
-                await asyncio.sleep(0.05)
+        try:
+            async with asyncio.timeout(REMOVE_TIMEOUT):
+                while ieee in self.app.devices:
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            raise RadioError(f"radio {self.spec}: {device_id} still on the HAN "
+                             f"{REMOVE_TIMEOUT:.0f} s after the remove") from None
 
     async def stop(self) -> None:
         if self.app is not None:

@@ -19,7 +19,7 @@ import math
 from devices.device_log import DeviceLog, KeySource
 from devices.han_join import JoinResult
 from han.installcode import InstallCode
-from han.radio import HanRadio, RadioLost, RadioSpec
+from han.radio import HanRadio, RadioError, RadioLost, RadioSpec
 from sim.realtime import AsyncioBridge, realtime_env
 
 STOP_TIMEOUT = 15.0
@@ -73,6 +73,7 @@ class RadioJoin:
     def join(self, log: DeviceLog, device_id: str, device_install_code: InstallCode,
              now: float) -> JoinResult:
         """The real device holds its own code: ``device_install_code`` is not used."""
+        self.start()
         self._check()
         keys = dict(log.acceptable_keys(device_id, now))
         if not keys:
@@ -86,12 +87,17 @@ class RadioJoin:
         permit = self.bridge.submit(self.radio.permit(device_id, key, math.ceil(closes - now)))
 
         def wait():
+            # The permit call returns when the radio closes the window, or fails.
             got = yield (self.bridge.event(env, joined) | self.bridge.event(env, self._lost)
-                         | env.timeout(closes - now))
+                         | self.bridge.event(env, permit) | env.timeout(closes - now))
             return [event.value for event in got.keys()]
 
         try:
             values = env.run(until=env.process(wait()))
+        except Exception as err:  # noqa: BLE001 - the radio library's failure, in one line
+            self._check()
+            raise RadioError(f"radio: permitting {device_id} failed: "
+                             f"{str(err) or type(err).__name__}") from None
         finally:
             permit.cancel()
             del self._waiting[device_id]
@@ -106,6 +112,7 @@ class RadioJoin:
                           closes - now, alerts)
 
     def removed(self, device_id: str, now: float) -> None:
+        self.start()
         self._check()
         self.bridge.call(self.radio.remove(device_id), timeout=STOP_TIMEOUT)
 

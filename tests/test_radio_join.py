@@ -156,3 +156,24 @@ def test_simulated_air_behind_the_same_radio_interface(held, alert) -> None:
             result = KeyLevelJoin(join_seconds=1).join(log, ESME, held, 50.0)
         outcomes.append((result.joined, [a.code for a in result.alerts]))
     assert outcomes[0] == outcomes[1] == (alert is AlertCode.JOINING_SUCCEEDED, [alert])
+
+
+class _RefusingRadio:
+    """A radio whose library refuses the permit (as a stick with a full key table does)."""
+
+    async def start(self, listener) -> None:
+        pass
+
+    async def permit(self, device_id: str, link_key: bytes, seconds: int) -> None:
+        raise RuntimeError("APP_CNF BDBAddInstallCode: status Failure")
+
+    async def stop(self) -> None:
+        pass
+
+
+def test_a_refused_permit_is_one_line_not_a_silent_wait() -> None:
+    log = DeviceLog(CHF)
+    log.add(ESME, TEMPLATE_CODE, 60, now=0.0)
+    with RadioJoin(_RefusingRadio()) as join:
+        with pytest.raises(RadioError, match=f"permitting {ESME} failed: APP_CNF"):
+            join.join(log, ESME, TEMPLATE_CODE, 0.0)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from devices.han_join import KeyLevelJoin
-from han.radio import RadioError, RadioLost
+from han.radio import RadioError
 from sim.han_join import FrameLevelJoin
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.outcome import Outcome
@@ -100,7 +100,7 @@ def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: s
         stopped = None
         try:
             _feed(Dcc(premises, schema, han_join=join), requests, interval, sign, files, lines, fed)
-        except RadioLost as err:
+        except RadioError as err:  # RadioLost mostly: the stick went away mid-run
             stopped = f"{err}: run stopped in {fed[-1]} ({len(fed) - 1} requests done before it)"
     _write(out, files)
     for line in lines:
