@@ -19,8 +19,8 @@ from han.znp.meters import EmulatedMeter  # noqa: E402
 from sim.cli import main  # noqa: E402
 from sim.duis import schema as duis_schema  # noqa: E402
 from sim.realtime import AsyncioBridge  # noqa: E402
-from tests.duis_support import schema_path, template, xsd  # noqa: E402
-from tests.test_radio_join import ESME, OTHER_CODE, TEMPLATE_CODE, _make_stick, ccs01  # noqa: E402
+from duis_support import schema_path, template, xsd  # noqa: E402
+from _radio_support import ESME, OTHER_CODE, TEMPLATE_CODE, make_stick, ccs01  # noqa: E402
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def stick_on_tcp():
     def start(code) -> tuple[str, object]:
         emulator = ZStackEmulator(meters=(EmulatedMeter.parse(f"{ESME}={code.reveal()}"),),
                                   seed=3, join_delay=0.1)
-        stick = bridge.call(_make_stick(emulator))
+        stick = bridge.call(make_stick(emulator))
         sticks.append(stick)
         return f"znp:{bridge.call(stick.open_tcp())}", stick
 

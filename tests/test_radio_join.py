@@ -16,61 +16,14 @@ pytest.importorskip("zigpy_znp")
 
 from devices.alerts import AlertCode  # noqa: E402
 from devices.device_log import DeviceLog  # noqa: E402
-from han.installcode import InstallCode  # noqa: E402
+from _radio_support import (CHF, ESME, OTHER_CODE, TEMPLATE_CODE, WINDOW, Stick,  # noqa: E402
+                            ccs01)
+from duis_support import assert_valid, template, xsd  # noqa: E402
+
 from han.radio import RadioError, RadioLost, RadioSpec  # noqa: E402
-from han.zigpy_radio import ZigpyRadio  # noqa: E402
-from han.znp.emulator import ZStackEmulator  # noqa: E402
-from han.znp.meters import EmulatedMeter  # noqa: E402
-from han.znp.serve import VirtualStick  # noqa: E402
 from sim.dcc.frontdoor import Dcc  # noqa: E402
 from sim.dcc.site_file import default_premises  # noqa: E402
 from sim.radio_join import RadioJoin  # noqa: E402
-from sim.realtime import AsyncioBridge  # noqa: E402
-from tests.duis_support import assert_valid, template, xsd  # noqa: E402
-
-CHF, ESME = "00-DB-12-34-56-78-90-A2", "00-DB-12-34-56-78-90-A0"
-# The ESME of the default site holds the code the CCS01 template sends.
-TEMPLATE_CODE = InstallCode.parse("30313233343536373839414243444546")
-OTHER_CODE = InstallCode.parse("83FED3407A939723A5C639B26916D505")
-#: The virtual stick does not need zigpy-znp's bootloader wait.
-FAST = {"znp_config": {"skip_bootloader": False}, "network": {"channel": 15}}
-WINDOW = 2  # seconds: the JoinTimePeriod the tests put in 8.11 (real time)
-
-
-class Stick:
-    """A virtual stick with one ESME holding ``code``, and a RadioJoin on it (same loop)."""
-
-    def __init__(self, code: InstallCode, kind: str = "pty") -> None:
-        self.bridge = AsyncioBridge()
-        self.emulator = ZStackEmulator(meters=(EmulatedMeter.parse(f"{ESME}={code.reveal()}"),),
-                                       seed=7, join_delay=0.1)
-        self.stick = self.bridge.call(_make_stick(self.emulator))
-        path = self.bridge.call(self.stick.open_pty() if kind == "pty" else self.stick.open_tcp())
-        self.radio = ZigpyRadio(RadioSpec.parse(f"znp:{path}"), FAST)
-        self.join = RadioJoin(self.radio, self.bridge)
-
-    def __enter__(self) -> Stick:
-        self.join.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        try:
-            self.bridge.call(self.radio.stop(), timeout=10)
-            self.bridge.call(self.stick.close(), timeout=10)
-        finally:
-            self.bridge.close()
-
-    def unplug(self) -> None:
-        self.bridge.call(self.stick.close(), timeout=5)
-
-
-async def _make_stick(emulator: ZStackEmulator) -> VirtualStick:
-    return VirtualStick(emulator)
-
-
-def ccs01(window: int = WINDOW) -> bytes:
-    return template("CCS01_").replace(b"<sr:JoinTimePeriod>90<", f"<sr:JoinTimePeriod>{window}<".encode())
-
 
 @pytest.fixture(autouse=True)
 def _quiet_zigpy():

@@ -18,7 +18,7 @@ import han.zigpy_radio  # noqa: E402
 from devices.device_log import DeviceLog  # noqa: E402
 from han.eui import to_eui64  # noqa: E402
 from han.znp.meters import EmulatedMeter  # noqa: E402
-from tests.test_radio_join import CHF, ESME, TEMPLATE_CODE, Stick  # noqa: E402
+from _radio_support import CHF, ESME, TEMPLATE_CODE, Stick  # noqa: E402
 
 
 async def _read_metering(app, timeout: float):

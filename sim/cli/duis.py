@@ -65,7 +65,7 @@ def command() -> None:
                    "znp:/dev/ttyACM0, ezsp:/dev/ttyUSB0, deconz:/dev/ttyACM0, "
                    "znp:socket://HOST:PORT; or 'air', the simulated air behind the same "
                    "radio interface. Each 8.11 Add permits the device in real time, for "
-                   "JoinTimePeriod at most.")
+                   "JoinTimePeriod at most. Overrides --join.")
 @click.option("--sign/--no-sign", default=True, show_default=True,
               help="Act as the supplier: sign each pre-command (variant 4) with the user's "
                    "test key and resubmit it as variant 5.")
