@@ -79,17 +79,22 @@ class ZigpyRadio:
     """``han.radio.HanRadio`` on a stick. ``extra`` is merged into zigpy's config."""
 
     def __init__(self, spec: RadioSpec, extra: dict | None = None) -> None:
+        """Imports the radio library here, in the caller's thread, not in the asyncio
+        thread that runs it: importing evaluates string annotations with ``compile``, and
+        CPython 3.11's AST recursion counter is shared between threads (compiles in two
+        threads at once can later fail with "AST constructor recursion depth mismatch")."""
         self.spec = spec
         self.extra = extra
+        try:
+            self._library = importlib.import_module(RADIO_MODULES[spec.kind])
+        except ImportError as err:
+            raise RadioError(f"radio {spec}: {err.name} is not installed "
+                             "(pip install 'hansim[sticks]')") from None
         self.app: Any = None
         self._listener: RadioListener | None = None
 
     async def start(self, listener: RadioListener) -> None:
-        try:
-            module = importlib.import_module(RADIO_MODULES[self.spec.kind])
-        except ImportError as err:
-            raise RadioError(f"radio {self.spec}: {err.name} is not installed "
-                             "(pip install 'hansim[sticks]')") from None
+        module = self._library
         self._listener = listener
         try:
             async with asyncio.timeout(STARTUP_TIMEOUT):

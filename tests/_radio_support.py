@@ -3,6 +3,8 @@ driving it through unmodified zigpy-znp, both on one asyncio loop (``AsyncioBrid
 
 from __future__ import annotations
 
+import gc
+
 from duis_support import template
 
 from han.installcode import InstallCode
@@ -45,6 +47,7 @@ class Stick:
             self.bridge.call(self.stick.close(), timeout=10)
         finally:
             self.bridge.close()
+            settle()
 
     
 async def make_stick(emulator: ZStackEmulator) -> VirtualStick:
@@ -53,3 +56,10 @@ async def make_stick(emulator: ZStackEmulator) -> VirtualStick:
 
 def ccs01(window: int = WINDOW) -> bytes:
     return template("CCS01_").replace(b"<sr:JoinTimePeriod>90<", f"<sr:JoinTimePeriod>{window}<".encode())
+
+
+def settle() -> None:
+    """Collect the closed loop's objects now: their finalizers otherwise run during a later
+    garbage collection, possibly inside pytest's ``ast.parse`` of a module it imports, and
+    CPython 3.11 then fails that parse ("AST constructor recursion depth mismatch")."""
+    gc.collect()

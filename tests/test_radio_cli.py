@@ -20,7 +20,8 @@ from sim.cli import main  # noqa: E402
 from sim.duis import schema as duis_schema  # noqa: E402
 from sim.realtime import AsyncioBridge  # noqa: E402
 from duis_support import schema_path, template, xsd  # noqa: E402
-from _radio_support import ESME, OTHER_CODE, TEMPLATE_CODE, make_stick, ccs01  # noqa: E402
+from _radio_support import (ESME, OTHER_CODE, TEMPLATE_CODE, ccs01, make_stick,  # noqa: E402
+                            settle)
 
 
 @pytest.fixture
@@ -42,6 +43,7 @@ def stick_on_tcp():
             bridge.call(stick.close(), timeout=10)
     finally:
         bridge.close()
+        settle()
 
 
 def _requests(tmp_path: Path, window: int) -> list[str]:
