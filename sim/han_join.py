@@ -15,6 +15,7 @@ import simpy
 
 from devices.alerts import Alert
 from devices.device_log import DeviceLog
+from devices.han_join import JoinResult
 from han.eui import to_eui64
 from han.installcode import InstallCode
 from han.joiner import Joiner, JoinState, JoinTiming
@@ -104,7 +105,15 @@ def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, 
                     permit()
             seen = len(chf.decisions)
             if esme.state is JoinState.GAVE_UP:
-                break
+                again = _second_half(device_log, device_id, env.now)
+                if again is None:
+                    break
+                # The meter keeps trying through the window; at half-time the CHF stops
+                # taking the historic key and takes the install code's instead.
+                yield env.timeout(again - env.now)
+                esme_radio.send(esme.start(env.now))
+                esme_radio.schedule_timer()
+                continue
             if esme.state is JoinState.JOINED and meter_joined_at is None:
                 meter_joined_at = env.now
             if device_id in chf.readings or (
@@ -139,3 +148,43 @@ def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, 
         channel=channel,
         network_key=network_key,
     )
+
+
+def _second_half(device_log: DeviceLog, device_id: str, now: float) -> float | None:
+    """When a meter that gave up should try again: the half-time of a window that starts
+    with the historic key (the accepted key changes then), if still ahead; else None."""
+    entry = device_log.live.get(device_id)
+    window = entry.window if entry is not None else None
+    if window is None or window.historic_key is None or not now < window.half < window.closes:
+        return None
+    return window.half
+
+
+@dataclass
+class FrameLevelJoin:
+    """:class:`devices.han_join.HanJoin` run frame by frame on the simulated air.
+
+    What the DCC model plugs in for a replay: each join is a :func:`run_join` in its own
+    SimPy environment starting at the DCC's ``now``, seeded from ``seed`` and the join's
+    number, and its :class:`JoinReport` (frames for a pcap) is kept in ``reports``.
+    """
+
+    seed: int = 0
+    loss: float = 0.0
+    reports: list[JoinReport] = field(default_factory=list)
+
+    def join(self, log: DeviceLog, device_id: str, device_install_code: InstallCode,
+             now: float) -> JoinResult:
+        entry = log.live.get(device_id)
+        window_open = entry is not None and entry.window is not None and entry.window.is_open(now)
+        refusal = None if window_open else log.refusal_reason(device_id, now)
+        env = simpy.Environment(initial_time=now)
+        report = run_join(env, log, log.chf_id, device_id, device_install_code,
+                          loss=self.loss, seed=self.seed * 1000 + len(self.reports))
+        self.reports.append(report)
+        if refusal is not None:  # no window at ``now``: the meter scans in vain (as KeyLevelJoin)
+            return JoinResult(False, refusal, 0.0, [])
+        reason = f"joined with the {report.key_source} key" if report.joined else report.reason
+        duration = report.duration if report.joined else env.now - now
+        return JoinResult(report.joined, reason, duration,
+                          [a for a in report.alerts if a.subject == device_id])
