@@ -172,6 +172,7 @@ class FrameLevelJoin:
     seed: int = 0
     loss: float = 0.0
     reports: list[JoinReport] = field(default_factory=list)
+    device_ids: list[str] = field(default_factory=list)  # the meter of each report
 
     def join(self, log: DeviceLog, device_id: str, device_install_code: InstallCode,
              now: float) -> JoinResult:
@@ -182,6 +183,7 @@ class FrameLevelJoin:
         report = run_join(env, log, log.chf_id, device_id, device_install_code,
                           loss=self.loss, seed=self.seed * 1000 + len(self.reports))
         self.reports.append(report)
+        self.device_ids.append(device_id)
         if refusal is not None:  # no window at ``now``: the meter scans in vain (as KeyLevelJoin)
             return JoinResult(False, refusal, 0.0, [])
         reason = f"joined with the {report.key_source} key" if report.joined else report.reason
