@@ -286,7 +286,8 @@ def _check_story(read: _Site, start: dt.date, events: list[Scripted], devices: d
             if not isinstance(fuels, list) or not fuels:
                 raise doc.error((*path, "fuels"), "expected a list of fuels")
             for j, fuel in enumerate(fuels):
-                read.choice((*path, "fuels", j), "", FUELS)
+                if fuel not in FUELS:
+                    raise doc.error((*path, "fuels", j), f"{fuel!r} is not one of {', '.join(FUELS)}")
                 if fuel not in to.fuels:
                     raise doc.error((*path, "fuels", j), f"{to.name} does not supply {fuel}")
             cos = True

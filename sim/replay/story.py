@@ -142,6 +142,7 @@ class _Story:
         self.slots = {name: d.device_id for name, d in scenario.devices.items()}
         self.codes = {d.device_id: d.install_code for d in scenario.devices.values()}
         self.kinds = {d.device_id: d.device_type for d in scenario.devices.values()}
+        self.recorded = {d.device_id: d.installer_record for d in scenario.devices.values()}
         #: What the supplier that now registers each device knows of its code (None: nothing).
         self.known: dict[str, InstallCode | None] = {}
         self.sites: list[tuple[Site, Lifecycle, list[str]]] = []
@@ -337,8 +338,8 @@ class _Story:
         user = self.premises.suppliers[_fuel(kind)]
         hub = self.premises.hub
         code = self.known.get(device_id)
-        if code is None:  # cannot happen: the lifecycle commissions only with the code held
-            raise AssertionError(f"{device_id}: commissioning without an install code")
+        if code is None:  # the lifecycle commissions only with the code: the policy delivered
+            code = self.known[device_id] = self.recorded[device_id]  # what the installer recorded
         if device_id in hub.device_log.live:  # the CHF keeps a device's first code: remove, re-add
             self._send(user, hub.chf_id, 1, "8.11", "8.11", b.UpdateHANDeviceLog(device_id, "Remove"))
         joins = len(self.joins.reports)
