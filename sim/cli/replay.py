@@ -29,8 +29,12 @@ def command(scenario: str, out: Path, seed: int | None) -> None:
     from sim.replay.scenario import locate, load_scenario
     from sim.replay.story import replay
 
+    path = locate(scenario)
+    if not path.exists() and "/" not in scenario:
+        raise click.ClickException(f"{scenario}: no bundled scenario or file of that name "
+                                   "(bundled ones: hansim scenarios list)")
     try:
-        loaded = load_scenario(locate(scenario), seed)
+        loaded = load_scenario(path, seed)
     except InputFileError as err:
         raise click.ClickException(str(err)) from None
     result = replay(loaded)

@@ -28,6 +28,7 @@ from sim.dcc.frontdoor import Dcc
 from sim.dcc.outcome import Outcome
 from sim.dcc.premises import Premises
 from sim.duis import bodies as b
+from sim.duis import schema as duis_schema
 from sim.duis.precommand import signed_request, supplier_test_key
 from sim.duis.request import RequestID, ServiceRequest
 from sim.duis.response import DCCAlertMessage, DeviceAlertMessage
@@ -133,8 +134,7 @@ class _Story:
                    for d in scenario.devices.values()}
         start = dt.datetime.combine(scenario.start, dt.time(), dt.UTC)
         self.premises = Premises(hub, devices, users, suppliers, CoverageDatabase(), mpxn=MPXN, start=start)
-        from sim.duis import schema as duis_schema  # the XSD validates requests when at hand
-        try:
+        try:  # the DCC checks each request against the DUIS XSD when it is at hand
             schema = duis_schema.load(duis_schema.locate())
         except duis_schema.SchemaNotFound:
             schema = None
