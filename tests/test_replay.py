@@ -174,6 +174,10 @@ BAD = [
      ":4: devices[0].install_code: "),
     ("  - {wd: 5, event: cos, to: b}", "  - {wd: 5, event: code}",
      ":11: timeline[1].event: code before any change of supplier"),
+    ("  - {wd: 30, event: wan}", "  - {wd: 30, event: visit}", ":12: timeline[2].event: a replacement visit before"),
+    ("  - {wd: 0, event: install, by: a}\n  - {wd: 5, event: cos, to: b}",
+     "  - {wd: 3, event: install, by: a}\n  - {date: 2024-01-10, event: cos, to: b}",
+     ":11: timeline[1].event: cos before any install"),  # 2024-01-10 is WD 2, listed after WD 3
     ("  commissioned: {ESME: 40}", "  commissioned: {IHD: 40}", ":14: expect.commissioned.IHD: unknown device"),
 ]
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from han.installcode import InstallCode
-from sim.dcc.site_file import DEVICE_TYPES, _Site
+from sim.calendar import WorkingDayCalendar
+from sim.dcc.site_file import _Site
 from sim.lifecycle import SiteRules
 from sim.policies import ParameterError, Policy, make_policy
 from sim.yamlfile import InputFileError, load_yaml
@@ -236,19 +237,19 @@ def _timeline(read: _Site, start: dt.date, devices: dict[str, Device],
                 raise doc.error((*path, "date"), f"{date!r} is not a date within {HORIZON_YEARS - 1} years after start")
         fields = {k: v for k, v in raw.items() if k not in ("wd", "date", "event")}
         events.append(Scripted(index, kind, wd, date, fields))
-    _check_story(read, start, sorted(events, key=lambda e: (_order_key(e, start), e.index)),
-                 devices, parties)
+    calendar = WorkingDayCalendar(start, years=HORIZON_YEARS)
+    _check_story(read, sorted(events, key=lambda e: (event_day(e, calendar), e.index)), devices, parties)
     return tuple(events)
 
 
-def _order_key(event: Scripted, start: dt.date) -> float:
-    """Approximate order for validation: a working day is ~7/5 calendar days."""
+def event_day(event: Scripted, calendar: WorkingDayCalendar) -> dt.date:
+    """The day a scripted event happens: its date, or ``wd`` working days after the start."""
     if event.date is not None:
-        return float((event.date - start).days)
-    return event.wd * 7 / 5
+        return event.date
+    return calendar.add_working_days(calendar.epoch, event.wd)
 
 
-def _check_story(read: _Site, start: dt.date, events: list[Scripted], devices: dict[str, Device],
+def _check_story(read: _Site, events: list[Scripted], devices: dict[str, Device],
                  parties: dict[str, Party]) -> None:
     """What cannot happen: a CoS or code before any install, a second WAN, unknown references."""
     doc = read.doc
@@ -291,6 +292,9 @@ def _check_story(read: _Site, start: dt.date, events: list[Scripted], devices: d
                 if fuel not in to.fuels:
                     raise doc.error((*path, "fuels", j), f"{to.name} does not supply {fuel}")
             cos = True
+        elif event.kind == "visit" and not wan:
+            raise doc.error((*path, "event"), "a replacement visit before the SM WAN: the new "
+                                              "meters are commissioned on the visit, over the WAN")
         elif event.kind in ("code", "reply_lost") and not cos:
             raise doc.error((*path, "event"), f"{event.kind} before any change of supplier: "
                                               "the installing supplier holds the codes")

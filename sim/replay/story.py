@@ -35,7 +35,7 @@ from sim.duis.response import DCCAlertMessage, DeviceAlertMessage
 from sim.han_join import FrameLevelJoin
 from sim.lifecycle import COMMISSIONED, INF, Commissioned, Event, Lifecycle, Site, State
 from sim.policies import Step
-from sim.replay.scenario import HORIZON_YEARS, MORNING, Scenario, Scripted, other_code
+from sim.replay.scenario import HORIZON_YEARS, MORNING, Scenario, Scripted, event_day, other_code
 from sim.worktime import Draws, WorkClock
 
 ROLES = {"electricity": "ImportSupplier", "gas": "GasSupplier"}
@@ -162,9 +162,7 @@ class _Story:
                       self.code_requests, any(s.replaced for s, _, _ in self.sites), end)
 
     def _time(self, event: Scripted) -> float:
-        if event.wd is not None:
-            return self.clock.later(MORNING, event.wd)
-        return (event.date - self.scenario.start).days * DAY + MORNING
+        return (event_day(event, self.clock.calendar) - self.scenario.start).days * DAY + MORNING
 
     def _walk(self):
         scripted = sorted(((self._time(e), e.index, e) for e in self.scenario.timeline),
