@@ -4,6 +4,8 @@ Prints requests per second with and without XSD validation (parse, checks, SMI, 
 join at key level, responses and alerts serialised). Run from the project root:
 
     PYTHONPATH=$PWD python3 benchmarks/duis_requests.py [STORIES]
+
+The DUIS XSD and templates come from ../shared/duis (or $HANSIM_DUIS_XSD).
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 :func:`run_join` is the entry point scenario replays reuse: give it the CHF's device log
 (after SRV 8.11 Add) and the code the meter really holds; it runs the join in SimPy and
 returns what happened: every frame on air, the alerts, joined or not and why.
+:class:`FrameLevelJoin` puts it behind ``devices.han_join.HanJoin`` for the DCC model;
+:func:`join_statistics` runs many joins for the population model.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 import simpy
 
 from devices.alerts import Alert
-from devices.device_log import DeviceLog
+from devices.device_log import MAX_JOIN_TIME_PERIOD, DeviceLog
 from devices.han_join import JoinResult
 from han.eui import to_eui64
 from han.installcode import InstallCode
@@ -24,6 +26,7 @@ from han.zcl import MeterReading
 from sim.han_air import Air, OnAir
 
 CHF, ESME = "CHF", "ESME"
+_STATS_CHF, _STATS_ESME = "00-DB-12-34-56-78-90-A0", "00-DB-12-34-56-78-90-A1"
 #: How long the CHF waits for the meter's answer to its first Metering read after the join.
 ZCL_WAIT = 5.0
 #: A CHF that has been running a while: its network frame counter is well past zero.
@@ -160,33 +163,68 @@ def _second_half(device_log: DeviceLog, device_id: str, now: float) -> float | N
     return window.half
 
 
+@dataclass(frozen=True)
+class JoinStatistics:
+    """Many independent joins of a right-code meter: what a population model samples from."""
+
+    loss: float
+    runs: int
+    joined: int
+    durations: np.ndarray  # seconds from first beacon request to the CHF's decision, joined runs
+    attempts: np.ndarray  # whole-join attempts each joined run needed
+
+    @property
+    def success_rate(self) -> float:
+        return self.joined / self.runs
+
+
+def join_statistics(loss: float, runs: int, seed: int = 0, *, latency: float = 0.002,
+                    timing: JoinTiming = JoinTiming()) -> JoinStatistics:
+    """Run ``runs`` joins (each with its own seed spawned from ``seed``) and collect the outcomes."""
+    durations, attempts = [], []
+    for child in np.random.SeedSequence(seed).spawn(runs):
+        run_seed = int(child.generate_state(1)[0])
+        secret = InstallCode(np.random.default_rng(run_seed).bytes(16))
+        log = DeviceLog(_STATS_CHF)
+        log.add(_STATS_ESME, secret, MAX_JOIN_TIME_PERIOD, 0.0)
+        report = run_join(None, log, _STATS_CHF, _STATS_ESME, secret, loss=loss, seed=run_seed,
+                          latency=latency, capture=False, timing=timing)
+        if report.joined:
+            durations.append(report.duration)
+            attempts.append(report.attempts)
+    return JoinStatistics(loss, runs, len(durations), np.array(durations), np.array(attempts))
+
+
 @dataclass
 class FrameLevelJoin:
-    """:class:`devices.han_join.HanJoin` run frame by frame on the simulated air.
+    """``devices.han_join.HanJoin`` done frame by frame: a drop-in for ``KeyLevelJoin`` in the DCC model.
 
-    What the DCC model plugs in for a replay: each join is a :func:`run_join` in its own
-    SimPy environment starting at the DCC's ``now``, seeded from ``seed`` and the join's
-    number, and its :class:`JoinReport` (frames for a pcap) is kept in ``reports``.
+    Each join runs :func:`run_join` from ``now`` on its own SimPy clock (seeded ``seed`` +
+    the number of joins so far) and keeps its :class:`JoinReport` in :attr:`reports`, so a
+    replay can write one pcap per join. As in ``KeyLevelJoin``, the alerts returned are the
+    ones about the joining device, and a failure ends when the window closes (0x8F48).
     """
 
-    seed: int = 0
     loss: float = 0.0
+    latency: float = 0.002
+    seed: int = 0
+    timing: JoinTiming = JoinTiming()
     reports: list[JoinReport] = field(default_factory=list)
-    device_ids: list[str] = field(default_factory=list)  # the meter of each report
+    device_ids: list[str] = field(default_factory=list)  # the meter of each report (pcap names)
 
     def join(self, log: DeviceLog, device_id: str, device_install_code: InstallCode,
              now: float) -> JoinResult:
         entry = log.live.get(device_id)
         window_open = entry is not None and entry.window is not None and entry.window.is_open(now)
         refusal = None if window_open else log.refusal_reason(device_id, now)
-        env = simpy.Environment(initial_time=now)
-        report = run_join(env, log, log.chf_id, device_id, device_install_code,
-                          loss=self.loss, seed=self.seed * 1000 + len(self.reports))
+        report = run_join(simpy.Environment(initial_time=now), log, log.chf_id, device_id,
+                          device_install_code, loss=self.loss, latency=self.latency,
+                          seed=self.seed + len(self.reports), timing=self.timing)
         self.reports.append(report)
         self.device_ids.append(device_id)
         if refusal is not None:  # no window at ``now``: the meter scans in vain (as KeyLevelJoin)
             return JoinResult(False, refusal, 0.0, [])
+        alerts = [a for a in report.alerts if a.subject == device_id]
+        end = max((a.time for a in alerts), default=now + report.duration)
         reason = f"joined with the {report.key_source} key" if report.joined else report.reason
-        duration = report.duration if report.joined else env.now - now
-        return JoinResult(report.joined, reason, duration,
-                          [a for a in report.alerts if a.subject == device_id])
+        return JoinResult(report.joined, reason, end - now, alerts)

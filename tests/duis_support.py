@@ -16,20 +16,27 @@ from sim.dcc.site_file import default_premises
 from sim.duis import schema as duis_schema
 from sim.duis.precommand import signed_request, supplier_test_key
 
+WORKTREE_SHARED = Path("/work/shared/duis")
+
+
+def schema_path() -> Path:
+    """The XSD: where hansim looks (``../shared/duis``, $HANSIM_DUIS_XSD), else the shared
+    folder of a worktree checkout (``/work/shared``); skip when there is none."""
+    for explicit in (None, WORKTREE_SHARED):
+        try:
+            return duis_schema.locate(explicit)
+        except duis_schema.SchemaNotFound as err:
+            reason = str(err)
+    pytest.skip(reason, allow_module_level=True)
+
 
 def xsd():
     """The DUIS V5.4 schema (loaded once per process), or skip."""
-    try:
-        return duis_schema.load(duis_schema.locate())
-    except duis_schema.SchemaNotFound as err:
-        pytest.skip(str(err))
+    return duis_schema.load(schema_path())
 
 
 def templates() -> Path:
-    try:
-        return duis_schema.locate().parent / "templates"
-    except duis_schema.SchemaNotFound as err:
-        pytest.skip(str(err))
+    return schema_path().parent / "templates"
 
 
 def template(prefix: str) -> bytes:

@@ -4,10 +4,13 @@ Independent check: the link keys come from han.installcode (verified against the
 ZigBee spec vector); the device log decides what it accepts.
 """
 
+import pytest
+
 from devices.alerts import AlertCode
 from devices.device_log import DeviceLog
 from devices.han_join import HanJoin, KeyLevelJoin
 from han.installcode import InstallCode
+from sim.han_join import FrameLevelJoin
 
 CHF, ESME = "00-DB-12-34-56-78-90-A2", "00-DB-12-34-56-78-90-A0"
 SPEC = InstallCode.parse("83FED3407A939723A5C639B26916D505")
@@ -58,3 +61,18 @@ def test_historic_device_rejoins_with_install_code_in_second_half() -> None:
     # The meter now holds SPEC: the first half accepts only the historic key.
     result = KeyLevelJoin(join_seconds=10).join(log, ESME, SPEC, 30.0)
     assert result.joined and result.duration_s == 60.0  # at half-time (80) + 10 s
+
+
+@pytest.mark.parametrize(("held", "joined", "alert"), [
+    (SPEC, True, AlertCode.JOINING_SUCCEEDED), (OTHER, False, AlertCode.JOINING_FAILED)])
+def test_frame_level_join_behind_the_same_interface(held, joined, alert) -> None:
+    """FrameLevelJoin (frames on the simulated air) agrees with KeyLevelJoin on the outcome."""
+    results = []
+    for model in (KeyLevelJoin(), FrameLevelJoin()):
+        join: HanJoin = model
+        log = DeviceLog(CHF)
+        log.add(ESME, SPEC, 90, now=1000.0)
+        result = join.join(log, ESME, held, 1000.0)
+        results.append((result.joined, [a.code for a in result.alerts]))
+        assert all(a.time >= 1000.0 for a in result.alerts)
+    assert results[0] == results[1] == (joined, [alert])

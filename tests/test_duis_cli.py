@@ -5,7 +5,7 @@ from pathlib import Path
 
 from _firmware_support import key, signed
 from click.testing import CliRunner
-from duis_support import templates, xsd
+from duis_support import schema_path, templates, xsd
 
 from firmware import manufacturer_keys
 from firmware.image import parse
@@ -18,7 +18,11 @@ CODE = "30313233343536373839414243444546"
 
 
 def run(*args: str):
-    return CliRunner().invoke(main, [str(a) for a in args])
+    """``hansim`` with the schema given explicitly (the checkout may be a worktree)."""
+    argv = [str(a) for a in args]
+    if argv[:2] in (["duis", "run"], ["duis", "validate"]) and "--schema" not in argv:
+        argv += ["--schema", str(schema_path())]
+    return CliRunner().invoke(main, argv)
 
 
 def story_files() -> list[Path]:
@@ -189,3 +193,23 @@ def test_mp121_story_through_the_cli(tmp_path: Path) -> None:
     assert lines[5].startswith("SM WAN arrived")
     assert lines[6].startswith("gaining-CCS01.xml: SRV 8.11 CV1: I0 accepted (HAN join: joined")
     assert "Whitelisted->Commissioned" in lines[8]
+
+
+def test_bad_out_folder_is_one_line(tmp_path: Path) -> None:
+    a_file = tmp_path / "taken"
+    a_file.write_text("keep me")
+    result = run("duis", "run", story_files()[0], "--out", a_file)
+    assert (result.exit_code, result.output) == (1, f"Error: --out {a_file}: exists and is not a folder\n")
+    assert a_file.read_text() == "keep me"
+    blocked = a_file / "sub"
+    result = run("duis", "run", story_files()[0], "--out", blocked)
+    assert result.exit_code == 1 and result.output.startswith(f"Error: --out {blocked}: cannot write:")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_story_with_frame_level_join(tmp_path: Path) -> None:
+    result = run("duis", "run", *story_files(), "--join", "frames", "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[2].endswith("alerts 8F12 N24 8F49")
+    assert "Whitelisted->Commissioned" in lines[4]

@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from duis_support import xsd
+from duis_support import schema_path, templates, xsd
 from sim.duis import schema as duis_schema
 
 
 def test_explicit_path_then_env_then_shared(tmp_path: Path, monkeypatch) -> None:
-    real = duis_schema.locate()
+    real = schema_path()
     assert duis_schema.locate(real.parent) == real  # a folder means the XSD inside it
     monkeypatch.setenv(duis_schema.ENV, str(real))
     assert duis_schema.locate() == real
@@ -21,7 +21,7 @@ def test_explicit_path_then_env_then_shared(tmp_path: Path, monkeypatch) -> None
 
 
 def test_schema_is_loaded_once() -> None:
-    assert duis_schema.load(duis_schema.locate()) is xsd()
+    assert duis_schema.load(schema_path()) is xsd()
 
 
 def test_problems_carry_line_numbers() -> None:
@@ -40,8 +40,7 @@ def test_problems_carry_line_numbers() -> None:
 
 
 def test_install_codes_are_never_repeated_in_errors() -> None:
-    data = (Path(duis_schema.locate()).parent / "templates" / "CCS01_8.11_SUCCESS_REQUEST_DUIS.XML"
-            ).read_bytes().replace(b"30313233343536373839414243444546",
+    data = (templates() / "CCS01_8.11_SUCCESS_REQUEST_DUIS.XML").read_bytes().replace(b"30313233343536373839414243444546",
                                    b"3031323334353637383941424344454Z")
     (problem,) = duis_schema.check_bytes(xsd(), data)
     assert problem.line == 15

@@ -12,7 +12,8 @@ from devices.alerts import AlertCode
 from devices.device_log import DeviceLog, KeySource
 from han.installcode import CODE_LENGTHS, InstallCode
 from han_support import CHF, ESME, code, join, sent_by, whitelisted
-from sim.han_join import run_join
+from devices.han_join import HanJoin, KeyLevelJoin
+from sim.han_join import FrameLevelJoin, run_join
 
 DATA = 1
 _fast = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -124,3 +125,20 @@ def test_no_key_or_code_in_reprs() -> None:
     for value in (secret.reveal(), bytes(secret.link_key()).hex(), report.network_key.hex()):
         assert value.upper() not in text.upper()
     assert "network_key" not in text and "raw=" not in text
+
+
+def test_frame_level_join_agrees_with_the_key_level_model() -> None:
+    """Two implementations of devices.han_join.HanJoin: same verdicts, same alerts, same log state."""
+    right, wrong = code(50), code(51)
+    frame_level: HanJoin = FrameLevelJoin()
+    for chf_code, meter_code in ((right, right), (right, wrong)):
+        verdicts = []
+        for model in (KeyLevelJoin(join_seconds=1.0), frame_level):
+            log = whitelisted(chf_code, window=120, now=10.0)
+            result = model.join(log, ESME, meter_code, 10.0)
+            verdicts.append((result.joined, [(a.code, a.subject) for a in result.alerts],
+                             log.live[ESME].joined, log.live[ESME].window))
+        assert verdicts[0] == verdicts[1]
+    assert [r.joined for r in frame_level.reports] == [True, False]
+    assert frame_level.join(whitelisted(right, window=120, now=10.0), ESME, right, 10.0).reason == (
+        "joined with the install code key")

@@ -51,6 +51,15 @@ def test_default_policy_is_email_10wd_and_same_seed_same_bytes_on_two_workers(tm
     assert files(other)["backlog.csv"] != files(one)["backlog.csv"]
 
 
+def test_join_loss_calibrates_the_sampled_join_from_frame_level_joins(tmp_path: Path) -> None:
+    result = run("backlog", *SMALL, "--workers", "1", "--join-loss", "0", "--calibration-joins", "3",
+                 "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    commissioning = json.loads((tmp_path / "summary.json").read_text())["params"]["commissioning"]
+    assert commissioning["p_join"] == 1.0  # no radio loss: every frame-level join succeeded
+    assert 600 < commissioning["attempt_seconds"] < 605  # DCC round trips + a sub-second join
+
+
 def test_dask_cluster_gives_the_same_results(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,

@@ -40,14 +40,23 @@ def _override(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", callback=_override,
               help="Override a parameter: wan.target_days=60, rules.cos_hazard=0.2, "
                    "policy.reply_probability=0.5 ... (see docs/reference/backlog.md).")
+@click.option("--join-loss", type=click.FloatRange(0.0, 0.99), default=None, metavar="LOSS",
+              help="Calibrate the sampled HAN join from frame-level joins at this radio frame loss.")
+@click.option("--calibration-joins", type=click.IntRange(1, 100_000), default=100, show_default=True,
+              help="Frame-level joins run for --join-loss.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def command(names: tuple[str, ...], sites: int, years: float, replications: int, workers: int | None,
             seed: int, out: Path, dask_address: str | None, overrides: dict[str, object],
-            quiet: bool) -> None:
+            join_loss: float | None, calibration_joins: int, quiet: bool) -> None:
     """Simulate the uncommissioned backlog and write CSV, summary.json and PNG plots to OUT."""
     model_overrides, policy_overrides = split_overrides(overrides)
     params = build(PopulationParams(sites=sites, years=years), model_overrides)
-    regimes = policies(list(names) or ["email-10wd"], policy_overrides)
+    if join_loss is not None:
+        from sim.commissioning import calibrate  # frame-level HAN stack: import only when asked
+
+        params = params.replace(commissioning=calibrate(join_loss, calibration_joins, seed,
+                                                        retry_wd=params.commissioning.retry_wd))
+    regimes = policies(list(dict.fromkeys(names)) or ["email-10wd"], policy_overrides)
     seeds = replication_seeds(seed, replications)
     tasks = [Task(params, policy, s) for policy in regimes for s in seeds]
     try:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from devices.han_join import KeyLevelJoin
+from sim.han_join import FrameLevelJoin
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.outcome import Outcome
 from sim.dcc.site_file import SiteFileError, default_premises, load_site
@@ -51,11 +53,15 @@ def command() -> None:
 @click.option("--schema", "schema_path", help=SCHEMA_HELP)
 @click.option("--interval", type=click.FloatRange(min=0), default=60.0, show_default=True,
               help="Simulated seconds between requests (the SM WAN may arrive meanwhile).")
+@click.option("--join", "join_level", type=click.Choice(["keys", "frames"]), default="keys",
+              show_default=True,
+              help="HAN join model after 8.11 Add: keys (fast) or frames (802.15.4/NWK/APS "
+                   "frames on the simulated air).")
 @click.option("--sign/--no-sign", default=True, show_default=True,
               help="Act as the supplier: sign each pre-command (variant 4) with the user's "
                    "test key and resubmit it as variant 5.")
 def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: str | None,
-        interval: float, sign: bool) -> None:
+        interval: float, join_level: str, sign: bool) -> None:
     """Feed REQUESTS, in order, to the DCC; one line per request: SRV, outcome, SMI changes.
 
     Files are written only when every request has been read: a file that is not a DUIS
@@ -65,7 +71,8 @@ def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: s
         premises = load_site(site) if site else default_premises()
     except SiteFileError as err:
         raise click.ClickException(str(err)) from None
-    dcc = Dcc(premises, _schema(schema_path, required=False))
+    join = FrameLevelJoin() if join_level == "frames" else KeyLevelJoin()
+    dcc = Dcc(premises, _schema(schema_path, required=False), han_join=join)
     files: dict[str, bytes] = {}
     lines: list[str] = []
     for path in requests:
@@ -83,9 +90,14 @@ def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: s
             outcome = dcc.handle(signed)
             lines.append(f"  signed pre-command resubmitted: {outcome.summary()}")
             _collect(files, len(lines), outcome, [("request_cv5", signed)])
-    with OutputDir(out) as staged:
-        for name, data in files.items():
-            staged.write(name, data)
+    if out.exists() and not out.is_dir():
+        raise click.ClickException(f"--out {out}: exists and is not a folder")
+    try:
+        with OutputDir(out) as staged:
+            for name, data in files.items():
+                staged.write(name, data)
+    except OSError as err:
+        raise click.ClickException(f"--out {out}: cannot write: {err.strerror}") from None
     for line in lines:
         click.echo(line)
     click.echo(f"{len(files)} DUIS files written to {out}")

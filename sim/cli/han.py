@@ -7,12 +7,13 @@ import random
 from pathlib import Path
 
 import click
+import numpy as np
 import simpy
 
 from devices.device_log import MAX_JOIN_TIME_PERIOD, DeviceLog, DeviceLogError
 from han.installcode import InstallCode, InstallCodeError
 from han.pcap import pcap_bytes, zigbee_key_rows
-from sim.han_join import JoinReport, run_join
+from sim.han_join import JoinReport, join_statistics, run_join
 from sim.output import atomic_write
 
 CHF_ID = "00-DB-12-34-56-78-90-A0"
@@ -94,6 +95,33 @@ def join(install_code: str, device_install_code: str | None, window: int, join_a
     _print_timeline(report)
     if not report.joined:
         raise SystemExit(EXIT_NOT_JOINED)
+
+
+@command.command("stats")
+@click.option("--loss", type=float, default=0.0, show_default=True,
+              help="Probability (0 <= p < 1) that a frame is lost at its receiver.")
+@click.option("--runs", type=int, default=100, show_default=True, help="Independent joins to run.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed the runs' seeds are spawned from.")
+def stats(loss: float, runs: int, seed: int) -> None:
+    """Success rate and join time of a right-code meter over many runs (population-model input)."""
+    _check(0 <= loss < 1, "--loss", f"{loss} is not a probability below 1")
+    _check(runs >= 1, "--runs", f"{runs} is not a positive number of runs")
+    result = join_statistics(loss, runs, seed)
+    low, high = _wilson(result.joined, runs)
+    click.echo(f"loss {loss:g}: {result.joined}/{runs} joined, "
+               f"success rate {result.success_rate:.3f} (95% CI {low:.3f}-{high:.3f})")
+    if result.joined:
+        p50, p90, p99 = np.quantile(result.durations, [0.5, 0.9, 0.99])
+        click.echo(f"join time s: median {p50:.3f}, p90 {p90:.3f}, p99 {p99:.3f}; "
+                   f"mean attempts {result.attempts.mean():.2f}")
+
+
+def _wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion."""
+    phat = successes / n
+    centre = (phat + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
 
 
 def _print_timeline(report: JoinReport) -> None:

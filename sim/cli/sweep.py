@@ -78,7 +78,7 @@ def _number(doc: YamlDocument, key: str, default: int | float, low: float, kind:
 @click.command("sweep")
 @click.argument("sweep_file", metavar="SWEEP.yaml", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output folder.  [default: SWEEP-out beside the current folder]")
+              help="Output folder.  [default: NAME-out in the current folder, for NAME.yaml]")
 @click.option("--workers", type=click.IntRange(1, 512), default=None, help="Local worker processes.")
 @click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on this Dask scheduler.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")

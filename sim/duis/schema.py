@@ -1,8 +1,8 @@
 """The DUIS V5.4 XSD: where to find it, loading it once, and saying why a document fails.
 
 Location, in order: an explicit path (the CLI's ``--schema``), env ``HANSIM_DUIS_XSD``,
-``<project>/../shared/duis``, ``/work/shared/duis``. When none exists validation is off,
-and :func:`locate` says so in one sentence. Loading takes about a second, so each
+``<project>/../shared/duis``. When none exists validation is off, and :func:`locate`
+says so in one sentence. Loading takes about a second, so each
 path is loaded once per process.
 """
 
@@ -23,7 +23,7 @@ ENV = "HANSIM_DUIS_XSD"
 PROJECT = Path(__file__).resolve().parents[2]
 #: Elements whose values are secrets: never repeated in an error message.
 SECRET_ELEMENTS = frozenset({"InstallCode"})
-SEARCHED = (PROJECT.parent / "shared" / "duis", Path("/work/shared/duis"))
+SEARCHED = (PROJECT.parent / "shared" / "duis",)
 
 
 class SchemaNotFound(LookupError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 from sim.calendar import DAY
@@ -90,8 +91,10 @@ class PopulationParams:
             raise ParameterError("install_profile is empty (allowed: one weight >= 0 per year)")
         for i, weight in enumerate(self.install_profile):
             check_range(f"install_profile[{i}]", weight, 0.0)
-        if sum(self.install_profile) <= 0:
-            raise ParameterError("install_profile sums to 0 (allowed: at least one weight > 0)")
+        years_run = math.ceil(self.years)
+        if sum((list(self.install_profile) * years_run)[:years_run]) <= 0:
+            raise ParameterError("install_profile has no weight > 0 in the run's years "
+                                 "(allowed: at least one weight > 0 within years)")
         check_range("historic_backlog", self.historic_backlog, 0.0)
         object.__setattr__(self, "epoch", str(self.epoch))  # YAML reads dates as dates
         try:
