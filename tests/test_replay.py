@@ -210,3 +210,21 @@ def test_failed_expectation_exits_1_and_lists_it(tmp_path: Path) -> None:
            "got Commissioned on WD 30" in out.output, out.output
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert summary["ok"] is False and [c["ok"] for c in summary["expectations"]] == [False, True]
+
+
+def test_keys_out_only_on_request_and_only_there(tmp_path: Path) -> None:
+    keys = tmp_path / "keys.txt"
+    out = CliRunner().invoke(main, ["replay", "wrong-code-then-right", "--out", str(tmp_path / "o"),
+                                    "--keys-out", str(keys)])
+    assert out.exit_code == 0, out.output
+    result, _ = _replayed("wrong-code-then-right")
+    rows = keys.read_text().splitlines()
+    device = result.scenario.devices["ESME"]
+    for secret in (device.install_code, device.installer_record):
+        assert f'"{bytes(secret.link_key()).hex().upper()}","Normal",' in keys.read_text()
+    assert sum("network key" in row for row in rows) == len(result.joins.reports) == 2
+    assert not [s for s in _secrets(result) if s in out.output]
+    refused = CliRunner().invoke(main, ["replay", "--out", str(tmp_path / "p"),
+                                        "--keys-out", str(tmp_path / "missing" / "k.txt")])
+    assert refused.exit_code == 1 and "does not exist or is not writable" in refused.output
+    assert not (tmp_path / "p").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -16,7 +17,10 @@ DEFAULT = "reactive-wan"
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("replay-out"),
               show_default=True, help="Folder for timeline.jsonl, duis/, pcap/, summary.json, timeline.png.")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the scenario's seed.")
-def command(scenario: str, out: Path, seed: int | None) -> None:
+@click.option("--keys-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write Wireshark zigbee_pc_keys rows (each meter's install-code link key, "
+                   "each join's network key) to open the pcaps decrypted: secrets!")
+def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None) -> None:
     """Replay SCENARIO (a bundled name from `hansim scenarios list`, or a YAML file).
 
     Prints the timeline (date, working day, actor, event, SMI changes) and writes every
@@ -24,7 +28,7 @@ def command(scenario: str, out: Path, seed: int | None) -> None:
     not (or for bad input). Without SCENARIO: reactive install and leave, commissioned
     when the SM WAN arrives.
     """
-    from sim.output import OutputDir
+    from sim.output import OutputDir, atomic_write
     from sim.replay import report
     from sim.replay.scenario import locate, load_scenario
     from sim.replay.story import replay
@@ -39,12 +43,18 @@ def command(scenario: str, out: Path, seed: int | None) -> None:
         raise click.ClickException(str(err)) from None
     result = replay(loaded)
     found = report.checks(result)
+    if keys_out is not None:  # refuse an unwritable target before writing anything
+        folder = keys_out.resolve().parent
+        if not (folder.is_dir() and os.access(folder, os.W_OK)):
+            raise click.ClickException(f"--keys-out {keys_out}: folder {folder} does not exist or is not writable")
     try:
         with OutputDir(out) as staged:
             for name, data in report.files(result, found).items():
                 staged.write(name, data)
+        if keys_out is not None:
+            atomic_write(keys_out, report.wireshark_keys(result))
     except OSError as err:
-        raise click.ClickException(f"{out}: cannot write the replay's files ({err.strerror})") from None
+        raise click.ClickException(f"{err.filename or out}: cannot write the replay's files ({err.strerror})") from None
     click.echo(f"{loaded.name}: {loaded.title} (policy {loaded.policy.name}, seed {result.seed})")
     for entry in result.entries:
         click.echo(report.line(result, entry))

@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
 from matplotlib.patches import Patch  # noqa: E402
 
-from han.pcap import pcap_bytes  # noqa: E402
+from han.pcap import pcap_bytes, zigbee_key_rows  # noqa: E402
 from sim.replay.story import Entry, Replay  # noqa: E402
 
 
@@ -131,6 +131,21 @@ def files(replay: Replay, found: list[Check]) -> dict[str, bytes]:
     out["summary.json"] = (json.dumps(summary(replay, found), indent=2) + "\n").encode()
     out["timeline.png"] = plot(replay)
     return out
+
+
+def wireshark_keys(replay: Replay) -> str:
+    """zigbee_pc_keys rows for ``--keys-out``: every install-code link key the story used (the
+    meters' and any the suppliers sent) and each join's network key. Secrets, on request only."""
+    codes = {**replay.codes, **{f"{d.device_id} (installer's record)": d.installer_record
+                                for d in replay.scenario.devices.values()}}
+    rows, seen = [], set()
+    for label, code in codes.items():
+        key = bytes(code.link_key())
+        if key not in seen:
+            seen.add(key)
+            rows.append((key, f"install-code link key {label}"))
+    rows += [(r.network_key, f"HAN network key, join {n}") for n, r in enumerate(replay.joins.reports, 1)]
+    return zigbee_key_rows(rows)
 
 
 STATE_COLOURS = {"WAITING_FOR_WAN": "#9ecae1", "ORPHANED": "#fdae6b", "WAITING_FOR_CODE": "#fd8d3c",
