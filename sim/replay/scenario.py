@@ -27,8 +27,9 @@ FUEL_OF = {"ESME": "electricity", "GSME": "gas"}
 METERS = tuple(FUEL_OF)
 EVENTS = ("install", "wan", "cos", "code", "reply_lost", "visit")
 KEYS = {
-    (): ("title", "source", "start", "seed", "comms_hub", "devices", "parties", "policy", "rules",
-         "timeline", "expect"),
+    (): ("title", "source", "start", "seed", "comms_hub", "coverage", "devices", "parties", "policy",
+         "rules", "timeline", "expect"),
+    ("coverage",): ("available", "likelihood"),
     ("comms_hub",): ("chf", "gpf"),
     ("device",): ("name", "id", "type", "install_code", "installer_record"),
     ("party",): ("name", "id", "fuels"),
@@ -87,6 +88,7 @@ class Scenario:
     seed: int
     chf: str
     gpf: str
+    coverage: tuple[bool, str]  # what the SM WAN coverage database says (SRV 12.1): available, likelihood
     devices: dict[str, Device]
     parties: dict[str, Party]
     policy: Policy
@@ -132,6 +134,9 @@ def load_scenario(path: Path, seed: int | None = None) -> Scenario:
     read.mapping(("comms_hub",), KEYS[("comms_hub",)])
     chf = read.eui(("comms_hub", "chf"), "00-DB-12-34-56-78-90-A2")
     gpf = read.eui(("comms_hub", "gpf"), "00-DB-12-34-56-78-90-A3")
+    read.mapping(("coverage",), KEYS[("coverage",)])
+    coverage = (read.flag(("coverage", "available"), True),
+                read.choice(("coverage", "likelihood"), "High", ("High", "Medium", "Low")))
     devices = _devices(read, random.Random(seed), {chf, gpf})
     parties = _parties(read)
     policy = _policy(read)
@@ -144,7 +149,7 @@ def load_scenario(path: Path, seed: int | None = None) -> Scenario:
     timeline = _timeline(read, start, devices, parties)
     expect = _expect(read, devices)
     return Scenario(path.stem, str(path), read.text(("title",)), read.text(("source",), ""), start, seed,
-                    chf, gpf, devices, parties, policy, rules, timeline, expect)
+                    chf, gpf, coverage, devices, parties, policy, rules, timeline, expect)
 
 
 def _list(read: _Site, path: tuple, what: str) -> list:

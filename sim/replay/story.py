@@ -23,7 +23,7 @@ from devices.commshub import CommsHub
 from devices.meter import HanDevice
 from han.installcode import InstallCode
 from sim.calendar import DAY, WorkingDayCalendar
-from sim.dcc.coverage import CoverageDatabase
+from sim.dcc.coverage import Coverage, CoverageDatabase, premises_key
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.outcome import Outcome
 from sim.dcc.premises import Premises
@@ -44,6 +44,7 @@ JOIN_TIME_PERIOD = 300
 #: Simulated seconds between one request and the next in a supplier's sequence.
 STEP_SECONDS = 30.0
 MPXN = "1000999888"
+POST_CODE, ADDRESS, CSP_REGION = "M22 0RR", "Threapwood Road", "North"
 
 
 @dataclass
@@ -133,7 +134,10 @@ class _Story:
                                           supplier_key=supplier_test_key(suppliers[d.fuel]).public_key())
                    for d in scenario.devices.values()}
         start = dt.datetime.combine(scenario.start, dt.time(), dt.UTC)
-        self.premises = Premises(hub, devices, users, suppliers, CoverageDatabase(), mpxn=MPXN, start=start)
+        coverage = CoverageDatabase()
+        coverage.add(premises_key(post_code=POST_CODE, address_identifier=ADDRESS),
+                     Coverage(CSP_REGION, *scenario.coverage))
+        self.premises = Premises(hub, devices, users, suppliers, coverage, mpxn=MPXN, start=start)
         try:  # the DCC checks each request against the DUIS XSD when it is at hand
             schema = duis_schema.load(duis_schema.locate())
         except duis_schema.SchemaNotFound:
@@ -221,6 +225,9 @@ class _Story:
                                   + (" and Comms Hub" if first else "")
                                   + (" with SM WAN" if event.fields.get("wan") else "")))
         self.dcc.now = max(self.dcc.now, now)
+        if first:  # the installer looks the premises up in the coverage database first
+            self._send(by.user_id, self.premises.dcc_id, 8, "12.1", "12.1",
+                       b.RequestWANMatrix(post_code=POST_CODE, address_identifier=ADDRESS))
         ids = []
         for name in names:
             device = self.scenario.devices[name]
