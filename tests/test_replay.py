@@ -178,6 +178,8 @@ BAD = [
     ("  - {wd: 0, event: install, by: a}\n  - {wd: 5, event: cos, to: b}",
      "  - {wd: 3, event: install, by: a}\n  - {date: 2024-01-10, event: cos, to: b}",
      ":11: timeline[1].event: cos before any install"),  # 2024-01-10 is WD 2, listed after WD 3
+    ("  commissioned: {ESME: 40}", "  not_commissioned: 5", ":14: expect.not_commissioned: expected a list"),
+    ("reply_probability: 1.0}", "reply_probability: 1.0, 7: 1}", ":8: policy[7]: a policy parameter is a name"),
     ("  commissioned: {ESME: 40}", "  commissioned: {IHD: 40}", ":14: expect.commissioned.IHD: unknown device"),
 ]
 

@@ -210,6 +210,9 @@ def _policy(read: _Site) -> Policy:
     read.mapping(("policy",))
     params = dict(read.get(("policy",), {}))
     name = str(params.pop("name", "email-10wd"))
+    for key in params:
+        if not isinstance(key, str):
+            raise read.doc.error(("policy", key), "a policy parameter is a name")
     try:
         return make_policy(name, **params)
     except ParameterError as err:
@@ -269,7 +272,7 @@ def _check_story(read: _Site, events: list[Scripted], devices: dict[str, Device]
             if not isinstance(names, list) or not names:
                 raise doc.error((*path, "devices"), "expected a list of device names")
             for j, name in enumerate(names):
-                if name not in devices:
+                if not isinstance(name, str) or name not in devices:
                     raise doc.error((*path, "devices", j), f"unknown device {name!r} (devices: {', '.join(devices)})")
                 if name in installed:
                     raise doc.error((*path, "devices", j), f"{name} is installed twice")
@@ -327,8 +330,11 @@ def _expect(read: _Site, devices: dict[str, Device]) -> dict:
             raise doc.error(("expect", "commissioned", name), f"unknown device {name!r}")
         if by is not None and (isinstance(by, bool) or not isinstance(by, int) or by < 0):
             raise doc.error(("expect", "commissioned", name), f"{by!r} is not a working day (or null)")
-    for j, name in enumerate(read.get(("expect", "not_commissioned"), [])):
-        if name not in devices:
+    names = read.get(("expect", "not_commissioned"), [])
+    if not isinstance(names, list):
+        raise doc.error(("expect", "not_commissioned"), "expected a list of device names")
+    for j, name in enumerate(names):
+        if not isinstance(name, str) or name not in devices:
             raise doc.error(("expect", "not_commissioned", j), f"unknown device {name!r}")
     for key in ("joins", "code_requests"):
         value = read.get(("expect", key), 0)
