@@ -23,8 +23,10 @@ from sim.yamlfile import InputFileError, load_yaml
 
 BUNDLED = Path(__file__).resolve().parents[2] / "scenarios"
 FUELS = ("electricity", "gas")
-FUEL_OF = {"ESME": "electricity", "GSME": "gas"}
-METERS = tuple(FUEL_OF)
+#: Each device type's fuel; an IHD (Type 2, no SMI status) belongs to the electricity
+#: supplier's install here (L), joins the HAN and needs no 8.1.1.
+FUEL_OF = {"ESME": "electricity", "GSME": "gas", "IHD": "electricity"}
+DEVICE_KINDS = tuple(FUEL_OF)
 EVENTS = ("install", "wan", "cos", "code", "reply_lost", "visit")
 KEYS = {
     (): ("title", "source", "start", "seed", "comms_hub", "coverage", "devices", "parties", "policy",
@@ -172,7 +174,7 @@ def _devices(read: _Site, rng: random.Random, hub_ids: set[str]) -> dict[str, De
         if device_id in ids:
             raise read.doc.error((*path, "id"), f"{device_id} appears twice")
         ids.add(device_id)
-        kind = read.choice((*path, "type"), "", METERS)
+        kind = read.choice((*path, "type"), "", DEVICE_KINDS)
         code = read.install_code((*path, "install_code"), rng)
         record = read.choice((*path, "installer_record"), "right", ("right", "wrong"))
         recorded = code if record == "right" else other_code(code, rng)
@@ -328,6 +330,8 @@ def _expect(read: _Site, devices: dict[str, Device]) -> dict:
     for name, by in commissioned.items():
         if name not in devices:
             raise doc.error(("expect", "commissioned", name), f"unknown device {name!r}")
+        if devices[name].device_type == "IHD":
+            raise doc.error(("expect", "commissioned", name), "an IHD has no SMI status: expect joins")
         if by is not None and (isinstance(by, bool) or not isinstance(by, int) or by < 0):
             raise doc.error(("expect", "commissioned", name), f"{by!r} is not a working day (or null)")
     names = read.get(("expect", "not_commissioned"), [])

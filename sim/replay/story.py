@@ -332,7 +332,8 @@ class _Story:
         self.dcc.now = max(self.dcc.now, now)
         attempts, ok = 0, True
         for device_id in ids:
-            if self.dcc.smi.status(device_id) == "Commissioned":
+            if self.dcc.smi.status(device_id) == "Commissioned" or (
+                    self.kinds[device_id] == "IHD" and self.premises.devices[device_id].joined):
                 continue
             attempts += 1
             ok = self._commission_meter(device_id) and ok
@@ -354,6 +355,8 @@ class _Story:
             self.dcc.now += self.joins.reports[-1].duration
         if not self.premises.devices[device_id].joined:
             return False
+        if kind == "IHD":  # Type 2: on the HAN is all it needs
+            return True
         if kind == "GSME":
             self._send(user, device_id, 4, "8.7", "8.7.1", b.JoinServiceCritical(hub.gpf_id))
         outcome = self._send(user, device_id, 4, "8.1", "8.1.1",
