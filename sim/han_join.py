@@ -26,7 +26,7 @@ from han.zcl import MeterReading
 from sim.han_air import Air, OnAir
 
 CHF, ESME = "CHF", "ESME"
-_STATS_CHF, _STATS_ESME = "00-DB-12-34-56-78-90-A0", "00-DB-12-34-56-78-90-A1"
+_STATS_CHF, _STATS_ESME = "00-DB-12-34-56-78-90-A2", "00-DB-12-34-56-78-90-A0"
 #: How long the CHF waits for the meter's answer to its first Metering read after the join.
 ZCL_WAIT = 5.0
 #: A CHF that has been running a while: its network frame counter is well past zero.

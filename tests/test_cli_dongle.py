@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import selectors
+import queue
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import tty
 from pathlib import Path
@@ -53,7 +55,7 @@ def test_list_guesses_radios_from_vid_pid_and_product(monkeypatch) -> None:
     assert row["/dev/ttyACM1"].rstrip().endswith("-")
 
 
-def _start_virtual(*extra: str) -> tuple[subprocess.Popen, str]:
+def _start_virtual(*extra: str) -> tuple[subprocess.Popen, str, queue.Queue]:
     proc = subprocess.Popen(
         [sys.executable, "-c", "from sim.cli import main; main()", "dongle", "virtual",
          "--tcp", "0", "--for", "60", "--join-delay", "0.1", *extra],
@@ -61,21 +63,23 @@ def _start_virtual(*extra: str) -> tuple[subprocess.Popen, str]:
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     line = proc.stdout.readline()
     assert " on socket://127.0.0.1:" in line, line + proc.stderr.read()
-    return proc, line.rsplit(" on ", 1)[1].strip()
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
+    return proc, line.rsplit(" on ", 1)[1].strip(), lines
 
 
-def _read_lines_until(proc: subprocess.Popen, needle: str, timeout: float) -> list[str]:
-    lines: list[str] = []
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ)
+def _read_lines_until(lines: queue.Queue, needle: str, timeout: float) -> list[str]:
+    seen: list[str] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if selector.select(timeout=0.1):
-            line = proc.stdout.readline()
-            lines.append(line)
-            if needle in line:
-                break
-    return lines
+        try:
+            line = lines.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        seen.append(line)
+        if needle in line:
+            break
+    return seen
 
 
 async def _form_and_permit(path: str, window: int) -> list:
@@ -99,26 +103,33 @@ async def _form_and_permit(path: str, window: int) -> list:
     return joined
 
 
-def test_virtual_stick_subprocess_probe_then_join_through_zigpy_znp() -> None:
+def test_virtual_stick_subprocess_probe_then_join_through_zigpy_znp(tmp_path: Path) -> None:
     pytest.importorskip("zigpy_znp")
-    proc, path = _start_virtual("--meter", f"{EUI}={CODE}")
+    captures = tmp_path / "air"
+    proc, path, lines = _start_virtual("--meter", f"{EUI}={CODE}", "--frame-level",
+                                       "--capture", str(captures))
     try:
-        _read_lines_until(proc, "waits for a permit", 5)
+        header = _read_lines_until(lines, "waits for a permit", 5)
         fresh = run("dongle", "probe", path, "--timeout", "3")
         assert fresh.exit_code == 0, fresh.output
         assert "Z-Stack" in fresh.output and "none formed" in fresh.output
         joined = asyncio.run(_form_and_permit(path, window=1))
         assert [str(ieee) for ieee in joined] == ["00:db:12:34:56:78:90:a0"]
-        lines = _read_lines_until(proc, "joined", 5)
-        assert any("meter 00:db:12:34:56:78:90:a0 joined as 0x" in line for line in lines)
+        told = _read_lines_until(lines, "joined as", 5)
+        assert any("meter 00:db:12:34:56:78:90:a0 joined as 0x" in line for line in told), told
         formed = run("dongle", "probe", path, "--timeout", "3")
         assert "network: channel 20, PAN 0x" in formed.output
+        [pcap] = captures.iterdir()
+        assert pcap.name == "00-DB-12-34-56-78-90-A0-001.pcap"
+        assert len(rdpcap(str(pcap))) >= 10  # the join on the simulated air, frame by frame
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
+        proc.wait(timeout=10)
+        err = proc.stderr.read()  # stdout belongs to the reader thread
+    rest = _read_lines_until(lines, "unplugged", 5)
     assert proc.returncode == 0, err
-    assert "virtual stick unplugged" in out
-    assert CODE not in out + err  # install codes never printed
+    assert "virtual stick unplugged" in rest[-1]
+    assert CODE not in "".join(header + told + rest) + err  # install codes never printed
 
 
 def test_virtual_rejects_a_bad_meter_in_one_line() -> None:
@@ -185,3 +196,36 @@ def test_probe_recognises_an_nrf_sniffer() -> None:
         fake.close()
     assert result.exit_code == 0, result.output
     assert "nRF Sniffer for 802.15.4" in result.output
+
+
+@pytest.mark.tshark
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+def test_capture_of_a_frame_level_join_decrypts_in_wireshark(tmp_path: Path) -> None:
+    from han.znp.meters import EmulatedMeter, NetworkParameters, parse_eui64
+    from sim.cli.dongle import _frame_level_joiner
+
+    meter = EmulatedMeter.parse(f"{EUI}={CODE}")
+    joiner = _frame_level_joiner(seed=3, capture=tmp_path / "air")
+    network = NetworkParameters(15, 0x1A62, parse_eui64("0011223344556677"),
+                                parse_eui64("00124B0011223344"))
+    assert joiner(network, meter, meter.link_key).joined
+    [pcap] = (tmp_path / "air").iterdir()
+    home = tmp_path / "home"
+    home.mkdir()
+    key = meter.link_key.hex().upper()
+    out = subprocess.run(
+        ["tshark", "-r", str(pcap), "-T", "fields", "-e", "zbee_aps.cmd.key",
+         "-o", f'uat:zigbee_pc_keys:"{key}","Normal","meter"'],
+        capture_output=True, text=True, check=True, env={**os.environ, "HOME": str(home)})
+    [network_key] = [line for line in out.stdout.split() if line]
+    assert network_key == joiner.reports[0][1].network_key.hex()
+
+
+def test_capture_into_a_file_is_one_clear_error(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    result = run("dongle", "virtual", "--frame-level", "--capture", str(not_a_dir / "air"),
+                 "--for", "0")
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("Error: --capture") and "Not a directory" in line

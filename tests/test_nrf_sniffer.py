@@ -48,6 +48,12 @@ class FakeNrfSniffer(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
+        try:
+            self._serve()
+        except OSError:  # the PTY was closed under us: the test is over
+            pass
+
+    def _serve(self) -> None:
         buffer = b""
         while not self.stop.is_set():
             buffer += os.read(self.master, 256)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.mp155.costs import cost_rows
-from sim.mp155.model import SmiFirmwareLog, StockRun, device_id
+from sim.mp155.model import InventoryLink, StockRun, device_id
 from sim.mp155.scenario import BUNDLED, STRATEGIES, Scenario
 from sim.yamlfile import InputFileError, load_yaml
 
@@ -55,10 +55,33 @@ def test_comms_hubs_are_conserved(strategy, seed, batch, shipping, turnaround, p
                 + snap["written_off"]) == snap["delivered"]
 
 
+class RecordingLink(InventoryLink):
+    """The real SMI link, also keeping every pre-notification for the tests to read."""
+
+    def __init__(self, link: InventoryLink) -> None:
+        super().__init__(link.inventory, link.calendar, link.manufacturers)
+        self.updates: list[tuple[str, str, int, float]] = []
+
+    def ch_prenotification(self, device_id: str, model: str, firmware_version: int,
+                           time: float) -> None:
+        super().ch_prenotification(device_id, model, firmware_version, time)
+        self.updates.append((device_id, model, firmware_version, time))
+
+
 @pytest.fixture(scope="module")
 def reflash_run() -> StockRun:
-    smi = SmiFirmwareLog()
-    return StockRun(scenario(days=400), "reflash", smi).run()
+    run = StockRun(scenario(days=400), "reflash")
+    run.smi = RecordingLink(run.smi)
+    return run.run()
+
+
+def test_reflashed_chs_are_pending_in_the_smi_with_their_new_firmware(reflash_run) -> None:
+    inventory = reflash_run.smi.inventory
+    assert inventory.records
+    for device, _model, version, _time in reflash_run.smi.updates:
+        record = inventory.get(device)
+        assert record.status == "Pending" and record.device_type == "CHF"
+        assert int(record.firmware_version, 16) >= version
 
 
 def _working_days_later(start: dt.date, n: int) -> dt.date:
@@ -98,8 +121,9 @@ def test_every_reflash_is_prenotified_to_the_smi_with_the_latest_production(refl
     for buckets in reflash_run.stock.values():
         for version, queue in buckets.items():
             for ch in queue:
-                if device_id(ch) in smi.versions:
-                    assert smi.versions[device_id(ch)] == version
+                record = smi.inventory.get(device_id(ch))
+                if record is not None:  # the SMI holds the version the CH in stock runs
+                    assert int(record.firmware_version, 16) == version
 
 
 @pytest.mark.parametrize(("strategy", "expected"), [("hold", 0x00020000), ("ota", 0x00010000)])

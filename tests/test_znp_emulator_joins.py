@@ -14,7 +14,8 @@ from zigpy_znp.types.nvids import OsalNvIds  # noqa: E402
 
 from han.znp.emulator import ZStackEmulator  # noqa: E402
 from han.znp.framing import encode  # noqa: E402
-from han.znp.meters import EmulatedMeter, duis_device_id, parse_eui64  # noqa: E402
+from han.eui import to_device_id  # noqa: E402
+from han.znp.meters import EmulatedMeter, parse_eui64  # noqa: E402
 from test_znp_emulator_serial import frames_of  # noqa: E402
 
 CODE = "83FED3407A939723A5C639B26916D505C3B5"
@@ -130,7 +131,7 @@ def test_same_seed_same_bytes() -> None:
 
 def test_eui64_forms() -> None:
     assert parse_eui64("00-DB-12-34-56-78-90-A0") == parse_eui64("00:db:12:34:56:78:90:a0")
-    assert duis_device_id(parse_eui64("00db1234567890a0")) == "00-DB-12-34-56-78-90-A0"
+    assert to_device_id(parse_eui64("00db1234567890a0")) == "00-DB-12-34-56-78-90-A0"
     with pytest.raises(ValueError, match="not 8 bytes"):
         parse_eui64("00-DB-12")
 

@@ -8,6 +8,7 @@ events) and zigpy's own install-code -> link-key conversion for the key it hands
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 
@@ -151,6 +152,29 @@ def test_line_noise_both_ways_does_not_stop_a_join() -> None:
     assert [o.joined for o in emulator.outcomes] == [True]
 
 
+@pytest.mark.parametrize("right", [True, False])
+def test_frame_level_join_behind_the_same_interface(right: bool) -> None:
+    """The meters' joins run frame by frame on the simulated air (sim.stick_join)."""
+    from sim.stick_join import FrameLevelJoiner
+
+    joiner = FrameLevelJoiner(seed=1)
+    code = SPEC_CODE if right else OTHER_CODE + zigpy_crc(OTHER_CODE)
+    emulator, events, _ = asyncio.run(_session(
+        "pty", (ESME,), (ESME.ieee, zigpy_link_key(code)), window=1, wait_init=right,
+        emulator_cls=functools.partial(ZStackEmulator, joiner=joiner)))
+    [outcome] = emulator.outcomes
+    [(meter, report)] = joiner.reports
+    assert meter == ESME and outcome.joined is right is report.joined
+    assert events.joined == ([ESME.ieee] if right else [])
+    labels = [frame.label for frame in report.frames]
+    assert "association request" in labels
+    if right:
+        assert any(label.startswith("APS Transport Key") for label in labels)
+        assert "frame by frame" in outcome.reason
+    else:
+        assert "wrong link key" in outcome.reason
+
+
 def test_wrong_install_code_gives_no_join_and_a_failure_when_window_closes() -> None:
     wrong = OTHER_CODE + zigpy_crc(OTHER_CODE)
     emulator, events, _ = asyncio.run(_session(
@@ -234,20 +258,20 @@ def _quiet_zigpy():
     yield
 
 
-def test_tcp_stick_serves_one_client_at_a_time() -> None:
+def test_tcp_stick_serves_one_client_at_a_time_the_newest() -> None:
     async def run():
         async with VirtualStick(ZStackEmulator()) as stick:
             port = int((await stick.open_tcp()).rsplit(":", 1)[1])
             r1, w1 = await asyncio.open_connection("127.0.0.1", port)
             await asyncio.sleep(0.05)
             r2, w2 = await asyncio.open_connection("127.0.0.1", port)
-            second = await asyncio.wait_for(r2.read(10), timeout=2)  # closed: EOF
-            w1.write(bytes.fromhex("fe00210120"))  # SYS.Ping
-            first = await asyncio.wait_for(r1.read(10), timeout=2)
+            first = await asyncio.wait_for(r1.read(10), timeout=2)  # taken over: EOF
+            w2.write(bytes.fromhex("fe00210120"))  # SYS.Ping
+            second = await asyncio.wait_for(r2.read(10), timeout=2)
             for writer in (w1, w2):
                 writer.close()
         return first, second
 
     first, second = asyncio.run(run())
-    assert second == b""
-    assert first[:4] == bytes.fromhex("fe026101")  # SYS.Ping SRSP
+    assert first == b""
+    assert second[:4] == bytes.fromhex("fe026101")  # SYS.Ping SRSP

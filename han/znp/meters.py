@@ -17,6 +17,7 @@ from typing import Protocol
 import zigpy.types as zt
 import zigpy.zdo.types as zdo_t
 
+from han.eui import to_device_id, to_eui64
 from han.installcode import InstallCode, InstallCodeError
 
 SMART_ENERGY_PROFILE = 0x0109
@@ -27,17 +28,12 @@ ESME_SERVER_CLUSTERS = (0x0000, 0x0003, 0x000A, 0x0700, 0x0702, 0x0703, 0x0800)
 _EUI64_DIGITS = re.compile(r"[\s:\-_.]")
 
 
-def duis_device_id(ieee: zt.EUI64) -> str:
-    """The DUIS form of an EUI-64 (``00-DB-12-34-56-78-90-A0``), as the device log keys it."""
-    return str(ieee).replace(":", "-").upper()
-
-
 def parse_eui64(text: str) -> zt.EUI64:
     """An EUI-64 written most significant byte first: DUIS ``00-DB-12-...``, colons or plain hex."""
     digits = _EUI64_DIGITS.sub("", text.strip())
     if len(digits) != 16 or any(ch not in "0123456789abcdefABCDEF" for ch in digits):
         raise ValueError(f"EUI-64 {text!r} is not 8 bytes of hex (like 00-DB-12-34-56-78-90-A0)")
-    return zt.EUI64.convert(":".join(digits[i:i + 2] for i in range(0, 16, 2)))
+    return to_eui64("-".join(digits[i:i + 2] for i in range(0, 16, 2)))
 
 
 @dataclass(frozen=True)
@@ -115,7 +111,7 @@ class EmulatedMeter:
 
 
 @dataclass(frozen=True)
-class JoinDecision:
+class MeterVerdict:
     joined: bool
     reason: str
 
@@ -124,21 +120,21 @@ class MeterJoiner(Protocol):
     """Decides whether ``meter`` joins, given the key the coordinator holds for it (or None)."""
 
     def __call__(self, network: NetworkParameters, meter: EmulatedMeter,
-                 coordinator_key: bytes | None) -> JoinDecision: ...
+                 coordinator_key: bytes | None) -> MeterVerdict: ...
 
 
 def key_level_join(network: NetworkParameters, meter: EmulatedMeter,
-                   coordinator_key: bytes | None) -> JoinDecision:
+                   coordinator_key: bytes | None) -> MeterVerdict:
     """The meter joins when the coordinator's key for it is its install-code link key.
 
     That is exactly when the APS Transport Key the trust centre sends (encrypted with
     the key-transport key derived from its link key) decrypts on the meter.
     """
     if coordinator_key is None:
-        return JoinDecision(False, "the coordinator holds no install-code key for this EUI-64")
+        return MeterVerdict(False, "the coordinator holds no install-code key for this EUI-64")
     if coordinator_key != meter.link_key:
-        return JoinDecision(False, "install-code link key mismatch: Transport Key not decrypted")
-    return JoinDecision(True, "install-code link key matched")
+        return MeterVerdict(False, "install-code link key mismatch: Transport Key not decrypted")
+    return MeterVerdict(True, "install-code link key matched")
 
 
 @dataclass(frozen=True)
@@ -153,7 +149,7 @@ class JoinOutcome:
 
     @property
     def device_id(self) -> str:
-        return duis_device_id(self.ieee)
+        return to_device_id(self.ieee)
 
     def describe(self) -> str:
         what = "joined" if self.joined else "did not join"

@@ -16,7 +16,8 @@ from han.znp.emulator import ZStackEmulator
 
 
 class _TcpLink(asyncio.Protocol):
-    """One TCP client of the stick; a serial port has one user at a time."""
+    """One TCP client of the stick. A serial port has one user at a time: the newest
+    connection takes the stick over, so a client that died half-open blocks nobody."""
 
     def __init__(self, stick: VirtualStick) -> None:
         self.stick = stick
@@ -24,8 +25,7 @@ class _TcpLink(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if self.stick._client is not None:
-            transport.close()
-            return
+            self.stick._client.close()
         self.transport = transport  # type: ignore[assignment]
         self.stick._client = self.transport
 

@@ -1,14 +1,17 @@
 """The ``hansim`` command line: one click group, one module per command group.
 
 Each module in this package exposes ``command`` (a click command or group); the group
-below finds them by name and imports each only when it runs, so ``hansim --help`` stays
-fast and a new command group is one new file.
+below finds them by name and imports each only when it runs. ``hansim --help`` reads each
+module's docstring (``hansim NAME``: summary) without importing it, so it stays fast
+however heavy the commands' libraries are, and a new command group is one new file.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
+from pathlib import Path
 from importlib.metadata import PackageNotFoundError, version
 
 import click
@@ -31,11 +34,23 @@ class _CommandModules(click.Group):
             if not info.name.startswith("_")
         )
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, _summary(name)) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.list_commands(ctx):
             return None
         module = importlib.import_module(f"{__name__}.{cmd_name.replace('-', '_')}")
         return module.command
+
+
+def _summary(cmd_name: str) -> str:
+    """The first docstring line of the command's module, after its ``hansim NAME``: prefix."""
+    source = Path(__file__).with_name(f"{cmd_name.replace('-', '_')}.py").read_text("utf-8")
+    first = (ast.get_docstring(ast.parse(source)) or "").splitlines()[0:1]
+    return first[0].split("``: ", 1)[-1] if first else ""
 
 
 @click.group(cls=_CommandModules, context_settings={"help_option_names": ["-h", "--help"]})

@@ -81,8 +81,13 @@ def probe(port: str, timeout: float) -> None:
               help="Seconds after a permit before each meter tries, in turn.")
 @click.option("--for", "duration", type=click.FloatRange(0), default=None,
               help="Stop after this many seconds (default: run until Ctrl-C).")
+@click.option("--frame-level", is_flag=True,
+              help="Run each join frame by frame on the simulated air (default: key level).")
+@click.option("--capture", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="With --frame-level: write each join attempt's frames to DIR as pcap.")
 def virtual(use_pty: bool, tcp_port: int | None, meters: tuple[str, ...], seed: int,
-            join_delay: float, duration: float | None) -> None:
+            join_delay: float, duration: float | None, frame_level: bool,
+            capture: Path | None) -> None:
     """Run a virtual TI Z-Stack coordinator that zigpy-znp (ZHA, Zigbee2MQTT) can drive.
 
     Prints the path to connect to, then one line per join and per permit window that
@@ -90,7 +95,7 @@ def virtual(use_pty: bool, tcp_port: int | None, meters: tuple[str, ...], seed: 
     """
     try:
         from han.znp.emulator import ZStackEmulator
-        from han.znp.meters import EmulatedMeter
+        from han.znp.meters import EmulatedMeter, key_level_join
         from han.znp.serve import VirtualStick
     except ImportError as err:
         raise click.ClickException(
@@ -105,8 +110,16 @@ def virtual(use_pty: bool, tcp_port: int | None, meters: tuple[str, ...], seed: 
     def report(outcome) -> None:
         click.echo(outcome.describe())
 
+    if capture is not None and not frame_level:
+        raise click.UsageError("--capture needs --frame-level")
+    if capture is not None:
+        try:
+            capture.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise click.ClickException(f"--capture {capture}: {err.strerror or err}") from None
+    joiner = _frame_level_joiner(seed, capture) if frame_level else key_level_join
     emulator = ZStackEmulator(meters=parsed, seed=seed, join_delay=join_delay,
-                              on_outcome=report)
+                              on_outcome=report, joiner=joiner)
 
     async def serve() -> None:
         async with VirtualStick(emulator) as stick:
@@ -130,6 +143,28 @@ def virtual(use_pty: bool, tcp_port: int | None, meters: tuple[str, ...], seed: 
         click.echo("virtual stick unplugged")
 
     asyncio.run(serve())
+
+
+def _frame_level_joiner(seed: int, capture: Path | None):
+    """The frame-level join; with ``capture``, one pcap per attempt, written atomically."""
+    from han.eui import to_device_id
+    from han.pcap import pcap_bytes
+    from sim.output import atomic_write
+    from sim.stick_join import FrameLevelJoiner
+
+    joiner = FrameLevelJoiner(seed=seed)
+    if capture is not None:
+        def write(meter, report) -> None:
+            path = capture / f"{to_device_id(meter.ieee)}-{len(joiner.reports):03d}.pcap"
+            try:
+                atomic_write(path, pcap_bytes((frame.time, frame.raw) for frame in report.frames))
+            except OSError as err:  # the stick keeps serving; this capture is lost, and said so
+                click.echo(f"  cannot write {path}: {err.strerror or err}", err=True)
+                return
+            click.echo(f"  wrote {path} ({len(report.frames)} frames on the simulated air)")
+
+        joiner.on_report = write
+    return joiner
 
 
 @command.command("sniff")

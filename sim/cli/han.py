@@ -16,8 +16,8 @@ from han.pcap import pcap_bytes, zigbee_key_rows
 from sim.han_join import JoinReport, join_statistics, run_join
 from sim.output import atomic_write
 
-CHF_ID = "00-DB-12-34-56-78-90-A0"
-ESME_ID = "00-DB-12-34-56-78-90-A1"
+CHF_ID = "00-DB-12-34-56-78-90-A2"  # as in the DCC test templates
+ESME_ID = "00-DB-12-34-56-78-90-A0"
 EXIT_NOT_JOINED = 3
 
 

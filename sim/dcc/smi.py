@@ -139,6 +139,16 @@ class Inventory:
                 target.date_commissioned = date
         return StatusChange(device_id.upper(), before, rule.to)
 
+    def ch_prenotification(
+        self, device_id: str, manufacturer: str, model: str, firmware_version: str, date: str
+    ) -> StatusChange | None:
+        """The CSP pre-notifies a CH (new, or re-flashed in stock under MP155): a new CHF
+        record is Pending; a known one keeps its status and takes the new firmware version."""
+        record = self.get(device_id) or SmiRecord(device_id.upper(), "CHF", manufacturer, model)
+        change = self.apply("ch_prenotify", record, date)
+        record.model, record.firmware_version = model, firmware_version
+        return change
+
     def _rule(self, event: str, device_id: str, device_type: str | None) -> Rule | None:
         existing = self.get(device_id)
         kind = existing.device_type if existing else device_type

@@ -16,7 +16,7 @@ in exactly one place: supplier stock (by model and firmware version), a Work Ord
 - ``writeoff``: the same CHs are returned as non-redeployable and charged.
 - ``hold``: nothing is done (the baseline).
 
-The SMI is another part's (sim/dcc); this model only calls :class:`SmiLink`.
+The CSP's pre-notification reaches the DCC's SMI (sim.dcc) through :class:`SmiLink`.
 All randomness is demand, drawn in the same order under every strategy (common random
 numbers): strategies differ only by what they do, not by luck.
 """
@@ -33,6 +33,7 @@ import simpy
 
 from firmware.catalogue import DeviceModel
 from sim.calendar import DAY, WorkingDayCalendar
+from sim.dcc.smi import Inventory
 from sim.mp155.scenario import Scenario
 
 _INSTALL_HOUR = 9 * 3600.0
@@ -54,16 +55,18 @@ class SmiLink(Protocol):
 
 
 @dataclass
-class SmiFirmwareLog:
-    """Stand-in SMI: the firmware version the SMI holds per CH, and every update."""
+class InventoryLink:
+    """The CSP's pre-notification of a re-flashed CH, delivered to the DCC's SMI."""
 
-    versions: dict[str, int] = field(default_factory=dict)
-    updates: list[tuple[str, str, int, float]] = field(default_factory=list)
+    inventory: Inventory
+    calendar: WorkingDayCalendar
+    manufacturers: dict[str, int]
 
     def ch_prenotification(self, device_id: str, model: str, firmware_version: int,
                            time: float) -> None:
-        self.versions[device_id] = firmware_version
-        self.updates.append((device_id, model, firmware_version, time))
+        self.inventory.ch_prenotification(
+            device_id, f"{self.manufacturers[model]:04X}", model, f"{firmware_version:08X}",
+            self.calendar.date_at(time).isoformat())
 
 
 @dataclass
@@ -94,7 +97,6 @@ class StockRun:
     def __init__(self, scenario: Scenario, strategy: str, smi: SmiLink | None = None) -> None:
         self.s = scenario
         self.strategy = strategy
-        self.smi = smi if smi is not None else SmiFirmwareLog()
         self.env = simpy.Environment()
         self.calendar = WorkingDayCalendar(scenario.start, years=scenario.days // 365 + 2)
         self.rng = np.random.default_rng(scenario.seed)
@@ -102,6 +104,9 @@ class StockRun:
             name: scenario.catalogue.model(name)
             for name in sorted(set(scenario.share) | set(scenario.order_up_to)
                                | {lot.model for lot in scenario.initial_stock})}
+        self.smi = smi if smi is not None else InventoryLink(
+            Inventory(), self.calendar,
+            {name: model.manufacturer_code for name, model in self.models.items()})
         self.stock: dict[str, dict[int, deque[int]]] = {m: {} for m in self.models}
         self.model_of: list[str] = []
         self.version_of: list[int] = []

@@ -1,0 +1,28 @@
+"""The ``hansim`` group: every command module is found, summarised and has working help."""
+
+import pytest
+from click.testing import CliRunner
+
+from sim.cli import main
+
+COMMANDS = main.list_commands(None)
+
+
+def test_top_level_help_lists_every_command_with_a_summary() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for name in COMMANDS:
+        line = next(row for row in result.output.splitlines() if row.strip().startswith(name))
+        assert len(line.split(name, 1)[1].strip()) > 10, name
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_has_help(name: str) -> None:
+    result = CliRunner().invoke(main, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage: " in result.output
+
+
+def test_unknown_command_is_one_clear_error() -> None:
+    result = CliRunner().invoke(main, ["no-such-command"])
+    assert result.exit_code == 2 and "No such command" in result.output
