@@ -156,7 +156,7 @@ def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, 
 def _second_half(device_log: DeviceLog, device_id: str, now: float) -> float | None:
     """When a meter that gave up should try again: the half-time of a window that starts
     with the historic key (the accepted key changes then), if still ahead; else None."""
-    entry = device_log.live.get(device_id)
+    entry = getattr(device_log, "live", {}).get(device_id)  # key tables without windows: never
     window = entry.window if entry is not None else None
     if window is None or window.historic_key is None or not now < window.half < window.closes:
         return None
