@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from duis_support import xsd
+from duis_support import schema_path, xsd
 from han.pcap import zigbee_key_rows
 from sim.cli import main
 from sim.duis import schema as duis_schema
@@ -29,7 +29,7 @@ SCENARIOS = [p.stem for p in bundled()]
 
 @cache
 def _replayed(name: str) -> tuple[Replay, dict[str, bytes]]:
-    result = replay(load_scenario(next(p for p in bundled() if p.stem == name)))
+    result = replay(load_scenario(next(p for p in bundled() if p.stem == name)), schema_path())
     return result, report.files(result, report.checks(result))
 
 
@@ -53,7 +53,9 @@ def test_at_least_eight_bundled_scenarios_are_listed() -> None:
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_bundled_scenario_meets_its_expectations(name: str) -> None:
+    """Replayed with the DCC checking every request against the XSD (as in CI)."""
     result, _ = _replayed(name)
+    assert result.dcc.schema is not None
     found = report.checks(result)
     assert found and all(c.ok for c in found), [str(c) for c in found if not c.ok]
 

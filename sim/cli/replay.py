@@ -20,7 +20,11 @@ DEFAULT = "reactive-wan"
 @click.option("--keys-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write Wireshark zigbee_pc_keys rows (each meter's install-code link key, "
                    "each join's network key) to open the pcaps decrypted: secrets!")
-def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None) -> None:
+@click.option("--schema", "schema_path", type=click.Path(path_type=Path),
+              help="DUIS XSD file or folder the DCC checks each request against; default: "
+                   "$HANSIM_DUIS_XSD, else ../shared/duis beside the project (none: no check).")
+def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
+            schema_path: Path | None) -> None:
     """Replay SCENARIO (a bundled name from `hansim scenarios list`, or a YAML file).
 
     Prints the timeline (date, working day, actor, event, SMI changes) and writes every
@@ -41,7 +45,7 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None) -
         loaded = load_scenario(path, seed)
     except InputFileError as err:
         raise click.ClickException(str(err)) from None
-    result = replay(loaded)
+    result = replay(loaded, schema_path)
     found = report.checks(result)
     if keys_out is not None:  # refuse an unwritable target before writing anything
         folder = keys_out.resolve().parent

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import simpy
@@ -105,7 +106,7 @@ class Replay:
 class _Story:
     """The driver: one SimPy process walks the scripted events and the lifecycle's due ones."""
 
-    def __init__(self, scenario: Scenario, seed: int) -> None:
+    def __init__(self, scenario: Scenario, seed: int, schema: Path | None) -> None:
         self.scenario = scenario
         self.seed = seed
         self.clock = WorkClock(WorkingDayCalendar(scenario.start, years=HORIZON_YEARS))
@@ -139,10 +140,10 @@ class _Story:
                      Coverage(CSP_REGION, *scenario.coverage))
         self.premises = Premises(hub, devices, users, suppliers, coverage, mpxn=MPXN, start=start)
         try:  # the DCC checks each request against the DUIS XSD when it is at hand
-            schema = duis_schema.load(duis_schema.locate())
+            xsd = duis_schema.load(duis_schema.locate(schema))
         except duis_schema.SchemaNotFound:
-            schema = None
-        self.dcc = Dcc(self.premises, schema, han_join=self.joins)
+            xsd = None
+        self.dcc = Dcc(self.premises, xsd, han_join=self.joins)
         self.slots = {name: d.device_id for name, d in scenario.devices.items()}
         self.codes = {d.device_id: d.install_code for d in scenario.devices.values()}
         self.kinds = {d.device_id: d.device_type for d in scenario.devices.values()}
@@ -421,9 +422,13 @@ class _Quiet:
         return None
 
 
-def replay(scenario: Scenario) -> Replay:
-    """Run ``scenario`` with its seed; deterministic: same scenario and seed, same Replay."""
-    return _Story(scenario, scenario.seed).run()
+def replay(scenario: Scenario, schema: Path | None = None) -> Replay:
+    """Run ``scenario`` with its seed; deterministic: same scenario and seed, same Replay.
+
+    The DCC checks each request against the DUIS XSD at ``schema`` (default: where
+    :func:`sim.duis.schema.locate` looks; none found: no check).
+    """
+    return _Story(scenario, scenario.seed, schema).run()
 
 
 def _fuel(kind: str) -> str:
