@@ -10,7 +10,7 @@ emulation (802.15.4/NWK/APS with CCM*) is a second implementation of the same Pr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from devices.alerts import Alert
 from devices.device_log import DeviceLog
@@ -35,6 +35,16 @@ class HanJoin(Protocol):
         self, log: DeviceLog, device_id: str, device_install_code: InstallCode, now: float
     ) -> JoinResult:
         """Let ``device_id``, holding ``device_install_code``, try to join from ``now``."""
+        ...
+
+
+@runtime_checkable
+class HanLeave(Protocol):
+    """A HAN join model that must also hear of CCS02 (a real radio makes the device leave);
+    the simulated ones keep the join state in the device log and need not."""
+
+    def removed(self, device_id: str, now: float) -> None:
+        """``device_id`` was removed from the CHF's device log at ``now``."""
         ...
 
 

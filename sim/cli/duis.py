@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
 import click
 
 from devices.han_join import KeyLevelJoin
+from han.radio import RadioError
 from sim.han_join import FrameLevelJoin
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.outcome import Outcome
@@ -16,6 +18,7 @@ from sim.duis import schema as duis_schema
 from sim.duis.precommand import signed_request, supplier_test_key
 from sim.duis.request import NotDUIS
 from sim.output import OutputDir
+from sim.radio_join import open_radio
 
 SCHEMA_HELP = (f"DUIS XSD file or folder; default: ${duis_schema.ENV}, else ../shared/duis "
                "beside the project.")
@@ -57,25 +60,60 @@ def command() -> None:
               show_default=True,
               help="HAN join model after 8.11 Add: keys (fast) or frames (802.15.4/NWK/APS "
                    "frames on the simulated air).")
+@click.option("--radio", "radio_spec", metavar="KIND:PATH",
+              help="HAN join through a ZigBee stick instead of a model (needs hansim[sticks]): "
+                   "znp:/dev/ttyACM0, ezsp:/dev/ttyUSB0, deconz:/dev/ttyACM0, "
+                   "znp:socket://HOST:PORT; or 'air', the simulated air behind the same "
+                   "radio interface. Each 8.11 Add permits the device in real time, for "
+                   "JoinTimePeriod at most.")
 @click.option("--sign/--no-sign", default=True, show_default=True,
               help="Act as the supplier: sign each pre-command (variant 4) with the user's "
                    "test key and resubmit it as variant 5.")
 def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: str | None,
-        interval: float, join_level: str, sign: bool) -> None:
+        interval: float, join_level: str, radio_spec: str | None, sign: bool) -> None:
     """Feed REQUESTS, in order, to the DCC; one line per request: SRV, outcome, SMI changes.
 
     Files are written only when every request has been read: a file that is not a DUIS
-    request at all stops the run with nothing written.
+    request at all stops the run with nothing written. A --radio stick that disappears
+    mid-run stops it too, with every file up to the request it stopped in written.
     """
     try:
         premises = load_site(site) if site else default_premises()
     except SiteFileError as err:
         raise click.ClickException(str(err)) from None
-    join = FrameLevelJoin() if join_level == "frames" else KeyLevelJoin()
-    dcc = Dcc(premises, _schema(schema_path, required=False), han_join=join)
-    files: dict[str, bytes] = {}
-    lines: list[str] = []
+    if out.exists() and not out.is_dir():
+        raise click.ClickException(f"--out {out}: exists and is not a folder")
+    schema = _schema(schema_path, required=False)
+    with contextlib.ExitStack() as stack:
+        if radio_spec is not None:
+            try:
+                join = open_radio(radio_spec, premises.hub.chf_id, {
+                    d.device_id: d.install_code for d in premises.devices.values() if d.present})
+            except RadioError as err:
+                raise click.ClickException(f"--radio: {err}") from None
+            stack.callback(join.close)
+        else:
+            join = FrameLevelJoin() if join_level == "frames" else KeyLevelJoin()
+        files: dict[str, bytes] = {}
+        lines: list[str] = []
+        fed: list[Path] = []
+        stopped = None
+        try:
+            _feed(Dcc(premises, schema, han_join=join), requests, interval, sign, files, lines, fed)
+        except RadioError as err:  # RadioLost mostly: the stick went away mid-run
+            stopped = f"{err}: run stopped in {fed[-1]} ({len(fed) - 1} requests done before it)"
+    _write(out, files)
+    for line in lines:
+        click.echo(line)
+    click.echo(f"{len(files)} DUIS files written to {out}")
+    if stopped is not None:
+        raise click.ClickException(stopped)
+
+
+def _feed(dcc: Dcc, requests: tuple[Path, ...], interval: float, sign: bool,
+          files: dict[str, bytes], lines: list[str], fed: list[Path]) -> None:
     for path in requests:
+        fed.append(path)
         lines.extend(dcc.advance(interval if lines else 0))
         try:
             outcome = dcc.submit(_read(path))
@@ -90,17 +128,15 @@ def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: s
             outcome = dcc.handle(signed)
             lines.append(f"  signed pre-command resubmitted: {outcome.summary()}")
             _collect(files, len(lines), outcome, [("request_cv5", signed)])
-    if out.exists() and not out.is_dir():
-        raise click.ClickException(f"--out {out}: exists and is not a folder")
+
+
+def _write(out: Path, files: dict[str, bytes]) -> None:
     try:
         with OutputDir(out) as staged:
             for name, data in files.items():
                 staged.write(name, data)
     except OSError as err:
         raise click.ClickException(f"--out {out}: cannot write: {err.strerror}") from None
-    for line in lines:
-        click.echo(line)
-    click.echo(f"{len(files)} DUIS files written to {out}")
 
 
 def _collect(files: dict[str, bytes], step: int, outcome: Outcome, first: list = ()) -> None:

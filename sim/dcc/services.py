@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from devices.alerts import Alert, AlertCode
 from devices.device_log import DeviceLogError
 from devices.firmware import ActivationError
+from devices.han_join import HanLeave
 from devices.meter import HanDevice
 from sim.dcc import outcome as oc
 from sim.dcc.outcome import Outcome, Refused
@@ -192,6 +193,8 @@ def update_han_device_log(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -
         DCCAlertMessage("N24", request.request_id))))
     device = dcc.premises.devices.get(device_id)
     if not adding:
+        if isinstance(dcc.han_join, HanLeave):
+            dcc.han_join.removed(device_id, dcc.now)
         if device is not None:
             device.joined = False
         return
