@@ -129,7 +129,10 @@ def build(
     _check_range("manufacturer code", manufacturer_code, 0xFFFF)
     _check_range("image type", image_type, 0xFFFF)
     _check_range("version", version, 0xFFFFFFFF)
-    encoded = header_string.encode("utf-8")
+    try:
+        encoded = header_string.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, e.g. from undecodable bytes on the command line
+        raise ImageFormatError("header string: not valid Unicode text (cannot be UTF-8)") from None
     if len(encoded) > 32:
         raise ImageFormatError(f"header string: {len(encoded)} bytes in UTF-8, at most 32")
     if b"\x00" in encoded:

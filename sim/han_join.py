@@ -108,7 +108,15 @@ def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, 
                     permit()
             seen = len(chf.decisions)
             if esme.state is JoinState.GAVE_UP:
-                break
+                again = _second_half(device_log, device_id, env.now)
+                if again is None:
+                    break
+                # The meter keeps trying through the window; at half-time the CHF stops
+                # taking the historic key and takes the install code's instead.
+                yield env.timeout(again - env.now)
+                esme_radio.send(esme.start(env.now))
+                esme_radio.schedule_timer()
+                continue
             if esme.state is JoinState.JOINED and meter_joined_at is None:
                 meter_joined_at = env.now
             if device_id in chf.readings or (
@@ -143,6 +151,16 @@ def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, 
         channel=channel,
         network_key=network_key,
     )
+
+
+def _second_half(device_log: DeviceLog, device_id: str, now: float) -> float | None:
+    """When a meter that gave up should try again: the half-time of a window that starts
+    with the historic key (the accepted key changes then), if still ahead; else None."""
+    entry = getattr(device_log, "live", {}).get(device_id)  # key tables without windows: never
+    window = entry.window if entry is not None else None
+    if window is None or window.historic_key is None or not now < window.half < window.closes:
+        return None
+    return window.half
 
 
 @dataclass(frozen=True)
@@ -192,13 +210,20 @@ class FrameLevelJoin:
     seed: int = 0
     timing: JoinTiming = JoinTiming()
     reports: list[JoinReport] = field(default_factory=list)
+    device_ids: list[str] = field(default_factory=list)  # the meter of each report (pcap names)
 
     def join(self, log: DeviceLog, device_id: str, device_install_code: InstallCode,
              now: float) -> JoinResult:
+        entry = log.live.get(device_id)
+        window_open = entry is not None and entry.window is not None and entry.window.is_open(now)
+        refusal = None if window_open else log.refusal_reason(device_id, now)
         report = run_join(simpy.Environment(initial_time=now), log, log.chf_id, device_id,
                           device_install_code, loss=self.loss, latency=self.latency,
                           seed=self.seed + len(self.reports), timing=self.timing)
         self.reports.append(report)
+        self.device_ids.append(device_id)
+        if refusal is not None:  # no window at ``now``: the meter scans in vain (as KeyLevelJoin)
+            return JoinResult(False, refusal, 0.0, [])
         alerts = [a for a in report.alerts if a.subject == device_id]
         end = max((a.time for a in alerts), default=now + report.duration)
         reason = f"joined with the {report.key_source} key" if report.joined else report.reason

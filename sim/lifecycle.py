@@ -196,6 +196,16 @@ class Lifecycle:
         self._handlers[site.kind](site, now)
         return self._next(site)
 
+    def inject(self, site: Site, event: Event, now: float) -> float:
+        """A scripted event at ``now`` (a replay's timeline: WAN, CoS, a code obtained, a
+        visit at a date the scenario gives instead of a sampled one); next due time.
+
+        Drivers that script an event kind keep the sampled one out (``wan_at`` INF, CoS
+        hazard 0); the handlers are those the sampled events run.
+        """
+        self._handlers[event](site, now)
+        return self._next(site)
+
     def process(self, env: "simpy.Environment", site: Site, past_cos: int = 0):
         """The site's life as a SimPy process: what a replay runs, one site or a street.
 

@@ -6,7 +6,7 @@ import numpy as np
 import simpy
 
 from sim.calendar import DAY, WorkingDayCalendar
-from sim.lifecycle import INF, Lifecycle, SampledCommissioning, Site, SiteRules, State
+from sim.lifecycle import INF, Event, Lifecycle, SampledCommissioning, Site, SiteRules, State
 from sim.policies import Email, NoProcess, SmiInstallCodes
 from sim.population.model import PopulationModel
 from sim.population.params import PopulationParams
@@ -75,3 +75,23 @@ def test_every_modelled_site_is_commissioned_or_still_in_the_backlog() -> None:
     assert rep.installed + rep.historic == params.sites
     assert rep.commissioned + rep.backlog[:, -1].sum() == params.sites
     assert rep.replaced <= rep.commissioned
+
+
+def test_scripted_events_through_inject_tell_the_same_story_as_sampled_ones() -> None:
+    """Lifecycle.inject (the replay's seam): the same CoS and WAN at the same times, scripted
+    instead of scheduled in the Site, give the same states at the same times."""
+    sampled_site, sampled = story(SmiInstallCodes(delay_wd=2), wan_day=40, cos_day=4)
+    cos_at, wan_at = sampled.states[0][2], sampled.states[2][2]
+    log = Log()
+    life = Lifecycle(SmiInstallCodes(delay_wd=2), SampledCommissioning(p_join=1.0, attempt_seconds=600),
+                     SiteRules(cos_hazard=0.0), WorkClock(CAL), Draws(np.random.default_rng(0)), log)
+    site = Site(1, sampled_site.installed, INF, INF)
+    due = life.install(site, site.installed)
+    assert due == INF  # nothing is pending until the script says so
+    due = life.inject(site, Event.COS, cos_at)
+    assert site.state is State.ORPHANED and due == site.code_at
+    due = life.advance(site, due)
+    assert site.state is State.WAITING_FOR_WAN and due == INF
+    due = life.inject(site, Event.WAN, wan_at)
+    life.advance(site, due)
+    assert log.states == sampled.states and log.finished == sampled.finished

@@ -1,0 +1,73 @@
+"""``hansim replay``: one install-and-leave scenario told step by step, with its DUIS log and pcaps."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from sim.yamlfile import InputFileError
+
+DEFAULT = "reactive-wan"
+
+
+@click.command("replay")
+@click.argument("scenario", required=False, default=DEFAULT)
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("replay-out"),
+              show_default=True, help="Folder for timeline.jsonl, duis/, pcap/, summary.json, timeline.png.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the scenario's seed.")
+@click.option("--keys-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write Wireshark zigbee_pc_keys rows (each meter's install-code link key, "
+                   "each join's network key) to open the pcaps decrypted: secrets!")
+@click.option("--schema", "schema_path", type=click.Path(path_type=Path),
+              help="DUIS XSD file or folder the DCC checks each request against; default: "
+                   "$HANSIM_DUIS_XSD, else ../shared/duis beside the project (none: no check).")
+def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
+            schema_path: Path | None) -> None:
+    """Replay SCENARIO (a bundled name from `hansim scenarios list`, or a YAML file).
+
+    Prints the timeline (date, working day, actor, event, SMI changes) and writes every
+    file at the end, or none. Exit 0 when every `expect:` holds, 1 listing those that do
+    not (or for bad input). Without SCENARIO: reactive install and leave, commissioned
+    when the SM WAN arrives.
+    """
+    from sim.output import OutputDir, atomic_write
+    from sim.replay import report
+    from sim.replay.scenario import locate, load_scenario
+    from sim.replay.story import replay
+
+    path = locate(scenario)
+    if not path.exists() and "/" not in scenario:
+        raise click.ClickException(f"{scenario}: no bundled scenario or file of that name "
+                                   "(bundled ones: hansim scenarios list)")
+    try:
+        loaded = load_scenario(path, seed)
+    except InputFileError as err:
+        raise click.ClickException(str(err)) from None
+    result = replay(loaded, schema_path)
+    found = report.checks(result)
+    if keys_out is not None:  # refuse an unwritable target before writing anything
+        folder = keys_out.resolve().parent
+        if not (folder.is_dir() and os.access(folder, os.W_OK)):
+            raise click.ClickException(f"--keys-out {keys_out}: folder {folder} does not exist or is not writable")
+    try:
+        with OutputDir(out) as staged:
+            for name, data in report.files(result, found).items():
+                staged.write(name, data)
+        if keys_out is not None:
+            atomic_write(keys_out, report.wireshark_keys(result))
+    except OSError as err:
+        raise click.ClickException(f"{err.filename or out}: cannot write the replay's files ({err.strerror})") from None
+    click.echo(f"{loaded.name}: {loaded.title} (policy {loaded.policy.name}, seed {result.seed})")
+    for entry in result.entries:
+        click.echo(report.line(result, entry))
+    failed = [c for c in found if not c.ok]
+    for check in found:
+        click.echo(f"expect {'ok  ' if check.ok else 'FAIL'} {check}")
+    click.echo(f"wrote {len(result.requests)} DUIS exchanges, {len(result.joins.reports)} pcap(s), "
+               f"timeline.jsonl, summary.json, timeline.png in {out}")
+    if failed:
+        click.echo(f"{len(failed)} of {len(found)} expectations failed: "
+                   + "; ".join(str(c) for c in failed), err=True)
+        raise SystemExit(1)

@@ -1,0 +1,351 @@
+"""Scenario files: one install-and-leave site's story, read and checked before anything runs.
+
+A scenario names the Comms Hub and meters, the parties (suppliers by DUIS user ID), the
+MP121 policy with its parameters, a timeline of scripted events at working-day offsets
+(``wd``) or dates, and the ``expect:`` outcomes. Every error names file, line and field
+path (``scenarios/x.yaml:14: timeline[2].to: ...``), via :mod:`sim.yamlfile`. Install
+codes are secrets: they are parsed here and never printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from han.installcode import InstallCode
+from sim.calendar import WorkingDayCalendar
+from sim.dcc.site_file import _Site
+from sim.lifecycle import SiteRules
+from sim.policies import ParameterError, Policy, make_policy
+from sim.yamlfile import InputFileError, load_yaml
+
+BUNDLED = Path(__file__).resolve().parents[2] / "scenarios"
+FUELS = ("electricity", "gas")
+#: Each device type's fuel; an IHD (Type 2, no SMI status) belongs to the electricity
+#: supplier's install here (L), joins the HAN and needs no 8.1.1.
+FUEL_OF = {"ESME": "electricity", "GSME": "gas", "IHD": "electricity"}
+DEVICE_KINDS = tuple(FUEL_OF)
+EVENTS = ("install", "wan", "cos", "code", "reply_lost", "visit")
+KEYS = {
+    (): ("title", "source", "start", "seed", "comms_hub", "coverage", "devices", "parties", "policy",
+         "rules", "timeline", "expect"),
+    ("coverage",): ("available", "likelihood"),
+    ("comms_hub",): ("chf", "gpf"),
+    ("device",): ("name", "id", "type", "install_code", "installer_record"),
+    ("party",): ("name", "id", "fuels"),
+    ("rules",): ("visit_lead_wd",),
+    ("expect",): ("commissioned", "not_commissioned", "joins", "alerts", "replacement",
+                  "code_requests"),
+}
+#: Fields each timeline event takes besides ``wd``/``date`` and ``event``.
+EVENT_KEYS = {"install": ("by", "devices", "wan"), "wan": (), "cos": ("to", "fuels"),
+              "code": ("value",), "reply_lost": (), "visit": ()}
+#: Clock time of day of every scripted event: 09:00, a working morning.
+MORNING = 9 * 3600.0
+HORIZON_YEARS = 4
+
+ScenarioError = InputFileError
+
+
+@dataclass(frozen=True)
+class Device:
+    name: str
+    device_id: str
+    device_type: str
+    install_code: InstallCode = field(repr=False)  # what the meter holds
+    installer_record: InstallCode = field(repr=False)  # what the installing supplier recorded
+
+    @property
+    def fuel(self) -> str:
+        return FUEL_OF[self.device_type]
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    user_id: str
+    fuels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scripted:
+    """One timeline event: ``day`` is a working-day offset or a date; ``fields`` the rest."""
+
+    index: int
+    kind: str
+    wd: int | None
+    date: dt.date | None
+    fields: dict
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    file: str
+    title: str
+    source: str
+    start: dt.date
+    seed: int
+    chf: str
+    gpf: str
+    coverage: tuple[bool, str]  # what the SM WAN coverage database says (SRV 12.1): available, likelihood
+    devices: dict[str, Device]
+    parties: dict[str, Party]
+    policy: Policy
+    rules: SiteRules
+    timeline: tuple[Scripted, ...]
+    expect: dict
+
+
+def bundled() -> list[Path]:
+    """The replay scenarios under scenarios/ (those with a timeline; others feed other commands)."""
+    found = []
+    for path in sorted(BUNDLED.glob("*.yaml")):
+        doc = load_yaml(path)
+        if isinstance(doc.data, dict) and "timeline" in doc.data:
+            found.append(path)
+    return found
+
+
+def locate(name_or_path: str) -> Path:
+    """A bundled scenario by name (``reactive-wan``), else a path to a file."""
+    candidate = BUNDLED / f"{name_or_path}.yaml"
+    if "/" not in name_or_path and not name_or_path.endswith((".yaml", ".yml")) and candidate.exists():
+        return candidate
+    return Path(name_or_path)
+
+
+def load_scenario(path: Path, seed: int | None = None) -> Scenario:
+    """Read and check a scenario; ``seed`` replaces the file's. ScenarioError if anything is wrong."""
+    doc = load_yaml(path)
+    if not isinstance(doc.data, dict):
+        raise doc.error((), "a scenario is a mapping with title, devices, parties, timeline and expect")
+    if "sites" in doc.data or "start" not in doc.data and "timeline" not in doc.data:
+        raise doc.error((), "not a replay scenario (it needs title, devices, parties, timeline)")
+    read = _Site(doc)
+    read.mapping((), KEYS[()], required=("title", "start", "devices", "parties", "timeline", "expect"))
+    start = read.get(("start",))
+    if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
+        raise doc.error(("start",), f"{start!r} is not a date like 2024-01-08")
+    file_seed = read.get(("seed",), 0)
+    if isinstance(file_seed, bool) or not isinstance(file_seed, int) or file_seed < 0:
+        raise doc.error(("seed",), f"{file_seed!r} is not a non-negative whole number")
+    seed = file_seed if seed is None else seed
+    read.mapping(("comms_hub",), KEYS[("comms_hub",)])
+    chf = read.eui(("comms_hub", "chf"), "00-DB-12-34-56-78-90-A2")
+    gpf = read.eui(("comms_hub", "gpf"), "00-DB-12-34-56-78-90-A3")
+    read.mapping(("coverage",), KEYS[("coverage",)])
+    coverage = (read.flag(("coverage", "available"), True),
+                read.choice(("coverage", "likelihood"), "High", ("High", "Medium", "Low")))
+    devices = _devices(read, random.Random(seed), {chf, gpf})
+    parties = _parties(read)
+    policy = _policy(read)
+    read.mapping(("rules",), KEYS[("rules",)])
+    try:
+        rules = SiteRules(cos_hazard=0.0, cos_lead_wd=(0, 0),
+                          visit_lead_wd=read.get(("rules", "visit_lead_wd"), 10))
+    except ParameterError as err:
+        raise doc.error(("rules", "visit_lead_wd"), str(err)) from None
+    timeline = _timeline(read, start, devices, parties)
+    expect = _expect(read, devices)
+    return Scenario(path.stem, str(path), read.text(("title",)), read.text(("source",), ""), start, seed,
+                    chf, gpf, coverage, devices, parties, policy, rules, timeline, expect)
+
+
+def _list(read: _Site, path: tuple, what: str) -> list:
+    value = read.get(path)
+    if not isinstance(value, list) or not value:
+        raise read.doc.error(path, f"expected a list of {what}")
+    return value
+
+
+def _devices(read: _Site, rng: random.Random, hub_ids: set[str]) -> dict[str, Device]:
+    devices: dict[str, Device] = {}
+    ids = set(hub_ids)
+    for index in range(len(_list(read, ("devices",), "devices"))):
+        path = ("devices", index)
+        read.mapping(path, KEYS[("device",)], required=("name", "id", "type", "install_code"))
+        name = read.text((*path, "name"))
+        if name in devices:
+            raise read.doc.error((*path, "name"), f"{name!r} appears twice")
+        device_id = read.eui((*path, "id"))
+        if device_id in ids:
+            raise read.doc.error((*path, "id"), f"{device_id} appears twice")
+        ids.add(device_id)
+        kind = read.choice((*path, "type"), "", DEVICE_KINDS)
+        code = read.install_code((*path, "install_code"), rng)
+        record = read.choice((*path, "installer_record"), "right", ("right", "wrong"))
+        recorded = code if record == "right" else other_code(code, rng)
+        devices[name] = Device(name, device_id, kind, code, recorded)
+    return devices
+
+
+def other_code(code: InstallCode, rng: random.Random) -> InstallCode:
+    """A valid install code that is not ``code``: a transcription the CHF will accept."""
+    while True:
+        other = InstallCode.generate(len(code.code), rng)
+        if other.code != code.code:
+            return other
+
+
+def _parties(read: _Site) -> dict[str, Party]:
+    parties: dict[str, Party] = {}
+    for index in range(len(_list(read, ("parties",), "parties"))):
+        path = ("parties", index)
+        read.mapping(path, KEYS[("party",)], required=("name", "id", "fuels"))
+        name = read.text((*path, "name"))
+        if name in parties:
+            raise read.doc.error((*path, "name"), f"{name!r} appears twice")
+        fuels = _list(read, (*path, "fuels"), "fuels")
+        for j in range(len(fuels)):
+            read.choice((*path, "fuels", j), "", FUELS)
+        user = read.eui((*path, "id"))
+        if any(p.user_id == user for p in parties.values()):
+            raise read.doc.error((*path, "id"), f"{user} appears twice")
+        parties[name] = Party(name, user, tuple(fuels))
+    return parties
+
+
+def _policy(read: _Site) -> Policy:
+    read.mapping(("policy",))
+    params = dict(read.get(("policy",), {}))
+    name = str(params.pop("name", "email-10wd"))
+    for key in params:
+        if not isinstance(key, str):
+            raise read.doc.error(("policy", key), "a policy parameter is a name")
+    try:
+        return make_policy(name, **params)
+    except ParameterError as err:
+        text = str(err)
+        bad = next((k for k in params if f"{k} " in text or f"'{k}'" in text), None)
+        raise read.doc.error(("policy", bad) if bad else ("policy",), text) from None
+
+
+def _timeline(read: _Site, start: dt.date, devices: dict[str, Device],
+              parties: dict[str, Party]) -> tuple[Scripted, ...]:
+    """Scripted events, each checked on its own and against the story so far (in time order)."""
+    doc = read.doc
+    events = []
+    for index in range(len(_list(read, ("timeline",), "events"))):
+        path = ("timeline", index)
+        kind = read.choice((*path, "event"), "", EVENTS)
+        read.mapping(path, ("wd", "date", "event", *EVENT_KEYS[kind]), required=("event",))
+        raw = read.get(path)
+        if ("wd" in raw) == ("date" in raw):
+            raise doc.error(path, "give exactly one of wd (working days after start) or date")
+        wd = date = None
+        if "wd" in raw:
+            wd = raw["wd"]
+            if isinstance(wd, bool) or not isinstance(wd, int) or not 0 <= wd <= 250 * HORIZON_YEARS - 60:
+                raise doc.error((*path, "wd"), f"{wd!r} is not a working-day offset 0..{250 * HORIZON_YEARS - 60}")
+        else:
+            date = raw["date"]
+            if not isinstance(date, dt.date) or isinstance(date, dt.datetime) or not \
+                    start <= date < start + dt.timedelta(days=365 * HORIZON_YEARS - 90):
+                raise doc.error((*path, "date"), f"{date!r} is not a date within {HORIZON_YEARS - 1} years after start")
+        fields = {k: v for k, v in raw.items() if k not in ("wd", "date", "event")}
+        events.append(Scripted(index, kind, wd, date, fields))
+    calendar = WorkingDayCalendar(start, years=HORIZON_YEARS)
+    _check_story(read, sorted(events, key=lambda e: (event_day(e, calendar), e.index)), devices, parties)
+    return tuple(events)
+
+
+def event_day(event: Scripted, calendar: WorkingDayCalendar) -> dt.date:
+    """The day a scripted event happens: its date, or ``wd`` working days after the start."""
+    if event.date is not None:
+        return event.date
+    return calendar.add_working_days(calendar.epoch, event.wd)
+
+
+def _check_story(read: _Site, events: list[Scripted], devices: dict[str, Device],
+                 parties: dict[str, Party]) -> None:
+    """What cannot happen: a CoS or code before any install, a second WAN, unknown references."""
+    doc = read.doc
+    installed: set[str] = set()
+    wan = cos = False
+    for event in events:
+        path = ("timeline", event.index)
+        f = event.fields
+        if event.kind == "install":
+            by = _party(read, (*path, "by"), parties)
+            names = f.get("devices", list(devices))
+            if not isinstance(names, list) or not names:
+                raise doc.error((*path, "devices"), "expected a list of device names")
+            for j, name in enumerate(names):
+                if not isinstance(name, str) or name not in devices:
+                    raise doc.error((*path, "devices", j), f"unknown device {name!r} (devices: {', '.join(devices)})")
+                if name in installed:
+                    raise doc.error((*path, "devices", j), f"{name} is installed twice")
+                if devices[name].fuel not in by.fuels:
+                    raise doc.error((*path, "by"), f"{by.name} does not supply {devices[name].fuel} for {name}")
+            read.flag((*path, "wan"), False)
+            if f.get("wan") and wan:
+                raise doc.error((*path, "wan"), "the SM WAN is already there")
+            wan = wan or bool(f.get("wan"))
+            installed.update(names)
+        elif not installed:
+            raise doc.error((*path, "event"), f"{event.kind} before any install: the story starts with an install")
+        elif event.kind == "wan":
+            if wan:
+                raise doc.error((*path, "event"), "the SM WAN arrives twice")
+            wan = True
+        elif event.kind == "cos":
+            to = _party(read, (*path, "to"), parties)
+            fuels = f.get("fuels", list(to.fuels))
+            if not isinstance(fuels, list) or not fuels:
+                raise doc.error((*path, "fuels"), "expected a list of fuels")
+            for j, fuel in enumerate(fuels):
+                if fuel not in FUELS:
+                    raise doc.error((*path, "fuels", j), f"{fuel!r} is not one of {', '.join(FUELS)}")
+                if fuel not in to.fuels:
+                    raise doc.error((*path, "fuels", j), f"{to.name} does not supply {fuel}")
+            cos = True
+        elif event.kind == "visit" and not wan:
+            raise doc.error((*path, "event"), "a replacement visit before the SM WAN: the new "
+                                              "meters are commissioned on the visit, over the WAN")
+        elif event.kind in ("code", "reply_lost") and not cos:
+            raise doc.error((*path, "event"), f"{event.kind} before any change of supplier: "
+                                              "the installing supplier holds the codes")
+        if event.kind == "code":
+            read.choice((*path, "value"), "right", ("right", "wrong"))
+    if not any(e.kind == "install" for e in events):
+        raise doc.error(("timeline",), "no install event")
+
+
+def _party(read: _Site, path: tuple, parties: dict[str, Party]) -> Party:
+    name = read.text(path)
+    if name not in parties:
+        raise read.doc.error(path, f"unknown party {name!r} (parties: {', '.join(parties)})")
+    return parties[name]
+
+
+def _expect(read: _Site, devices: dict[str, Device]) -> dict:
+    doc = read.doc
+    expect = read.mapping(("expect",), KEYS[("expect",)])
+    if not expect:
+        raise doc.error(("expect",), "expected at least one outcome")
+    commissioned = read.mapping(("expect", "commissioned"))
+    for name, by in commissioned.items():
+        if name not in devices:
+            raise doc.error(("expect", "commissioned", name), f"unknown device {name!r}")
+        if devices[name].device_type == "IHD":
+            raise doc.error(("expect", "commissioned", name), "an IHD has no SMI status: expect joins")
+        if by is not None and (isinstance(by, bool) or not isinstance(by, int) or by < 0):
+            raise doc.error(("expect", "commissioned", name), f"{by!r} is not a working day (or null)")
+    names = read.get(("expect", "not_commissioned"), [])
+    if not isinstance(names, list):
+        raise doc.error(("expect", "not_commissioned"), "expected a list of device names")
+    for j, name in enumerate(names):
+        if not isinstance(name, str) or name not in devices:
+            raise doc.error(("expect", "not_commissioned", j), f"unknown device {name!r}")
+    for key in ("joins", "code_requests"):
+        value = read.get(("expect", key), 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise doc.error(("expect", key), f"{value!r} is not a count")
+    read.flag(("expect", "replacement"), False)
+    alerts = read.get(("expect", "alerts"), [])
+    if not isinstance(alerts, list) or not all(isinstance(a, str) for a in alerts):
+        raise doc.error(("expect", "alerts"), "expected a list of alert codes like 8F49 (quoted)")
+    return expect

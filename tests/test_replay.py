@@ -1,0 +1,234 @@
+"""``hansim replay``: bundled scenarios meet their expectations; outputs are deterministic,
+valid DUIS (the V5.4 XSD), decryptable pcaps (tshark, given only the scenario's install
+codes) and free of secrets; bad scenario files fail with file, line and field path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from duis_support import schema_path, xsd
+from han.pcap import zigbee_key_rows
+from sim.cli import main
+from sim.duis import schema as duis_schema
+from sim.output import atomic_write
+from sim.replay import report
+from sim.replay.scenario import bundled, load_scenario
+from sim.replay.story import Replay, replay
+
+SCENARIOS = [p.stem for p in bundled()]
+
+
+@cache
+def _replayed(name: str) -> tuple[Replay, dict[str, bytes]]:
+    result = replay(load_scenario(next(p for p in bundled() if p.stem == name)), schema_path())
+    return result, report.files(result, report.checks(result))
+
+
+def _secrets(result: Replay) -> list[str]:
+    """Every text form of every install code and link key the replay knew."""
+    codes = list(result.codes.values()) + [d.installer_record for d in result.scenario.devices.values()]
+    forms = []
+    for code in codes:
+        forms += [code.code.hex(), bytes(code.link_key()).hex()]
+    forms += [r.network_key.hex() for r in result.joins.reports]
+    return [f for form in forms for f in (form.lower(), form.upper())]
+
+
+def test_at_least_eight_bundled_scenarios_are_listed() -> None:
+    out = CliRunner().invoke(main, ["scenarios", "list"])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert len(lines) == len(SCENARIOS) >= 8
+    assert all(line.split()[0] in SCENARIOS for line in lines)
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_bundled_scenario_meets_its_expectations(name: str) -> None:
+    """Replayed with the DCC checking every request against the XSD (as in CI)."""
+    result, _ = _replayed(name)
+    assert result.dcc.schema is not None
+    found = report.checks(result)
+    assert found and all(c.ok for c in found), [str(c) for c in found if not c.ok]
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_duis_documents_validate_against_the_xsd(name: str) -> None:
+    schema = xsd()
+    _, files = _replayed(name)
+    documents = {k: v for k, v in files.items() if k.startswith("duis/")}
+    assert documents
+    for file_name, data in documents.items():
+        assert duis_schema.check_bytes(schema, data) == [], file_name
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_no_secret_in_timeline_or_summary_only_in_8_11_requests(name: str) -> None:
+    result, files = _replayed(name)
+    terminal = "\n".join(report.line(result, e) for e in result.entries)
+    for text in (terminal, files["timeline.jsonl"].decode(), files["summary.json"].decode()):
+        assert not [s for s in _secrets(result) if s in text]
+    adds = [v for k, v in files.items() if k.endswith("_8.11_request.xml") and b">Add<" in v]
+    for data in adds:  # DUIS 8.11 Add carries the install code in the clear, as DUIS does
+        assert any(s.encode() in data for s in _secrets(result))
+
+
+def test_wrong_code_story_in_duis_alerts() -> None:
+    result, files = _replayed("wrong-code-then-right")
+    alerts = sorted(k for k in files if "_alert_8F4" in k)
+    assert [k.rsplit("_", 1)[1] for k in alerts] == ["8F48.xml", "8F49.xml"]
+    assert [r.joined for r in result.joins.reports] == [False, True]
+
+
+def test_same_seed_byte_identical_files_other_seed_differs(tmp_path: Path) -> None:
+    runner = CliRunner()
+    outputs = []
+    for run, seed in (("a", "3"), ("b", "3"), ("c", "4")):
+        out = runner.invoke(main, ["replay", "wrong-code-then-right", "--out", str(tmp_path / run), "--seed", seed])
+        assert out.exit_code == 0, out.output
+        outputs.append(out.output.replace(str(tmp_path / run), "OUT"))
+        files = {p.relative_to(tmp_path / run): p.read_bytes() for p in (tmp_path / run).rglob("*") if p.is_file()}
+        outputs.append(files)
+    assert outputs[0] == outputs[2] and outputs[1] == outputs[3]
+    assert {"timeline.jsonl", "summary.json", "timeline.png"} <= {str(p) for p in outputs[1]}
+    assert outputs[5] != outputs[1]  # the seed matters (install codes, PAN, keys)
+
+
+@pytest.fixture(scope="module")
+def tshark_home(tmp_path_factory):
+    if shutil.which("tshark") is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("tshark is not installed but CI=true: .ci/install must install it")
+        pytest.skip("tshark not installed")
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.mark.tshark
+def test_pcaps_decrypt_in_tshark_with_the_scenarios_install_codes(tshark_home: Path, tmp_path: Path) -> None:
+    """One tshark run over every join of three scenarios; keys: only the install codes'
+    link keys (the network keys tshark must find in the Transport Keys itself)."""
+    pcaps, keys, joins = [], [], []
+    for name in ("reactive-wan", "wrong-code-then-right", "igt-gas-new-build"):
+        result, files = _replayed(name)
+        for file_name, data in files.items():
+            if file_name.startswith("pcap/"):
+                pcaps.append(atomic_write(tmp_path / name / file_name, data))
+        codes = list(result.codes.values()) + [d.installer_record for d in result.scenario.devices.values()]
+        keys += [(bytes(c.link_key()), f"{name} install code") for c in codes]
+        joins += result.joins.reports
+    merged = tmp_path / "all.pcap"
+    subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", str(merged), *map(str, pcaps)], check=True)
+    atomic_write(tshark_home / ".config" / "wireshark" / "zigbee_pc_keys", zigbee_key_rows(keys))
+    fields = ("zbee_aps.cmd.key", "zbee_aps.zdp_cluster", "zbee_sec.encrypted_payload", "_ws.malformed")
+    args = ["tshark", "-r", str(merged), "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,"]
+    for field in fields:
+        args += ["-e", field]
+    env = {**os.environ, "HOME": str(tshark_home), "XDG_CONFIG_HOME": str(tshark_home / ".config")}
+    out = subprocess.run(args, capture_output=True, text=True, check=True, env=env).stdout
+    rows = [dict(zip(fields, line.split("\t"))) for line in out.splitlines()]
+    assert len(rows) == sum(len(r.frames) for r in joins)
+    assert not any(r["_ws.malformed"] for r in rows)
+    found_keys = {r["zbee_aps.cmd.key"] for r in rows if r["zbee_aps.cmd.key"]}
+    assert found_keys == {r.network_key.hex() for r in joins}  # every Transport Key opened
+    annces = [r for r in rows if r["zbee_aps.zdp_cluster"] == "0x0013"]
+    assert len(annces) == sum(r.joined for r in joins)  # a Device_annce per successful join
+
+
+def _scenario(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    return path
+
+
+GOOD = """\
+title: test
+start: 2024-01-08
+devices:
+  - {name: ESME, id: 00-DB-12-34-56-78-90-A0, type: ESME, install_code: generate}
+parties:
+  - {name: a, id: 90-B3-D5-1F-30-01-00-00, fuels: [electricity, gas]}
+  - {name: b, id: 90-B3-D5-1F-30-05-00-00, fuels: [electricity, gas]}
+policy: {name: email-10wd, reply_probability: 1.0}
+timeline:
+  - {wd: 0, event: install, by: a}
+  - {wd: 5, event: cos, to: b}
+  - {wd: 30, event: wan}
+expect:
+  commissioned: {ESME: 40}
+"""
+
+BAD = [
+    ("  - {wd: 30, event: wan}", "  - {wd: 30, event: wan, colour: red}", ":12: timeline[2].colour: unknown key"),
+    ("  - {wd: 5, event: cos, to: b}", "  - {wd: 5, event: cos, to: c}", ":11: timeline[1].to: unknown party 'c'"),
+    ("  - {wd: 0, event: install, by: a}", "  - {wd: 9, event: install, by: a}",
+     ":11: timeline[1].event: cos before any install"),
+    ("  - {wd: 0, event: install, by: a}", "  - {wd: 0, event: install, by: a, devices: [GSME]}",
+     ":10: timeline[0].devices[0]: unknown device 'GSME'"),
+    ("install_code: generate", 'install_code: "83FED3407A939723A5C639B26916D505C3B6"',
+     ":4: devices[0].install_code: "),
+    ("  - {wd: 5, event: cos, to: b}", "  - {wd: 5, event: code}",
+     ":11: timeline[1].event: code before any change of supplier"),
+    ("  - {wd: 30, event: wan}", "  - {wd: 30, event: visit}", ":12: timeline[2].event: a replacement visit before"),
+    ("  - {wd: 0, event: install, by: a}\n  - {wd: 5, event: cos, to: b}",
+     "  - {wd: 3, event: install, by: a}\n  - {date: 2024-01-10, event: cos, to: b}",
+     ":11: timeline[1].event: cos before any install"),  # 2024-01-10 is WD 2, listed after WD 3
+    ("  commissioned: {ESME: 40}", "  not_commissioned: 5", ":14: expect.not_commissioned: expected a list"),
+    ("reply_probability: 1.0}", "reply_probability: 1.0, 7: 1}", ":8: policy[7]: a policy parameter is a name"),
+    ("  commissioned: {ESME: 40}", "  commissioned: {IHD: 40}", ":14: expect.commissioned.IHD: unknown device"),
+]
+
+
+@pytest.mark.parametrize("old, new, message", BAD)
+def test_bad_scenarios_fail_with_file_line_and_field(tmp_path: Path, old: str, new: str, message: str) -> None:
+    assert old in GOOD
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (out_dir / "keep.txt").write_text("earlier result")
+    path = _scenario(tmp_path, GOOD.replace(old, new))
+    out = CliRunner().invoke(main, ["replay", str(path), "--out", str(out_dir)])
+    assert out.exit_code == 1
+    assert f"{path}{message}" in out.output, out.output
+    assert "Traceback" not in out.output
+    assert [p.name for p in out_dir.iterdir()] == ["keep.txt"]  # nothing written, nothing lost
+
+
+def test_policy_parameter_out_of_range_names_the_field(tmp_path: Path) -> None:
+    path = _scenario(tmp_path, GOOD.replace("reply_probability: 1.0", "reply_probability: 1.5"))
+    out = CliRunner().invoke(main, ["replay", str(path), "--out", str(tmp_path / "o")])
+    assert out.exit_code == 1 and f"{path}:8: policy.reply_probability: " in out.output, out.output
+
+
+def test_failed_expectation_exits_1_and_lists_it(tmp_path: Path) -> None:
+    path = _scenario(tmp_path, GOOD.replace("{ESME: 40}", "{ESME: 10}\n  joins: 1"))
+    out = CliRunner().invoke(main, ["replay", str(path), "--out", str(tmp_path / "o")])
+    assert out.exit_code == 1
+    assert "1 of 2 expectations failed: ESME Commissioned by WD 10: expected Commissioned, " \
+           "got Commissioned on WD 30" in out.output, out.output
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["ok"] is False and [c["ok"] for c in summary["expectations"]] == [False, True]
+
+
+def test_keys_out_only_on_request_and_only_there(tmp_path: Path) -> None:
+    keys = tmp_path / "keys.txt"
+    out = CliRunner().invoke(main, ["replay", "wrong-code-then-right", "--out", str(tmp_path / "o"),
+                                    "--keys-out", str(keys)])
+    assert out.exit_code == 0, out.output
+    result, _ = _replayed("wrong-code-then-right")
+    rows = keys.read_text().splitlines()
+    device = result.scenario.devices["ESME"]
+    for secret in (device.install_code, device.installer_record):
+        assert f'"{bytes(secret.link_key()).hex().upper()}","Normal",' in keys.read_text()
+    assert sum("network key" in row for row in rows) == len(result.joins.reports) == 2
+    assert not [s for s in _secrets(result) if s in out.output]
+    refused = CliRunner().invoke(main, ["replay", "--out", str(tmp_path / "p"),
+                                        "--keys-out", str(tmp_path / "missing" / "k.txt")])
+    assert refused.exit_code == 1 and "does not exist or is not writable" in refused.output
+    assert not (tmp_path / "p").exists()
