@@ -39,6 +39,8 @@ CHF_ENDPOINT = {
     "output_clusters": [0x0700, 0x0702, 0x0703],
 }
 STARTUP_TIMEOUT = 30.0
+#: The longest permit-join ZigBee allows (zigpy asserts it).
+MAX_PERMIT_SECONDS = 254
 REMOVE_TIMEOUT = 10.0  # zigpy gives a router 7 s to answer the leave request
 _log = logging.getLogger(__name__)
 
@@ -108,7 +110,12 @@ class ZigpyRadio:
         self.app.add_listener(self)
 
     async def permit(self, device_id: str, link_key: bytes, seconds: int) -> None:
-        await self.app.permit_with_link_key(to_eui64(device_id), zt.KeyData(link_key), seconds)
+        """ZigBee's permit-join lasts at most 254 s, but a JoinTimePeriod may be 3600:
+        re-open the window, as a CHF does, until ``seconds`` have passed."""
+        while seconds > 0:
+            chunk = min(seconds, MAX_PERMIT_SECONDS)
+            await self.app.permit_with_link_key(to_eui64(device_id), zt.KeyData(link_key), chunk)
+            seconds -= chunk
 
     async def remove(self, device_id: str) -> None:
         """zigpy sends Mgmt_Leave_req in a task and forgets the device when it is done:

@@ -117,6 +117,13 @@ class RadioJoin:
         self.bridge.call(self.radio.remove(device_id), timeout=STOP_TIMEOUT)
 
 
+def check_radio_spec(spec: str) -> RadioSpec | None:
+    """The stick ``spec`` names, or None for ``air``; :class:`RadioError` if it names neither."""
+    from sim.air_radio import AIR_SPEC
+
+    return None if spec.strip().lower() == AIR_SPEC else RadioSpec.parse(spec)
+
+
 def open_radio(spec: str, chf_id: str, meters: dict[str, InstallCode],
                extra: dict | None = None) -> RadioJoin:
     """A started :class:`RadioJoin` on the radio named by ``spec``: a stick
@@ -124,10 +131,10 @@ def open_radio(spec: str, chf_id: str, meters: dict[str, InstallCode],
     simulated air with ``meters`` (device ID -> the code it holds) joining the CHF
     ``chf_id``. Raises ``han.radio.RadioError`` in one line."""
     from han.zigpy_radio import ZigpyRadio
-    from sim.air_radio import AIR_SPEC, AirRadio
+    from sim.air_radio import AirRadio
 
-    radio: HanRadio = (AirRadio(chf_id, meters) if spec.strip().lower() == AIR_SPEC
-                       else ZigpyRadio(RadioSpec.parse(spec), extra))
+    stick = check_radio_spec(spec)
+    radio: HanRadio = AirRadio(chf_id, meters) if stick is None else ZigpyRadio(stick, extra)
     join = RadioJoin(radio)
     try:
         return join.start()

@@ -39,7 +39,7 @@ def _secrets(result: Replay) -> list[str]:
     forms = []
     for code in codes:
         forms += [code.code.hex(), bytes(code.link_key()).hex()]
-    forms += [r.network_key.hex() for r in result.joins.reports]
+    forms += [r.report.network_key.hex() for r in result.joins.records]
     return [f for form in forms for f in (form.lower(), form.upper())]
 
 
@@ -85,7 +85,7 @@ def test_wrong_code_story_in_duis_alerts() -> None:
     result, files = _replayed("wrong-code-then-right")
     alerts = sorted(k for k in files if "_alert_8F4" in k)
     assert [k.rsplit("_", 1)[1] for k in alerts] == ["8F48.xml", "8F49.xml"]
-    assert [r.joined for r in result.joins.reports] == [False, True]
+    assert [r.result.joined for r in result.joins.records] == [False, True]
 
 
 def test_same_seed_byte_identical_files_other_seed_differs(tmp_path: Path) -> None:
@@ -123,7 +123,7 @@ def test_pcaps_decrypt_in_tshark_with_the_scenarios_install_codes(tshark_home: P
                 pcaps.append(atomic_write(tmp_path / name / file_name, data))
         codes = list(result.codes.values()) + [d.installer_record for d in result.scenario.devices.values()]
         keys += [(bytes(c.link_key()), f"{name} install code") for c in codes]
-        joins += result.joins.reports
+        joins += [r.report for r in result.joins.records]
     merged = tmp_path / "all.pcap"
     subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", str(merged), *map(str, pcaps)], check=True)
     atomic_write(tshark_home / ".config" / "wireshark" / "zigbee_pc_keys", zigbee_key_rows(keys))
@@ -226,7 +226,7 @@ def test_keys_out_only_on_request_and_only_there(tmp_path: Path) -> None:
     device = result.scenario.devices["ESME"]
     for secret in (device.install_code, device.installer_record):
         assert f'"{bytes(secret.link_key()).hex().upper()}","Normal",' in keys.read_text()
-    assert sum("network key" in row for row in rows) == len(result.joins.reports) == 2
+    assert sum("network key" in row for row in rows) == len(result.joins.records) == 2
     assert not [s for s in _secrets(result) if s in out.output]
     refused = CliRunner().invoke(main, ["replay", "--out", str(tmp_path / "p"),
                                         "--keys-out", str(tmp_path / "missing" / "k.txt")])

@@ -23,8 +23,12 @@ DEFAULT = "reactive-wan"
 @click.option("--schema", "schema_path", type=click.Path(path_type=Path),
               help="DUIS XSD file or folder the DCC checks each request against; default: "
                    "$HANSIM_DUIS_XSD, else ../shared/duis beside the project (none: no check).")
+@click.option("--radio", help="The Comms Hub's HAN radio, overriding the scenario's comms_hub.radio: "
+                             "a ZigBee stick (znp:/dev/ttyACM0, ezsp:PATH, deconz:PATH, "
+                             "znp:socket://HOST:PORT, e.g. `hansim dongle virtual`) or `air`; "
+                             "joins then run in real time and are not captured.")
 def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
-            schema_path: Path | None) -> None:
+            schema_path: Path | None, radio: str | None) -> None:
     """Replay SCENARIO (a bundled name from `hansim scenarios list`, or a YAML file).
 
     Prints the timeline (date, working day, actor, event, SMI changes) and writes every
@@ -32,7 +36,11 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     not (or for bad input). Without SCENARIO: reactive install and leave, commissioned
     when the SM WAN arrives.
     """
+    import dataclasses
+
+    from han.radio import RadioError
     from sim.output import OutputDir, atomic_write
+    from sim.radio_join import check_radio_spec
     from sim.replay import report
     from sim.replay.scenario import locate, load_scenario
     from sim.replay.story import replay
@@ -45,7 +53,13 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
         loaded = load_scenario(path, seed)
     except InputFileError as err:
         raise click.ClickException(str(err)) from None
-    result = replay(loaded, schema_path)
+    try:
+        if radio is not None:
+            check_radio_spec(radio)
+            loaded = dataclasses.replace(loaded, radio=radio)
+        result = replay(loaded, schema_path)
+    except RadioError as err:  # bad spec, a stick that will not start, or one pulled mid-run
+        raise click.ClickException(str(err)) from None
     found = report.checks(result)
     if keys_out is not None:  # refuse an unwritable target before writing anything
         folder = keys_out.resolve().parent
@@ -65,7 +79,7 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     failed = [c for c in found if not c.ok]
     for check in found:
         click.echo(f"expect {'ok  ' if check.ok else 'FAIL'} {check}")
-    click.echo(f"wrote {len(result.requests)} DUIS exchanges, {len(result.joins.reports)} pcap(s), "
+    click.echo(f"wrote {len(result.requests)} DUIS exchanges, {sum(r.report is not None for r in result.joins.records)} pcap(s), "
                f"timeline.jsonl, summary.json, timeline.png in {out}")
     if failed:
         click.echo(f"{len(failed)} of {len(found)} expectations failed: "

@@ -59,7 +59,7 @@ def checks(replay: Replay) -> list[Check]:
         found.append(Check(f"{name} not Commissioned", "not commissioned",
                            "not commissioned" if wd is None else f"Commissioned on WD {wd}", wd is None))
     if "joins" in expect:
-        joins = len(replay.joins.reports)
+        joins = len(replay.joins.records)
         found.append(Check("HAN joins", expect["joins"], joins, joins == expect["joins"]))
     if "code_requests" in expect:
         found.append(Check("install-code requests sent", expect["code_requests"], replay.code_requests,
@@ -100,8 +100,9 @@ def summary(replay: Replay, found: list[Check]) -> dict:
         "scenario": scenario.name, "title": scenario.title, "seed": replay.seed,
         "start": scenario.start.isoformat(), "policy": scenario.policy.name,
         "policy_params": scenario.policy.params(), "devices": devices,
-        "joins": [{"device": device, "joined": r.joined, "reason": r.reason, "frames": len(r.frames)}
-                  for device, r in zip(replay.joins.device_ids, replay.joins.reports)],
+        "joins": [{"device": r.device_id, "joined": r.result.joined, "reason": r.result.reason,
+                   "frames": len(r.report.frames) if r.report else None}
+                  for r in replay.joins.records],
         "alerts": replay.alerts, "code_requests": replay.code_requests, "replacement": replay.replaced,
         "duis_documents": sum(len(r.documents) for r in replay.requests),
         "end_wd": replay.wd(replay.end),
@@ -113,7 +114,7 @@ def summary(replay: Replay, found: list[Check]) -> dict:
 
 def _join_names(replay: Replay) -> list[str]:
     """``join-01_00-DB-...``: each HAN join in order, named by its meter."""
-    return [f"join-{n:02d}_{device}" for n, device in enumerate(replay.joins.device_ids, 1)]
+    return [f"join-{n:02d}_{r.device_id}" for n, r in enumerate(replay.joins.records, 1)]
 
 
 def files(replay: Replay, found: list[Check]) -> dict[str, bytes]:
@@ -126,8 +127,9 @@ def files(replay: Replay, found: list[Check]) -> dict[str, bytes]:
     for request in replay.requests:
         for index, (name, data) in enumerate(request.documents, 1):
             out[f"duis/{request.step:03d}-{index}_{request.srv}_{name}.xml"] = data
-    for name, report in zip(_join_names(replay), replay.joins.reports):
-        out[f"pcap/{name}.pcap"] = pcap_bytes((f.time, f.raw) for f in report.frames)
+    for name, record in zip(_join_names(replay), replay.joins.records):
+        if record.report is not None:  # a radio's join was on real air: no capture here
+            out[f"pcap/{name}.pcap"] = pcap_bytes((f.time, f.raw) for f in record.report.frames)
     out["summary.json"] = (json.dumps(summary(replay, found), indent=2) + "\n").encode()
     out["timeline.png"] = plot(replay)
     return out
@@ -144,7 +146,8 @@ def wireshark_keys(replay: Replay) -> str:
         if key not in seen:
             seen.add(key)
             rows.append((key, f"install-code link key {label}"))
-    rows += [(r.network_key, f"HAN network key, join {n}") for n, r in enumerate(replay.joins.reports, 1)]
+    rows += [(r.report.network_key, f"HAN network key, join {n}")
+             for n, r in enumerate(replay.joins.records, 1) if r.report is not None]
     return zigbee_key_rows(rows)
 
 

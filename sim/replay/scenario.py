@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from han.installcode import InstallCode
+from han.radio import RadioError
 from sim.calendar import WorkingDayCalendar
 from sim.dcc.site_file import _Site
 from sim.lifecycle import SiteRules
 from sim.policies import ParameterError, Policy, make_policy
+from sim.radio_join import check_radio_spec
 from sim.yamlfile import InputFileError, load_yaml
 
 BUNDLED = Path(__file__).resolve().parents[2] / "scenarios"
@@ -32,7 +34,7 @@ KEYS = {
     (): ("title", "source", "start", "seed", "comms_hub", "coverage", "devices", "parties", "policy",
          "rules", "timeline", "expect"),
     ("coverage",): ("available", "likelihood"),
-    ("comms_hub",): ("chf", "gpf"),
+    ("comms_hub",): ("chf", "gpf", "radio"),
     ("device",): ("name", "id", "type", "install_code", "installer_record"),
     ("party",): ("name", "id", "fuels"),
     ("rules",): ("visit_lead_wd",),
@@ -97,6 +99,7 @@ class Scenario:
     rules: SiteRules
     timeline: tuple[Scripted, ...]
     expect: dict
+    radio: str | None = None  # the CHF's HAN radio: None = the simulated air, frame by frame
 
 
 def bundled() -> list[Path]:
@@ -136,6 +139,7 @@ def load_scenario(path: Path, seed: int | None = None) -> Scenario:
     read.mapping(("comms_hub",), KEYS[("comms_hub",)])
     chf = read.eui(("comms_hub", "chf"), "00-DB-12-34-56-78-90-A2")
     gpf = read.eui(("comms_hub", "gpf"), "00-DB-12-34-56-78-90-A3")
+    radio = _radio(read)
     read.mapping(("coverage",), KEYS[("coverage",)])
     coverage = (read.flag(("coverage", "available"), True),
                 read.choice(("coverage", "likelihood"), "High", ("High", "Medium", "Low")))
@@ -151,7 +155,22 @@ def load_scenario(path: Path, seed: int | None = None) -> Scenario:
     timeline = _timeline(read, start, devices, parties)
     expect = _expect(read, devices)
     return Scenario(path.stem, str(path), read.text(("title",)), read.text(("source",), ""), start, seed,
-                    chf, gpf, coverage, devices, parties, policy, rules, timeline, expect)
+                    chf, gpf, coverage, devices, parties, policy, rules, timeline, expect, radio)
+
+
+def _radio(read: _Site) -> str | None:
+    """``comms_hub.radio``: a HAN radio spec (``znp:/dev/ttyACM0``, ``air``), checked here."""
+    path = ("comms_hub", "radio")
+    spec = read.get(path)
+    if spec is None:
+        return None
+    if not isinstance(spec, str):
+        raise read.doc.error(path, f"{spec!r} is not a radio like znp:/dev/ttyACM0 or air")
+    try:
+        check_radio_spec(spec)
+    except RadioError as err:
+        raise read.doc.error(path, str(err)) from None
+    return spec
 
 
 def _list(read: _Site, path: tuple, what: str) -> list:

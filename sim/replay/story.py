@@ -33,9 +33,9 @@ from sim.duis import schema as duis_schema
 from sim.duis.precommand import signed_request, supplier_test_key
 from sim.duis.request import RequestID, ServiceRequest
 from sim.duis.response import DCCAlertMessage, DeviceAlertMessage
-from sim.han_join import FrameLevelJoin
 from sim.lifecycle import COMMISSIONED, INF, Commissioned, Event, Lifecycle, Site, State
 from sim.policies import Step
+from sim.replay.joins import RecordedJoins, replay_joins
 from sim.replay.scenario import HORIZON_YEARS, MORNING, Scenario, Scripted, event_day, other_code
 from sim.worktime import Draws, WorkClock
 
@@ -84,7 +84,7 @@ class Replay:
     seed: int
     entries: list[Entry]
     requests: list[Request]
-    joins: FrameLevelJoin
+    joins: RecordedJoins
     spans: list[StateSpan]
     dcc: Dcc
     clock: WorkClock
@@ -113,7 +113,8 @@ class _Story:
         self.draws = Draws(np.random.default_rng(seed))
         self.rng = random.Random(seed)
         self.policy = scenario.policy.for_run(1.0)
-        self.joins = FrameLevelJoin(seed=seed)
+        self.joins = replay_joins(scenario.radio, seed, scenario.chf,
+                                  {d.device_id: d.install_code for d in scenario.devices.values()})
         self.entries: list[Entry] = []
         self.requests: list[Request] = []
         self.spans: list[StateSpan] = []
@@ -157,7 +158,10 @@ class _Story:
     # -- the run ------------------------------------------------------------------------
     def run(self) -> Replay:
         self.env.process(self._walk())
-        self.env.run()
+        try:
+            self.env.run()
+        finally:
+            self.joins.close()
         end = self.env.now
         for site, _, _ in self.sites:
             self._flush(site, INF)
@@ -349,11 +353,11 @@ class _Story:
             code = self.known[device_id] = self.recorded[device_id]  # what the installer recorded
         if device_id in hub.device_log.live:  # the CHF keeps a device's first code: remove, re-add
             self._send(user, hub.chf_id, 1, "8.11", "8.11", b.UpdateHANDeviceLog(device_id, "Remove"))
-        joins = len(self.joins.reports)
+        joins = len(self.joins.records)
         self._send(user, hub.chf_id, 1, "8.11", "8.11",
                    b.UpdateHANDeviceLog(device_id, "Add", JOIN_TIME_PERIOD, InstallCode(code.code)))
-        if len(self.joins.reports) > joins:
-            self.dcc.now += self.joins.reports[-1].duration
+        if len(self.joins.records) > joins:
+            self.dcc.now += self.joins.records[-1].duration
         if not self.premises.devices[device_id].joined:
             return False
         if kind == "IHD":  # Type 2: on the HAN is all it needs
