@@ -26,3 +26,12 @@ def test_every_command_has_help(name: str) -> None:
 def test_unknown_command_is_one_clear_error() -> None:
     result = CliRunner().invoke(main, ["no-such-command"])
     assert result.exit_code == 2 and "No such command" in result.output
+
+
+@pytest.mark.parametrize("args", [["backlog", "--sites", "-5"], ["installcode", "new", "--length", "7"],
+                                  ["han", "join", "--install-code", "generate", "--window", "x",
+                                   "--pcap", "j.pcap"]])
+def test_a_bad_value_is_bad_input_exit_1(args: list[str]) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert result.output.count("Error:") == 1 and "Traceback" not in result.output

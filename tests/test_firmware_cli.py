@@ -93,5 +93,5 @@ def test_bad_hex_is_a_usage_error(files, tmp_path) -> None:
     result = run("build", "--manufacturer-key", str(files / "k.pem"), "--manufacturer-code", "XYZ",
                  "--image-type", "1", "--version", "1", "--payload", str(files / "payload.bin"),
                  "-o", str(tmp_path / "x.bin"))
-    assert result.exit_code == 2 and "not hexadecimal" in result.output
+    assert result.exit_code == 1 and "not hexadecimal" in result.output
 

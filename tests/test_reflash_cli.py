@@ -53,5 +53,5 @@ def test_output_path_that_is_a_file_is_refused(tmp_path) -> None:
     target = tmp_path / "file"
     target.write_text("keep me")
     result = run("--days", "5", "-o", str(target))
-    assert result.exit_code == 2 and "is a file" in result.output
+    assert result.exit_code == 1 and "is a file" in result.output
     assert target.read_text() == "keep me"

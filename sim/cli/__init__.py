@@ -34,6 +34,16 @@ class _CommandModules(click.Group):
             if not info.name.startswith("_")
         )
 
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except click.BadParameter as err:
+            # A bad value (a negative --sites, a non-hex --version, a missing file) is bad
+            # input like a bad file or code: exit 1. Malformed usage (an unknown option)
+            # keeps click's exit 2.
+            err.exit_code = 1
+            raise
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, _summary(name)) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
