@@ -1,29 +1,18 @@
-"""Shared by the firmware tests: the shared/ folder beside the project, keys, a DCC template."""
+"""Shared by the firmware tests: keys and the DCC 11.1 template (found as the DUIS tests find it)."""
 
 from __future__ import annotations
 
 import base64
 import re
-from pathlib import Path
 
-import pytest
+from duis_support import template
 
 from firmware import image, manufacturer_keys
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def shared_dir() -> Path:
-    """shared/ beside the project (CI: ../shared; a worktree: /work/shared)."""
-    for candidate in (ROOT.parent / "shared", Path("/work/shared")):
-        if candidate.is_dir():
-            return candidate
-    pytest.fail("shared/ not found beside the project or at /work/shared")
 
 
 def template_image() -> bytes:
     """The firmware image inside DCC's 11.1 Update Firmware test request."""
-    xml = (shared_dir() / "duis/templates/11.1_UPDATE_FIRMWARE_REQUEST_DUIS.XML").read_text()
+    xml = template("11.1_UPDATE_FIRMWARE").decode()
     return base64.b64decode(re.search(r"<sr:FirmwareImage>(.*?)</sr:FirmwareImage>", xml, re.S)[1])
 
 
