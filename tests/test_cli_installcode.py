@@ -2,6 +2,8 @@
 
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -75,8 +77,9 @@ def test_help_on_every_command() -> None:
 
 
 def test_real_subprocess_through_the_console_script() -> None:
-    hansim = shutil.which("hansim")
-    assert hansim, "the hansim console script is not installed (pip install -e .)"
+    # The console script of the environment running the tests (.venv/bin/hansim).
+    hansim = shutil.which("hansim", path=str(Path(sys.executable).parent))
+    assert hansim, "the hansim console script is not installed (bash .ci/install)"
     proc = subprocess.run(
         [hansim, "installcode", "key", CODE], capture_output=True, text=True, check=False
     )
