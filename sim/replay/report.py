@@ -127,10 +127,13 @@ def files(replay: Replay, found: list[Check]) -> dict[str, bytes]:
     for request in replay.requests:
         for index, (name, data) in enumerate(request.documents, 1):
             out[f"duis/{request.step:03d}-{index}_{request.srv}_{name}.xml"] = data
-    for name, record in zip(_join_names(replay), replay.joins.records):
-        if record.report is not None:  # a radio's join was on real air: no capture here
-            out[f"pcap/{name}.pcap"] = pcap_bytes((replay.epoch_s + f.time, f.raw)
-                                                  for f in record.report.frames)
+    captured = [(name, r.report) for name, r in zip(_join_names(replay), replay.joins.records)
+                if r.report is not None]  # a radio's join was on real air: no capture here
+    for name, report in captured:
+        out[f"pcap/{name}.pcap"] = pcap_bytes((replay.epoch_s + f.time, f.raw) for f in report.frames)
+    if captured:  # the premises' one HAN, every join in one capture
+        out["pcap/premises.pcap"] = pcap_bytes((replay.epoch_s + f.time, f.raw)
+                                               for _, report in captured for f in report.frames)
     out["summary.json"] = (json.dumps(summary(replay, found), indent=2) + "\n").encode()
     out["timeline.png"] = plot(replay)
     return out
@@ -147,8 +150,10 @@ def wireshark_keys(replay: Replay) -> str:
         if key not in seen:
             seen.add(key)
             rows.append((key, f"install-code link key {label}"))
-    rows += [(r.report.network_key, f"HAN network key, join {n}")
-             for n, r in enumerate(replay.joins.records, 1) if r.report is not None]
+    for report in (r.report for r in replay.joins.records if r.report is not None):
+        if report.network_key not in seen:  # one per HAN: the premises keeps its network key
+            seen.add(report.network_key)
+            rows.append((report.network_key, f"HAN network key, PAN 0x{report.pan_id:04X}"))
     return zigbee_key_rows(rows)
 
 
