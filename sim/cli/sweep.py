@@ -6,6 +6,7 @@ import csv
 import io
 import itertools
 import json
+import math
 from pathlib import Path
 
 import click
@@ -20,6 +21,12 @@ from sim.population.store import load, replication_path, run_key, save
 from sim.yamlfile import InputFileError, YamlDocument, load_yaml
 
 TOP_KEYS = {"sites", "years", "replications", "seed", "policies", "base", "factors", "sets"}
+# A study larger than these is refused before anything runs (the same ceilings as
+# ``hansim backlog``'s options): a typo such as 1e9 replications must not look like a hang.
+MAX_SITES = 10_000_000
+MAX_YEARS = 30.0
+MAX_REPLICATIONS = 10_000
+MAX_RUNS = 100_000  # parameter sets x policies x replications
 
 
 def read_sweep(path: Path) -> YamlDocument:
@@ -56,6 +63,10 @@ def parameter_sets(doc: YamlDocument) -> list[tuple[tuple, dict[str, object]]]:
         for name, values in factors.items():
             if not isinstance(values, list) or not values:
                 raise _fail(doc, ("factors", name), "empty or not a list (allowed: a list of 1 or more values)")
+        combos = math.prod(len(values) for values in factors.values())
+        if combos > MAX_RUNS:
+            raise _fail(doc, ("factors",), f"{combos:,} combinations of factors: more than the "
+                        f"{MAX_RUNS:,} runs a sweep may hold")
         names = list(factors)
         return [(("factors",), base | dict(zip(names, combo))) for combo in itertools.product(*factors.values())]
     if not isinstance(sets, list) or not sets:
@@ -66,12 +77,14 @@ def parameter_sets(doc: YamlDocument) -> list[tuple[tuple, dict[str, object]]]:
     return [(("sets", i), base | item) for i, item in enumerate(sets)]
 
 
-def _number(doc: YamlDocument, key: str, default: int | float, low: float, kind: type) -> int | float:
+def _number(doc: YamlDocument, key: str, default: int | float, low: float, high: float,
+            kind: type) -> int | float:
     value = doc.data.get(key, default)
+    allowed = f"{low:g} to {high:g}"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
-        raise _fail(doc, (key,), f"{value!r} is not a {'whole ' if kind is int else ''}number (allowed: >= {low:g})")
-    if value < low:
-        raise _fail(doc, (key,), f"{key} = {value} is outside the allowed range (>= {low:g})")
+        raise _fail(doc, (key,), f"{value!r} is not a {'whole ' if kind is int else ''}number (allowed: {allowed})")
+    if not low <= value <= high:  # also refuses NaN
+        raise _fail(doc, (key,), f"{key} = {value:g} is outside the allowed range ({allowed})")
     return value
 
 
@@ -87,13 +100,17 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
     """Run every parameter set of SWEEP.yaml; replications already written are skipped."""
     doc = read_sweep(sweep_file)
     sets = parameter_sets(doc)
-    sites = _number(doc, "sites", 100_000, 1, int)
-    years = _number(doc, "years", 5.0, 0.1, float)
-    reps = _number(doc, "replications", 4, 1, int)
-    seed = _number(doc, "seed", 1, 0, int)
+    sites = _number(doc, "sites", 100_000, 1, MAX_SITES, int)
+    years = _number(doc, "years", 5.0, 0.1, MAX_YEARS, float)
+    reps = _number(doc, "replications", 4, 1, MAX_REPLICATIONS, int)
+    seed = _number(doc, "seed", 1, 0, 2**63 - 1, int)
     names = doc.data.get("policies", ["email-10wd"])
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         raise _fail(doc, ("policies",), "must be a list of policy names (e.g. [email-5wd, email-10wd])")
+    if len(sets) * len(names) * reps > MAX_RUNS:
+        raise _fail(doc, ("replications",), f"{len(sets):,} parameter sets x {len(names)} policies x "
+                    f"{reps:,} replications = {len(sets) * len(names) * reps:,} runs: more than the "
+                    f"{MAX_RUNS:,} runs a sweep may hold")
     out = out or Path(f"{sweep_file.stem}-out")
     seeds = replication_seeds(seed, reps)
 
