@@ -7,6 +7,8 @@ import io
 import itertools
 import json
 import math
+import shutil
+import zipfile
 from pathlib import Path
 
 import click
@@ -14,7 +16,7 @@ import click
 from sim.cli._population import build, policies, split_overrides
 from sim.policies import ParameterError
 from sim.population.params import PopulationParams
-from sim.output import atomic_write
+from sim.output import OutputError, atomic_write, check_folder, holds_results
 from sim.population.report import summarise
 from sim.population.runner import Task, replication_seeds, run_tasks
 from sim.population.store import load, replication_path, run_key, save
@@ -95,8 +97,10 @@ def _number(doc: YamlDocument, key: str, default: int | float, low: float, high:
 @click.option("--workers", type=click.IntRange(1, 512), default=None, help="Local worker processes.")
 @click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on this Dask scheduler.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--overwrite", is_flag=True,
+              help="Start afresh: discard what OUT holds (another sweep's runs, or other results).")
 def command(sweep_file: Path, out: Path | None, workers: int | None, dask_address: str | None,
-            quiet: bool) -> None:
+            quiet: bool, overwrite: bool) -> None:
     """Run every parameter set of SWEEP.yaml; replications already written are skipped."""
     doc = read_sweep(sweep_file)
     sets = parameter_sets(doc)
@@ -125,8 +129,9 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
         for policy in regimes:
             plan.append((i, overrides, params, policy, out / "runs" / run_key(params, policy, seed)))
 
+    _prepare(out, overwrite)  # once the whole file has been checked
     todo = [(folder, k, Task(params, policy, seeds[k])) for _, _, params, policy, folder in plan
-            for k in range(reps) if not replication_path(folder, k).exists()]
+            for k in range(reps) if not _saved(replication_path(folder, k))]
     click.echo(f"{len(sets)} parameter sets x {len(names)} policies x {reps} replications: "
                f"{len(plan) * reps - len(todo)} already written, {len(todo)} to run", err=True)
     try:
@@ -134,6 +139,8 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
                   done=lambda j, rep: save(replication_path(todo[j][0], todo[j][1]), rep),
                   progress=not quiet)
     except OSError as err:
+        if not dask_address:
+            raise
         raise click.ClickException(f"cannot reach the Dask scheduler at {dask_address}: {err}") from None
     except ParameterError as err:
         raise click.ClickException(f"{sweep_file}: {err}") from None
@@ -146,6 +153,30 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
     atomic_write(out / "sweep.json", json.dumps(summaries, indent=2, sort_keys=True, default=list) + "\n")
     atomic_write(out / "sweep.csv", _csv(rows))
     click.echo(f"wrote {out}/sweep.csv and {out}/sweep.json ({len(rows)} rows)")
+
+
+def _prepare(out: Path, overwrite: bool) -> Path:
+    """The sweep's folder: new, empty, or this sweep's own store (resumed); anything else
+    is refused unless ``overwrite``, which empties it first."""
+    check_folder(out, overwrite=True)  # writable, no file in the way
+    if holds_results(out) and overwrite:
+        shutil.rmtree(out)
+    elif holds_results(out) and not (out / "runs").is_dir():
+        raise OutputError(out, "it holds results that are not a sweep's; choose another folder "
+                          "or pass --overwrite to replace them")
+    out.mkdir(exist_ok=True)
+    return out
+
+
+def _saved(path: Path) -> bool:
+    """A replication on disk that reads back; an empty or corrupt one is run again."""
+    if not path.exists():
+        return False
+    try:
+        load(path)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+        return False
+    return True
 
 
 def _row(number: int, policy: str, overrides: dict[str, object], s: dict) -> dict[str, object]:
