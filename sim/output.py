@@ -85,7 +85,7 @@ def _check_parent(path: Path) -> None:
 
 def _stage_file(path: Path, data: bytes, secret: bool) -> Path:
     """``data`` in a flushed temporary file beside ``path``; its name."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _temp_file(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             _write_all(handle, data)
@@ -98,7 +98,16 @@ def _stage_file(path: Path, data: bytes, secret: bool) -> Path:
     return Path(tmp)
 
 
-def _write_all(handle, data: bytes) -> None:  # the one place bytes reach a disk (tests fill it)
+# The three places this module touches the disk; fault tests replace them.
+def _temp_file(path: Path) -> tuple[int, str]:
+    return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+
+
+def _temp_folder(target: Path) -> Path:
+    return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+
+
+def _write_all(handle, data: bytes) -> None:
     handle.write(data)
 
 
@@ -123,11 +132,13 @@ def write_files(files: Mapping[str | Path, bytes | str], *,
     in ``secrets`` are owner-only."""
     secret_paths = {Path(p) for p in secrets}
     staged: list[tuple[Path, Path]] = []
+    made: list[Path] = []  # folders made for ``parents``, removed again if the write fails
     current: Path | None = None
     try:
         for name, data in files.items():
             current = Path(name)
             if parents:
+                made += [p for p in reversed(current.parents) if not p.exists()]
                 current.parent.mkdir(parents=True, exist_ok=True)
             _check_parent(current)
             if current.is_dir():
@@ -136,7 +147,12 @@ def write_files(files: Mapping[str | Path, bytes | str], *,
         for tmp, final in staged:
             current = final
             os.replace(tmp, final)
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, OutputError) as err:
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        if isinstance(err, OutputError):
+            raise
         raise describe(current or "", err) from None
     finally:
         for tmp, _ in staged:
@@ -165,7 +181,7 @@ def growing_file(path: str | Path) -> Iterator[BinaryIO]:
     or a Ctrl-C keeps everything written so far. Faults are OutputErrors, as above."""
     path = check_file(path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = _temp_file(path)
     except (OSError, ValueError) as err:
         raise describe(path, err) from None
     handle = os.fdopen(fd, "wb")
@@ -224,8 +240,7 @@ class OutputDir:
     def __enter__(self) -> OutputDir:
         check_folder(self.target, self.overwrite)
         try:
-            self.staging = Path(tempfile.mkdtemp(dir=self.target.parent,
-                                                 prefix=f".{self.target.name}."))
+            self.staging = _temp_folder(self.target)
         except (OSError, ValueError) as err:
             raise describe(self.target, err) from None
         return self

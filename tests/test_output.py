@@ -93,7 +93,8 @@ FAULTS = {
     "invalid path": (lambda t, m: t / "a\0b", "invalid path"),
     "path too long": (lambda t, m: t / ("n" * 300), "path too long"),
     "full disk": (lambda t, m: m.setattr(output, "_write_all", _fill_disk) or t / "x", "disk full"),
-    "read-only folder": (lambda t, m: m.setattr(output.tempfile, "mkstemp", _refuse) or t / "x",
+    "read-only folder": (lambda t, m: (m.setattr(output, "_temp_file", _refuse),
+                                       m.setattr(output, "_temp_folder", _refuse)) and t / "x",
                          "permission denied"),
 }
 
