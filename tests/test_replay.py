@@ -121,14 +121,15 @@ def test_pcaps_decrypt_in_tshark_with_the_scenarios_install_codes(tshark_home: P
         result, files = _replayed(name)
         for file_name, data in files.items():
             if file_name.startswith("pcap/join-"):
-                pcaps.append(atomic_write(tmp_path / name / file_name, data))
+                pcaps.append(atomic_write(tmp_path / name / file_name, data, parents=True))
         codes = list(result.codes.values()) + [d.installer_record for d in result.scenario.devices.values()]
         keys += [(bytes(c.link_key()), f"{name} install code") for c in codes]
         joins += [r.report for r in result.joins.records]
         dates += [result.date(f.time) for r in result.joins.records for f in r.report.frames]
     merged = tmp_path / "all.pcap"
     subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", str(merged), *map(str, pcaps)], check=True)
-    atomic_write(tshark_home / ".config" / "wireshark" / "zigbee_pc_keys", zigbee_key_rows(keys))
+    atomic_write(tshark_home / ".config" / "wireshark" / "zigbee_pc_keys", zigbee_key_rows(keys),
+                 parents=True)
     fields = ("zbee_aps.cmd.key", "zbee_aps.zdp_cluster", "zbee_sec.encrypted_payload", "_ws.malformed",
               "frame.time_epoch")
     args = ["tshark", "-r", str(merged), "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,"]
@@ -198,7 +199,7 @@ def test_bad_scenarios_fail_with_file_line_and_field(tmp_path: Path, old: str, n
     out_dir.mkdir()
     (out_dir / "keep.txt").write_text("earlier result")
     path = _scenario(tmp_path, GOOD.replace(old, new))
-    out = CliRunner().invoke(main, ["replay", str(path), "--out", str(out_dir)])
+    out = CliRunner().invoke(main, ["replay", str(path), "--out", str(out_dir), "--overwrite"])
     assert out.exit_code == 1
     assert f"{path}{message}" in out.output, out.output
     assert "Traceback" not in out.output
@@ -236,7 +237,7 @@ def test_keys_out_only_on_request_and_only_there(tmp_path: Path) -> None:
     assert not [s for s in _secrets(result) if s in out.output]
     refused = CliRunner().invoke(main, ["replay", "--out", str(tmp_path / "p"),
                                         "--keys-out", str(tmp_path / "missing" / "k.txt")])
-    assert refused.exit_code == 1 and "does not exist or is not writable" in refused.output
+    assert refused.exit_code == 1 and "missing does not exist" in refused.output
     assert not (tmp_path / "p").exists()
 
 
@@ -248,9 +249,9 @@ def test_one_han_per_premises_in_tshark(tshark_home: Path, tmp_path: Path) -> No
     frame counter rising across all joins; the GSME joins as a sleepy end device."""
     for name in ("reactive-wan", "wrong-code-then-right"):
         result, files = _replayed(name)
-        capture = atomic_write(tmp_path / name / "premises.pcap", files["pcap/premises.pcap"])
+        capture = atomic_write(tmp_path / name / "premises.pcap", files["pcap/premises.pcap"], parents=True)
         keys_file = tshark_home / ".config" / "wireshark" / "zigbee_pc_keys"
-        atomic_write(keys_file, report.wireshark_keys(result).encode())
+        atomic_write(keys_file, report.wireshark_keys(result).encode(), parents=True)
         fields = ("wpan.src_pan", "wpan.dst_pan", "zbee.sec.src64", "zbee.sec.counter", "zbee.sec.key_id",
                   "zbee_sec.encrypted_payload", "wpan.src64", "wpan.cinfo.idle_rx", "wpan.pending",
                   "wpan.frame_type", "_ws.malformed")

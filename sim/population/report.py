@@ -53,7 +53,8 @@ def summarise(params: PopulationParams, policy_params: Mapping[str, object],
 
 
 def write_outputs(out: Path, params: PopulationParams, seed: int,
-                  results: Mapping[str, tuple[Mapping[str, object], list[Replication]]]) -> dict[str, object]:
+                  results: Mapping[str, tuple[Mapping[str, object], list[Replication]]],
+                  overwrite: bool = False) -> dict[str, object]:
     """``results``: policy label -> (its parameters, its replications). Returns the summary."""
     summary = {
         "seed": seed,
@@ -62,7 +63,7 @@ def write_outputs(out: Path, params: PopulationParams, seed: int,
         "modelled": {"sites": params.sites, "historic": params.historic_sites},
         "policies": {label: summarise(params, pp, reps) for label, (pp, reps) in results.items()},
     }
-    with OutputDir(out) as staged:
+    with OutputDir(out, overwrite) as staged:
         staged.write("backlog.csv", _backlog_csv(params, results))
         staged.write("time_to_commission.csv", _ttc_csv(results))
         staged.write("summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
