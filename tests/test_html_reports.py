@@ -3,6 +3,7 @@ show what they promise, and link only to files that exist beside them."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from browser_support import open_page
 from duis_support import schema_path
 from sim.cli import main
+from sim.population.html_report import UNRECORDED, render
 
 HREF = re.compile(r'href="([^"#]+)"')
 
@@ -62,3 +64,45 @@ def test_replay_report_says_so_when_an_expectation_fails(tmp_path: Path) -> None
     dom, console = open_page(out / "report.html")
     assert console == []
     assert "1 of" in dom and "expectations failed" in dom and "NOT met" in dom
+
+
+@pytest.fixture(scope="module")
+def backlog_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("backlog") / "out"
+    run = CliRunner().invoke(main, ["backlog", "--policy", "none", "--policy", "email-10wd", "--sites", "600",
+                                    "--years", "1.5", "--replications", "3", "--workers", "1", "--quiet",
+                                    "--out", str(out), "--plot-format", "svg"])
+    assert run.exit_code == 0, run.output
+    return out
+
+
+def test_backlog_report_renders_figures_results_and_every_parameter_with_its_source(backlog_run: Path) -> None:
+    summary = json.loads((backlog_run / "summary.json").read_text())
+    dom, console = open_page(backlog_run / "report.html")
+    assert console == []
+    assert dom.count("<svg") == 2 and "GB sites" in dom
+    assert {"backlog.svg", "time_to_commission.svg"} <= {p.name for p in backlog_run.iterdir()}
+    total = summary["policies"]["email-10wd"]["steady_backlog"]["total"]["gb"]
+    assert f"{total['mean']:,.0f} [{total['lo']:,.0f}, {total['hi']:,.0f}]" in dom  # as the terminal prints it
+    assert "£" in dom  # replacement cost in pounds
+    keys = _dotted(summary["params"])
+    assert len(keys) > 15
+    for key in keys:
+        assert f"<code>{key}</code>" in dom
+    assert "<code>policy.sla_wd</code>" in dom
+    assert UNRECORDED not in dom  # every parameter has its source
+    assert _links_resolve(dom, backlog_run) == []
+
+
+def test_backlog_report_shows_figures_the_summary_gains(backlog_run: Path) -> None:
+    """Data-driven: a new figure in the summary (e.g. per calendar year) needs no change to the page."""
+    summary = json.loads((backlog_run / "summary.json").read_text())
+    for result in summary["policies"].values():
+        result["by_year"] = [{"year": 2025, "replacement_cost_gbp": {"mean": 1.5e6, "lo": 1.2e6, "hi": 1.8e6}}]
+    page = render(summary, {}, "png")
+    assert "by year / 0 / replacement cost gbp" in page and "£1.5m [£1.2m, £1.8m]" in page
+
+
+def _dotted(tree: dict, prefix: str = "") -> list[str]:
+    return [k for key, value in tree.items()
+            for k in (_dotted(value, f"{prefix}{key}.") if isinstance(value, dict) else [f"{prefix}{key}"])]
