@@ -14,10 +14,10 @@ import yaml
 from matplotlib.figure import Figure
 
 from sim.html import inline_svg, render as render_page
+from sim.population.figures import label, policy_figures
 from sim.plotting import pounds, thousands
 
 UNRECORDED = "source not recorded"
-_ESTIMATE = {"mean", "lo", "hi"}
 
 
 def sources() -> dict[str, str]:
@@ -28,10 +28,10 @@ def sources() -> dict[str, str]:
 def render(summary: Mapping, figures: Mapping[str, Figure], plot_format: str) -> str:
     labels = list(summary["policies"])
     metrics: dict[str, dict[str, str]] = {}
-    for label, result in summary["policies"].items():
-        figures_only = {k: v for k, v in result.items() if k != "policy"}
-        for path, text in _figures(figures_only, ()):
-            metrics.setdefault(path, {})[label] = text
+    for name, result in summary["policies"].items():
+        for path, value in policy_figures(result):
+            text = _estimate(value, path) if isinstance(value, Mapping) else _value(value, path)
+            metrics.setdefault(label(path), {})[name] = text
     known = sources()
     params = [(key, _value(value), known.get(key, UNRECORDED)) for key, value in _flat(summary["params"], ())]
     policy_params = {label: [(key, _value(value), known.get(f"policy.{key}", UNRECORDED))
@@ -52,27 +52,6 @@ def _flat(tree: object, path: tuple[str, ...]) -> Iterator[tuple[str, object]]:
             yield from _flat(value, (*path, str(key)))
     else:
         yield ".".join(path), tree
-
-
-def _figures(tree: object, path: tuple[str, ...]) -> Iterator[tuple[str, str]]:
-    """(row label, text) for every figure: an estimate as ``mean [lo, hi]``, GB-scaled when
-    the summary has both modelled and GB values, any other number or list as it is."""
-    if isinstance(tree, Mapping) and _ESTIMATE <= set(tree):
-        yield _label(path), _estimate(tree, path)
-    elif isinstance(tree, Mapping) and "gb" in tree and "modelled" in tree:
-        yield from _figures(tree["gb"], (*path, "GB"))
-    elif isinstance(tree, Mapping):
-        for key, value in tree.items():
-            yield from _figures(value, (*path, str(key)))
-    elif isinstance(tree, list) and tree and all(isinstance(v, Mapping) for v in tree):
-        for n, value in enumerate(tree):
-            yield from _figures(value, (*path, str(n)))
-    else:
-        yield _label(path), _value(tree, path)
-
-
-def _label(path: tuple[str, ...]) -> str:
-    return " / ".join(p.replace("_", " ") for p in path)
 
 
 def _estimate(e: Mapping, path: tuple[str, ...]) -> str:

@@ -57,18 +57,25 @@ def summarise(params: PopulationParams, policy_params: Mapping[str, object],
     }
 
 
-def write_outputs(out: Path, params: PopulationParams, seed: int,
-                  results: Mapping[str, tuple[Mapping[str, object], list[Replication]]],
-                  plot_format: str = "png") -> dict[str, object]:
-    """``results``: policy label -> (its parameters, its replications). Returns the summary."""
-    from sim.population.html_report import render  # the page reads the files written here
-    summary = {
+def run_summary(params: PopulationParams, seed: int,
+                results: Mapping[str, tuple[Mapping[str, object], list[Replication]]]) -> dict[str, object]:
+    """What ``summary.json`` holds: the inputs and every regime's headline figures."""
+    return {
         "seed": seed,
         "params": as_dict(params),
         "gb_factor": params.gb_factor,
         "modelled": {"sites": params.sites, "historic": params.historic_sites},
         "policies": {label: summarise(params, pp, reps) for label, (pp, reps) in results.items()},
     }
+
+
+def write_outputs(out: Path, params: PopulationParams, seed: int,
+                  results: Mapping[str, tuple[Mapping[str, object], list[Replication]]],
+                  plot_format: str = "png") -> dict[str, object]:
+    """``results``: policy label -> (its parameters, its replications). Returns the summary."""
+    from sim.population.html_report import render  # the page reads the files written here
+
+    summary = run_summary(params, seed, results)
     with OutputDir(out) as staged:
         staged.write("backlog.csv", _backlog_csv(params, results))
         staged.write("time_to_commission.csv", _ttc_csv(results))
