@@ -194,7 +194,7 @@ def files(replay: Replay, found: list[Check], plot_format: str = "png") -> dict[
     out.update(duis_files(replay))
     for name, record in zip(pcap_files(replay), replay.joins.records):
         if name is not None and record.report is not None:
-            out[name] = pcap_bytes((f.time, f.raw) for f in record.report.frames)
+            out[name] = pcap_bytes((replay.epoch_s + f.time, f.raw) for f in record.report.frames)
     validation = duis_validation(replay)
     out["summary.json"] = (json.dumps(summary(replay, found, validation), indent=2) + "\n").encode()
     figure = timeline_figure(replay)

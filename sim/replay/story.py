@@ -107,8 +107,18 @@ class Replay:
         return self.scenario.start + dt.timedelta(days=int(t // DAY))
 
     def moment(self, t: float) -> dt.datetime:
-        """Date and time of day (the story's local time) ``t`` seconds after the start."""
-        return dt.datetime.combine(self.scenario.start, dt.time()) + dt.timedelta(seconds=t)
+        """Date and time of day ``t`` seconds after the start (UTC, as the pcaps)."""
+        return story_start(self.scenario.start) + dt.timedelta(seconds=t)
+
+    @property
+    def epoch_s(self) -> float:
+        """Unix time of the story's time 0, so captures carry the story's real dates."""
+        return story_start(self.scenario.start).timestamp()
+
+
+def story_start(start: dt.date) -> dt.datetime:
+    """Time 0 of a story: midnight UTC at the start of its first day."""
+    return dt.datetime.combine(start, dt.time(), dt.UTC)
 
 
 class _Story:
@@ -143,7 +153,7 @@ class _Story:
         devices = {d.device_id: HanDevice(d.device_id, d.device_type, d.install_code, present=False,
                                           supplier_key=supplier_test_key(suppliers[d.fuel]).public_key())
                    for d in scenario.devices.values()}
-        start = dt.datetime.combine(scenario.start, dt.time(), dt.UTC)
+        start = story_start(scenario.start)
         coverage = CoverageDatabase()
         coverage.add(premises_key(post_code=POST_CODE, address_identifier=ADDRESS),
                      Coverage(CSP_REGION, *scenario.coverage))
