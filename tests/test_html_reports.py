@@ -94,6 +94,17 @@ def test_backlog_report_renders_figures_results_and_every_parameter_with_its_sou
     assert _links_resolve(dom, backlog_run) == []
 
 
+def test_every_recorded_source_belongs_to_a_parameter() -> None:
+    from sim.policies import POLICIES
+    from sim.population.html_report import sources
+    from sim.population.params import PopulationParams, as_dict
+
+    known = set(_dotted(as_dict(PopulationParams()))) | {
+        f"policy.{k}" for cls, _ in POLICIES.values() for k in cls().params()}
+    assert set(sources()) - known == set()  # no stale entry
+    assert {k for k in known if k not in sources()} == set()  # and none missing
+
+
 def test_backlog_report_shows_figures_the_summary_gains(backlog_run: Path) -> None:
     """Data-driven: a new figure in the summary (e.g. per calendar year) needs no change to the page."""
     summary = json.loads((backlog_run / "summary.json").read_text())
