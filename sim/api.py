@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pandas is optional: imported when a DataFrame is asked for
 __all__ = ["BacklogResult", "ReflashResult", "ReplayResult", "backlog", "reflash", "replay"]
 
 
-def _pandas():
+def _pandas() -> Any:
     try:
         import pandas
     except ImportError:
@@ -241,7 +241,8 @@ def replay(scenario: str | Path = "reactive-wan", *, seed: int | None = None,
     """Replay a bundled scenario by name (``hansim scenarios list``) or a scenario file.
 
     ``seed`` replaces the file's; ``schema``: the DUIS XSD (file or folder) the DCC checks
-    requests against, as ``--schema`` (default: ``$HANSIM_DUIS_XSD``, else none).
+    requests against, as ``--schema`` (default: ``$HANSIM_DUIS_XSD``, else ../shared/duis
+    beside the project, else no check).
     """
     from sim.replay import report
     from sim.replay.scenario import load_scenario, locate

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,11 @@ def test_api_bad_input_is_one_clear_error() -> None:
         api.backlog("nope", sites=100, years=0.5, replications=1)
     with pytest.raises(FileNotFoundError, match="no bundled scenario"):
         api.replay("no-such-scenario")
+
+
+def test_without_pandas_runs_and_plots_work_and_tables_say_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    study = api.reflash(strategies=["hold", "reflash"], days=30)
+    monkeypatch.setitem(sys.modules, "pandas", None)  # as if the analysis extra were not installed
+    with pytest.raises(ImportError, match=r"pip install 'hansim\[analysis\]'"):
+        study.costs
+    assert set(study.plots()) == {"stock_age", "firmware_mix", "costs"}
