@@ -75,7 +75,8 @@ def test_duis_documents_validate_against_the_xsd(name: str) -> None:
 def test_no_secret_in_timeline_or_summary_only_in_8_11_requests(name: str) -> None:
     result, files = _replayed(name)
     terminal = "\n".join(report.line(result, e) for e in result.entries)
-    for text in (terminal, files["timeline.jsonl"].decode(), files["summary.json"].decode()):
+    for text in (terminal, *(files[n].decode() for n in ("timeline.jsonl", "timeline.csv", "summary.json",
+                                                          "report.html"))):
         assert not [s for s in _secrets(result) if s in text]
     adds = [v for k, v in files.items() if k.endswith("_8.11_request.xml") and b">Add<" in v]
     for data in adds:  # DUIS 8.11 Add carries the install code in the clear, as DUIS does
