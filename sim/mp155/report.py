@@ -32,11 +32,11 @@ def _png(path: Path, figure) -> None:
     plt.close(figure)
 
 
-def write(runs: list[StockRun], out: Path) -> list[Path]:
+def write(runs: list[StockRun], out: Path, overwrite: bool = False) -> list[Path]:
     """Write every output file into ``out``, all of them or (on any error) none."""
     columns = list(runs[0].snapshots[0])
     costs = [row for run in runs for row in cost_rows(run)]
-    with OutputDir(out) as staged:
+    with OutputDir(out, overwrite) as staged:
         staged.write("stock.csv", _csv(["strategy", *columns], [
             [run.strategy, *snap.values()] for run in runs for snap in run.snapshots]))
         staged.write("firmware_mix.csv", _csv(

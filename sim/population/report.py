@@ -69,14 +69,15 @@ def run_summary(params: PopulationParams, seed: int,
     }
 
 
+
 def write_outputs(out: Path, params: PopulationParams, seed: int,
                   results: Mapping[str, tuple[Mapping[str, object], list[Replication]]],
-                  plot_format: str = "png") -> dict[str, object]:
+                  overwrite: bool = False, plot_format: str = "png") -> dict[str, object]:
     """``results``: policy label -> (its parameters, its replications). Returns the summary."""
     from sim.population.html_report import render  # the page reads the files written here
 
     summary = run_summary(params, seed, results)
-    with OutputDir(out) as staged:
+    with OutputDir(out, overwrite) as staged:
         staged.write("backlog.csv", _backlog_csv(params, results))
         staged.write("time_to_commission.csv", _ttc_csv(results))
         staged.write("summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")

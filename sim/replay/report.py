@@ -192,9 +192,13 @@ def files(replay: Replay, found: list[Check], plot_format: str = "png") -> dict[
         for e in replay.entries).encode()
     out["timeline.csv"] = timeline_csv(replay).encode()
     out.update(duis_files(replay))
-    for name, record in zip(pcap_files(replay), replay.joins.records):
-        if name is not None and record.report is not None:
-            out[name] = pcap_bytes((replay.epoch_s + f.time, f.raw) for f in record.report.frames)
+    captured = [(name, r.report) for name, r in zip(pcap_files(replay), replay.joins.records)
+                if name is not None and r.report is not None]  # a radio's join: no capture here
+    for name, report in captured:
+        out[name] = pcap_bytes((replay.epoch_s + f.time, f.raw) for f in report.frames)
+    if captured:  # the premises' one HAN, every join in one capture
+        out["pcap/premises.pcap"] = pcap_bytes((replay.epoch_s + f.time, f.raw)
+                                               for _, report in captured for f in report.frames)
     validation = duis_validation(replay)
     out["summary.json"] = (json.dumps(summary(replay, found, validation), indent=2) + "\n").encode()
     figure = timeline_figure(replay)
@@ -205,7 +209,7 @@ def files(replay: Replay, found: list[Check], plot_format: str = "png") -> dict[
 
 def wireshark_keys(replay: Replay) -> str:
     """zigbee_pc_keys rows for ``--keys-out``: every install-code link key the story used (the
-    meters' and any the suppliers sent) and each join's network key. Secrets, on request only."""
+    meters' and any the suppliers sent) and the premises' network key. Secrets, on request only."""
     codes = {**replay.codes, **{f"{d.device_id} (installer's record)": d.installer_record
                                 for d in replay.scenario.devices.values()}}
     rows, seen = [], set()
@@ -214,8 +218,10 @@ def wireshark_keys(replay: Replay) -> str:
         if key not in seen:
             seen.add(key)
             rows.append((key, f"install-code link key {label}"))
-    rows += [(r.report.network_key, f"HAN network key, join {n}")
-             for n, r in enumerate(replay.joins.records, 1) if r.report is not None]
+    for report in (r.report for r in replay.joins.records if r.report is not None):
+        if report.network_key not in seen:  # one per HAN: the premises keeps its network key
+            seen.add(report.network_key)
+            rows.append((report.network_key, f"HAN network key, PAN 0x{report.pan_id:04X}"))
     return zigbee_key_rows(rows)
 
 

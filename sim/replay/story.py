@@ -131,8 +131,9 @@ class _Story:
         self.draws = Draws(np.random.default_rng(seed))
         self.rng = random.Random(seed)
         self.policy = scenario.policy.for_run(1.0)
-        self.joins = replay_joins(scenario.radio, seed, scenario.chf,
-                                  {d.device_id: d.install_code for d in scenario.devices.values()})
+        self.joins = replay_joins(scenario.radio, seed, scenario.chf, scenario.gpf,
+                                  {d.device_id: d.install_code for d in scenario.devices.values()},
+                                  sleepy=lambda device_id: self.kinds.get(device_id) == "GSME")
         self.entries: list[Entry] = []
         self.requests: list[Request] = []
         self.spans: list[StateSpan] = []
