@@ -23,8 +23,7 @@ def fcs(body: bytes) -> int:
 
 def encode(command: t.CommandBase) -> bytes:
     """One MT transport frame for a zigpy-znp command (structs packed as on a CC2652)."""
-    body = command.to_frame(align=True).serialize()
-    return bytes([SOF]) + body + bytes([fcs(body)])
+    return encode_frame(command.to_frame(align=True))
 
 
 class FrameReader:
@@ -56,3 +55,9 @@ class FrameReader:
                 continue
             del rx[:length + 5]
             yield GeneralFrame.deserialize(body)[0]
+
+
+def encode_frame(frame: GeneralFrame) -> bytes:
+    """One MT transport frame for raw command bytes (for layouts zigpy-znp lacks)."""
+    body = frame.serialize()
+    return bytes([SOF]) + body + bytes([fcs(body)])

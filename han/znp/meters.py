@@ -22,9 +22,10 @@ from han.installcode import InstallCode, InstallCodeError
 
 SMART_ENERGY_PROFILE = 0x0109
 METERING_DEVICE = 0x0501  # SE device id of an ESME
-# Clusters an ESME serves on its SE endpoint: Basic, Identify, Time, Price, Metering,
-# Messaging, Key Establishment.
-ESME_SERVER_CLUSTERS = (0x0000, 0x0003, 0x000A, 0x0700, 0x0702, 0x0703, 0x0800)
+# Clusters the emulated ESME serves on its SE endpoint: Basic and Metering, the ones it
+# answers (reads, Configure Reporting, Discover Attributes); a host's interview sees only
+# what the meter does, not Key Establishment it would refuse.
+ESME_SERVER_CLUSTERS = (0x0000, 0x0702)
 _EUI64_DIGITS = re.compile(r"[\s:\-_.]")
 
 

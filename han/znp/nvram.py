@@ -72,6 +72,10 @@ class ZStackNvram:
             [t.APSLinkKeyTableEntry(AddressManagerIndex=0xFFFF, LinkKeyNvId=0,
                                     AuthenticationState=0)] * TABLE_CAPACITY)
         self.osal[OsalNvIds.APS_LINK_KEY_TABLE] = bytearray(len(serialize(empty_link_keys)))
+        # Z-Stack 3.x keeps this legacy item; zigbee-herdsman reads its length (24 aligned,
+        # 21 packed) to learn the platform's struct packing.
+        self.osal[OsalNvIds.NWKKEY] = bytearray(len(serialize(t.NwkActiveKeyItems(
+            Active=t.NwkKeyDesc(KeySeqNum=0, Key=t.KeyData(bytes(16))), FrameCounter=0))))
         self._fill(ExNvIds.ADDRMGR, const.EMPTY_ADDR_MGR_ENTRY_ZSTACK3, TABLE_CAPACITY)
         self._fill(ExNvIds.TCLK_TABLE, t.TCLKDevEntry(
             txFrmCntr=0, rxFrmCntr=0, extAddr=t.EUI64.convert("00:00:00:00:00:00:00:00"),
@@ -93,17 +97,33 @@ class ZStackNvram:
 
     # -- typed access for the emulator ---------------------------------------------
     def get(self, nvid: int, item_type, default=None):
+        """The item as ``item_type``; ``default`` if missing or not parseable as one (a host
+        may write any bytes into any item)."""
         data = self.osal.get(nvid)
-        return default if data is None else deserialize(bytes(data), item_type)
+        if data is None:
+            return default
+        try:
+            return deserialize(bytes(data), item_type)
+        except ValueError:
+            return default
 
     def put(self, nvid: int, value) -> None:
         self.osal[nvid] = bytearray(serialize(value))
+
+    def put_padded(self, nvid: int, value) -> None:
+        """Write ``value`` into a fixed-length item, zero-padding it (link-key table)."""
+        data = serialize(value)
+        item = self.osal.setdefault(nvid, bytearray(len(data)))
+        item[:] = data.ljust(len(item), b"\x00")[:max(len(item), len(data))]
 
     def table(self, item_id: ExNvIds, item_type) -> list:
         entries = []
         sub_id = 0
         while (key := (NvSysIds.ZSTACK, item_id, sub_id)) in self.tables:
-            entries.append(deserialize(bytes(self.tables[key]), item_type))
+            try:
+                entries.append(deserialize(bytes(self.tables[key]), item_type))
+            except ValueError:
+                break  # a host re-created this entry with another length: the table ends
             sub_id += 1
         return entries
 
