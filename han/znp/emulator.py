@@ -125,8 +125,14 @@ class ZStackEmulator:
         """Bytes from the host; every complete frame is answered at once."""
         if now is not None:
             self.advance(now)
-        for frame in self._reader.feed(data):
+        for frame in self._reader.feed(data, self.now):
             self._dispatch(frame)
+
+    def new_line(self) -> None:
+        """A new host connection: no half-received frame or unsent reply carries over
+        from the last host (the stick's network and NV stay)."""
+        self._reader = FrameReader()
+        self._tx.clear()
 
     def take_output(self) -> bytes:
         out, self._tx = bytes(self._tx), bytearray()
@@ -752,9 +758,8 @@ class ZStackEmulator:
         nib = self.nvram.get(OsalNvIds.NIB, t.NIB, None)
         if nib is None or not 11 <= channel <= 26:
             return
-        nib.nwkLogicalChannel = channel
-        nib.nwkUpdateId = (int(nib.nwkUpdateId) + 1) & 0xFF
-        self.nvram.put(OsalNvIds.NIB, nib)
+        self.nvram.put(OsalNvIds.NIB, nib.replace(
+            nwkLogicalChannel=channel, nwkUpdateId=(int(nib.nwkUpdateId) + 1) & 0xFF))
         LOGGER.info("network moved to channel %d", channel)
 
     def _node_at(self, addr: t.AddrModeAddress) -> HanNode | None:

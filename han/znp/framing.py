@@ -27,13 +27,25 @@ def encode(command: t.CommandBase) -> bytes:
 
 
 class FrameReader:
-    """Collects bytes from the line and yields each complete, checksummed frame."""
+    """Collects bytes from the line and yields each complete, checksummed frame.
+
+    A frame left incomplete for longer than the UART's receive timeout is dropped, as
+    Z-Stack's NPI layer drops it, so a lying length byte cannot swallow the requests a
+    host sends after it gave up waiting.
+    """
+
+    RX_TIMEOUT = 0.1  # seconds of silence that end a partial frame
 
     def __init__(self) -> None:
         self._rx = bytearray()
+        self._last = 0.0
 
-    def feed(self, data: bytes) -> Iterator[GeneralFrame]:
+    def feed(self, data: bytes, now: float | None = None) -> Iterator[GeneralFrame]:
         rx = self._rx
+        if now is not None:
+            if rx and now - self._last > self.RX_TIMEOUT:
+                rx.clear()
+            self._last = now
         rx += data
         while True:
             start = rx.find(SOF)

@@ -108,7 +108,11 @@ def _rows(table: list, start: int) -> tuple[int, list]:
 
 def _network_update(node: HanNode, tsn: int, update: zdo_t.NwkUpdate) -> tuple[int, bytes] | None:
     """An energy scan (the node's radio measures) or a channel change (no response)."""
-    channels = list(zt.Channels(update.ScanChannels))
+    mask = int(update.ScanChannels)
+    channels = [channel for channel in range(11, 27) if mask & (1 << channel)]
+    if mask & ~int(zt.Channels.ALL_CHANNELS) or not channels:  # not 2.4 GHz channels
+        return _zdo(zdo_t.ZDOCmd.Mgmt_NWK_Update_rsp, tsn, zdo_t.Status.INV_REQUESTTYPE,
+                    zt.Channels(0), 0, 0, [])
     if update.ScanDuration == CHANNEL_CHANGE:
         if node.change_channel is not None and len(channels) == 1:
             node.change_channel(channels[0])
