@@ -23,6 +23,7 @@ from han.installcode import InstallCode
 from han.joiner import Joiner, JoinState, JoinTiming
 from han.trust_centre import TrustCentre
 from han.zcl import MeterReading
+from han.znp.meters import NetworkParameters
 from sim.han_air import Air, OnAir
 
 CHF, ESME = "CHF", "ESME"
@@ -61,19 +62,27 @@ class JoinReport:
 def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, device_id: str,
              device_install_code: InstallCode, *, loss: float = 0.0, seed: int = 0,
              latency: float = 0.002, capture: bool = True, timing: JoinTiming = JoinTiming(),
-             reading: MeterReading = MeterReading(0)) -> JoinReport:
+             reading: MeterReading = MeterReading(0),
+             network: NetworkParameters | None = None) -> JoinReport:
     """Run the meter ``device_id`` (holding ``device_install_code``) joining the CHF ``chf_id`` now.
 
     ``env`` None makes a fresh environment starting at time 0; otherwise the join starts at
     ``env.now`` and the call runs ``env`` until the join is decided (and, if it failed,
     until the window closes so the log raises 0x8F48). ``seed`` fixes PAN id, channel,
-    network key, sequence numbers, addresses and every loss.
+    network key, sequence numbers, addresses and every loss; ``network`` (a coordinator's
+    own, with its key) replaces the PAN, channel, key, frame counter and short address.
     """
     env = env if env is not None else simpy.Environment()
     rng = np.random.default_rng(seed)
     pan_id = int(rng.integers(0x0001, 0xFFFF))
     channel = int(rng.integers(11, 27))
     network_key = rng.bytes(16)
+    frame_counter = int(rng.integers(CHF_FRAME_COUNTER_SPAN))
+    extended_pan_id = first_short = None
+    if network is not None and network.network_key is not None:
+        pan_id, channel, network_key = network.pan_id, network.channel, network.network_key
+        frame_counter, first_short = network.nwk_frame_counter, network.next_short
+        extended_pan_id = int.from_bytes(bytes(network.extended_pan_id), "little")
     wake = [env.event()]
 
     def changed() -> None:
@@ -82,7 +91,8 @@ def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, 
 
     air = Air(env, rng, loss=loss, latency=latency, on_change=changed)
     chf = TrustCentre(to_eui64(chf_id), device_log, network_key, rng, pan_id=pan_id,
-                      nwk_frame_counter=int(rng.integers(CHF_FRAME_COUNTER_SPAN)))
+                      nwk_frame_counter=frame_counter, extended_pan_id=extended_pan_id,
+                      first_short=first_short)
     esme = Joiner(to_eui64(device_id), bytes(device_install_code.link_key()), rng,
                   timing=timing, reading=reading)
     chf_radio, esme_radio = air.attach(CHF, chf), air.attach(ESME, esme)

@@ -5,9 +5,10 @@ scenario replay runs (:func:`sim.han_join.run_join`: 802.15.4 association, APS T
 Key under the key-transport key, Device_annce, on the simulated air) instead of only
 comparing keys. The coordinator's side is the key zigpy-znp gave the stick for that
 EUI-64 (``BDBAddInstallCode``), offered to the trust centre through the small key table
-below in place of a CHF device log. The air runs in simulated time with its own seeded
-PAN and network key; the stick takes only the outcome, and keeps every attempt's frames
-(``reports``) for a pcap.
+below in place of a CHF device log. The air runs in simulated time on the stick's own
+network (PAN, extended PAN, channel, network key, frame counter and the short address
+the stick assigns), so a capture decrypts with the key in the stick's backup; the stick
+takes the outcome, and keeps every attempt's frames (``reports``) for a pcap.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class FrameLevelJoiner:
         table = _CoordinatorKey(device_id, coordinator_key, self.window)
         report = run_join(None, table, to_device_id(network.coordinator_ieee), device_id,
                           meter.install_code, loss=self.loss,
-                          seed=self.seed + len(self.reports))
+                          seed=self.seed + len(self.reports), network=network)
         self.reports.append((meter, report))
         if self.on_report is not None:
             self.on_report(meter, report)

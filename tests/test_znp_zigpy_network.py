@@ -22,14 +22,16 @@ import zigpy_znp.zigbee.application as znp_app  # noqa: E402
 from han.znp.emulator import ZStackEmulator  # noqa: E402
 from han.znp.meters import EmulatedMeter  # noqa: E402
 from han.znp.serve import VirtualStick  # noqa: E402
-from tests.test_znp_virtual_stick import SPEC_CODE, Events, app_config  # noqa: E402
+from test_znp_virtual_stick import SPEC_CODE, Events, app_config  # noqa: E402
 
 ESME = EmulatedMeter.parse(f"00-DB-12-34-56-78-90-A0={SPEC_CODE}")
 LINK_KEY = zigpy.util.convert_install_code(bytes.fromhex(SPEC_CODE))
 
 
-async def _joined_session(check) -> object:
-    emulator = ZStackEmulator(meters=(ESME,), seed=7, join_delay=0.1)
+async def joined_session(check, **emulator_options) -> object:
+    """Form with zigpy-znp, let ESME join with its install code, return ``check(app)``."""
+    emulator = ZStackEmulator(meters=(ESME,), join_delay=0.1,
+                              **{"seed": 7, **emulator_options})
     async with VirtualStick(emulator) as stick:
         app = await znp_app.ControllerApplication.new(app_config(await stick.open_tcp()),
                                                       auto_form=True)
@@ -55,7 +57,7 @@ def test_network_maps_energy_scan_and_channel_change(monkeypatch) -> None:
         await app.move_network_to_channel(20)
         return meter_lqi, coordinator_lqi, routes, energy, app.state.network_info, meter.nwk
 
-    meter_lqi, coordinator_lqi, routes, energy, network, nwk = asyncio.run(_joined_session(check))
+    meter_lqi, coordinator_lqi, routes, energy, network, nwk = asyncio.run(joined_session(check))
     status, neighbors = meter_lqi
     assert status == zdo_t.Status.SUCCESS
     [parent] = neighbors.NeighborTableList
@@ -88,7 +90,7 @@ def test_bind_configure_reporting_and_reports_arrive() -> None:
         return bound, configured, discovered, key_establishment, reports
 
     bound, configured, discovered, key_establishment, reports = \
-        asyncio.run(_joined_session(check))
+        asyncio.run(joined_session(check))
     assert bound[0] == zdo_t.Status.SUCCESS
     assert [int(status) for status in configured.values()] == [0]  # SUCCESS
     complete, records = discovered
@@ -101,7 +103,7 @@ def test_backup_keeps_frame_counter_and_install_code_key() -> None:
     async def check(app):
         return await app.backups.create_backup(load_devices=True)
 
-    backup = asyncio.run(_joined_session(check))
+    backup = asyncio.run(joined_session(check))
     network = backup.network_info
     assert network.network_key.tx_counter > 0
     [key] = [k for k in network.key_table if k.partner_ieee == ESME.ieee]

@@ -14,7 +14,7 @@ import heapq
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import zigpy.types as zt
 import zigpy.zdo.types as zdo_t
@@ -383,9 +383,15 @@ class ZStackEmulator:
         nib = self.nvram.get(OsalNvIds.NIB, t.NIB, None)
         if nib is None or not self._on_network():
             return None
+        key = self.nvram.get(OsalNvIds.NWK_ACTIVE_KEY_INFO, t.NwkKeyDesc, None)
+        counters = self.nvram.table(ExNvIds.NWK_SEC_MATERIAL_TABLE, t.NwkSecMaterialDesc)
+        counter = next((int(e.FrameCounter) for e in counters
+                        if e.ExtendedPanID == nib.extendedPANID), 0)
         return NetworkParameters(channel=int(nib.nwkLogicalChannel), pan_id=int(nib.nwkPanId),
                                  extended_pan_id=zt.EUI64(nib.extendedPANID),
-                                 coordinator_ieee=self._ieee())
+                                 coordinator_ieee=self._ieee(),
+                                 network_key=bytes(key.Key) if key is not None else None,
+                                 nwk_frame_counter=counter)
 
     def _ieee(self) -> zt.EUI64:
         return zt.EUI64(self.nvram.get(OsalNvIds.EXTADDR, t.EUI64, self.ieee))
@@ -451,12 +457,12 @@ class ZStackEmulator:
         key = self._install_keys.get(meter.ieee)
         if key is None and not self._join_uses_install_code:
             key = GLOBAL_TC_LINK_KEY  # a ZigBee 3.0 TC also lets devices join with it
-        decision = self.joiner(network, meter, key)
+        nwk = self._allocate_nwk()
+        decision = self.joiner(replace(network, next_short=nwk), meter, key)
         if not decision.joined:
             LOGGER.info("meter %s refused: %s", meter.ieee, decision.reason)
             self._refusals[meter.ieee] = decision.reason
             return
-        nwk = self._allocate_nwk()
         if not self._store_joined(meter.ieee, nwk):
             self._refusals[meter.ieee] = "the coordinator's address table is full"
             return

@@ -39,12 +39,20 @@ def parse_eui64(text: str) -> zt.EUI64:
 
 @dataclass(frozen=True)
 class NetworkParameters:
-    """What a joining meter learns of the coordinator's network."""
+    """The coordinator's network as a joining meter meets it.
+
+    ``network_key``, ``nwk_frame_counter`` and ``next_short`` (the short address the
+    coordinator gives this joiner) are the stick's own, so a frame-level join runs on the
+    network the stick formed; None leaves them to the join's own seeded choice.
+    """
 
     channel: int
     pan_id: int
     extended_pan_id: zt.EUI64
     coordinator_ieee: zt.EUI64
+    network_key: bytes | None = field(default=None, repr=False)
+    nwk_frame_counter: int = 0
+    next_short: int | None = None
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,8 @@ def _frame_level_joiner(seed: int, capture: Path | None):
         def write(meter, report) -> None:
             path = capture / f"{to_device_id(meter.ieee)}-{len(joiner.reports):03d}.pcap"
             try:
-                atomic_write(path, pcap_bytes((frame.time, frame.raw) for frame in report.frames))
+                atomic_write(path, pcap_bytes(((frame.time, frame.raw) for frame in report.frames),
+                                              channel=report.channel))
             except OSError as err:  # the stick keeps serving; this capture is lost, and said so
                 click.echo(f"  cannot write {path}: {err.strerror or err}", err=True)
                 return
