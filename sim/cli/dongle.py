@@ -172,14 +172,16 @@ def _frame_level_joiner(seed: int, capture: Path | None):
 @click.argument("port")
 @click.option("--channel", type=click.IntRange(11, 26), default=11, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="pcap to write (link type 195: 802.15.4 with FCS).")
+              help="pcap to write (link type 283, IEEE 802.15.4 TAP: channel, RSSI, LQI "
+                   "per frame, as Nordic's capture tool writes it).")
 @click.option("--count", type=click.IntRange(1), default=None, help="Stop after N frames.")
 @click.option("--seconds", type=click.FloatRange(0), default=None, help="Stop after S seconds.")
-@click.option("--start-time", type=float, default=0.0, show_default=True,
-              help="pcap time of the sniffer's first tick, in Unix seconds.")
+@click.option("--start-time", type=float, default=None,
+              help="pcap time of the sniffer timer's zero, in Unix seconds "
+                   "(default: the host clock at the first frame).")
 @click.option("--quiet", is_flag=True, help="No line per frame.")
 def sniff(port: str, channel: int, out: Path, count: int | None, seconds: float | None,
-          start_time: float, quiet: bool) -> None:
+          start_time: float | None, quiet: bool) -> None:
     """Capture CHANNEL with an nRF 802.15.4 sniffer on PORT into a pcap.
 
     Stops after --count frames, --seconds, Ctrl-C, or when the sniffer disappears; the
