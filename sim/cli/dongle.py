@@ -88,7 +88,8 @@ def probe(port: str, timeout: float) -> None:
 def virtual(use_pty: bool, tcp_port: int | None, meters: tuple[str, ...], seed: int,
             join_delay: float, duration: float | None, frame_level: bool,
             capture: Path | None) -> None:
-    """Run a virtual TI Z-Stack coordinator that zigpy-znp (ZHA, Zigbee2MQTT) can drive.
+    """Run a virtual TI Z-Stack coordinator that zigpy-znp (ZHA) and zigbee-herdsman
+    (Zigbee2MQTT, adapter zstack, port tcp://127.0.0.1:PORT) drive.
 
     Prints the path to connect to, then one line per join and per permit window that
     closes without the join it was opened for.
@@ -130,6 +131,9 @@ def virtual(use_pty: bool, tcp_port: int | None, meters: tuple[str, ...], seed: 
                 raise click.ClickException(f"cannot open the virtual stick: {err}") from None
             click.echo(f"virtual Z-Stack coordinator (CC2652, ZNP) on {path}")
             click.echo(f"  e.g. zigpy-znp config: {{'device': {{'path': '{path}'}}}}")
+            if path.startswith("socket://"):
+                click.echo(f"  e.g. Zigbee2MQTT: serial: {{port: {path.replace('socket', 'tcp')}, "
+                           "adapter: zstack}")
             for meter in parsed:
                 click.echo(f"  meter {meter.ieee} waits for a permit")
             stop = asyncio.Event()
