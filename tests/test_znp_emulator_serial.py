@@ -195,3 +195,30 @@ def test_any_mt_zdo_request_to_a_joined_meter_is_answered_cleanly(command, body,
     assert replies[0].header == header.with_type(t.CommandType.SRSP)
     stick.receive(PING)
     assert isinstance(frames_of(stick.take_output())[0], c.SYS.Ping.Rsp)
+
+
+def test_a_host_that_vanishes_mid_permit_leaves_the_stick_serving_the_next() -> None:
+    """The window a vanished host opened runs out on its own; the next host is served."""
+    async def run():
+        stick_core = FORMED_STICK()  # its one meter has joined already
+        async with VirtualStick(stick_core) as stick:
+            port = int((await stick.open_tcp()).rsplit(":", 1)[1])
+            _, first = await asyncio.open_connection("127.0.0.1", port)
+            first.write(encode(c.ZDO.MgmtPermitJoinReq.Req(
+                AddrMode=t.AddrMode.Broadcast, Dst=0xFFFC, Duration=1, TCSignificance=1)))
+            first.write(encode(c.AppConfig.BDBAddInstallCode.Req(
+                InstallCodeFormat=c.app_config.InstallCodeFormat.KeyDerivedFromInstallCode,
+                IEEE=t.EUI64.convert("00:db:12:34:56:78:90:a9"), InstallCode=t.Bytes(bytes(16)))))
+            await first.drain()
+            first.transport.abort()  # gone without a goodbye
+            await asyncio.sleep(2.5)  # the window closes meanwhile (stick time starts at 1 s)
+            reader, second = await asyncio.open_connection("127.0.0.1", port)
+            second.write(PING)
+            answer = await asyncio.wait_for(reader.read(64), timeout=2)
+            second.close()
+            return stick_core.outcomes, answer
+
+    outcomes, answer = asyncio.run(run())
+    assert [(o.joined, str(o.ieee)) for o in outcomes] == [
+        (True, str(METER.ieee)), (False, "00:db:12:34:56:78:90:a9")]  # when the window closed
+    assert isinstance(frames_of(answer)[0], c.SYS.Ping.Rsp)

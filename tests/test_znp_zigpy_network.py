@@ -108,3 +108,35 @@ def test_backup_keeps_frame_counter_and_install_code_key() -> None:
     assert network.network_key.tx_counter > 0
     [key] = [k for k in network.key_table if k.partner_ieee == ESME.ieee]
     assert key.key == LINK_KEY
+
+
+def test_restore_onto_a_new_stick_keeps_frame_counter_and_install_code_key() -> None:
+    """zigpy-znp's backup of one stick, restored onto another (empty) stick, comes back
+    with the meter's install-code key and a frame counter not below the backup's."""
+    async def check(app):
+        return await app.backups.create_backup(load_devices=True)
+
+    backup = asyncio.run(joined_session(check))
+
+    async def restore():
+        async with VirtualStick(ZStackEmulator(seed=21)) as stick:
+            config = app_config(await stick.open_tcp())
+            app = await znp_app.ControllerApplication.new(config, auto_form=True)
+            try:
+                await app.backups.restore_backup(backup)
+            finally:
+                await app.shutdown()
+            app = await znp_app.ControllerApplication.new(config, auto_form=False)
+            try:
+                return await app.backups.create_backup(load_devices=True)
+            finally:
+                await app.shutdown()
+
+    again = asyncio.run(restore()).network_info
+    before = backup.network_info
+    assert (again.pan_id, again.extended_pan_id, again.channel) == \
+        (before.pan_id, before.extended_pan_id, before.channel)
+    assert again.network_key.key == before.network_key.key
+    assert again.network_key.tx_counter >= before.network_key.tx_counter > 0
+    [key] = [k for k in again.key_table if k.partner_ieee == ESME.ieee]
+    assert key.key == LINK_KEY
