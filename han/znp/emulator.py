@@ -559,6 +559,11 @@ class ZStackEmulator:
                         ExtendedPanID=entry.ExtendedPanID))
                 return
 
+    @property
+    def permitting(self) -> bool:
+        """Whether a permit-join window is open now."""
+        return self._permit_until is not None
+
     def joined(self) -> dict[zt.EUI64, int]:
         """Meters on the network now, with their short addresses."""
         return {ieee: node.nwk for ieee, node in self._joined_nodes().items()}

@@ -16,7 +16,6 @@ import zigpy.zdo.types as zdo_t
 from zigpy.zcl import Cluster, foundation
 
 ZDO_STATUS_NOT_SUPPORTED = zdo_t.Status.NOT_SUPPORTED
-CHANNEL_CHANGE = 0xFE  # Mgmt_NWK_Update_req ScanDuration: move to the one channel given
 MAX_TABLE_ROWS = 3  # rows of a Mgmt_Lqi/Rtg/Bind response (as Z-Stack sends them)
 MAX_BINDINGS = 16  # a meter's binding table
 
@@ -113,7 +112,7 @@ def _network_update(node: HanNode, tsn: int, update: zdo_t.NwkUpdate) -> tuple[i
     if mask & ~int(zt.Channels.ALL_CHANNELS) or not channels:  # not 2.4 GHz channels
         return _zdo(zdo_t.ZDOCmd.Mgmt_NWK_Update_rsp, tsn, zdo_t.Status.INV_REQUESTTYPE,
                     zt.Channels(0), 0, 0, [])
-    if update.ScanDuration == CHANNEL_CHANGE:
+    if update.ScanDuration == zdo_t.NwkUpdate.CHANNEL_CHANGE_REQ:  # move, no response
         if node.change_channel is not None and len(channels) == 1:
             node.change_channel(channels[0])
         return None

@@ -30,7 +30,6 @@ RESPONSES: dict[int, int] = {
 }
 BROADCAST_FLOOR = 0xFFF8
 BIND_GROUP_MODE = 0x01
-CHANNEL_CHANGE = 0xFE
 IEEE_REQUEST_NWK = 0xFFFD  # NWK_addr_req goes to every rx-on node; who has the EUI-64 answers
 
 
@@ -70,7 +69,7 @@ def _network_update(destination: int, rest: bytes) -> ZdoRequest | None:
     channels, duration, count = rest[1:5], rest[5], rest[6]
     if duration <= 5:
         tail = bytes([count])
-    elif duration == CHANNEL_CHANGE:
+    elif duration == zdo_t.NwkUpdate.CHANNEL_CHANGE_REQ:
         tail = b"\x00"  # Z-Stack increments the nwkUpdateId itself
     else:
         tail = b"\x00" + rest[7:9].ljust(2, b"\x00")
