@@ -11,22 +11,21 @@ Frames go to a pcap as Nordic's own Wireshark capture tool writes them: link typ
 (IEEE 802.15.4 TAP) with the channel, RSSI and LQI of each frame, and the frame without
 its FCS (the radio may overwrite those two bytes), announced by the TAP FCS-type TLV.
 Capture times follow the host clock at the first frame unless the caller gives a start
-time. The pcap is written to a temporary file and moved into place when the capture
-ends, however it ends: a sniffer pulled out mid-run still leaves every frame received
-before that in the pcap. Each frame is also parsed with scapy's Dot15d4 (ZigBee) layers
-for a one-line summary.
+time. The pcap goes to a stream the caller owns (``sim.output.growing_file``: moved into
+place when the capture ends, however it ends, so a sniffer pulled out mid-run still
+leaves every frame received before that). Lines that do not parse, numbers out of their
+field's range and a line that never ends are dropped, not trusted. Each frame is also
+parsed with scapy's Dot15d4 (ZigBee) layers for a one-line summary.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import BinaryIO
 
 import serial
 from scapy.config import conf
@@ -42,8 +41,12 @@ CHANNELS = range(11, 27)
 TIMER_WRAP = 1 << 32  # old firmware's microsecond timer wraps at 32 bits
 TIMER_LIMIT = 1 << 64  # current firmware's timer is 64 bits
 FCS_LENGTH = 2
+MAX_LINE = 1024  # a received: line is at most ~340 bytes (127-byte PSDU in hex + fields)
+# Digits bounded by each field's range: RSSI and LQI are bytes, the timer 64 bits; a
+# longer number is line noise, and the line is dropped.
 _LINE = re.compile(
-    rb"received:\s+([0-9a-fA-F]+)\s+power:\s+(-?\d+)\s+lqi:\s+(\d+)\s+time:\s+(-?\d+)")
+    rb"received:\s+([0-9a-fA-F]{6,254})\s+power:\s+(-?\d{1,3})\s+lqi:\s+(\d{1,3})"
+    rb"\s+time:\s+(-?\d{1,20})(?!\d)")
 
 
 class SnifferGone(Exception):
@@ -61,15 +64,14 @@ class SniffedFrame:
 def parse_line(line: bytes) -> SniffedFrame | None:
     """A ``received:`` line as a frame; anything else (echo, prompt, noise) is None."""
     match = _LINE.search(line)
-    if match is None or len(match.group(1)) % 2:
+    if match is None or len(match.group(1)) % 2 or int(match.group(3)) > 255 \
+            or not -128 <= int(match.group(2)) <= 127 \
+            or not 0 <= int(match.group(4)) < TIMER_LIMIT:
         return None
     psdu = bytes.fromhex(match.group(1).decode())
     if not 3 <= len(psdu) <= 127:  # at least frame control + FCS; aMaxPHYPacketSize
         return None
-    timer, lqi = int(match.group(4)), int(match.group(3))
-    if not 0 <= timer < TIMER_LIMIT or lqi > 255:
-        return None
-    return SniffedFrame(psdu, int(match.group(2)), lqi, timer)
+    return SniffedFrame(psdu, int(match.group(2)), int(match.group(3)), int(match.group(4)))
 
 
 class TimerUnwrapper:
@@ -123,12 +125,22 @@ class NrfSniffer:
             except (serial.SerialException, OSError) as err:
                 raise SnifferGone(f"sniffer on {self.port} went away: {err}") from None
             self._buffer += chunk
+            if len(self._buffer) > MAX_LINE and b"\n" not in self._buffer:
+                del self._buffer[:]  # noise without line ends: never let it grow
             while (end := self._buffer.find(b"\n")) >= 0:
                 line = bytes(self._buffer[:end])
                 del self._buffer[:end + 1]
                 frame = parse_line(line)
                 if frame is not None:
                     yield frame
+
+
+def summary(packet: Dot15d4FCS) -> str:
+    """scapy's one-line summary, or what is known when a malformed frame defeats it."""
+    try:
+        return packet.summary()
+    except Exception:  # noqa: BLE001 - scapy's dissectors raise struct.error and others on junk
+        return f"undecodable 802.15.4 frame ({len(bytes(packet.original or b''))} bytes)"
 
 
 def answers_as_sniffer(port: str, timeout: float = 1.0) -> bool:
@@ -152,24 +164,17 @@ def answers_as_sniffer(port: str, timeout: float = 1.0) -> bool:
 
 
 class PcapFile:
-    """A TAP pcap (link type 283) written beside its final name, moved there on close.
+    """A TAP pcap (link type 283) on ``stream``, each frame flushed as it arrives.
 
     ``start_time`` is the pcap time of the sniffer timer's zero; None anchors the first
     frame at the host clock when it arrives (as Nordic's tool does).
     """
 
-    def __init__(self, path: Path, channel: int, start_time: float | None = None) -> None:
-        self.path = Path(path)
+    def __init__(self, stream: BinaryIO, channel: int, start_time: float | None = None) -> None:
         self.channel = channel
         self.start_time = start_time
         self.count = 0
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
-                                   dir=self.path.parent or ".")
-        os.close(fd)
-        self._tmp = Path(tmp)
-        self._writer = PcapWriter(str(self._tmp), linktype=LINKTYPE_IEEE802_15_4_TAP,
-                                  sync=True)
-        self._writer.write_header(None)
+        self._writer = PcapWriter(stream, linktype=LINKTYPE_IEEE802_15_4_TAP, sync=True)
         self._unwrap = TimerUnwrapper()
 
     def add(self, frame: SniffedFrame) -> Dot15d4FCS:
@@ -178,15 +183,18 @@ class PcapFile:
             self.start_time = time.time() - micros / 1e6
         stamp = round(self.start_time * 1e6) + micros
         tap = tap_header(self.channel, fcs=False, rssi=float(frame.rssi), lqi=frame.lqi)
+        if not self._writer.header_present:
+            self._writer.write_header(None)
         self._writer.write_packet(tap + frame.psdu[:-FCS_LENGTH], sec=stamp // 10**6,
                                   usec=stamp % 10**6)
         self.count += 1
         return Dot15d4FCS(frame.psdu)
 
     def close(self) -> None:
-        """Everything written so far becomes the file at ``path`` (even with no frames)."""
-        self._writer.close()
-        os.replace(self._tmp, self.path)
+        """Write the header even when no frame came; the stream stays the caller's."""
+        if not self._writer.header_present:
+            self._writer.write_header(None)
+        self._writer.flush()
 
 
 @dataclass(frozen=True)
@@ -195,18 +203,14 @@ class CaptureResult:
     gone: str | None  # why the sniffer stopped early, if it did
 
 
-def capture(port: str, channel: int, out: Path, *, count: int | None = None,
+def capture(sniffer: NrfSniffer, channel: int, out: BinaryIO, *, count: int | None = None,
             seconds: float | None = None, start_time: float | None = None,
             on_frame: Callable[[SniffedFrame, Dot15d4FCS], None] | None = None,
             ) -> CaptureResult:
-    """Sniff ``channel`` into ``out`` until ``count`` frames, ``seconds``, Ctrl-C or the
-    sniffer disappears; the pcap holds every frame received either way."""
-    sniffer = NrfSniffer(port)
-    try:
-        pcap = PcapFile(out, channel, start_time)
-    except OSError:
-        sniffer.serial.close()
-        raise
+    """Sniff ``channel`` into the pcap stream ``out`` until ``count`` frames, ``seconds``,
+    Ctrl-C or the sniffer disappears; the pcap holds every frame received either way.
+    The sniffer is opened by the caller, before the file, so a missing port writes none."""
+    pcap = PcapFile(out, channel, start_time)
     deadline = None if seconds is None else time.monotonic() + seconds
     gone = None
 
