@@ -78,8 +78,10 @@ def test_unknown_user_and_wrong_role() -> None:
     dcc = ready_for_8_11()
     data = template("CCS01_").replace(SUPPLIER.encode(), OTHER.encode())
     assert refused(dcc, data) == ("E1", f"user {OTHER} is not a DCC user known here")
-    dcc.premises.users[OTHER] = {"OtherUser"}
-    assert refused(dcc, data) == ("E2", "OtherUser may not send SRV 8.11")
+    dcc.premises.users[OTHER] = {"ElectricityDistributor"}
+    assert refused(dcc, data) == ("E2", "ElectricityDistributor may not send SRV 8.11")
+    dcc.premises.users[OTHER] = {"OtherUser"}  # DUIS: Other User is eligible for 8.11
+    assert dcc.submit(data).accepted
 
 
 def test_wrong_supplier_and_change_of_supplier() -> None:

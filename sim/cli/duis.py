@@ -16,7 +16,7 @@ from sim.dcc.outcome import Outcome
 from sim.dcc.site_file import SiteFileError, default_premises, load_site
 from sim.duis import schema as duis_schema
 from sim.duis.precommand import signed_request, supplier_test_key
-from sim.duis.request import NotDUIS
+from sim.duis.request import NotDUIS, NotModelled
 from sim.output import OutputDir
 from sim.radio_join import open_radio
 
@@ -119,6 +119,9 @@ def _feed(dcc: Dcc, requests: tuple[Path, ...], interval: float, sign: bool,
             outcome = dcc.submit(_read(path))
         except NotDUIS as err:
             raise click.ClickException(f"{path}: not a DUIS service request: {err}") from None
+        except NotModelled as err:  # no made-up DUIS answer: a line, and no file
+            lines.append(f"{path.name}: not answered: {err}")
+            continue
         lines.append(f"{path.name}: {outcome.summary()}")
         _collect(files, len(lines), outcome)
         if sign and outcome.request and (pre := outcome.pre_command) is not None:

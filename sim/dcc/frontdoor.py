@@ -26,11 +26,11 @@ import yaml
 from devices.han_join import HanJoin, KeyLevelJoin
 from sim.dcc import outcome as oc
 from sim.dcc.outcome import Outcome, Refused
-from sim.dcc.premises import Premises
+from sim.dcc.premises import SUPPLIER_ROLES, Premises
 from sim.dcc.services import carry_out
 from sim.dcc.smi import Inventory, SmiRecord, SmiRefusal, StatusChange
 from sim.duis import schema as duis_schema
-from sim.duis.request import BadRequest, NotDUIS, RequestID, ServiceRequest
+from sim.duis.request import BadRequest, NotDUIS, NotModelled, RequestID, ServiceRequest
 from sim.duis.response import ResponseMessage, ServiceResponse
 from sim.duis.xmlio import NotWellFormed, parse
 
@@ -128,7 +128,7 @@ class Dcc:
     def _authorise(self, request: ServiceRequest) -> dict:
         rule = SRV_RULES.get(request.srv)
         if rule is None:
-            raise Refused(oc.INVALID_REQUEST, f"hansim does not model SRV {request.srv}")
+            raise NotModelled(f"hansim does not model SRV {request.srv}")
         user = request.request_id.originator
         roles = self.premises.users.get(user)
         if roles is None:
@@ -149,7 +149,9 @@ class Dcc:
             if subject is not None:
                 declared = getattr(request.body, "device_type", None)  # 12.2 names its type
                 concerned.append(self._device(subject, rule["subject_types"], "device", declared))
-        if "OtherUser" not in rule["roles"]:  # supplier SRVs: the device must be theirs
+        acting = roles & set(rule["roles"])
+        if acting <= SUPPLIER_ROLES and rule.get("registered", True):
+            # Sent as a supplier: the device must be theirs (E4).
             for device_id, kind in concerned[-1:]:  # the body's device, else the target
                 if user not in self.premises.registered_suppliers(kind):
                     raise Refused(oc.NOT_DEVICE_SUPPLIER,

@@ -61,9 +61,10 @@ def carry_out(dcc: Dcc, request: ServiceRequest, rule: dict, outcome: Outcome) -
             request = dataclasses.replace(request, body=check_signed(dcc, request))
         outcome.documents.append(("ack", dcc.response(request, oc.ACKNOWLEDGED)))
     SERVICES[request.srv](dcc, request, outcome)
+    outcome.code = rule.get("answer", oc.SUCCESS)
     outcome.documents.insert(
         len(outcome.documents) - outcome.alert_count(),
-        ("response", dcc.response(request, oc.SUCCESS, **outcome.payload)),
+        ("response", dcc.response(request, outcome.code, **outcome.payload)),
     )
 
 
