@@ -32,7 +32,7 @@ from sim.dcc.keystore import load_keystore
 from sim.dcc.serve import Clock, DccService
 from sim.dcc.site_file import default_premises
 from sim.duis.signature import SigningKey, sign
-from tests.duis_support import schema_path, template, templates, xsd
+from duis_support import schema_path, template, templates, xsd
 
 JS = Path(__file__).parent / "js" / "dccboxed"
 NPM_KEYSTORE = JS / "node_modules" / "@smartdcc" / "dccboxed-keystore" / "keystore.json"

@@ -150,7 +150,8 @@ def request_wan_matrix(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> N
 def prenotify(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     body = request.body
     record = SmiRecord(body.device_id.upper(), body.device_type, body.manufacturer,
-                       body.model, body.firmware_version)
+                       body.model, body.firmware_version, smets_chts_version=body.smets_chts_version,
+                       esme_variant=body.esme_variant)
     smi_apply(dcc, outcome, "prenotify", record)
 
 
@@ -188,6 +189,11 @@ def update_han_device_log(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -
     except DeviceLogError as err:
         raise Refused(oc.INVALID_REQUEST, f"CHF refused: {err}") from None
     smi_apply(dcc, outcome, event, device_id)
+    record = dcc.smi.get(device_id)
+    if adding and record is not None:  # the MPxNs the supplier gave, for 8.2
+        record.mpxn = body.import_mpxn or record.mpxn
+        record.secondary_import_mpan = body.secondary_import_mpan or record.secondary_import_mpan
+        record.export_mpan = body.export_mpan or record.export_mpan
     send_alerts(dcc, request, outcome, alerts)
     outcome.documents.append(("alert_N24", dcc.alert(
         dcc.premises.dcc_id, request.request_id.originator,
@@ -223,6 +229,8 @@ def commission(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     device = dcc.premises.devices.get(target)
     if device is not None:
         device.commissioned = True
+    if dcc.smi.get(target).device_type == "GSME":  # its GPF with it (smi_transitions.yaml)
+        smi_apply(dcc, outcome, "gsme_commissioned", dcc.premises.hub.gpf_id)
     send_alerts(dcc, request, outcome,
                 [Alert(AlertCode.DEVICE_COMMISSIONED, target, dcc.now, target)])
 
@@ -238,6 +246,9 @@ def join_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
         raise Refused(oc.UNKNOWN_DEVICE, f"device {other} is not in the SMI")
     if device is None or not device.joined:
         raise Refused(oc.CANNOT_COMMUNICATE, f"device {other} has not joined the HAN")
+    record = dcc.smi.get(other)
+    if record is not None and record.device_type in ("PPMID", "HCALCS"):
+        smi_apply(dcc, outcome, "joined_to_meter", record)
 
 
 @service("6.23")
@@ -270,7 +281,9 @@ def read_inventory(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
 def inventory_entry(record: SmiRecord) -> InventoryDevice:
     return InventoryDevice(
         record.device_id, record.device_type, record.status, record.manufacturer,
-        record.model, record.firmware_version, record.date_commissioned, record.mpxn,
+        record.model, record.smets_chts_version, record.firmware_version,
+        record.date_commissioned, record.mpxn, record.secondary_import_mpan,
+        record.export_mpan, record.esme_variant,
     )
 
 

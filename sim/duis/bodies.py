@@ -76,6 +76,7 @@ class UpdateHANDeviceLog(Body):
     install_code: InstallCode | None = xml("AddDeviceToCHFWhitelist/InstallCode", INSTALL_CODE)
     import_mpxn: str | None = xml("AddDeviceToCHFWhitelist/ImportMPxN")
     secondary_import_mpan: str | None = xml("AddDeviceToCHFWhitelist/SecondaryImportMPAN")
+    export_mpan: str | None = xml("AddDeviceToCHFWhitelist/ExportMPAN")
 
 
 @dataclass(frozen=True)
