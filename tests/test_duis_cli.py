@@ -152,7 +152,7 @@ def test_firmware_update_through_the_cli(tmp_path: Path) -> None:
     activate = tmp_path / "11.3.xml"
     activate.write_bytes(ServiceRequest(
         RequestID(user, chf, 2), 4, "11.3", "11.3",
-        ActivateFirmware(parse(image).hash.hex().upper())).to_xml())
+        ActivateFirmware(firmware_hash=parse(image).hash.hex().upper())).to_xml())
     install = next(p for p in templates().iterdir() if p.name.startswith("8.14.1_"))
     result = run("duis", "run", install, update, activate, "--site", site, "--out", tmp_path / "o")
     assert result.exit_code == 0, result.output

@@ -114,7 +114,7 @@ def _feed(dcc: Dcc, requests: tuple[Path, ...], interval: float, sign: bool,
           files: dict[str, bytes], lines: list[str], fed: list[Path]) -> None:
     for path in requests:
         fed.append(path)
-        lines.extend(dcc.advance(interval if lines else 0))
+        _advance(dcc, interval if lines else 0, files, lines)
         try:
             outcome = dcc.submit(_read(path))
         except NotDUIS as err:
@@ -127,10 +127,18 @@ def _feed(dcc: Dcc, requests: tuple[Path, ...], interval: float, sign: bool,
         if sign and outcome.request and (pre := outcome.pre_command) is not None:
             request = outcome.request
             signed = signed_request(request, pre, supplier_test_key(request.request_id.originator))
-            lines.extend(dcc.advance(interval))
+            _advance(dcc, interval, files, lines)
             outcome = dcc.handle(signed)
             lines.append(f"  signed pre-command resubmitted: {outcome.summary()}")
             _collect(files, len(lines), outcome, [("request_cv5", signed)])
+
+
+def _advance(dcc: Dcc, seconds: float, files: dict[str, bytes], lines: list[str]) -> None:
+    """Move the DCC's clock on; what ran meanwhile (future-dated commands) is written too."""
+    lines.extend(dcc.advance(seconds))
+    for index, (name, document) in enumerate(dcc.outbox, 1):
+        files[f"{len(lines):03d}-{index}_scheduled_{name}.xml"] = document.to_xml()
+    dcc.outbox.clear()
 
 
 def _write(out: Path, files: dict[str, bytes]) -> None:

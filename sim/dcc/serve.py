@@ -98,8 +98,16 @@ class DccService:
             app.router.add_post(f"/api/v1/{name}", self._endpoint(name))
         app.router.add_post("/hansim/clock", self.move_clock)
         app.on_startup.append(lambda _: self.deliveries.start())
+        app.cleanup_ctx.append(self._ticker)
         app.on_cleanup.append(lambda _: self.deliveries.close())
         return app
+
+    async def _ticker(self, _: web.Application):
+        task = asyncio.create_task(self._real_time()) if self.clock.mode == "real" else None
+        yield
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     def _endpoint(self, name: str):
         async def handler(request: web.Request) -> web.StreamResponse:
@@ -153,8 +161,7 @@ class DccService:
                 ResponseMessage(header["ServiceReference"], header["ServiceReferenceVariant"]),
                 RequestID.parse(header["RequestID"])), f"E13: command variant {variant} "
                 f"goes to {right or 'no URL'}, not {endpoint}")
-        for note in self.clock.catch_up(self.dcc):
-            log.info("clock: %s", note)
+        self._tick(self.clock.catch_up(self.dcc))
         try:
             outcome = self.dcc.submit(unsigned)
         except NotDUIS as err:
@@ -165,6 +172,23 @@ class DccService:
         (first_name, first), *rest = outcome.documents
         self._forward(user, rest)
         return self._sign(first, None)
+
+    def _tick(self, notes: list[str]) -> None:
+        """Log what the clock brought and send what it raised (future-dated commands' alerts)."""
+        for note in notes:
+            log.info("clock: %s", note)
+        for name, document in self.dcc.outbox:
+            user = (document.response_id.target if document.response_id
+                    else document.request_id.originator)
+            self._forward(user, [(name, document)])
+        self.dcc.outbox.clear()
+
+    async def _real_time(self) -> None:
+        """With the real clock, future-dated commands run on time, not at the next request."""
+        while True:
+            await asyncio.sleep(1.0)
+            async with self.lock:
+                self._tick(self.clock.catch_up(self.dcc))
 
     def _replayed(self, request_id: RequestID, as_sent: str, variant: int | None) -> str | None:
         last = self.counters.get(request_id.originator)
@@ -211,8 +235,7 @@ class DccService:
                 if step < 0:
                     return _refuse(400, "the clock does not go backwards")
             notes = self.dcc.advance(step)
-        for note in notes:
-            log.info("clock: %s", note)
+            self._tick(notes)
         return web.Response(text="\n".join([self.dcc.timestamp(), *notes]) + "\n")
 
     def _next_event(self) -> float | None:

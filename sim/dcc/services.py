@@ -60,12 +60,37 @@ def carry_out(dcc: Dcc, request: ServiceRequest, rule: dict, outcome: Outcome) -
             # The device obeys the command it verified: the service sees the original body.
             request = dataclasses.replace(request, body=check_signed(dcc, request))
         outcome.documents.append(("ack", dcc.response(request, oc.ACKNOWLEDGED)))
+        at = dcc.execution_time(request.body)
+        if at is not None:  # future-dated: the device accepts it now and runs it then
+            dcc.schedule(at, request)
+            outcome.reason = f"future-dated: the device runs it at {dcc.timestamp(at)}"
+            outcome.documents.append(("response", dcc.response(request, oc.SUCCESS)))
+            return
     SERVICES[request.srv](dcc, request, outcome)
     outcome.code = rule.get("answer", oc.SUCCESS)
     outcome.documents.insert(
         len(outcome.documents) - outcome.alert_count(),
         ("response", dcc.response(request, outcome.code, **outcome.payload)),
     )
+
+
+def run_future_dated(dcc: Dcc, request: ServiceRequest) -> str:
+    """A future-dated command's time has come: the device runs it and raises 0x8F66 (DLMS
+    COSEM: ESME) or 0x8F67 (GBZ: GSME, CHF, GPF); documents go to ``dcc.outbox``."""
+    target = request.request_id.target.upper()
+    outcome = Outcome(request, oc.SUCCESS, "")
+    try:
+        SERVICES[request.srv](dcc, request, outcome)
+        result = outcome.reason or "done"
+    except Refused as refusal:
+        result = f"failed: {refusal.reason}"
+    record = dcc.smi.get(target)
+    code = (AlertCode.FUTURE_DATED_EXECUTED_DLMS if record and record.device_type == "ESME"
+            else AlertCode.FUTURE_DATED_EXECUTED_GBZ)
+    send_alerts(dcc, request, outcome, [Alert(code, target, dcc.now, target)])
+    dcc.outbox.extend(outcome.documents)
+    return (f"future-dated SRV {request.srv} {request.request_id} ran on {target}: {result}; "
+            f"alert {code.hex}")
 
 
 # -- checks shared by services ----------------------------------------------------------

@@ -146,6 +146,7 @@ class UpdateSecurityCredentialsCoS(Body):
     """6.23: the gaining supplier replaces the losing supplier's certificates on a meter."""
 
     TAG = "UpdateSecurityCredentialsCoS"
+    execution_date_time: str | None = xml("ExecutionDateTime")  # future-dated when later than now
     floor_seq_number: int = xml("SupplierFloorSeqNumber", INT, 0)
     prepayment_floor_seq_number: int | None = xml("SupplierPrepaymentTopUpFloorSeqNumber", INT)
     signing_certificate: str = xml("SupplierReplacementCertificates/DigitalSigningCertificate")
@@ -173,6 +174,7 @@ class ActivateFirmware(Body):
     """11.3: activate a distributed image by the hash of the manufacturer image (critical)."""
 
     TAG = "ActivateFirmware"
+    execution_date_time: str | None = xml("ExecutionDateTime")  # future-dated when later than now
     firmware_hash: str = xml("FirmwareHash")
 
 
