@@ -170,3 +170,25 @@ def test_past_execution_date_time_runs_at_once() -> None:
         b"<sr:UpdateSecurityCredentialsCoS><sr:ExecutionDateTime>2020-01-01T00:00:00Z"
         b"</sr:ExecutionDateTime>")
     assert dcc.submit(data).reason.startswith("meter now trusts")
+
+
+def test_8_14_3_and_8_14_4_withdraw_the_comms_hub() -> None:
+    """Fault / no-fault return: CHF and GPF Withdrawn (I99); nothing reaches a device after."""
+    for srv, body in (
+        ("8.14.3", "<sr:CHFFaultReturn><sr:DeviceID>{chf}</sr:DeviceID><sr:CHFFaultReturnType>"
+                   "Fault identified post installation</sr:CHFFaultReturnType><sr:OtherDeviceID>"
+                   "{chf}</sr:OtherDeviceID><sr:CHFConnectionMethod>Hot-shoe</sr:CHFConnectionMethod>"
+                   "<sr:CHFFaultReason>SM WAN Fault</sr:CHFFaultReason></sr:CHFFaultReturn>"),
+        ("8.14.4", "<sr:CHFNoFaultReturn><sr:DeviceID>{chf}</sr:DeviceID><sr:CHFNoFaultReturnType>"
+                   "Lost or Stolen Hub</sr:CHFNoFaultReturnType></sr:CHFNoFaultReturn>"),
+    ):
+        dcc = commissioned_site()
+        data = template("8.14.1_").replace(b"8.14.1<", srv.encode() + b"<")
+        start, end = data.index(b"<sr:CHFInstallSuccessSMWAN>"), data.index(b"</sr:CHFInstallSuccessSMWAN>")
+        data = data[:start] + body.format(chf=CHF).encode() + data[end + len(b"</sr:CHFInstallSuccessSMWAN>"):]
+        outcome = dcc.submit(data)
+        assert_valid(outcome)
+        assert outcome.code == "I99", outcome.reason
+        assert [str(c) for c in outcome.changes] == [
+            f"{CHF} Commissioned->Withdrawn", "00-DB-12-34-56-78-90-A3 InstalledNotCommissioned->Withdrawn"]
+        assert dcc.submit(template("CCS06_")).code == "E5"  # a Withdrawn hub delivers nothing

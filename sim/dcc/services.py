@@ -182,14 +182,24 @@ def prenotify(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
 
 @service("8.14.1", "8.14.2")
 def install_comms_hub(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
+    with_wan = request.srv == "8.14.1"
+    if with_wan and not dcc.premises.hub.wan_connected:
+        raise Refused(oc.CANNOT_COMMUNICATE,
+                      "8.14.1 says the Comms Hub is on the SM WAN, but it is not: send 8.14.2")
+    comms_hub_event(dcc, request, outcome, "ch_install_wan" if with_wan else "ch_install_no_wan")
+
+
+@service("8.14.3", "8.14.4")
+def return_comms_hub(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
+    """Fault or no-fault return to the CSP: the CHF and its GPF are Withdrawn."""
+    comms_hub_event(dcc, request, outcome, "ch_return")
+
+
+def comms_hub_event(dcc: Dcc, request: ServiceRequest, outcome: Outcome, event: str) -> None:
+    """An 8.14 status update: both halves of the Comms Hub (CHF, GPF) or neither."""
     hub = dcc.premises.hub
     if request.body.device_id.upper() != hub.chf_id:
         raise Refused(oc.UNKNOWN_DEVICE, f"CHF {request.body.device_id} is not at this premises")
-    with_wan = request.srv == "8.14.1"
-    if with_wan and not hub.wan_connected:
-        raise Refused(oc.CANNOT_COMMUNICATE,
-                      "8.14.1 says the Comms Hub is on the SM WAN, but it is not: send 8.14.2")
-    event = "ch_install_wan" if with_wan else "ch_install_no_wan"
     for device_id in (hub.chf_id, hub.gpf_id):
         smi_check(dcc, event, device_id)
     for device_id in (hub.chf_id, hub.gpf_id):

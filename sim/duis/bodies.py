@@ -66,6 +66,35 @@ class CHFInstallSuccessNoSMWAN(Body):
 
 
 @dataclass(frozen=True)
+class CHFFaultReturn(Body):
+    """8.14.3: a faulty Comms Hub goes back to its CSP."""
+
+    TAG = "CHFFaultReturn"
+    device_id: str = xml("DeviceID")
+    return_type: str = xml("CHFFaultReturnType")
+    user_ref_date_time: str | None = xml("UserRefDateTime")
+    user_ref_id: str | None = xml("UserRefID")
+    other_device_id: str = xml("OtherDeviceID")
+    incident_reference: str | None = xml("IncidentReference")
+    connection_method: str = xml("CHFConnectionMethod")
+    fault_reason: str = xml("CHFFaultReason")
+    additional_information: str | None = xml("AdditionalInformation")
+
+
+@dataclass(frozen=True)
+class CHFNoFaultReturn(Body):
+    """8.14.4: a working Comms Hub goes back to its CSP (replaced, lost, opted out)."""
+
+    TAG = "CHFNoFaultReturn"
+    device_id: str = xml("DeviceID")
+    return_type: str = xml("CHFNoFaultReturnType")
+    user_ref_date_time: str | None = xml("UserRefDateTime")
+    user_ref_id: str | None = xml("UserRefID")
+    incident_reference: str | None = xml("IncidentReference")
+    additional_information: str | None = xml("AdditionalInformation")
+
+
+@dataclass(frozen=True)
 class UpdateHANDeviceLog(Body):
     """8.11: add a device to the CHF's whitelist with its install code, or remove it."""
 
@@ -190,7 +219,7 @@ BODIES: dict[str, type[Body]] = {
     cls.TAG: cls
     for cls in (
         RequestWANMatrix, DevicePrenotification, CHFInstallSuccessSMWAN,
-        CHFInstallSuccessNoSMWAN, UpdateHANDeviceLog, JoinServiceCritical,
+        CHFInstallSuccessNoSMWAN, CHFFaultReturn, CHFNoFaultReturn, UpdateHANDeviceLog, JoinServiceCritical,
         JoinServiceNonCritical, CommissionDeviceSynchroniseClock, UpdateInventory,
         ReadInventory, DecommissionDevice, ReadDeviceLog, UpdateSecurityCredentialsCoS,
         UpdateFirmware, ActivateFirmware, SignedPreCommand,
