@@ -16,7 +16,7 @@ from sim.dcc.outcome import Outcome
 from sim.dcc.site_file import SiteFileError, default_premises, load_site
 from sim.duis import schema as duis_schema
 from sim.duis.precommand import signed_request, supplier_test_key
-from sim.duis.request import NotDUIS
+from sim.duis.request import NotDUIS, NotModelled
 from sim.output import OutputDir, check_folder
 from sim.radio_join import open_radio
 from sim.cli._options import FiniteFloat
@@ -115,20 +115,31 @@ def _feed(dcc: Dcc, requests: tuple[Path, ...], interval: float, sign: bool,
           files: dict[str, bytes], lines: list[str], fed: list[Path]) -> None:
     for path in requests:
         fed.append(path)
-        lines.extend(dcc.advance(interval if lines else 0))
+        _advance(dcc, interval if lines else 0, files, lines)
         try:
             outcome = dcc.submit(_read(path))
         except NotDUIS as err:
             raise click.ClickException(f"{path}: not a DUIS service request: {err}") from None
+        except NotModelled as err:  # no made-up DUIS answer: a line, and no file
+            lines.append(f"{path.name}: not answered: {err}")
+            continue
         lines.append(f"{path.name}: {outcome.summary()}")
         _collect(files, len(lines), outcome)
         if sign and outcome.request and (pre := outcome.pre_command) is not None:
             request = outcome.request
             signed = signed_request(request, pre, supplier_test_key(request.request_id.originator))
-            lines.extend(dcc.advance(interval))
+            _advance(dcc, interval, files, lines)
             outcome = dcc.handle(signed)
             lines.append(f"  signed pre-command resubmitted: {outcome.summary()}")
             _collect(files, len(lines), outcome, [("request_cv5", signed)])
+
+
+def _advance(dcc: Dcc, seconds: float, files: dict[str, bytes], lines: list[str]) -> None:
+    """Move the DCC's clock on; what ran meanwhile (future-dated commands) is written too."""
+    lines.extend(dcc.advance(seconds))
+    for index, (name, document) in enumerate(dcc.outbox, 1):
+        files[f"{len(lines):03d}-{index}_scheduled_{name}.xml"] = document.to_xml()
+    dcc.outbox.clear()
 
 
 def _write(out: Path, files: dict[str, bytes], overwrite: bool) -> None:

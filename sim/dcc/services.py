@@ -60,11 +60,37 @@ def carry_out(dcc: Dcc, request: ServiceRequest, rule: dict, outcome: Outcome) -
             # The device obeys the command it verified: the service sees the original body.
             request = dataclasses.replace(request, body=check_signed(dcc, request))
         outcome.documents.append(("ack", dcc.response(request, oc.ACKNOWLEDGED)))
+        at = dcc.execution_time(request.body)
+        if at is not None:  # future-dated: the device accepts it now and runs it then
+            dcc.schedule(at, request)
+            outcome.reason = f"future-dated: the device runs it at {dcc.timestamp(at)}"
+            outcome.documents.append(("response", dcc.response(request, oc.SUCCESS)))
+            return
     SERVICES[request.srv](dcc, request, outcome)
+    outcome.code = rule.get("answer", oc.SUCCESS)
     outcome.documents.insert(
         len(outcome.documents) - outcome.alert_count(),
-        ("response", dcc.response(request, oc.SUCCESS, **outcome.payload)),
+        ("response", dcc.response(request, outcome.code, **outcome.payload)),
     )
+
+
+def run_future_dated(dcc: Dcc, request: ServiceRequest) -> str:
+    """A future-dated command's time has come: the device runs it and raises 0x8F66 (DLMS
+    COSEM: ESME) or 0x8F67 (GBZ: GSME, CHF, GPF); documents go to ``dcc.outbox``."""
+    target = request.request_id.target.upper()
+    outcome = Outcome(request, oc.SUCCESS, "")
+    try:
+        SERVICES[request.srv](dcc, request, outcome)
+        result = outcome.reason or "done"
+    except Refused as refusal:
+        result = f"failed: {refusal.reason}"
+    record = dcc.smi.get(target)
+    code = (AlertCode.FUTURE_DATED_EXECUTED_DLMS if record and record.device_type == "ESME"
+            else AlertCode.FUTURE_DATED_EXECUTED_GBZ)
+    send_alerts(dcc, request, outcome, [Alert(code, target, dcc.now, target)])
+    dcc.outbox.extend(outcome.documents)
+    return (f"future-dated SRV {request.srv} {request.request_id} ran on {target}: {result}; "
+            f"alert {code.hex}")
 
 
 # -- checks shared by services ----------------------------------------------------------
@@ -149,20 +175,31 @@ def request_wan_matrix(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> N
 def prenotify(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     body = request.body
     record = SmiRecord(body.device_id.upper(), body.device_type, body.manufacturer,
-                       body.model, body.firmware_version)
+                       body.model, body.firmware_version, smets_chts_version=body.smets_chts_version,
+                       esme_variant=body.esme_variant)
     smi_apply(dcc, outcome, "prenotify", record)
 
 
 @service("8.14.1", "8.14.2")
 def install_comms_hub(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
+    with_wan = request.srv == "8.14.1"
+    if with_wan and not dcc.premises.hub.wan_connected:
+        raise Refused(oc.CANNOT_COMMUNICATE,
+                      "8.14.1 says the Comms Hub is on the SM WAN, but it is not: send 8.14.2")
+    comms_hub_event(dcc, request, outcome, "ch_install_wan" if with_wan else "ch_install_no_wan")
+
+
+@service("8.14.3", "8.14.4")
+def return_comms_hub(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
+    """Fault or no-fault return to the CSP: the CHF and its GPF are Withdrawn."""
+    comms_hub_event(dcc, request, outcome, "ch_return")
+
+
+def comms_hub_event(dcc: Dcc, request: ServiceRequest, outcome: Outcome, event: str) -> None:
+    """An 8.14 status update: both halves of the Comms Hub (CHF, GPF) or neither."""
     hub = dcc.premises.hub
     if request.body.device_id.upper() != hub.chf_id:
         raise Refused(oc.UNKNOWN_DEVICE, f"CHF {request.body.device_id} is not at this premises")
-    with_wan = request.srv == "8.14.1"
-    if with_wan and not hub.wan_connected:
-        raise Refused(oc.CANNOT_COMMUNICATE,
-                      "8.14.1 says the Comms Hub is on the SM WAN, but it is not: send 8.14.2")
-    event = "ch_install_wan" if with_wan else "ch_install_no_wan"
     for device_id in (hub.chf_id, hub.gpf_id):
         smi_check(dcc, event, device_id)
     for device_id in (hub.chf_id, hub.gpf_id):
@@ -187,6 +224,11 @@ def update_han_device_log(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -
     except DeviceLogError as err:
         raise Refused(oc.INVALID_REQUEST, f"CHF refused: {err}") from None
     smi_apply(dcc, outcome, event, device_id)
+    record = dcc.smi.get(device_id)
+    if adding and record is not None:  # the MPxNs the supplier gave, for 8.2
+        record.mpxn = body.import_mpxn or record.mpxn
+        record.secondary_import_mpan = body.secondary_import_mpan or record.secondary_import_mpan
+        record.export_mpan = body.export_mpan or record.export_mpan
     send_alerts(dcc, request, outcome, alerts)
     outcome.documents.append(("alert_N24", dcc.alert(
         dcc.premises.dcc_id, request.request_id.originator,
@@ -222,6 +264,8 @@ def commission(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     device = dcc.premises.devices.get(target)
     if device is not None:
         device.commissioned = True
+    if dcc.smi.get(target).device_type == "GSME":  # its GPF with it (smi_transitions.yaml)
+        smi_apply(dcc, outcome, "gsme_commissioned", dcc.premises.hub.gpf_id)
     send_alerts(dcc, request, outcome,
                 [Alert(AlertCode.DEVICE_COMMISSIONED, target, dcc.now, target)])
 
@@ -237,6 +281,9 @@ def join_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
         raise Refused(oc.UNKNOWN_DEVICE, f"device {other} is not in the SMI")
     if device is None or not device.joined:
         raise Refused(oc.CANNOT_COMMUNICATE, f"device {other} has not joined the HAN")
+    record = dcc.smi.get(other)
+    if record is not None and record.device_type in ("PPMID", "HCALCS"):
+        smi_apply(dcc, outcome, "joined_to_meter", record)
 
 
 @service("6.23")
@@ -269,7 +316,9 @@ def read_inventory(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
 def inventory_entry(record: SmiRecord) -> InventoryDevice:
     return InventoryDevice(
         record.device_id, record.device_type, record.status, record.manufacturer,
-        record.model, record.firmware_version, record.date_commissioned, record.mpxn,
+        record.model, record.smets_chts_version, record.firmware_version,
+        record.date_commissioned, record.mpxn, record.secondary_import_mpan,
+        record.export_mpan, record.esme_variant,
     )
 
 

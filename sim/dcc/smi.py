@@ -74,6 +74,11 @@ class SmiRecord:
     firmware_version: str | None = None
     mpxn: str | None = None
     date_commissioned: str | None = None
+    #: What 12.2 and 8.11 told the DCC, returned by 8.2.
+    smets_chts_version: str | None = None
+    esme_variant: str | None = None
+    secondary_import_mpan: str | None = None
+    export_mpan: str | None = None
     history: list[tuple[str, str]] = field(default_factory=list)
 
     @property

@@ -31,9 +31,13 @@ class InventoryDevice(Body):
     status: str | None = xml("DeviceStatus")
     manufacturer: str = xml("DeviceManufacturer")
     model: str = xml("DeviceModel")
+    smets_chts_version: str | None = xml("SMETSCHTSVersion")
     firmware_version: str | None = xml("DeviceFirmwareVersion")
     date_commissioned: str | None = xml("DateCommissioned")
     import_mpxn: str | None = xml("ImportMPxN")
+    secondary_import_mpan: str | None = xml("SecondaryImportMPAN")
+    export_mpan: str | None = xml("ExportMPAN")
+    esme_variant: str | None = xml("ESMEVariant")
     csp_region: str | None = xml("CSPRegion")
 
 
