@@ -45,6 +45,7 @@ class CspQueue:
         self.waiting = 0
         self.in_system = 0
         self.max_waiting = 0
+        self.peak_waiting = 0  # since the last take_peak()
         self.arrivals = 0
         self.waits: list[float] = []
         self.sojourns: list[float] = []
@@ -74,6 +75,7 @@ class CspQueue:
         self.in_system += 1
         self.waiting += 1
         self.max_waiting = max(self.max_waiting, self.waiting)
+        self.peak_waiting = max(self.peak_waiting, self.waiting)
         with self.lines.request() as line:
             yield line
             self._tick()
@@ -87,8 +89,10 @@ class CspQueue:
         self.sojourns.append(self.env.now - arrived)
         return ok
 
-    def waiting_now(self) -> int:
-        return self.waiting
+    def take_peak(self) -> int:
+        """The most CHs waiting at once since the last call (a day's peak, for the outputs)."""
+        peak, self.peak_waiting = self.peak_waiting, self.waiting
+        return peak
 
     def stats(self) -> QueueStats:
         self._tick()

@@ -185,7 +185,7 @@ class StockRun:
         self.scrapped: list[int] = []
         self.snapshots: list[dict] = []
         self.mix: list[tuple[str, str, str, str, int]] = []
-        self.queue_days: list[tuple[str, str, int, int]] = []
+        self.queue_days: list[tuple[str, str, int, int, int]] = []
         self._work_order_count = 0
         self._latest: dict[tuple[str, int], int] = {}
         for supplier in scenario.suppliers:
@@ -387,7 +387,7 @@ class StockRun:
     def _snapshot(self) -> None:
         date = self.calendar.date_at(self.env.now).isoformat()
         for region, csp in sorted(self.csps.items()):
-            self.queue_days.append((date, region, csp.waiting_now(), csp.lines.count))
+            self.queue_days.append((date, region, csp.waiting, csp.take_peak(), csp.lines.count))
         for supplier, lines in self.lines.items():
             superseded = 0
             versions: dict[tuple[str, int], int] = {}

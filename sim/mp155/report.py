@@ -17,12 +17,13 @@ import matplotlib.dates as mdates  # noqa: E402  (after choosing the Agg backend
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from sim.calendar import DAY  # noqa: E402
 from sim.mp155.costs import ALL, breakeven_rows, cost_rows, csp_rows, demand_rows  # noqa: E402
 from sim.mp155.model import StockRun  # noqa: E402
 from sim.output import OutputDir  # noqa: E402
 
 CSV_FILES = ("stock.csv", "firmware_mix.csv", "costs.csv", "breakeven.csv", "demand.csv", "csp.csv",
-             "csp_queue.csv", "parameters.csv")
+             "csp_queue.csv", "work_orders.csv", "parameters.csv")
 PLOTS = ("costs.png", "breakeven.png", "demand.png", "stock_age.png", "firmware_mix.png", "csp_queue.png")
 FILES = (*CSV_FILES, *PLOTS, "report.html")
 #: Cost components in the order they are stacked, with their legend names.
@@ -69,8 +70,15 @@ def tables(runs: list[StockRun]) -> dict[str, list[dict]]:
         "breakeven.csv": breakeven_rows(runs),
         "demand.csv": demand_rows(runs),
         "csp.csv": [row for run in reflash for row in csp_rows(run)],
-        "csp_queue.csv": [dict(zip(("strategy", "date", "csp", "chs_waiting", "lines_busy"), (run.strategy, *row)))
+        "csp_queue.csv": [dict(zip(("strategy", "date", "csp", "chs_waiting_end_of_day", "peak_chs_waiting",
+                                    "lines_busy_end_of_day"), (run.strategy, *row)))
                           for run in reflash for row in run.queue_days],
+        "work_orders.csv": [{"strategy": run.strategy, "work_order": wo.number, "supplier": wo.line.supplier,
+                             "csp": wo.line.region, "model": wo.line.model, "chs": len(wo.chs),
+                             "raised": run.calendar.date_at(wo.raised).isoformat(),
+                             "days_at_csp": round((wo.reflashed - wo.at_csp) / DAY, 3),
+                             "returned": run.calendar.date_at(wo.returned).isoformat()}
+                            for run in reflash for wo in run.completed_work_orders],
         "parameters.csv": [dict(zip(("parameter", "value", "source"), row)) for row in runs[0].s.parameters()],
     }
 
@@ -84,7 +92,7 @@ def write(runs: list[StockRun], out: Path) -> list[Path]:
         "demand.png": _plot_demand(data["demand.csv"]),
         "stock_age.png": _plot_age(runs),
         "firmware_mix.png": _plot_mix(runs),
-        "csp_queue.png": _plot_queue(data["csp_queue.csv"]),
+        "csp_queue.png": _plot_queue(data["csp_queue.csv"], data["work_orders.csv"]),
     }
     with OutputDir(out) as staged:
         for name in CSV_FILES:
@@ -241,16 +249,22 @@ def _plot_mix(runs: list[StockRun]):
     return _png(figure)
 
 
-def _plot_queue(rows: list[dict]):
-    figure, ax = plt.subplots(figsize=(11, 3.8))
+def _plot_queue(rows: list[dict], work_orders: list[dict]):
+    figure, (peak, stay) = plt.subplots(2, 1, figsize=(11, 6), sharex=True)
     for csp in sorted({r["csp"] for r in rows}):
-        mine = _weekly([r for r in rows if r["csp"] == csp])
-        ax.plot(_dates(mine), [r["chs_waiting"] for r in mine], label=f"CSP {csp}")
-    _date_axis(ax)
-    ax.set_ylabel("CHs waiting at the CSP\n(end of day)")
-    ax.set_title("CSP re-flash queues under reflash" if rows else "No reflash run: no CSP queue")
+        mine = [r for r in rows if r["csp"] == csp]
+        peak.plot(_dates(mine), [r["peak_chs_waiting"] for r in mine], label=f"CSP {csp}", linewidth=0.9)
+        orders = [w for w in work_orders if w["csp"] == csp]
+        stay.scatter([dt.date.fromisoformat(w["raised"]) for w in orders], [w["days_at_csp"] for w in orders],
+                     s=12, label=f"CSP {csp}")
+    peak.yaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:,.0f}"))
+    peak.set_ylabel("most CHs waiting\nin the day")
+    stay.set_ylabel("days at the CSP\n(queue + re-flash)")
+    stay.set_xlabel("date the Work Order was raised")
+    _date_axis(stay)
+    peak.set_title("CSP re-flash queues under reflash" if rows else "No reflash run: no CSP queue")
     if rows:
-        ax.legend(fontsize=8)
+        peak.legend(fontsize=8)
     return _png(figure)
 
 
