@@ -73,7 +73,7 @@ def test_failures_follow_the_csp_failure_rate() -> None:
 
 
 def test_littles_law_holds_for_each_csp_in_the_study() -> None:
-    run = StockRun(study(days=250), "reflash").run()
+    run = StockRun(study(days=150), "reflash").run()
     rows = csp_rows(run)
     assert {r["csp"] for r in rows} == {"North", "Central", "South"}
     for row in rows:

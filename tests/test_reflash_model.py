@@ -26,10 +26,10 @@ def assert_conserved(run: StockRun) -> None:
             assert all(run.line_of[ch] is line and run.version_of[ch] == version for ch in queue)
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(strategy=st.sampled_from(STRATEGIES), seed=st.integers(0, 2**32 - 1), batch=st.integers(1, 300),
        shipping=st.integers(0, 4), lines=st.integers(1, 3), rate=st.floats(5, 400),
-       failure=st.floats(0, 0.5), days=st.integers(5, 120), lead=st.integers(0, 15),
+       failure=st.floats(0, 0.5), days=st.integers(5, 90), lead=st.integers(0, 15),
        before_release=st.booleans(), repeat=st.booleans())
 def test_comms_hubs_are_conserved_with_several_suppliers_and_csps(
         strategy, seed, batch, shipping, lines, rate, failure, days, lead, before_release, repeat) -> None:
@@ -131,7 +131,7 @@ def _days_to_next_release(run: StockRun, model: str, time: float) -> int | None:
 
 @pytest.mark.parametrize("before_release", [False, True])
 def test_no_work_order_just_before_a_known_release_unless_asked(before_release) -> None:
-    run = StockRun(study(days=200, reflash__reflash_before_release=before_release), "reflash").run()
+    run = StockRun(study(days=150, reflash__reflash_before_release=before_release), "reflash").run()
     window = min(run.s.release_notice_days, run.s.hold_before_release_days)
     close = [wo for wo in [*run.completed_work_orders, *run.work_orders.values()]
              if (d := _days_to_next_release(run, wo.line.model, wo.raised)) is not None and d <= window]
@@ -140,7 +140,7 @@ def test_no_work_order_just_before_a_known_release_unless_asked(before_release) 
 
 @pytest.mark.parametrize("allow", [False, True])
 def test_no_hub_is_reflashed_twice_unless_the_study_allows_it(allow) -> None:
-    run = StockRun(study(days=200, reflash__reflash_before_release=True, reflash__allow_repeat=allow),
+    run = StockRun(study(days=120, reflash__reflash_before_release=True, reflash__allow_repeat=allow),
                    "reflash").run()
     assert max(run.reflash_count) == (2 if allow else 1)
 
@@ -171,6 +171,7 @@ def test_same_seed_same_run_and_strategies_share_demand() -> None:
     b = StockRun(study(days=60), "hold").run()
     c = StockRun(study(days=60), "writeoff").run()
     assert a.snapshots == b.snapshots and a.mix == b.mix
+    assert StockRun(study(days=60, seed=7), "hold").run().snapshots != a.snapshots
     demand = lambda r: [x.counters.installs + x.counters.shortfalls for x in r.all_lines()]  # noqa: E731
     assert demand(a) == demand(c)
 
