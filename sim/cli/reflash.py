@@ -37,8 +37,9 @@ def command(scenario_file: str, out: str, strategies: tuple[str, ...], seed: int
 
     Writes stock.csv, firmware_mix.csv (by supplier, per day), costs.csv (per strategy and
     supplier; reflash at each price point and at the DCC's volume price), breakeven.csv,
-    demand.csv, csp.csv and csp_queue.csv, parameters.csv (each value's source), PNG plots
-    and a self-contained report.html. Same study and seed: byte-identical files.
+    demand.csv, csp.csv, csp_queue.csv and work_orders.csv, parameters.csv (each value's
+    source), PNG plots and a self-contained report.html. Same study and seed:
+    byte-identical files.
     """
     from tqdm import tqdm
 
@@ -58,8 +59,9 @@ def command(scenario_file: str, out: str, strategies: tuple[str, ...], seed: int
     if out_dir.exists() and not out_dir.is_dir():
         raise click.ClickException(f"{out}: is a file, not a folder for the outputs")
     runs = []
-    with tqdm(total=scenario.days * len(scenario.strategies), unit="day", file=sys.stderr, delay=2.0,
-              disable=quiet, leave=False, desc="reflash") as bar:
+    # one step per simulated day per strategy, and one per plot (they take seconds too)
+    with tqdm(total=scenario.days * len(scenario.strategies) + len(report.PLOTS), unit="step", file=sys.stderr,
+              delay=2.0, disable=quiet, leave=False, desc="reflash") as bar:
         for strategy in scenario.strategies:
             bar.set_postfix_str(strategy)
             done = [0]
@@ -69,10 +71,11 @@ def command(scenario_file: str, out: str, strategies: tuple[str, ...], seed: int
                 done[0] = day
 
             runs.append(StockRun(scenario, strategy, progress=progress).run())
-    try:
-        paths = report.write(runs, out_dir)
-    except OSError as err:
-        raise click.ClickException(f"{out}: cannot write outputs ({err.strerror})") from None
+        bar.set_postfix_str("plots")
+        try:
+            paths = report.write(runs, out_dir, progress=lambda _name: bar.update(1))
+        except OSError as err:
+            raise click.ClickException(f"{out}: cannot write outputs ({err.strerror})") from None
     click.echo(f"all suppliers: {'strategy':36} {'old-fw installs':>15} {'total':>12}")
     for run in runs:
         for row in cost_rows(run):

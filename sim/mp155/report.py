@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import html
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -83,17 +84,23 @@ def tables(runs: list[StockRun]) -> dict[str, list[dict]]:
     }
 
 
-def write(runs: list[StockRun], out: Path) -> list[Path]:
-    """Write every output file into ``out``, all of them or (on any error) none."""
+def write(runs: list[StockRun], out: Path, progress: Callable[[str], None] | None = None) -> list[Path]:
+    """Write every output file into ``out``, all of them or (on any error) none;
+    ``progress(name)`` is called as each plot is drawn (they take a few seconds)."""
     data = tables(runs)
-    plots = {
-        "costs.png": _plot_costs(data["costs.csv"]),
-        "breakeven.png": _plot_breakeven(data["breakeven.csv"], runs[0].s.price_points),
-        "demand.png": _plot_demand(data["demand.csv"]),
-        "stock_age.png": _plot_age(runs),
-        "firmware_mix.png": _plot_mix(runs),
-        "csp_queue.png": _plot_queue(data["csp_queue.csv"], data["work_orders.csv"]),
+    drawers: dict[str, Callable[[], bytes]] = {
+        "costs.png": lambda: _plot_costs(data["costs.csv"]),
+        "breakeven.png": lambda: _plot_breakeven(data["breakeven.csv"], runs[0].s.price_points),
+        "demand.png": lambda: _plot_demand(data["demand.csv"]),
+        "stock_age.png": lambda: _plot_age(runs),
+        "firmware_mix.png": lambda: _plot_mix(runs),
+        "csp_queue.png": lambda: _plot_queue(data["csp_queue.csv"], data["work_orders.csv"]),
     }
+    plots = {}
+    for name, draw in drawers.items():
+        plots[name] = draw()
+        if progress:
+            progress(name)
     with OutputDir(out) as staged:
         for name in CSV_FILES:
             staged.write(name, _csv(data[name]))
@@ -136,7 +143,7 @@ def _grouped(ax, groups: list[str], series: dict[str, list[float]], fmt) -> None
     width = 0.8 / max(len(series), 1)
     for i, (name, values) in enumerate(series.items()):
         xs = [g + (i - (len(series) - 1) / 2) * width for g in range(len(groups))]
-        bars = ax.bar(xs, values, width, label=name)
+        bars = ax.bar(xs, [0.0 if v == "" else v for v in values], width, label=name)
         ax.bar_label(bars, labels=[fmt(v) for v in values], fontsize=7, padding=2)
     ax.set_xticks(range(len(groups)), groups)
 
@@ -153,9 +160,9 @@ def _plot_breakeven(rows: list[dict], price_points: tuple[float, ...]):
         return _png(figure)
     suppliers = list(dict.fromkeys(r["supplier"] for r in rows))
     against = list(dict.fromkeys(r["against"] for r in rows))
-    series = {f"against {a}": [next((r["breakeven_gbp_per_ch"] or 0.0) for r in rows
-                                    if r["supplier"] == s and r["against"] == a) for s in suppliers] for a in against}
-    _grouped(ax, suppliers, series, gbp)
+    series = {f"against {a}": [next(r["breakeven_gbp_per_ch"] for r in rows if r["supplier"] == s and r["against"] == a)
+                               for s in suppliers] for a in against}
+    _grouped(ax, suppliers, series, lambda v: "n/a (none sent)" if v == "" else gbp(v))
     for price in price_points:
         ax.axhline(price, color="grey", linestyle="--", linewidth=0.8)
         ax.annotate(f"£{price:g}", (1.0, price), xycoords=("axes fraction", "data"), fontsize=8,
@@ -280,6 +287,8 @@ def _table(rows: list[dict], columns: dict[str, str], money: tuple[str, ...] = (
             value = row[key]
             if key in money and value != "":
                 text = gbp(float(value))
+            elif isinstance(value, bool):
+                text = "yes" if value else "no"
             elif isinstance(value, float):
                 text = f"{value:,.3f}".rstrip("0").rstrip(".")
             elif isinstance(value, int) and not isinstance(value, bool):
@@ -304,7 +313,7 @@ td{text-align:right}td:first-child{text-align:left}th{background:#eee}img{max-wi
 def _html(runs: list[StockRun], data: dict[str, list[dict]], plots: dict[str, bytes]) -> str:
     s = runs[0].s
     costs = [{**r, "label": strategy_label(r)} for r in data["costs.csv"] if r["supplier"] == ALL]
-    old = [r for r in data["costs.csv"] if r["price_basis"] in ("", "volume")
+    old = [r for r in data["costs.csv"] if r["price_basis"] == ""  # counts do not depend on the price
            or (r["price_basis"] == "price point" and r["price_gbp_per_ch"] == s.price_points[0])]
     sections = [
         f"<h1>MP155 Comms Hub re-flash study</h1><p>{len(s.suppliers)} suppliers, CSPs "
@@ -334,7 +343,7 @@ def _html(runs: list[StockRun], data: dict[str, list[dict]], plots: dict[str, by
         _table(old, {"strategy": "strategy", "supplier": "supplier", "installed_old_firmware": "old-firmware installs",
                      "install_failures": "install failures", "ota_hops": "OTA upgrade steps",
                      "old_firmware_hub_days": "hub-days on old firmware", "shortfalls": "installs missed",
-                     "total_gbp": "total"}, money=("total_gbp",)),
+                     "superseded_in_stock_at_end": "superseded left in stock"}),
         "<h2>CSP re-flash queues</h2><p>Little's law: the mean number of CHs at a CSP equals the "
         "arrival rate times the mean time there.</p>", _img(plots["csp_queue.png"], "CSP queues"),
         _table(data["csp.csv"], {"csp": "CSP", "lines": "lines", "chs_arrived": "CHs arrived",
