@@ -19,7 +19,7 @@ from sim.yamlfile import InputFileError
               show_default=True, help="Folder for the CSV files, PNG plots and report.html.")
 @click.option("--strategy", "strategies", multiple=True, type=click.Choice(STRATEGIES),
               help="Run only these strategies (repeat the option); default: the study's.")
-@click.option("--seed", type=int, default=None, help="Override the study's seed.")
+@click.option("--seed", type=click.IntRange(0), default=None, help="Override the study's seed.")
 @click.option("--days", type=click.IntRange(min=1), default=None, help="Override the horizon.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Override CHs per Work Order.")
@@ -29,10 +29,12 @@ from sim.yamlfile import InputFileError
               help="Re-flash even when a known release of the model is due soon.")
 @click.option("--allow-repeat-reflash", is_flag=True, default=None,
               help="Let a CH be re-flashed again after a later release.")
+@click.option("--overwrite", is_flag=True, help="Replace --out if it already holds results (whole, never mixed).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def command(scenario_file: str, out: str, strategies: tuple[str, ...], seed: int | None,
             days: int | None, batch_size: int | None, prices: tuple[float, ...],
-            reflash_before_release: bool | None, allow_repeat_reflash: bool | None, quiet: bool) -> None:
+            reflash_before_release: bool | None, allow_repeat_reflash: bool | None, overwrite: bool,
+            quiet: bool) -> None:
     """Simulate suppliers' Comms Hub stock under hold / reflash / ota / writeoff.
 
     Writes stock.csv, firmware_mix.csv (by supplier, per day), costs.csv (per strategy and
@@ -46,6 +48,7 @@ def command(scenario_file: str, out: str, strategies: tuple[str, ...], seed: int
     from sim.mp155 import report
     from sim.mp155.costs import ALL, cost_rows
     from sim.mp155.model import StockRun
+    from sim.output import check_folder
 
     overrides = {name: value for name, value in [
         ("seed", seed), ("days", days), ("batch_size", batch_size), ("strategies", strategies or None),
@@ -55,9 +58,7 @@ def command(scenario_file: str, out: str, strategies: tuple[str, ...], seed: int
         scenario = Scenario.load(scenario_file).replace(**overrides)
     except InputFileError as err:
         raise click.ClickException(str(err)) from None
-    out_dir = Path(out)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise click.ClickException(f"{out}: is a file, not a folder for the outputs")
+    out_dir = check_folder(Path(out), overwrite)
     runs = []
     # one step per simulated day per strategy, and one per plot (they take seconds too)
     with tqdm(total=scenario.days * len(scenario.strategies) + len(report.PLOTS), unit="step", file=sys.stderr,
@@ -72,10 +73,7 @@ def command(scenario_file: str, out: str, strategies: tuple[str, ...], seed: int
 
             runs.append(StockRun(scenario, strategy, progress=progress).run())
         bar.set_postfix_str("plots")
-        try:
-            paths = report.write(runs, out_dir, progress=lambda _name: bar.update(1))
-        except OSError as err:
-            raise click.ClickException(f"{out}: cannot write outputs ({err.strerror})") from None
+        paths = report.write(runs, out_dir, overwrite, progress=lambda _name: bar.update(1))
     click.echo(f"all suppliers: {'strategy':36} {'old-fw installs':>15} {'total':>12}")
     for run in runs:
         for row in cost_rows(run):

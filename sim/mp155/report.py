@@ -52,12 +52,16 @@ def _csv(rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def _png(figure) -> bytes:
+def _png(figure: plt.Figure) -> bytes:
     buffer = io.BytesIO()
-    figure.tight_layout()
     figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
     plt.close(figure)
     return buffer.getvalue()
+
+
+def _laid_out(figure: plt.Figure) -> plt.Figure:
+    figure.tight_layout()
+    return figure
 
 
 def tables(runs: list[StockRun]) -> dict[str, list[dict]]:
@@ -84,24 +88,33 @@ def tables(runs: list[StockRun]) -> dict[str, list[dict]]:
     }
 
 
-def write(runs: list[StockRun], out: Path, progress: Callable[[str], None] | None = None) -> list[Path]:
+def _drawers(runs: list[StockRun], data: dict[str, list[dict]]) -> dict[str, Callable[[], plt.Figure]]:
+    return {
+        "costs": lambda: _plot_costs(data["costs.csv"]),
+        "breakeven": lambda: _plot_breakeven(data["breakeven.csv"], runs[0].s.price_points),
+        "demand": lambda: _plot_demand(data["demand.csv"]),
+        "stock_age": lambda: _plot_age(runs),
+        "firmware_mix": lambda: _plot_mix(runs),
+        "csp_queue": lambda: _plot_queue(data["csp_queue.csv"], data["work_orders.csv"]),
+    }
+
+
+def figures(runs: list[StockRun]) -> dict[str, plt.Figure]:
+    """The plots by file stem (as the ``.png`` files ``write`` makes)."""
+    return {name: draw() for name, draw in _drawers(runs, tables(runs)).items()}
+
+
+def write(runs: list[StockRun], out: Path, overwrite: bool = False,
+          progress: Callable[[str], None] | None = None) -> list[Path]:
     """Write every output file into ``out``, all of them or (on any error) none;
     ``progress(name)`` is called as each plot is drawn (they take a few seconds)."""
     data = tables(runs)
-    drawers: dict[str, Callable[[], bytes]] = {
-        "costs.png": lambda: _plot_costs(data["costs.csv"]),
-        "breakeven.png": lambda: _plot_breakeven(data["breakeven.csv"], runs[0].s.price_points),
-        "demand.png": lambda: _plot_demand(data["demand.csv"]),
-        "stock_age.png": lambda: _plot_age(runs),
-        "firmware_mix.png": lambda: _plot_mix(runs),
-        "csp_queue.png": lambda: _plot_queue(data["csp_queue.csv"], data["work_orders.csv"]),
-    }
     plots = {}
-    for name, draw in drawers.items():
-        plots[name] = draw()
+    for name, draw in _drawers(runs, data).items():
+        plots[f"{name}.png"] = _png(draw())
         if progress:
             progress(name)
-    with OutputDir(out) as staged:
+    with OutputDir(out, overwrite) as staged:
         for name in CSV_FILES:
             staged.write(name, _csv(data[name]))
         for name, png in plots.items():
@@ -136,7 +149,7 @@ def _plot_costs(costs: list[dict]):
     ax.set_xlabel("total cost over the study, all suppliers (£)")
     ax.set_title("Cost per strategy, by component")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4)
-    return _png(figure)
+    return _laid_out(figure)
 
 
 def _grouped(ax, groups: list[str], series: dict[str, list[float]], fmt) -> None:
@@ -157,7 +170,7 @@ def _plot_breakeven(rows: list[dict], price_points: tuple[float, ...]):
     figure, ax = plt.subplots(figsize=(11, 5.5))
     if not rows:
         _not_available(ax)
-        return _png(figure)
+        return _laid_out(figure)
     suppliers = list(dict.fromkeys(r["supplier"] for r in rows))
     against = list(dict.fromkeys(r["against"] for r in rows))
     series = {f"against {a}": [next(r["breakeven_gbp_per_ch"] for r in rows if r["supplier"] == s and r["against"] == a)
@@ -172,14 +185,14 @@ def _plot_breakeven(rows: list[dict], price_points: tuple[float, ...]):
     ax.set_ylabel("break-even re-flash price (£ per CH)")
     ax.set_title("Re-flash pays below these prices (dashed: MP155 price points)")
     ax.legend(fontsize=8)
-    return _png(figure)
+    return _laid_out(figure)
 
 
 def _plot_demand(rows: list[dict]):
     figure, ax = plt.subplots(figsize=(11, 4.5))
     if not rows:
         _not_available(ax)
-        return _png(figure)
+        return _laid_out(figure)
     prices = list(dict.fromkeys(r["price_gbp_per_ch"] for r in rows))
     suppliers = [s for s in dict.fromkeys(r["supplier"] for r in rows) if s != ALL]
     series = {s: [next(r["chs_sent"] for r in rows if r["supplier"] == s and r["price_gbp_per_ch"] == p)
@@ -189,7 +202,7 @@ def _plot_demand(rows: list[dict]):
     ax.set_ylabel("CHs sent for re-flash (over the study)")
     ax.set_title("Demand at each MP155 price point, by supplier")
     ax.legend(fontsize=8)
-    return _png(figure)
+    return _laid_out(figure)
 
 
 def _weekly(rows: list[dict]) -> list[dict]:
@@ -222,7 +235,7 @@ def _plot_age(runs: list[StockRun]):
     axes[0, 0].legend(fontsize=8)
     axes[0, 0].set_title("Stock age by supplier")
     axes[0, 1].set_title("Old-firmware stock by supplier")
-    return _png(figure)
+    return _laid_out(figure)
 
 
 def _plot_mix(runs: list[StockRun]):
@@ -249,11 +262,11 @@ def _plot_mix(runs: list[StockRun]):
                 ax.set_title(run.strategy)
             if j == 0:
                 ax.set_ylabel(f"{supplier}\nCHs in stock")
+    figure.suptitle("Stock by CH model and firmware version")
+    figure.tight_layout(rect=(0, 0, 1, 0.9))
     figure.legend(*axes[0, 0].get_legend_handles_labels(), loc="upper center", ncol=min(len(labels), 5),
-                  fontsize=8, bbox_to_anchor=(0.5, 1.0))
-    figure.subplots_adjust(top=0.88)
-    figure.suptitle("Stock by CH model and firmware version", y=1.04)
-    return _png(figure)
+                  fontsize=8, bbox_to_anchor=(0.5, 0.955))
+    return figure
 
 
 def _plot_queue(rows: list[dict], work_orders: list[dict]):
@@ -272,7 +285,7 @@ def _plot_queue(rows: list[dict], work_orders: list[dict]):
     peak.set_title("CSP re-flash queues under reflash" if rows else "No reflash run: no CSP queue")
     if rows:
         peak.legend(fontsize=8)
-    return _png(figure)
+    return _laid_out(figure)
 
 
 # -- HTML -------------------------------------------------------------------------------------
