@@ -5,6 +5,7 @@ import re
 
 import pytest
 import yaml
+from browser_support import open_page
 from click.testing import CliRunner
 from reflash_support import study_data
 
@@ -41,6 +42,13 @@ def test_writes_every_output_byte_identical_for_the_same_seed(tmp_path) -> None:
                     "Parameters and their sources", "Old-firmware installs"):
         assert heading in page
     assert "assumed" in page and "MP155 refinement consultation" in page
+    # a real browser renders it: no console message, every plot decodes
+    check = a / "check.html"
+    check.write_text(page.replace("</body>", "<script>addEventListener('load', () => document.querySelectorAll('img')"
+                                  ".forEach(i => { if (!i.naturalWidth) console.error('broken plot ' + i.alt); }));"
+                                  "</script></body>"))
+    dom, console = open_page(check)
+    assert console == [] and dom.count("<img") == 6 and "Demand at each price point" in dom
 
 
 @pytest.mark.parametrize(("changes", "args", "names"), [
