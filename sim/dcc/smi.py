@@ -145,11 +145,12 @@ class Inventory:
         return StatusChange(device_id.upper(), before, rule.to)
 
     def ch_prenotification(
-        self, device_id: str, manufacturer: str, model: str, firmware_version: str, date: str
+        self, device_id: str, manufacturer: str, model: str, firmware_version: str, date: str,
+        device_type: str = "CHF",
     ) -> StatusChange | None:
-        """The CSP pre-notifies a CH (new, or re-flashed in stock under MP155): a new CHF
-        record is Pending; a known one keeps its status and takes the new firmware version."""
-        record = self.get(device_id) or SmiRecord(device_id.upper(), "CHF", manufacturer, model)
+        """The CSP pre-notifies a CH's CHF or GPF (new, or re-flashed in stock under MP155): a
+        new record is Pending; a known one keeps its status and takes the new firmware version."""
+        record = self.get(device_id) or SmiRecord(device_id.upper(), device_type, manufacturer, model)
         change = self.apply("ch_prenotify", record, date)
         record.model, record.firmware_version = model, firmware_version
         return change
