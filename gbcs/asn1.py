@@ -1,0 +1,30 @@
+"""The ASN.1 (DER) payloads of GBCS's own use cases (GBCS 10.4 / annex: join, firmware
+activation, set time, firmware version), encoded with asn1crypto.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from asn1crypto import core
+
+#: GBCS "null" responses (e.g. Command Accepted, an empty CS08 command) are a DER NULL.
+NULL = core.Null().dump()
+
+
+def sequence(*items: bytes) -> bytes:
+    return core.Sequence(contents=b"".join(items)).dump()
+
+
+def integer(value: int) -> bytes:
+    return core.Integer(value).dump()
+
+
+def octet_string(value: bytes) -> bytes:
+    return core.OctetString(value).dump()
+
+
+def generalized_time(when: dt.datetime) -> bytes:
+    """YYYYMMDDHHMMSSZ, as every GBCS GeneralizedTime is written."""
+    return core.GeneralizedTime(when.astimezone(dt.UTC).replace(microsecond=0)).dump()
+
