@@ -18,6 +18,7 @@ folder of that layout, so anyone can verify the payloads with gbcs-parser.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -178,3 +179,10 @@ class KeyStore:
                 path.write_bytes(self.certificate(raw, use))  # type: ignore[arg-type]
                 written.append(path)
         return written
+
+
+@functools.lru_cache(maxsize=1)
+def shared() -> KeyStore:
+    """The process's key store on the default folders: the one the DCC model, its devices
+    and hansim's own supplier signer all use, so each party has one key."""
+    return KeyStore()

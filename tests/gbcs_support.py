@@ -5,10 +5,13 @@ project (or a worktree's /work/shared); tests that need them skip when absent.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -85,3 +88,32 @@ def checks(message: dict) -> list[tuple[str, str]]:
 def all_valid(message: dict) -> bool:
     verdicts = checks(message)
     return all(v in (("MAC", "valid"), ("Valid", "true")) for v in verdicts)
+
+
+def shape(message: dict, sections: tuple[str, ...] | None = None) -> list:
+    """:func:`structure` with list positions dropped and repeats merged, so a device log of
+    one entry has the shape of the RTDS vector's two; ``sections`` keeps only those."""
+    def norm(items: dict) -> list:
+        out: list = []
+        for name, item in items.items():
+            entry = (re.sub(r"^\[\d+\] ", "", name), norm(item.get("children", {})))
+            if not out or out[-1] != entry:
+                out.append(entry)
+        return out
+    chosen = {k: v for k, v in message.items() if sections is None or k in sections}
+    return norm(chosen)
+
+
+def payloads_in(folder: Path) -> dict[str, bytes]:
+    """Every GBCSPayload in the DUIS files of a run, keyed file#n."""
+    found = {}
+    for path in sorted(folder.glob("*.xml")):
+        root = ET.parse(path).getroot()
+        for n, elem in enumerate(e for e in root.iter() if e.tag.endswith("}GBCSPayload")):
+            found[f"{path.name}#{n}"] = base64.b64decode(elem.text or "")
+    return found
+
+
+def message_code(message: dict) -> int:
+    header = message["Grouping Header"]["children"]
+    return int(header["Other Information Length"]["children"]["Message Code"]["hex"].replace(" ", ""), 16)

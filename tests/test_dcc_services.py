@@ -12,6 +12,9 @@ from devices.firmware import DeviceFirmware
 from devices.han_join import JoinResult
 from firmware.catalogue import Catalogue
 from firmware.image import parse
+from gbcs.keystore import shared
+from gbcs.messages import Envelopes
+from gbcs.use_cases import ActivationResult, cs06_outcome
 from sim.dcc.coverage import Coverage, premises_key
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.site_file import default_premises
@@ -132,7 +135,12 @@ def test_firmware_11_1_then_critical_11_3_updates_the_smi() -> None:
     wrong = ServiceRequest(RequestID(SUPPLIER, CHF, 9), 4, "11.3", "11.3",
                            ActivateFirmware("00" * 32))
     refused = submit_signed(dcc, dcc.submit(wrong.to_xml()))
-    assert refused.code == "E100" and "does not match the pending image" in refused.reason
+    # the device's own CS06 answer (GBCS "Hash Mismatch"), not a DCC error; nothing changes
+    assert refused.code == "I0" and "hash mismatch" in refused.reason
+    answer = [d for name, d in refused.documents if name == "response"][-1].body.gbcs_payload
+    outcome = Envelopes(shared()).open(base64.b64decode(answer)).message.content
+    assert outcome == cs06_outcome(ActivationResult.HASH_MISMATCH, bytes.fromhex("00020000"))
+    assert dcc.smi.get(CHF).firmware_version != "00020100"
 
     right = dataclasses.replace(wrong, body=ActivateFirmware(parse(image).hash.hex().upper()))
     activated = submit_signed(dcc, dcc.submit(right.to_xml()))

@@ -41,16 +41,18 @@ def test_run_the_commissioning_story(tmp_path: Path) -> None:
     assert lines[4].startswith("  signed pre-command resubmitted: SRV 8.1.1 CV5: I0 accepted")
     assert "00-DB-12-34-56-78-90-A0 Whitelisted->Commissioned" in lines[4]
     assert CODE not in result.output
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.iterdir() if p.is_file())
+    assert (out / "keystore" / "00db1234567890a0-ds.pem").is_file()
     assert names[:3] == ["001-1_12.2_response.xml", "002-1_8.14.1_response.xml",
                          "003-1_8.11_ack.xml"]
     assert "005-1_8.1.1_request_cv5.xml" in names
-    for path in out.iterdir():
+    for path in out.glob("*.xml"):
         assert duis_schema.check_bytes(xsd(), path.read_bytes()) == [], path.name
         assert CODE.encode() not in path.read_bytes()
-    first = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert run("duis", "run", *story_files(), "--out", tmp_path / "again").exit_code == 0
-    assert {p.name: p.read_bytes() for p in (tmp_path / "again").iterdir()} == first
+    first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    again = tmp_path / "again"
+    assert run("duis", "run", *story_files(), "--out", again).exit_code == 0
+    assert {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()} == first
 
 
 def test_no_wan_site_file(tmp_path: Path) -> None:

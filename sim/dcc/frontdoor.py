@@ -30,6 +30,7 @@ from sim.dcc.premises import Premises
 from sim.dcc.services import carry_out
 from sim.dcc.smi import Inventory, SmiRecord, SmiRefusal, StatusChange
 from sim.duis import schema as duis_schema
+from sim.duis.codec import Body
 from sim.duis.request import BadRequest, NotDUIS, RequestID, ServiceRequest
 from sim.duis.response import ResponseMessage, ServiceResponse
 from sim.duis.xmlio import NotWellFormed, parse
@@ -48,7 +49,9 @@ class Dcc:
         self.smi = smi or Inventory()
         self.now = 0.0
         self.counter = 0
-        self.pre_commands: dict[str, str] = {}  # RequestID -> pre-command payload issued
+        self.acb_counter = 0  # originator counter of the GBCS messages the DCC and devices build
+        #: RequestID -> (pre-command payload issued, the request body it carries out)
+        self.pre_commands: dict[str, tuple[str, Body]] = {}
         hub = premises.hub
         for device_id, kind in ((hub.chf_id, "CHF"), (hub.gpf_id, "GPF")):
             record = SmiRecord(device_id, kind, *premises.hub_model, mpxn=premises.mpxn)

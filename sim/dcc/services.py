@@ -19,11 +19,13 @@ from devices.device_log import DeviceLogError
 from devices.firmware import ActivationError
 from devices.han_join import HanLeave
 from devices.meter import HanDevice
+from gbcs.use_cases import ActivationResult
+from sim.dcc import gbcs_link
 from sim.dcc import outcome as oc
 from sim.dcc.outcome import Outcome, Refused
 from sim.dcc.smi import SmiRecord, SmiRefusal
 from sim.duis import bodies as b
-from sim.duis.precommand import SIGNATURE_LENGTH, PreCommandError, open_signed, pre_command
+from sim.duis.precommand import PreCommandError, open_signed, pre_command
 from sim.duis.request import ServiceRequest
 from sim.duis.response import DCCAlertMessage, DeviceAlertMessage, InventoryDevice
 
@@ -49,8 +51,11 @@ def carry_out(dcc: Dcc, request: ServiceRequest, rule: dict, outcome: Outcome) -
     if rule.get("event") and rule["to"] == "device":
         smi_check(dcc, rule["event"], target)
     if request.command_variant == 4:
-        pre = pre_command(request)
-        dcc.pre_commands[str(request.request_id)] = pre.gbcs_payload
+        try:
+            pre = pre_command(request, lambda device_id: device_type(dcc, device_id))
+        except PreCommandError as err:
+            raise Refused(oc.INVALID_REQUEST, str(err)) from None
+        dcc.pre_commands[str(request.request_id)] = (pre.gbcs_payload, request.body)
         outcome.reason = "pre-command returned for the supplier to sign"
         outcome.documents.append(("response", dcc.response(request, oc.SUCCESS, pre_command=pre)))
         return
@@ -61,6 +66,8 @@ def carry_out(dcc: Dcc, request: ServiceRequest, rule: dict, outcome: Outcome) -
             request = dataclasses.replace(request, body=check_signed(dcc, request))
         outcome.documents.append(("ack", dcc.response(request, oc.ACKNOWLEDGED)))
     SERVICES[request.srv](dcc, request, outcome)
+    if rule["to"] == "device" and "gbcs_payload" not in outcome.payload:
+        outcome.payload["gbcs_payload"] = gbcs_link.device_response(dcc, request)
     outcome.documents.insert(
         len(outcome.documents) - outcome.alert_count(),
         ("response", dcc.response(request, oc.SUCCESS, **outcome.payload)),
@@ -103,33 +110,40 @@ def deliver(dcc: Dcc, target: str) -> None:
         raise Refused(oc.CANNOT_COMMUNICATE, f"{kind} {target.upper()} has not joined the HAN")
 
 
-def check_signed(dcc: Dcc, request: ServiceRequest) -> b.Body:
-    """Variant 5: a pre-command this DCC issued, signed by the key the device trusts.
+def device_type(dcc: Dcc, device_id: str) -> str:
+    record = dcc.smi.get(device_id.upper())
+    if record is None:
+        raise PreCommandError(f"device {device_id} is not in the SMI")
+    return record.device_type
 
-    Returns the command's original body, read back from the verified pre-command.
+
+def check_signed(dcc: Dcc, request: ServiceRequest) -> b.Body:
+    """Variant 5: the pre-command this DCC issued, signed by the key the device trusts.
+
+    Returns the body of the request the pre-command was issued for.
     """
     if not isinstance(request.body, b.SignedPreCommand):
         raise Refused(oc.INVALID_REQUEST, "command variant 5 carries a SignedPreCommand")
-    key = dcc.premises.supplier_key(request.request_id.target)
-    try:
-        command = open_signed(request.body.gbcs_payload, key)
-    except PreCommandError as err:
-        raise Refused(oc.INVALID_REQUEST, f"device refused the command: {err}") from None
     rid = str(request.request_id)
     issued = dcc.pre_commands.get(rid)
-    signed_payload = base64.b64decode(request.body.gbcs_payload)[:-SIGNATURE_LENGTH]
-    if command["request_id"] != rid or issued is None or base64.b64decode(issued) != signed_payload:
+    if issued is None:
         raise Refused(oc.INVALID_REQUEST, f"no outstanding pre-command for RequestID {rid}")
+    key = dcc.premises.supplier_key(request.request_id.target)
+    try:
+        open_signed(request.body.gbcs_payload, issued[0], key)
+    except PreCommandError as err:
+        raise Refused(oc.INVALID_REQUEST, f"device refused the command: {err}") from None
     del dcc.pre_commands[rid]
-    return b.BODIES[command["body"]](**command["fields"])
+    return issued[1]
 
 
 def send_alerts(dcc: Dcc, request: ServiceRequest, outcome: Outcome, alerts: list[Alert]) -> None:
     for alert in alerts:
+        user = request.request_id.originator
+        payload = gbcs_link.alert_payload(dcc, alert, user)
         outcome.documents.append((
             f"alert_{alert.code.hex}",
-            dcc.alert(alert.raised_by, request.request_id.originator,
-                      DeviceAlertMessage(alert.code.hex), alert.time),
+            dcc.alert(alert.raised_by, user, DeviceAlertMessage(alert.code.hex, payload), alert.time),
         ))
 
 
@@ -327,8 +341,13 @@ def activate_firmware(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> No
         return
     try:
         alerts = firmware.activate(bytes.fromhex(request.body.firmware_hash), dcc.now)
-    except ActivationError as err:
-        raise Refused(oc.INVALID_REQUEST, f"device refused: {err}") from None
+    except ActivationError as err:  # the device's own answer (CS06), not a DCC error
+        outcome.payload["gbcs_payload"] = gbcs_link.device_response(
+            dcc, request, (err.result, firmware.running))
+        outcome.reason = f"device response: {err.result.name.lower().replace('_', ' ')}: {err}"
+        return
+    outcome.payload["gbcs_payload"] = gbcs_link.device_response(
+        dcc, request, (ActivationResult.SUCCESS, firmware.running))
     record = dcc.smi.get(target)
     record.firmware_version = alerts[0].detail["firmware_version"]
     outcome.reason = f"{target} now runs firmware {record.firmware_version}"
