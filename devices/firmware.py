@@ -1,7 +1,7 @@
 """A device's firmware slots: what SRV 11.1 delivers and SRV 11.3 activates.
 
 Every device runs one version and holds at most one pending image. 11.1 delivers an
-image: the device parses it, checks the manufacturer's signature and that the catalogue
+image: the device parses it, checks the signature with its current supplier's key and that the catalogue
 allows it for this model, hardware and running version, and raises 0x8F72 (verified,
 now pending) or 0x8F1C (refused, with the reason; the transfer overwrote the pending slot,
 so nothing is pending). 11.3 names the pending image by its 32-byte hash: a wrong hash
@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from devices.alerts import Alert, AlertCode
 from firmware.catalogue import Catalogue, DeviceModel
-from firmware.image import FirmwareImage, FirmwareImageError, parse
+from firmware.image import FirmwareImage, FirmwareImageError, SignatureError, parse
 from gbcs.use_cases import ActivationResult
 
 HASH_LENGTH = 32
@@ -44,18 +44,22 @@ class DeviceFirmware:
     model: DeviceModel
     hardware_version: int
     running: int
-    manufacturer_key: ec.EllipticCurvePublicKey = field(repr=False)
     catalogue: Catalogue = field(repr=False)
     pending: FirmwareImage | None = field(default=None, repr=False)
 
-    def deliver(self, image: bytes, now: float) -> list[Alert]:
-        """SRV 11.1 reaches the device: verify, keep as pending, raise 0x8F72 or 0x8F1C."""
+    def deliver(self, image: bytes, now: float,
+                supplier_key: ec.EllipticCurvePublicKey | None) -> list[Alert]:
+        """SRV 11.1 reaches the device: verify with the key of the device's current
+        supplier (GBCS: the supplier signs the image), keep as pending, raise 0x8F72 or
+        0x8F1C."""
         self.pending = None
         calculated = hashlib.sha256(image).digest()  # an unreadable image: hash of its bytes
         try:
             parsed = parse(image)
             calculated = parsed.hash
-            parsed.verify(self.manufacturer_key)
+            if supplier_key is None:
+                raise SignatureError("the device holds no supplier key to check the image with")
+            parsed.verify(supplier_key)
             self.catalogue.check_image(parsed, self.model, self.hardware_version, self.running)
         except FirmwareImageError as err:
             return [Alert(AlertCode.FIRMWARE_VERIFICATION_FAILED, self.device_id, now,

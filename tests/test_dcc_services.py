@@ -124,7 +124,7 @@ def test_firmware_11_1_then_critical_11_3_updates_the_smi() -> None:
     dcc = commissioned_site()
     catalogue = Catalogue.load()
     dcc.premises.hub.firmware = DeviceFirmware(
-        CHF, catalogue.model("NHW-CH-SB"), 0x0105, 0x00020000, key().public_key(), catalogue)
+        CHF, catalogue.model("NHW-CH-SB"), 0x0105, 0x00020000, catalogue)
     image = signed(version=0x00020100)
     deliver = dcc.submit(dcc_only("11.1", UpdateFirmware(
         base64.b64encode(image).decode(), "00020100", CHF)))

@@ -3,11 +3,10 @@
 import base64
 from pathlib import Path
 
-from _firmware_support import key, signed
+from _firmware_support import signed
 from click.testing import CliRunner
 from duis_support import schema_path, templates, xsd
 
-from firmware import manufacturer_keys
 from firmware.image import parse
 from sim.cli import main
 from sim.duis import schema as duis_schema
@@ -135,15 +134,14 @@ def test_run_without_schema_warns_and_carries_on(tmp_path: Path) -> None:
 
 
 def test_firmware_update_through_the_cli(tmp_path: Path) -> None:
-    """Site file models the Comms Hub's firmware; 11.1 then critical 11.3 via hansim duis run."""
-    pem = tmp_path / "nhw.pub.pem"
-    pem.write_bytes(manufacturer_keys.public_pem(key().public_key()))
+    """Site file models the Comms Hub's firmware; 11.1 (signed by the supplier, as GBCS
+    has it) then critical 11.3 via hansim duis run."""
     default = (Path(__file__).parents[1] / "sim" / "dcc" / "default_site.yaml").read_text()
     site = tmp_path / "site.yaml"
     site.write_text(default.replace(
         "manufacturer: AB01, model: 010A030B}",
         "manufacturer: AB01, model: 010A030B,\n            firmware: {model: NHW-CH-SB, "
-        "hardware_version: 0x0105, running: 0x00020000, manufacturer_key: nhw.pub.pem}}"))
+        "hardware_version: 0x0105, running: 0x00020000}}"))
     image = signed(version=0x00020100)
     user, chf = "90-B3-D5-1F-30-01-00-00", "00-DB-12-34-56-78-90-A2"
     update = tmp_path / "11.1.xml"

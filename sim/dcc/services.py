@@ -326,7 +326,8 @@ def update_firmware(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None
     image = base64.b64decode(request.body.image)
     reached = [(d, fw) for d in devices if (fw := dcc.premises.firmware(d)) is not None]
     for device_id, firmware in reached:
-        send_alerts(dcc, request, outcome, firmware.deliver(image, dcc.now))
+        key = dcc.premises.supplier_key(device_id)
+        send_alerts(dcc, request, outcome, firmware.deliver(image, dcc.now, key))
     outcome.reason = (f"image delivered to {', '.join(d for d, _ in reached)}" if reached
                       else "no listed device models firmware: image accepted, not delivered")
 
