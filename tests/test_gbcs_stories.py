@@ -7,11 +7,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from _firmware_support import template_image
 from click.testing import CliRunner
-from duis_support import schema_path, templates
+from duis_support import schema_path, templates, xsd
 
+from firmware import image
 from gbcs import use_cases as uc
 from sim.cli import main
+from sim.dcc.frontdoor import Dcc
+from sim.dcc.site_file import load_site
+from sim.duis.precommand import signed_request, supplier_test_key
+from sim.duis.bodies import ActivateFirmware
+from sim.duis.request import RequestID, ServiceRequest
 from tests.gbcs_support import (
     all_valid,
     checks,
@@ -91,3 +98,95 @@ def test_the_dcc_template_pre_command_is_the_rtds_vector(tmp_path: Path) -> None
                          template("CCS01_"), template("ECS70"))
     pre = [v for k, v in payloads.items() if "8.1.1_response" in k][0]
     assert pre == rtds("8.1.1_ECS70Commission/ECS70Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX")
+
+
+LOSING, GAINING = "90-B3-D5-1F-30-01-00-00", "90-B3-D5-1F-30-03-00-00"  # DCC Boxed test suppliers
+ESME = "00-DB-12-34-56-78-90-A0"
+DEFAULT_SITE = (Path(__file__).parents[1] / "sim" / "dcc" / "default_site.yaml").read_text()
+
+
+def cos_site(tmp_path: Path) -> Path:
+    """Install and leave; the electricity supplier changes while the WAN is away."""
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        DEFAULT_SITE.replace("wan: {connected: true}",
+                             "wan: {connected: false, arrives: 2024-01-08T09:03:30Z}")
+        .replace("users:\n", f"users:\n  {GAINING}: [ImportSupplier]\n")
+        + f"supplier_changes: [{{at: 2024-01-08T09:02:30Z, fuel: electricity, to: {GAINING}}}]\n")
+    return site
+
+
+def as_gaining(tmp_path: Path, prefix: str) -> Path:
+    copy = tmp_path / f"gaining-{prefix}.xml"
+    copy.write_bytes(template(prefix).read_bytes().replace(LOSING.encode(), GAINING.encode()))
+    return copy
+
+
+def test_change_of_supplier_story(tmp_path: Path) -> None:
+    """The gaining supplier (DCC Boxed's GITTESTSUPPLIER2) commissions the meter: its
+    pre-command is signed with its key, the CHF's responses and alerts name it."""
+    out = tmp_path / "out"
+    payloads = run_story(out, template("12.2_"), template("8.14.2_"), template("CCS01_"),
+                         template("CCS01_"), as_gaining(tmp_path, "CCS01_"),
+                         as_gaining(tmp_path, "ECS70"), site=cos_site(tmp_path))
+    seen = check_story(out, payloads)
+    assert (uc.MessageCode.ECS70, "signed pre-command") in seen
+    gaining = bytes.fromhex(GAINING.replace("-", ""))
+    assert any(gaining in p for k, p in payloads.items() if "8.1.1_request_cv5" in k)
+
+
+def firmware_site(tmp_path: Path) -> Path:
+    """The default site with the ESME's firmware modelled: the DCC 11.1 template's model."""
+    site = tmp_path / "site.yaml"
+    site.write_text(DEFAULT_SITE.replace(
+        'type: ESME, install_code: "30313233343536373839414243444546"}',
+        'type: ESME, install_code: "30313233343536373839414243444546",\n'
+        '     firmware: {model: GFI-ESME, hardware_version: 0x1111, running: 0xACDCACDB}}'))
+    return site
+
+
+def activate(tmp_path: Path, name: str, image_hash: str, counter: int) -> Path:
+    path = tmp_path / f"{name}.xml"
+    path.write_bytes(ServiceRequest(RequestID(LOSING, ESME, counter), 4, "11.3", "11.3",
+                                    ActivateFirmware(image_hash)).to_xml())
+    return path
+
+
+def test_firmware_story(tmp_path: Path) -> None:
+    """The DCC's own 11.1 template image (signed by the DCC Boxed test supplier) reaches the
+    ESME (0x8F72 with the hash it calculated), a wrong 11.3 hash is the meter's CS06
+    "Hash Mismatch", the right one activates it (CS06 success, 0x8F43)."""
+    good = image.parse(template_image()).hash.hex().upper()
+    out = tmp_path / "out"
+    payloads = run_story(out, template("12.2_"), template("8.14.1_"), template("CCS01_"),
+                         template("ECS70"), template("11.1_"),
+                         activate(tmp_path, "wrong", "00" * 32, 2000),
+                         activate(tmp_path, "right", good, 2001), site=firmware_site(tmp_path))
+    seen = check_story(out, payloads)
+    c = uc.MessageCode
+    assert {(c.FDRA_ESME, "alert"), (c.CS06, "pre-command"), (c.CS06, "signed pre-command"),
+            (c.CS06, "response")} <= seen
+    receipt = next(p for k, p in payloads.items() if "alert_8F72" in k)
+    assert bytes.fromhex(good) in receipt
+    results = [p for k, p in payloads.items() if "11.3_response" in k and p[:1] == b"\xdf"
+               and p[-65] == 0x40]
+    assert len(results) == 2  # hash mismatch, then success
+
+
+def test_after_cos_only_the_gaining_suppliers_signature_is_obeyed(tmp_path: Path) -> None:
+    """A pre-command signed by the wrong supplier: the meter refuses it (E100, the reason),
+    nothing changes; signed by its current supplier it is obeyed."""
+    dcc = Dcc(load_site(cos_site(tmp_path)), xsd())
+    for request in (template("12.2_"), template("8.14.2_")):
+        assert dcc.submit(request.read_bytes()).code == "I0"
+    dcc.advance(240)  # change of supplier, then the SM WAN
+    assert dcc.submit(as_gaining(tmp_path, "CCS01_").read_bytes()).code == "I0"
+    pre = dcc.submit(as_gaining(tmp_path, "ECS70").read_bytes())
+    assert pre.pre_command is not None
+    wrong = dcc.handle(signed_request(pre.request, pre.pre_command, supplier_test_key(LOSING)))
+    assert (wrong.code, wrong.reason) == (
+        "E100", "device refused the command: supplier signature does not verify with the key "
+                "the device holds")
+    assert dcc.smi.status(ESME) == "Whitelisted" and not dcc.premises.devices[ESME].commissioned
+    right = dcc.handle(signed_request(pre.request, pre.pre_command, supplier_test_key(GAINING)))
+    assert right.code == "I0" and dcc.smi.status(ESME) == "Commissioned"
