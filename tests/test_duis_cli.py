@@ -5,7 +5,7 @@ from pathlib import Path
 
 from _firmware_support import signed
 from click.testing import CliRunner
-from duis_support import schema_path, templates, xsd
+from duis_support import cos_site, schema_path, templates, xsd
 
 from firmware.image import parse
 from sim.cli import main
@@ -170,13 +170,7 @@ def test_firmware_update_through_the_cli(tmp_path: Path) -> None:
 def test_mp121_story_through_the_cli(tmp_path: Path) -> None:
     """Install and leave; CoS while the WAN is away; the gaining supplier commissions."""
     losing, gaining = "90-B3-D5-1F-30-01-00-00", "90-B3-D5-1F-30-05-00-00"
-    default = (Path(__file__).parents[1] / "sim" / "dcc" / "default_site.yaml").read_text()
-    site = tmp_path / "site.yaml"
-    site.write_text(
-        default.replace("wan: {connected: true}",
-                        "wan: {connected: false, arrives: 2024-01-08T09:03:30Z}")
-        .replace("users:\n", f"users:\n  {gaining}: [ImportSupplier]\n")
-        + f"supplier_changes: [{{at: 2024-01-08T09:02:30Z, fuel: electricity, to: {gaining}}}]\n")
+    site = cos_site(tmp_path, gaining)
     files = {p.name[:6]: p for p in templates().iterdir()}
     gaining_files = []
     for prefix in ("CCS01_", "ECS70C"):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from _firmware_support import template_image
 from click.testing import CliRunner
-from duis_support import schema_path, templates, xsd
+from duis_support import DEFAULT_SITE, cos_site, schema_path, templates, xsd
 
 from firmware import image
 from gbcs import use_cases as uc
@@ -102,18 +102,6 @@ def test_the_dcc_template_pre_command_is_the_rtds_vector(tmp_path: Path) -> None
 
 LOSING, GAINING = "90-B3-D5-1F-30-01-00-00", "90-B3-D5-1F-30-03-00-00"  # DCC Boxed test suppliers
 ESME = "00-DB-12-34-56-78-90-A0"
-DEFAULT_SITE = (Path(__file__).parents[1] / "sim" / "dcc" / "default_site.yaml").read_text()
-
-
-def cos_site(tmp_path: Path) -> Path:
-    """Install and leave; the electricity supplier changes while the WAN is away."""
-    site = tmp_path / "site.yaml"
-    site.write_text(
-        DEFAULT_SITE.replace("wan: {connected: true}",
-                             "wan: {connected: false, arrives: 2024-01-08T09:03:30Z}")
-        .replace("users:\n", f"users:\n  {GAINING}: [ImportSupplier]\n")
-        + f"supplier_changes: [{{at: 2024-01-08T09:02:30Z, fuel: electricity, to: {GAINING}}}]\n")
-    return site
 
 
 def as_gaining(tmp_path: Path, prefix: str) -> Path:
@@ -128,7 +116,7 @@ def test_change_of_supplier_story(tmp_path: Path) -> None:
     out = tmp_path / "out"
     payloads = run_story(out, template("12.2_"), template("8.14.2_"), template("CCS01_"),
                          template("CCS01_"), as_gaining(tmp_path, "CCS01_"),
-                         as_gaining(tmp_path, "ECS70"), site=cos_site(tmp_path))
+                         as_gaining(tmp_path, "ECS70"), site=cos_site(tmp_path, GAINING))
     seen = check_story(out, payloads)
     assert (uc.MessageCode.ECS70, "signed pre-command") in seen
     gaining = bytes.fromhex(GAINING.replace("-", ""))
@@ -138,7 +126,7 @@ def test_change_of_supplier_story(tmp_path: Path) -> None:
 def firmware_site(tmp_path: Path) -> Path:
     """The default site with the ESME's firmware modelled: the DCC 11.1 template's model."""
     site = tmp_path / "site.yaml"
-    site.write_text(DEFAULT_SITE.replace(
+    site.write_text(DEFAULT_SITE.read_text().replace(
         'type: ESME, install_code: "30313233343536373839414243444546"}',
         'type: ESME, install_code: "30313233343536373839414243444546",\n'
         '     firmware: {model: GFI-ESME, hardware_version: 0x1111, running: 0xACDCACDB}}'))
@@ -176,7 +164,7 @@ def test_firmware_story(tmp_path: Path) -> None:
 def test_after_cos_only_the_gaining_suppliers_signature_is_obeyed(tmp_path: Path) -> None:
     """A pre-command signed by the wrong supplier: the meter refuses it (E100, the reason),
     nothing changes; signed by its current supplier it is obeyed."""
-    dcc = Dcc(load_site(cos_site(tmp_path)), xsd())
+    dcc = Dcc(load_site(cos_site(tmp_path, GAINING)), xsd())
     for request in (template("12.2_"), template("8.14.2_")):
         assert dcc.submit(request.read_bytes()).code == "I0"
     dcc.advance(240)  # change of supplier, then the SM WAN
