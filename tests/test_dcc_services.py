@@ -148,3 +148,26 @@ def test_firmware_11_1_then_critical_11_3_updates_the_smi() -> None:
     assert [name for name, _ in activated.documents][-1] == "alert_8F43"
     assert dcc.smi.get(CHF).firmware_version == "00020100"
     assert_valid(activated)
+
+
+def test_11_1_for_an_uncommissioned_device_is_listed_not_sent() -> None:
+    """DUIS DSPUpdateFirmwareWarning/NotCommissionedDeviceIDList: the image goes only to
+    Commissioned devices; the others are named in the (warning) response."""
+    dcc = Dcc(default_premises(), xsd())
+    for prefix in ("12.2_", "8.14.1_", "CCS01_"):
+        assert dcc.submit(template(prefix)).accepted
+    catalogue = Catalogue.load()
+    esme = dcc.premises.devices[ESME]
+    esme.firmware = DeviceFirmware(ESME, catalogue.model("GFI-ESME"), 0x1111, 0xACDCACDB, catalogue)
+    dcc.premises.hub.firmware = DeviceFirmware(
+        CHF, catalogue.model("NHW-CH-SB"), 0x0105, 0x00020000, catalogue)
+    image = signed(version=0x00020100)
+    outcome = dcc.submit(dcc_only("11.1", UpdateFirmware(
+        base64.b64encode(image).decode(), "00020100", f"{CHF},{ESME}")))
+    assert outcome.code == "W110101" and outcome.accepted
+    assert outcome.reason == f"image delivered to {CHF}; not Commissioned, not sent: {ESME}"
+    response = outcome.documents[0][1]
+    assert response.response_code == "W110101"
+    assert response.body.not_commissioned == (ESME,)
+    assert esme.firmware.pending is None and dcc.premises.hub.firmware.pending is not None
+    assert_valid(outcome)

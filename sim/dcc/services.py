@@ -70,7 +70,7 @@ def carry_out(dcc: Dcc, request: ServiceRequest, rule: dict, outcome: Outcome) -
         outcome.payload["gbcs_payload"] = gbcs_link.device_response(dcc, request)
     outcome.documents.insert(
         len(outcome.documents) - outcome.alert_count(),
-        ("response", dcc.response(request, oc.SUCCESS, **outcome.payload)),
+        ("response", dcc.response(request, outcome.code, **outcome.payload)),
     )
 
 
@@ -323,13 +323,20 @@ def update_firmware(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None
     if not dcc.premises.hub.wan_connected:
         raise Refused(oc.CANNOT_COMMUNICATE, "no SM WAN at the premises: the image cannot be "
                                              "distributed to the Comms Hub")
+    not_commissioned = tuple(d for d in devices if dcc.smi.status(d) != "Commissioned")
+    if not_commissioned:  # DUIS: listed in the response, the image goes to the others only
+        outcome.code = oc.UPDATE_FIRMWARE_WARNING
+        outcome.payload["not_commissioned"] = not_commissioned
     image = base64.b64decode(request.body.image)
-    reached = [(d, fw) for d in devices if (fw := dcc.premises.firmware(d)) is not None]
+    reached = [(d, fw) for d in devices
+               if d not in not_commissioned and (fw := dcc.premises.firmware(d)) is not None]
     for device_id, firmware in reached:
         key = dcc.premises.supplier_key(device_id)
         send_alerts(dcc, request, outcome, firmware.deliver(image, dcc.now, key))
     outcome.reason = (f"image delivered to {', '.join(d for d, _ in reached)}" if reached
                       else "no listed device models firmware: image accepted, not delivered")
+    if not_commissioned:
+        outcome.reason += f"; not Commissioned, not sent: {', '.join(not_commissioned)}"
 
 
 @service("11.3")

@@ -68,6 +68,8 @@ class ResponseMessage:
     inventory: tuple[InventoryDevice, ...] = ()
     wan_matrix: tuple[RequestWANMatrix, tuple[WANMatrixRow, ...]] | None = None
     gbcs_payload: str | None = None  # base64: the device's GBCS response
+    #: 11.1: devices the DCC did not send the image to because they are not Commissioned
+    not_commissioned: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,9 @@ def _write_message(elem: ET.Element, msg: ResponseMessage) -> None:
         request.to_element(matrix).tag = sr("Request")
         for row in rows:
             row.to_element(matrix)
+    if msg.not_commissioned:
+        warning = sub(elem, "DSPUpdateFirmwareWarning")
+        sub(warning, "NotCommissionedDeviceIDList", ",".join(msg.not_commissioned))
     if msg.gbcs_payload is not None:
         sub(elem, "GBCSPayload", msg.gbcs_payload)
     if msg.pre_command is not None:
@@ -187,4 +192,6 @@ def _read_message(elem: ET.Element) -> ResponseMessage:
         tuple(InventoryDevice.from_element(e) for e in elem.findall(f"{sr('DSPInventory')}/{sr('Device')}")),
         wan,
         text(elem, "GBCSPayload"),
+        tuple(filter(None, (text(elem, "DSPUpdateFirmwareWarning/NotCommissionedDeviceIDList")
+                            or "").split(","))),
     )
