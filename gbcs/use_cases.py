@@ -29,6 +29,7 @@ class MessageCode(IntEnum):
     GCS28 = 0x007F
     CS06_ALERT = 0x00CA  # future-dated firmware activation alert (8F66 / 8F67)
     FDRA_ESME = 0x00CE  # firmware distribution receipt alert, DLMS devices (8F72 / 8F1C)
+    CCS08 = 0x0128  # firmware transfer alert from the Comms Hub (8F8A / 8F89)
     CS08 = 0x0129
     GCA = 0x1000  # generic critical alert
     GNCA = 0x1001  # generic non-critical alert
@@ -177,6 +178,26 @@ def firmware_receipt_alert(counter: int, verified: bool, when: dt.datetime,
                                   dlms.octet_string(image_hash))
 
 
+class TransferResult(IntEnum):
+    """CCS08 response codes; DUIS FirmwareTransferAlert/TransferResponseCode names them
+    FileTransferSuccess, FirmwareImageDiscarded, HardwareVersionMismatch, FileTransferFailure."""
+
+    SUCCESS = 0
+    IMAGE_DISCARDED = 1
+    HARDWARE_VERSION_MISMATCH = 2
+    FILE_TRANSFER_FAILURE = 3
+
+
+def ccs08_firmware_transfer_alert(when: dt.datetime, device: bytes, firmware_version: bytes,
+                                  result: TransferResult) -> bytes:
+    """0x8F8A (transferred) / 0x8F89 (not): the Comms Hub's outcome of sending an 11.1
+    image over the HAN to ``device`` (RTDS NA_CCS08)."""
+    code = 0x8F8A if result == TransferResult.SUCCESS else 0x8F89
+    return asn1.sequence(asn1.integer(code), asn1.generalized_time(when),
+                         asn1.octet_string(device), asn1.octet_string(firmware_version),
+                         asn1.integer(result))
+
+
 # -- the table -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class UseCase:
@@ -239,6 +260,8 @@ USE_CASES = (
             "11.2_CS08/CS08_11.2_SUCCESS_COMMAND_GBCS.HEX"),
     UseCase("CS08", "11.2", MessageCode.CS08, "response", "device MAC",
             "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CCS08 0x8F8A", "11.1", MessageCode.CCS08, "alert", "CHF signature",
+            "NA_CCS08/CCS08_NA_NA_ALERT_GBCS.HEX"),
     UseCase("FDRA 0x8F72", "11.1", MessageCode.FDRA_ESME, "alert", "device signature",
             "NA_FDRA-DLMS/FDRA-DLMS_NA_8F72_ALERT_GBCS.HEX"),
     UseCase("GNCA", "-", MessageCode.GNCA, "alert", "device MAC",

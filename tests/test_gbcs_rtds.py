@@ -102,6 +102,10 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
         "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
             header(Cra.RESPONSE, 1300, HCALCS, ACB, C.CS08, 1000),
             uc.cs08_response(bytes.fromhex("0123ABCD")), signed=False),
+        "NA_CCS08/CCS08_NA_NA_ALERT_GBCS.HEX": e.reply(
+            header(Cra.ALERT, 4000, CHF, ACB, C.CCS08),
+            uc.ccs08_firmware_transfer_alert(T0, HCALCS, bytes.fromhex("0123ABCD"),
+                                             uc.TransferResult.SUCCESS), signed=True),
         "NA_FDRA-DLMS/FDRA-DLMS_NA_8F72_ALERT_GBCS.HEX": e.reply(
             header(Cra.ALERT, 2000, ESME, SUPPLIER, C.FDRA_ESME),
             uc.firmware_receipt_alert(2000, True, T0, bytes([1]) * 32), signed=True),

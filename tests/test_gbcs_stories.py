@@ -152,8 +152,8 @@ def test_firmware_story(tmp_path: Path) -> None:
                          activate(tmp_path, "right", good, 2001), site=firmware_site(tmp_path))
     seen = check_story(out, payloads)
     c = uc.MessageCode
-    assert {(c.FDRA_ESME, "alert"), (c.CS06, "pre-command"), (c.CS06, "signed pre-command"),
-            (c.CS06, "response")} <= seen
+    assert {(c.FDRA_ESME, "alert"), (c.CCS08, "alert"), (c.CS06, "pre-command"),
+            (c.CS06, "signed pre-command"), (c.CS06, "response")} <= seen
     receipt = next(p for k, p in payloads.items() if "alert_8F72" in k)
     assert bytes.fromhex(good) in receipt
     results = [p for k, p in payloads.items() if "11.3_response" in k and p[:1] == b"\xdf"

@@ -4,8 +4,9 @@ the GBCS message DUIS carries as ``GBCSPayload`` (base64), built with :mod:`gbcs
 Who builds what (GBCS 4.3): the CHF MACs its CCS01/CCS02 responses and the 0x8F12 alert
 for the DCC's Access Control Broker; a meter signs its responses to critical commands
 (ECS70, GCS28, CS03A1, CS06) and its firmware receipt alert (0x8F72 / 0x8F1C) for the
-supplier; other alerts (0x8F48, 0x8F49, 0x8F43, 0x8F69) go to the supplier as generic
-non-critical alerts, MACed. SRVs whose GBCS hansim does not build (8.7.2, 8.9, 6.23)
+supplier; the CHF signs its firmware transfer alert (CCS08 0x8F8A / 0x8F89) for the ACB;
+other alerts (0x8F48, 0x8F49, 0x8F43, 0x8F69) go to the supplier as generic non-critical
+alerts, MACed. SRVs whose GBCS hansim does not build (8.7.2, 8.9, 6.23)
 answer without a payload.
 """
 
@@ -98,6 +99,12 @@ def alert_payload(dcc: Dcc, alert: Alert, to_user: str) -> str:
         header = GroupingHeader(Cra.ALERT, counter, raiser, user, uc.MessageCode.FDRA_ESME)
         return _b64(e.reply(header, uc.firmware_receipt_alert(counter, verified, when, image_hash),
                             signed=True))
+    if alert.code in (AlertCode.FIRMWARE_TRANSFER_SUCCEEDED, AlertCode.FIRMWARE_TRANSFER_FAILED):
+        content = uc.ccs08_firmware_transfer_alert(
+            when, eui_bytes(alert.subject), bytes.fromhex(alert.detail["firmware_version"]),
+            uc.TransferResult[alert.detail["transfer_result"]])
+        header = GroupingHeader(Cra.ALERT, counter, raiser, ACB, uc.MessageCode.CCS08)
+        return _b64(e.reply(header, content, signed=True))
     header = GroupingHeader(Cra.ALERT, counter, raiser, user, uc.MessageCode.GNCA)
     return _b64(e.reply(header, uc.generic_alert(counter, alert.code, when), signed=False))
 

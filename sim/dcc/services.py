@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from devices.alerts import Alert, AlertCode
 from devices.device_log import DeviceLogError
 from devices.firmware import ActivationError
+from devices.firmware_transfer import transfer
 from devices.han_join import HanLeave
 from devices.meter import HanDevice
 from gbcs.use_cases import ActivationResult
@@ -330,9 +331,16 @@ def update_firmware(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None
     image = base64.b64decode(request.body.image)
     reached = [(d, fw) for d in devices
                if d not in not_commissioned and (fw := dcc.premises.firmware(d)) is not None]
+    hub = dcc.premises.hub
     for device_id, firmware in reached:
         key = dcc.premises.supplier_key(device_id)
-        send_alerts(dcc, request, outcome, firmware.deliver(image, dcc.now, key))
+        holder = dcc.premises.holder(device_id)
+        if holder is hub:  # the Comms Hub's own image: no HAN transfer
+            alerts = firmware.deliver(image, dcc.now, key)
+        else:
+            alerts = transfer(hub.chf_id, device_id, firmware, bool(holder and holder.joined),
+                              image, dcc.now, key)
+        send_alerts(dcc, request, outcome, alerts)
     outcome.reason = (f"image delivered to {', '.join(d for d, _ in reached)}" if reached
                       else "no listed device models firmware: image accepted, not delivered")
     if not_commissioned:
