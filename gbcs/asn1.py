@@ -20,6 +20,17 @@ def integer(value: int) -> bytes:
     return core.Integer(value).dump()
 
 
+class _Status(core.Enumerated):
+    """GBCS's status code enumeration (0 success), as asn1crypto wants it: a map."""
+
+    _map = {0: "success"}
+
+
+def enumerated_success() -> bytes:
+    """The ENUMERATED status code 0 (success) of a CS02b replacement outcome."""
+    return _Status("success").dump()
+
+
 def octet_string(value: bytes) -> bytes:
     return core.OctetString(value).dump()
 

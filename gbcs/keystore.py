@@ -32,7 +32,7 @@ from cryptography.x509.oid import NameOID
 
 from gbcs.encoding import GbcsError
 
-Use = Literal["ds", "ka"]
+Use = Literal["ds", "ka", "pp-ka"]  # "pp-ka": the prepayment top-up Key Agreement key
 ENV = "HANSIM_GBCS_KEYSTORE"
 PROJECT = Path(__file__).resolve().parents[1]
 RTDS_KEYSTORE = PROJECT.parent / "shared" / "gbcs" / "gbcs-parser" / "test" / "rtds" / "keystore"

@@ -30,6 +30,7 @@ class MessageCode(IntEnum):
     CS06_ALERT = 0x00CA  # future-dated firmware activation alert (8F66 / 8F67)
     FDRA_ESME = 0x00CE  # firmware distribution receipt alert, DLMS devices (8F72 / 8F1C)
     CCS08 = 0x0128  # firmware transfer alert from the Comms Hub (8F8A / 8F89)
+    CS02B_SUPPLIER_BY_TRANSCOS = 0x0107  # update security credentials on a change of supplier
     CS08 = 0x0129
     GCA = 0x1000  # generic critical alert
     GNCA = 0x1001  # generic non-critical alert
@@ -198,6 +199,48 @@ def ccs08_firmware_transfer_alert(when: dt.datetime, device: bytes, firmware_ver
                          asn1.integer(result))
 
 
+# -- CS02b (6.23): the meter's trust anchors replaced on a change of supplier ---------------
+#: X.509 keyUsage as a DER BIT STRING: digitalSignature, keyAgreement.
+DIGITAL_SIGNATURE_USAGE = bytes.fromhex("03020780")
+KEY_AGREEMENT_USAGE = bytes.fromhex("03020308")
+SUPPLIER_ROLE = 2
+SUPPLIER_BY_TRANSCOS = 7  # credentials replacement mode
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One trust anchor cell the meter replaced: whose certificate (subject unique ID and
+    subject key ID) it held, and whose it holds now."""
+
+    usage: str  # "ds", "ka" or "pp-ka" (prepayment top-up key agreement)
+    existing_id: bytes
+    existing_key_id: bytes
+    replacing_id: bytes
+    replacing_key_id: bytes
+
+    def to_der(self) -> bytes:
+        cell = [asn1.integer(SUPPLIER_ROLE),
+                DIGITAL_SIGNATURE_USAGE if self.usage == "ds" else KEY_AGREEMENT_USAGE]
+        if self.usage == "pp-ka":
+            cell.append(asn1.integer(1))  # cell usage: prepayment top-up
+        return asn1.sequence(asn1.sequence(*cell), asn1.enumerated_success(),
+                             *map(asn1.octet_string, (self.existing_id, self.existing_key_id,
+                                                      self.replacing_id, self.replacing_key_id)))
+
+
+def cs02b_response(counter: int, replacements: list[Replacement], floor_seq: int,
+                   top_up_floor_seq: int | None) -> bytes:
+    """The meter's answer to CS02b supplier-by-TransCoS: accepted, its sequence number
+    floors and one outcome per replaced certificate (RTDS 6.23_CS02bSupplierByTransCoS)."""
+    change = [asn1.integer(SUPPLIER_ROLE), asn1.integer(floor_seq)]
+    if top_up_floor_seq is not None:
+        change.append(asn1.sequence(asn1.sequence(asn1.integer(0), asn1.integer(top_up_floor_seq))))
+    outcome = asn1.sequence(asn1.integer(counter), asn1.integer(SUPPLIER_BY_TRANSCOS),
+                            asn1.sequence(asn1.sequence(*change)),
+                            asn1.sequence(*(r.to_der() for r in replacements)))
+    return asn1.sequence(asn1.NULL, outcome)
+
+
 # -- the table -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class UseCase:
@@ -260,6 +303,8 @@ USE_CASES = (
             "11.2_CS08/CS08_11.2_SUCCESS_COMMAND_GBCS.HEX"),
     UseCase("CS08", "11.2", MessageCode.CS08, "response", "device MAC",
             "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS02b", "6.23", MessageCode.CS02B_SUPPLIER_BY_TRANSCOS, "response", "meter signature",
+            "6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("CCS08 0x8F8A", "11.1", MessageCode.CCS08, "alert", "CHF signature",
             "NA_CCS08/CCS08_NA_NA_ALERT_GBCS.HEX"),
     UseCase("FDRA 0x8F72", "11.1", MessageCode.FDRA_ESME, "alert", "device signature",

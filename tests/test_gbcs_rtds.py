@@ -9,10 +9,12 @@ in gbcs-parser's own reading.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 
+from gbcs import dlms
 from gbcs import use_cases as uc
 from gbcs.grouping import Cra, GroupingHeader
 from gbcs.keystore import KeyStore
@@ -24,6 +26,7 @@ CHF = bytes.fromhex("00DB1234567890A2")
 ESME = bytes.fromhex("00DB1234567890A0")
 GSME = bytes.fromhex("00DB1234567890A1")
 HCALCS = bytes.fromhex("00DB1234567890A4")
+TRANSCOS = bytes.fromhex("90B3D51F30000004")  # the DCC's TransCoS party (RTDS)
 T0 = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 HASH = bytes.fromhex("AA758690730934FF0685AA758690730934FF0685657788990011223344556677")
 FUTURE = dt.datetime(2030, 1, 15, 9, 0, tzinfo=dt.UTC)
@@ -113,6 +116,17 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
             header(Cra.ALERT, 2000, ESME, SUPPLIER, C.GNCA), uc.generic_alert(2000, 0x810E, T0),
             signed=False),
     }
+    old, new = SUPPLIER, bytes.fromhex("90B3D51F30030000")
+    replaced = [uc.Replacement("ds", old, bytes.fromhex("44899792D196F4B8"), new,
+                               bytes.fromhex("4A8103ADAC183A89")),
+                uc.Replacement("ka", old, bytes.fromhex("405B8C62687D8F70"), new,
+                               bytes.fromhex("483972547DCD7835")),
+                uc.Replacement("pp-ka", old, bytes.fromhex("41FB49221588C570"), new,
+                               bytes.fromhex("43049452FE1FCE0A"))]
+    out["6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX"] = \
+        e.reply(dataclasses.replace(header(Cra.RESPONSE, 6001, ESME, TRANSCOS,
+                                           C.CS02B_SUPPLIER_BY_TRANSCOS), date_time=dlms.date_time(T0)),
+                uc.cs02b_response(6001, replaced, 0, 0), signed=True)
     for kind, (counter, when) in cs06.items():
         out[f"11.3_CS06/CS06_11.3_{kind}_SUCCESS_PRECOMMAND_GBCS.HEX"] = e.pre_command(
             header(Cra.COMMAND, counter, SUPPLIER, ESME, C.CS06), uc.cs06_command(HASH, counter, when))

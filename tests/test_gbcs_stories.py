@@ -178,3 +178,18 @@ def test_after_cos_only_the_gaining_suppliers_signature_is_obeyed(tmp_path: Path
     assert dcc.smi.status(ESME) == "Whitelisted" and not dcc.premises.devices[ESME].commissioned
     right = dcc.handle(signed_request(pre.request, pre.pre_command, supplier_test_key(GAINING)))
     assert right.code == "I0" and dcc.smi.status(ESME) == "Commissioned"
+
+
+def test_6_23_story_cs02b_response(tmp_path: Path) -> None:
+    """6.23 with the DCC's template on a commissioned meter: the meter's signed CS02b
+    response names the DCC Boxed test supplier's certificates it replaced by
+    GITTESTSUPPLIER2's, as the RTDS response does."""
+    out = tmp_path / "out"
+    payloads = run_story(out, template("12.2_"), template("8.14.1_"), template("CCS01_"),
+                         template("ECS70"), template("CS02b"))
+    seen = check_story(out, payloads)
+    assert (uc.MessageCode.CS02B_SUPPLIER_BY_TRANSCOS, "response") in seen
+    response = next(p for k, p in payloads.items() if "6.23_response" in k)
+    for key_id in ("44899792D196F4B8", "4A8103ADAC183A89", "405B8C62687D8F70",
+                   "483972547DCD7835", "41FB49221588C570", "43049452FE1FCE0A"):
+        assert bytes.fromhex(key_id) in response

@@ -6,8 +6,8 @@ for the DCC's Access Control Broker; a meter signs its responses to critical com
 (ECS70, GCS28, CS03A1, CS06) and its firmware receipt alert (0x8F72 / 0x8F1C) for the
 supplier; the CHF signs its firmware transfer alert (CCS08 0x8F8A / 0x8F89) for the ACB;
 other alerts (0x8F48, 0x8F49, 0x8F43, 0x8F69) go to the supplier as generic non-critical
-alerts, MACed. SRVs whose GBCS hansim does not build (8.7.2, 8.9, 6.23)
-answer without a payload.
+alerts, MACed; the meter signs its CS02b response to 6.23 for the DCC's TransCoS party.
+SRVs whose GBCS hansim does not build (8.7.2, 8.9) answer without a payload.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ import base64
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from cryptography import x509
+
 from devices.alerts import Alert, AlertCode
+from gbcs import dlms
 from gbcs import use_cases as uc
 from gbcs.grouping import Cra, GroupingHeader
 from gbcs.keystore import eui_bytes, shared
@@ -120,3 +123,45 @@ def keystore_files(premises: Premises) -> dict[str, bytes]:
     keys = shared()
     return {f"keystore/{eui.hex()}-{use}.pem": keys.certificate(eui, use)
             for eui in sorted(parties) for use in ("ds", "ka")}
+
+
+#: The DCC's TransCoS party, which sends CS02b on a change of supplier (RTDS 6.23).
+TRANSCOS = bytes.fromhex("90B3D51F30000004")
+_UNIQUE_ID = x509.ObjectIdentifier("2.5.4.45")  # x500UniqueIdentifier: 00 + the EUI-64
+
+
+def _identity(cert: x509.Certificate) -> tuple[bytes, bytes]:
+    """(subject unique ID, subject key ID) of an SMKI certificate."""
+    unique = cert.subject.get_attributes_for_oid(_UNIQUE_ID)
+    raw = unique[0].value if unique else b""
+    eui = raw[-8:] if isinstance(raw, bytes) and len(raw) >= 8 else bytes(8)
+    try:
+        key_id = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except x509.ExtensionNotFound:
+        key_id = x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest[:8]
+    return eui, key_id
+
+
+def _pem_identity(pem: bytes) -> tuple[bytes, bytes]:
+    return _identity(x509.load_pem_x509_certificate(pem))
+
+
+def cos_response(dcc: Dcc, request: ServiceRequest, losing: str | None,
+                 new_certificates: dict[str, x509.Certificate]) -> str:
+    """The meter's signed CS02b response to 6.23: which certificates it replaced. The
+    losing supplier's come from the key store (None: a key hansim cannot name)."""
+    replaced = []
+    for use, cert in new_certificates.items():
+        if losing is not None:
+            existing = _pem_identity(shared().certificate(losing, use))  # type: ignore[arg-type]
+        else:
+            existing = (bytes(8), bytes(8))
+        replaced.append(uc.Replacement(use, *existing, *_identity(cert)))
+    body = request.body
+    rid = request.request_id
+    header = GroupingHeader(Cra.RESPONSE, rid.counter, eui_bytes(rid.target), TRANSCOS,
+                            uc.MessageCode.CS02B_SUPPLIER_BY_TRANSCOS,
+                            date_time=dlms.date_time(_moment(dcc, dcc.now)))
+    content = uc.cs02b_response(rid.counter, replaced, body.floor_seq_number,
+                                body.prepayment_floor_seq_number)
+    return _b64(envelopes().reply(header, content, signed=True))

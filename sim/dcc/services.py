@@ -26,7 +26,7 @@ from sim.dcc import outcome as oc
 from sim.dcc.outcome import Outcome, Refused
 from sim.dcc.smi import SmiRecord, SmiRefusal
 from sim.duis import bodies as b
-from sim.duis.precommand import PreCommandError, open_signed, pre_command
+from sim.duis.precommand import PreCommandError, open_signed, pre_command, supplier_test_key
 from sim.duis.request import ServiceRequest
 from sim.duis.response import DCCAlertMessage, DeviceAlertMessage, InventoryDevice
 
@@ -256,16 +256,30 @@ def join_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
 
 @service("6.23")
 def change_of_supplier_credentials(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
-    """The meter now trusts the key in the gaining supplier's Digital Signing certificate."""
-    pem = request.body.signing_certificate
-    try:
-        cert = x509.load_der_x509_certificate(base64.b64decode(pem))
-    except ValueError as err:
-        raise Refused(oc.INVALID_REQUEST, f"DigitalSigningCertificate: {err}") from None
+    """The meter now trusts the key in the gaining supplier's Digital Signing certificate;
+    its CS02b response names the certificates it replaced."""
+    body: b.UpdateSecurityCredentialsCoS = request.body
+    given = {"ds": ("DigitalSigningCertificate", body.signing_certificate),
+             "ka": ("KeyAgreementCertificate", body.key_agreement_certificate),
+             "pp-ka": ("KeyAgreementTopUpCertificate", body.top_up_certificate)}
+    certificates = {}
+    for use, (field, der) in given.items():
+        if der is None:
+            continue
+        try:
+            certificates[use] = x509.load_der_x509_certificate(base64.b64decode(der))
+        except ValueError as err:
+            raise Refused(oc.INVALID_REQUEST, f"{field}: {err}") from None
+    cert = certificates["ds"]
     key = cert.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise Refused(oc.INVALID_REQUEST, "DigitalSigningCertificate does not hold an EC key")
-    dcc.premises.holder(request.request_id.target).supplier_key = key
+    holder = dcc.premises.holder(request.request_id.target)
+    losing = next((user for user in dcc.premises.users
+                   if holder.supplier_key is not None
+                   and supplier_test_key(user).public_key() == holder.supplier_key), None)
+    holder.supplier_key = key
+    outcome.payload["gbcs_payload"] = gbcs_link.cos_response(dcc, request, losing, certificates)
     outcome.reason = f"meter now trusts {cert.subject.rfc4514_string()}"
 
 
