@@ -5,7 +5,11 @@ the RTDS vector of its use case."""
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 from pathlib import Path
+
+import pytest
 
 from _firmware_support import template_image
 from click.testing import CliRunner
@@ -15,9 +19,9 @@ from firmware import image
 from gbcs import use_cases as uc
 from sim.cli import main
 from sim.dcc.frontdoor import Dcc
-from sim.dcc.site_file import load_site
+from sim.dcc.site_file import default_premises, load_site
 from sim.duis.precommand import signed_request, supplier_test_key
-from sim.duis.bodies import ActivateFirmware
+from sim.duis.bodies import ActivateFirmware, SignedPreCommand
 from sim.duis.request import RequestID, ServiceRequest
 from tests.gbcs_support import (
     all_valid,
@@ -193,3 +197,26 @@ def test_6_23_story_cs02b_response(tmp_path: Path) -> None:
     for key_id in ("44899792D196F4B8", "4A8103ADAC183A89", "405B8C62687D8F70",
                    "483972547DCD7835", "41FB49221588C570", "43049452FE1FCE0A"):
         assert bytes.fromhex(key_id) in response
+
+
+def _mangled(payload: str, how: str) -> str:
+    data = base64.b64decode(payload)
+    changed = {"truncated": data[:-10], "oversized": data + b"\x00",
+               "unsigned": data[:-65], "signature bit": data[:-1] + bytes([data[-1] ^ 1]),
+               "not GBCS": b"\x00" + data[1:]}.get(how)
+    return "%%% not base64" if changed is None else base64.b64encode(changed).decode()
+
+
+@pytest.mark.parametrize("how", ["truncated", "oversized", "unsigned", "signature bit",
+                                 "not GBCS", "not base64"])
+def test_bad_signed_pre_command_is_refused_and_changes_nothing(how: str) -> None:
+    dcc = Dcc(default_premises(), xsd())
+    for prefix in ("12.2_", "8.14.1_", "CCS01_"):
+        assert dcc.submit(template(prefix).read_bytes()).accepted
+    pre = dcc.submit(template("ECS70").read_bytes())
+    signed = signed_request(pre.request, pre.pre_command, supplier_test_key(LOSING))
+    bad = dataclasses.replace(signed, body=SignedPreCommand(_mangled(signed.body.gbcs_payload, how)))
+    outcome = dcc.handle(bad)
+    assert outcome.code == "E100" and outcome.reason.startswith("device refused the command: ")
+    assert dcc.smi.status(ESME) == "Whitelisted" and not dcc.premises.devices[ESME].commissioned
+    assert dcc.handle(signed).code == "I0"  # the genuine one is still outstanding
