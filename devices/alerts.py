@@ -18,6 +18,8 @@ class AlertCode(IntEnum):
     FUTURE_DATED_EXECUTED_GBZ = 0x8F67  # the same for GBZ devices (GSME, CHF, GPF)
     DEVICE_COMMISSIONED = 0x8F69
     FIRMWARE_VERIFICATION_SUCCESSFUL = 0x8F72
+    FIRMWARE_TRANSFER_FAILED = 0x8F89
+    FIRMWARE_TRANSFER_SUCCEEDED = 0x8F8A
 
     @property
     def hex(self) -> str:

@@ -133,11 +133,13 @@ def test_command_changed_after_signing_is_refused_by_the_meter() -> None:
     dcc, pre = _pre_command_ready()
     signed = _signed(pre)
     data = base64.b64decode(signed.body.gbcs_payload)
-    assert b'"tolerance_period": 60' in data
-    forged = data.replace(b'"tolerance_period": 60', b'"tolerance_period": 99')
+    window_end = bytes.fromhex("07DF0101FF00000A008000FF")  # ECS70: 2015-01-01 00:00:10
+    assert window_end in data
+    forged = data.replace(window_end, bytes.fromhex("07DF0101FF00000B008000FF"))
     body = SignedPreCommand(base64.b64encode(forged).decode())
     outcome = dcc.submit(dataclasses.replace(signed, body=body).to_xml())
-    assert (outcome.code, outcome.reason) == ("E100", NOT_VERIFIED)
+    assert (outcome.code, outcome.reason) == (
+        "E100", "device refused the command: GBCSPayload is not the pre-command this DCC issued")
     assert dcc.smi.status("00-DB-12-34-56-78-90-A0") == "Whitelisted"
 
 

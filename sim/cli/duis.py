@@ -11,6 +11,7 @@ import click
 from devices.han_join import KeyLevelJoin
 from han.radio import RadioError
 from sim.han_join import FrameLevelJoin
+from sim.dcc import gbcs_link
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.outcome import Outcome
 from sim.dcc.site_file import SiteFileError, default_premises, load_site
@@ -53,7 +54,9 @@ def command() -> None:
               help="YAML site file (devices, install codes, WAN, users); default: the DCC "
                    "test templates' dual-fuel site.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("duis-out"),
-              show_default=True, help="Folder for every response and alert, one XML file each.")
+              show_default=True, help="Folder for every response and alert, one XML file each, "
+                                      "and keystore/ with the certificates that verify their "
+                                      "GBCS payloads.")
 @click.option("--schema", "schema_path", help=SCHEMA_HELP)
 @click.option("--interval", type=FiniteFloat(0, 10 * 365 * 86400), default=60.0, show_default=True,
               help="Simulated seconds between requests (the SM WAN may arrive meanwhile).")
@@ -103,10 +106,12 @@ def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: s
             _feed(Dcc(premises, schema, han_join=join), requests, interval, sign, files, lines, fed)
         except RadioError as err:  # RadioLost mostly: the stick went away mid-run
             stopped = f"{err}: run stopped in {fed[-1]} ({len(fed) - 1} requests done before it)"
+    documents = len(files)
+    files.update(gbcs_link.keystore_files(premises))
     _write(out, files, overwrite)
     for line in lines:
         click.echo(line)
-    click.echo(f"{len(files)} DUIS files written to {out}")
+    click.echo(f"{documents} DUIS files written to {out}, certificates in {out / 'keystore'}")
     if stopped is not None:
         raise click.ClickException(stopped)
 

@@ -32,6 +32,7 @@ from sim.dcc.premises import SUPPLIER_ROLES, Premises
 from sim.dcc.services import carry_out, run_future_dated
 from sim.dcc.smi import Inventory, SmiRecord, SmiRefusal, StatusChange
 from sim.duis import schema as duis_schema
+from sim.duis.codec import Body
 from sim.duis.request import BadRequest, NotDUIS, NotModelled, RequestID, ServiceRequest
 from sim.duis.response import ResponseMessage, ServiceResponse
 from sim.duis.xmlio import NotWellFormed, parse
@@ -50,7 +51,9 @@ class Dcc:
         self.smi = smi or Inventory()
         self.now = 0.0
         self.counter = 0
-        self.pre_commands: dict[str, str] = {}  # RequestID -> pre-command payload issued
+        self.acb_counter = 0  # originator counter of the GBCS messages the DCC and devices build
+        #: RequestID -> (pre-command payload issued, the request body it carries out)
+        self.pre_commands: dict[str, tuple[str, Body]] = {}
         #: Future-dated commands the devices hold: (clock seconds, order, request).
         self.scheduled: list[tuple[float, int, ServiceRequest]] = []
         #: Documents raised by the clock (a future-dated command running), not by a request.
