@@ -33,6 +33,7 @@ from sim.dcc.serve import Clock, DccService
 from sim.dcc.site_file import default_premises
 from sim.duis.signature import SigningKey, sign
 from duis_support import schema_path, template, templates, xsd
+from gbcs_support import rtds_keystore
 
 JS = Path(__file__).parent / "js" / "dccboxed"
 NPM_KEYSTORE = JS / "node_modules" / "@smartdcc" / "dccboxed-keystore" / "keystore.json"
@@ -70,7 +71,7 @@ def test_smartdcc_clients_drive_a_whole_story() -> None:
         found = re.search(r"listening on (http://[\d.]+:\d+)/", line)
         assert found, line
         env = {**os.environ, "HANSIM_URL": found.group(1), "RECEIVER_PORT": str(receiver),
-               "TEMPLATES": str(templates()),
+               "TEMPLATES": str(templates()), "GBCS_KEYS": str(rtds_keystore()),
                # DCC Boxed's jar starts once per signature: start it fast.
                "JAVA_TOOL_OPTIONS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"}
         run = subprocess.run(["node", "--test", "--test-reporter=spec", "story.test.js"],

@@ -140,7 +140,7 @@ def firmware_site(tmp_path: Path) -> Path:
 def activate(tmp_path: Path, name: str, image_hash: str, counter: int) -> Path:
     path = tmp_path / f"{name}.xml"
     path.write_bytes(ServiceRequest(RequestID(LOSING, ESME, counter), 4, "11.3", "11.3",
-                                    ActivateFirmware(image_hash)).to_xml())
+                                    ActivateFirmware(firmware_hash=image_hash)).to_xml())
     return path
 
 
@@ -170,7 +170,7 @@ def test_after_cos_only_the_gaining_suppliers_signature_is_obeyed(tmp_path: Path
     nothing changes; signed by its current supplier it is obeyed."""
     dcc = Dcc(load_site(cos_site(tmp_path, GAINING)), xsd())
     for request in (template("12.2_"), template("8.14.2_")):
-        assert dcc.submit(request.read_bytes()).code == "I0"
+        assert dcc.submit(request.read_bytes()).code == "I99"  # DUIS: non-device, acknowledged
     dcc.advance(240)  # change of supplier, then the SM WAN
     assert dcc.submit(as_gaining(tmp_path, "CCS01_").read_bytes()).code == "I0"
     pre = dcc.submit(as_gaining(tmp_path, "ECS70").read_bytes())

@@ -94,20 +94,20 @@ async function send(duis, { preserveCounter = false, tamper = null, raw = null }
 // The supplier's signature over a pre-command. hansim's pre-command is not GBCS yet, and
 // the device checks it against hansim's deterministic supplier test key (sim/duis/precommand.py:
 // scalar = SHA-256("hansim supplier test key " + USER ID) mod (n - 1) + 1), r||s appended.
-function signPreCommand(gbcsPayload, user) {
-  const n = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n
-  const digest = crypto.createHash('sha256').update('hansim supplier test key ' + user.toUpperCase()).digest()
-  const d = (BigInt('0x' + digest.toString('hex')) % (n - 1n)) + 1n
-  const dBytes = Buffer.from(d.toString(16).padStart(64, '0'), 'hex')
-  const ecdh = crypto.createECDH('prime256v1')
-  ecdh.setPrivateKey(dBytes)
-  const pub = ecdh.getPublicKey()
-  const jwk = { kty: 'EC', crv: 'P-256', d: dBytes.toString('base64url'),
-    x: pub.subarray(1, 33).toString('base64url'), y: pub.subarray(33).toString('base64url') }
-  const key = crypto.createPrivateKey({ key: jwk, format: 'jwk' })
-  const payload = Buffer.from(gbcsPayload, 'base64')
-  const sig = crypto.sign('sha256', payload, { key, dsaEncoding: 'ieee-p1363' })
-  return Buffer.concat([payload, sig]).toString('base64')
+// The supplier's step of a critical command as DCC Boxed's client does it: gbcs-parser's
+// signGroupingHeader with the supplier's digital-signature key from the RTDS key store.
+const { signGroupingHeader } = require('../gbcs/dist/index.js')
+
+async function keyStore(eui, type, { privateKey, prePayment }) {
+  if (typeof eui === 'object') eui = Buffer.from(eui).toString('hex')
+  eui = eui.replaceAll('-', '').toLowerCase()
+  const name = `${eui}${prePayment ? '-pp' : ''}-${type.toLowerCase()}.${privateKey ? 'key' : 'pem'}`
+  const pem = fs.readFileSync(path.join(process.env.GBCS_KEYS, name), 'utf-8')
+  return privateKey ? crypto.createPrivateKey(pem) : crypto.createPublicKey(pem)
+}
+
+async function signPreCommand(gbcsPayload, user) {
+  return signGroupingHeader(user.replaceAll('-', ''), gbcsPayload, keyStore)
 }
 
 const code = (r) => r.answer.header.responseCode
@@ -148,7 +148,7 @@ test('8.1.1 CV4 returns a pre-command; the signed CV5 commissions the ESME', asy
   assert.ok(payload.length > 0)
   const cv5 = {
     header: { ...commission.header, commandVariant: 5, requestId: pre.requestId },
-    body: { SignedPreCommand: { GBCSPayload: signPreCommand(payload, SUPPLIER) } },
+    body: { SignedPreCommand: { GBCSPayload: await signPreCommand(payload, SUPPLIER) } },
   }
   const ack = await send(cv5, { preserveCounter: true })
   assert.equal(ack.status, 200, ack.text)
