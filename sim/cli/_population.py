@@ -32,7 +32,7 @@ def build(params: PopulationParams, model: dict[str, object]) -> PopulationParam
         return with_overrides(params, model)
     except ParameterError as err:
         raise click.ClickException(str(err)) from None
-    except TypeError as err:  # a value of the wrong type inside a dataclass check
+    except (TypeError, ValueError) as err:  # a value of the wrong type inside a dataclass check
         raise click.ClickException(f"bad parameter value: {err}") from None
 
 
@@ -49,6 +49,13 @@ def policies(names: list[str], policy_params: dict[str, object]) -> list[Policy]
             allowed = sorted({k for p in built for k in p.params()}) or ["none"]
             raise ParameterError(f"policy parameter {unused[0]!r} applies to none of the policies "
                                  f"{', '.join(names)} (allowed: {', '.join(allowed)})")
+        labels = [p.label() for p in built]
+        for i, label in enumerate(labels):
+            if label in labels[:i]:
+                raise ParameterError(f"policies {names[labels.index(label)]} and {names[i]} both run as "
+                                     f"{label} (allowed: regimes that differ in what runs)")
     except ParameterError as err:
         raise click.ClickException(str(err)) from None
+    except (TypeError, ValueError) as err:
+        raise click.ClickException(f"bad policy parameter value: {err}") from None
     return built

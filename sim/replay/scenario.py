@@ -148,7 +148,9 @@ def load_scenario(path: Path, seed: int | None = None) -> Scenario:
     policy = _policy(read)
     read.mapping(("rules",), KEYS[("rules",)])
     try:
-        rules = SiteRules(cos_hazard=0.0, cos_lead_wd=(0, 0),
+        # A supplier left without a code replaces the meter (p_replace 1): a scenario
+        # scripts what happens, it does not leave it to chance.
+        rules = SiteRules(cos_hazard=0.0, cos_lead_wd=(0, 0), p_replace=1.0,
                           visit_lead_wd=read.get(("rules", "visit_lead_wd"), 10))
     except ParameterError as err:
         raise doc.error(("rules", "visit_lead_wd"), str(err)) from None

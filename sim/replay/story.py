@@ -33,10 +33,11 @@ from sim.duis import schema as duis_schema
 from sim.duis.precommand import signed_request, supplier_test_key
 from sim.duis.request import RequestID, ServiceRequest
 from sim.duis.response import DCCAlertMessage, DeviceAlertMessage
-from sim.lifecycle import COMMISSIONED, INF, Commissioned, Event, Lifecycle, Site, State
-from sim.policies import Step
+from sim.lifecycle import COMMISSIONED, ELECTRICITY, GAS, INF, Commissioned, Event, Lifecycle, Meter, State
+from sim.policies import CodeRequest, Step
 from sim.replay.joins import RecordedJoins, replay_joins
 from sim.replay.scenario import HORIZON_YEARS, MORNING, Scenario, Scripted, event_day, other_code
+from sim.suppliers import Market, SupplierClass
 from sim.worktime import Draws, WorkClock
 
 ROLES = {"electricity": "ImportSupplier", "gas": "GasSupplier"}
@@ -112,7 +113,14 @@ class _Story:
         self.clock = WorkClock(WorkingDayCalendar(scenario.start, years=HORIZON_YEARS))
         self.draws = Draws(np.random.default_rng(seed))
         self.rng = random.Random(seed)
-        self.policy = scenario.policy.for_run(1.0)
+        self.policy = scenario.policy
+        #: The scenario's parties as suppliers: unlimited capacity, the report's habits (L):
+        #: each replies (unless the policy sets reply_probability) and only an installer
+        #: gives a code ("or confirming that they were not the installing Party").
+        self.party_numbers = {name: n for n, name in enumerate(scenario.parties)}
+        share = 1 / len(scenario.parties)
+        self.market = Market([SupplierClass(name, 1, share, 0.0, 0.9, False, 0.0)
+                              for name in scenario.parties])
         self.joins = replay_joins(scenario.radio, seed, scenario.chf,
                                   {d.device_id: d.install_code for d in scenario.devices.values()})
         self.entries: list[Entry] = []
@@ -151,7 +159,7 @@ class _Story:
         self.recorded = {d.device_id: d.installer_record for d in scenario.devices.values()}
         #: What the supplier that now registers each device knows of its code (None: nothing).
         self.known: dict[str, InstallCode | None] = {}
-        self.sites: list[tuple[Site, Lifecycle, list[str]]] = []
+        self.sites: list[tuple[Meter, Lifecycle, list[str]]] = []
         self.pending_steps: dict[int, list[Step]] = {}
         self.env = simpy.Environment()
 
@@ -191,7 +199,7 @@ class _Story:
                 self._lifecycle(site, lambda: lifecycle.advance(site, self.env.now))
 
     # -- lifecycle calls, with what they changed written down ----------------------------
-    def _lifecycle(self, site: Site, call) -> None:
+    def _lifecycle(self, site: Meter, call) -> None:
         before, request, replaced = site.state, site.last_request, site.replaced
         entered = site.entered
         self._flush(site, self.env.now)
@@ -208,7 +216,7 @@ class _Story:
             self.entries.insert(mark, Entry(self.env.now, "site", f"site {site.number}: "
                                             f"{_state(before)} -> {_state(site.state)}", site=site.number))
 
-    def _flush(self, site: Site, now: float) -> None:
+    def _flush(self, site: Meter, now: float) -> None:
         """Timeline lines for the install-code exchange's steps that have happened by ``now``."""
         steps = self.pending_steps.get(site.number, [])
         while steps and steps[0].time <= now:
@@ -250,11 +258,14 @@ class _Story:
                 self._send(by.user_id, self.premises.dcc_id, 8, "8.14", "8.14.2",
                            b.CHFInstallSuccessNoSMWAN(hub.chf_id, "CHF Install - no SM WAN", MPXN, False,
                                                       "Basement or Cellar", "Detached / Semi Detached"))
-        site = Site(len(self.sites) + 1, now, now if hub.wan_connected else INF, INF)
-        lifecycle = Lifecycle(self.policy, DuisCommissioning(self, ids), self.scenario.rules, self.clock,
-                              self.draws, _Quiet())
-        self.sites.append((site, lifecycle, ids))
-        self._lifecycle(site, lambda: lifecycle.install(site, now))
+        for device_id in ids:  # one lifecycle record per device: its own supplier and code chain
+            fuel = GAS if self.kinds[device_id] == "GSME" else ELECTRICITY
+            site = Meter(len(self.sites) + 1, now, now if hub.wan_connected else INF, INF,
+                         self.party_numbers[event.fields["by"]], fuel)
+            lifecycle = Lifecycle(self.policy, DuisCommissioning(self, [device_id]), self.scenario.rules,
+                                  self.clock, self.draws, _Quiet(), self.market)
+            self.sites.append((site, lifecycle, [device_id]))
+            self._lifecycle(site, lambda: lifecycle.install(site, now))
 
     def _on_wan(self, event: Scripted, now: float) -> None:
         self.dcc.now = max(self.dcc.now, now)
@@ -274,7 +285,8 @@ class _Story:
             if moved:
                 for device_id in moved:
                     self.known[device_id] = None  # only the installing supplier holds the code
-                self._lifecycle(site, lambda: lifecycle.inject(site, Event.COS, now))
+                gainer = self.party_numbers[event.fields["to"]]
+                self._lifecycle(site, lambda: lifecycle.switch(site, now, gainer))
 
     def _on_code(self, event: Scripted, now: float) -> None:
         value = event.fields.get("value", "right")
@@ -368,7 +380,7 @@ class _Story:
                              b.CommissionDeviceSynchroniseClock(self.dcc.timestamp(), 60))
         return outcome.accepted
 
-    def _visit(self, site: Site) -> None:
+    def _visit(self, site: Meter) -> None:
         """The replacement visit: new meters (new IDs and codes) replace the old, then commission."""
         now = self.env.now
         self.dcc.now = max(self.dcc.now, now)
@@ -419,10 +431,19 @@ class DuisCommissioning:
 class _Quiet:
     """The lifecycle's observer: the driver reads state changes itself."""
 
-    def left(self, site: Site, state: State, entered: float, now: float) -> None:
+    def left(self, site: Meter, state: State, entered: float, now: float) -> None:
         return None
 
-    def done(self, site: Site, now: float) -> None:
+    def done(self, site: Meter, now: float) -> None:
+        return None
+
+    def gained(self, site: Meter, now: float) -> None:
+        return None
+
+    def requested(self, site: Meter, request: CodeRequest) -> None:
+        return None
+
+    def moved(self, site: Meter) -> None:
         return None
 
 
