@@ -164,10 +164,11 @@ class Meter:
     __slots__ = ("number", "fuel", "installed", "wan_at", "wan", "holds_code", "chain", "holders",
                  "cos_count", "state", "entered", "cos_at", "code_at", "code_ok", "commission_at",
                  "visit_at", "due", "kind", "attempts", "replaced", "last_request", "cos_agreed",
-                 "partner", "gained_at", "wake")
+                 "partner", "gained_at", "wake", "draws", "policy_draws")
 
     def __init__(self, number: int, installed: float, wan_at: float, cos_agreed: float,
-                 installer: int = 0, fuel: int = ELECTRICITY) -> None:
+                 installer: int = 0, fuel: int = ELECTRICITY, draws: Draws | None = None,
+                 policy_draws: Draws | None = None) -> None:
         self.number = number
         self.fuel = fuel
         self.installed = installed
@@ -189,6 +190,9 @@ class Meter:
         self.partner: Meter | None = None  #: the other meter of a dual-fuel premises, while live
         self.gained_at = -INF  #: when its latest CoS took effect
         self.wake: object = None  #: the driver's pending event for it (population runs)
+        #: Its random streams (events; install-code requests); None: the lifecycle's own.
+        self.draws = draws
+        self.policy_draws = policy_draws
 
     @property
     def supplier(self) -> int:
@@ -250,6 +254,7 @@ class Lifecycle:
     # -- entry points ---------------------------------------------------------------------
     def install(self, meter: Meter, now: float) -> float:
         """A new meter enters the model at ``now``; returns when its next event is due."""
+        self._streams(meter)
         meter.entered = now
         if meter.wan_at <= now:
             meter.wan = True
@@ -261,6 +266,7 @@ class Lifecycle:
         """A meter of the historic backlog enters the run at ``now`` in the state the history
         left it: under a regime with a process, its supplier now asks for a missing code
         (outside the SLA: the historic backlog is not under the obligation)."""
+        self._streams(meter)
         meter.entered = now
         if self.policy.process and meter.state in (STRANDED, ORPHANED, WAITING_FOR_CODE):
             self._ask(meter, now)
@@ -314,9 +320,9 @@ class Lifecycle:
         """
         losing = meter.supplier
         if gainer is None:
-            gainer = self.market.pick(self.draws, other_than=losing)
+            gainer = self.market.pick(meter.draws, other_than=losing)
             partner = meter.partner
-            if partner is not None and self.draws.uniform() < self._dual and partner.supplier == losing:
+            if partner is not None and meter.draws.uniform() < self._dual and partner.supplier == losing:
                 self._switch(partner, now, gainer)
                 partner.due = self._next(partner)
                 self.observer.moved(partner)
@@ -333,7 +339,7 @@ class Lifecycle:
             else:
                 self._enter(meter, WAITING_FOR_WAN, now)
             return
-        if self.draws.uniform() < self.rules.p_replace:
+        if meter.draws.uniform() < self.rules.p_replace:
             self._enter(meter, AWAITING_VISIT, now)
             if meter.wan:
                 self._book_visit(meter, now)
@@ -348,6 +354,13 @@ class Lifecycle:
         self._enter(meter, COMMISSIONED, now)
 
     # -- internals ------------------------------------------------------------------------
+    def _streams(self, meter: Meter) -> None:
+        """A meter without streams of its own draws from the lifecycle's (a replay's)."""
+        if meter.draws is None:
+            meter.draws = self.draws
+        if meter.policy_draws is None:
+            meter.policy_draws = meter.draws
+
     def _switch(self, meter: Meter, now: float, gainer: int) -> None:
         meter.cos_count += 1
         meter.chain += (gainer,)
@@ -357,11 +370,18 @@ class Lifecycle:
         meter.cos_at = self._next_cos_agreed(meter, now)
         meter.cos_agreed = True
         self.observer.gained(meter, now)
+        if gainer in meter.holders:  # back to a supplier that holds the code (its installer)
+            meter.holds_code = True
+            if meter.wan:
+                self._commission(meter, now)
+            else:
+                self._enter(meter, WAITING_FOR_WAN, now)
+            return
         self._ask(meter, now)
 
     def _ask(self, meter: Meter, now: float) -> None:
         under_sla = meter.gained_at >= self.obligation_start
-        request = self.policy.request(meter, now, under_sla, self.market, self.clock, self.draws)
+        request = self.policy.request(meter, now, under_sla, self.market, self.clock, meter.policy_draws)
         meter.last_request = request
         meter.code_ok = request.success
         self.observer.requested(meter, request)
@@ -379,7 +399,7 @@ class Lifecycle:
         self._enter(meter, COMMISSIONED, now)
 
     def _commission(self, meter: Meter, now: float) -> None:
-        outcome = self.commissioning.commission(now, self.clock, self.draws)
+        outcome = self.commissioning.commission(now, self.clock, meter.draws)
         meter.attempts += outcome.attempts
         meter.commission_at = outcome.done
         self._enter(meter, COMMISSIONING, now)
@@ -387,14 +407,14 @@ class Lifecycle:
     def _next_cos_agreed(self, meter: Meter, now: float) -> float:
         """CoS is a Poisson process per meter (memoryless), sampled only when needed."""
         mean = self._cos_mean if meter.partner is None else self._pair_cos_mean
-        return INF if mean == INF else now + self.draws.exponential(mean)
+        return INF if mean == INF else now + meter.draws.exponential(mean)
 
-    def _effective(self, agreed: float) -> float:
+    def _effective(self, meter: Meter, agreed: float) -> float:
         """A CoS agreed at ``agreed`` takes effect after the lead time (working days)."""
         if agreed == INF or agreed >= self.clock.horizon:
             return INF
         low, high = self.rules.cos_lead_wd
-        return self.clock.later(agreed, self.draws.integer(low, high))
+        return self.clock.later(agreed, meter.draws.integer(low, high))
 
     def _enter(self, meter: Meter, state: State, now: float) -> None:
         if meter.state is not state:
@@ -422,7 +442,7 @@ class Lifecycle:
             due, kind = meter.visit_at, VISIT
         if meter.cos_at < due:
             if meter.cos_agreed:  # the lead time is drawn only once the CoS could come first
-                meter.cos_at = self._effective(meter.cos_at)
+                meter.cos_at = self._effective(meter, meter.cos_at)
                 meter.cos_agreed = False
             if meter.cos_at < due:
                 due, kind = meter.cos_at, COS

@@ -14,10 +14,11 @@ install it", SLA breached and escalated, ...).
 The reply time does not depend on the SLA: a supplier replies ``Exp(reply_mean_wd)``
 working days after a request, when its reply capacity has a free slot. The SLA is a
 deadline: a request made under the obligation and not answered by it is a breach; the
-requester escalates, and the escalation contact answers with ``p_escalated`` within
-``escalation_wd``. Requests not under the obligation (the historic backlog, and gains
-before the obligation starts) have no deadline: the requester chases after
-``patience_wd`` working days. A requester gives up after ``max_chases`` chases.
+requester escalates at each deadline (every ``sla_wd``), and each escalation is answered
+with ``p_escalated`` within ``escalation_wd``. Requests not under the obligation (the
+historic backlog, and gains before the obligation starts) have no deadline: the
+requester chases every ``patience_wd`` working days, without escalation. Whatever the
+SLA, a requester gives up ``give_up_wd`` working days after asking a party.
 
 Sources: ../shared/domain.md §1 (MP121 options, SLA 5 WD in consultation and 10 WD in
 the final report, MP281 install codes in the SMI) and §7; docs/reference/backlog.md
@@ -147,7 +148,7 @@ class _AskTheInstaller(Policy):
     route_to_installer = False
 
     def __init__(self, sla_wd: int, reply_probability: float | None, reply_mean_wd: float,
-                 identify: float, bulk_wd: int, patience_wd: int, max_chases: int,
+                 identify: float, bulk_wd: int, patience_wd: int, give_up_wd: int,
                  p_escalated: float, escalation_wd: int, fixed_cost: float, request_cost: float) -> None:
         self.sla_wd = check_int("sla_wd", sla_wd, 1, 250)
         self.reply_probability = (None if reply_probability is None
@@ -156,7 +157,7 @@ class _AskTheInstaller(Policy):
         self.identify = check_range("p_identify_installer", identify, 0.0, 1.0)
         self.bulk_wd = check_int("bulk_wd", bulk_wd, 0, 250)
         self.patience_wd = check_int("patience_wd", patience_wd, 1, 250)
-        self.max_chases = check_int("max_chases", max_chases, 0, 20)
+        self.give_up_wd = check_int("give_up_wd", give_up_wd, 1, 1000)
         self.p_escalated = check_range("p_escalated", p_escalated, 0.0, 1.0)
         self.escalation_wd = check_int("escalation_wd", escalation_wd, 0, 250)
         self.fixed_cost = check_range("fixed_cost", fixed_cost, 0.0)
@@ -166,7 +167,7 @@ class _AskTheInstaller(Policy):
         return {"sla_wd": self.sla_wd, "reply_probability": self.reply_probability,
                 "reply_mean_wd": self.reply_mean_wd, "p_identify_installer": self.identify,
                 "bulk_wd": self.bulk_wd, "patience_wd": self.patience_wd,
-                "max_chases": self.max_chases, "p_escalated": self.p_escalated,
+                "give_up_wd": self.give_up_wd, "p_escalated": self.p_escalated,
                 "escalation_wd": self.escalation_wd, "fixed_cost": self.fixed_cost,
                 "request_cost": self.request_cost}
 
@@ -203,14 +204,13 @@ class _AskTheInstaller(Policy):
             delay = math.ceil(draws.exponential(self.reply_mean_wd)) if self.reply_mean_wd else 0
             reply = market.book_reply(party, first + delay) if replies else None
             patience = self.sla_wd if under_sla else self.patience_wd
-            deadline = first + patience
-            chases = 0
+            limit = first + self.give_up_wd
+            deadline = min(first + patience, limit)
             while reply is None or reply > deadline:
-                if chases >= self.max_chases:
+                if deadline >= limit:
                     steps.append(Step(at_working_day(clock, sent, deadline), "no reply: the requester gives up"))
                     return CodeRequest(at_working_day(clock, sent, deadline), False, len(asked),
                                        tuple(steps), escalations)
-                chases += 1
                 messages += 1
                 if under_sla:
                     escalations += 1
@@ -220,7 +220,7 @@ class _AskTheInstaller(Policy):
                         reply = late if reply is None else min(reply, late)
                 else:
                     steps.append(Step(at_working_day(clock, sent, deadline), "no reply yet: chased"))
-                deadline += patience
+                deadline = min(deadline + patience, limit)
             answered = at_working_day(clock, sent, reply)
             if holds:
                 steps.append(Step(answered, "install code received"))
@@ -241,18 +241,19 @@ class Email(_AskTheInstaller):
     """MP121 email between designated contacts (the route implemented).
 
     Assumed (L): mean reply 3 WD when capacity allows, the installer identified with 0.8
-    at each step, 20 WD patience outside the obligation, 2 chases, escalation answered
-    with 0.8 within 2 WD; handling £10 a message (15-30 min of staff time, range £5-£25).
+    at each step, chasing every 20 WD outside the obligation, giving up after 60 WD, each
+    escalation answered with 0.5 within 2 WD; handling £10 a message (15-30 min of staff
+    time, range £5-£25).
     """
 
     name = "email"
 
     def __init__(self, sla_wd: int = 10, reply_probability: float | None = None,
                  reply_mean_wd: float = 3.0, p_identify_installer: float = 0.8, bulk_wd: int = 0,
-                 patience_wd: int = 20, max_chases: int = 2, p_escalated: float = 0.8,
+                 patience_wd: int = 20, give_up_wd: int = 60, p_escalated: float = 0.5,
                  escalation_wd: int = 2, fixed_cost: float = 0.0, request_cost: float = 10.0) -> None:
         super().__init__(sla_wd, reply_probability, reply_mean_wd, p_identify_installer, bulk_wd,
-                         patience_wd, max_chases, p_escalated, escalation_wd, fixed_cost, request_cost)
+                         patience_wd, give_up_wd, p_escalated, escalation_wd, fixed_cost, request_cost)
 
 
 class SsiIncident(_AskTheInstaller):
@@ -260,7 +261,7 @@ class SsiIncident(_AskTheInstaller):
 
     DSMS auto-assigns the incident to whoever pre-notified the device, so it always
     reaches the installing supplier; the code comes back as a note. Tracked incidents
-    make escalation surer (0.95, L). Build £150k-£350k (DCC preliminary assessment, H;
+    make escalation surer (0.7, L). Build £150k-£350k (DCC preliminary assessment, H;
     default the midpoint); handling £10 an incident (L, as email).
     """
 
@@ -268,11 +269,11 @@ class SsiIncident(_AskTheInstaller):
     route_to_installer = True
 
     def __init__(self, sla_wd: int = 5, reply_probability: float | None = None,
-                 reply_mean_wd: float = 3.0, patience_wd: int = 20, max_chases: int = 2,
-                 p_escalated: float = 0.95, escalation_wd: int = 2, fixed_cost: float = 250_000.0,
+                 reply_mean_wd: float = 3.0, patience_wd: int = 20, give_up_wd: int = 60,
+                 p_escalated: float = 0.7, escalation_wd: int = 2, fixed_cost: float = 250_000.0,
                  request_cost: float = 10.0) -> None:
         check_range("fixed_cost", fixed_cost, 150_000.0, 350_000.0)
-        super().__init__(sla_wd, reply_probability, reply_mean_wd, 1.0, 0, patience_wd, max_chases,
+        super().__init__(sla_wd, reply_probability, reply_mean_wd, 1.0, 0, patience_wd, give_up_wd,
                          p_escalated, escalation_wd, fixed_cost, request_cost)
 
     def params(self) -> dict[str, object]:

@@ -30,7 +30,7 @@ from sim.lifecycle import BACKLOG_STATES, DONE, ELECTRICITY, GAS, INF, YEAR, Lif
 from sim.policies import NoProcess, Policy
 from sim.population.params import PopulationParams
 from sim.suppliers import Market
-from sim.worktime import Draws, WorkClock
+from sim.worktime import Draws, MeterDraws, WorkClock
 
 WORK_START, WORK_END = 8 * 3600.0, 18 * 3600.0  # installers' hours
 
@@ -170,7 +170,7 @@ class PopulationModel:
 
     def premises(self, meters: int, profile: tuple[float, ...]) -> list[tuple[float, list[tuple]]]:
         """Install visits for about ``meters`` meters, by time: (time, [(fuel, installer,
-        wan_at, partner_index_or_-1)]). Dual-fuel premises install both meters at once; an
+        wan_at, random-stream key)]). Dual-fuel premises install both meters at once; an
         IGT gas-only new build has its GSME first and its ESME from another party later."""
         p = self.params
         per_premises = 1 + p.gas_share + p.igt_share
@@ -182,6 +182,7 @@ class PopulationModel:
         dual = (kind >= p.igt_share) & (kind < p.igt_share + p.gas_share)
         split = self.rng.random(n) < p.split_supply
         esme_lag = self.rng.exponential(p.igt_esme_lag_days * DAY, n)
+        keys = self.rng.integers(0, 2**63, (n, 2)).tolist()  # each meter's own random streams
         draws = Draws(self.rng)
         visits: list[tuple[float, list[tuple]]] = []
         count = 0
@@ -193,16 +194,16 @@ class PopulationModel:
             if igt[i]:
                 esme_at = t + float(esme_lag[i])
                 ready = max(wan, esme_at)  # the GSME needs the ESME's Comms Hub as well as WAN
-                visits.append((t, [(GAS, first, ready)]))
+                visits.append((t, [(GAS, first, ready, keys[i][0])]))
                 if esme_at < self.end:
-                    visits.append((esme_at, [(ELECTRICITY, self.market.pick(draws, first), ready)]))
+                    visits.append((esme_at, [(ELECTRICITY, self.market.pick(draws, first), ready, keys[i][1])]))
                 count += 2
             elif dual[i]:
                 gas_installer = self.market.pick(draws, first) if split[i] else first
-                visits.append((t, [(ELECTRICITY, first, wan), (GAS, gas_installer, wan)]))
+                visits.append((t, [(ELECTRICITY, first, wan, keys[i][0]), (GAS, gas_installer, wan, keys[i][1])]))
                 count += 2
             else:
-                visits.append((t, [(ELECTRICITY, first, wan)]))
+                visits.append((t, [(ELECTRICITY, first, wan, keys[i][0])]))
                 count += 1
         visits.sort(key=lambda v: v[0])
         return visits
@@ -212,13 +213,13 @@ class PopulationModel:
         if not hazard:
             return INF
         dual = 1 - self.params.rules.single_fuel_switch
-        return meter.installed + self.rng.exponential(YEAR / hazard * ((1 + dual) if paired else 1))
+        return meter.installed + meter.draws.exponential(YEAR / hazard * ((1 + dual) if paired else 1))
 
     def _meters(self, t: float, visit: list[tuple]) -> list[Meter]:
         made = []
-        for fuel, installer, wan in visit:
+        for fuel, installer, wan, key in visit:
             self._numbers += 1
-            made.append(Meter(self._numbers, t, wan, INF, installer, fuel))
+            made.append(Meter(self._numbers, t, wan, INF, installer, fuel, MeterDraws(key), MeterDraws(~key)))
         if len(made) == 2:
             made[0].partner, made[1].partner = made[1], made[0]
         for m in made:
