@@ -114,13 +114,8 @@ class _Story:
         self.draws = Draws(np.random.default_rng(seed))
         self.rng = random.Random(seed)
         self.policy = scenario.policy
-        #: The scenario's parties as suppliers: unlimited capacity, the report's habits (L):
-        #: each replies (unless the policy sets reply_probability) and only an installer
-        #: gives a code ("or confirming that they were not the installing Party").
         self.party_numbers = {name: n for n, name in enumerate(scenario.parties)}
-        share = 1 / len(scenario.parties)
-        self.market = Market([SupplierClass(name, 1, share, 0.0, 0.9, False, 0.0)
-                              for name in scenario.parties])
+        self.market = party_market(scenario)
         self.joins = replay_joins(scenario.radio, seed, scenario.chf,
                                   {d.device_id: d.install_code for d in scenario.devices.values()})
         self.entries: list[Entry] = []
@@ -445,6 +440,15 @@ class _Quiet:
 
     def moved(self, site: Meter) -> None:
         return None
+
+
+def party_market(scenario: Scenario) -> Market:
+    """The scenario's parties as suppliers, numbered in file order: unlimited capacity and
+    the modification report's habits (L): each replies with 0.9 unless the policy sets
+    ``reply_probability``, and only an installer gives a code ("or confirming that they
+    were not the installing Party")."""
+    share = 1 / len(scenario.parties)
+    return Market([SupplierClass(name, 1, share, 0.0, 0.9, False, 0.0) for name in scenario.parties])
 
 
 def replay(scenario: Scenario, schema: Path | None = None) -> Replay:
