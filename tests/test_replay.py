@@ -5,6 +5,7 @@ codes) and free of secrets; bad scenario files fail with file, line and field pa
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -115,7 +116,7 @@ def tshark_home(tmp_path_factory):
 def test_pcaps_decrypt_in_tshark_with_the_scenarios_install_codes(tshark_home: Path, tmp_path: Path) -> None:
     """One tshark run over every join of three scenarios; keys: only the install codes'
     link keys (the network keys tshark must find in the Transport Keys itself)."""
-    pcaps, keys, joins = [], [], []
+    pcaps, keys, joins, dates = [], [], [], []
     for name in ("reactive-wan", "wrong-code-then-right", "igt-gas-new-build"):
         result, files = _replayed(name)
         for file_name, data in files.items():
@@ -124,10 +125,12 @@ def test_pcaps_decrypt_in_tshark_with_the_scenarios_install_codes(tshark_home: P
         codes = list(result.codes.values()) + [d.installer_record for d in result.scenario.devices.values()]
         keys += [(bytes(c.link_key()), f"{name} install code") for c in codes]
         joins += [r.report for r in result.joins.records]
+        dates += [result.date(f.time) for r in result.joins.records for f in r.report.frames]
     merged = tmp_path / "all.pcap"
     subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", str(merged), *map(str, pcaps)], check=True)
     atomic_write(tshark_home / ".config" / "wireshark" / "zigbee_pc_keys", zigbee_key_rows(keys))
-    fields = ("zbee_aps.cmd.key", "zbee_aps.zdp_cluster", "zbee_sec.encrypted_payload", "_ws.malformed")
+    fields = ("zbee_aps.cmd.key", "zbee_aps.zdp_cluster", "zbee_sec.encrypted_payload", "_ws.malformed",
+              "frame.time_epoch")
     args = ["tshark", "-r", str(merged), "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,"]
     for field in fields:
         args += ["-e", field]
@@ -136,6 +139,8 @@ def test_pcaps_decrypt_in_tshark_with_the_scenarios_install_codes(tshark_home: P
     rows = [dict(zip(fields, line.split("\t"))) for line in out.splitlines()]
     assert len(rows) == sum(len(r.frames) for r in joins)
     assert not any(r["_ws.malformed"] for r in rows)
+    # Captures carry the story's dates (not 1970): each frame on the day the timeline says.
+    assert [dt.datetime.fromtimestamp(float(r["frame.time_epoch"]), dt.UTC).date() for r in rows] == dates
     found_keys = {r["zbee_aps.cmd.key"] for r in rows if r["zbee_aps.cmd.key"]}
     assert found_keys == {r.network_key.hex() for r in joins}  # every Transport Key opened
     annces = [r for r in rows if r["zbee_aps.zdp_cluster"] == "0x0013"]

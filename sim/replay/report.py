@@ -129,7 +129,8 @@ def files(replay: Replay, found: list[Check]) -> dict[str, bytes]:
             out[f"duis/{request.step:03d}-{index}_{request.srv}_{name}.xml"] = data
     for name, record in zip(_join_names(replay), replay.joins.records):
         if record.report is not None:  # a radio's join was on real air: no capture here
-            out[f"pcap/{name}.pcap"] = pcap_bytes((f.time, f.raw) for f in record.report.frames)
+            out[f"pcap/{name}.pcap"] = pcap_bytes((replay.epoch_s + f.time, f.raw)
+                                                  for f in record.report.frames)
     out["summary.json"] = (json.dumps(summary(replay, found), indent=2) + "\n").encode()
     out["timeline.png"] = plot(replay)
     return out

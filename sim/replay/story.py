@@ -103,6 +103,16 @@ class Replay:
     def date(self, t: float) -> dt.date:
         return self.scenario.start + dt.timedelta(days=int(t // DAY))
 
+    @property
+    def epoch_s(self) -> float:
+        """Unix time of the story's time 0, so captures carry the story's real dates."""
+        return story_start(self.scenario.start).timestamp()
+
+
+def story_start(start: dt.date) -> dt.datetime:
+    """Time 0 of a story: midnight UTC at the start of its first day."""
+    return dt.datetime.combine(start, dt.time(), dt.UTC)
+
 
 class _Story:
     """The driver: one SimPy process walks the scripted events and the lifecycle's due ones."""
@@ -138,7 +148,7 @@ class _Story:
         devices = {d.device_id: HanDevice(d.device_id, d.device_type, d.install_code, present=False,
                                           supplier_key=supplier_test_key(suppliers[d.fuel]).public_key())
                    for d in scenario.devices.values()}
-        start = dt.datetime.combine(scenario.start, dt.time(), dt.UTC)
+        start = story_start(scenario.start)
         coverage = CoverageDatabase()
         coverage.add(premises_key(post_code=POST_CODE, address_identifier=ADDRESS),
                      Coverage(CSP_REGION, *scenario.coverage))
