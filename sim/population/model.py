@@ -382,5 +382,6 @@ def run_replication(params: PopulationParams, policy: Policy, seed: np.random.Se
     Common random numbers: the historic backlog comes from its own child stream, so every
     policy run with the same seed starts from the same meters in the same states.
     """
-    history_seed, run_seed = seed.spawn(2)
+    history_seed, run_seed = (np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, k))
+                              for k in (0, 1))  # not seed.spawn: it counts calls, and runs reuse seeds
     return PopulationModel(params, policy, run_seed).run(sample_history(params, history_seed))
