@@ -176,7 +176,8 @@ class _AskTheInstaller(Policy):
 
     def _next_party(self, meter: Holder, asked: list[int], draws: Draws) -> int | None:
         installer = meter.chain[0]
-        if installer not in asked and (self.route_to_installer or draws.uniform() < self.identify):
+        found = draws.uniform() < self.identify  # drawn under every regime: common random numbers
+        if installer not in asked and (self.route_to_installer or found):
             return installer
         current = meter.chain[-1]
         for s in reversed(meter.chain[:-1]):
