@@ -456,9 +456,10 @@ def party_market(scenario: Scenario) -> Market:
     """The scenario's parties as suppliers, numbered in file order: unlimited capacity and
     the modification report's habits (L): each replies with 0.9 unless the policy sets
     ``reply_probability``, and only an installer gives a code ("or confirming that they
-    were not the installing Party")."""
+    were not the installing Party") unless the party ``forwards`` one it received."""
     share = 1 / len(scenario.parties)
-    return Market([SupplierClass(name, 1, share, 0.0, 0.9, False, 0.0) for name in scenario.parties])
+    return Market([SupplierClass(name, 1, share, 0.0, 0.9, party.forwards, 0.0)
+                   for name, party in scenario.parties.items()])
 
 
 def replay(scenario: Scenario, schema: Path | None = None) -> Replay:
