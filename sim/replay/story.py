@@ -263,21 +263,37 @@ class _Story:
                 self._send(by.user_id, self.premises.dcc_id, 8, "8.14", "8.14.2",
                            b.CHFInstallSuccessNoSMWAN(hub.chf_id, "CHF Install - no SM WAN", MPXN, False,
                                                       "Basement or Cellar", "Detached / Semi Detached"))
+        # GSMEs that the WAN could not reach for want of an ESME (IGT new builds):
+        waiting = [(s, life) for s, life, d in self._live() if not s.wan and self.kinds[d[0]] == "GSME"]
         for device_id in ids:  # one lifecycle record per device: its own supplier and code chain
             fuel = GAS if self.kinds[device_id] == "GSME" else ELECTRICITY
-            site = Meter(len(self.sites) + 1, now, now if hub.wan_connected else INF, INF,
+            reachable = hub.wan_connected and self._reachable([device_id])
+            site = Meter(len(self.sites) + 1, now, now if reachable else INF, INF,
                          self.party_numbers[event.fields["by"]], fuel)
             lifecycle = Lifecycle(self.policy, DuisCommissioning(self, [device_id]), self.scenario.rules,
                                   self.clock, self.draws, _Quiet(), self.market)
             self.sites.append((site, lifecycle, [device_id]))
             self._lifecycle(site, lambda: lifecycle.install(site, now))
+        if hub.wan_connected and any(self.kinds[d] == "ESME" for d in ids):
+            for site, lifecycle in waiting:  # an IGT's GSME: the ESME is there at last
+                self.entries.append(Entry(now, "site", f"site {site.number}: the ESME is there: "
+                                          "the GSME can join the HAN", site=site.number))
+                self._lifecycle(site, lambda: lifecycle.inject(site, Event.WAN, now))
+
+    def _reachable(self, ids: list[str]) -> bool:
+        """A GSME needs the ESME: the Comms Hub takes its power from the electricity supply
+        (seeds: IGT GSMEs "are left not commissioned as the ESME is not installed at the
+        same time")."""
+        return not any(self.kinds[d] == "GSME" for d in ids) or any(
+            self.kinds[d] == "ESME" and self.premises.devices[d].present for d in self.kinds)
 
     def _on_wan(self, event: Scripted, now: float) -> None:
         self.dcc.now = max(self.dcc.now, now)
         changes = self.dcc.wan_arrives()
         self.entries.append(Entry(now, "CSP", "SM WAN arrives", [str(c) for c in changes]))
-        for site, lifecycle, _ in self._live():
-            self._lifecycle(site, lambda: lifecycle.inject(site, Event.WAN, now))
+        for site, lifecycle, ids in self._live():
+            if self._reachable(ids):
+                self._lifecycle(site, lambda: lifecycle.inject(site, Event.WAN, now))
 
     def _on_cos(self, event: Scripted, now: float) -> None:
         to = self.scenario.parties[event.fields["to"]]
