@@ -16,6 +16,7 @@ import importlib
 import logging
 from dataclasses import dataclass
 
+from han.radio_noise import quiet_loop, quiet_radio_libraries
 from han.sniffer.nrf802154 import answers_as_sniffer
 
 RADIO_LIBRARIES = (
@@ -35,6 +36,8 @@ class ProbeResult:
 
 async def probe(port: str, timeout: float = 4.0) -> ProbeResult | None:
     """The first radio library that recognises ``port``, or None."""
+    quiet_radio_libraries()
+    quiet_loop(asyncio.get_running_loop())
     if await asyncio.to_thread(answers_as_sniffer, port, min(timeout, 1.0)):
         return ProbeResult("nrf-sniffer", "nRF Sniffer for 802.15.4 (serial shell)", None, None)
     for key, module_name, label in RADIO_LIBRARIES:

@@ -26,6 +26,7 @@ import zigpy.types as zt
 
 from han.eui import to_device_id, to_eui64
 from han.radio import RADIO_MODULES, RadioError, RadioListener, RadioSpec
+from han.radio_noise import quiet_loop, quiet_radio_libraries
 
 SMART_ENERGY_PROFILE = 0x0109
 #: The CHF's own SE endpoint: Metering client, Time and Key Establishment servers,
@@ -87,6 +88,7 @@ class ZigpyRadio:
         threads at once can later fail with "AST constructor recursion depth mismatch")."""
         self.spec = spec
         self.extra = extra
+        quiet_radio_libraries()
         try:
             self._library = importlib.import_module(RADIO_MODULES[spec.kind])
         except ImportError as err:
@@ -98,6 +100,7 @@ class ZigpyRadio:
     async def start(self, listener: RadioListener) -> None:
         module = self._library
         self._listener = listener
+        quiet_loop(asyncio.get_running_loop())
         try:
             async with asyncio.timeout(STARTUP_TIMEOUT):
                 self.app = await module.ControllerApplication.new(

@@ -1,73 +1,292 @@
-"""Writing results so that a failed run leaves nothing half written and loses nothing.
+"""Writing results: whole or not at all, one clear line when the disk says no.
 
-Every file is written to a temporary name beside its target and renamed into place
-(``os.replace`` is atomic on POSIX). An :class:`OutputDir` collects a run's files in a
-staging folder and moves them into the user's folder only when the run succeeds.
+Every hansim command that writes files writes them here, so every one answers the same
+faults the same way: a read-only folder, a missing parent folder, a file in the way, an
+invalid path or a full disk is an :class:`OutputError` whose message is one line naming
+the path and the reason; the CLI prints it and exits 1 (``sim/cli/__init__.py``).
+
+- A file is written under a temporary name beside its target, flushed to disk and
+  renamed into place (``os.replace`` is atomic on POSIX): a crash, a kill or a full disk
+  leaves the earlier file untouched and no temporary file behind.
+- A run's folder (:class:`OutputDir`) is filled in a hidden staging folder beside it and
+  renamed into place when the run succeeds: never half a run, never two runs mixed. A
+  folder that already holds results is refused (:func:`check_folder`) unless the user
+  asked to overwrite it, and then it is replaced whole.
+- Files are readable as the user's umask allows (``mkstemp`` alone would make them
+  0600); secrets (private keys, key rows) stay owner-only.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shutil
 import tempfile
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
+
+OVERWRITE_HINT = "--overwrite"  # the option every command uses to replace a result folder
+
+_REASONS = {
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "read-only file system",
+    errno.ENOENT: "folder does not exist",
+    errno.ENOTDIR: "a file is in the way (a folder was expected)",
+    errno.EISDIR: "is a folder",
+    errno.EEXIST: "already exists",
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EFBIG: "file too large for this file system",
+    errno.ENAMETOOLONG: "path too long",
+    errno.EINVAL: "invalid path",
+    errno.EIO: "input/output error",
+}
 
 
-def atomic_write(path: str | Path, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` atomically; text is written as UTF-8."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+_WRITE_FAULTS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EFBIG, errno.EIO}
+
+
+class OutputError(Exception):
+    """A result that could not be written; ``str()`` is one line for the user."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path, self.reason = Path(path), reason
+        super().__init__(f"{path}: cannot write: {reason} (nothing written)")
+
+
+def describe(path: str | Path, err: OSError | ValueError) -> OutputError:
+    """The OutputError for a failed write: which path and why."""
+    if isinstance(err, ValueError):  # e.g. an embedded NUL byte in the path
+        return OutputError(path, "invalid path")
+    return OutputError(path, _REASONS.get(err.errno or 0) or err.strerror or str(err))
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+def _mode(secret: bool) -> int:
+    return 0o600 if secret else 0o666 & ~_umask()
+
+
+def _check_parent(path: Path) -> None:
+    parent = path.parent
+    if not parent.exists():
+        raise OutputError(path, f"folder {parent} does not exist")
+    if not parent.is_dir():
+        raise OutputError(path, f"{parent} is a file, not a folder")
+
+
+def _stage_file(path: Path, data: bytes, secret: bool) -> Path:
+    """``data`` in a flushed temporary file beside ``path``; its name."""
+    fd, tmp = _temp_file(path)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
-        os.replace(tmp, path)
+            _write_all(handle, data)
+            os.fchmod(handle.fileno(), _mode(secret))
+            handle.flush()
+            os.fsync(handle.fileno())
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
+
+
+# The three places this module touches the disk; fault tests replace them.
+def _temp_file(path: Path) -> tuple[int, str]:
+    return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+
+
+def _temp_folder(target: Path) -> Path:
+    return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+
+
+def _write_all(handle, data: bytes) -> None:
+    handle.write(data)
+
+
+def _encode(data: bytes | str) -> bytes:
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
+def atomic_write(path: str | Path, data: bytes | str, *, secret: bool = False,
+                 parents: bool = False) -> Path:
+    """Write ``data`` (text as UTF-8) to ``path`` atomically; OutputError if it cannot be.
+
+    The folder must exist unless ``parents`` (for a command's own sub-folders): a typo in a
+    user's path should not silently create folders.
+    """
+    return write_files({path: data}, secrets=[path] if secret else [], parents=parents)[0]
+
+
+def write_files(files: Mapping[str | Path, bytes | str], *,
+                secrets: Collection[str | Path] = (), parents: bool = False) -> list[Path]:
+    """Several files that belong together (a key pair, a pcap and its keys): all are
+    staged before any is renamed into place, so a fault leaves none of them new. Those
+    in ``secrets`` are owner-only."""
+    secret_paths = {Path(p) for p in secrets}
+    staged: list[tuple[Path, Path]] = []
+    made: list[Path] = []  # folders made for ``parents``, removed again if the write fails
+    current: Path | None = None
+    try:
+        for name, data in files.items():
+            current = Path(name)
+            if parents:
+                made += [p for p in reversed(current.parents) if not p.exists()]
+                current.parent.mkdir(parents=True, exist_ok=True)
+            _check_parent(current)
+            if current.is_dir():
+                raise OutputError(current, "is a folder")
+            staged.append((_stage_file(current, _encode(data), current in secret_paths), current))
+        for tmp, final in staged:
+            current = final
+            os.replace(tmp, final)
+    except (OSError, ValueError, OutputError) as err:
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        if isinstance(err, OutputError):
+            raise
+        raise describe(current or "", err) from None
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+    return [final for _, final in staged]
+
+
+def check_file(path: str | Path) -> Path:
+    """Refuse, before a run starts, a file target it could not write."""
+    path = Path(path)
+    try:
+        _check_parent(path)
+        if path.is_dir():
+            raise OutputError(path, "is a folder")
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            raise describe(path, OSError(errno.EACCES, "permission denied"))
+    except (OSError, ValueError) as err:
+        raise describe(path, err) from None
     return path
+
+
+@contextlib.contextmanager
+def growing_file(path: str | Path) -> Iterator[BinaryIO]:
+    """A file written as it grows (a live capture), under a temporary name beside ``path``
+    and renamed into place when the block ends, *however* it ends: a sniffer pulled out
+    or a Ctrl-C keeps everything written so far. Faults are OutputErrors, as above."""
+    path = check_file(path)
+    try:
+        fd, tmp = _temp_file(path)
+    except (OSError, ValueError) as err:
+        raise describe(path, err) from None
+    handle = os.fdopen(fd, "wb")
+    try:
+        yield handle
+    except OSError as err:
+        raise describe(path, err) from None
+    finally:
+        try:
+            with contextlib.suppress(OSError):  # a full disk: keep what reached it
+                handle.flush()
+                os.fsync(handle.fileno())
+            with contextlib.suppress(OSError):
+                handle.close()
+            os.chmod(tmp, _mode(False))
+            os.replace(tmp, path)
+        except OSError as err:
+            Path(tmp).unlink(missing_ok=True)
+            raise describe(path, err) from None
+
+
+def holds_results(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.iterdir())
+
+
+def check_folder(target: str | Path, overwrite: bool = False) -> Path:
+    """Refuse, before a run starts, an output folder it could not write or would mix into."""
+    target = Path(target)
+    try:
+        if target.exists() and not target.is_dir():
+            raise OutputError(target, "a file is in the way (a folder was expected)")
+        _check_parent(target)
+        if holds_results(target) and not overwrite:
+            raise OutputError(target, "it already holds results; choose another folder or "
+                              f"pass {OVERWRITE_HINT} to replace them")
+        if not os.access(target.parent, os.W_OK | os.X_OK):
+            raise describe(target, OSError(errno.EACCES, "permission denied"))
+    except (OSError, ValueError) as err:
+        raise describe(target, err) from None
+    return target
 
 
 class OutputDir:
     """A run's output folder, filled all at once when the run succeeds.
 
-    Files go to a hidden staging folder beside ``target``; on a clean exit each is moved
-    into ``target`` (replacing a file of the same name); on an exception the staging
-    folder is removed and ``target`` is left exactly as it was.
+    Files go to a hidden staging folder beside ``target``; on a clean exit the staging
+    folder replaces ``target`` whole (with ``overwrite``; otherwise a ``target`` holding
+    results is refused); on an exception the staging folder is removed and ``target`` is
+    left exactly as it was.
     """
 
-    def __init__(self, target: str | Path) -> None:
+    def __init__(self, target: str | Path, overwrite: bool = False) -> None:
         self.target = Path(target)
+        self.overwrite = overwrite
 
     def __enter__(self) -> OutputDir:
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(
-            tempfile.mkdtemp(dir=self.target.parent, prefix=f".{self.target.name}.")
-        )
+        check_folder(self.target, self.overwrite)
+        try:
+            self.staging = _temp_folder(self.target)
+        except (OSError, ValueError) as err:
+            raise describe(self.target, err) from None
         return self
 
     def path(self, name: str) -> Path:
         """Where to write ``name`` (relative) during the run."""
         out = self.staging / name
-        out.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise describe(self.target / name, err) from None
         return out
 
-    def write(self, name: str, data: bytes | str) -> Path:
-        return atomic_write(self.path(name), data)
+    def write(self, name: str, data: bytes | str, *, secret: bool = False) -> Path:
+        try:
+            return atomic_write(self.path(name), data, secret=secret)
+        except OutputError as err:  # name the user's folder, not the staging one
+            raise OutputError(self.target / name, err.reason) from None
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         try:
             if exc_type is None:
-                for source in sorted(p for p in self.staging.rglob("*") if p.is_file()):
-                    final = self.target / source.relative_to(self.staging)
-                    final.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(source, final)
+                self._commit()
+            elif issubclass(exc_type, OSError) and exc.errno in _WRITE_FAULTS:  # type: ignore[union-attr]
+                # a file a library wrote straight into the staging folder (a plot)
+                raise describe(self.target, exc) from None  # type: ignore[arg-type]
         finally:
             shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _commit(self) -> None:
+        try:
+            for folder in [self.staging, *(p for p in self.staging.rglob("*") if p.is_dir())]:
+                os.chmod(folder, 0o777 & ~_umask())
+            old = None
+            if self.target.exists():  # empty, or --overwrite: moved aside, removed once replaced
+                old = Path(tempfile.mkdtemp(dir=self.target.parent, prefix=f".{self.target.name}.old."))
+                os.replace(self.target, old / "previous")
+            try:
+                os.replace(self.staging, self.target)
+            except BaseException:
+                if old is not None:
+                    os.replace(old / "previous", self.target)
+                raise
+            finally:
+                if old is not None:
+                    shutil.rmtree(old, ignore_errors=True)
+        except (OSError, ValueError) as err:
+            raise describe(self.target, err) from None

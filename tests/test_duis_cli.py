@@ -199,11 +199,12 @@ def test_bad_out_folder_is_one_line(tmp_path: Path) -> None:
     a_file = tmp_path / "taken"
     a_file.write_text("keep me")
     result = run("duis", "run", story_files()[0], "--out", a_file)
-    assert (result.exit_code, result.output) == (1, f"Error: --out {a_file}: exists and is not a folder\n")
+    assert (result.exit_code, result.output) == (1, f"Error: {a_file}: cannot write: a file is in the way "
+                                                    "(a folder was expected) (nothing written)\n")
     assert a_file.read_text() == "keep me"
     blocked = a_file / "sub"
     result = run("duis", "run", story_files()[0], "--out", blocked)
-    assert result.exit_code == 1 and result.output.startswith(f"Error: --out {blocked}: cannot write:")
+    assert result.exit_code == 1 and result.output.startswith(f"Error: {blocked}: cannot write:")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
 
 

@@ -46,3 +46,29 @@ def test_install_codes_are_never_repeated_in_errors() -> None:
     assert problem.line == 15
     assert problem.reason.endswith("InstallCode: invalid value '<hidden>' for xs:hexBinary")
     assert "303132" not in str(problem)
+
+
+LEAKY_CODES = ["3031323334353637'38394142434445", '30313233"3435363738394142434445', "30-31-32-33-34-35-36-37-38-39",
+               "30 31 32 33 34 35 36 37 38 39 41", "30:31:32:33:34:35:36:37:38:39:41:42", "3031\\32333435363738394142",
+               "&apos;30313233343536373839414243444546&apos;", "0x30313233343536373839414243444546",
+               "<![CDATA[3031323334353637'3839]]>"]
+
+
+@pytest.mark.parametrize("code", LEAKY_CODES)
+def test_no_install_code_leaks_whatever_surrounds_it(code: str, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    data = (templates() / "CCS01_8.11_SUCCESS_REQUEST_DUIS.XML").read_bytes().replace(
+        b"30313233343536373839414243444546", code.encode())
+    request = tmp_path / "r.xml"
+    request.write_bytes(data)
+    result = CliRunner().invoke(main, ["duis", "validate", "--schema", str(schema_path()), str(request)])
+    assert result.exit_code == 1 and "InstallCode" in result.output
+    run = CliRunner().invoke(main, ["duis", "run", "--schema", str(schema_path()), str(request),
+                                    "--out", str(tmp_path / "out")])
+    for text in (result.output, run.output):
+        assert "Traceback" not in text
+        for digits in ("30313233", "31323334", "35363738", "36 37 38", "36-37-38", "36:37:38"):
+            assert digits not in text, text

@@ -76,6 +76,10 @@ def test_bad_input_exits_1_with_one_line_and_leaves_files_alone(tmp_path: Path) 
         (["--install-code", CODE, "--device-install-code", "XYZ"], "--device-install-code: install code has non-hex"),
         (["--install-code", CODE, "--window", "0"], "SRV 8.11: JoinTimePeriod 0 is outside 1..3600"),
         (["--install-code", CODE, "--loss", "1"], "--loss: 1.0 is not a probability below 1"),
+        (["--install-code", CODE, "--loss", "nan"], "--loss: nan is not a probability"),
+        (["--install-code", CODE, "--join-at", "1e309"], "--join-at: inf is not a time from 0 to 3600"),
+        (["--install-code", CODE, "--join-at", "-1"], "--join-at: -1.0 is not a time"),
+        (["--install-code", CODE, "--seed", "-1"], "--seed: -1 is negative"),
     ]
     for args, message in cases:
         result = run(*args, "--pcap", str(pcap))
@@ -84,9 +88,9 @@ def test_bad_input_exits_1_with_one_line_and_leaves_files_alone(tmp_path: Path) 
         assert line.startswith(f"Error: {message}")
         assert pcap.read_bytes() == b"keep me"
     unwritable = run("--install-code", CODE, "--pcap", str(pcap / "inside-a-file.pcap"))
-    assert unwritable.exit_code == 1 and "does not exist or is not writable" in unwritable.output
+    assert unwritable.exit_code == 1 and "is a file, not a folder" in unwritable.output
     assert "Traceback" not in unwritable.output and len(unwritable.output.strip().splitlines()) == 1
     keys_elsewhere = run("--install-code", CODE, "--pcap", str(tmp_path / "new.pcap"),
                          "--keys-out", str(tmp_path / "missing" / "keys"))
-    assert keys_elsewhere.exit_code == 1 and "does not exist or is not writable" in keys_elsewhere.output
+    assert keys_elsewhere.exit_code == 1 and "missing does not exist" in keys_elsewhere.output
     assert list(tmp_path.iterdir()) == [pcap] and pcap.read_bytes() == b"keep me"

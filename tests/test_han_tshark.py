@@ -50,7 +50,7 @@ def test_link_key_alone_decrypts_the_join(tshark, tmp_path: Path) -> None:
     secret = code(21)
     report = join(secret, seed=5)
     pcap = tmp_path / "join.pcap"
-    atomic_write(pcap, pcap_bytes((f.time, f.raw) for f in report.frames))
+    atomic_write(pcap, pcap_bytes((f.time, f.raw) for f in report.frames), parents=True)
 
     rows = tshark(pcap, *_key_option(bytes(secret.link_key())))
     assert len(rows) == len(report.frames)
@@ -70,8 +70,10 @@ def test_wrong_code_run_never_puts_a_device_annce_on_air(tshark, tmp_path: Path)
     chf_code = code(22)
     report = join(chf_code, code(23), seed=6)
     pcap, keys = tmp_path / "wrong.pcap", tshark.home / ".config" / "wireshark" / "zigbee_pc_keys"
-    atomic_write(pcap, pcap_bytes(((f.time, f.raw) for f in report.frames), channel=report.channel))
-    atomic_write(keys, zigbee_key_rows([(bytes(chf_code.link_key()), "CHF"), (report.network_key, "NWK")]))
+    atomic_write(pcap, pcap_bytes(((f.time, f.raw) for f in report.frames), channel=report.channel),
+                 parents=True)
+    atomic_write(keys, zigbee_key_rows([(bytes(chf_code.link_key()), "CHF"), (report.network_key, "NWK")]),
+                 parents=True)
 
     rows = tshark(pcap)  # keys from the key file hansim writes for --keys-out
     assert {(r["wpan-tap.ch_num"], r["wpan.fcs_ok"], r["_ws.malformed"]) for r in rows} == {

@@ -18,7 +18,16 @@ from scapy.layers.dot15d4 import Dot15d4Data, Dot15d4FCS
 from scapy.layers.zigbee import ZigbeeNWK
 from scapy.utils import rdpcap
 
-from han.sniffer.nrf802154 import (CaptureResult, TimerUnwrapper, capture, parse_line)
+from han.sniffer.nrf802154 import (CaptureResult, NrfSniffer, TimerUnwrapper, capture,
+                                   parse_line)
+from sim.output import growing_file
+
+
+def capture_to(port: str, channel: int, out: Path, **options) -> CaptureResult:
+    """As ``hansim dongle sniff`` does: the sniffer first, then the pcap file."""
+    sniffer = NrfSniffer(port)
+    with growing_file(out) as stream:
+        return capture(sniffer, channel, stream, **options)
 
 
 def zigbee_frame(seq: int) -> bytes:
@@ -92,7 +101,7 @@ def test_capture_writes_every_frame_and_tshark_reads_them(tmp_path: Path) -> Non
     fake.start()
     out = tmp_path / "han.pcap"
     try:
-        result = capture(fake.path, 15, out, count=len(FRAMES), seconds=10)
+        result = capture_to(fake.path, 15, out, count=len(FRAMES), seconds=10)
     finally:
         fake.close()
     assert result == CaptureResult(frames=5, gone=None)
@@ -112,7 +121,7 @@ def test_tshark_decodes_the_pcap_with_good_fcs(tmp_path: Path) -> None:
     fake.start()
     out = tmp_path / "han.pcap"
     try:
-        capture(fake.path, 15, out, count=len(FRAMES), seconds=10)
+        capture_to(fake.path, 15, out, count=len(FRAMES), seconds=10)
     finally:
         fake.close()
     proc = subprocess.run(
@@ -130,7 +139,7 @@ def test_sniffer_that_disappears_leaves_everything_captured(tmp_path: Path) -> N
     fake.start()
     out = tmp_path / "partial.pcap"
     try:
-        result = capture(fake.path, 20, out, seconds=10)
+        result = capture_to(fake.path, 20, out, seconds=10)
     finally:
         fake.close()
     assert result.frames == 3
@@ -141,7 +150,7 @@ def test_sniffer_that_disappears_leaves_everything_captured(tmp_path: Path) -> N
 def test_missing_port_is_one_clear_error_and_no_file(tmp_path: Path) -> None:
     from han.sniffer.nrf802154 import SnifferGone
     with pytest.raises(SnifferGone, match="cannot open sniffer port /dev/nonexistent"):
-        capture("/dev/nonexistent", 11, tmp_path / "x.pcap", count=1)
+        capture_to("/dev/nonexistent", 11, tmp_path / "x.pcap", count=1)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -172,7 +181,7 @@ def test_same_frames_same_pcap_bytes(tmp_path: Path) -> None:
         fake = FakeNrfSniffer(FRAMES, disappear=False, start_us=123456)
         fake.start()
         try:
-            capture(fake.path, 15, tmp_path / name, count=len(FRAMES), start_time=1.7e9)
+            capture_to(fake.path, 15, tmp_path / name, count=len(FRAMES), start_time=1.7e9)
         finally:
             fake.close()
         return (tmp_path / name).read_bytes()

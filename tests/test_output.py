@@ -1,33 +1,137 @@
-"""Outputs appear whole or not at all."""
+"""Outputs appear whole or not at all; every write fault is one line naming path and reason."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
 
 import pytest
 
-from sim.output import OutputDir, atomic_write
+import sim.output as output
+from sim.output import OutputDir, OutputError, atomic_write, check_folder, growing_file, write_files
 
 
-def test_atomic_write_replaces_whole(tmp_path) -> None:
-    target = atomic_write(tmp_path / "a" / "f.txt", "one")
+def names(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+
+
+def test_atomic_write_replaces_whole(tmp_path: Path) -> None:
+    target = atomic_write(tmp_path / "f.txt", "one")
     atomic_write(target, b"two")
     assert target.read_bytes() == b"two"
-    assert [p.name for p in target.parent.iterdir()] == ["f.txt"]
+    assert names(tmp_path) == ["f.txt"]
 
 
-def test_output_dir_commits_on_success(tmp_path) -> None:
+def test_files_are_as_readable_as_the_umask_allows_and_secrets_are_not(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        plain = atomic_write(tmp_path / "plain.csv", "x")
+        key = atomic_write(tmp_path / "key.pem", "secret", secret=True)
+        with OutputDir(tmp_path / "run") as run:
+            run.write("a/b.json", "{}")
+        os.umask(0o077)
+        private = atomic_write(tmp_path / "private.csv", "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(plain.stat().st_mode) == 0o644
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "run" / "a" / "b.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "run").stat().st_mode) == 0o755
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+
+
+def test_output_dir_commits_on_success(tmp_path: Path) -> None:
     out = tmp_path / "out"
     with OutputDir(out) as run:
         run.write("summary.json", "{}")
         run.write("pcaps/join-1.pcap", b"\xd4\xc3\xb2\xa1")
-        assert not out.exists() or not any(out.iterdir())
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        "pcaps/join-1.pcap", "summary.json"]
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+        assert not out.exists()
+    assert names(out) == ["pcaps", "pcaps/join-1.pcap", "summary.json"]
+    assert names(tmp_path) == ["out", "out/pcaps", "out/pcaps/join-1.pcap", "out/summary.json"]
 
 
-def test_output_dir_leaves_existing_files_on_failure(tmp_path) -> None:
+def test_a_folder_with_results_is_refused_unless_overwritten_and_then_replaced_whole(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    atomic_write(out / "keep.csv", "earlier result")
-    with pytest.raises(RuntimeError), OutputDir(out) as run:
+    with OutputDir(out) as run:
+        run.write("first.pcap", b"1")
+        run.write("summary.json", "first")
+    with pytest.raises(OutputError, match=r"out: cannot write: it already holds results; .* --overwrite"):
+        with OutputDir(out) as run:
+            run.write("summary.json", "second")
+    assert (out / "summary.json").read_text() == "first"
+    with OutputDir(out, overwrite=True) as run:
+        run.write("summary.json", "second")
+    assert names(out) == ["summary.json"] and (out / "summary.json").read_text() == "second"
+    assert names(tmp_path) == ["out", "out/summary.json"]  # nothing staged or moved aside is left
+
+
+def test_output_dir_leaves_existing_files_on_failure(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with OutputDir(out) as run:
+        run.write("keep.csv", "earlier result")
+    with pytest.raises(RuntimeError), OutputDir(out, overwrite=True) as run:
         run.write("keep.csv", "half")
         raise RuntimeError("bad input found mid-run")
     assert (out / "keep.csv").read_text() == "earlier result"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert names(tmp_path) == ["out", "out/keep.csv"]
+
+
+def _fill_disk(handle, data: bytes) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def _refuse(*args, **kwargs):
+    raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+
+FAULTS = {
+    "missing parent": (lambda t, m: t / "nowhere" / "x", "folder .*nowhere does not exist"),
+    "file in the way": (lambda t, m: (t / "file").write_text("") or t / "file" / "x",
+                        "file is a file, not a folder"),
+    "invalid path": (lambda t, m: t / "a\0b", "invalid path"),
+    "path too long": (lambda t, m: t / ("n" * 300), "path too long"),
+    "full disk": (lambda t, m: m.setattr(output, "_write_all", _fill_disk) or t / "x", "disk full"),
+    "read-only folder": (lambda t, m: (m.setattr(output, "_temp_file", _refuse),
+                                       m.setattr(output, "_temp_folder", _refuse)) and t / "x",
+                         "permission denied"),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("writer", ["file", "pair", "folder"])
+def test_every_fault_is_one_line_and_touches_nothing(tmp_path: Path, monkeypatch, fault: str,
+                                                     writer: str) -> None:
+    earlier = atomic_write(tmp_path / "earlier.csv", "kept")
+    make, reason = FAULTS[fault]
+    target = make(tmp_path, monkeypatch)
+    before = names(tmp_path)
+    with pytest.raises(OutputError, match=reason) as caught:
+        if writer == "file":
+            atomic_write(target, b"data")
+        elif writer == "pair":
+            write_files({tmp_path / "public.pem": "pub", target: "key"}, secrets=[target])
+        else:
+            with OutputDir(target) as run:
+                run.write("summary.json", "{}")
+    assert "\n" not in str(caught.value) and str(caught.value).endswith("(nothing written)")
+    assert names(tmp_path) == before and earlier.read_text() == "kept"
+
+
+def test_check_folder_says_so_before_a_run(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("")
+    with pytest.raises(OutputError, match="a file is in the way"):
+        check_folder(tmp_path / "f")
+    assert check_folder(tmp_path / "new") == tmp_path / "new"
+
+
+def test_a_growing_file_keeps_what_was_written_however_the_block_ends(tmp_path: Path) -> None:
+    target = tmp_path / "capture.pcap"
+    with pytest.raises(KeyboardInterrupt), growing_file(target) as stream:
+        stream.write(b"frame 1")
+        raise KeyboardInterrupt
+    assert target.read_bytes() == b"frame 1" and names(tmp_path) == ["capture.pcap"]
+    with pytest.raises(OutputError, match="folder .* does not exist"):
+        with growing_file(tmp_path / "no" / "x.pcap"):
+            pass

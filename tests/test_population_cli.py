@@ -26,7 +26,7 @@ def test_backlog_writes_every_output_for_each_policy(tmp_path: Path) -> None:
                  "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert set(files(tmp_path)) == {"backlog.csv", "time_to_commission.csv", "summary.json",
-                                    "backlog.png", "time_to_commission.png"}
+                                    "backlog.png", "time_to_commission.png", "report.html"}
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert set(summary["policies"]) == {"none", "smi-codes"}
     none = summary["policies"]["none"]
@@ -144,7 +144,13 @@ def test_sweep_is_factorial_and_resumes_from_written_replications(tmp_path: Path
     ("sets:\n  - {rules.cos_hazard: 2.5, wan.target_days: -1}\n", ["set 1", "wan.target_days", "-1"]),
     ("replications: 2\nreplications: 3\nsets: [{}]\n", [":2:", "duplicate key"]),
     ("sets: [{}]\npolicies: [email-99wd]\n", ["email-99wd"]),
-    ("replications: 0\nsets: [{}]\n", ["replications", ">= 1"]),
+    ("replications: 0\nsets: [{}]\n", ["replications", "1 to 10000"]),
+    ("replications: 100000000000\nsets: [{}]\n", ["replications", "allowed range"]),
+    ("replications: 9000\npolicies: [none, email-5wd, email-10wd, ssi-5wd]\nfactors: {rules.cos_hazard: [0.1, 0.2, 0.3]}\n",
+     ["108,000 runs", "100,000 runs"]),
+    ("factors:\n" + "".join(f"  f{i}: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n" for i in range(12)),
+     [":2:", "factors", "1,000,000,000,000 combinations"]),
+    ("years: .nan\nsets: [{}]\n", ["years", "nan", "allowed range"]),
     ("sets: [{}]\ncolour: red\n", ["colour", "allowed"]),
     ("sets: [\n", ["YAML"]),
     ("sets:\n  - {rules.cos_hazard: 0.1}\n  - {rules.cos_hazard: 0.1}\n  - {wan.target_days: -1}\n",

@@ -5,22 +5,22 @@ The firmware is a line shell: the host sends ``sleep``, ``channel N`` and ``rece
 
     received: <PSDU hex, FCS included> power: <RSSI dBm> lqi: <LQI> time: <us, 32-bit>
 
-Frames go to a pcap with link type 195 (802.15.4 with FCS), written to a temporary file
-and moved into place when the capture ends, however it ends: a sniffer pulled out
-mid-run still leaves every frame received before that in the pcap. Each frame is also
+Frames go to a pcap with link type 195 (802.15.4 with FCS) on a stream the caller owns
+(``sim.output.growing_file``: moved into place when the capture ends, however it ends,
+so a sniffer pulled out mid-run still leaves every frame received before that). Lines
+that do not parse, numbers out of their field's range and a line that never ends are
+dropped, not trusted. Each frame is also
 parsed with scapy's Dot15d4 (ZigBee) layers for a one-line summary.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import BinaryIO
 
 import serial
 from scapy.config import conf
@@ -33,8 +33,12 @@ conf.dot15d4_protocol = "zigbee"
 LINKTYPE_IEEE802_15_4_WITHFCS = 195
 CHANNELS = range(11, 27)
 TIMER_WRAP = 1 << 32  # the sniffer's microsecond timer is 32 bits
+MAX_LINE = 1024  # a received: line is at most ~330 bytes (127-byte PSDU in hex + fields)
+# Digits bounded by each field's range: RSSI and LQI are bytes, the timer 32 bits; a
+# longer number is line noise, and the line is dropped.
 _LINE = re.compile(
-    rb"received:\s+([0-9a-fA-F]+)\s+power:\s+(-?\d+)\s+lqi:\s+(\d+)\s+time:\s+(-?\d+)")
+    rb"received:\s+([0-9a-fA-F]{6,254})\s+power:\s+(-?\d{1,3})\s+lqi:\s+(\d{1,3})"
+    rb"\s+time:\s+(-?\d{1,10})(?!\d)")
 
 
 class SnifferGone(Exception):
@@ -52,7 +56,8 @@ class SniffedFrame:
 def parse_line(line: bytes) -> SniffedFrame | None:
     """A ``received:`` line as a frame; anything else (echo, prompt, noise) is None."""
     match = _LINE.search(line)
-    if match is None or len(match.group(1)) % 2:
+    if match is None or len(match.group(1)) % 2 or int(match.group(3)) > 255 \
+            or not -128 <= int(match.group(2)) <= 127:
         return None
     psdu = bytes.fromhex(match.group(1).decode())
     if not 3 <= len(psdu) <= 127:  # at least frame control + FCS; aMaxPHYPacketSize
@@ -111,12 +116,22 @@ class NrfSniffer:
             except (serial.SerialException, OSError) as err:
                 raise SnifferGone(f"sniffer on {self.port} went away: {err}") from None
             self._buffer += chunk
+            if len(self._buffer) > MAX_LINE and b"\n" not in self._buffer:
+                del self._buffer[:]  # noise without line ends: never let it grow
             while (end := self._buffer.find(b"\n")) >= 0:
                 line = bytes(self._buffer[:end])
                 del self._buffer[:end + 1]
                 frame = parse_line(line)
                 if frame is not None:
                     yield frame
+
+
+def summary(packet: Dot15d4FCS) -> str:
+    """scapy's one-line summary, or what is known when a malformed frame defeats it."""
+    try:
+        return packet.summary()
+    except Exception:  # noqa: BLE001 - scapy's dissectors raise struct.error and others on junk
+        return f"undecodable 802.15.4 frame ({len(bytes(packet.original or b''))} bytes)"
 
 
 def answers_as_sniffer(port: str, timeout: float = 1.0) -> bool:
@@ -140,18 +155,12 @@ def answers_as_sniffer(port: str, timeout: float = 1.0) -> bool:
 
 
 class PcapFile:
-    """A pcap (link type 195) written beside its final name, moved there on close."""
+    """A pcap (link type 195) on ``stream``, each frame flushed as it arrives."""
 
-    def __init__(self, path: Path, start_time: float = 0.0) -> None:
-        self.path = Path(path)
+    def __init__(self, stream: BinaryIO, start_time: float = 0.0) -> None:
         self.start_time = start_time
         self.count = 0
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
-                                   dir=self.path.parent or ".")
-        os.close(fd)
-        self._tmp = Path(tmp)
-        self._writer = PcapWriter(str(self._tmp), linktype=LINKTYPE_IEEE802_15_4_WITHFCS,
-                                  sync=True)
+        self._writer = PcapWriter(stream, linktype=LINKTYPE_IEEE802_15_4_WITHFCS, sync=True)
         self._unwrap = TimerUnwrapper()
 
     def add(self, frame: SniffedFrame) -> Dot15d4FCS:
@@ -162,9 +171,10 @@ class PcapFile:
         return packet
 
     def close(self) -> None:
-        """Everything written so far becomes the file at ``path`` (even with no frames)."""
-        self._writer.close()
-        os.replace(self._tmp, self.path)
+        """Write the header even when no frame came; the stream stays the caller's."""
+        if not self._writer.header_present:
+            self._writer.write_header(None)
+        self._writer.flush()
 
 
 @dataclass(frozen=True)
@@ -173,18 +183,14 @@ class CaptureResult:
     gone: str | None  # why the sniffer stopped early, if it did
 
 
-def capture(port: str, channel: int, out: Path, *, count: int | None = None,
+def capture(sniffer: NrfSniffer, channel: int, out: BinaryIO, *, count: int | None = None,
             seconds: float | None = None, start_time: float = 0.0,
             on_frame: Callable[[SniffedFrame, Dot15d4FCS], None] | None = None,
             ) -> CaptureResult:
-    """Sniff ``channel`` into ``out`` until ``count`` frames, ``seconds``, Ctrl-C or the
-    sniffer disappears; the pcap holds every frame received either way."""
-    sniffer = NrfSniffer(port)
-    try:
-        pcap = PcapFile(out, start_time)
-    except OSError:
-        sniffer.serial.close()
-        raise
+    """Sniff ``channel`` into the pcap stream ``out`` until ``count`` frames, ``seconds``,
+    Ctrl-C or the sniffer disappears; the pcap holds every frame received either way.
+    The sniffer is opened by the caller, before the file, so a missing port writes none."""
+    pcap = PcapFile(out, start_time)
     deadline = None if seconds is None else time.monotonic() + seconds
     gone = None
 

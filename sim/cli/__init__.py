@@ -16,6 +16,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 import click
 
+from sim.output import OutputError
+
 
 def _version() -> str:
     try:
@@ -43,6 +45,8 @@ class _CommandModules(click.Group):
             # keeps click's exit 2.
             err.exit_code = 1
             raise
+        except OutputError as err:  # every writer's faults (sim/output.py): one line, exit 1
+            raise click.ClickException(str(err)) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, _summary(name)) for name in self.list_commands(ctx)]

@@ -7,6 +7,9 @@ from pathlib import Path
 import click
 
 from sim.cli._population import build, parse_value, policies, split_overrides
+from sim.cli._options import FiniteFloat
+from sim.output import check_folder
+from sim.plotting import FORMATS
 from sim.policies import POLICIES
 from sim.population.params import PopulationParams
 from sim.population.report import write_outputs
@@ -29,7 +32,7 @@ def _override(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
                    "[default: email-10wd]")
 @click.option("--sites", type=click.IntRange(1), default=100_000, show_default=True,
               help="Install-and-leave meters modelled (history run + the run's installs).")
-@click.option("--years", type=click.FloatRange(0.1, 30), default=5.0, show_default=True)
+@click.option("--years", type=FiniteFloat(0.1, 30), default=5.0, show_default=True)
 @click.option("--replications", type=click.IntRange(1, 10_000), default=4, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 512), default=None,
               help="Local worker processes.  [default: CPU count]")
@@ -45,10 +48,15 @@ def _override(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
 @click.option("--calibration-joins", type=click.IntRange(1, 100_000), default=100, show_default=True,
               help="Frame-level joins run for --join-loss.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it already holds results (whole, never mixed).")
+@click.option("--plot-format", type=click.Choice(FORMATS), default="png", show_default=True,
+              help="File format of the plots (svg: vector, for reports).")
 def command(names: tuple[str, ...], sites: int, years: float, replications: int, workers: int | None,
             seed: int, out: Path, dask_address: str | None, overrides: dict[str, object],
-            join_loss: float | None, calibration_joins: int, quiet: bool) -> None:
+            join_loss: float | None, calibration_joins: int, quiet: bool, overwrite: bool,
+            plot_format: str) -> None:
     """Simulate the uncommissioned backlog and write CSV, summary.json and PNG plots to OUT."""
+    check_folder(out, overwrite)  # refuse before the run, not after it
     model_overrides, policy_overrides = split_overrides(overrides)
     params = build(PopulationParams(sites=sites, years=years), model_overrides)
     if join_loss is not None:
@@ -62,10 +70,12 @@ def command(names: tuple[str, ...], sites: int, years: float, replications: int,
     try:
         results = run_tasks(tasks, workers, dask_address, progress=not quiet)
     except OSError as err:
+        if not dask_address:
+            raise
         raise click.ClickException(f"cannot reach the Dask scheduler at {dask_address}: {err}") from None
     grouped = {p.label(): (p, results[i * replications:(i + 1) * replications])
                for i, p in enumerate(regimes)}
-    summary = write_outputs(out, params, seed, grouped)
+    summary = write_outputs(out, params, seed, grouped, overwrite, plot_format)
     click.echo(f"{'policy':<12} {'backlog at the end (GB)':>30} {'mean days':>10} {'replacements (GB)':>18}"
                f" {'gains uncommissioned, year 1':>29}")
     for label, s in summary["policies"].items():
@@ -75,5 +85,5 @@ def command(names: tuple[str, ...], sites: int, years: float, replications: int,
         share = s["by_year"][0]["uncommissioned_gain_share"]["mean"]
         click.echo(f"{label:<12} {end['mean']:>12,.0f} [{end['lo']:>,.0f}, {end['hi']:>,.0f}]"
                    f" {mean if mean is None else round(mean, 1)!s:>10} {repl:>18,.0f} {share:>28.2%}")
-    click.echo(f"wrote {out}/backlog.csv, time_to_commission.csv, summary.json, backlog.png, "
-               "time_to_commission.png")
+    click.echo(f"wrote {out}/backlog.csv, time_to_commission.csv, summary.json, backlog.{plot_format}, "
+               f"time_to_commission.{plot_format}, report.html")

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from han.usb_sticks import guess
+from sim.cli._options import FiniteFloat
 
 
 @click.group("dongle")
@@ -149,7 +150,7 @@ def _frame_level_joiner(seed: int, capture: Path | None):
     """The frame-level join; with ``capture``, one pcap per attempt, written atomically."""
     from han.eui import to_device_id
     from han.pcap import pcap_bytes
-    from sim.output import atomic_write
+    from sim.output import OutputError, atomic_write
     from sim.stick_join import FrameLevelJoiner
 
     joiner = FrameLevelJoiner(seed=seed)
@@ -157,9 +158,10 @@ def _frame_level_joiner(seed: int, capture: Path | None):
         def write(meter, report) -> None:
             path = capture / f"{to_device_id(meter.ieee)}-{len(joiner.reports):03d}.pcap"
             try:
-                atomic_write(path, pcap_bytes((frame.time, frame.raw) for frame in report.frames))
-            except OSError as err:  # the stick keeps serving; this capture is lost, and said so
-                click.echo(f"  cannot write {path}: {err.strerror or err}", err=True)
+                atomic_write(path, pcap_bytes((frame.time, frame.raw) for frame in report.frames),
+                             parents=True)
+            except OutputError as err:  # the stick keeps serving; this capture is lost, and said so
+                click.echo(f"  {err}", err=True)
                 return
             click.echo(f"  wrote {path} ({len(report.frames)} frames on the simulated air)")
 
@@ -174,8 +176,9 @@ def _frame_level_joiner(seed: int, capture: Path | None):
               help="pcap to write (link type 195: 802.15.4 with FCS).")
 @click.option("--count", type=click.IntRange(1), default=None, help="Stop after N frames.")
 @click.option("--seconds", type=click.FloatRange(0), default=None, help="Stop after S seconds.")
-@click.option("--start-time", type=float, default=0.0, show_default=True,
-              help="pcap time of the sniffer's first tick, in Unix seconds.")
+@click.option("--start-time", type=FiniteFloat(0, 2**32 - 1), default=0.0, show_default=True,
+              help="pcap time of the sniffer's first tick, in Unix seconds (classic pcap "
+                   "holds 0 to 2^32-1).")
 @click.option("--quiet", is_flag=True, help="No line per frame.")
 def sniff(port: str, channel: int, out: Path, count: int | None, seconds: float | None,
           start_time: float, quiet: bool) -> None:
@@ -184,19 +187,21 @@ def sniff(port: str, channel: int, out: Path, count: int | None, seconds: float 
     Stops after --count frames, --seconds, Ctrl-C, or when the sniffer disappears; the
     pcap holds every frame received in every case.
     """
-    from han.sniffer.nrf802154 import SnifferGone, capture
+    from han.sniffer.nrf802154 import NrfSniffer, SnifferGone, capture, summary
+    from sim.output import check_file, growing_file
 
     def show(frame, packet) -> None:
         if not quiet:
-            click.echo(f"rssi {frame.rssi:4d} lqi {frame.lqi:3d}  {packet.summary()}")
+            click.echo(f"rssi {frame.rssi:4d} lqi {frame.lqi:3d}  {summary(packet)}")
 
+    check_file(out)
     try:
-        result = capture(port, channel, out, count=count, seconds=seconds,
-                         start_time=start_time, on_frame=show)
+        sniffer = NrfSniffer(port)
+        with growing_file(out) as stream:
+            result = capture(sniffer, channel, stream, count=count, seconds=seconds,
+                             start_time=start_time, on_frame=show)
     except SnifferGone as err:
         raise click.ClickException(str(err)) from None
-    except OSError as err:
-        raise click.ClickException(f"cannot write {out}: {err.strerror or err}") from None
     except KeyboardInterrupt:
         click.echo(f"interrupted: wrote {out}", err=True)
         raise SystemExit(130) from None

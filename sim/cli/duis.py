@@ -17,8 +17,9 @@ from sim.dcc.site_file import SiteFileError, default_premises, load_site
 from sim.duis import schema as duis_schema
 from sim.duis.precommand import signed_request, supplier_test_key
 from sim.duis.request import NotDUIS
-from sim.output import OutputDir
+from sim.output import OutputDir, check_folder
 from sim.radio_join import open_radio
+from sim.cli._options import FiniteFloat
 
 SCHEMA_HELP = (f"DUIS XSD file or folder; default: ${duis_schema.ENV}, else ../shared/duis "
                "beside the project.")
@@ -54,7 +55,7 @@ def command() -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=Path("duis-out"),
               show_default=True, help="Folder for every response and alert, one XML file each.")
 @click.option("--schema", "schema_path", help=SCHEMA_HELP)
-@click.option("--interval", type=click.FloatRange(min=0), default=60.0, show_default=True,
+@click.option("--interval", type=FiniteFloat(0, 10 * 365 * 86400), default=60.0, show_default=True,
               help="Simulated seconds between requests (the SM WAN may arrive meanwhile).")
 @click.option("--join", "join_level", type=click.Choice(["keys", "frames"]), default="keys",
               show_default=True,
@@ -66,11 +67,12 @@ def command() -> None:
                    "znp:socket://HOST:PORT; or 'air', the simulated air behind the same "
                    "radio interface. Each 8.11 Add permits the device in real time, for "
                    "JoinTimePeriod at most. Overrides --join.")
+@click.option("--overwrite", is_flag=True, help="Replace the --out folder if it already holds results (whole, never mixed).")
 @click.option("--sign/--no-sign", default=True, show_default=True,
               help="Act as the supplier: sign each pre-command (variant 4) with the user's "
                    "test key and resubmit it as variant 5.")
 def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: str | None,
-        interval: float, join_level: str, radio_spec: str | None, sign: bool) -> None:
+        interval: float, join_level: str, radio_spec: str | None, overwrite: bool, sign: bool) -> None:
     """Feed REQUESTS, in order, to the DCC; one line per request: SRV, outcome, SMI changes.
 
     Files are written only when every request has been read: a file that is not a DUIS
@@ -81,8 +83,7 @@ def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: s
         premises = load_site(site) if site else default_premises()
     except SiteFileError as err:
         raise click.ClickException(str(err)) from None
-    if out.exists() and not out.is_dir():
-        raise click.ClickException(f"--out {out}: exists and is not a folder")
+    check_folder(out, overwrite)
     schema = _schema(schema_path, required=False)
     with contextlib.ExitStack() as stack:
         if radio_spec is not None:
@@ -102,7 +103,7 @@ def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: s
             _feed(Dcc(premises, schema, han_join=join), requests, interval, sign, files, lines, fed)
         except RadioError as err:  # RadioLost mostly: the stick went away mid-run
             stopped = f"{err}: run stopped in {fed[-1]} ({len(fed) - 1} requests done before it)"
-    _write(out, files)
+    _write(out, files, overwrite)
     for line in lines:
         click.echo(line)
     click.echo(f"{len(files)} DUIS files written to {out}")
@@ -130,13 +131,10 @@ def _feed(dcc: Dcc, requests: tuple[Path, ...], interval: float, sign: bool,
             _collect(files, len(lines), outcome, [("request_cv5", signed)])
 
 
-def _write(out: Path, files: dict[str, bytes]) -> None:
-    try:
-        with OutputDir(out) as staged:
-            for name, data in files.items():
-                staged.write(name, data)
-    except OSError as err:
-        raise click.ClickException(f"--out {out}: cannot write: {err.strerror}") from None
+def _write(out: Path, files: dict[str, bytes], overwrite: bool) -> None:
+    with OutputDir(out, overwrite) as staged:
+        for name, data in files.items():
+            staged.write(name, data)
 
 
 def _collect(files: dict[str, bytes], step: int, outcome: Outcome, first: list = ()) -> None:

@@ -9,7 +9,7 @@ import click
 from firmware import image, manufacturer_keys
 from firmware.catalogue import DEFAULT_CATALOGUE, Catalogue
 from firmware.image import FirmwareImageError
-from sim.output import atomic_write
+from sim.output import atomic_write, write_files
 
 
 class HexInt(click.ParamType):
@@ -67,8 +67,8 @@ def command() -> None:
 def keygen(key_out: str, public_out: str) -> None:
     """Make an ECDSA P-256 manufacturer signing key pair for testing."""
     key = manufacturer_keys.generate()
-    atomic_write(public_out, manufacturer_keys.public_pem(key.public_key()))
-    atomic_write(key_out, manufacturer_keys.private_pem(key))  # mkstemp: owner-only (0600)
+    write_files({key_out: manufacturer_keys.private_pem(key),  # both or neither
+                 public_out: manufacturer_keys.public_pem(key.public_key())}, secrets=[key_out])
     click.echo(f"wrote {key_out} (private) and {public_out} (public)")
 
 

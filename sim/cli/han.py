@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import random
-from pathlib import Path
 
 import click
 import numpy as np
@@ -14,7 +12,7 @@ from devices.device_log import MAX_JOIN_TIME_PERIOD, DeviceLog, DeviceLogError
 from han.installcode import InstallCode, InstallCodeError
 from han.pcap import pcap_bytes, zigbee_key_rows
 from sim.han_join import JoinReport, join_statistics, run_join
-from sim.output import atomic_write
+from sim.output import check_file, write_files
 
 CHF_ID = "00-DB-12-34-56-78-90-A2"  # as in the DCC test templates
 ESME_ID = "00-DB-12-34-56-78-90-A0"
@@ -48,12 +46,12 @@ def command() -> None:
 @click.option("--window", type=int, default=300, show_default=True,
               help=f"SRV 8.11 JoinTimePeriod, seconds (1-{MAX_JOIN_TIME_PERIOD}).")
 @click.option("--join-at", type=float, default=1.0, show_default=True,
-              help="Seconds after SRV 8.11 when the meter starts trying to join.")
+              help=f"Seconds after SRV 8.11 when the meter starts trying to join (0-{MAX_JOIN_TIME_PERIOD}).")
 @click.option("--loss", type=float, default=0.0, show_default=True,
               help="Probability (0 <= p < 1) that a frame is lost at its receiver.")
 @click.option("--latency", type=float, default=0.002, show_default=True,
-              help="Seconds a node takes to answer a frame.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for keys, addresses and loss.")
+              help="Seconds a node takes to answer a frame (0-10).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for keys, addresses and loss (>= 0).")
 @click.option("--pcap", "pcap_path", required=True, type=click.Path(dir_okay=False, writable=True),
               help="Write every frame on air here (pcap, IEEE 802.15.4 with FCS).")
 @click.option("--tap", is_flag=True,
@@ -64,13 +62,13 @@ def join(install_code: str, device_install_code: str | None, window: int, join_a
          loss: float, latency: float, seed: int, pcap_path: str, tap: bool,
          keys_out: str | None) -> None:
     """SRV 8.11 Add for one ESME, then its join; exit 0 joined, 3 not joined, 1 bad input."""
-    _check(0 <= join_at, "--join-at", f"{join_at} is negative")
+    _check(0 <= join_at <= MAX_JOIN_TIME_PERIOD, "--join-at",  # NaN fails every comparison
+           f"{join_at} is not a time from 0 to {MAX_JOIN_TIME_PERIOD} seconds")
     _check(0 <= loss < 1, "--loss", f"{loss} is not a probability below 1")
-    _check(0 <= latency, "--latency", f"{latency} seconds is negative")
-    for target in filter(None, (pcap_path, keys_out)):  # refuse before writing either file
-        folder = Path(target).resolve().parent
-        _check(folder.is_dir() and os.access(folder, os.W_OK), target,
-               f"folder {folder} does not exist or is not writable")
+    _check(0 <= latency <= 10, "--latency", f"{latency} is not a time from 0 to 10 seconds")
+    _check(seed >= 0, "--seed", f"{seed} is negative")
+    for target in filter(None, (pcap_path, keys_out)):  # refuse before running
+        check_file(target)
     chf_code = _code(install_code, "--install-code", seed)
     meter_code = chf_code if device_install_code is None else _code(
         device_install_code, "--device-install-code", seed + 1)
@@ -80,18 +78,16 @@ def join(install_code: str, device_install_code: str | None, window: int, join_a
     except DeviceLogError as err:
         raise click.ClickException(f"SRV 8.11: {err}") from None
     env = simpy.Environment()
-    env.run(until=join_at)
+    if join_at > 0:
+        env.run(until=join_at)
     report = run_join(env, log, CHF_ID, ESME_ID, meter_code, loss=loss, seed=seed, latency=latency)
     report.alerts[:0] = alerts
-    try:
-        atomic_write(pcap_path, pcap_bytes(((f.time, f.raw) for f in report.frames),
-                                           channel=report.channel if tap else None))
-        if keys_out:
-            atomic_write(keys_out, zigbee_key_rows([
-                (bytes(chf_code.link_key()), "CHF install-code link key"),
-                (report.network_key, "HAN network key")]))
-    except OSError as err:
-        raise click.ClickException(f"cannot write {err.filename or pcap_path}: {err.strerror}") from None
+    files = {pcap_path: pcap_bytes(((f.time, f.raw) for f in report.frames),
+                                   channel=report.channel if tap else None)}
+    if keys_out:
+        files[keys_out] = zigbee_key_rows([(bytes(chf_code.link_key()), "CHF install-code link key"),
+                                           (report.network_key, "HAN network key")])
+    write_files(files, secrets=[keys_out] if keys_out else [])
     _print_timeline(report)
     if not report.joined:
         raise SystemExit(EXIT_NOT_JOINED)
@@ -100,12 +96,13 @@ def join(install_code: str, device_install_code: str | None, window: int, join_a
 @command.command("stats")
 @click.option("--loss", type=float, default=0.0, show_default=True,
               help="Probability (0 <= p < 1) that a frame is lost at its receiver.")
-@click.option("--runs", type=int, default=100, show_default=True, help="Independent joins to run.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed the runs' seeds are spawned from.")
+@click.option("--runs", type=int, default=100, show_default=True, help="Independent joins to run (1-1000000).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed the runs' seeds are spawned from (>= 0).")
 def stats(loss: float, runs: int, seed: int) -> None:
     """Success rate and join time of a right-code meter over many runs (population-model input)."""
     _check(0 <= loss < 1, "--loss", f"{loss} is not a probability below 1")
-    _check(runs >= 1, "--runs", f"{runs} is not a positive number of runs")
+    _check(1 <= runs <= 1_000_000, "--runs", f"{runs} is not a number of runs from 1 to 1000000")
+    _check(seed >= 0, "--seed", f"{seed} is negative")
     result = join_statistics(loss, runs, seed)
     low, high = _wilson(result.joined, runs)
     click.echo(f"loss {loss:g}: {result.joined}/{runs} joined, "

@@ -18,14 +18,16 @@ from sim.yamlfile import InputFileError
               show_default=True, help="Folder for the CSV files and PNG plots.")
 @click.option("--strategy", "strategies", multiple=True, type=click.Choice(STRATEGIES),
               help="Run only these strategies (repeat the option); default: the scenario's.")
-@click.option("--seed", type=int, default=None, help="Override the scenario's seed.")
+@click.option("--seed", type=click.IntRange(0), default=None, help="Override the scenario's seed.")
 @click.option("--days", type=click.IntRange(min=1), default=None, help="Override the horizon.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Override CHs per Work Order.")
 @click.option("--turnaround-wd", type=click.IntRange(min=0), default=None,
               help="Override the CSP turnaround in working days.")
+@click.option("--overwrite", is_flag=True, help="Replace --out if it already holds results (whole, never mixed).")
 def command(scenario_file: str, out: str, strategies: tuple[str, ...], seed: int | None,
-            days: int | None, batch_size: int | None, turnaround_wd: int | None) -> None:
+            days: int | None, batch_size: int | None, turnaround_wd: int | None,
+            overwrite: bool) -> None:
     """Simulate a supplier's Comms Hub stock under hold / reflash / ota / writeoff.
 
     Writes stock.csv (stock size and age per day), firmware_mix.csv (stock by model and
@@ -35,6 +37,7 @@ def command(scenario_file: str, out: str, strategies: tuple[str, ...], seed: int
     from sim.mp155 import report
     from sim.mp155.costs import cost_rows
     from sim.mp155.model import StockRun
+    from sim.output import check_folder
 
     overrides = {name: value for name, value in [
         ("seed", seed), ("days", days), ("batch_size", batch_size),
@@ -44,12 +47,9 @@ def command(scenario_file: str, out: str, strategies: tuple[str, ...], seed: int
         scenario = scenario.replace(**overrides)
     except InputFileError as err:
         raise click.ClickException(str(err)) from None
-    out_dir = Path(out)
+    out_dir = check_folder(Path(out), overwrite)
     runs = [StockRun(scenario, strategy).run() for strategy in scenario.strategies]
-    try:
-        paths = report.write(runs, out_dir)
-    except OSError as err:
-        raise click.ClickException(f"{out}: cannot write outputs ({err.strerror})") from None
+    paths = report.write(runs, out_dir, overwrite)
     click.echo(f"{'strategy':10} {'£/CH':>6} {'CHs':>7} {'direct £':>12} {'left':>6} {'total £':>12}")
     for run in runs:
         for row in cost_rows(run):

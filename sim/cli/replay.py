@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
+from sim.plotting import FORMATS
 from sim.yamlfile import InputFileError
 
 DEFAULT = "reactive-wan"
@@ -15,7 +15,7 @@ DEFAULT = "reactive-wan"
 @click.command("replay")
 @click.argument("scenario", required=False, default=DEFAULT)
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("replay-out"),
-              show_default=True, help="Folder for timeline.jsonl, duis/, pcap/, summary.json, timeline.png.")
+              show_default=True, help="Folder for timeline.jsonl/.csv, duis/, pcap/, summary.json, the plot, report.html.")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the scenario's seed.")
 @click.option("--keys-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write Wireshark zigbee_pc_keys rows (each meter's install-code link key, "
@@ -23,12 +23,15 @@ DEFAULT = "reactive-wan"
 @click.option("--schema", "schema_path", type=click.Path(path_type=Path),
               help="DUIS XSD file or folder the DCC checks each request against; default: "
                    "$HANSIM_DUIS_XSD, else ../shared/duis beside the project (none: no check).")
+@click.option("--overwrite", is_flag=True, help="Replace the --out folder if it already holds results (whole, never mixed).")
 @click.option("--radio", help="The Comms Hub's HAN radio, overriding the scenario's comms_hub.radio: "
                              "a ZigBee stick (znp:/dev/ttyACM0, ezsp:PATH, deconz:PATH, "
                              "znp:socket://HOST:PORT, e.g. `hansim dongle virtual`) or `air`; "
                              "joins then run in real time and are not captured.")
+@click.option("--plot-format", type=click.Choice(FORMATS), default="png", show_default=True,
+              help="File format of the timeline plot (svg: vector, for reports).")
 def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
-            schema_path: Path | None, radio: str | None) -> None:
+            schema_path: Path | None, radio: str | None, overwrite: bool, plot_format: str) -> None:
     """Replay SCENARIO (a bundled name from `hansim scenarios list`, or a YAML file).
 
     Prints the timeline (date, working day, actor, event, SMI changes) and writes every
@@ -39,7 +42,7 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     import dataclasses
 
     from han.radio import RadioError
-    from sim.output import OutputDir, atomic_write
+    from sim.output import OutputDir, check_file, check_folder, write_files
     from sim.radio_join import check_radio_spec
     from sim.replay import report
     from sim.replay.scenario import locate, load_scenario
@@ -53,6 +56,9 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
         loaded = load_scenario(path, seed)
     except InputFileError as err:
         raise click.ClickException(str(err)) from None
+    check_folder(out, overwrite)  # refuse before the run, not after it
+    if keys_out is not None:
+        check_file(keys_out)
     try:
         if radio is not None:
             check_radio_spec(radio)
@@ -61,18 +67,11 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     except RadioError as err:  # bad spec, a stick that will not start, or one pulled mid-run
         raise click.ClickException(str(err)) from None
     found = report.checks(result)
-    if keys_out is not None:  # refuse an unwritable target before writing anything
-        folder = keys_out.resolve().parent
-        if not (folder.is_dir() and os.access(folder, os.W_OK)):
-            raise click.ClickException(f"--keys-out {keys_out}: folder {folder} does not exist or is not writable")
-    try:
-        with OutputDir(out) as staged:
-            for name, data in report.files(result, found).items():
-                staged.write(name, data)
-        if keys_out is not None:
-            atomic_write(keys_out, report.wireshark_keys(result))
-    except OSError as err:
-        raise click.ClickException(f"{err.filename or out}: cannot write the replay's files ({err.strerror})") from None
+    with OutputDir(out, overwrite) as staged:
+        for name, data in report.files(result, found, plot_format).items():
+            staged.write(name, data)
+        if keys_out is not None:  # inside: a key file that cannot be written keeps OUT as it was
+            write_files({keys_out: report.wireshark_keys(result)}, secrets=[keys_out])
     click.echo(f"{loaded.name}: {loaded.title} (policy {loaded.policy.name}, seed {result.seed})")
     for entry in result.entries:
         click.echo(report.line(result, entry))
@@ -80,7 +79,7 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     for check in found:
         click.echo(f"expect {'ok  ' if check.ok else 'FAIL'} {check}")
     click.echo(f"wrote {len(result.requests)} DUIS exchanges, {sum(r.report is not None for r in result.joins.records)} pcap(s), "
-               f"timeline.jsonl, summary.json, timeline.png in {out}")
+               f"timeline.jsonl, timeline.csv, summary.json, timeline.{plot_format}, report.html in {out}")
     if failed:
         click.echo(f"{len(failed)} of {len(found)} expectations failed: "
                    + "; ".join(str(c) for c in failed), err=True)

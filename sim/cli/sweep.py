@@ -6,6 +6,9 @@ import csv
 import io
 import itertools
 import json
+import math
+import shutil
+import zipfile
 from pathlib import Path
 
 import click
@@ -13,13 +16,19 @@ import click
 from sim.cli._population import build, policies, split_overrides
 from sim.policies import ParameterError
 from sim.population.params import PopulationParams
-from sim.output import atomic_write
+from sim.output import OutputError, atomic_write, check_folder, holds_results
 from sim.population.report import summarise
 from sim.population.runner import Task, replication_seeds, run_tasks
 from sim.population.store import load, replication_path, run_key, save
 from sim.yamlfile import InputFileError, YamlDocument, load_yaml
 
 TOP_KEYS = {"sites", "years", "replications", "seed", "policies", "base", "factors", "sets"}
+# A study larger than these is refused before anything runs (the same ceilings as
+# ``hansim backlog``'s options): a typo such as 1e9 replications must not look like a hang.
+MAX_SITES = 10_000_000
+MAX_YEARS = 30.0
+MAX_REPLICATIONS = 10_000
+MAX_RUNS = 100_000  # parameter sets x policies x replications
 
 
 def read_sweep(path: Path) -> YamlDocument:
@@ -56,6 +65,10 @@ def parameter_sets(doc: YamlDocument) -> list[tuple[tuple, dict[str, object]]]:
         for name, values in factors.items():
             if not isinstance(values, list) or not values:
                 raise _fail(doc, ("factors", name), "empty or not a list (allowed: a list of 1 or more values)")
+        combos = math.prod(len(values) for values in factors.values())
+        if combos > MAX_RUNS:
+            raise _fail(doc, ("factors",), f"{combos:,} combinations of factors: more than the "
+                        f"{MAX_RUNS:,} runs a sweep may hold")
         names = list(factors)
         return [(("factors",), base | dict(zip(names, combo))) for combo in itertools.product(*factors.values())]
     if not isinstance(sets, list) or not sets:
@@ -66,12 +79,14 @@ def parameter_sets(doc: YamlDocument) -> list[tuple[tuple, dict[str, object]]]:
     return [(("sets", i), base | item) for i, item in enumerate(sets)]
 
 
-def _number(doc: YamlDocument, key: str, default: int | float, low: float, kind: type) -> int | float:
+def _number(doc: YamlDocument, key: str, default: int | float, low: float, high: float,
+            kind: type) -> int | float:
     value = doc.data.get(key, default)
+    allowed = f"{low:g} to {high:g}"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
-        raise _fail(doc, (key,), f"{value!r} is not a {'whole ' if kind is int else ''}number (allowed: >= {low:g})")
-    if value < low:
-        raise _fail(doc, (key,), f"{key} = {value} is outside the allowed range (>= {low:g})")
+        raise _fail(doc, (key,), f"{value!r} is not a {'whole ' if kind is int else ''}number (allowed: {allowed})")
+    if not low <= value <= high:  # also refuses NaN
+        raise _fail(doc, (key,), f"{key} = {value:g} is outside the allowed range ({allowed})")
     return value
 
 
@@ -82,18 +97,24 @@ def _number(doc: YamlDocument, key: str, default: int | float, low: float, kind:
 @click.option("--workers", type=click.IntRange(1, 512), default=None, help="Local worker processes.")
 @click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on this Dask scheduler.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--overwrite", is_flag=True,
+              help="Start afresh: discard what OUT holds (another sweep's runs, or other results).")
 def command(sweep_file: Path, out: Path | None, workers: int | None, dask_address: str | None,
-            quiet: bool) -> None:
+            quiet: bool, overwrite: bool) -> None:
     """Run every parameter set of SWEEP.yaml; replications already written are skipped."""
     doc = read_sweep(sweep_file)
     sets = parameter_sets(doc)
-    sites = _number(doc, "sites", 100_000, 1, int)
-    years = _number(doc, "years", 5.0, 0.1, float)
-    reps = _number(doc, "replications", 4, 1, int)
-    seed = _number(doc, "seed", 1, 0, int)
+    sites = _number(doc, "sites", 100_000, 1, MAX_SITES, int)
+    years = _number(doc, "years", 5.0, 0.1, MAX_YEARS, float)
+    reps = _number(doc, "replications", 4, 1, MAX_REPLICATIONS, int)
+    seed = _number(doc, "seed", 1, 0, 2**63 - 1, int)
     names = doc.data.get("policies", ["email-10wd"])
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         raise _fail(doc, ("policies",), "must be a list of policy names (e.g. [email-5wd, email-10wd])")
+    if len(sets) * len(names) * reps > MAX_RUNS:
+        raise _fail(doc, ("replications",), f"{len(sets):,} parameter sets x {len(names)} policies x "
+                    f"{reps:,} replications = {len(sets) * len(names) * reps:,} runs: more than the "
+                    f"{MAX_RUNS:,} runs a sweep may hold")
     out = out or Path(f"{sweep_file.stem}-out")
     seeds = replication_seeds(seed, reps)
 
@@ -108,8 +129,9 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
         for policy in regimes:
             plan.append((i, overrides, params, policy, out / "runs" / run_key(params, policy, seed)))
 
+    _prepare(out, overwrite)  # once the whole file has been checked
     todo = [(folder, k, Task(params, policy, seeds[k])) for _, _, params, policy, folder in plan
-            for k in range(reps) if not replication_path(folder, k).exists()]
+            for k in range(reps) if not _saved(replication_path(folder, k))]
     click.echo(f"{len(sets)} parameter sets x {len(names)} policies x {reps} replications: "
                f"{len(plan) * reps - len(todo)} already written, {len(todo)} to run", err=True)
     try:
@@ -117,6 +139,8 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
                   done=lambda j, rep: save(replication_path(todo[j][0], todo[j][1]), rep),
                   progress=not quiet)
     except OSError as err:
+        if not dask_address:
+            raise
         raise click.ClickException(f"cannot reach the Dask scheduler at {dask_address}: {err}") from None
     except ParameterError as err:
         raise click.ClickException(f"{sweep_file}: {err}") from None
@@ -129,6 +153,30 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
     atomic_write(out / "sweep.json", json.dumps(summaries, indent=2, sort_keys=True, default=list) + "\n")
     atomic_write(out / "sweep.csv", _csv(rows))
     click.echo(f"wrote {out}/sweep.csv and {out}/sweep.json ({len(rows)} rows)")
+
+
+def _prepare(out: Path, overwrite: bool) -> Path:
+    """The sweep's folder: new, empty, or this sweep's own store (resumed); anything else
+    is refused unless ``overwrite``, which empties it first."""
+    check_folder(out, overwrite=True)  # writable, no file in the way
+    if holds_results(out) and overwrite:
+        shutil.rmtree(out)
+    elif holds_results(out) and not (out / "runs").is_dir():
+        raise OutputError(out, "it holds results that are not a sweep's; choose another folder "
+                          "or pass --overwrite to replace them")
+    out.mkdir(exist_ok=True)
+    return out
+
+
+def _saved(path: Path) -> bool:
+    """A replication on disk that reads back; an empty or corrupt one is run again."""
+    if not path.exists():
+        return False
+    try:
+        load(path)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+        return False
+    return True
 
 
 def _row(number: int, policy: str, overrides: dict[str, object], s: dict) -> dict[str, object]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import xmlschema
 
+from han.redact import redact
 from sim.duis.xmlio import Document, NotWellFormed, parse
 
 XSD_NAME = "DUIS Schema V5.4.xsd"
@@ -65,11 +66,11 @@ class Problem:
 def problems(schema: xmlschema.XMLSchema, doc: Document) -> list[Problem]:
     """Every schema violation in ``doc``, with the line of the offending element."""
     found = []
+    secrets = [el.text for el in doc.root.iter() if isinstance(el.tag, str)
+               and el.tag.rsplit("}", 1)[-1] in SECRET_ELEMENTS and el.text]
     for err in schema.iter_errors(doc.root):
         where = re.sub(r"\{[^}]*\}", "", err.path or "")
-        reason = str(err.reason)
-        if where.rsplit("/", 1)[-1] in SECRET_ELEMENTS:  # xmlschema quotes bad values
-            reason = re.sub(r"'[^']*'", "'<hidden>'", reason)
+        reason = redact(str(err.reason), secrets)  # however xmlschema quotes the value
         reason = f"{where}: {reason}" if where else reason
         found.append(Problem(doc.line_of(err.elem), reason))
     return found

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
+from sim.parent_death import end_with_parent
 from sim.policies import Policy
 from sim.population.model import Replication, run_replication
 from sim.population.params import PopulationParams
@@ -57,7 +58,8 @@ def run_tasks(tasks: Sequence[Task], workers: int | None = None, dask_address: s
             for i, task in enumerate(tasks):
                 finish(i, _run(task))
         else:
-            with ProcessPoolExecutor(max_workers=min(workers or os.cpu_count() or 1, len(tasks))) as pool:
+            with ProcessPoolExecutor(max_workers=min(workers or os.cpu_count() or 1, len(tasks)),
+                                     initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
                 futures = {pool.submit(_run, task): i for i, task in enumerate(tasks)}
                 for future in as_completed(futures):
                     finish(futures[future], future.result())

@@ -33,7 +33,7 @@ def replication_path(folder: Path, index: int) -> Path:
 def save(path: Path, rep: Replication) -> None:
     data = io.BytesIO()
     np.savez(data, **{k: np.asarray(v) for k, v in dataclasses.asdict(rep).items()})
-    atomic_write(path, data.getvalue())
+    atomic_write(path, data.getvalue(), parents=True)  # the run's own folder
 
 
 def load(path: Path) -> Replication:

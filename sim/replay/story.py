@@ -62,11 +62,15 @@ class Entry:
 
 @dataclass
 class Request:
-    """One DUIS exchange: the step number and its documents, for the DUIS files."""
+    """One DUIS exchange: the step number and its documents, for the DUIS files; when it was
+    sent, by whom, and its one-line outcome, for the reports."""
 
     step: int
     srv: str
     documents: list[tuple[str, bytes]]
+    time: float = 0.0
+    actor: str = ""
+    summary: str = ""
 
 
 @dataclass
@@ -103,6 +107,10 @@ class Replay:
     def date(self, t: float) -> dt.date:
         return self.scenario.start + dt.timedelta(days=int(t // DAY))
 
+    def moment(self, t: float) -> dt.datetime:
+        """Date and time of day ``t`` seconds after the start (UTC, as the pcaps)."""
+        return story_start(self.scenario.start) + dt.timedelta(seconds=t)
+
     @property
     def epoch_s(self) -> float:
         """Unix time of the story's time 0, so captures carry the story's real dates."""
@@ -126,8 +134,9 @@ class _Story:
         self.policy = scenario.policy
         self.party_numbers = {name: n for n, name in enumerate(scenario.parties)}
         self.market = party_market(scenario)
-        self.joins = replay_joins(scenario.radio, seed, scenario.chf,
-                                  {d.device_id: d.install_code for d in scenario.devices.values()})
+        self.joins = replay_joins(scenario.radio, seed, scenario.chf, scenario.gpf,
+                                  {d.device_id: d.install_code for d in scenario.devices.values()},
+                                  sleepy=lambda device_id: self.kinds.get(device_id) == "GSME")
         self.entries: list[Entry] = []
         self.requests: list[Request] = []
         self.spans: list[StateSpan] = []
@@ -354,13 +363,14 @@ class _Story:
         step = len(self.requests) + 1
         srv = outcome.request.srv if outcome.request else "unreadable"
         documents += [(name, doc.to_xml()) for name, doc in outcome.documents]
-        self.requests.append(Request(step, srv, documents))
+        actor = self.names.get(user, user)
+        self.requests.append(Request(step, srv, documents, self.dcc.now, actor, note + outcome.summary()))
         for _, doc in outcome.documents:
             if isinstance(doc.body, DeviceAlertMessage):
                 self.alerts.append(doc.body.alert_code)
             elif isinstance(doc.body, DCCAlertMessage):
                 self.alerts.append(doc.body.code)
-        self.entries.append(Entry(self.dcc.now, self.names.get(user, user), note + outcome.summary(),
+        self.entries.append(Entry(self.dcc.now, actor, note + outcome.summary(),
                                   [str(c) for c in outcome.changes]))
 
     def commission(self, ids: list[str], now: float) -> Commissioned:
