@@ -287,6 +287,11 @@ class Lifecycle:
         self._handlers[event](meter, now)
         return self._next(meter)
 
+    def wan_due(self, meter: Meter, at: float) -> float:
+        """The WAN will reach ``meter`` at ``at`` (a replay's driver decides when); next due."""
+        meter.wan_at = at
+        return self._next(meter)
+
     def switch(self, meter: Meter, now: float, gainer: int) -> float:
         """A scripted CoS to supplier ``gainer`` at ``now`` (a replay's timeline); next due."""
         self.change_of_supplier(meter, now, gainer)

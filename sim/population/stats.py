@@ -46,6 +46,12 @@ def estimate(values: list[float] | np.ndarray) -> Estimate:
     return Estimate(float(mean), float(lo), float(hi))
 
 
+def steady_backlog(rep: Replication, start_day: int) -> np.ndarray:
+    """Time-average backlog per state from ``start_day`` to the end (exact integral)."""
+    days = rep.site_days.shape[1] - 1
+    return (rep.site_days[:, days] - rep.site_days[:, start_day]) / (days - start_day)
+
+
 def ttc_quantile(rep: Replication, q: float) -> float:
     """Quantile of time to commission (days); ``inf`` when censored sites reach it."""
     if rep.ttc_days.size == 0:

@@ -284,10 +284,10 @@ class _Story:
             self.sites.append((site, lifecycle, [device_id]))
             self._lifecycle(site, lambda: lifecycle.install(site, now))
         if hub.wan_connected and any(self.kinds[d] == "ESME" for d in ids):
-            for site, lifecycle in waiting:  # an IGT's GSME: the ESME is there at last
-                self.entries.append(Entry(now, "site", f"site {site.number}: the ESME is there: "
-                                          "the GSME can join the HAN", site=site.number))
-                self._lifecycle(site, lambda: lifecycle.inject(site, Event.WAN, now))
+            for site, lifecycle in waiting:  # an IGT's GSME: the ESME is there at last, and once
+                self.entries.append(Entry(self.dcc.now, "site", f"site {site.number}: the ESME is "
+                                          "there: the GSME can join the HAN", site=site.number))
+                site.due = lifecycle.wan_due(site, self.dcc.now)  # its supplier's turn, after the ESME's
 
     def _reachable(self, ids: list[str]) -> bool:
         """A GSME needs the ESME: the Comms Hub takes its power from the electricity supply
