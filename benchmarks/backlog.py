@@ -1,7 +1,9 @@
 """Population model speed and memory, printed from one run (targets from issue 6).
 
-1. GB scale: 1,000,000 install-and-leave sites, 5 simulated years, email-10wd, one
-   replication, one core: wall time and peak memory (targets <= 60 s, <= 2 GiB).
+1. GB scale: 1,000,000 install-and-leave meters (history run and run), 5 simulated
+   years, email-10wd, one replication, one core: wall time and peak memory (targets
+   <= 60 s, <= 2 GiB), and the per-meter model's events (gains, install-code messages,
+   escalations, replacements).
 2. Domain events per second beside the raw SimPy timeout rate with as many live
    processes as the GB run's mean live sites, measured one after the other (target:
    domain rate >= half the raw rate).
@@ -24,18 +26,18 @@ import numpy as np
 import simpy
 
 from sim.policies import make_policy
-from sim.population.model import run_replication
+from sim.population.model import Replication, run_replication
 from sim.population.params import PopulationParams
 from sim.population.runner import Task, replication_seeds, run_tasks
 
 
-def gb_run(sites: int, years: float) -> tuple[float, float, int, int, float]:
-    """Wall seconds, CPU seconds, domain events, of which direct, mean live sites."""
+def gb_run(sites: int, years: float) -> tuple[float, float, Replication, float, float]:
+    """Wall seconds, CPU seconds, the replication, mean live meters, GB meters per modelled."""
     params = PopulationParams(sites=sites, years=years)
     start, cpu = time.perf_counter(), time.process_time()
     rep = run_replication(params, make_policy("email-10wd"), np.random.SeedSequence(2026))
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return wall, cpu, rep.events, rep.direct_events, rep.site_days[:, -1].sum() / params.days
+    return wall, cpu, rep, rep.site_days[:, -1].sum() / params.days, params.gb_factor
 
 
 def raw_simpy_rate(processes: int, events: int) -> float:
@@ -83,14 +85,20 @@ def main() -> None:
     args = ap.parse_args()
 
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    wall, cpu, events, direct, live = gb_run(args.sites, args.years)
+    wall, cpu, rep, live, gb = gb_run(args.sites, args.years)
+    events, direct = rep.events, rep.direct_events
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"GB-scale run: {args.sites:,} sites, {args.years:g} years, email-10wd, 1 replication, 1 core")
+    print(f"GB-scale run: {args.sites:,} I&L meters (history run included), {args.years:g} years, "
+          "email-10wd, 1 replication, 1 core")
     print(f"  wall time      {wall:8.1f} s     (target <= 60 s; CPU time {cpu:.1f} s)")
     print(f"  peak memory    {peak_mib:8.0f} MiB   (target <= 2048 MiB; whole process, ru_maxrss)")
     domain_rate = events / cpu
     raw_rate = raw_simpy_rate(max(1, int(round(live))), min(events, 3_000_000))
-    print(f"Events: {events:,} domain events, {live:,.0f} live sites on average")
+    print(f"Events: {events:,} domain events (the run; the history run's are in the time only), "
+          f"{live:,.0f} live meters on average")
+    print(f"  of which, GB-scaled: {rep.gain_days.size * gb:,.0f} uncommissioned gains, "
+          f"{rep.requests * gb:,.0f} install-code messages, {rep.escalations * gb:,.0f} escalations, "
+          f"{rep.replaced * gb:,.0f} replacements; {rep.historic * gb:,.0f} meters uncommissioned at the epoch")
     print(f"  domain events/s   {domain_rate:12,.0f}  (per CPU second, whole replication: sampling, SimPy, results)")
     print(f"  raw SimPy timeouts/s {raw_rate:9,.0f}  (per CPU second, {int(round(live)):,} live processes)")
     print(f"  ratio            {domain_rate / raw_rate:8.2f}    (target >= 0.5)")

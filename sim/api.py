@@ -51,7 +51,7 @@ class BacklogResult:
 
     params: PopulationParams
     seed: int
-    runs: dict[str, tuple[dict[str, object], list[Replication]]]  # regime -> (its parameters, replications)
+    runs: dict[str, tuple[Policy, list[Replication]]]  # regime label -> (the policy run, replications)
     summary: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -132,7 +132,7 @@ def backlog(policies: str | Iterable[str] = "email-10wd", *, sites: int = 100_00
     chosen = regimes(names, policy_params)
     seeds = replication_seeds(seed, replications)
     results = run_tasks([Task(model, p, s) for p in chosen for s in seeds], workers, progress=progress)
-    runs = {p.name: (p.params(), results[i * replications:(i + 1) * replications]) for i, p in enumerate(chosen)}
+    runs = {p.label(): (p, results[i * replications:(i + 1) * replications]) for i, p in enumerate(chosen)}
     return BacklogResult(model, seed, runs)
 
 
@@ -162,6 +162,11 @@ def regimes(names: Iterable[str], policy_params: Mapping[str, object]) -> list[P
         allowed = sorted({k for p in built for k in p.params()}) or ["none"]
         raise ParameterError(f"policy parameter {unused[0]!r} applies to none of the policies "
                              f"{', '.join(names)} (allowed: {', '.join(allowed)})")
+    labels = [p.label() for p in built]  # labels say what ran: two alike would be one regime
+    for i, label in enumerate(labels):
+        if label in labels[:i]:
+            raise ParameterError(f"policies {names[labels.index(label)]} and {names[i]} both run as "
+                                 f"{label} (allowed: regimes that differ in what runs)")
     return built
 
 

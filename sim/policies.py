@@ -2,14 +2,27 @@
 
 After a change of supplier (CoS) before commissioning, only the *installing* supplier
 holds the meters' install codes. Each policy answers one question for the site
-lifecycle: a request made at clock time ``now``, after ``cos_count`` changes of
-supplier, is resolved when, and with the code or without it? Policies are plain
-objects plugged into :class:`sim.lifecycle.Lifecycle`; the population model and
-scenario replay use the same ones. Every step taken is returned, so a replay can tell
-the story (request sent to the wrong supplier, "we did not install it", ...).
+lifecycle: the current supplier of a meter asks at clock time ``now``; when does it
+know, and does it have the code? The answer depends on the meter's chain of suppliers
+(only the installer holds the code; a supplier that later received it may forward it)
+and on the asked supplier's habits and reply capacity (:mod:`sim.suppliers`).
+Policies are plain objects plugged into :class:`sim.lifecycle.Lifecycle`; the
+population model and scenario replay use the same ones. Every step taken is returned,
+so a replay can tell the story (request sent to the wrong supplier, "we did not
+install it", SLA breached and escalated, ...).
+
+The reply time does not depend on the SLA: a supplier replies ``Exp(reply_mean_wd)``
+working days after a request, when its reply capacity has a free slot. The SLA is a
+deadline: a request made under the obligation and not answered by it is a breach; the
+requester escalates at each deadline (every ``sla_wd``), and each escalation is answered
+with ``p_escalated`` within ``escalation_wd``. Requests not under the obligation (the
+historic backlog, and gains before the obligation starts) have no deadline: the
+requester chases every ``patience_wd`` working days, without escalation. Whatever the
+SLA, a requester gives up ``give_up_wd`` working days after asking a party.
 
 Sources: ../shared/domain.md §1 (MP121 options, SLA 5 WD in consultation and 10 WD in
-the final report, MP281 install codes in the SMI) and §7.
+the final report, MP281 install codes in the SMI) and §7; docs/reference/backlog.md
+lists every default with its source or range.
 """
 
 from __future__ import annotations
@@ -17,9 +30,12 @@ from __future__ import annotations
 import copy
 import math
 from abc import ABC, abstractmethod
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from sim.worktime import Draws, WorkClock
+
+if TYPE_CHECKING:
+    from sim.suppliers import Market
 
 
 class ParameterError(ValueError):
@@ -43,6 +59,7 @@ def check_int(name: str, value: int, low: int, high: int | None = None) -> int:
     return value
 
 
+
 class Step(NamedTuple):
     """One step of an install-code exchange, for replay timelines."""
 
@@ -51,32 +68,52 @@ class Step(NamedTuple):
 
 
 class CodeRequest(NamedTuple):
-    """The outcome of one install-code request: when the requester knows, and what."""
+    """The outcome of one install-code request: when the requester knows, and what.
+
+    ``requests``: messages sent (emails, incidents, SMI reads), for the handling cost;
+    ``escalations``: SLA breaches escalated.
+    """
 
     resolved: float
     success: bool
     attempts: int
     steps: tuple[Step, ...]
+    escalations: int = 0
+
+
+class Holder(Protocol):
+    """What a policy reads of a meter: its chain of suppliers and who holds its code."""
+
+    chain: tuple[int, ...]  #: suppliers since installation, the installer first, current last
+    holders: tuple[int, ...]  #: suppliers that hold the install code (the installer, and receivers)
 
 
 class Policy(ABC):
-    """An MP121 regime. ``name`` is the CLI name; ``params()`` what a report records."""
+    """An MP121 regime. ``name`` is the CLI name; ``params()`` what a report records.
+
+    ``fixed_cost`` (GBP, once) and ``request_cost`` (GBP per message) price the regime.
+    """
 
     name: str
+    fixed_cost: float = 0.0
+    request_cost: float = 0.0
+
+    @property
+    def process(self) -> bool:
+        """Whether a gaining supplier can ask for the code at all."""
+        return True
 
     @abstractmethod
-    def request(self, now: float, cos_count: int, clock: WorkClock, draws: Draws) -> CodeRequest:
-        """The gaining supplier asks for the install code at ``now``."""
+    def request(self, meter: Holder, now: float, under_sla: bool, market: "Market",
+                clock: WorkClock, draws: Draws) -> CodeRequest:
+        """The meter's current supplier asks for its install code at ``now``."""
 
-    def params(self) -> dict[str, float | int]:
+    def params(self) -> dict[str, object]:
         return {}
 
-    def for_run(self, scale: float) -> "Policy":
-        """A fresh copy for one run of ``scale`` modelled sites per GB site.
-
-        Policies with state (booked reply capacity) start clean in every replication.
-        """
-        return copy.copy(self)
+    def label(self) -> str:
+        """The name that says what ran: ``email-30wd`` when the SLA was set to 30."""
+        return self.name
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
@@ -84,139 +121,186 @@ class Policy(ABC):
 
 
 class NoProcess(Policy):
-    """No process: the gaining supplier books a visit to replace working meters."""
+    """No process: the gaining supplier replaces the meters at its own pace, or leaves them
+    working as non-smart meters (:class:`sim.lifecycle.SiteRules`)."""
 
     name = "none"
 
-    def request(self, now: float, cos_count: int, clock: WorkClock, draws: Draws) -> CodeRequest:
-        return CodeRequest(now, False, 0, (Step(now, "no install-code process: replacement visit"),))
+    @property
+    def process(self) -> bool:
+        return False
+
+    def request(self, meter: Holder, now: float, under_sla: bool, market: "Market",
+                clock: WorkClock, draws: Draws) -> CodeRequest:
+        return CodeRequest(now, False, 0, (Step(now, "no install-code process"),))
 
 
 class _AskTheInstaller(Policy):
-    """Ask the installing supplier and wait up to the SLA for the code.
+    """Ask suppliers of the meter's chain for the code, with memory, chasing and escalation.
 
-    The asked supplier replies with ``reply_probability``, after ``ceil(sla_wd x
-    reply_delay x Exp(1))`` working days: ``reply_delay`` is the mean reply time as a
-    share of the SLA, so a shorter SLA means faster replies. A reply later than the SLA,
-    or none, leaves the requester without the code (it books a replacement visit).
-    ``identify`` is the chance the requester sends the request to the installing
-    supplier when several changes of supplier hide it; a request sent to an
-    intermediate supplier is answered "we did not install it" and sent again, up to
-    ``max_attempts`` requests. With ``bulk_wd`` > 0 requests go out in a batch every
-    ``bulk_wd`` working days. ``capacity_per_wd`` > 0 caps the replies all installing
-    suppliers in GB send per working day (MP281: the email route cannot cope with more
-    than ~7,000 devices a year for one supplier); a reply waits for the first working
-    day with a free slot, and one pushed past the SLA is lost. 0 means no limit.
+    ``reply_probability`` (when set) replaces every supplier's own chance of replying.
+    ``route_to_installer``: the request always reaches the installer (SSI: DSMS assigns
+    the incident to whoever pre-notified the device); otherwise the requester finds the
+    installer with ``p_identify_installer`` at each step and else asks the most recent
+    earlier supplier it has not asked yet, never the same wrong party twice.
     """
 
-    def __init__(self, sla_wd: int, reply_probability: float, reply_delay: float,
-                 identify: float, bulk_wd: int, max_attempts: int, capacity_per_wd: float = 0.0) -> None:
-        self.sla_wd = check_int("sla_wd", sla_wd, 0, 250)
-        self.reply_probability = check_range("reply_probability", reply_probability, 0.0, 1.0)
-        self.reply_delay = check_range("reply_delay", reply_delay, 0.0, 10.0)
+    route_to_installer = False
+
+    def __init__(self, sla_wd: int, reply_probability: float | None, reply_mean_wd: float,
+                 identify: float, bulk_wd: int, patience_wd: int, give_up_wd: int,
+                 p_escalated: float, escalation_wd: int, fixed_cost: float, request_cost: float) -> None:
+        self.sla_wd = check_int("sla_wd", sla_wd, 1, 250)
+        self.reply_probability = (None if reply_probability is None
+                                  else check_range("reply_probability", reply_probability, 0.0, 1.0))
+        self.reply_mean_wd = check_range("reply_mean_wd", reply_mean_wd, 0.0, 250.0)
         self.identify = check_range("p_identify_installer", identify, 0.0, 1.0)
         self.bulk_wd = check_int("bulk_wd", bulk_wd, 0, 250)
-        self.max_attempts = check_int("max_attempts", max_attempts, 1, 20)
-        self.capacity_per_wd = check_range("capacity_per_wd", capacity_per_wd, 0.0)
-        self._slots = self.capacity_per_wd  # replies per working day at the run's scale
-        self._booked: dict[int, int] = {}  # working day number -> replies booked
+        self.patience_wd = check_int("patience_wd", patience_wd, 1, 250)
+        self.give_up_wd = check_int("give_up_wd", give_up_wd, 1, 1000)
+        self.p_escalated = check_range("p_escalated", p_escalated, 0.0, 1.0)
+        self.escalation_wd = check_int("escalation_wd", escalation_wd, 0, 250)
+        self.fixed_cost = check_range("fixed_cost", fixed_cost, 0.0)
+        self.request_cost = check_range("request_cost", request_cost, 0.0)
 
-    def params(self) -> dict[str, float | int]:
+    def params(self) -> dict[str, object]:
         return {"sla_wd": self.sla_wd, "reply_probability": self.reply_probability,
-                "reply_delay": self.reply_delay, "p_identify_installer": self.identify,
-                "bulk_wd": self.bulk_wd, "max_attempts": self.max_attempts,
-                "capacity_per_wd": self.capacity_per_wd}
+                "reply_mean_wd": self.reply_mean_wd, "p_identify_installer": self.identify,
+                "bulk_wd": self.bulk_wd, "patience_wd": self.patience_wd,
+                "give_up_wd": self.give_up_wd, "p_escalated": self.p_escalated,
+                "escalation_wd": self.escalation_wd, "fixed_cost": self.fixed_cost,
+                "request_cost": self.request_cost}
 
-    def for_run(self, scale: float) -> Policy:
-        run = copy.copy(self)
-        run._slots = self.capacity_per_wd * scale
-        run._booked = {}
-        return run
+    def label(self) -> str:
+        return f"{self.name.split('-')[0]}-{self.sla_wd}wd"
 
-    def _reply_day(self, sent: float, delay: int, clock: WorkClock) -> int:
-        """Working days after ``sent`` of the reply, after waiting for a free slot."""
-        if not self._slots:
-            return delay
-        sent_number = clock.number(sent)
-        day = sent_number + (delay if delay or clock.is_working(sent) else 1)
-        # Day n has floor((n + 1) c) - floor(n c) slots: c a day on average, c may be < 1.
-        while self._booked.get(day, 0) >= math.floor((day + 1) * self._slots) - math.floor(day * self._slots):
-            day += 1
-        self._booked[day] = self._booked.get(day, 0) + 1
-        return day - sent_number  # clock.later(sent, n) is working day number sent_number + n
+    def _next_party(self, meter: Holder, asked: list[int], draws: Draws) -> int | None:
+        installer = meter.chain[0]
+        found = draws.uniform() < self.identify  # drawn under every regime: common random numbers
+        if installer not in asked and (self.route_to_installer or found):
+            return installer
+        current = meter.chain[-1]
+        for s in reversed(meter.chain[:-1]):
+            if s not in asked and s != current:
+                return s
+        return installer if installer not in asked and installer != current else None
 
-    def request(self, now: float, cos_count: int, clock: WorkClock, draws: Draws) -> CodeRequest:
+    def request(self, meter: Holder, now: float, under_sla: bool, market: "Market",
+                clock: WorkClock, draws: Draws) -> CodeRequest:
         steps: list[Step] = []
-        t = now
-        for attempt in range(1, self.max_attempts + 1):
-            sent = clock.next_batch(t, self.bulk_wd) if self.bulk_wd else t
-            # With one CoS the losing supplier is the installer; after more the chain hides it.
-            right = cos_count <= 1 or draws.uniform() < self.identify
-            steps.append(Step(sent, "request sent to the " + ("installing" if right else "wrong") + " supplier"))
-            deadline = clock.later(sent, self.sla_wd) if self.sla_wd else sent
-            replied = draws.uniform() < self.reply_probability
-            delay = math.ceil(draws.exponential(self.sla_wd * self.reply_delay)) if self.reply_delay else 0
-            if replied:
-                delay = self._reply_day(sent, delay, clock)
-            if not replied or delay > self.sla_wd:
-                steps.append(Step(deadline, "no reply within the SLA"))
-                return CodeRequest(deadline, False, attempt, tuple(steps))
-            answered = clock.later(sent, delay) if delay else sent
-            if right:
+        asked: list[int] = []
+        t, messages, escalations = now, 0, 0
+        while (party := self._next_party(meter, asked, draws)) is not None:
+            asked.append(party)
+            habits = market.behaviour[party]
+            sent = clock.next_batch(t, self.bulk_wd) if self.bulk_wd else clock.later(t, 0)
+            sent = max(sent, t)
+            messages += 1
+            holds = party in meter.holders and (party == meter.chain[0] or habits.forwards)
+            steps.append(Step(sent, f"request sent to the {'installing' if party == meter.chain[0] else 'wrong'} "
+                                    f"supplier (supplier {party})"))
+            first = clock.number(sent) + (0 if clock.is_working(sent) else 1)
+            p_reply = habits.p_reply if self.reply_probability is None else self.reply_probability
+            replies = draws.uniform() < p_reply
+            delay = math.ceil(draws.exponential(self.reply_mean_wd)) if self.reply_mean_wd else 0
+            reply = market.book_reply(party, first + delay) if replies else None
+            patience = self.sla_wd if under_sla else self.patience_wd
+            limit = first + self.give_up_wd
+            deadline = min(first + patience, limit)
+            while reply is None or reply > deadline:
+                if deadline >= limit:
+                    steps.append(Step(at_working_day(clock, sent, deadline), "no reply: the requester gives up"))
+                    return CodeRequest(at_working_day(clock, sent, deadline), False, len(asked),
+                                       tuple(steps), escalations)
+                messages += 1
+                if under_sla:
+                    escalations += 1
+                    steps.append(Step(at_working_day(clock, sent, deadline), "SLA breached: chased and escalated"))
+                    if draws.uniform() < self.p_escalated:
+                        late = deadline + self.escalation_wd
+                        reply = late if reply is None else min(reply, late)
+                else:
+                    steps.append(Step(at_working_day(clock, sent, deadline), "no reply yet: chased"))
+                deadline = min(deadline + patience, limit)
+            answered = at_working_day(clock, sent, reply)
+            if holds:
                 steps.append(Step(answered, "install code received"))
-                return CodeRequest(answered, True, attempt, tuple(steps))
+                return CodeRequest(answered, True, len(asked), tuple(steps), escalations)
             steps.append(Step(answered, "reply: we did not install it"))
             t = answered
-        return CodeRequest(t, False, self.max_attempts, tuple(steps))
+        steps.append(Step(t, "no one left to ask"))
+        return CodeRequest(t, False, len(asked), tuple(steps), escalations)
+
+
+def at_working_day(clock: WorkClock, t: float, number: int) -> float:
+    """Clock time of working day ``number`` (from the epoch), at ``t``'s time of day;
+    never before ``t``: the first working day from ``t`` on when ``number`` is past."""
+    return clock.later(t, max(0, number - clock.number(t)))
 
 
 class Email(_AskTheInstaller):
-    """MP121 email between designated contacts (the route implemented)."""
+    """MP121 email between designated contacts (the route implemented).
+
+    Assumed (L): mean reply 3 WD when capacity allows, the installer identified with 0.8
+    at each step, chasing every 20 WD outside the obligation, giving up after 60 WD, each
+    escalation answered with 0.5 within 2 WD; handling £10 a message (15-30 min of staff
+    time, range £5-£25).
+    """
 
     name = "email"
 
-    def __init__(self, sla_wd: int = 10, reply_probability: float = 0.9,
-                 reply_delay: float = 0.3, p_identify_installer: float = 0.8,
-                 bulk_wd: int = 0, max_attempts: int = 3, capacity_per_wd: float = 0.0) -> None:
-        super().__init__(sla_wd, reply_probability, reply_delay, p_identify_installer,
-                         bulk_wd, max_attempts, capacity_per_wd)
+    def __init__(self, sla_wd: int = 10, reply_probability: float | None = None,
+                 reply_mean_wd: float = 3.0, p_identify_installer: float = 0.8, bulk_wd: int = 0,
+                 patience_wd: int = 20, give_up_wd: int = 60, p_escalated: float = 0.5,
+                 escalation_wd: int = 2, fixed_cost: float = 0.0, request_cost: float = 10.0) -> None:
+        super().__init__(sla_wd, reply_probability, reply_mean_wd, p_identify_installer, bulk_wd,
+                         patience_wd, give_up_wd, p_escalated, escalation_wd, fixed_cost, request_cost)
 
 
 class SsiIncident(_AskTheInstaller):
     """MP121 SSI "Request for Install Code" incident.
 
     DSMS auto-assigns the incident to whoever pre-notified the device, so it always
-    reaches the installing supplier; the code comes back as a note.
+    reaches the installing supplier; the code comes back as a note. Tracked incidents
+    make escalation surer (0.7, L). Build £150k-£350k (DCC preliminary assessment, H;
+    default the midpoint); handling £10 an incident (L, as email).
     """
 
     name = "ssi"
+    route_to_installer = True
 
-    def __init__(self, sla_wd: int = 5, reply_probability: float = 0.95,
-                 reply_delay: float = 0.3, max_attempts: int = 1, capacity_per_wd: float = 0.0) -> None:
-        super().__init__(sla_wd, reply_probability, reply_delay, 1.0, 0, max_attempts, capacity_per_wd)
+    def __init__(self, sla_wd: int = 5, reply_probability: float | None = None,
+                 reply_mean_wd: float = 3.0, patience_wd: int = 20, give_up_wd: int = 60,
+                 p_escalated: float = 0.7, escalation_wd: int = 2, fixed_cost: float = 250_000.0,
+                 request_cost: float = 10.0) -> None:
+        check_range("fixed_cost", fixed_cost, 150_000.0, 350_000.0)
+        super().__init__(sla_wd, reply_probability, reply_mean_wd, 1.0, 0, patience_wd, give_up_wd,
+                         p_escalated, escalation_wd, fixed_cost, request_cost)
 
-    def params(self) -> dict[str, float | int]:
-        return {k: v for k, v in super().params().items()
-                if k not in ("p_identify_installer", "bulk_wd")}
+    def params(self) -> dict[str, object]:
+        return {k: v for k, v in super().params().items() if k not in ("p_identify_installer", "bulk_wd")}
 
 
 class SmiInstallCodes(Policy):
     """MP281: install codes held in the SMI; the gaining supplier reads them.
 
-    ``coverage`` is the share of devices whose codes were loaded (the historic backlog
-    may lack them); ``delay_wd`` the working days to read one.
+    ``coverage`` is the share of devices whose codes were loaded; ``delay_wd`` the
+    working days to read one. Build cost assumed £250k (L, range £150k-£1M: an SMI data
+    change beside the SSI's £150k-£350k); reads cost nothing extra.
     """
 
     name = "smi-codes"
 
-    def __init__(self, delay_wd: int = 1, coverage: float = 1.0) -> None:
+    def __init__(self, delay_wd: int = 1, coverage: float = 1.0, fixed_cost: float = 250_000.0) -> None:
         self.delay_wd = check_int("delay_wd", delay_wd, 0, 250)
         self.coverage = check_range("coverage", coverage, 0.0, 1.0)
+        self.fixed_cost = check_range("fixed_cost", fixed_cost, 0.0)
 
-    def params(self) -> dict[str, float | int]:
-        return {"delay_wd": self.delay_wd, "coverage": self.coverage}
+    def params(self) -> dict[str, object]:
+        return {"delay_wd": self.delay_wd, "coverage": self.coverage, "fixed_cost": self.fixed_cost}
 
-    def request(self, now: float, cos_count: int, clock: WorkClock, draws: Draws) -> CodeRequest:
+    def request(self, meter: Holder, now: float, under_sla: bool, market: "Market",
+                clock: WorkClock, draws: Draws) -> CodeRequest:
         at = clock.later(now, self.delay_wd) if self.delay_wd else now
         if draws.uniform() < self.coverage:
             return CodeRequest(at, True, 1, (Step(at, "install code read from the SMI"),))
@@ -233,17 +317,15 @@ POLICIES: dict[str, tuple[type[Policy], dict[str, int]]] = {
 }
 
 
-def make_policy(name: str, **params: float | int) -> Policy:
+def make_policy(name: str, **params: object) -> Policy:
     """The policy called ``name`` (see :data:`POLICIES`), with parameters overridden."""
     if name not in POLICIES:
         raise ParameterError(f"policy {name!r} is unknown (allowed: {', '.join(POLICIES)})")
     cls, fixed = POLICIES[name]
-    try:
-        policy = cls(**{**fixed, **params})
-    except TypeError:
+    unknown = sorted(set(params) - set(cls().params()))
+    if unknown:
         allowed = ", ".join(cls().params()) or "none"
-        raise ParameterError(
-            f"policy {name!r} takes no parameter {sorted(set(params) - set(cls().params()))} "
-            f"(allowed: {allowed})") from None
+        raise ParameterError(f"policy {name!r} takes no parameter {unknown[0]!r} (allowed: {allowed})")
+    policy = cls(**{**fixed, **params})
     policy.name = name
     return policy

@@ -100,3 +100,26 @@ class Draws:
     def integer(self, low: int, high: int) -> int:
         """Uniform integer in ``low..high`` inclusive."""
         return low + int(self.uniform() * (high - low + 1))
+
+
+class MeterDraws(Draws):
+    """One meter's own random stream: draw n of the stream keyed ``key`` (SplitMix64).
+
+    Regimes compared with common random numbers differ in what they draw for a meter;
+    with one shared stream every later meter would then see other numbers. A stream per
+    meter (and per purpose) keeps each meter's draws its own, whatever the others do.
+    """
+
+    __slots__ = ("key", "n")
+    _MASK = (1 << 64) - 1
+
+    def __init__(self, key: int) -> None:  # no numpy generator: draws are computed
+        self.key = key & self._MASK
+        self.n = 0
+
+    def uniform(self) -> float:
+        self.n += 1
+        z = (self.key + self.n * 0x9E3779B97F4A7C15) & self._MASK
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & self._MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self._MASK
+        return ((z ^ (z >> 31)) >> 11) * 2.0 ** -53

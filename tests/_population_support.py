@@ -4,37 +4,26 @@ from __future__ import annotations
 
 from functools import cache
 
-import numpy as np
-
 from sim.lifecycle import SampledCommissioning, SiteRules
 from sim.policies import make_policy
 from sim.population.model import Replication
 from sim.population.params import PopulationParams, WanArrival
 from sim.population.runner import Task, replication_seeds, run_tasks
 
-#: Short WAN delays so that three simulated years reach steady state after one.
+#: Short WAN delays so that short runs see many meters through.
 FAST_WAN = WanArrival(reactive_fraction=0.6, target_days=30, reactive_on_target=0.8,
                       reactive_tail_days=20, proactive_min_days=30, proactive_mean_days=60)
 
 
-def small(cos_hazard: float = 0.0, sites: int = 4000, **changes: object) -> PopulationParams:
-    """No historic backlog, certain one-attempt joins: only WAN and the policy hold sites up."""
-    return PopulationParams(
-        sites=sites, years=3.0, historic_backlog=0.0, warmup_years=1.0, wan=FAST_WAN,
-        rules=SiteRules(cos_hazard=cos_hazard), commissioning=SampledCommissioning(p_join=1.0),
-        **changes)
+def small(cos_hazard: float = 0.1, sites: int = 3000, **changes: object) -> PopulationParams:
+    """Certain one-attempt joins, fast WAN: only WAN, CoS and the policy hold meters up."""
+    return PopulationParams(sites=sites, years=2.0, historic_years=1.0, wan=FAST_WAN,
+                            rules=SiteRules(cos_hazard=cos_hazard),
+                            commissioning=SampledCommissioning(p_join=1.0), **changes)
 
 
 @cache
-def replications(params: PopulationParams, policy: str, reps: int = 8, seed: int = 11,
+def replications(params: PopulationParams, policy: str, reps: int = 4, seed: int = 11,
                  **policy_params: object) -> tuple[Replication, ...]:
     tasks = [Task(params, make_policy(policy, **policy_params), s) for s in replication_seeds(seed, reps)]
     return tuple(run_tasks(tasks, workers=1, progress=False))
-
-
-def steady(reps: tuple[Replication, ...], state: int | None = None) -> np.ndarray:
-    """Per-replication time-average backlog after the warm-up (one state, or all)."""
-    from sim.population.stats import steady_backlog
-
-    values = np.array([steady_backlog(r, 365) for r in reps])
-    return values.sum(axis=1) if state is None else values[:, state]

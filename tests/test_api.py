@@ -28,7 +28,7 @@ def test_the_tutorial_code_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         exec(compile(code, f"{TUTORIAL.name} block {n}", "exec"), namespace)  # noqa: S102  (our own docs)
     assert {"backlog.svg", "time_to_commission.png", "timeline.png", "costs.png"} <= {p.name for p in tmp_path.iterdir()}
     assert (tmp_path / "backlog-out" / "report.html").is_file() and (tmp_path / "replay-out" / "report.html").is_file()
-    assert namespace["story"].ok and len(namespace["steady"]) == 3
+    assert namespace["story"].ok and len(namespace["days_without"]) == 3
 
 
 def test_api_backlog_is_the_cli_backlog(tmp_path: Path) -> None:

@@ -80,9 +80,9 @@ def test_backlog_report_renders_figures_results_and_every_parameter_with_its_sou
     summary = json.loads((backlog_run / "summary.json").read_text())
     dom, console = open_page(backlog_run / "report.html")
     assert console == []
-    assert dom.count("<svg") == 2 and "GB sites" in dom
+    assert dom.count("<svg") == 2 and "GB meters" in dom
     assert {"backlog.svg", "time_to_commission.svg"} <= {p.name for p in backlog_run.iterdir()}
-    total = summary["policies"]["email-10wd"]["steady_backlog"]["total"]["gb"]
+    total = summary["policies"]["email-10wd"]["by_year"][-1]["backlog_end"]
     assert f"{total['mean']:,.0f} [{total['lo']:,.0f}, {total['hi']:,.0f}]" in dom  # as the terminal prints it
     assert "£" in dom  # replacement cost in pounds
     keys = _dotted(summary["params"])

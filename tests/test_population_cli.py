@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sim.cli import main
 
 SMALL = ["--sites", "1500", "--years", "1.5", "--replications", "2", "--quiet",
-         "--set", "warmup_years=0.5"]
+         "--set", "historic_years=1"]
 
 
 def run(*args: str):
@@ -30,12 +30,17 @@ def test_backlog_writes_every_output_for_each_policy(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert set(summary["policies"]) == {"none", "smi-codes"}
     none = summary["policies"]["none"]
-    assert none["replacements"]["modelled"]["mean"] > 0
-    assert summary["policies"]["smi-codes"]["replacements"]["modelled"]["mean"] == 0
+    assert none["replacements"]["mean"] > 0
+    assert [set(y) for y in none["by_year"]] == [{"year", "uncommissioned_gain_share", "backlog_end",
+                                                  "replacements"}] * 2
+    assert all(set(y[k]) == {"mean", "lo", "hi"} for y in none["by_year"] for k in y if k != "year")
+    assert [(d["a"], d["b"]) for d in summary["paired_differences"]] == [("none", "smi-codes")]
+    assert set(none["costs_gbp"]) == set(summary["cost_sources"])
+    assert summary["policies"]["smi-codes"]["costs_gbp"]["build"]["mean"] == 250_000
     with (tmp_path / "backlog.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert {r["state"] for r in rows} == {"waiting_for_wan", "orphaned", "waiting_for_code",
-                                          "stranded", "commissioning"}
+                                          "awaiting_visit", "stranded", "commissioning"}
     assert all(float(r["lo95"]) <= float(r["mean"]) <= float(r["hi95"]) for r in rows)
     assert (tmp_path / "backlog.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
@@ -72,16 +77,22 @@ def test_dask_cluster_gives_the_same_results(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("args", "words"), [
     (["--set", "install_and_leave_fraction=1.5"], ["install_and_leave_fraction", "1.5", "0..1"]),
-    (["--set", "policy.sla_wd=-1"], ["sla_wd", "-1", "0..250"]),
+    (["--set", "policy.sla_wd=-1"], ["sla_wd", "-1", "1..250"]),
     (["--policy", "email-7wd"], ["email-7wd", "email-10wd", "smi-codes"]),
     (["--set", "rules.cos_hazard=-0.1"], ["rules.cos_hazard", "-0.1"]),
     (["--set", "wan.reactive_fraction=2"], ["wan.reactive_fraction", "0..1"]),
-    (["--set", "warmup_years=9"], ["warmup_years", "9"]),
+    (["--set", "historic_years=99"], ["historic_years", "99"]),
     (["--set", "colour=blue"], ["colour", "allowed"]),
     (["--set", "epoch=2025-13-01"], ["epoch", "YYYY-MM-DD"]),
     (["--set", "install_profile=5"], ["install_profile", "list"]),
     (["--set", "rules.cos_lead_wd=[5, 1]"], ["rules.cos_lead_wd[1]", "5..250"]),
     (["--policy", "none", "--set", "policy.reply_probability=0.5"], ["reply_probability", "none"]),
+    (["--set", "rules.cos_lead_wd=[1]"], ["rules.cos_lead_wd", "[low, high]"]),
+    (["--set", "obligation_start=2020-01-01"], ["obligation_start", "before the epoch"]),
+    (["--set", "market.large.share=0.5"], ["market shares", "= 1"]),
+    (["--set", "market.small.reply_per_wd=-2"], ["market.small.reply_per_wd", ">= 0"]),
+    (["--set", "rules.p_replace=[0.5]"], ["rules.p_replace", "0..1"]),
+    (["--policy", "email-5wd", "--policy", "email-10wd", "--set", "policy.sla_wd=30"], ["email-30wd"]),
 ])
 def test_bad_input_is_one_clear_error_and_no_output(tmp_path: Path, args: list[str], words: list[str]) -> None:
     result = run("backlog", *SMALL, *args, "--out", str(tmp_path / "out"))
@@ -99,7 +110,7 @@ sites: 800
 years: 1.5
 replications: 2
 policies: [email-5wd, ssi-5wd]
-base: {warmup_years: 0.5}
+base: {historic_years: 1}
 factors:
   rules.cos_hazard: [0.1, 0.5]
 """

@@ -26,7 +26,7 @@ def build(params: PopulationParams, model: dict[str, object]) -> PopulationParam
         return with_overrides(params, model)
     except ParameterError as err:
         raise click.ClickException(str(err)) from None
-    except TypeError as err:  # a value of the wrong type inside a dataclass check
+    except (TypeError, ValueError) as err:  # a value of the wrong type inside a dataclass check
         raise click.ClickException(f"bad parameter value: {err}") from None
 
 
@@ -36,3 +36,5 @@ def policies(names: list[str], policy_params: dict[str, object]) -> list[Policy]
         return regimes(names, policy_params)
     except ParameterError as err:
         raise click.ClickException(str(err)) from None
+    except (TypeError, ValueError) as err:
+        raise click.ClickException(f"bad policy parameter value: {err}") from None

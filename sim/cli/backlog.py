@@ -31,7 +31,7 @@ def _override(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
               help=f"MP121 regime: {', '.join(POLICIES)}; repeat to compare several in one run. "
                    "[default: email-10wd]")
 @click.option("--sites", type=click.IntRange(1), default=100_000, show_default=True,
-              help="Install-and-leave sites modelled (historic backlog + new installs).")
+              help="Install-and-leave meters modelled (history run + the run's installs).")
 @click.option("--years", type=FiniteFloat(0.1, 30), default=5.0, show_default=True)
 @click.option("--replications", type=click.IntRange(1, 10_000), default=4, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 512), default=None,
@@ -73,15 +73,17 @@ def command(names: tuple[str, ...], sites: int, years: float, replications: int,
         if not dask_address:
             raise
         raise click.ClickException(f"cannot reach the Dask scheduler at {dask_address}: {err}") from None
-    grouped = {p.name: (p.params(), results[i * replications:(i + 1) * replications])
+    grouped = {p.label(): (p, results[i * replications:(i + 1) * replications])
                for i, p in enumerate(regimes)}
     summary = write_outputs(out, params, seed, grouped, overwrite, plot_format)
-    click.echo(f"{'policy':<12} {'steady backlog (GB)':>28} {'median days':>12} {'replacements (GB)':>20}")
+    click.echo(f"{'policy':<12} {'backlog at the end (GB)':>30} {'mean days':>10} {'replacements (GB)':>18}"
+               f" {'gains uncommissioned, year 1':>29}")
     for label, s in summary["policies"].items():
-        total = s["steady_backlog"]["total"]["gb"]
-        median = s["time_to_commission_days"]["p50"]["mean"]
-        repl = s["replacements"]["gb"]
-        click.echo(f"{label:<12} {total['mean']:>12,.0f} [{total['lo']:>,.0f}, {total['hi']:>,.0f}]"
-                   f" {median if median is None else round(median, 1)!s:>12} {repl['mean']:>20,.0f}")
+        end = s["by_year"][-1]["backlog_end"]
+        mean = s["time_to_commission_days"]["mean_all_commissioned"]["mean"]
+        repl = s["replacements"]["mean"]
+        share = s["by_year"][0]["uncommissioned_gain_share"]["mean"]
+        click.echo(f"{label:<12} {end['mean']:>12,.0f} [{end['lo']:>,.0f}, {end['hi']:>,.0f}]"
+                   f" {mean if mean is None else round(mean, 1)!s:>10} {repl:>18,.0f} {share:>28.2%}")
     click.echo(f"wrote {out}/backlog.csv, time_to_commission.csv, summary.json, backlog.{plot_format}, "
                f"time_to_commission.{plot_format}, report.html")

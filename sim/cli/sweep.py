@@ -147,9 +147,9 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
 
     rows, summaries = [], []
     for i, overrides, params, policy, folder in plan:
-        s = summarise(params, policy.params(), [load(replication_path(folder, k)) for k in range(reps)])
+        s = summarise(params, policy, [load(replication_path(folder, k)) for k in range(reps)])
         summaries.append({"set": i + 1, "overrides": overrides, "run": folder.name, "policy_name": policy.name} | s)
-        rows.append(_row(i + 1, policy.name, overrides, s))
+        rows.append(_row(i + 1, policy.label(), overrides, s))
     atomic_write(out / "sweep.json", json.dumps(summaries, indent=2, sort_keys=True, default=list) + "\n")
     atomic_write(out / "sweep.csv", _csv(rows))
     click.echo(f"wrote {out}/sweep.csv and {out}/sweep.json ({len(rows)} rows)")
@@ -182,14 +182,15 @@ def _saved(path: Path) -> bool:
 def _row(number: int, policy: str, overrides: dict[str, object], s: dict) -> dict[str, object]:
     row: dict[str, object] = {"set": number, "policy": policy}
     row |= {str(k): json.dumps(v) if isinstance(v, list) else v for k, v in overrides.items()}
-    for name, block in s["steady_backlog"].items():
-        row |= {f"steady_{name}_gb": block["gb"]["mean"]}
-    total = s["steady_backlog"]["total"]["gb"]
-    row |= {"steady_total_gb_lo95": total["lo"], "steady_total_gb_hi95": total["hi"],
-            "median_days_to_commission": s["time_to_commission_days"]["p50"]["mean"],
-            "replacements_gb": s["replacements"]["gb"]["mean"],
-            "replacement_cost_gbp_gb": s["replacement_cost_gbp"]["gb"]["mean"],
-            "consumer_days_gb": s["consumer_days_without_smart_service"]["gb"]["mean"]}
+    for entry in s["by_year"]:
+        row |= {f"backlog_end_y{entry['year']}_gb": entry["backlog_end"]["mean"],
+                f"uncommissioned_gain_share_y{entry['year']}": entry["uncommissioned_gain_share"]["mean"]}
+    end = s["by_year"][-1]["backlog_end"]
+    row |= {"backlog_end_gb_lo95": end["lo"], "backlog_end_gb_hi95": end["hi"],
+            "mean_days_to_commission": s["time_to_commission_days"]["mean_all_commissioned"]["mean"],
+            "replacements_gb": s["replacements"]["mean"],
+            "total_cost_gbp_gb": s["costs_gbp"]["total"]["mean"],
+            "consumer_days_gb": s["consumer_days_without_smart_service"]["mean"]}
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}
 
 

@@ -1,4 +1,4 @@
-"""Population runs: every install-and-leave site in GB as a compact record, many replications.
+"""Population runs: every install-and-leave meter in GB as a compact record, many replications.
 
 ``params`` holds the inputs and their sources, ``model`` runs one replication in one
 SimPy environment, ``stats`` reduces replications to means and confidence bands,

@@ -2,9 +2,10 @@
 
 Sources are ../shared/domain.md §1 (scale) and §7 (rates): H = primary source, M =
 secondary, L = assumption (a parameter, never a constant). ``sites`` is how many
-install-and-leave (I&L) sites the run models: the historic backlog and the I&L
-installs of the run are sampled in their GB proportions, and ``gb_factor`` scales
-results back to GB.
+install-and-leave (I&L) meters the run models: the historic backlog and the I&L
+meters installed during the run are sampled in their GB proportions, and
+``gb_factor`` scales results back to GB. docs/reference/backlog.md lists every
+default with its source and the seed sentence it reproduces.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from sim.calendar import DAY
 from sim.lifecycle import SampledCommissioning, SiteRules
 from sim.policies import ParameterError, check_int, check_range
+from sim.suppliers import MarketSpec
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,8 @@ class WanArrival:
     probability ``reactive_on_target`` (uniform over the target), else a tail beyond it,
     exponential with mean ``reactive_tail_days`` (target H; split and tail L).
     Proactive I&L (known no coverage): ``proactive_min_days`` plus an exponential with
-    mean ``proactive_mean_days`` (anticipated coverage date, L).
+    mean ``proactive_mean_days`` (anticipated coverage date, L: 730, range 180..1500; the
+    last ~0.7% of premises outside the 99.25% coverage obligation wait for years).
     """
 
     reactive_fraction: float = 0.6
@@ -35,7 +38,7 @@ class WanArrival:
     reactive_on_target: float = 0.8
     reactive_tail_days: float = 90.0
     proactive_min_days: float = 90.0
-    proactive_mean_days: float = 365.0
+    proactive_mean_days: float = 730.0
 
     def __post_init__(self) -> None:
         check_range("wan.reactive_fraction", self.reactive_fraction, 0.0, 1.0)
@@ -57,24 +60,41 @@ class WanArrival:
 class PopulationParams:
     """Everything a population run needs besides the policy and the seed.
 
-    ``installs_per_year``: GB SMETS2 installs a year, 4,000,000 (M: ~19 M SMETS2 by end
-    2023). ``install_and_leave_fraction``: share installed without WAN, 0.02 (L; WAN
-    coverage 99.3%, H). ``install_profile``: relative install volume per run year,
-    repeated when shorter than the run (flat, L). ``historic_backlog``: non-commissioned
-    SMETS2 at the start, 500,000 (BEIS estimate, §1, M), installed uniformly over the
-    previous ``historic_years`` (L). ``warmup_years``: steady-state figures exclude the
-    run's start (default 1 year, or half a shorter run).
+    ``installs_per_year``: GB SMETS2 meters installed a year, 4,000,000 (M: ~19 M SMETS2
+    by end 2023). ``install_and_leave_fraction``: share installed without WAN, 0.03 (L,
+    range 0.01..0.05; WAN coverage 99.3% of premises, H, and reactive I&L where the
+    coverage database was wrong). ``install_profile``: relative install volume per run
+    year, repeated when shorter than the run (flat, L). ``historic_years``: the history
+    run before the epoch, 4 (SMETS2 installs at volume from about 2018, M): the historic
+    backlog is what the lifecycle leaves uncommissioned at the epoch after installing at
+    the same rate under no process (BEIS's ~500,000 is an upper bound: it included
+    genuinely pending devices, seeds). ``smets2_meters``: GB SMETS2 meters at the epoch,
+    11,000,000 (M: ~19 M by end 2023 less two years of installs), growing by
+    ``installs_per_year``: the denominator of the share of gains that are uncommissioned. ``gas_share``: I&L premises with a gas meter too, 0.8 (L;
+    ~85% of GB homes use mains gas, M). ``split_supply``: dual-fuel premises whose gas
+    installer is not the electricity installer, 0.1 (L). ``igt_share``: I&L premises
+    that are IGT gas-only new builds, 0.03 (L; seeds: IGTs fit the GSME, the ESME comes
+    later), whose ESME another party fits ``igt_esme_lag_days`` later (mean, exponential,
+    120, L). ``obligation_start``: when the install-code obligation (the SLA) starts,
+    2022-02-24 (the February 2022 SEC release, seeds, H); the ``epoch``, 2021-11-24, is three
+    months before it (seeds: three months' preparation to clear the backlog): the process
+    is available from the epoch.
     """
 
     sites: int = 100_000
     years: float = 5.0
     installs_per_year: float = 4_000_000.0
-    install_and_leave_fraction: float = 0.02
+    install_and_leave_fraction: float = 0.08
     install_profile: tuple[float, ...] = (1.0,)
-    historic_backlog: float = 500_000.0
-    historic_years: float = 3.0
-    warmup_years: float | None = None
-    epoch: str = "2025-01-01"
+    historic_years: float = 4.0
+    smets2_meters: float = 11_000_000.0
+    gas_share: float = 0.8
+    split_supply: float = 0.1
+    igt_share: float = 0.03
+    igt_esme_lag_days: float = 120.0
+    epoch: str = "2021-11-24"
+    obligation_start: str = "2022-02-24"
+    market: MarketSpec = field(default_factory=MarketSpec)
     wan: WanArrival = field(default_factory=WanArrival)
     rules: SiteRules = field(default_factory=SiteRules)
     commissioning: SampledCommissioning = field(default_factory=SampledCommissioning)
@@ -95,30 +115,48 @@ class PopulationParams:
         if sum((list(self.install_profile) * years_run)[:years_run]) <= 0:
             raise ParameterError("install_profile has no weight > 0 in the run's years "
                                  "(allowed: at least one weight > 0 within years)")
-        check_range("historic_backlog", self.historic_backlog, 0.0)
         object.__setattr__(self, "epoch", str(self.epoch))  # YAML reads dates as dates
         try:
             dt.date.fromisoformat(self.epoch)
         except ValueError:
             raise ParameterError(f"epoch = {self.epoch!r} is not a date (allowed: YYYY-MM-DD)") from None
         check_range("historic_years", self.historic_years, 1 / 365, 30.0)
-        if self.warmup_years is not None:
-            check_range("warmup_years", self.warmup_years, 0.0, round(self.years * 0.9, 6))
-        if self.historic_backlog + self.il_per_year * self.years <= 0:
-            raise ParameterError(
-                "historic_backlog and installs_per_year x install_and_leave_fraction are both 0 "
-                "(allowed: at least one > 0)")
-
-    @property
-    def warmup_days(self) -> int:
-        """Steady-state figures start here: ``warmup_years``, or 1 year (half a short run)."""
-        years = self.warmup_years if self.warmup_years is not None else min(1.0, self.years / 2)
-        return int(round(years * 365.25))
+        check_range("smets2_meters", self.smets2_meters, 1.0)
+        check_range("gas_share", self.gas_share, 0.0, 1.0)
+        check_range("split_supply", self.split_supply, 0.0, 1.0)
+        check_range("igt_share", self.igt_share, 0.0, 1.0)
+        if self.gas_share + self.igt_share > 1.0:
+            raise ParameterError(f"gas_share + igt_share = {self.gas_share + self.igt_share:g} "
+                                 "(allowed: at most 1, they are shares of the same premises)")
+        check_range("igt_esme_lag_days", self.igt_esme_lag_days, 0.0, 3650.0)
+        object.__setattr__(self, "obligation_start", str(self.obligation_start))
+        try:
+            obligation = dt.date.fromisoformat(self.obligation_start)
+        except ValueError:
+            raise ParameterError(f"obligation_start = {self.obligation_start!r} is not a date "
+                                 "(allowed: YYYY-MM-DD)") from None
+        if obligation < dt.date.fromisoformat(self.epoch):
+            raise ParameterError(f"obligation_start = {self.obligation_start} is before the epoch "
+                                 f"(allowed: {self.epoch} or later)")
+        if self.il_per_year <= 0:
+            raise ParameterError("installs_per_year x install_and_leave_fraction is 0 "
+                                 "(allowed: > 0: the model follows install-and-leave meters)")
 
     @property
     def il_per_year(self) -> float:
-        """GB install-and-leave installs a year."""
+        """GB install-and-leave meters installed a year."""
         return self.installs_per_year * self.install_and_leave_fraction
+
+    @property
+    def obligation_day(self) -> int:
+        """Days from the epoch to the obligation's start."""
+        return (dt.date.fromisoformat(self.obligation_start) - dt.date.fromisoformat(self.epoch)).days
+
+    def gb_gains(self, year: int, span: float = 1.0) -> float:
+        """GB SMETS2 meters gained on a change of supplier in run year ``year`` (1-based),
+        over ``span`` of it: the CoS hazard times the meters there on average."""
+        meters = self.smets2_meters + self.installs_per_year * (year - 1 + span / 2)
+        return self.rules.cos_hazard * meters * span
 
     @property
     def days(self) -> int:
@@ -131,12 +169,12 @@ class PopulationParams:
     @property
     def gb_factor(self) -> float:
         """GB sites per modelled site."""
-        return (self.historic_backlog + self.il_per_year * self.years) / self.sites
+        return self.il_per_year * (self.historic_years + self.years) / self.sites
 
     @property
     def historic_sites(self) -> int:
-        """Modelled sites in the historic backlog (the rest are installed during the run)."""
-        return int(round(self.historic_backlog / self.gb_factor))
+        """Modelled meters installed in the history run (the rest are installed during the run)."""
+        return int(round(self.sites * self.historic_years / (self.historic_years + self.years)))
 
     def replace(self, **changes: object) -> "PopulationParams":
         return dataclasses.replace(self, **changes)
@@ -149,12 +187,12 @@ def with_overrides(params: PopulationParams, overrides: dict[str, object]) -> Po
     for key, value in overrides.items():
         group, _, name = key.partition(".")
         if name:
-            if group not in ("wan", "rules", "commissioning"):
-                raise ParameterError(f"parameter {key!r} is unknown (groups: wan, rules, commissioning)")
+            if group not in GROUPS:
+                raise ParameterError(f"parameter {key!r} is unknown (groups: {', '.join(GROUPS)})")
             nested.setdefault(group, {})[name] = value
         else:
             top[key] = tuple(value) if isinstance(value, list) else value
-    known = {f.name for f in dataclasses.fields(PopulationParams)} - {"wan", "rules", "commissioning"}
+    known = {f.name for f in dataclasses.fields(PopulationParams)} - set(GROUPS)
     for key in top:
         if key not in known:
             raise ParameterError(f"parameter {key!r} is unknown (allowed: {', '.join(sorted(known))})")
@@ -165,13 +203,27 @@ def with_overrides(params: PopulationParams, overrides: dict[str, object]) -> Po
 
 
 def _rebuild(group: str, current: object, values: dict[str, object]) -> object:
-    allowed = {f.name for f in dataclasses.fields(current)}
+    if isinstance(current, MarketSpec):  # market.large.share: one level deeper
+        classes: dict[str, dict[str, object]] = {}
+        for name, value in values.items():
+            kind, _, field_name = name.partition(".")
+            if kind not in ("large", "small") or not field_name:
+                raise ParameterError(f"parameter 'market.{name}' is unknown "
+                                     "(allowed: market.large.FIELD, market.small.FIELD)")
+            classes.setdefault(kind, {})[field_name] = value
+        return MarketSpec(**{kind: _rebuild(f"market.{kind}", getattr(current, kind), v)
+                             for kind, v in classes.items()}
+                          | {kind: getattr(current, kind) for kind in ("large", "small") if kind not in classes})
+    allowed = {f.name for f in dataclasses.fields(current)} - {"name"}
     for name in values:
         if name not in allowed:
             raise ParameterError(
                 f"parameter '{group}.{name}' is unknown (allowed: {', '.join(sorted(allowed))})")
     return dataclasses.replace(current, **{k: tuple(v) if isinstance(v, list) else v
                                            for k, v in values.items()})
+
+
+GROUPS = ("wan", "rules", "commissioning", "market")
 
 
 def as_dict(params: PopulationParams) -> dict[str, object]:

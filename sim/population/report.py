@@ -18,9 +18,10 @@ from matplotlib import dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim.lifecycle import BACKLOG_STATES
+from sim.lifecycle import BACKLOG_STATES, STRANDED
 from sim.output import OutputDir
 from sim.population.model import Replication
+from sim.policies import Policy
 from sim.population.params import PopulationParams, as_dict
 from sim.plotting import THOUSANDS, figure_bytes, new_figure
 from sim.population.stats import QUANTILES, Estimate, confidence, estimate, steady_backlog, ttc_quantile, within
@@ -28,52 +29,140 @@ from sim.population.stats import QUANTILES, Estimate, confidence, estimate, stea
 STATE_NAMES = [s.name.lower() for s in BACKLOG_STATES]
 
 
-def summarise(params: PopulationParams, policy_params: Mapping[str, object],
-              reps: list[Replication]) -> dict[str, object]:
-    """Headline figures for one policy: modelled sites and the same scaled to GB."""
-    warm = params.warmup_days
-    steady = np.array([steady_backlog(r, warm) for r in reps])
+def summarise(params: PopulationParams, policy: Policy, reps: list[Replication]) -> dict[str, object]:
+    """Headline figures for one policy, GB-scaled, each ``{mean, lo, hi}`` across replications."""
     gb = params.gb_factor
+    days = params.days
+    rules = params.rules
 
-    def both(values: list[float] | np.ndarray) -> dict[str, object]:
-        e = estimate(values)
-        return {"modelled": e.as_dict(), "gb": estimate(np.asarray(values) * gb).as_dict()}
+    def est(values: list[float] | np.ndarray) -> dict[str, float | None]:
+        return estimate(np.asarray(values, float)).as_dict()
 
+    costs = {name: est([c[name] for c in (costs_of(params, policy, r) for r in reps)]) for name in COST_SOURCES}
+    little = [littles_law(params, r) for r in reps]
+    done_ttc = [np.mean(r.done_days - r.done_installed_days) if r.done_days.size else np.nan for r in reps]
     return {
-        "policy": dict(policy_params),
+        "label": policy.label(),
+        "policy": policy.params(),
         "replications": len(reps),
-        "steady_backlog_from_day": warm,
-        "steady_backlog": {name: both(steady[:, i]) for i, name in enumerate(STATE_NAMES)}
-        | {"total": both(steady.sum(axis=1))},
-        "end_backlog": {name: both([r.backlog[i, -1] for r in reps]) for i, name in enumerate(STATE_NAMES)},
-        "time_to_commission_days": {f"p{round(q * 100)}": estimate([ttc_quantile(r, q) for r in reps]).as_dict()
+        "by_year": [{"year": year,
+                     "uncommissioned_gain_share": est([gain_share(params, r, year) for r in reps]),
+                     "backlog_end": est([r.backlog[:, year_end(params, year)].sum() * gb for r in reps]),
+                     "replacements": est([count_in_year(r.replaced_days, params, year) * gb for r in reps])}
+                    for year in range(1, run_years(params) + 1)],
+        "backlog_start": est([r.backlog[:, 0].sum() * gb for r in reps]),
+        "end_backlog": {name: est([r.backlog[i, -1] * gb for r in reps]) for i, name in enumerate(STATE_NAMES)},
+        "time_to_commission_days": {f"p{round(q * 100)}": est([ttc_quantile(r, q) for r in reps])
                                     for q in QUANTILES}
-        | {"within_90_days": estimate([within(r, 90) for r in reps]).as_dict()},
-        "replacements": both([r.replaced for r in reps]),
-        "replacement_cost_gbp": both([r.replacement_cost for r in reps]),
-        "consumer_days_without_smart_service": both([r.site_days[:, -1].sum() for r in reps]),
-        "commissioned": both([r.commissioned for r in reps]),
+        | {"within_90_days": est([within(r, 90) for r in reps]),
+           "mean_all_commissioned": est(done_ttc)},
+        "littles_law": {key: est([d[key] for d in little]) for key in little[0]},
+        "replacements": est([r.replaced * gb for r in reps]),
+        "install_code_messages": est([r.requests * gb for r in reps]),
+        "escalations": est([r.escalations * gb for r in reps]),
+        "consumer_days_without_smart_service": est([r.site_days[:, -1].sum() * gb for r in reps]),
+        "stranded_meter_years": est([r.site_days[STRANDED, -1] * gb / 365.25 for r in reps]),
+        "costs_gbp": costs,
+        "commissioned": est([r.commissioned * gb for r in reps]),
         "events": int(sum(r.events for r in reps)),
+        "days": days,
+        "cost_of_consumer_days_per_day": rules.day_without_smart_cost,
     }
 
 
+#: Each cost line and where its price comes from (docs/reference/backlog.md has ranges).
+COST_SOURCES = {
+    "replacement_visits": "rules.visit_cost per replaced meter (assumed £250, range £150-£400)",
+    "scrapped_meters": "rules.scrap_cost per replaced meter (Comms Hub returns £30.87-£58.75, M)",
+    "install_code_handling": "policy.request_cost per message (assumed £10, range £5-£25)",
+    "build": "policy.fixed_cost once (SSI £150k-£350k, DCC preliminary assessment, H; SMI codes assumed)",
+    "stranded_meters": "rules.stranded_cost_per_year per stranded meter-year (assumed £20, range £5-£50)",
+    "consumer_days": "rules.day_without_smart_cost per meter-day uncommissioned (assumed £0.10)",
+    "total": "the sum of the lines above",
+}
+
+
+def costs_of(params: PopulationParams, policy: Policy, rep: Replication) -> dict[str, float]:
+    """One replication's costs, GB, in GBP."""
+    gb, rules = params.gb_factor, params.rules
+    lines = {
+        "replacement_visits": rep.replaced * gb * rules.visit_cost,
+        "scrapped_meters": rep.replaced * gb * rules.scrap_cost,
+        "install_code_handling": rep.requests * gb * policy.request_cost,
+        "build": policy.fixed_cost,
+        "stranded_meters": rep.site_days[STRANDED, -1] * gb / 365.25 * rules.stranded_cost_per_year,
+        "consumer_days": rep.site_days[:, -1].sum() * gb * rules.day_without_smart_cost,
+    }
+    return lines | {"total": sum(lines.values())}
+
+
+def littles_law(params: PopulationParams, rep: Replication) -> dict[str, float]:
+    """L = lambda W over the run, each side measured apart: L from the state intervals, W
+    from install and commissioning times (historic meters from day 0, open ones to the end)."""
+    days, gb = params.days, params.gb_factor
+    entered = rep.in_backlog_days.size
+    return {"mean_backlog": rep.site_days[:, -1].sum() / days * gb,
+            "arrivals_per_day": entered / days * gb,
+            "mean_days_in_backlog": float(rep.in_backlog_days.mean()) if entered else 0.0}
+
+
+def run_years(params: PopulationParams) -> int:
+    return int(np.ceil(params.days / 365.25 - 1e-9))
+
+
+def year_end(params: PopulationParams, year: int) -> int:
+    return min(params.days, int(round(year * 365.25)))
+
+
+def count_in_year(days: np.ndarray, params: PopulationParams, year: int) -> int:
+    return int(np.count_nonzero((days >= year_end(params, year - 1)) & (days < year_end(params, year))))
+
+
+def gain_share(params: PopulationParams, rep: Replication, year: int) -> float:
+    """Uncommissioned gains that year over all GB SMETS2 gains that year."""
+    span = (year_end(params, year) - year_end(params, year - 1)) / 365.25
+    return count_in_year(rep.gain_days, params, year) * params.gb_factor / params.gb_gains(year, span)
+
+
+def paired(params: PopulationParams, results: Mapping[str, tuple[Policy, list[Replication]]]) -> list[dict]:
+    """Each pair of regimes, b minus a, per replication (common random numbers), with 95% CIs."""
+    labels = list(results)
+    figures = {
+        "consumer_days_without_smart_service": lambda p, r: r.site_days[:, -1].sum() * params.gb_factor,
+        "replacements": lambda p, r: r.replaced * params.gb_factor,
+        "backlog_end": lambda p, r: r.backlog[:, -1].sum() * params.gb_factor,
+        "total_cost_gbp": lambda p, r: costs_of(params, p, r)["total"],
+    }
+    out = []
+    for i, a in enumerate(labels):
+        for b in labels[i + 1:]:
+            (pa, ra), (pb, rb) = results[a], results[b]
+            out.append({"a": a, "b": b} | {
+                name: est_diff([f(pb, y) - f(pa, x) for x, y in zip(ra, rb)]) for name, f in figures.items()})
+    return out
+
+
+def est_diff(values: list[float]) -> dict[str, float | None]:
+    return estimate(np.asarray(values, float)).as_dict()
+
+
 def run_summary(params: PopulationParams, seed: int,
-                results: Mapping[str, tuple[Mapping[str, object], list[Replication]]]) -> dict[str, object]:
-    """What ``summary.json`` holds: the inputs and every regime's headline figures."""
+                results: Mapping[str, tuple[Policy, list[Replication]]]) -> dict[str, object]:
+    """What ``summary.json`` holds: the inputs, every regime's figures, the paired differences."""
     return {
         "seed": seed,
         "params": as_dict(params),
         "gb_factor": params.gb_factor,
-        "modelled": {"sites": params.sites, "historic": params.historic_sites},
-        "policies": {label: summarise(params, pp, reps) for label, (pp, reps) in results.items()},
+        "modelled": {"meters": params.sites, "history_run_meters": params.historic_sites},
+        "policies": {label: summarise(params, policy, reps) for label, (policy, reps) in results.items()},
+        "paired_differences": paired(params, results),
+        "cost_sources": COST_SOURCES,
     }
 
-
-
 def write_outputs(out: Path, params: PopulationParams, seed: int,
-                  results: Mapping[str, tuple[Mapping[str, object], list[Replication]]],
+                  results: Mapping[str, tuple[Policy, list[Replication]]],
                   overwrite: bool = False, plot_format: str = "png") -> dict[str, object]:
-    """``results``: policy label -> (its parameters, its replications). Returns the summary."""
+    """``results``: policy label -> (the policy run, its replications). Returns the summary."""
     from sim.population.html_report import render  # the page reads the files written here
 
     summary = run_summary(params, seed, results)
@@ -127,10 +216,10 @@ def backlog_figure(params: PopulationParams, results: Mapping[str, tuple[object,
     gb = params.gb_factor
     start = np.datetime64(dt.date.fromisoformat(params.epoch))
     dates = start + np.arange(params.days + 1).astype("timedelta64[D]")
-    warm = params.warmup_days
+    warm = 0  # the historic backlog comes from the lifecycle's own history: no wave to skip
     names = STATE_NAMES + ["total"]
-    figure = new_figure(11, 13)
-    axes = figure.subplot_mosaic([names[0:2], names[2:4], names[4:6], ["steady", "steady"]],
+    figure = new_figure(11, 15)
+    axes = figure.subplot_mosaic([names[0:2], names[2:4], names[4:6], [names[6], "steady"]],
                                  height_ratios=[1, 1, 1, 1.25])
     steady: dict[str, list[Estimate]] = {}
     for label, (_, reps) in results.items():
@@ -149,7 +238,7 @@ def backlog_figure(params: PopulationParams, results: Mapping[str, tuple[object,
         ax = axes[name]
         _focus_on_steady_part(ax, warm, dates)
         ax.set_title(name.replace("_", " "), fontsize=10)
-        ax.set_ylabel("GB sites")
+        ax.set_ylabel("GB meters")
         ax.yaxis.set_major_formatter(THOUSANDS)
         ax.grid(color="#e5e5e5")
     axes[names[0]].legend(title="MP121 regime (95% CI)", fontsize=8, title_fontsize=8)
@@ -194,7 +283,7 @@ def _steady_panel(ax: Axes, steady: Mapping[str, list[Estimate]], names: list[st
     ax.yaxis.set_major_formatter(THOUSANDS)
     ax.set_ylim(0, ax.get_ylim()[1] * 1.2)
     start = dt.date.fromisoformat(params.epoch) + dt.timedelta(days=warm)
-    ax.set_title(f"Steady-state backlog by regime, {start:%d %b %Y} to the end (95% CI)", fontsize=10)
+    ax.set_title(f"Mean backlog by regime, {start:%d %b %Y} to the end (95% CI)", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(axis="y", color="#e5e5e5")
 

@@ -231,7 +231,8 @@ def wireshark_keys(replay: Replay) -> str:
 
 
 STATE_COLOURS = {"WAITING_FOR_WAN": "#9ecae1", "ORPHANED": "#fdae6b", "WAITING_FOR_CODE": "#fd8d3c",
-                 "STRANDED": "#de2d26", "COMMISSIONING": "#74c476", "COMMISSIONED": "#238b45"}
+                 "AWAITING_VISIT": "#fb6a4a", "STRANDED": "#de2d26", "COMMISSIONING": "#74c476",
+                 "COMMISSIONED": "#238b45"}
 
 
 @dataclass(frozen=True)

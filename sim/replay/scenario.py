@@ -37,7 +37,7 @@ KEYS = {
     ("coverage",): ("available", "likelihood"),
     ("comms_hub",): ("chf", "gpf", "radio"),
     ("device",): ("name", "id", "type", "install_code", "installer_record"),
-    ("party",): ("name", "id", "fuels"),
+    ("party",): ("name", "id", "fuels", "forwards"),
     ("rules",): ("visit_lead_wd",),
     ("expect",): ("commissioned", "not_commissioned", "joins", "alerts", "replacement",
                   "code_requests"),
@@ -67,9 +67,13 @@ class Device:
 
 @dataclass(frozen=True)
 class Party:
+    """A supplier of the story; ``forwards``: it passes on an install code it received
+    from an earlier supplier (default: only an installer gives a code, as the report says)."""
+
     name: str
     user_id: str
     fuels: tuple[str, ...]
+    forwards: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,9 @@ def load_scenario(path: Path, seed: int | None = None) -> Scenario:
     policy = _policy(read)
     read.mapping(("rules",), KEYS[("rules",)])
     try:
-        rules = SiteRules(cos_hazard=0.0, cos_lead_wd=(0, 0),
+        # A supplier left without a code replaces the meter (p_replace 1): a scenario
+        # scripts what happens, it does not leave it to chance.
+        rules = SiteRules(cos_hazard=0.0, cos_lead_wd=(0, 0), p_replace=1.0,
                           visit_lead_wd=read.get(("rules", "visit_lead_wd"), 10))
     except ParameterError as err:
         raise doc.error(("rules", "visit_lead_wd"), str(err)) from None
@@ -224,7 +230,7 @@ def _parties(read: _Site) -> dict[str, Party]:
         user = read.eui((*path, "id"))
         if any(p.user_id == user for p in parties.values()):
             raise read.doc.error((*path, "id"), f"{user} appears twice")
-        parties[name] = Party(name, user, tuple(fuels))
+        parties[name] = Party(name, user, tuple(fuels), read.flag((*path, "forwards"), False))
     return parties
 
 

@@ -33,10 +33,11 @@ from sim.duis import schema as duis_schema
 from sim.duis.precommand import signed_request, supplier_test_key
 from sim.duis.request import RequestID, ServiceRequest
 from sim.duis.response import DCCAlertMessage, DeviceAlertMessage
-from sim.lifecycle import COMMISSIONED, INF, Commissioned, Event, Lifecycle, Site, State
-from sim.policies import Step
+from sim.lifecycle import COMMISSIONED, ELECTRICITY, GAS, INF, Commissioned, Event, Lifecycle, Meter, State
+from sim.policies import CodeRequest, Step
 from sim.replay.joins import RecordedJoins, replay_joins
 from sim.replay.scenario import HORIZON_YEARS, MORNING, Scenario, Scripted, event_day, other_code
+from sim.suppliers import Market, SupplierClass
 from sim.worktime import Draws, WorkClock
 
 ROLES = {"electricity": "ImportSupplier", "gas": "GasSupplier"}
@@ -130,7 +131,9 @@ class _Story:
         self.clock = WorkClock(WorkingDayCalendar(scenario.start, years=HORIZON_YEARS))
         self.draws = Draws(np.random.default_rng(seed))
         self.rng = random.Random(seed)
-        self.policy = scenario.policy.for_run(1.0)
+        self.policy = scenario.policy
+        self.party_numbers = {name: n for n, name in enumerate(scenario.parties)}
+        self.market = party_market(scenario)
         self.joins = replay_joins(scenario.radio, seed, scenario.chf, scenario.gpf,
                                   {d.device_id: d.install_code for d in scenario.devices.values()},
                                   sleepy=lambda device_id: self.kinds.get(device_id) == "GSME")
@@ -170,7 +173,7 @@ class _Story:
         self.recorded = {d.device_id: d.installer_record for d in scenario.devices.values()}
         #: What the supplier that now registers each device knows of its code (None: nothing).
         self.known: dict[str, InstallCode | None] = {}
-        self.sites: list[tuple[Site, Lifecycle, list[str]]] = []
+        self.sites: list[tuple[Meter, Lifecycle, list[str]]] = []
         self.pending_steps: dict[int, list[Step]] = {}
         self.env = simpy.Environment()
 
@@ -210,7 +213,7 @@ class _Story:
                 self._lifecycle(site, lambda: lifecycle.advance(site, self.env.now))
 
     # -- lifecycle calls, with what they changed written down ----------------------------
-    def _lifecycle(self, site: Site, call) -> None:
+    def _lifecycle(self, site: Meter, call) -> None:
         before, request, replaced = site.state, site.last_request, site.replaced
         entered = site.entered
         self._flush(site, self.env.now)
@@ -227,7 +230,7 @@ class _Story:
             self.entries.insert(mark, Entry(self.env.now, "site", f"site {site.number}: "
                                             f"{_state(before)} -> {_state(site.state)}", site=site.number))
 
-    def _flush(self, site: Site, now: float) -> None:
+    def _flush(self, site: Meter, now: float) -> None:
         """Timeline lines for the install-code exchange's steps that have happened by ``now``."""
         steps = self.pending_steps.get(site.number, [])
         while steps and steps[0].time <= now:
@@ -269,18 +272,37 @@ class _Story:
                 self._send(by.user_id, self.premises.dcc_id, 8, "8.14", "8.14.2",
                            b.CHFInstallSuccessNoSMWAN(hub.chf_id, "CHF Install - no SM WAN", MPXN, False,
                                                       "Basement or Cellar", "Detached / Semi Detached"))
-        site = Site(len(self.sites) + 1, now, now if hub.wan_connected else INF, INF)
-        lifecycle = Lifecycle(self.policy, DuisCommissioning(self, ids), self.scenario.rules, self.clock,
-                              self.draws, _Quiet())
-        self.sites.append((site, lifecycle, ids))
-        self._lifecycle(site, lambda: lifecycle.install(site, now))
+        # GSMEs that the WAN could not reach for want of an ESME (IGT new builds):
+        waiting = [(s, life) for s, life, d in self._live() if not s.wan and self.kinds[d[0]] == "GSME"]
+        for device_id in ids:  # one lifecycle record per device: its own supplier and code chain
+            fuel = GAS if self.kinds[device_id] == "GSME" else ELECTRICITY
+            reachable = hub.wan_connected and self._reachable([device_id])
+            site = Meter(len(self.sites) + 1, now, now if reachable else INF, INF,
+                         self.party_numbers[event.fields["by"]], fuel)
+            lifecycle = Lifecycle(self.policy, DuisCommissioning(self, [device_id]), self.scenario.rules,
+                                  self.clock, self.draws, _Quiet(), self.market)
+            self.sites.append((site, lifecycle, [device_id]))
+            self._lifecycle(site, lambda: lifecycle.install(site, now))
+        if hub.wan_connected and any(self.kinds[d] == "ESME" for d in ids):
+            for site, lifecycle in waiting:  # an IGT's GSME: the ESME is there at last, and once
+                self.entries.append(Entry(self.dcc.now, "site", f"site {site.number}: the ESME is "
+                                          "there: the GSME can join the HAN", site=site.number))
+                site.due = lifecycle.wan_due(site, self.dcc.now)  # its supplier's turn, after the ESME's
+
+    def _reachable(self, ids: list[str]) -> bool:
+        """A GSME needs the ESME: the Comms Hub takes its power from the electricity supply
+        (seeds: IGT GSMEs "are left not commissioned as the ESME is not installed at the
+        same time")."""
+        return not any(self.kinds[d] == "GSME" for d in ids) or any(
+            self.kinds[d] == "ESME" and self.premises.devices[d].present for d in self.kinds)
 
     def _on_wan(self, event: Scripted, now: float) -> None:
         self.dcc.now = max(self.dcc.now, now)
         changes = self.dcc.wan_arrives()
         self.entries.append(Entry(now, "CSP", "SM WAN arrives", [str(c) for c in changes]))
-        for site, lifecycle, _ in self._live():
-            self._lifecycle(site, lambda: lifecycle.inject(site, Event.WAN, now))
+        for site, lifecycle, ids in self._live():
+            if self._reachable(ids):
+                self._lifecycle(site, lambda: lifecycle.inject(site, Event.WAN, now))
 
     def _on_cos(self, event: Scripted, now: float) -> None:
         to = self.scenario.parties[event.fields["to"]]
@@ -293,7 +315,8 @@ class _Story:
             if moved:
                 for device_id in moved:
                     self.known[device_id] = None  # only the installing supplier holds the code
-                self._lifecycle(site, lambda: lifecycle.inject(site, Event.COS, now))
+                gainer = self.party_numbers[event.fields["to"]]
+                self._lifecycle(site, lambda: lifecycle.switch(site, now, gainer))
 
     def _on_code(self, event: Scripted, now: float) -> None:
         value = event.fields.get("value", "right")
@@ -388,7 +411,7 @@ class _Story:
                              b.CommissionDeviceSynchroniseClock(self.dcc.timestamp(), 60))
         return outcome.accepted
 
-    def _visit(self, site: Site) -> None:
+    def _visit(self, site: Meter) -> None:
         """The replacement visit: new meters (new IDs and codes) replace the old, then commission."""
         now = self.env.now
         self.dcc.now = max(self.dcc.now, now)
@@ -439,11 +462,30 @@ class DuisCommissioning:
 class _Quiet:
     """The lifecycle's observer: the driver reads state changes itself."""
 
-    def left(self, site: Site, state: State, entered: float, now: float) -> None:
+    def left(self, site: Meter, state: State, entered: float, now: float) -> None:
         return None
 
-    def done(self, site: Site, now: float) -> None:
+    def done(self, site: Meter, now: float) -> None:
         return None
+
+    def gained(self, site: Meter, now: float) -> None:
+        return None
+
+    def requested(self, site: Meter, request: CodeRequest) -> None:
+        return None
+
+    def moved(self, site: Meter) -> None:
+        return None
+
+
+def party_market(scenario: Scenario) -> Market:
+    """The scenario's parties as suppliers, numbered in file order: unlimited capacity and
+    the modification report's habits (L): each replies with 0.9 unless the policy sets
+    ``reply_probability``, and only an installer gives a code ("or confirming that they
+    were not the installing Party") unless the party ``forwards`` one it received."""
+    share = 1 / len(scenario.parties)
+    return Market([SupplierClass(name, 1, share, 0.0, 0.9, party.forwards, 0.0)
+                   for name, party in scenario.parties.items()])
 
 
 def replay(scenario: Scenario, schema: Path | None = None) -> Replay:
