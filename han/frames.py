@@ -95,19 +95,23 @@ def beacon(seq: int, pan_id: int, extended_pan_id: int, *, permit_joining: bool)
     )
 
 
-def association_request(seq: int, pan_id: int, device: int) -> bytes:
-    """From an ESME: mains-powered full-function device, receiver on, asks for a short address."""
+def association_request(seq: int, pan_id: int, device: int, *, sleepy: bool = False) -> bytes:
+    """Asks for a short address. An ESME is a mains-powered full-function device with its
+    receiver on; a sleepy device (a battery GSME) is a reduced-function device whose
+    receiver is off when idle, so its parent holds frames until it polls."""
+    awake = 0 if sleepy else 1
     return bytes(
         _mac(MacType.COMMAND, seq, fcf_ackreq=1, fcf_destaddrmode=2, fcf_srcaddrmode=3)
         / Dot15d4Cmd(dest_panid=pan_id, dest_addr=COORDINATOR_SHORT, src_panid=BROADCAST_PAN,
                      src_addr=device, cmd_id=MacCommand.ASSOCIATION_REQUEST)
-        / Dot15d4CmdAssocReq(allocate_address=1, receiver_on_when_idle=1, power_source=1,
-                             device_type=1)
+        / Dot15d4CmdAssocReq(allocate_address=1, receiver_on_when_idle=awake, power_source=awake,
+                             device_type=awake)
     )
 
 
 def data_request(seq: int, pan_id: int, device: int) -> bytes:
-    """Poll for the association response the coordinator holds (indirect transmission)."""
+    """Poll the parent for a frame it holds (indirect transmission): the association response,
+    and for a sleepy device every frame after it."""
     return bytes(
         _mac(MacType.COMMAND, seq, fcf_ackreq=1, fcf_panidcompress=1, fcf_destaddrmode=2,
              fcf_srcaddrmode=3)
@@ -127,8 +131,10 @@ def association_response(seq: int, pan_id: int, device: int, coordinator: int, s
     )
 
 
-def ack(seq: int) -> bytes:
-    return bytes(_mac(MacType.ACK, seq, fcf_destaddrmode=0, fcf_srcaddrmode=0))
+def ack(seq: int, frame_pending: bool = False) -> bytes:
+    """MAC acknowledgement; Frame Pending tells a polling device that its parent holds a frame."""
+    return bytes(_mac(MacType.ACK, seq, fcf_destaddrmode=0, fcf_srcaddrmode=0,
+                      fcf_pending=int(frame_pending)))
 
 
 def mac_data(seq: int, pan_id: int, dst: int, src: int, nwk_frame: bytes) -> bytes:

@@ -42,6 +42,9 @@ class JoinTiming:
     - ``broadcast_retries`` / ``passive_ack_timeout``: nwkMaxBroadcastRetries (2) and
       nwkPassiveAckTimeout (0.5 s): the Device_annce broadcast is sent again until the CHF is
       heard (standing in for the passive acknowledgement of a relayed broadcast).
+    - ``poll_period`` / ``fast_polls``: a sleepy device (receiver off when idle) polls its
+      parent this often while it waits for the Transport Key and, after joining, this many
+      times for the CHF's first frames (assumed, L: stacks fast-poll at 0.1-1 s while joining).
     """
 
     scan_duration: float = (2**3 + 1) * A_BASE_SUPERFRAME_DURATION * SYMBOL
@@ -51,6 +54,8 @@ class JoinTiming:
     backoff: float = 1.0
     broadcast_retries: int = 2
     passive_ack_timeout: float = 0.5
+    poll_period: float = 0.5
+    fast_polls: int = 20
 
 
 class JoinState(Enum):
@@ -68,19 +73,38 @@ class Joiner(HanNode):
     """A meter's radio trying to join the CHF's HAN with the link key of the code it holds."""
 
     def __init__(self, eui: zt.EUI64, link_key: bytes, rng: np.random.Generator, *,
-                 timing: JoinTiming = JoinTiming(), reading: zcl.MeterReading = zcl.MeterReading(0)) -> None:
+                 timing: JoinTiming = JoinTiming(), reading: zcl.MeterReading = zcl.MeterReading(0),
+                 sleepy: bool = False) -> None:
         super().__init__(eui, rng)
         self._link_key = bytes(link_key)
         self.timing = timing
         self.reading = reading
-        self.state = JoinState.IDLE
-        self.deadline: float | None = None
-        self.attempt = 0
-        self.failures: list[str] = []  # why each attempt failed, in order (no secrets)
-        self._beacon: tuple[int, int] | None = None  # (PAN id, extended PAN id)
+        self.sleepy = sleepy  # a battery device (GSME): receiver off when idle, it polls its parent
         self.extended_pan_id: int | None = None
-        self._announce: bytes | None = None  # the Device_annce NWK frame, until the CHF is heard
+        self.deadline: float | None = None
+        self.failures: list[str] = []  # why each attempt failed, in order (no secrets)
+        self._beacon: tuple[int, int] | None = None
+        self._announce: bytes | None = None
+        self.new_join()
+
+    def new_join(self, link_key: bytes | None = None, *, timing: JoinTiming | None = None,
+                 reading: zcl.MeterReading | None = None) -> None:
+        """Forget the last join (a leave, or a new 8.11 window), optionally with the code's
+        link key, timing and reading it has now; keep what a radio keeps in non-volatile
+        memory across joins: its frame counters and sequence numbers."""
+        self._link_key = bytes(link_key) if link_key is not None else self._link_key
+        self.timing = timing if timing is not None else self.timing
+        self.reading = reading if reading is not None else self.reading
+        self.state = JoinState.IDLE
+        self.deadline = None
+        self.attempt = 0
+        self.failures = []  # why each attempt failed, in order (no secrets)
+        self.network_key = None
+        self._beacon = None  # (PAN id, extended PAN id) of the beacon that permits joining
+        self._key_deadline = 0.0
+        self._announce = None  # the Device_annce NWK frame, until the CHF is heard
         self._rebroadcasts_left = 0
+        self._polls_left = 0
 
     def __repr__(self) -> str:
         return f"Joiner({self.eui}, state={self.state.value}, attempt={self.attempt})"
@@ -103,21 +127,42 @@ class Joiner(HanNode):
                 return self._fail("no beacon permitting joining", now)
             self.pan_id, self.extended_pan_id = self._beacon
             self._enter(JoinState.ASSOCIATING, now + self.timing.response_wait)
-            return [self.labelled(frames.association_request(self.mac_seq.next(), self.pan_id, self.eui_int),
-                                  "association request")]
+            request = frames.association_request(self.mac_seq.next(), self.pan_id, self.eui_int,
+                                                 sleepy=self.sleepy)
+            return [self.labelled(request, "association request" + (" (sleepy)" if self.sleepy else ""))]
         if self.state is JoinState.ASSOCIATING:
             self._enter(JoinState.POLLING, now + self.timing.response_wait)
-            return [self.labelled(frames.data_request(self.mac_seq.next(), self.pan_id, self.eui_int),
-                                  "data request (poll)")]
+            return [self._data_request()]
         if self.state is JoinState.POLLING:
             return self._fail("no association response", now)
         if self.state is JoinState.AWAITING_KEY:
-            return self._fail("no usable Transport Key", now)
+            if not self.sleepy or now >= self._key_deadline:
+                return self._fail("no usable Transport Key", now)
+            self.deadline = min(now + self.timing.poll_period, self._key_deadline)
+            return [self._data_request()]
         if self.state is JoinState.BACKING_OFF:
             return self.start(now)
-        if self.state is JoinState.JOINED and self._announce is not None:
-            return self._rebroadcast(now)
+        if self.state is JoinState.JOINED:
+            if self._announce is not None and self._rebroadcasts_left > 0:
+                return self._rebroadcast(now)
+            return self._fast_poll(now)
         return []
+
+    def _data_request(self) -> bytes:
+        return self.labelled(frames.data_request(self.mac_seq.next(), self.pan_id, self.eui_int),
+                             "data request (poll)")
+
+    def _next_poll(self, now: float) -> float | None:
+        return now + self.timing.poll_period if self.sleepy and self._polls_left > 0 else None
+
+    def _fast_poll(self, now: float) -> list[bytes]:
+        """A sleepy device just joined polls for the CHF's first frames; a mains one never needs to."""
+        if not self.sleepy or self._polls_left <= 0:
+            self.deadline = None
+            return []
+        self._polls_left -= 1
+        self.deadline = self._next_poll(now)
+        return [self._data_request()]
 
     def handle(self, packet: Packet, now: float) -> list[bytes]:
         if self.state is JoinState.SCANNING and packet.haslayer(Dot15d4Beacon):
@@ -144,8 +189,12 @@ class Joiner(HanNode):
             status = frames.AssociationStatus(response.association_status).name.lower()
             return self._fail(f"association refused ({status.replace('_', ' ')})", now)
         self.short = response.short_address
-        self._enter(JoinState.AWAITING_KEY, now + self.timing.key_wait)
-        return []
+        self._key_deadline = now + self.timing.key_wait
+        if not self.sleepy:  # the receiver is on: the Transport Key just arrives
+            self._enter(JoinState.AWAITING_KEY, self._key_deadline)
+            return []
+        self._enter(JoinState.AWAITING_KEY, min(now + self.timing.poll_period, self._key_deadline))
+        return [self._data_request()]
 
     def _on_transport_key(self, packet: Packet, now: float) -> list[bytes]:
         delivered = self.open_data(packet, self._link_key)
@@ -156,11 +205,14 @@ class Joiner(HanNode):
             raise Drop("Transport Key for another device")
         self.network_key = bytes(command.key)
         self.network_key_seq = command.key_seqnum
-        annce = zdo.device_annce(self.zdo_tsn.next(), self.short, self.eui)
+        annce = zdo.device_annce(self.zdo_tsn.next(), self.short, self.eui,
+                                 zdo.SLEEPY_CAPABILITY if self.sleepy else zdo.ESME_CAPABILITY)
         frame = self.send_data(frames.NWK_BROADCAST_RX_ON, frames.PROFILE_ZDO, zdo.DEVICE_ANNCE,
                                frames.ZDO_ENDPOINT, annce)
         self._announce = frames.mac_payload(frame)
-        self._rebroadcasts_left = self.timing.broadcast_retries
+        # An end device hands its broadcast to its parent once; only a router relays it again.
+        self._rebroadcasts_left = 0 if self.sleepy else self.timing.broadcast_retries
+        self._polls_left = self.timing.fast_polls
         return self._rebroadcast(now, first=frame)
 
     def _rebroadcast(self, now: float, first: bytes | None = None) -> list[bytes]:
@@ -169,15 +221,17 @@ class Joiner(HanNode):
             self._rebroadcasts_left -= 1
             first = frames.mac_data(self.mac_seq.next(), self.pan_id, frames.BROADCAST_SHORT,
                                     self.short, self._announce)
-        deadline = None
         if self._rebroadcasts_left > 0:
             deadline = now + self.timing.passive_ack_timeout
+        else:
+            deadline = self._next_poll(now)
         self._enter(JoinState.JOINED, deadline)
         return [self.labelled(first, "Device_annce (NWK-secured, network key)")]
 
     def _on_zcl(self, packet: Packet) -> list[bytes]:
         delivered = self.open_data(packet, self._link_key)
-        self._announce, self.deadline = None, None  # the CHF heard us: no more rebroadcasts
+        # The CHF heard us: no more rebroadcasts, and a sleepy device has what it polled for.
+        self._announce, self.deadline, self._polls_left = None, None, 0
         if delivered.profile != frames.PROFILE_SMART_ENERGY or delivered.cluster != zcl.METERING:
             raise Drop("data frame for a cluster this meter does not serve")
         if delivered.aps_key_id != KeyId.LINK:

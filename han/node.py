@@ -95,7 +95,7 @@ class HanNode:
             if not self._addressed_to_me(packet):
                 raise Drop("not addressed to this node")
             # The MAC acks what it received intact, whatever the layers above make of it.
-            out.ack = frames.ack(packet.seqnum) if packet.fcf_ackreq else None
+            out.ack = frames.ack(packet.seqnum, self.holds_frame_for(packet)) if packet.fcf_ackreq else None
             if self._duplicate(packet):
                 raise Drop("duplicate MAC frame")
             out.frames = self.handle(packet, now)
@@ -107,6 +107,10 @@ class HanNode:
 
     def handle(self, packet: Packet, now: float) -> list[bytes]:
         raise NotImplementedError
+
+    def holds_frame_for(self, packet: Packet) -> bool:
+        """Whether the ack to ``packet`` sets Frame Pending: only a parent holding frames does."""
+        return False
 
     def _addressed_to_me(self, packet: Packet) -> bool:
         if packet.fcf_frametype in (frames.MacType.BEACON, frames.MacType.ACK):

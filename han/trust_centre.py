@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import zigpy.types as zt
-from scapy.layers.dot15d4 import Dot15d4Cmd
+from scapy.layers.dot15d4 import Dot15d4Cmd, Dot15d4CmdAssocReq
 from scapy.packet import Packet
 
 from han import frames, zcl, zdo
@@ -62,6 +62,8 @@ class _Joining:
     response_pending: bytes | None = None
     key_sent: bool = False
     joined: bool = False
+    rx_on_when_idle: bool = True  # False: a sleepy device; its frames wait here until it polls
+    held: list[bytes] = field(default_factory=list)
 
 
 class TrustCentre(HanNode):
@@ -84,9 +86,10 @@ class TrustCentre(HanNode):
     def __repr__(self) -> str:
         return f"TrustCentre({self.eui}, pan=0x{self.pan_id:04X}, devices={len(self._devices)})"
 
-    def outcome(self, device_id: str, now: float) -> JoinDecision:
-        """The last decision on ``device_id``, or why it has not joined (when none was taken)."""
-        for decision in reversed(self.decisions):
+    def outcome(self, device_id: str, now: float, since: int = 0) -> JoinDecision:
+        """The last decision on ``device_id`` (from ``decisions[since]`` on: this join's), or why
+        it has not joined (when none was taken)."""
+        for decision in reversed(self.decisions[since:]):
             if decision.device_id == device_id:
                 return decision
         return JoinDecision(device_id, now, False, self._why_not(device_id, now))
@@ -124,7 +127,9 @@ class TrustCentre(HanNode):
             entry.key_source, entry.link_key = None, None
             self.decisions.append(JoinDecision(device_id, now, False, self._why_not(device_id, now)))
             status = frames.AssociationStatus.PAN_ACCESS_DENIED
-        entry.key_sent = False
+        entry.key_sent = entry.joined = False  # a new association is a new join, on this network too
+        entry.rx_on_when_idle = bool(packet[Dot15d4CmdAssocReq].receiver_on_when_idle)
+        entry.held.clear()
         short = entry.short if keys else frames.BROADCAST_SHORT
         entry.response_pending = self.labelled(
             frames.association_response(self.mac_seq.next(), self.pan_id, device, self.eui_int,
@@ -132,14 +137,35 @@ class TrustCentre(HanNode):
             f"association response ({status.name.lower().replace('_', ' ')}, 0x{short:04X})")
         return []
 
-    def _on_data_request(self, packet: Packet) -> list[bytes]:
+    def holds_frame_for(self, packet: Packet) -> bool:
+        """Frame Pending in the ack to a data request when a frame waits for that device."""
+        if packet.fcf_frametype != frames.MacType.COMMAND:
+            return False
+        if packet[Dot15d4Cmd].cmd_id != frames.MacCommand.DATA_REQUEST:
+            return False
         entry = self._devices.get(int(packet[Dot15d4Cmd].src_addr))
-        if entry is None or entry.response_pending is None:
-            return []  # nothing pending: the ack (frame pending clear) is the whole answer
+        return entry is not None and (entry.response_pending is not None or bool(entry.held))
+
+    def _on_data_request(self, packet: Packet) -> list[bytes]:
+        device = int(packet[Dot15d4Cmd].src_addr)
+        entry = self._devices.get(device)
+        if entry is None:
+            return []
+        if entry.response_pending is None:
+            # Nothing pending but what a sleepy device's frames wait for: one per poll.
+            return [entry.held.pop(0)] if entry.held else []
         out, entry.response_pending = [entry.response_pending], None
         if entry.link_key is not None and not entry.joined:
-            out.append(self._transport_key(int(packet[Dot15d4Cmd].src_addr), entry))
+            out += self._to_device(entry, self._transport_key(device, entry))
         return out
+
+    @staticmethod
+    def _to_device(entry: _Joining, frame: bytes) -> list[bytes]:
+        """Send now to a device whose receiver is on; hold for a sleepy one until it polls."""
+        if entry.rx_on_when_idle:
+            return [frame]
+        entry.held.append(frame)
+        return []
 
     def _transport_key(self, device: int, entry: _Joining) -> bytes:
         """Network key to the new device: APS-secured (key-transport key), NWK-unsecured."""
@@ -181,7 +207,7 @@ class TrustCentre(HanNode):
         read = zcl.read_attributes(self.zcl_tsn.next())
         frame = self.send_data(entry.short, frames.PROFILE_SMART_ENERGY, zcl.METERING,
                                frames.SE_ENDPOINT, read, link_key=entry.link_key)
-        return [self.labelled(frame, "ZCL Read Attributes, Metering (NWK + APS link key)")]
+        return self._to_device(entry, self.labelled(frame, "ZCL Read Attributes, Metering (NWK + APS link key)"))
 
     def _on_read_response(self, source: int, delivered: Delivered) -> None:
         if delivered.aps_key_id != KeyId.LINK:

@@ -14,6 +14,8 @@ ESME_CAPABILITY = (
     | zdo_t.MACCapabilityFlags.RxOnWhenIdle
     | zdo_t.MACCapabilityFlags.AllocateAddress
 )
+#: A battery GSME's: reduced-function, receiver off when idle (a sleepy end device).
+SLEEPY_CAPABILITY = zdo_t.MACCapabilityFlags.AllocateAddress
 
 
 def device_annce(tsn: int, nwk: int, ieee: zt.EUI64, capability: int = ESME_CAPABILITY) -> bytes:

@@ -9,6 +9,8 @@ returns what happened: every frame on air, the alerts, joined or not and why.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,22 +60,64 @@ class JoinReport:
         return "joined" if self.joined else "not joined"
 
 
+class HanNetwork:
+    """One Comms Hub's HAN for as long as the hub runs it: one PAN ID, channel, extended PAN ID
+    and network key, one trust centre (the hub's radio, the GPF ID) whose frame counters,
+    short addresses and sequence numbers carry across every join, rejoin and leave, and the
+    meters' radios, which keep theirs too. A scenario replay keeps one per premises."""
+
+    def __init__(self, radio_id: str, rng: np.random.Generator) -> None:
+        self.radio_id = radio_id
+        self.rng = rng
+        self.pan_id = int(rng.integers(0x0001, 0xFFFF))
+        self.channel = int(rng.integers(11, 27))
+        self.network_key = rng.bytes(16)
+        self._nwk_frame_counter = int(rng.integers(CHF_FRAME_COUNTER_SPAN))
+        self._trust_centre: TrustCentre | None = None
+        self._meters: dict[str, Joiner] = {}
+
+    def __repr__(self) -> str:  # the network key stays out
+        return f"HanNetwork({self.radio_id}, pan=0x{self.pan_id:04X}, channel={self.channel})"
+
+    def trust_centre(self, device_log: DeviceLog) -> TrustCentre:
+        """The hub's trust centre, answering from ``device_log`` (the CHF's whitelist)."""
+        if self._trust_centre is None:
+            self._trust_centre = TrustCentre(to_eui64(self.radio_id), device_log, self.network_key,
+                                             self.rng, pan_id=self.pan_id,
+                                             nwk_frame_counter=self._nwk_frame_counter)
+        self._trust_centre.authority = device_log
+        return self._trust_centre
+
+    def meter(self, device_id: str, install_code: InstallCode, *, timing: JoinTiming,
+              reading: MeterReading, sleepy: bool) -> Joiner:
+        """The radio of the meter ``device_id``, ready for a new join with the code it holds
+        now; the same radio as last time, frame counters and all."""
+        link_key = bytes(install_code.link_key())
+        radio = self._meters.get(device_id)
+        if radio is None:
+            radio = self._meters[device_id] = Joiner(to_eui64(device_id), link_key, self.rng,
+                                                     timing=timing, reading=reading, sleepy=sleepy)
+        radio.new_join(link_key, timing=timing, reading=reading)
+        return radio
+
+
 def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, device_id: str,
              device_install_code: InstallCode, *, loss: float = 0.0, seed: int = 0,
              latency: float = 0.002, capture: bool = True, timing: JoinTiming = JoinTiming(),
-             reading: MeterReading = MeterReading(0)) -> JoinReport:
+             reading: MeterReading = MeterReading(0), network: HanNetwork | None = None,
+             sleepy: bool = False) -> JoinReport:
     """Run the meter ``device_id`` (holding ``device_install_code``) joining the CHF ``chf_id`` now.
 
     ``env`` None makes a fresh environment starting at time 0; otherwise the join starts at
     ``env.now`` and the call runs ``env`` until the join is decided (and, if it failed,
-    until the window closes so the log raises 0x8F48). ``seed`` fixes PAN id, channel,
-    network key, sequence numbers, addresses and every loss.
+    until the window closes so the log raises 0x8F48). ``network`` is the hub's HAN as it
+    stands (None: a fresh one whose radio is ``chf_id``); ``seed`` fixes every loss, and for a
+    fresh network its PAN ID, channel, network key, sequence numbers and addresses.
+    ``sleepy``: the meter is a sleepy end device (a battery GSME) that polls its parent.
     """
     env = env if env is not None else simpy.Environment()
     rng = np.random.default_rng(seed)
-    pan_id = int(rng.integers(0x0001, 0xFFFF))
-    channel = int(rng.integers(11, 27))
-    network_key = rng.bytes(16)
+    network = network if network is not None else HanNetwork(chf_id, rng)
     wake = [env.event()]
 
     def changed() -> None:
@@ -81,14 +125,14 @@ def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, 
             wake[0].succeed()
 
     air = Air(env, rng, loss=loss, latency=latency, on_change=changed)
-    chf = TrustCentre(to_eui64(chf_id), device_log, network_key, rng, pan_id=pan_id,
-                      nwk_frame_counter=int(rng.integers(CHF_FRAME_COUNTER_SPAN)))
-    esme = Joiner(to_eui64(device_id), bytes(device_install_code.link_key()), rng,
-                  timing=timing, reading=reading)
+    chf = network.trust_centre(device_log)
+    esme = network.meter(device_id, device_install_code, timing=timing, reading=reading, sleepy=sleepy)
     chf_radio, esme_radio = air.attach(CHF, chf), air.attach(ESME, esme)
+    chf.readings.pop(device_id, None)
+    drops_before = {CHF: Counter(chf.drops), ESME: Counter(esme.drops)}
     start = env.now
     alerts: list[Alert] = []
-    seen = 0
+    seen = first_decision = len(chf.decisions)
 
     def permit() -> None:
         closes = device_log.next_window_close()
@@ -124,7 +168,7 @@ def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, 
                 break  # read done, or the CHF never heard the meter that thinks it joined
             wake[0] = env.event()
             yield wake[0] | env.timeout(ZCL_WAIT)
-        decided = chf.outcome(device_id, env.now)  # before expiry rewrites the window's state
+        decided = chf.outcome(device_id, env.now, since=first_decision)  # before expiry rewrites the window
         if joined_at is None:
             closes = device_log.next_window_close()
             if closes is not None:
@@ -145,11 +189,11 @@ def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, 
         frames=air.capture() if capture else [],
         alerts=alerts,
         attempt_failures=list(esme.failures),
-        drops={CHF: dict(chf.drops), ESME: dict(esme.drops)},
+        drops={name: dict(node.drops - drops_before[name]) for name, node in ((CHF, chf), (ESME, esme))},
         reading=chf.readings.get(device_id, {}),
-        pan_id=pan_id,
-        channel=channel,
-        network_key=network_key,
+        pan_id=network.pan_id,
+        channel=network.channel,
+        network_key=network.network_key,
     )
 
 
@@ -199,18 +243,32 @@ def join_statistics(loss: float, runs: int, seed: int = 0, *, latency: float = 0
 class FrameLevelJoin:
     """``devices.han_join.HanJoin`` done frame by frame: a drop-in for ``KeyLevelJoin`` in the DCC model.
 
-    Each join runs :func:`run_join` from ``now`` on its own SimPy clock (seeded ``seed`` +
-    the number of joins so far) and keeps its :class:`JoinReport` in :attr:`reports`, so a
-    replay can write one pcap per join. As in ``KeyLevelJoin``, the alerts returned are the
-    ones about the joining device, and a failure ends when the window closes (0x8F48).
+    Each hub runs one :class:`HanNetwork` for as long as this object lives (seeded ``seed``),
+    so every join at a premises is on the same PAN, under the same network key, with frame
+    counters carried on. Each join runs :func:`run_join` from ``now`` on its own SimPy clock
+    (losses seeded ``seed`` + the number of joins so far) and keeps its :class:`JoinReport`
+    in :attr:`reports`, so a replay can write one pcap per join and one per premises. As in
+    ``KeyLevelJoin``, the alerts returned are the ones about the joining device, and a
+    failure ends when the window closes (0x8F48). ``radio_of`` maps a CHF ID to its hub's
+    radio address (the GPF ID); ``sleepy`` tells which devices join as sleepy end devices.
     """
 
     loss: float = 0.0
     latency: float = 0.002
     seed: int = 0
     timing: JoinTiming = JoinTiming()
+    radio_of: dict[str, str] = field(default_factory=dict)
+    sleepy: Callable[[str], bool] = lambda device_id: False
     reports: list[JoinReport] = field(default_factory=list)
     device_ids: list[str] = field(default_factory=list)  # the meter of each report (pcap names)
+    networks: dict[str, HanNetwork] = field(default_factory=dict)  # by CHF ID
+
+    def network(self, chf_id: str) -> HanNetwork:
+        """The HAN of the hub whose CHF is ``chf_id``, made on first use."""
+        if chf_id not in self.networks:
+            rng = np.random.default_rng([self.seed, len(self.networks)])
+            self.networks[chf_id] = HanNetwork(self.radio_of.get(chf_id, chf_id), rng)
+        return self.networks[chf_id]
 
     def join(self, log: DeviceLog, device_id: str, device_install_code: InstallCode,
              now: float) -> JoinResult:
@@ -219,7 +277,8 @@ class FrameLevelJoin:
         refusal = None if window_open else log.refusal_reason(device_id, now)
         report = run_join(simpy.Environment(initial_time=now), log, log.chf_id, device_id,
                           device_install_code, loss=self.loss, latency=self.latency,
-                          seed=self.seed + len(self.reports), timing=self.timing)
+                          seed=self.seed + len(self.reports), timing=self.timing,
+                          network=self.network(log.chf_id), sleepy=self.sleepy(device_id))
         self.reports.append(report)
         self.device_ids.append(device_id)
         if refusal is not None:  # no window at ``now``: the meter scans in vain (as KeyLevelJoin)

@@ -26,7 +26,7 @@ def test_backlog_writes_every_output_for_each_policy(tmp_path: Path) -> None:
                  "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert set(files(tmp_path)) == {"backlog.csv", "time_to_commission.csv", "summary.json",
-                                    "backlog.png", "time_to_commission.png"}
+                                    "backlog.png", "time_to_commission.png", "report.html"}
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert set(summary["policies"]) == {"none", "smi-codes"}
     none = summary["policies"]["none"]

@@ -5,6 +5,7 @@ codes) and free of secrets; bad scenario files fail with file, line and field pa
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -74,7 +75,8 @@ def test_duis_documents_validate_against_the_xsd(name: str) -> None:
 def test_no_secret_in_timeline_or_summary_only_in_8_11_requests(name: str) -> None:
     result, files = _replayed(name)
     terminal = "\n".join(report.line(result, e) for e in result.entries)
-    for text in (terminal, files["timeline.jsonl"].decode(), files["summary.json"].decode()):
+    for text in (terminal, *(files[n].decode() for n in ("timeline.jsonl", "timeline.csv", "summary.json",
+                                                          "report.html"))):
         assert not [s for s in _secrets(result) if s in text]
     adds = [v for k, v in files.items() if k.endswith("_8.11_request.xml") and b">Add<" in v]
     for data in adds:  # DUIS 8.11 Add carries the install code in the clear, as DUIS does
@@ -115,20 +117,22 @@ def tshark_home(tmp_path_factory):
 def test_pcaps_decrypt_in_tshark_with_the_scenarios_install_codes(tshark_home: Path, tmp_path: Path) -> None:
     """One tshark run over every join of three scenarios; keys: only the install codes'
     link keys (the network keys tshark must find in the Transport Keys itself)."""
-    pcaps, keys, joins = [], [], []
+    pcaps, keys, joins, dates = [], [], [], []
     for name in ("reactive-wan", "wrong-code-then-right", "igt-gas-new-build"):
         result, files = _replayed(name)
         for file_name, data in files.items():
-            if file_name.startswith("pcap/"):
+            if file_name.startswith("pcap/join-"):
                 pcaps.append(atomic_write(tmp_path / name / file_name, data, parents=True))
         codes = list(result.codes.values()) + [d.installer_record for d in result.scenario.devices.values()]
         keys += [(bytes(c.link_key()), f"{name} install code") for c in codes]
         joins += [r.report for r in result.joins.records]
+        dates += [result.date(f.time) for r in result.joins.records for f in r.report.frames]
     merged = tmp_path / "all.pcap"
     subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", str(merged), *map(str, pcaps)], check=True)
     atomic_write(tshark_home / ".config" / "wireshark" / "zigbee_pc_keys", zigbee_key_rows(keys),
                  parents=True)
-    fields = ("zbee_aps.cmd.key", "zbee_aps.zdp_cluster", "zbee_sec.encrypted_payload", "_ws.malformed")
+    fields = ("zbee_aps.cmd.key", "zbee_aps.zdp_cluster", "zbee_sec.encrypted_payload", "_ws.malformed",
+              "frame.time_epoch")
     args = ["tshark", "-r", str(merged), "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,"]
     for field in fields:
         args += ["-e", field]
@@ -137,6 +141,8 @@ def test_pcaps_decrypt_in_tshark_with_the_scenarios_install_codes(tshark_home: P
     rows = [dict(zip(fields, line.split("\t"))) for line in out.splitlines()]
     assert len(rows) == sum(len(r.frames) for r in joins)
     assert not any(r["_ws.malformed"] for r in rows)
+    # Captures carry the story's dates (not 1970): each frame on the day the timeline says.
+    assert [dt.datetime.fromtimestamp(float(r["frame.time_epoch"]), dt.UTC).date() for r in rows] == dates
     found_keys = {r["zbee_aps.cmd.key"] for r in rows if r["zbee_aps.cmd.key"]}
     assert found_keys == {r.network_key.hex() for r in joins}  # every Transport Key opened
     annces = [r for r in rows if r["zbee_aps.zdp_cluster"] == "0x0013"]
@@ -227,9 +233,51 @@ def test_keys_out_only_on_request_and_only_there(tmp_path: Path) -> None:
     device = result.scenario.devices["ESME"]
     for secret in (device.install_code, device.installer_record):
         assert f'"{bytes(secret.link_key()).hex().upper()}","Normal",' in keys.read_text()
-    assert sum("network key" in row for row in rows) == len(result.joins.records) == 2
+    # Two joins on the premises' one HAN: one network key decrypts both.
+    assert len(result.joins.records) == 2 and sum("network key" in row for row in rows) == 1
     assert not [s for s in _secrets(result) if s in out.output]
     refused = CliRunner().invoke(main, ["replay", "--out", str(tmp_path / "p"),
                                         "--keys-out", str(tmp_path / "missing" / "k.txt")])
     assert refused.exit_code == 1 and "missing does not exist" in refused.output
     assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.tshark
+def test_one_han_per_premises_in_tshark(tshark_home: Path, tmp_path: Path) -> None:
+    """The premises capture of a story with several joins (ESME, GSME, IHD, and a failed then
+    successful join) is one HAN: tshark, given only the ``--keys-out`` table, decrypts every
+    secured frame, sees one PAN and the hub's radio (the GPF) as trust centre with one NWK
+    frame counter rising across all joins; the GSME joins as a sleepy end device."""
+    for name in ("reactive-wan", "wrong-code-then-right"):
+        result, files = _replayed(name)
+        capture = atomic_write(tmp_path / name / "premises.pcap", files["pcap/premises.pcap"], parents=True)
+        keys_file = tshark_home / ".config" / "wireshark" / "zigbee_pc_keys"
+        atomic_write(keys_file, report.wireshark_keys(result).encode(), parents=True)
+        fields = ("wpan.src_pan", "wpan.dst_pan", "zbee.sec.src64", "zbee.sec.counter", "zbee.sec.key_id",
+                  "zbee_sec.encrypted_payload", "wpan.src64", "wpan.cinfo.idle_rx", "wpan.pending",
+                  "wpan.frame_type", "_ws.malformed")
+        args = ["tshark", "-r", str(capture), "-T", "fields", "-E", "occurrence=f"]
+        for field in fields:
+            args += ["-e", field]
+        env = {**os.environ, "HOME": str(tshark_home), "XDG_CONFIG_HOME": str(tshark_home / ".config")}
+        out = subprocess.run(args, capture_output=True, text=True, check=True, env=env).stdout
+        rows = [dict(zip(fields, line.split("\t"))) for line in out.splitlines()]
+        joins = [r.report for r in result.joins.records]
+        assert len(joins) >= 2 and len(rows) == sum(len(j.frames) for j in joins)
+        assert not any(r["_ws.malformed"] for r in rows)
+        # Secured frames all open with the key table (an undecrypted one shows its payload).
+        secured = [r for r in rows if r["zbee.sec.counter"]]
+        assert secured and not any(r["zbee_sec.encrypted_payload"] for r in secured)
+        assert len({r["wpan.dst_pan"] for r in rows if r["wpan.dst_pan"] not in ("", "0xffff")}) == 1
+        # The trust centre is the hub's radio (GPF ID) and its NWK frame counter only rises.
+        gpf = result.scenario.gpf.replace("-", ":").lower()
+        from_hub = [int(r["zbee.sec.counter"]) for r in secured
+                    if r["zbee.sec.src64"] == gpf and int(r["zbee.sec.key_id"], 16) == 1]
+        assert len(from_hub) >= sum(j.joined for j in joins) and from_hub == sorted(set(from_hub))
+        # The GSME's association request: receiver off when idle; a polled ack says Frame Pending.
+        sleepy = {d.device_id.replace("-", ":").lower() for d in result.scenario.devices.values()
+                  if d.device_type == "GSME"}
+        receiver_on = {r["wpan.src64"]: r["wpan.cinfo.idle_rx"] == "1" for r in rows if r["wpan.cinfo.idle_rx"]}
+        assert receiver_on and all(on != (eui in sleepy) for eui, on in receiver_on.items())
+        if sleepy & receiver_on.keys():  # a poll the hub answers with a held frame: Frame Pending set
+            assert any(int(r["wpan.frame_type"], 16) == 2 and r["wpan.pending"] == "1" for r in rows)

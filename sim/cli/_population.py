@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 import yaml
 
-from sim.policies import POLICIES, ParameterError, Policy, make_policy
+from sim.api import regimes, split_overrides
+from sim.policies import ParameterError, Policy
 from sim.population.params import PopulationParams, with_overrides
 
-POLICY_PREFIX = "policy."
+__all__ = ["build", "parse_value", "policies", "split_overrides"]
 
 
 def parse_value(text: str) -> object:
@@ -18,13 +19,6 @@ def parse_value(text: str) -> object:
     except (yaml.YAMLError, ValueError):  # ValueError: a date-like text that is no date
         return text
     return value if isinstance(value, (bool, int, float, str, list)) else text
-
-
-def split_overrides(overrides: dict[str, object]) -> tuple[dict[str, object], dict[str, object]]:
-    """(model parameter overrides, policy parameter overrides)."""
-    model = {k: v for k, v in overrides.items() if not k.startswith(POLICY_PREFIX)}
-    policy = {k[len(POLICY_PREFIX):]: v for k, v in overrides.items() if k.startswith(POLICY_PREFIX)}
-    return model, policy
 
 
 def build(params: PopulationParams, model: dict[str, object]) -> PopulationParams:
@@ -38,17 +32,7 @@ def build(params: PopulationParams, model: dict[str, object]) -> PopulationParam
 
 def policies(names: list[str], policy_params: dict[str, object]) -> list[Policy]:
     """The named policies; each policy parameter must apply to at least one of them."""
-    built = []
     try:
-        for name in names:
-            cls, _ = POLICIES.get(name, (None, None))
-            accepted = set(cls().params()) if cls else set()
-            built.append(make_policy(name, **{k: v for k, v in policy_params.items() if k in accepted}))
-        unused = [k for k in policy_params if not any(k in p.params() for p in built)]
-        if unused:
-            allowed = sorted({k for p in built for k in p.params()}) or ["none"]
-            raise ParameterError(f"policy parameter {unused[0]!r} applies to none of the policies "
-                                 f"{', '.join(names)} (allowed: {', '.join(allowed)})")
+        return regimes(names, policy_params)
     except ParameterError as err:
         raise click.ClickException(str(err)) from None
-    return built

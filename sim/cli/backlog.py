@@ -9,6 +9,7 @@ import click
 from sim.cli._population import build, parse_value, policies, split_overrides
 from sim.cli._options import FiniteFloat
 from sim.output import check_folder
+from sim.plotting import FORMATS
 from sim.policies import POLICIES
 from sim.population.params import PopulationParams
 from sim.population.report import write_outputs
@@ -48,9 +49,12 @@ def _override(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
               help="Frame-level joins run for --join-loss.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it already holds results (whole, never mixed).")
+@click.option("--plot-format", type=click.Choice(FORMATS), default="png", show_default=True,
+              help="File format of the plots (svg: vector, for reports).")
 def command(names: tuple[str, ...], sites: int, years: float, replications: int, workers: int | None,
             seed: int, out: Path, dask_address: str | None, overrides: dict[str, object],
-            join_loss: float | None, calibration_joins: int, quiet: bool, overwrite: bool) -> None:
+            join_loss: float | None, calibration_joins: int, quiet: bool, overwrite: bool,
+            plot_format: str) -> None:
     """Simulate the uncommissioned backlog and write CSV, summary.json and PNG plots to OUT."""
     model_overrides, policy_overrides = split_overrides(overrides)
     params = build(PopulationParams(sites=sites, years=years), model_overrides)
@@ -71,7 +75,7 @@ def command(names: tuple[str, ...], sites: int, years: float, replications: int,
         raise click.ClickException(f"cannot reach the Dask scheduler at {dask_address}: {err}") from None
     grouped = {p.name: (p.params(), results[i * replications:(i + 1) * replications])
                for i, p in enumerate(regimes)}
-    summary = write_outputs(out, params, seed, grouped, overwrite)
+    summary = write_outputs(out, params, seed, grouped, overwrite, plot_format)
     click.echo(f"{'policy':<12} {'steady backlog (GB)':>28} {'median days':>12} {'replacements (GB)':>20}")
     for label, s in summary["policies"].items():
         total = s["steady_backlog"]["total"]["gb"]
@@ -79,5 +83,5 @@ def command(names: tuple[str, ...], sites: int, years: float, replications: int,
         repl = s["replacements"]["gb"]
         click.echo(f"{label:<12} {total['mean']:>12,.0f} [{total['lo']:>,.0f}, {total['hi']:>,.0f}]"
                    f" {median if median is None else round(median, 1)!s:>12} {repl['mean']:>20,.0f}")
-    click.echo(f"wrote {out}/backlog.csv, time_to_commission.csv, summary.json, backlog.png, "
-               "time_to_commission.png")
+    click.echo(f"wrote {out}/backlog.csv, time_to_commission.csv, summary.json, backlog.{plot_format}, "
+               f"time_to_commission.{plot_format}, report.html")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from sim.plotting import FORMATS
 from sim.yamlfile import InputFileError
 
 DEFAULT = "reactive-wan"
@@ -14,7 +15,7 @@ DEFAULT = "reactive-wan"
 @click.command("replay")
 @click.argument("scenario", required=False, default=DEFAULT)
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("replay-out"),
-              show_default=True, help="Folder for timeline.jsonl, duis/, pcap/, summary.json, timeline.png.")
+              show_default=True, help="Folder for timeline.jsonl/.csv, duis/, pcap/, summary.json, the plot, report.html.")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the scenario's seed.")
 @click.option("--keys-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write Wireshark zigbee_pc_keys rows (each meter's install-code link key, "
@@ -27,8 +28,10 @@ DEFAULT = "reactive-wan"
                              "a ZigBee stick (znp:/dev/ttyACM0, ezsp:PATH, deconz:PATH, "
                              "znp:socket://HOST:PORT, e.g. `hansim dongle virtual`) or `air`; "
                              "joins then run in real time and are not captured.")
+@click.option("--plot-format", type=click.Choice(FORMATS), default="png", show_default=True,
+              help="File format of the timeline plot (svg: vector, for reports).")
 def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
-            schema_path: Path | None, radio: str | None, overwrite: bool) -> None:
+            schema_path: Path | None, radio: str | None, overwrite: bool, plot_format: str) -> None:
     """Replay SCENARIO (a bundled name from `hansim scenarios list`, or a YAML file).
 
     Prints the timeline (date, working day, actor, event, SMI changes) and writes every
@@ -65,7 +68,7 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
         raise click.ClickException(str(err)) from None
     found = report.checks(result)
     with OutputDir(out, overwrite) as staged:
-        for name, data in report.files(result, found).items():
+        for name, data in report.files(result, found, plot_format).items():
             staged.write(name, data)
         if keys_out is not None:  # inside: a key file that cannot be written keeps OUT as it was
             write_files({keys_out: report.wireshark_keys(result)}, secrets=[keys_out])
@@ -76,7 +79,7 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     for check in found:
         click.echo(f"expect {'ok  ' if check.ok else 'FAIL'} {check}")
     click.echo(f"wrote {len(result.requests)} DUIS exchanges, {sum(r.report is not None for r in result.joins.records)} pcap(s), "
-               f"timeline.jsonl, summary.json, timeline.png in {out}")
+               f"timeline.jsonl, timeline.csv, summary.json, timeline.{plot_format}, report.html in {out}")
     if failed:
         click.echo(f"{len(failed)} of {len(found)} expectations failed: "
                    + "; ".join(str(c) for c in failed), err=True)

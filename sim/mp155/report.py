@@ -43,13 +43,18 @@ def write(runs: list[StockRun], out: Path, overwrite: bool = False) -> list[Path
             ["strategy", "date", "model", "version", "chs_in_stock"],
             [[run.strategy, *row] for run in runs for row in run.mix]))
         staged.write("costs.csv", _csv(list(costs[0]), [list(row.values()) for row in costs]))
-        _plot_age(runs, staged.path("stock_age.png"))
-        _plot_mix(runs, staged.path("firmware_mix.png"))
-        _plot_costs(costs, staged.path("costs.png"))
+        for name, figure in figures(runs).items():
+            _png(staged.path(f"{name}.png"), figure)
     return [out / name for name in FILES]
 
 
-def _plot_age(runs: list[StockRun], path: Path) -> None:
+def figures(runs: list[StockRun]) -> dict[str, plt.Figure]:
+    """The plots by file stem: stock age, firmware mix, costs."""
+    return {"stock_age": _plot_age(runs), "firmware_mix": _plot_mix(runs),
+            "costs": _plot_costs([row for run in runs for row in cost_rows(run)])}
+
+
+def _plot_age(runs: list[StockRun]) -> plt.Figure:
     figure, (age, old) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
     for run in runs:
         days = range(len(run.snapshots))
@@ -60,10 +65,10 @@ def _plot_age(runs: list[StockRun], path: Path) -> None:
     old.set_xlabel(f"day since {runs[0].s.start}")
     age.legend()
     age.set_title("Supplier Comms Hub stock")
-    _png(path, figure)
+    return figure
 
 
-def _plot_mix(runs: list[StockRun], path: Path) -> None:
+def _plot_mix(runs: list[StockRun]) -> plt.Figure:
     figure, axes = plt.subplots(len(runs), 1, figsize=(9, 2.6 * len(runs)), sharex=True,
                                 squeeze=False)
     dates = [s["date"] for s in runs[0].snapshots]
@@ -78,10 +83,10 @@ def _plot_mix(runs: list[StockRun], path: Path) -> None:
     axes[0, 0].legend(fontsize=7, loc="upper right", ncol=2)
     axes[0, 0].set_title("Stock by model and firmware version")
     axes[-1, 0].set_xlabel(f"day since {runs[0].s.start}")
-    _png(path, figure)
+    return figure
 
 
-def _plot_costs(costs: list[dict], path: Path) -> None:
+def _plot_costs(costs: list[dict]) -> plt.Figure:
     figure, ax = plt.subplots(figsize=(9, 4))
     labels = [r["strategy"] + (f"\n£{r['price_gbp_per_ch']:g}/CH" if r["price_gbp_per_ch"] != "" else "")
               for r in costs]
@@ -92,4 +97,4 @@ def _plot_costs(costs: list[dict], path: Path) -> None:
     ax.set_ylabel("£")
     ax.legend()
     ax.set_title("Cost per strategy")
-    _png(path, figure)
+    return figure

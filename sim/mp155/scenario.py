@@ -14,11 +14,12 @@ from dataclasses import replace as dc_replace
 from pathlib import Path
 from typing import Any
 
+import scenarios
 from firmware.catalogue import DEFAULT_CATALOGUE, Catalogue, CatalogueError
 from sim.yamlfile import InputFileError, YamlDocument, load_yaml
 
 STRATEGIES = ("hold", "reflash", "ota", "writeoff")
-BUNDLED = Path(__file__).resolve().parents[2] / "scenarios" / "mp155-reflash.yaml"
+BUNDLED = scenarios.FOLDER / "mp155-reflash.yaml"
 _MISSING = object()
 
 

@@ -7,18 +7,23 @@ A run's files are staged and moved into the output folder together
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+from matplotlib import dates as mdates
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from sim.lifecycle import BACKLOG_STATES
 from sim.output import OutputDir
 from sim.population.model import Replication
 from sim.population.params import PopulationParams, as_dict
-from sim.population.stats import QUANTILES, confidence, estimate, steady_backlog, ttc_quantile, within
+from sim.plotting import THOUSANDS, figure_bytes, new_figure
+from sim.population.stats import QUANTILES, Estimate, confidence, estimate, steady_backlog, ttc_quantile, within
 
 STATE_NAMES = [s.name.lower() for s in BACKLOG_STATES]
 
@@ -52,22 +57,32 @@ def summarise(params: PopulationParams, policy_params: Mapping[str, object],
     }
 
 
-def write_outputs(out: Path, params: PopulationParams, seed: int,
-                  results: Mapping[str, tuple[Mapping[str, object], list[Replication]]],
-                  overwrite: bool = False) -> dict[str, object]:
-    """``results``: policy label -> (its parameters, its replications). Returns the summary."""
-    summary = {
+def run_summary(params: PopulationParams, seed: int,
+                results: Mapping[str, tuple[Mapping[str, object], list[Replication]]]) -> dict[str, object]:
+    """What ``summary.json`` holds: the inputs and every regime's headline figures."""
+    return {
         "seed": seed,
         "params": as_dict(params),
         "gb_factor": params.gb_factor,
         "modelled": {"sites": params.sites, "historic": params.historic_sites},
         "policies": {label: summarise(params, pp, reps) for label, (pp, reps) in results.items()},
     }
+
+
+
+def write_outputs(out: Path, params: PopulationParams, seed: int,
+                  results: Mapping[str, tuple[Mapping[str, object], list[Replication]]],
+                  overwrite: bool = False, plot_format: str = "png") -> dict[str, object]:
+    """``results``: policy label -> (its parameters, its replications). Returns the summary."""
+    from sim.population.html_report import render  # the page reads the files written here
+
+    summary = run_summary(params, seed, results)
     with OutputDir(out, overwrite) as staged:
         staged.write("backlog.csv", _backlog_csv(params, results))
         staged.write("time_to_commission.csv", _ttc_csv(results))
         staged.write("summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
-        _plots(staged, params, results)
+        figures = _plots(staged, params, results, plot_format)
+        staged.write("report.html", render(summary, figures, plot_format))
     return summary
 
 
@@ -94,46 +109,116 @@ def _ttc_csv(results: Mapping[str, tuple[object, list[Replication]]]) -> str:
     return buf.getvalue()
 
 
-def _plots(out: OutputDir, params: PopulationParams, results: Mapping[str, tuple[object, list[Replication]]]) -> None:
-    import matplotlib
+def _plots(out: OutputDir, params: PopulationParams, results: Mapping[str, tuple[object, list[Replication]]],
+           plot_format: str) -> dict[str, Figure]:
+    figures = {"backlog": backlog_figure(params, results), "time_to_commission": ttc_figure(results)}
+    for name, figure in figures.items():
+        out.write(f"{name}.{plot_format}", figure_bytes(figure, plot_format))
+    return figures
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    years = np.arange(params.days + 1) / 365.25
-    fig, axes = plt.subplots(len(STATE_NAMES) + 1, 1, figsize=(8, 12), sharex=True)
+def backlog_figure(params: PopulationParams, results: Mapping[str, tuple[object, list[Replication]]]) -> Figure:
+    """GB sites in each backlog state over the calendar (the terminal's GB figures), 95% bands,
+    and a panel comparing the policies' steady-state backlog.
+
+    The historic backlog clears in the first months in a wave that dwarfs what follows; the
+    y axes are scaled to the steady part (after the warm-up, shaded) so that the regimes can
+    be told apart, and the wave's peak, when cut, is written on the panel."""
+    gb = params.gb_factor
+    start = np.datetime64(dt.date.fromisoformat(params.epoch))
+    dates = start + np.arange(params.days + 1).astype("timedelta64[D]")
+    warm = params.warmup_days
+    names = STATE_NAMES + ["total"]
+    figure = new_figure(11, 13)
+    axes = figure.subplot_mosaic([names[0:2], names[2:4], names[4:6], ["steady", "steady"]],
+                                 height_ratios=[1, 1, 1, 1.25])
+    steady: dict[str, list[Estimate]] = {}
     for label, (_, reps) in results.items():
-        stack = np.array([r.backlog for r in reps], float)
+        stack = np.array([r.backlog for r in reps], float) * gb
         series = list(stack.transpose(1, 0, 2)) + [stack.sum(axis=1)]
-        for ax, name, values in zip(axes, STATE_NAMES + ["total"], series):
+        colour = None
+        for name, values in zip(names, series):
+            ax = axes[name]
             mean, lo, hi = confidence(values)
-            (line,) = ax.plot(years, mean, label=label, linewidth=1)
-            ax.fill_between(years, lo, hi, color=line.get_color(), alpha=0.25, linewidth=0)
-            ax.set_ylabel(name.replace("_", " "), fontsize=8)
-    axes[0].legend(fontsize=8)
-    axes[0].set_title(f"Install-and-leave backlog ({params.sites:,} modelled sites, 95% CI)")
-    axes[-1].set_xlabel("years")
-    _save(fig, out, "backlog.png")
+            (line,) = ax.plot(dates, mean, label=label, linewidth=1.2, color=colour)
+            colour = line.get_color()
+            ax.fill_between(dates, lo, hi, color=colour, alpha=0.3, linewidth=0)
+        per_rep = np.array([steady_backlog(r, warm) for r in reps]) * gb
+        steady[label] = [estimate(per_rep[:, i]) for i in range(len(STATE_NAMES))] + [estimate(per_rep.sum(axis=1))]
+    for name in names:
+        ax = axes[name]
+        _focus_on_steady_part(ax, warm, dates)
+        ax.set_title(name.replace("_", " "), fontsize=10)
+        ax.set_ylabel("GB sites")
+        ax.yaxis.set_major_formatter(THOUSANDS)
+        ax.grid(color="#e5e5e5")
+    axes[names[0]].legend(title="MP121 regime (95% CI)", fontsize=8, title_fontsize=8)
+    _steady_panel(axes["steady"], steady, names, warm, params)
+    figure.suptitle(f"Install-and-leave backlog in GB ({params.sites:,} modelled sites x {gb:,.1f}, "
+                    f"{len(next(iter(results.values()))[1])} replications)", fontsize=12)
+    return figure
 
-    fig, ax = plt.subplots(figsize=(8, 4))
+
+def _focus_on_steady_part(ax: Axes, warm: int, dates: np.ndarray) -> None:
+    """Shade the warm-up; scale y to the data after it; say how high the cut wave went."""
+    ax.axvspan(dates[0], dates[min(warm, len(dates) - 1)], color="#f0f0f0", zorder=0, linewidth=0)
+    peak, later = 0.0, 0.0
+    for line in ax.get_lines():
+        y = np.asarray(line.get_ydata(), float)
+        peak, later = max(peak, float(y.max())), max(later, float(y[warm:].max()) if y[warm:].size else 0.0)
+    for band in ax.collections[1:]:  # the bands' upper edges after the warm-up
+        for path in band.get_paths():
+            xy = path.vertices
+            later = max(later, float(xy[xy[:, 0] >= mdates.date2num(dates[min(warm, len(dates) - 1)]), 1].max(initial=0)))
+    top = max(later * 1.25, 1.0)
+    ax.set_ylim(0, top)
+    if peak > top:
+        ax.text(0.02, 0.95, f"early wave cut: peak {peak:,.0f}", transform=ax.transAxes, fontsize=7,
+                va="top", color="#555555")
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=7))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+
+
+def _steady_panel(ax: Axes, steady: Mapping[str, list[Estimate]], names: list[str], warm: int,
+                  params: PopulationParams) -> None:
+    """Time-average GB backlog per state after the warm-up, one bar per regime, 95% CI whiskers."""
+    width = 0.8 / max(len(steady), 1)
+    x = np.arange(len(names))
+    for k, (label, values) in enumerate(steady.items()):
+        means = np.array([e.mean for e in values])
+        err = np.array([[e.mean - e.lo for e in values], [e.hi - e.mean for e in values]])
+        bars = ax.bar(x + (k - (len(steady) - 1) / 2) * width, means, width, yerr=err, capsize=3, label=label)
+        ax.bar_label(bars, labels=[f"{m:,.0f}" for m in means], fontsize=6, padding=2, rotation=90)
+    ax.set_xticks(x, [n.replace("_", " ") for n in names])
+    ax.set_ylabel("GB sites (time average)")
+    ax.yaxis.set_major_formatter(THOUSANDS)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.2)
+    start = dt.date.fromisoformat(params.epoch) + dt.timedelta(days=warm)
+    ax.set_title(f"Steady-state backlog by regime, {start:%d %b %Y} to the end (95% CI)", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", color="#e5e5e5")
+
+
+def ttc_figure(results: Mapping[str, tuple[object, list[Replication]]]) -> Figure:
+    """Share of the first-half install cohort commissioned within x days, per regime, 95% bands."""
+    figure = new_figure(9, 4.8)
+    ax = figure.add_subplot()
     qs = np.linspace(0.01, 0.99, 99)
     for label, (_, reps) in results.items():
         per_rep = np.array([[ttc_quantile(r, q) for q in qs] for r in reps])
         mean, lo, hi = confidence(per_rep)
-        (line,) = ax.plot(mean, qs, label=label)
-        ax.fill_betweenx(qs, lo, hi, color=line.get_color(), alpha=0.25, linewidth=0)
+        (line,) = ax.plot(mean, qs * 100, label=label, linewidth=1.4)
+        ax.fill_betweenx(qs * 100, lo, hi, color=line.get_color(), alpha=0.3, linewidth=0)
+    for days in (90, 365):
+        ax.axvline(days, color="#999999", linewidth=0.8, linestyle="--")
+        ax.text(days, 2, f" {days} days", fontsize=7, color="#555555")
     ax.set_xscale("symlog", linthresh=10)
-    ax.set_xlabel("days from installation to commissioning")
-    ax.set_ylabel("share commissioned")
-    ax.legend(fontsize=8)
-    ax.set_title("Time to commission (first-half install cohort, 95% CI)")
-    _save(fig, out, "time_to_commission.png")
-
-
-def _save(fig: object, out: OutputDir, name: str) -> None:
-    import matplotlib.pyplot as plt
-
-    png = io.BytesIO()
-    fig.savefig(png, format="png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
-    out.write(name, png.getvalue())
+    ax.set_xlim(left=0)
+    ax.xaxis.set_major_formatter(THOUSANDS)
+    ax.set_xlabel("days from installation to commissioning (log scale beyond 10 days)")
+    ax.set_ylabel("% of the cohort commissioned")
+    ax.set_ylim(0, 100)
+    ax.grid(color="#e5e5e5")
+    ax.legend(title="MP121 regime (95% CI)", fontsize=8, title_fontsize=8, loc="upper left")
+    ax.set_title("Time to commission: sites installed in the run's first half", fontsize=10)
+    return figure

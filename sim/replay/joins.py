@@ -9,6 +9,7 @@ named by a spec (a USB stick such as ``znp:/dev/ttyACM0``, the virtual stick on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from devices.device_log import DeviceLog
@@ -55,11 +56,12 @@ class RecordedJoins:
             close()
 
 
-def replay_joins(radio: str | None, seed: int, chf_id: str,
-                 meters: dict[str, InstallCode]) -> RecordedJoins:
-    """The simulated air (``radio`` None) or the named radio, opened and recorded."""
+def replay_joins(radio: str | None, seed: int, chf_id: str, gpf_id: str,
+                 meters: dict[str, InstallCode], sleepy: Callable[[str], bool]) -> RecordedJoins:
+    """The simulated air (``radio`` None: the hub's one HAN, its radio the GPF, ``sleepy``
+    devices polling) or the named radio, opened and recorded."""
     if radio is None:
-        return RecordedJoins(FrameLevelJoin(seed=seed))
+        return RecordedJoins(FrameLevelJoin(seed=seed, radio_of={chf_id: gpf_id}, sleepy=sleepy))
     from sim.radio_join import open_radio  # asyncio bridge and radio libraries: only when asked
 
     return RecordedJoins(open_radio(radio, chf_id, meters))

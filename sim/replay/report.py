@@ -1,27 +1,34 @@
 """What a replay shows and writes: the terminal timeline, the files, the expectations.
 
-Files (all or none, via :class:`~sim.output.OutputDir`): ``timeline.jsonl`` (one event a
-line), ``duis/NNN-k_SRV_what.xml`` (every request, response and alert in the order sent;
-an 8.11 Add request carries the install code because DUIS does), ``pcap/join-NN_ID.pcap``
-(one per HAN join, IEEE 802.15.4 with FCS), ``summary.json`` and ``timeline.png``. Nothing
-but the DUIS 8.11 requests holds an install code or a key.
+Files (all or none, via :class:`~sim.output.OutputDir`): ``timeline.jsonl`` and
+``timeline.csv`` (one event a line), ``duis/NNN-k_SRV_what.xml`` (every request, response
+and alert in the order sent; an 8.11 Add request carries the install code because DUIS
+does), ``pcap/join-NN_ID.pcap`` (one per HAN join, IEEE 802.15.4 with FCS),
+``summary.json`` (with which XSD, if any, every DUIS file was validated against),
+``timeline.png`` (or ``.svg``) and ``report.html``. Nothing but the DUIS 8.11 requests
+holds an install code or a key.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import hashlib
 import io
 import json
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
 
-import matplotlib
+from matplotlib import dates as mdates
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
-from matplotlib.patches import Patch  # noqa: E402
-
-from han.pcap import pcap_bytes, zigbee_key_rows  # noqa: E402
-from sim.replay.story import Entry, Replay  # noqa: E402
+from han.pcap import pcap_bytes, zigbee_key_rows
+from sim.duis import schema as duis_schema
+from sim.plotting import figure_bytes, new_figure
+from sim.replay.story import Entry, Replay
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,7 @@ def _in_order(wanted: list[str], seen: list[str]) -> bool:
     return all(any(code == s for s in rest) for code in wanted)
 
 
-def summary(replay: Replay, found: list[Check]) -> dict:
+def summary(replay: Replay, found: list[Check], validation: dict | None = None) -> dict:
     scenario = replay.scenario
     devices = {}
     for name, device_id in replay.slots.items():
@@ -105,6 +112,7 @@ def summary(replay: Replay, found: list[Check]) -> dict:
                   for r in replay.joins.records],
         "alerts": replay.alerts, "code_requests": replay.code_requests, "replacement": replay.replaced,
         "duis_documents": sum(len(r.documents) for r in replay.requests),
+        "duis_validation": validation if validation is not None else duis_validation(replay),
         "end_wd": replay.wd(replay.end),
         "expectations": [{"what": c.what, "expected": c.expected, "actual": c.actual, "ok": c.ok}
                          for c in found],
@@ -112,32 +120,96 @@ def summary(replay: Replay, found: list[Check]) -> dict:
     }
 
 
+def duis_validation(replay: Replay) -> dict:
+    """Whether every DUIS file was checked, against which XSD (file name and SHA-256), and
+    what failed: the XSD the DCC used on receipt, applied again to every file written
+    (responses and alerts too). Without an XSD at hand: ``validated`` false and why."""
+    schema = replay.dcc.schema
+    if schema is None:
+        return {"validated": False, "reason": "no DUIS XSD at hand (give --schema or set "
+                                              f"{duis_schema.ENV}): requests and files unchecked"}
+    xsd = Path(unquote(urlparse(schema.url).path))
+    invalid = {}
+    for name, data in duis_files(replay).items():
+        found = duis_schema.check_bytes(schema, data)
+        if found:
+            invalid[name] = [str(p) for p in found]
+    return {"validated": True, "schema": xsd.name, "schema_sha256": hashlib.sha256(xsd.read_bytes()).hexdigest(),
+            "checked": "every request by the DCC on receipt; every DUIS file before writing",
+            "documents": sum(len(r.documents) for r in replay.requests), "invalid": invalid}
+
+
 def _join_names(replay: Replay) -> list[str]:
     """``join-01_00-DB-...``: each HAN join in order, named by its meter."""
     return [f"join-{n:02d}_{r.device_id}" for n, r in enumerate(replay.joins.records, 1)]
 
 
-def files(replay: Replay, found: list[Check]) -> dict[str, bytes]:
+def duis_files(replay: Replay) -> dict[str, bytes]:
+    """Every DUIS document by its file name under ``duis/``, in the order sent."""
+    return {f"duis/{request.step:03d}-{index}_{request.srv}_{name}.xml": data
+            for request in replay.requests for index, (name, data) in enumerate(request.documents, 1)}
+
+
+def pcap_files(replay: Replay) -> list[str | None]:
+    """Each join's pcap file name, in join order; None for a radio's join (real air, no capture)."""
+    return [f"pcap/{name}.pcap" if record.report is not None else None
+            for name, record in zip(_join_names(replay), replay.joins.records)]
+
+
+TIMELINE_COLUMNS = ("time_s", "date", "clock", "wd", "site", "actor", "event", "smi")
+
+
+def timeline_rows(replay: Replay) -> list[dict]:
+    """The timeline as records: seconds and date-time since the start, working day, who, what."""
+    rows = []
+    for e in replay.entries:
+        moment = replay.moment(e.time)
+        rows.append({"time_s": round(e.time, 3), "date": moment.date().isoformat(),
+                     "clock": moment.time().isoformat(timespec="seconds"), "wd": replay.wd(e.time),
+                     "site": e.site, "actor": e.actor, "event": e.event, "smi": list(e.smi)})
+    return rows
+
+
+def timeline_csv(replay: Replay) -> str:
+    """``timeline.csv``: one event a row; SMI changes joined by ``; ``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(TIMELINE_COLUMNS)
+    for row in timeline_rows(replay):
+        writer.writerow(["" if row[k] is None else "; ".join(row[k]) if k == "smi" else row[k]
+                         for k in TIMELINE_COLUMNS])
+    return buffer.getvalue()
+
+
+def files(replay: Replay, found: list[Check], plot_format: str = "png") -> dict[str, bytes]:
     """Every output file by relative name; the same replay gives the same bytes."""
+    from sim.replay.html_report import render  # the HTML page reads this module's tables
+
     out: dict[str, bytes] = {}
     out["timeline.jsonl"] = "".join(json.dumps({
         "time_s": round(e.time, 3), "date": replay.date(e.time).isoformat(), "wd": replay.wd(e.time),
         "actor": e.actor, "event": e.event, "smi": e.smi, "site": e.site}) + "\n"
         for e in replay.entries).encode()
-    for request in replay.requests:
-        for index, (name, data) in enumerate(request.documents, 1):
-            out[f"duis/{request.step:03d}-{index}_{request.srv}_{name}.xml"] = data
-    for name, record in zip(_join_names(replay), replay.joins.records):
-        if record.report is not None:  # a radio's join was on real air: no capture here
-            out[f"pcap/{name}.pcap"] = pcap_bytes((f.time, f.raw) for f in record.report.frames)
-    out["summary.json"] = (json.dumps(summary(replay, found), indent=2) + "\n").encode()
-    out["timeline.png"] = plot(replay)
+    out["timeline.csv"] = timeline_csv(replay).encode()
+    out.update(duis_files(replay))
+    captured = [(name, r.report) for name, r in zip(pcap_files(replay), replay.joins.records)
+                if name is not None and r.report is not None]  # a radio's join: no capture here
+    for name, report in captured:
+        out[name] = pcap_bytes((replay.epoch_s + f.time, f.raw) for f in report.frames)
+    if captured:  # the premises' one HAN, every join in one capture
+        out["pcap/premises.pcap"] = pcap_bytes((replay.epoch_s + f.time, f.raw)
+                                               for _, report in captured for f in report.frames)
+    validation = duis_validation(replay)
+    out["summary.json"] = (json.dumps(summary(replay, found, validation), indent=2) + "\n").encode()
+    figure = timeline_figure(replay)
+    out[f"timeline.{plot_format}"] = figure_bytes(figure, plot_format)
+    out["report.html"] = render(replay, found, validation, figure, f"timeline.{plot_format}").encode()
     return out
 
 
 def wireshark_keys(replay: Replay) -> str:
     """zigbee_pc_keys rows for ``--keys-out``: every install-code link key the story used (the
-    meters' and any the suppliers sent) and each join's network key. Secrets, on request only."""
+    meters' and any the suppliers sent) and the premises' network key. Secrets, on request only."""
     codes = {**replay.codes, **{f"{d.device_id} (installer's record)": d.installer_record
                                 for d in replay.scenario.devices.values()}}
     rows, seen = [], set()
@@ -146,43 +218,111 @@ def wireshark_keys(replay: Replay) -> str:
         if key not in seen:
             seen.add(key)
             rows.append((key, f"install-code link key {label}"))
-    rows += [(r.report.network_key, f"HAN network key, join {n}")
-             for n, r in enumerate(replay.joins.records, 1) if r.report is not None]
+    for report in (r.report for r in replay.joins.records if r.report is not None):
+        if report.network_key not in seen:  # one per HAN: the premises keeps its network key
+            seen.add(report.network_key)
+            rows.append((report.network_key, f"HAN network key, PAN 0x{report.pan_id:04X}"))
     return zigbee_key_rows(rows)
+
+
 
 
 STATE_COLOURS = {"WAITING_FOR_WAN": "#9ecae1", "ORPHANED": "#fdae6b", "WAITING_FOR_CODE": "#fd8d3c",
                  "STRANDED": "#de2d26", "COMMISSIONING": "#74c476", "COMMISSIONED": "#238b45"}
 
 
-MARKS = (("SM WAN arrives", "^"), ("change of supplier", "s"), ("8F48", "x"), ("8F49", "o"),
-         ("replacement visit", "D"))
+@dataclass(frozen=True)
+class Mark:
+    """One kind of timeline event drawn as a marker: which entries, how, and its legend text."""
+
+    label: str
+    marker: str
+    colour: str
+    match: tuple[str, ...]  # texts of which the entry's event contains one
+    premises: bool = False  # the event concerns the whole premises: drawn on every live site
 
 
-def plot(replay: Replay) -> bytes:
-    """Each site's lifecycle states over working days, with the scripted and DUIS events."""
-    sites = sorted({s.site for s in replay.spans})
-    end = max(replay.wd(replay.end) + 5, 10)
-    fig, ax = plt.subplots(figsize=(10, 1.6 + 0.6 * len(sites)), dpi=100)
+MARKS = (
+    Mark("SM WAN arrives", "^", "#3182bd", ("SM WAN arrives",), premises=True),
+    Mark("change of supplier", "s", "#756bb1", ("change of supplier",), premises=True),
+    Mark("install-code request sent", ">", "#e6550d", ("install code: request sent",)),
+    Mark("install code received / obtained", "*", "#f0b400", ("install code received", "install code obtained")),
+    Mark("0x8F48: HAN join failed", "X", "#cb181d", ("8F48",)),
+    Mark("0x8F49: joined the HAN", "o", "#006d2c", ("8F49",)),
+    Mark("replacement visit", "D", "#000000", ("replacement visit",)),
+)
+
+
+def _mark_of(entry: Entry) -> Mark | None:
+    return next((m for m in MARKS if any(text in entry.event for text in m.match)), None)
+
+
+def _rows(replay: Replay, entry: Entry, last_site: int) -> list[int]:
+    """The site rows an entry's marker goes on: its own site; a premises-wide event on every
+    site installed by then and not yet commissioned; a DUIS line on the site last in play."""
+    if entry.site is not None:
+        return [entry.site]
+    mark = _mark_of(entry)
+    if mark is not None and mark.premises:
+        live = sorted({s.site for s in replay.spans if s.start <= entry.time and s.state != "COMMISSIONED"
+                       and s.end >= entry.time})
+        return live or [last_site]
+    return [last_site]
+
+
+def timeline_figure(replay: Replay) -> Figure:
+    """Each site's lifecycle states against the calendar, every marked event on its site's row,
+    a legend for every colour and marker; working days of the events along the top."""
+    sites = sorted({s.site for s in replay.spans}) or [1]
+    row = {site: n for n, site in enumerate(sites)}
+    end_t = replay.end + max(0.04 * replay.end, 5 * 86400.0)
+
+    def when(t: float) -> float:
+        return mdates.date2num(replay.moment(t))
+
+    figure = new_figure(10, 2.4 + 0.7 * len(sites))
+    ax = figure.add_subplot()
     for span in replay.spans:
-        start, stop = replay.wd(span.start), replay.wd(span.end)
-        width = max(stop - start, 0.4) if span.state != "COMMISSIONED" else end - start
-        ax.barh(span.site, width, left=start, height=0.5, color=STATE_COLOURS[span.state],
-                edgecolor="black", linewidth=0.3)
-    handles = [Patch(color=c, label=s.lower().replace("_", " ")) for s, c in STATE_COLOURS.items()]
-    for row, (key, marker) in enumerate(MARKS):
-        days = [replay.wd(e.time) for e in replay.entries if key in e.event]
-        if days:
-            ax.plot(days, [0.45 + 0.1 * (row % 2)] * len(days), marker=marker, linestyle="none",
-                    color="black", markersize=6)
-    ax.set_yticks(sites, [f"site {s}" for s in sites])
-    ax.set_ylim(0.3, len(sites) + 0.9)
-    ax.set_xlim(0, end)
-    ax.set_xlabel("working days since the scenario's start (England and Wales)")
-    ax.set_title(f"{replay.scenario.name}: ^ WAN, s CoS, x 0x8F48, o 0x8F49, D replacement", fontsize=9)
-    ax.legend(handles=handles, fontsize=7, ncols=3, loc="upper left")
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    plt.close(fig)
-    return buffer.getvalue()
+        stop = end_t if span.state == "COMMISSIONED" else max(span.end, span.start + 0.3 * 86400)
+        ax.barh(row[span.site], when(stop) - when(span.start), left=when(span.start), height=0.36,
+                color=STATE_COLOURS[span.state], edgecolor="white", linewidth=0.5, zorder=2)
+    marks: dict[Mark, list[tuple[float, float]]] = {}
+    last_site = sites[0]
+    for entry in replay.entries:
+        mark = _mark_of(entry)
+        if mark is not None:
+            lane = MARKS.index(mark) / (len(MARKS) - 1) - 0.5  # each kind at its own height
+            for site in _rows(replay, entry, last_site):
+                marks.setdefault(mark, []).append((when(entry.time), row.get(site, 0) + 0.62 * lane))
+        if entry.site is not None:
+            last_site = entry.site
+    for mark in MARKS:
+        points = sorted(set(marks.get(mark, [])))
+        if points:
+            ax.scatter(*zip(*points), marker=mark.marker, s=90 if mark.marker == "*" else 50, color=mark.colour, edgecolors="#333333",
+                       linewidths=0.5, zorder=3)
+    handles = [Patch(color=c, label=s.lower().replace("_", " ")) for s, c in STATE_COLOURS.items()
+               if any(span.state == s for span in replay.spans)]
+    handles += [Line2D([], [], marker=m.marker, linestyle="none", color=m.colour, markeredgecolor="#333333",
+                       markersize=8, label=m.label) for m in MARKS if m in marks]
+    ax.set_yticks(range(len(sites)), [f"site {s}" for s in sites])
+    ax.set_ylim(len(sites) - 0.5, -0.5)
+    ax.set_xlim(when(0.0) - 1, when(end_t))
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_xlabel(f"date (day 0 = {replay.scenario.start:%a %d %b %Y})")
+    ax.grid(axis="x", color="#dddddd", zorder=0)
+    top = ax.secondary_xaxis("top")
+    days = sorted(({0: 0.0} | {replay.wd(e.time): e.time for e in replay.entries
+                                 if _mark_of(e) or e.site is not None}).items())
+    span_days = max(when(end_t) - when(0.0), 1.0)
+    shown: list[tuple[int, float]] = []
+    for wd, t in days:  # working days of the marked events, never crowded together
+        if not shown or when(t) - when(shown[-1][1]) > 0.05 * span_days:
+            shown.append((wd, t))
+    top.set_xticks([when(t) for _, t in shown], [str(wd) for wd, _ in shown], fontsize=8)
+    top.set_xlabel("working day (England and Wales) of the events", fontsize=8)
+    ax.set_title(f"{replay.scenario.name}: {replay.scenario.title}", fontsize=10)
+    figure.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8, frameon=False)
+    return figure

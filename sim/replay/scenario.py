@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import scenarios
 from han.installcode import InstallCode
 from han.radio import RadioError
 from sim.calendar import WorkingDayCalendar
@@ -23,7 +24,7 @@ from sim.policies import ParameterError, Policy, make_policy
 from sim.radio_join import check_radio_spec
 from sim.yamlfile import InputFileError, load_yaml
 
-BUNDLED = Path(__file__).resolve().parents[2] / "scenarios"
+BUNDLED = scenarios.FOLDER
 FUELS = ("electricity", "gas")
 #: Each device type's fuel; an IHD (Type 2, no SMI status) belongs to the electricity
 #: supplier's install here (L), joins the HAN and needs no 8.1.1.

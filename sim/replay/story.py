@@ -61,11 +61,15 @@ class Entry:
 
 @dataclass
 class Request:
-    """One DUIS exchange: the step number and its documents, for the DUIS files."""
+    """One DUIS exchange: the step number and its documents, for the DUIS files; when it was
+    sent, by whom, and its one-line outcome, for the reports."""
 
     step: int
     srv: str
     documents: list[tuple[str, bytes]]
+    time: float = 0.0
+    actor: str = ""
+    summary: str = ""
 
 
 @dataclass
@@ -102,6 +106,20 @@ class Replay:
     def date(self, t: float) -> dt.date:
         return self.scenario.start + dt.timedelta(days=int(t // DAY))
 
+    def moment(self, t: float) -> dt.datetime:
+        """Date and time of day ``t`` seconds after the start (UTC, as the pcaps)."""
+        return story_start(self.scenario.start) + dt.timedelta(seconds=t)
+
+    @property
+    def epoch_s(self) -> float:
+        """Unix time of the story's time 0, so captures carry the story's real dates."""
+        return story_start(self.scenario.start).timestamp()
+
+
+def story_start(start: dt.date) -> dt.datetime:
+    """Time 0 of a story: midnight UTC at the start of its first day."""
+    return dt.datetime.combine(start, dt.time(), dt.UTC)
+
 
 class _Story:
     """The driver: one SimPy process walks the scripted events and the lifecycle's due ones."""
@@ -113,8 +131,9 @@ class _Story:
         self.draws = Draws(np.random.default_rng(seed))
         self.rng = random.Random(seed)
         self.policy = scenario.policy.for_run(1.0)
-        self.joins = replay_joins(scenario.radio, seed, scenario.chf,
-                                  {d.device_id: d.install_code for d in scenario.devices.values()})
+        self.joins = replay_joins(scenario.radio, seed, scenario.chf, scenario.gpf,
+                                  {d.device_id: d.install_code for d in scenario.devices.values()},
+                                  sleepy=lambda device_id: self.kinds.get(device_id) == "GSME")
         self.entries: list[Entry] = []
         self.requests: list[Request] = []
         self.spans: list[StateSpan] = []
@@ -135,7 +154,7 @@ class _Story:
         devices = {d.device_id: HanDevice(d.device_id, d.device_type, d.install_code, present=False,
                                           supplier_key=supplier_test_key(suppliers[d.fuel]).public_key())
                    for d in scenario.devices.values()}
-        start = dt.datetime.combine(scenario.start, dt.time(), dt.UTC)
+        start = story_start(scenario.start)
         coverage = CoverageDatabase()
         coverage.add(premises_key(post_code=POST_CODE, address_identifier=ADDRESS),
                      Coverage(CSP_REGION, *scenario.coverage))
@@ -321,13 +340,14 @@ class _Story:
         step = len(self.requests) + 1
         srv = outcome.request.srv if outcome.request else "unreadable"
         documents += [(name, doc.to_xml()) for name, doc in outcome.documents]
-        self.requests.append(Request(step, srv, documents))
+        actor = self.names.get(user, user)
+        self.requests.append(Request(step, srv, documents, self.dcc.now, actor, note + outcome.summary()))
         for _, doc in outcome.documents:
             if isinstance(doc.body, DeviceAlertMessage):
                 self.alerts.append(doc.body.alert_code)
             elif isinstance(doc.body, DCCAlertMessage):
                 self.alerts.append(doc.body.code)
-        self.entries.append(Entry(self.dcc.now, self.names.get(user, user), note + outcome.summary(),
+        self.entries.append(Entry(self.dcc.now, actor, note + outcome.summary(),
                                   [str(c) for c in outcome.changes]))
 
     def commission(self, ids: list[str], now: float) -> Commissioned:
