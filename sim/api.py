@@ -104,11 +104,13 @@ class BacklogResult:
 
         return ttc_figure(self.runs)
 
-    def write(self, folder: str | Path, plot_format: str = "png") -> Path:
-        """The files ``hansim backlog --out folder`` writes (CSV, summary.json, plots, report.html)."""
+    def write(self, folder: str | Path, plot_format: str = "png", overwrite: bool = False) -> Path:
+        """The files ``hansim backlog --out folder`` writes (CSV, summary.json, plots, report.html);
+        a folder that holds results is replaced whole with ``overwrite``, else refused."""
         from sim.population.report import write_outputs
 
-        write_outputs(Path(folder), self.params, self.seed, self.runs, plot_format)
+        write_outputs(Path(folder), self.params, self.seed, self.runs, overwrite=overwrite,
+                      plot_format=plot_format)
         return Path(folder)
 
 
@@ -225,12 +227,13 @@ class ReplayResult:
 
         return timeline_figure(self.replay)
 
-    def write(self, folder: str | Path, plot_format: str = "png") -> Path:
-        """The files ``hansim replay --out folder`` writes (no keys: those need ``--keys-out``)."""
+    def write(self, folder: str | Path, plot_format: str = "png", overwrite: bool = False) -> Path:
+        """The files ``hansim replay --out folder`` writes (no keys: those need ``--keys-out``);
+        a folder that holds results is replaced whole with ``overwrite``, else refused."""
         from sim.output import OutputDir
         from sim.replay import report
 
-        with OutputDir(Path(folder)) as staged:
+        with OutputDir(Path(folder), overwrite) as staged:
             for name, data in report.files(self.replay, self.checks, plot_format).items():
                 staged.write(name, data)
         return Path(folder)
@@ -289,11 +292,12 @@ class ReflashResult:
 
         return figures(self.runs)
 
-    def write(self, folder: str | Path) -> Path:
-        """The files ``hansim reflash -o folder`` writes."""
+    def write(self, folder: str | Path, overwrite: bool = False) -> Path:
+        """The files ``hansim reflash -o folder`` writes; a folder that holds results is
+        replaced whole with ``overwrite``, else refused."""
         from sim.mp155.report import write
 
-        write(self.runs, Path(folder))
+        write(self.runs, Path(folder), overwrite)
         return Path(folder)
 
 

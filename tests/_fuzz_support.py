@@ -391,15 +391,14 @@ def _cli_inputs(draw) -> list[str]:
 
 def _cli(args: list[str], scratch: Path) -> object:
     """The option last, after the rest chosen so that a *valid* value ends fast: a port
-    that is not there, a missing request file, an output folder with a file in its way
+    that is not there, a missing request file, an output folder whose parent is missing
     (refused once every option and parameter has been checked)."""
     from sim.cli import main
-    (scratch / "taken").write_text("")
     rest = {"han": ["--install-code", SECRET_CODE, "--pcap", str(scratch / "j.pcap")],
             "dongle": [str(scratch / "no-port"), "--out", str(scratch / "c.pcap")],
-            "backlog": ["--sites", "1", "--out", str(scratch / "taken")],
+            "backlog": ["--sites", "1", "--out", str(scratch / "missing" / "out")],
             "duis": [str(scratch / "missing.xml"), "--out", str(scratch / "d")],
-            "reflash": ["--days", "1", "-o", str(scratch / "taken")]}[args[0]]
+            "reflash": ["--days", "1", "-o", str(scratch / "missing" / "out")]}[args[0]]
     *command, option, value = args
     result = CliRunner().invoke(main, [*command, *rest, option, value])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
@@ -416,5 +415,10 @@ def _cli(args: list[str], scratch: Path) -> object:
     return result.exit_code
 
 
-register(Target("cli-options", _cli_inputs(), _cli, (Refused,)))
+def _cli_prepare() -> None:
+    """Import every fuzzed command's modules once, outside the hang timer."""
+    import sim.cli.backlog, sim.cli.dongle, sim.cli.duis, sim.cli.han, sim.cli.reflash  # noqa: E401,F401
+
+
+register(Target("cli-options", _cli_inputs(), _cli, (Refused,), prepare=_cli_prepare))
 
