@@ -358,7 +358,9 @@ _LINE = b"received: 4188010000ffff00001234 power: -61 lqi: 172 time: 4294967290\
 _SNIFFER_HOSTILE = [b"received: " + b"ab" * 200 + b" power: -1 lqi: 1 time: 1\n",
                     b"received: 418801 power: " + b"9" * 5000 + b" lqi: 1 time: 1\n",
                     b"received: 418801 power: -1 lqi: 999 time: " + b"9" * 40 + b"\n",
-                    b"received: 4188", b"x" * 3000, b"\r\n" * 50]
+                    b"received: 4188", b"x" * 3000, b"\r\n" * 50,
+                    b"received: 411234 power: -61 lqi: 172 time: 1\n",  # found: scapy's struct.error
+                    b"received: ffffffffff power: -61 lqi: 172 time: 1\n"]
 register(Target("sniffer-lines", mutated([_LINE * 3, b"> sleep\r\n" + _LINE], _SNIFFER_HOSTILE), _sniffer, ()))
 
 

@@ -25,6 +25,7 @@ from typing import BinaryIO
 import serial
 from scapy.config import conf
 from scapy.layers.dot15d4 import Dot15d4FCS
+from scapy.packet import Packet, Raw
 from scapy.layers import zigbee  # noqa: F401  (registers the ZigBee NWK/APS layers)
 from scapy.utils import PcapWriter
 
@@ -60,7 +61,7 @@ def parse_line(line: bytes) -> SniffedFrame | None:
             or not -128 <= int(match.group(2)) <= 127:
         return None
     psdu = bytes.fromhex(match.group(1).decode())
-    if not 3 <= len(psdu) <= 127:  # at least frame control + FCS; aMaxPHYPacketSize
+    if not 5 <= len(psdu) <= 127:  # at least frame control, sequence number, FCS (an ack); aMaxPHYPacketSize
         return None
     return SniffedFrame(psdu, int(match.group(2)), int(match.group(3)),
                         int(match.group(4)) % TIMER_WRAP)
@@ -163,10 +164,17 @@ class PcapFile:
         self._writer = PcapWriter(stream, linktype=LINKTYPE_IEEE802_15_4_WITHFCS, sync=True)
         self._unwrap = TimerUnwrapper()
 
-    def add(self, frame: SniffedFrame) -> Dot15d4FCS:
-        packet = Dot15d4FCS(frame.psdu)
-        packet.time = self.start_time + self._unwrap(frame.timer_us) / 1e6
-        self._writer.write(packet)
+    def add(self, frame: SniffedFrame) -> Packet:
+        try:
+            packet = Dot15d4FCS(frame.psdu)
+        except Exception:  # noqa: BLE001 - scapy's dissectors raise struct.error and others on junk
+            packet = Raw(frame.psdu)  # still the frame's bytes: Wireshark flags it, we keep it
+        when = self.start_time + self._unwrap(frame.timer_us) / 1e6
+        packet.time = when
+        # the frame's bytes as received, whatever scapy made of them
+        if not self._writer.header_present:
+            self._writer.write_header(None)
+        self._writer.write_packet(frame.psdu, sec=int(when), usec=round(when % 1 * 1e6) % 1_000_000)
         self.count += 1
         return packet
 
