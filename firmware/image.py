@@ -2,15 +2,17 @@
 
 Layout (domain.md §6, decoded from DCC's 11.1 test template)::
 
-    ZigBee OTA header | manufacturer image | 0x0040 (2 bytes, big-endian) | r || s (64 bytes)
+    ZigBee OTA header | manufacturer image | force-replace (1) | 0x40 (1) | r || s (64)
 
 The header is zigpy's :class:`zigpy.ota.image.OTAImageHeader` (little-endian, as ZCL
-writes it); the 2-byte field is the signature length in GBCS's big-endian order. The
-manufacturer signs every byte before the signature (header, manufacturer image and the
-length field) with ECDSA P-256 over SHA-256, so a change anywhere in the file breaks
-either the parse or the signature. SRV 11.3 names the image by a 32-byte hash: hansim
-uses SHA-256 of the manufacturer image, the hash GBCS uses throughout (the DUIS schema
-fixes only the length, 32 bytes).
+writes it). GBCS has the supplier that authorises the image sign the manufacturer image
+alone (ECDSA P-256 over SHA-256) with its Digital Signing key: the DCC's 11.1 test
+template verifies with the DCC Boxed test supplier's certificate (90-B3-D5-1F-30-01-00-00,
+CN=GITTESTSUPPLIER). The two bytes before the signature read ``00 40`` in that
+template; public readers take the first as the Comms Hub's force-replace flag (00 or 01,
+outside the signature) and the second as the signature length. Header fields are not
+signed either: the device checks them against its catalogue. SRV 11.3 names the image by
+a 32-byte hash: SHA-256 of the manufacturer image, the hash GBCS uses throughout.
 
 zigpy's ``parse_ota_image`` cannot read these files whole: after the header it expects
 ZCL sub-elements (tag, length, data) and a GB manufacturer image is opaque. The header
@@ -36,8 +38,8 @@ HEADER_VERSION = 0x0100
 #: ZigBee stack version "ZigBee PRO" as the DCC template carries it.
 STACK_VERSION_ZIGBEE_PRO = 0x0002
 SIGNATURE_LENGTH = 64
-#: The 2-byte signature-length field as written on the wire.
-SIGNATURE_LENGTH_FIELD = SIGNATURE_LENGTH.to_bytes(2, "big")
+#: The trailer before the signature: force-replace flag, signature length.
+TRAILER_LENGTH = 2
 #: DUIS UpdateFirmware/FirmwareImage maxLength (octets).
 MAX_IMAGE_SIZE = 10_240_000
 _MAGIC = OTAImageHeader.OTA_HEADER
@@ -53,7 +55,7 @@ class ImageFormatError(FirmwareImageError):
 
 
 class SignatureError(FirmwareImageError):
-    """The manufacturer signature does not verify."""
+    """The supplier's signature does not verify."""
 
 
 def manufacturer_image_hash(manufacturer_image: bytes) -> bytes:
@@ -68,6 +70,7 @@ class FirmwareImage:
     header: OTAImageHeader
     manufacturer_image: bytes
     signature: bytes
+    force_replace: bool = False  # the Comms Hub's force-replace flag (not signed)
 
     @property
     def manufacturer_code(self) -> int:
@@ -93,39 +96,42 @@ class FirmwareImage:
 
     @property
     def signed(self) -> bytes:
-        return self.header.serialize() + self.manufacturer_image + SIGNATURE_LENGTH_FIELD
+        """The manufacturer image: all the supplier's signature covers."""
+        return self.manufacturer_image
 
     def serialize(self) -> bytes:
-        return self.signed + self.signature
+        return (self.header.serialize() + self.manufacturer_image
+                + bytes([int(self.force_replace), SIGNATURE_LENGTH]) + self.signature)
 
-    def verify(self, manufacturer_key: ec.EllipticCurvePublicKey) -> None:
-        """Raise :class:`SignatureError` unless the manufacturer's key signed this image."""
+    def verify(self, supplier_key: ec.EllipticCurvePublicKey) -> None:
+        """Raise :class:`SignatureError` unless the supplier's key signed this image."""
         r = int.from_bytes(self.signature[:32], "big")
         s = int.from_bytes(self.signature[32:], "big")
         if not (0 < r < _P256_ORDER and 0 < s < _P256_ORDER):
             raise SignatureError("signature: r or s is outside 1..n-1, not an ECDSA P-256 signature")
         try:
-            manufacturer_key.verify(encode_dss_signature(r, s), self.signed,
-                                    ec.ECDSA(hashes.SHA256()))
+            supplier_key.verify(encode_dss_signature(r, s), self.signed,
+                                ec.ECDSA(hashes.SHA256()))
         except InvalidSignature:
             raise SignatureError(
-                "signature: does not verify with the given manufacturer key "
-                "(image altered, signed by another key, or a placeholder signature)"
+                "signature: does not verify with the given supplier key "
+                "(manufacturer image altered, or signed by another supplier)"
             ) from None
 
 
 def build(
     *,
-    manufacturer_key: ec.EllipticCurvePrivateKey,
+    supplier_key: ec.EllipticCurvePrivateKey,
     manufacturer_code: int,
     image_type: int,
     version: int,
     manufacturer_image: bytes,
     header_string: str = "",
     hardware_versions: tuple[int, int] | None = None,
+    force_replace: bool = False,
 ) -> FirmwareImage:
-    """Build and sign an image. Signing is deterministic ECDSA (RFC 6979), so the same
-    inputs and key give the same image, bit for bit."""
+    """Build an image signed by the authorising supplier. Signing is deterministic ECDSA
+    (RFC 6979), so the same inputs and key give the same image, bit for bit."""
     _check_range("manufacturer code", manufacturer_code, 0xFFFF)
     _check_range("image type", image_type, 0xFFFF)
     _check_range("version", version, 0xFFFFFFFF)
@@ -159,15 +165,13 @@ def build(
     )
     header.header_length = len(header.serialize())
     header.image_size = (header.header_length + len(manufacturer_image)
-                         + len(SIGNATURE_LENGTH_FIELD) + SIGNATURE_LENGTH)
+                         + TRAILER_LENGTH + SIGNATURE_LENGTH)
     if header.image_size > MAX_IMAGE_SIZE:
         raise ImageFormatError(f"image: {header.image_size} bytes, DUIS allows {MAX_IMAGE_SIZE}")
-    unsigned = FirmwareImage(header, manufacturer_image, b"")
-    der = manufacturer_key.sign(
-        unsigned.signed, ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
-    )
+    der = supplier_key.sign(manufacturer_image, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
     r, s = decode_dss_signature(der)
-    return FirmwareImage(header, manufacturer_image, r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+    return FirmwareImage(header, manufacturer_image, r.to_bytes(32, "big") + s.to_bytes(32, "big"),
+                         force_replace)
 
 
 def parse(data: bytes) -> FirmwareImage:
@@ -195,16 +199,20 @@ def parse(data: bytes) -> FirmwareImage:
         raise ImageFormatError(
             f"image: {what}, header says {header.image_size} bytes, file has {len(data)}")
     body = data[fields_length:]
-    trailer = len(SIGNATURE_LENGTH_FIELD) + SIGNATURE_LENGTH
+    trailer = TRAILER_LENGTH + SIGNATURE_LENGTH
     if len(body) <= trailer:
         raise ImageFormatError(
-            f"image: {len(body)} bytes after the header, need a manufacturer image "
-            f"plus {trailer} bytes of signature length and signature")
-    length_field = body[-trailer:-SIGNATURE_LENGTH]
-    if length_field != SIGNATURE_LENGTH_FIELD:
+            f"image: {len(body)} bytes after the header, need a manufacturer image plus "
+            f"{trailer} bytes of force-replace flag, signature length and signature")
+    flag, length = body[-trailer], body[-trailer + 1]
+    offset = len(data) - trailer
+    if flag not in (0, 1):
         raise ImageFormatError(
-            f"signature length at offset {len(data) - trailer}: expected 0040, found {length_field.hex()}")
-    return FirmwareImage(header, body[:-trailer], body[-SIGNATURE_LENGTH:])
+            f"force-replace flag at offset {offset}: expected 00 or 01, found {flag:02x}")
+    if length != SIGNATURE_LENGTH:
+        raise ImageFormatError(
+            f"signature length at offset {offset + 1}: expected 40, found {length:02x}")
+    return FirmwareImage(header, body[:-trailer], body[-SIGNATURE_LENGTH:], bool(flag))
 
 
 def _check_range(what: str, value: int, top: int) -> None:

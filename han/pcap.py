@@ -16,17 +16,25 @@ from scapy.utils import PcapWriter
 
 LINKTYPE_IEEE802_15_4_WITHFCS = 195
 LINKTYPE_IEEE802_15_4_TAP = 283
-_TLV_FCS_TYPE, _TLV_CHANNEL = 0, 3
-_FCS_16_BIT = 1
+_TLV_FCS_TYPE, _TLV_RSS, _TLV_CHANNEL, _TLV_LQI = 0, 1, 3, 10
+_FCS_NONE, _FCS_16_BIT = 0, 1
 
 
 def _tlv(kind: int, value: bytes) -> bytes:
     return struct.pack("<HH", kind, len(value)) + value + bytes(-len(value) % 4)
 
 
-def tap_header(channel: int, page: int = 0) -> bytes:
-    """IEEE 802.15.4 TAP header (scapy has none): version 0, length, FCS-type and channel TLVs."""
-    tlvs = _tlv(_TLV_FCS_TYPE, bytes([_FCS_16_BIT])) + _tlv(_TLV_CHANNEL, struct.pack("<HB", channel, page))
+def tap_header(channel: int, page: int = 0, *, fcs: bool = True, rssi: float | None = None,
+               lqi: int | None = None) -> bytes:
+    """IEEE 802.15.4 TAP header (scapy has none): version 0, length, then TLVs: FCS type
+    (16-bit, or none when the frame follows without its FCS), received signal strength
+    in dBm, channel and page, LQI."""
+    tlvs = _tlv(_TLV_FCS_TYPE, bytes([_FCS_16_BIT if fcs else _FCS_NONE]))
+    if rssi is not None:
+        tlvs += _tlv(_TLV_RSS, struct.pack("<f", rssi))
+    tlvs += _tlv(_TLV_CHANNEL, struct.pack("<HB", channel, page))
+    if lqi is not None:
+        tlvs += _tlv(_TLV_LQI, bytes([lqi]))
     return struct.pack("<BBH", 0, 0, 4 + len(tlvs)) + tlvs
 
 

@@ -70,12 +70,14 @@ class TrustCentre(HanNode):
     """The CHF's radio as PAN coordinator and trust centre of one HAN."""
 
     def __init__(self, eui: zt.EUI64, authority: KeyAuthority, network_key: bytes,
-                 rng: np.random.Generator, *, pan_id: int, nwk_frame_counter: int = 0) -> None:
+                 rng: np.random.Generator, *, pan_id: int, nwk_frame_counter: int = 0,
+                 extended_pan_id: int | None = None, first_short: int | None = None) -> None:
         super().__init__(eui, rng, nwk_frame_counter=nwk_frame_counter)
         self.authority = authority
         self.short = frames.COORDINATOR_SHORT
         self.pan_id = pan_id
-        self.extended_pan_id = self.eui_int
+        self.extended_pan_id = self.eui_int if extended_pan_id is None else extended_pan_id
+        self._first_short = first_short  # an address a real coordinator already chose
         self.network_key = bytes(network_key)
         self.permit_until = float("-inf")  # the caller opens permit-join while a window is open
         self.decisions: list[JoinDecision] = []
@@ -229,6 +231,8 @@ class TrustCentre(HanNode):
 
     def _new_short(self) -> int:
         used = {e.short for e in self._devices.values()}
+        if self._first_short is not None and self._first_short not in used:
+            return self._first_short
         while True:
             short = int(self._rng.integers(_FIRST_SHORT, _LAST_SHORT + 1))
             if short not in used:

@@ -106,11 +106,10 @@ class BacklogResult:
 
     def write(self, folder: str | Path, plot_format: str = "png", overwrite: bool = False) -> Path:
         """The files ``hansim backlog --out folder`` writes (CSV, summary.json, plots, report.html);
-        a folder that holds results is replaced whole with ``overwrite``, else refused."""
+        a folder that already holds results is refused (``OutputError``) unless ``overwrite``."""
         from sim.population.report import write_outputs
 
-        write_outputs(Path(folder), self.params, self.seed, self.runs, overwrite=overwrite,
-                      plot_format=plot_format)
+        write_outputs(Path(folder), self.params, self.seed, self.runs, overwrite=overwrite, plot_format=plot_format)
         return Path(folder)
 
 
@@ -229,7 +228,7 @@ class ReplayResult:
 
     def write(self, folder: str | Path, plot_format: str = "png", overwrite: bool = False) -> Path:
         """The files ``hansim replay --out folder`` writes (no keys: those need ``--keys-out``);
-        a folder that holds results is replaced whole with ``overwrite``, else refused."""
+        a folder that already holds results is refused (``OutputError``) unless ``overwrite``."""
         from sim.output import OutputDir
         from sim.replay import report
 
@@ -262,39 +261,56 @@ def replay(scenario: str | Path = "reactive-wan", *, seed: int | None = None,
 # -- re-flash ------------------------------------------------------------------------------
 @dataclass
 class ReflashResult:
-    """An MP155 study: one stock run per strategy."""
+    """An MP155 study: one stock run per strategy (all suppliers and CSPs in each)."""
 
     runs: list[StockRun]
 
+    def _table(self, name: str) -> pd.DataFrame:
+        from sim.mp155.report import tables
+
+        rows = tables(self.runs)[name]
+        return _frame(({k: (None if v == "" else v) for k, v in row.items()} for row in rows))
+
     @property
     def stock(self) -> pd.DataFrame:
-        """Stock size and age per day and strategy (as ``stock.csv``)."""
-        return _frame({"strategy": run.strategy, **snap} for run in self.runs for snap in run.snapshots)
+        """Stock size and age per day, strategy and supplier (as ``stock.csv``)."""
+        return self._table("stock.csv")
 
     @property
     def firmware_mix(self) -> pd.DataFrame:
-        """CHs in stock by model and firmware version per day (as ``firmware_mix.csv``)."""
-        return _frame(({"strategy": run.strategy, "date": date, "model": model, "version": version,
-                        "chs_in_stock": n} for run in self.runs for date, model, version, n in run.mix),
-                      ("strategy", "date", "model", "version", "chs_in_stock"))
+        """CHs in stock by supplier, model and firmware version per day (as ``firmware_mix.csv``)."""
+        return self._table("firmware_mix.csv")
 
     @property
     def costs(self) -> pd.DataFrame:
-        """Cost per strategy, re-flash at each MP155 price point (as ``costs.csv``)."""
-        from sim.mp155.costs import cost_rows
+        """Cost per strategy and supplier, re-flash at each price point and at the volume price
+        (as ``costs.csv``; ``price_gbp_per_ch`` empty for the other strategies)."""
+        return self._table("costs.csv")
 
-        return _frame({**row, "price_gbp_per_ch": row["price_gbp_per_ch"] if row["price_gbp_per_ch"] != "" else None}
-                      for run in self.runs for row in cost_rows(run))
+    @property
+    def breakeven(self) -> pd.DataFrame:
+        """The break-even re-flash price per CH against each other strategy (as ``breakeven.csv``)."""
+        return self._table("breakeven.csv")
+
+    @property
+    def demand(self) -> pd.DataFrame:
+        """CHs each supplier would send at each price point (as ``demand.csv``)."""
+        return self._table("demand.csv")
+
+    @property
+    def csp(self) -> pd.DataFrame:
+        """Each CSP's re-flash queue under ``reflash`` (as ``csp.csv``)."""
+        return self._table("csp.csv")
 
     def plots(self) -> dict[str, Figure]:
-        """``stock_age``, ``firmware_mix`` and ``costs`` figures."""
+        """``costs``, ``breakeven``, ``demand``, ``stock_age``, ``firmware_mix``, ``csp_queue``."""
         from sim.mp155.report import figures
 
         return figures(self.runs)
 
     def write(self, folder: str | Path, overwrite: bool = False) -> Path:
-        """The files ``hansim reflash -o folder`` writes; a folder that holds results is
-        replaced whole with ``overwrite``, else refused."""
+        """The files ``hansim reflash -o folder`` writes; a folder that already holds results is
+        refused (``OutputError``) unless ``overwrite``."""
         from sim.mp155.report import write
 
         write(self.runs, Path(folder), overwrite)
@@ -303,10 +319,10 @@ class ReflashResult:
 
 def reflash(scenario: str | Path | None = None, *, strategies: Iterable[str] | None = None,
             **overrides: Any) -> ReflashResult:
-    """Run the MP155 stock model under each strategy (``hold``, ``reflash``, ``ota``, ``writeoff``).
+    """Run the MP155 study under each strategy (``hold``, ``reflash``, ``ota``, ``writeoff``).
 
-    ``scenario``: a scenario file (default: the bundled ``mp155-reflash``); ``overrides``:
-    scenario fields to change, e.g. ``seed=3, days=365, batch_size=200, csp_turnaround_wd=10``.
+    ``scenario``: a study file (default: the bundled ``mp155-reflash``); ``overrides``:
+    study fields to change, e.g. ``seed=3, days=365, batch_size=200, price_points=(10, 15)``.
     """
     from sim.mp155.model import StockRun
     from sim.mp155.scenario import BUNDLED, Scenario

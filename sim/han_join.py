@@ -25,6 +25,7 @@ from han.installcode import InstallCode
 from han.joiner import Joiner, JoinState, JoinTiming
 from han.trust_centre import TrustCentre
 from han.zcl import MeterReading
+from han.znp.meters import NetworkParameters
 from sim.han_air import Air, OnAir
 
 CHF, ESME = "CHF", "ESME"
@@ -64,15 +65,29 @@ class HanNetwork:
     """One Comms Hub's HAN for as long as the hub runs it: one PAN ID, channel, extended PAN ID
     and network key, one trust centre (the hub's radio, the GPF ID) whose frame counters,
     short addresses and sequence numbers carry across every join, rejoin and leave, and the
-    meters' radios, which keep theirs too. A scenario replay keeps one per premises."""
+    meters' radios, which keep theirs too. A scenario replay keeps one per premises.
 
-    def __init__(self, radio_id: str, rng: np.random.Generator) -> None:
+    ``formed``: a network a real coordinator formed (the virtual stick's), whose PAN ID,
+    extended PAN ID, channel, network key, frame counter and next short address the
+    trust centre takes instead of drawing its own.
+    """
+
+    def __init__(self, radio_id: str, rng: np.random.Generator,
+                 formed: NetworkParameters | None = None) -> None:
         self.radio_id = radio_id
         self.rng = rng
         self.pan_id = int(rng.integers(0x0001, 0xFFFF))
         self.channel = int(rng.integers(11, 27))
         self.network_key = rng.bytes(16)
         self._nwk_frame_counter = int(rng.integers(CHF_FRAME_COUNTER_SPAN))
+        self._extended_pan_id: int | None = None  # None: the trust centre's EUI-64
+        self._first_short: int | None = None
+        if formed is not None and formed.network_key is not None:
+            self.pan_id, self.channel = formed.pan_id, formed.channel
+            self.network_key = formed.network_key
+            self._nwk_frame_counter = formed.nwk_frame_counter
+            self._extended_pan_id = int.from_bytes(bytes(formed.extended_pan_id), "little")
+            self._first_short = formed.next_short
         self._trust_centre: TrustCentre | None = None
         self._meters: dict[str, Joiner] = {}
 
@@ -84,7 +99,9 @@ class HanNetwork:
         if self._trust_centre is None:
             self._trust_centre = TrustCentre(to_eui64(self.radio_id), device_log, self.network_key,
                                              self.rng, pan_id=self.pan_id,
-                                             nwk_frame_counter=self._nwk_frame_counter)
+                                             nwk_frame_counter=self._nwk_frame_counter,
+                                             extended_pan_id=self._extended_pan_id,
+                                             first_short=self._first_short)
         self._trust_centre.authority = device_log
         return self._trust_centre
 

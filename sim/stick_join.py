@@ -5,9 +5,10 @@ scenario replay runs (:func:`sim.han_join.run_join`: 802.15.4 association, APS T
 Key under the key-transport key, Device_annce, on the simulated air) instead of only
 comparing keys. The coordinator's side is the key zigpy-znp gave the stick for that
 EUI-64 (``BDBAddInstallCode``), offered to the trust centre through the small key table
-below in place of a CHF device log. The air runs in simulated time with its own seeded
-PAN and network key; the stick takes only the outcome, and keeps every attempt's frames
-(``reports``) for a pcap.
+below in place of a CHF device log. The air runs in simulated time on the stick's own
+network (PAN, extended PAN, channel, network key, frame counter and the short address
+the stick assigns), so a capture decrypts with the key in the stick's backup; the stick
+takes the outcome, and keeps every attempt's frames (``reports``) for a pcap.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from devices.device_log import KeySource
 from han.eui import to_device_id
 from han.znp.meters import EmulatedMeter, MeterVerdict, NetworkParameters
-from sim.han_join import JoinReport, run_join
+from sim.han_join import HanNetwork, JoinReport, run_join
 
 
 @dataclass
@@ -67,9 +70,12 @@ class FrameLevelJoiner:
                  coordinator_key: bytes | None) -> MeterVerdict:
         device_id = to_device_id(meter.ieee)
         table = _CoordinatorKey(device_id, coordinator_key, self.window)
-        report = run_join(None, table, to_device_id(network.coordinator_ieee), device_id,
-                          meter.install_code, loss=self.loss,
-                          seed=self.seed + len(self.reports))
+        seed = self.seed + len(self.reports)
+        coordinator = to_device_id(network.coordinator_ieee)
+        formed = None if network.network_key is None else HanNetwork(
+            coordinator, np.random.default_rng(seed), formed=network)  # the stick's network
+        report = run_join(None, table, coordinator, device_id, meter.install_code,
+                          loss=self.loss, seed=seed, network=formed)
         self.reports.append((meter, report))
         if self.on_report is not None:
             self.on_report(meter, report)

@@ -76,3 +76,18 @@ def commissioned_site() -> Dcc:
     dcc = Dcc(default_premises(), xsd())
     assert all(o.accepted for o in commissioning_story(dcc))
     return dcc
+
+
+DEFAULT_SITE = Path(__file__).parents[1] / "sim" / "dcc" / "default_site.yaml"
+
+
+def cos_site(folder: Path, gaining: str) -> Path:
+    """The default site left without WAN; electricity moves to ``gaining`` at 09:02:30,
+    the SM WAN arrives at 09:03:30 (a site file in ``folder``)."""
+    site = folder / "site.yaml"
+    site.write_text(
+        DEFAULT_SITE.read_text().replace("wan: {connected: true}",
+                                         "wan: {connected: false, arrives: 2024-01-08T09:03:30Z}")
+        .replace("users:\n", f"users:\n  {gaining}: [ImportSupplier]\n")
+        + f"supplier_changes: [{{at: 2024-01-08T09:02:30Z, fuel: electricity, to: {gaining}}}]\n")
+    return site

@@ -62,4 +62,4 @@ def test_without_pandas_runs_and_plots_work_and_tables_say_what_to_install(monke
     monkeypatch.setitem(sys.modules, "pandas", None)  # as if the analysis extra were not installed
     with pytest.raises(ImportError, match=r"pip install 'hansim\[analysis\]'"):
         study.costs
-    assert set(study.plots()) == {"stock_age", "firmware_mix", "costs"}
+    assert set(study.plots()) == {"costs", "breakeven", "demand", "stock_age", "firmware_mix", "csp_queue"}

@@ -78,8 +78,10 @@ def test_unknown_user_and_wrong_role() -> None:
     dcc = ready_for_8_11()
     data = template("CCS01_").replace(SUPPLIER.encode(), OTHER.encode())
     assert refused(dcc, data) == ("E1", f"user {OTHER} is not a DCC user known here")
-    dcc.premises.users[OTHER] = {"OtherUser"}
-    assert refused(dcc, data) == ("E2", "OtherUser may not send SRV 8.11")
+    dcc.premises.users[OTHER] = {"ElectricityDistributor"}
+    assert refused(dcc, data) == ("E2", "ElectricityDistributor may not send SRV 8.11")
+    dcc.premises.users[OTHER] = {"OtherUser"}  # DUIS: Other User is eligible for 8.11
+    assert dcc.submit(data).accepted
 
 
 def test_wrong_supplier_and_change_of_supplier() -> None:
@@ -131,11 +133,13 @@ def test_command_changed_after_signing_is_refused_by_the_meter() -> None:
     dcc, pre = _pre_command_ready()
     signed = _signed(pre)
     data = base64.b64decode(signed.body.gbcs_payload)
-    assert b'"tolerance_period": 60' in data
-    forged = data.replace(b'"tolerance_period": 60', b'"tolerance_period": 99')
+    window_end = bytes.fromhex("07DF0101FF00000A008000FF")  # ECS70: 2015-01-01 00:00:10
+    assert window_end in data
+    forged = data.replace(window_end, bytes.fromhex("07DF0101FF00000B008000FF"))
     body = SignedPreCommand(base64.b64encode(forged).decode())
     outcome = dcc.submit(dataclasses.replace(signed, body=body).to_xml())
-    assert (outcome.code, outcome.reason) == ("E100", NOT_VERIFIED)
+    assert (outcome.code, outcome.reason) == (
+        "E100", "device refused the command: GBCSPayload is not the pre-command this DCC issued")
     assert dcc.smi.status("00-DB-12-34-56-78-90-A0") == "Whitelisted"
 
 
@@ -206,3 +210,20 @@ def test_unknown_encoding_is_not_well_formed() -> None:
     data = template("CCS01_").replace(b'encoding="UTF-8"', b'encoding="TF-8"')
     code, reason = refused(ready_for_8_11(), data)
     assert (code, reason) == ("E100", "line 1: not well-formed XML: unknown encoding: TF-8")
+
+
+def test_12_2_from_a_supplier_not_yet_registered_is_accepted() -> None:
+    """12.2 pre-notifies a device before anyone is registered for it: no E4 (DUIS)."""
+    dcc = Dcc(default_premises(), xsd())
+    gaining = "90-B3-D5-1F-30-03-00-00"  # a ZAZ1 supplier of the default site, registered for nothing
+    outcome = dcc.submit(template("12.2_").replace(SUPPLIER.encode(), gaining.encode()))
+    assert (outcome.code, outcome.accepted) == ("I99", True), outcome.reason
+
+
+def test_request_id_is_echoed_exactly_as_sent() -> None:
+    dcc = ready_for_8_11()
+    data = template("CCS01_").replace(SUPPLIER.encode(), SUPPLIER.lower().encode())
+    outcome = dcc.submit(data)
+    for _, document in outcome.documents:
+        if document.request_id is not None:
+            assert f"<sr:RequestID>{SUPPLIER.lower()}:" in document.to_xml().decode()

@@ -12,6 +12,9 @@ from devices.firmware import DeviceFirmware
 from devices.han_join import JoinResult
 from firmware.catalogue import Catalogue
 from firmware.image import parse
+from gbcs.keystore import shared
+from gbcs.messages import Envelopes
+from gbcs.use_cases import ActivationResult, cs06_outcome
 from sim.dcc.coverage import Coverage, premises_key
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.site_file import default_premises
@@ -121,7 +124,7 @@ def test_firmware_11_1_then_critical_11_3_updates_the_smi() -> None:
     dcc = commissioned_site()
     catalogue = Catalogue.load()
     dcc.premises.hub.firmware = DeviceFirmware(
-        CHF, catalogue.model("NHW-CH-SB"), 0x0105, 0x00020000, key().public_key(), catalogue)
+        CHF, catalogue.model("NHW-CH-SB"), 0x0105, 0x00020000, catalogue)
     image = signed(version=0x00020100)
     deliver = dcc.submit(dcc_only("11.1", UpdateFirmware(
         base64.b64encode(image).decode(), "00020100", CHF)))
@@ -130,13 +133,93 @@ def test_firmware_11_1_then_critical_11_3_updates_the_smi() -> None:
     assert_valid(deliver)
 
     wrong = ServiceRequest(RequestID(SUPPLIER, CHF, 9), 4, "11.3", "11.3",
-                           ActivateFirmware("00" * 32))
+                           ActivateFirmware(firmware_hash="00" * 32))
     refused = submit_signed(dcc, dcc.submit(wrong.to_xml()))
-    assert refused.code == "E100" and "does not match the pending image" in refused.reason
+    # the device's own CS06 answer (GBCS "Hash Mismatch"), not a DCC error; nothing changes
+    assert refused.code == "I0" and "hash mismatch" in refused.reason
+    answer = [d for name, d in refused.documents if name == "response"][-1].body.gbcs_payload
+    outcome = Envelopes(shared()).open(base64.b64decode(answer)).message.content
+    assert outcome == cs06_outcome(ActivationResult.HASH_MISMATCH, bytes.fromhex("00020000"))
+    assert dcc.smi.get(CHF).firmware_version != "00020100"
 
-    right = dataclasses.replace(wrong, body=ActivateFirmware(parse(image).hash.hex().upper()))
+    right = dataclasses.replace(wrong, body=ActivateFirmware(firmware_hash=parse(image).hash.hex().upper()))
     activated = submit_signed(dcc, dcc.submit(right.to_xml()))
     assert (activated.code, activated.reason) == ("I0", f"{CHF} now runs firmware 00020100")
     assert [name for name, _ in activated.documents][-1] == "alert_8F43"
     assert dcc.smi.get(CHF).firmware_version == "00020100"
     assert_valid(activated)
+
+
+def test_future_dated_6_23_runs_at_its_execution_time_with_8f66() -> None:
+    """DUIS ExecutionDateTime: the meter accepts the command now and runs it then (0x8F66)."""
+    dcc = commissioned_site()
+    key_before = dcc.premises.supplier_key(ESME)
+    data = template("CS02b").replace(
+        b"<sr:UpdateSecurityCredentialsCoS>",
+        b"<sr:UpdateSecurityCredentialsCoS><sr:ExecutionDateTime>2024-01-10T00:00:00Z"
+        b"</sr:ExecutionDateTime>")
+    cos = dcc.submit(data)
+    assert_valid(cos)
+    assert (cos.code, cos.reason) == ("I0", "future-dated: the device runs it at 2024-01-10T00:00:00Z")
+    assert [name for name, _ in cos.documents] == ["ack", "response"]
+    assert dcc.premises.supplier_key(ESME) is key_before  # not yet
+    assert dcc.advance(3600) == [] and dcc.outbox == []
+    (note,) = dcc.advance(2 * 86400)
+    assert note.startswith("future-dated SRV 6.23") and "meter now trusts" in note, note
+    assert [name for name, _ in dcc.outbox] == ["alert_8F66"]
+    assert dcc.outbox[0][1].response_id.originator == ESME
+    assert dcc.premises.supplier_key(ESME) is not key_before
+
+
+def test_past_execution_date_time_runs_at_once() -> None:
+    dcc = commissioned_site()
+    data = template("CS02b").replace(
+        b"<sr:UpdateSecurityCredentialsCoS>",
+        b"<sr:UpdateSecurityCredentialsCoS><sr:ExecutionDateTime>2020-01-01T00:00:00Z"
+        b"</sr:ExecutionDateTime>")
+    assert dcc.submit(data).reason.startswith("meter now trusts")
+
+
+def test_8_14_3_and_8_14_4_withdraw_the_comms_hub() -> None:
+    """Fault / no-fault return: CHF and GPF Withdrawn (I99); nothing reaches a device after."""
+    for srv, body in (
+        ("8.14.3", "<sr:CHFFaultReturn><sr:DeviceID>{chf}</sr:DeviceID><sr:CHFFaultReturnType>"
+                   "Fault identified post installation</sr:CHFFaultReturnType><sr:OtherDeviceID>"
+                   "{chf}</sr:OtherDeviceID><sr:CHFConnectionMethod>Hot-shoe</sr:CHFConnectionMethod>"
+                   "<sr:CHFFaultReason>SM WAN Fault</sr:CHFFaultReason></sr:CHFFaultReturn>"),
+        ("8.14.4", "<sr:CHFNoFaultReturn><sr:DeviceID>{chf}</sr:DeviceID><sr:CHFNoFaultReturnType>"
+                   "Lost or Stolen Hub</sr:CHFNoFaultReturnType></sr:CHFNoFaultReturn>"),
+    ):
+        dcc = commissioned_site()
+        data = template("8.14.1_").replace(b"8.14.1<", srv.encode() + b"<")
+        start, end = data.index(b"<sr:CHFInstallSuccessSMWAN>"), data.index(b"</sr:CHFInstallSuccessSMWAN>")
+        data = data[:start] + body.format(chf=CHF).encode() + data[end + len(b"</sr:CHFInstallSuccessSMWAN>"):]
+        outcome = dcc.submit(data)
+        assert_valid(outcome)
+        assert outcome.code == "I99", outcome.reason
+        assert [str(c) for c in outcome.changes] == [
+            f"{CHF} Commissioned->Withdrawn", "00-DB-12-34-56-78-90-A3 InstalledNotCommissioned->Withdrawn"]
+        assert dcc.submit(template("CCS06_")).code == "E5"  # a Withdrawn hub delivers nothing
+
+
+def test_11_1_for_an_uncommissioned_device_is_listed_not_sent() -> None:
+    """DUIS DSPUpdateFirmwareWarning/NotCommissionedDeviceIDList: the image goes only to
+    Commissioned devices; the others are named in the (warning) response."""
+    dcc = Dcc(default_premises(), xsd())
+    for prefix in ("12.2_", "8.14.1_", "CCS01_"):
+        assert dcc.submit(template(prefix)).accepted
+    catalogue = Catalogue.load()
+    esme = dcc.premises.devices[ESME]
+    esme.firmware = DeviceFirmware(ESME, catalogue.model("GFI-ESME"), 0x1111, 0xACDCACDB, catalogue)
+    dcc.premises.hub.firmware = DeviceFirmware(
+        CHF, catalogue.model("NHW-CH-SB"), 0x0105, 0x00020000, catalogue)
+    image = signed(version=0x00020100)
+    outcome = dcc.submit(dcc_only("11.1", UpdateFirmware(
+        base64.b64encode(image).decode(), "00020100", f"{CHF},{ESME}")))
+    assert outcome.code == "W110101" and outcome.accepted
+    assert outcome.reason == f"image delivered to {CHF}; not Commissioned, not sent: {ESME}"
+    response = outcome.documents[0][1]
+    assert response.response_code == "W110101"
+    assert response.body.not_commissioned == (ESME,)
+    assert esme.firmware.pending is None and dcc.premises.hub.firmware.pending is not None
+    assert_valid(outcome)

@@ -6,7 +6,7 @@ and, once the WAN arrives, resumes to the same end.
 """
 
 from duis_support import (
-    assert_valid, commissioning_story, submit_signed, template, xsd,
+    assert_valid, commissioned_site, commissioning_story, submit_signed, template, xsd,
 )
 from han.installcode import InstallCode
 from sim.dcc.frontdoor import Dcc
@@ -34,12 +34,13 @@ def _alerts(outcome) -> list[str]:
 def test_story_with_wan_ends_commissioned() -> None:
     dcc = Dcc(default_premises(), xsd())
     outcomes = commissioning_story(dcc)
-    assert [o.code for o in outcomes] == ["I0"] * 5
+    assert [o.code for o in outcomes] == ["I99", "I99", "I0", "I0", "I0"]
     for outcome in outcomes:
         assert_valid(outcome)
     prenotify, install, add, pre, signed = outcomes
+    # As DCC Boxed's 8.2 shows it: the CHF Commissioned, its GPF waiting for the gas meter
     assert [str(c) for c in install.changes] == [f"{CHF} Pending->Commissioned",
-                                                  f"{GPF} Pending->Commissioned"]
+                                                  f"{GPF} Pending->InstalledNotCommissioned"]
     assert _alerts(add) == ["8F12", "N24", "8F49"]
     assert pre.pre_command is not None
     assert pre.changes == []  # variant 4 changes nothing: the meter has not seen it yet
@@ -56,16 +57,15 @@ def test_install_and_leave_stops_at_8_11_and_resumes_when_wan_arrives() -> None:
     premises.wan_arrives = 30 * 86400.0
     dcc = Dcc(premises, xsd())
     outcomes = commissioning_story(dcc, install="8.14.2")
-    assert [o.code for o in outcomes] == ["I0", "I0", "E20"]
+    assert [o.code for o in outcomes] == ["I99", "I99", "E20"]
     assert outcomes[2].reason == f"no SM WAN at the premises: the DCC cannot reach Comms Hub {CHF}"
     assert dcc.smi.status(CHF) == "InstalledNotCommissioned"
     assert dcc.smi.status(ESME) == "Pending"
     assert_valid(outcomes[2])
 
     assert dcc.advance(29 * 86400.0) == []  # not yet
-    assert dcc.advance(86400.0) == [
-        f"SM WAN arrived: SMI {CHF} InstalledNotCommissioned->Commissioned, "
-        f"{GPF} InstalledNotCommissioned->Commissioned"]
+    assert dcc.advance(86400.0) == [  # the GPF waits for its gas meter
+        f"SM WAN arrived: SMI {CHF} InstalledNotCommissioned->Commissioned"]
     add = dcc.submit(template("CCS01_"))
     assert add.code == "I0" and _alerts(add) == ["8F12", "N24", "8F49"]
     pre = dcc.submit(template("ECS70"))
@@ -108,8 +108,8 @@ def test_gas_meter_story_with_join_service() -> None:
         return outcome
 
     assert send("90-B3-D5-1F-30-00-00-02", 8, "12.2", "12.2",
-                DevicePrenotification(gsme, "AB01", "0A0B", "GSME"), 1).code == "I0"
-    assert dcc.submit(template("8.14.1_")).code == "I0"
+                DevicePrenotification(gsme, "AB01", "0A0B", "GSME"), 1).code == "I99"
+    assert dcc.submit(template("8.14.1_")).code == "I99"
     add = send(CHF, 1, "8.11", "8.11", UpdateHANDeviceLog(gsme, "Add", 120, InstallCode(code.code)), 2)
     assert _alerts(add) == ["8F12", "N24", "8F49"]
     join = send(gsme, 4, "8.7", "8.7.1", JoinServiceCritical(GPF), 3)
@@ -117,6 +117,8 @@ def test_gas_meter_story_with_join_service() -> None:
     commission = send(gsme, 4, "8.1", "8.1.1",
                       CommissionDeviceSynchroniseClock("2024-01-08T09:05:00Z", 60), 4)
     assert commission.code == "I0" and dcc.smi.status(gsme) == "Commissioned"
+    assert [str(c) for c in commission.changes] == [  # the GPF is commissioned with its GSME
+        f"{gsme} Whitelisted->Commissioned", f"{GPF} InstalledNotCommissioned->Commissioned"]
 
 
 def test_change_of_supplier_before_commissioning_needs_the_install_code() -> None:
@@ -126,7 +128,7 @@ def test_change_of_supplier_before_commissioning_needs_the_install_code() -> Non
     premises.hub.wan_connected, premises.wan_arrives = False, 90 * 86400.0
     premises.users[gaining] = {"ImportSupplier"}
     dcc = Dcc(premises, xsd())
-    assert [o.code for o in commissioning_story(dcc, install="8.14.2")] == ["I0", "I0", "E20"]
+    assert [o.code for o in commissioning_story(dcc, install="8.14.2")] == ["I99", "I99", "E20"]
     premises.change_supplier("electricity", gaining)
     dcc.advance(90 * 86400.0)  # the WAN arrives
 
@@ -144,3 +146,16 @@ def test_change_of_supplier_before_commissioning_needs_the_install_code() -> Non
     assert _alerts(exchanged) == ["8F12", "N24", "8F49"]
     assert submit_signed(dcc, dcc.submit(as_gaining("ECS70"))).code == "I0"
     assert dcc.smi.status(ESME) == "Commissioned"
+
+
+def test_8_2_returns_what_12_2_and_8_11_supplied() -> None:
+    """DUIS's Device: every field the DCC holds (12.2's and 8.11's), not just ID and status."""
+    dcc = commissioned_site()
+    read = template("8.2_").replace(b"<sr:DeviceID>00-DB-12-34-56-78-90-A2", f"<sr:DeviceID>{ESME}".encode())
+    outcome = dcc.submit(read)
+    assert_valid(outcome)
+    (device,) = outcome.payload["inventory"]
+    assert (device.status, device.smets_chts_version, device.firmware_version, device.esme_variant,
+            device.import_mpxn, device.secondary_import_mpan, device.date_commissioned) == (
+        "Commissioned", "SMETS V1.58", "0002012F", "AD", "1312345678111", "1312345678222",
+        "2024-01-08")

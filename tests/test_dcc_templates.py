@@ -16,9 +16,9 @@ A0, A1, A2 = (f"00-DB-12-34-56-78-90-{x}" for x in ("A0", "A1", "A2"))
 FRESH = {
     "11.1_": ("E19", f"device {A0} is not in the SMI"),
     "12.1_": ("I0", "North: covered (High)"),
-    "12.2_": ("I0", ""),
-    "8.14.1_": ("I0", ""),
-    "8.14.2_": ("I0", ""),
+    "12.2_": ("I99", ""),  # DUIS: I99 for a non-device request whose response has no data
+    "8.14.1_": ("I99", ""),
+    "8.14.2_": ("I99", ""),
     "8.2_": ("I0", f"CHF {A2} Pending"),
     "8.4_": ("E19", f"device {A0} is not in the SMI"),
     "CCS01_": ("E19", f"device {A0} is not in the SMI"),

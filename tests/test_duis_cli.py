@@ -3,11 +3,10 @@
 import base64
 from pathlib import Path
 
-from _firmware_support import key, signed
+from _firmware_support import signed
 from click.testing import CliRunner
-from duis_support import schema_path, templates, xsd
+from duis_support import cos_site, schema_path, templates, xsd
 
-from firmware import manufacturer_keys
 from firmware.image import parse
 from sim.cli import main
 from sim.duis import schema as duis_schema
@@ -41,16 +40,18 @@ def test_run_the_commissioning_story(tmp_path: Path) -> None:
     assert lines[4].startswith("  signed pre-command resubmitted: SRV 8.1.1 CV5: I0 accepted")
     assert "00-DB-12-34-56-78-90-A0 Whitelisted->Commissioned" in lines[4]
     assert CODE not in result.output
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.iterdir() if p.is_file())
+    assert (out / "keystore" / "00db1234567890a0-ds.pem").is_file()
     assert names[:3] == ["001-1_12.2_response.xml", "002-1_8.14.1_response.xml",
                          "003-1_8.11_ack.xml"]
     assert "005-1_8.1.1_request_cv5.xml" in names
-    for path in out.iterdir():
+    for path in out.glob("*.xml"):
         assert duis_schema.check_bytes(xsd(), path.read_bytes()) == [], path.name
         assert CODE.encode() not in path.read_bytes()
-    first = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert run("duis", "run", *story_files(), "--out", tmp_path / "again").exit_code == 0
-    assert {p.name: p.read_bytes() for p in (tmp_path / "again").iterdir()} == first
+    first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    again = tmp_path / "again"
+    assert run("duis", "run", *story_files(), "--out", again).exit_code == 0
+    assert {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()} == first
 
 
 def test_no_wan_site_file(tmp_path: Path) -> None:
@@ -66,8 +67,9 @@ def test_no_wan_site_file(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "E20 refused (no SM WAN at the premises" in lines[2]
+    # The CHF is commissioned; its GPF waits for the gas meter (DCC Boxed's 8.2 shows that)
     assert lines[3] == ("SM WAN arrived: SMI 00-DB-12-34-56-78-90-A2 InstalledNotCommissioned"
-                        "->Commissioned, 00-DB-12-34-56-78-90-A3 InstalledNotCommissioned->Commissioned")
+                        "->Commissioned")
     assert "Whitelisted->Commissioned" in lines[6]
 
 
@@ -129,19 +131,18 @@ def test_run_without_schema_warns_and_carries_on(tmp_path: Path) -> None:
                "--out", str(tmp_path / "o")])
     assert result.exit_code == 0
     assert result.stderr.startswith(f"warning: DUIS schema not found at {tmp_path}")
-    assert "I0 accepted" in result.stdout
+    assert "I99 accepted" in result.stdout
 
 
 def test_firmware_update_through_the_cli(tmp_path: Path) -> None:
-    """Site file models the Comms Hub's firmware; 11.1 then critical 11.3 via hansim duis run."""
-    pem = tmp_path / "nhw.pub.pem"
-    pem.write_bytes(manufacturer_keys.public_pem(key().public_key()))
+    """Site file models the Comms Hub's firmware; 11.1 (signed by the supplier, as GBCS
+    has it) then critical 11.3 via hansim duis run."""
     default = (Path(__file__).parents[1] / "sim" / "dcc" / "default_site.yaml").read_text()
     site = tmp_path / "site.yaml"
     site.write_text(default.replace(
         "manufacturer: AB01, model: 010A030B}",
         "manufacturer: AB01, model: 010A030B,\n            firmware: {model: NHW-CH-SB, "
-        "hardware_version: 0x0105, running: 0x00020000, manufacturer_key: nhw.pub.pem}}"))
+        "hardware_version: 0x0105, running: 0x00020000}}"))
     image = signed(version=0x00020100)
     user, chf = "90-B3-D5-1F-30-01-00-00", "00-DB-12-34-56-78-90-A2"
     update = tmp_path / "11.1.xml"
@@ -151,7 +152,7 @@ def test_firmware_update_through_the_cli(tmp_path: Path) -> None:
     activate = tmp_path / "11.3.xml"
     activate.write_bytes(ServiceRequest(
         RequestID(user, chf, 2), 4, "11.3", "11.3",
-        ActivateFirmware(parse(image).hash.hex().upper())).to_xml())
+        ActivateFirmware(firmware_hash=parse(image).hash.hex().upper())).to_xml())
     install = next(p for p in templates().iterdir() if p.name.startswith("8.14.1_"))
     result = run("duis", "run", install, update, activate, "--site", site, "--out", tmp_path / "o")
     assert result.exit_code == 0, result.output
@@ -170,13 +171,7 @@ def test_firmware_update_through_the_cli(tmp_path: Path) -> None:
 def test_mp121_story_through_the_cli(tmp_path: Path) -> None:
     """Install and leave; CoS while the WAN is away; the gaining supplier commissions."""
     losing, gaining = "90-B3-D5-1F-30-01-00-00", "90-B3-D5-1F-30-05-00-00"
-    default = (Path(__file__).parents[1] / "sim" / "dcc" / "default_site.yaml").read_text()
-    site = tmp_path / "site.yaml"
-    site.write_text(
-        default.replace("wan: {connected: true}",
-                        "wan: {connected: false, arrives: 2024-01-08T09:03:30Z}")
-        .replace("users:\n", f"users:\n  {gaining}: [ImportSupplier]\n")
-        + f"supplier_changes: [{{at: 2024-01-08T09:02:30Z, fuel: electricity, to: {gaining}}}]\n")
+    site = cos_site(tmp_path, gaining)
     files = {p.name[:6]: p for p in templates().iterdir()}
     gaining_files = []
     for prefix in ("CCS01_", "ECS70C"):

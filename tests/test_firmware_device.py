@@ -18,13 +18,13 @@ CH = "00-DB-12-34-56-78-90-A2"
 
 def hub(running: int = 0x00020000, hardware: int = 0x0105) -> DeviceFirmware:
     return DeviceFirmware(CH, CATALOGUE.model("NHW-CH-SB"), hardware, running,
-                          key().public_key(), CATALOGUE)
+                          CATALOGUE)
 
 
 def test_deliver_then_activate_changes_the_running_version() -> None:
     device = hub()
     data = signed(version=0x00020100)
-    alerts = device.deliver(data, now=10.0)
+    alerts = device.deliver(data, 10.0, key().public_key())
     assert [a.code for a in alerts] == [AlertCode.FIRMWARE_VERIFICATION_SUCCESSFUL]
     assert alerts[0].detail["firmware_version"] == "00020100"
     alerts = device.activate(parse(data).hash, now=20.0)
@@ -44,7 +44,7 @@ def test_deliver_then_activate_changes_the_running_version() -> None:
 def test_failed_verification_raises_8f1c_and_the_image_can_never_run(data, reason) -> None:
     device = hub()
     image = data()
-    alerts = device.deliver(image, now=1.0)
+    alerts = device.deliver(image, 1.0, key().public_key())
     assert [a.code for a in alerts] == [AlertCode.FIRMWARE_VERIFICATION_FAILED]
     assert reason in alerts[0].detail["reason"]
     assert device.pending is None
@@ -56,15 +56,15 @@ def test_failed_verification_raises_8f1c_and_the_image_can_never_run(data, reaso
 def test_a_refused_delivery_discards_an_earlier_verified_image() -> None:
     device = hub()
     good = signed()
-    device.deliver(good, now=1.0)
-    device.deliver(signed(n=1), now=2.0)
+    device.deliver(good, 1.0, key().public_key())
+    device.deliver(signed(n=1), 2.0, key().public_key())
     with pytest.raises(ActivationError):
         device.activate(parse(good).hash, now=3.0)
 
 
 def test_wrong_hash_is_refused_and_changes_nothing() -> None:
     device = hub()
-    device.deliver(signed(), now=1.0)
+    device.deliver(signed(), 1.0, key().public_key())
     with pytest.raises(ActivationError, match="does not match"):
         device.activate(bytes(32), now=2.0)
     with pytest.raises(ActivationError, match="32"):
@@ -72,14 +72,18 @@ def test_wrong_hash_is_refused_and_changes_nothing() -> None:
     assert device.running == 0x00020000 and device.pending is not None
 
 
-def test_the_dcc_template_image_matches_its_catalogue_model_but_is_refused_for_its_signature() -> None:
+def test_the_dcc_template_image_verifies_with_the_supplier_the_device_trusts() -> None:
+    """GBCS: the supplier signs the image; the DCC's 11.1 template is signed by the DCC
+    Boxed test supplier, so an ESME of that supplier takes it and one of another refuses."""
     model = CATALOGUE.model_for(0x121D, 0x0000)
     assert model.model == "GFI-ESME"
-    esme = DeviceFirmware("00-DB-12-34-56-78-90-A0", model, 0x1111, 0xACDCACDB,
-                          key().public_key(), CATALOGUE)
-    alerts = esme.deliver(template_image(), now=0.0)
+    esme = DeviceFirmware("00-DB-12-34-56-78-90-A0", model, 0x1111, 0xACDCACDB, CATALOGUE)
+    alerts = esme.deliver(template_image(), 0.0, key().public_key())
+    assert alerts[0].code == AlertCode.FIRMWARE_VERIFICATION_SUCCESSFUL, alerts[0].detail
+    other = DeviceFirmware("00-DB-12-34-56-78-90-A0", model, 0x1111, 0xACDCACDB, CATALOGUE)
+    alerts = other.deliver(template_image(), 0.0, key(1).public_key())
     assert alerts[0].code == AlertCode.FIRMWARE_VERIFICATION_FAILED
-    assert "placeholder" in alerts[0].detail["reason"]
+    assert "another supplier" in alerts[0].detail["reason"] and other.pending is None
 
 
 def test_catalogue_latest_production_and_paths() -> None:
@@ -133,11 +137,11 @@ def test_only_verified_images_ever_run(steps) -> None:
     allowed = {0x00010000}
     for kind, arg in steps:
         if kind == "good":
-            ok = device.deliver(GOOD[arg], 0.0)[0].code == AlertCode.FIRMWARE_VERIFICATION_SUCCESSFUL
+            ok = device.deliver(GOOD[arg], 0.0, key().public_key())[0].code == AlertCode.FIRMWARE_VERIFICATION_SUCCESSFUL
             if ok:
                 allowed.add(arg)
         elif kind == "bad":
-            assert device.deliver(BAD[arg], 0.0)[0].code == AlertCode.FIRMWARE_VERIFICATION_FAILED
+            assert device.deliver(BAD[arg], 0.0, key().public_key())[0].code == AlertCode.FIRMWARE_VERIFICATION_FAILED
         else:
             target = parse(GOOD[arg]).hash if arg else bytes(32)
             try:

@@ -30,13 +30,13 @@ def tshark(tmp_path_factory):
         pytest.skip("tshark not installed")
     home = tmp_path_factory.mktemp("home")  # no user keys or preferences can leak in
 
-    def run(pcap: Path, *options: str) -> list[dict[str, str]]:
+    def run(pcap: Path, *options: str, fields: tuple[str, ...] = FIELDS) -> list[dict[str, str]]:
         args = [TSHARK, "-r", str(pcap), "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,"]
-        for field in FIELDS:
+        for field in fields:
             args += ["-e", field]
         out = subprocess.run(args + list(options), capture_output=True, text=True, check=True,
                              env={**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")})
-        return [dict(zip(FIELDS, line.split("\t"))) for line in out.stdout.splitlines()]
+        return [dict(zip(fields, line.split("\t"))) for line in out.stdout.splitlines()]
 
     run.home = home
     return run

@@ -46,7 +46,7 @@ def test_replay_report_renders_with_timeline_duis_joins_and_expectations(tmp_pat
     for name in sorted(p.relative_to(out).as_posix() for p in out.glob("duis/*.xml")):
         assert f'href="{name}"' in dom  # every DUIS document is linked
     pcaps = sorted(p.relative_to(out).as_posix() for p in out.glob("pcap/*.pcap"))
-    assert len(pcaps) == 2 and all(f'href="{p}"' in dom for p in pcaps)
+    assert len(pcaps) == 3 and all(f'href="{p}"' in dom for p in pcaps)  # two joins and the premises'
     assert "not joined" in dom and ">joined<" in dom
     assert "checked against DUIS Schema V5.4.xsd" in dom and "all valid" in dom
     assert _links_resolve(dom, out) == []

@@ -44,7 +44,8 @@ class FakeNrfSniffer(threading.Thread):
     """The firmware side of a PTY: echoes commands; after ``receive`` prints frames,
     then either keeps quiet or disappears (closes the PTY)."""
 
-    def __init__(self, frames: list[bytes], *, disappear: bool, start_us: int = 0) -> None:
+    def __init__(self, frames: list[bytes], *, disappear: bool, start_us: int = 0,
+                 step_us: int = 1000, timer_bits: int = 32) -> None:
         super().__init__(daemon=True)
         self.master, slave = os.openpty()
         tty.setraw(slave)
@@ -53,6 +54,7 @@ class FakeNrfSniffer(threading.Thread):
         self.frames = frames
         self.disappear = disappear
         self.start_us = start_us
+        self.step_us, self.timer_bits = step_us, timer_bits
         self.commands: list[bytes] = []
         self.stop = threading.Event()
 
@@ -80,7 +82,7 @@ class FakeNrfSniffer(threading.Thread):
 
     def _emit(self) -> None:
         for i, psdu in enumerate(self.frames):
-            timer = (self.start_us + 1000 * i) % (1 << 32)
+            timer = (self.start_us + self.step_us * i) % (1 << self.timer_bits)
             os.write(self.master, b"received: %s power: -42 lqi: 200 time: %d\r\n"
                      % (psdu.hex().encode(), timer))
 
@@ -96,6 +98,12 @@ class FakeNrfSniffer(threading.Thread):
 FRAMES = [zigbee_frame(i) for i in range(5)]
 
 
+def tap_frames(path: Path) -> list[bytes]:
+    """The MAC frames of a TAP pcap (link type 283), each after its TAP header."""
+    assert int.from_bytes(path.read_bytes()[20:24], "little") == 283  # the pcap's link type
+    return [bytes(p)[int.from_bytes(bytes(p)[2:4], "little"):] for p in rdpcap(str(path))]
+
+
 def test_capture_writes_every_frame_and_tshark_reads_them(tmp_path: Path) -> None:
     fake = FakeNrfSniffer(FRAMES, disappear=False, start_us=(1 << 32) - 2500)
     fake.start()
@@ -107,7 +115,7 @@ def test_capture_writes_every_frame_and_tshark_reads_them(tmp_path: Path) -> Non
     assert result == CaptureResult(frames=5, gone=None)
     assert fake.commands[:3] == [b"sleep", b"channel 15", b"receive"]
     packets = rdpcap(str(out))
-    assert [bytes(p) for p in packets] == FRAMES
+    assert tap_frames(out) == [psdu[:-2] for psdu in FRAMES]  # without the FCS, as Nordic's tool
     # the 32-bit sniffer timer wrapped between frames 2 and 3: times still increase by 1 ms
     times = [float(p.time) for p in packets]
     assert all(abs((b - a) - 0.001) < 1e-6 for a, b in zip(times, times[1:]))
@@ -125,13 +133,15 @@ def test_tshark_decodes_the_pcap_with_good_fcs(tmp_path: Path) -> None:
     finally:
         fake.close()
     proc = subprocess.run(
-        ["tshark", "-r", str(out), "-T", "fields", "-e", "wpan.dst_pan", "-e", "wpan.fcs_ok",
-         "-e", "zbee_nwk.src"],
+        ["tshark", "-r", str(out), "-T", "fields", "-e", "wpan.dst_pan", "-e", "zbee_nwk.src",
+         "-e", "wpan-tap.ch_num", "-e", "wpan-tap.rss", "-e", "wpan-tap.lqi",
+         "-e", "wpan-tap.fcs_type"],
         capture_output=True, text=True, check=True, env={**os.environ, "HOME": str(tmp_path)})
     rows = [line.split("\t") for line in proc.stdout.strip().splitlines()]
     assert len(rows) == 5
-    for dst_pan, fcs_ok, nwk_src in rows:
-        assert dst_pan == "0x1a62" and fcs_ok in ("1", "True") and nwk_src == "0x0000"
+    for dst_pan, nwk_src, channel, rss, lqi, fcs_type in rows:
+        assert (dst_pan, nwk_src, channel, lqi) == ("0x1a62", "0x0000", "15", "200")
+        assert float(rss) == -42.0 and fcs_type == "0"  # no FCS: the radio may overwrite it
 
 
 def test_sniffer_that_disappears_leaves_everything_captured(tmp_path: Path) -> None:
@@ -144,7 +154,7 @@ def test_sniffer_that_disappears_leaves_everything_captured(tmp_path: Path) -> N
         fake.close()
     assert result.frames == 3
     assert result.gone is not None and "went away" in result.gone
-    assert [bytes(p) for p in rdpcap(str(out))] == FRAMES[:3]
+    assert tap_frames(out) == [psdu[:-2] for psdu in FRAMES[:3]]
 
 
 def test_missing_port_is_one_clear_error_and_no_file(tmp_path: Path) -> None:
@@ -187,3 +197,20 @@ def test_same_frames_same_pcap_bytes(tmp_path: Path) -> None:
         return (tmp_path / name).read_bytes()
 
     assert one("a.pcap") == one("b.pcap")
+
+
+def test_64_bit_timer_keeps_long_gaps_and_times_follow_the_host_clock(tmp_path: Path) -> None:
+    """A 4,500 s gap on the 64-bit timer stays 4,500 s (not 4,500 s mod 2^32 us), and
+    without --start-time the first frame is stamped with the host clock, not 1970."""
+    fake = FakeNrfSniffer(FRAMES[:2], disappear=False, start_us=(1 << 40) + 7,
+                          step_us=4_500_000_000, timer_bits=64)
+    fake.start()
+    out = tmp_path / "gap.pcap"
+    before = time.time()
+    try:
+        capture_to(fake.path, 15, out, count=2, seconds=10)
+    finally:
+        fake.close()
+    first, second = (float(p.time) for p in rdpcap(str(out)))
+    assert abs((second - first) - 4500.0) < 1e-6
+    assert before - 1 <= first <= time.time() + 1

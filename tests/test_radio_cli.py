@@ -7,6 +7,7 @@ written by the run validate).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -73,8 +74,14 @@ def test_duis_run_with_a_stick_writes_the_0x8f49_alert(tmp_path, stick_on_tcp) -
 def test_stick_pulled_mid_run_one_line_and_files_so_far(tmp_path, stick_on_tcp) -> None:
     bridge, start = stick_on_tcp
     spec, stick = start(OTHER_CODE)  # no join: the window stays open until the stick goes
-    bridge.loop.call_soon_threadsafe(
-        lambda: bridge.loop.call_later(2.5, lambda: bridge.loop.create_task(stick.close())))
+
+    async def pull_once_permitting() -> None:
+        while not stick.emulator.permitting:  # the run has reached the 8.11 join
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        await stick.close()
+
+    bridge.loop.call_soon_threadsafe(lambda: bridge.loop.create_task(pull_once_permitting()))
     out = tmp_path / "out"
     result = _run([*_requests(tmp_path, 20), "--radio", spec, "--out", str(out), "--no-sign"])
     assert result.exit_code == 1

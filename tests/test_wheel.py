@@ -56,6 +56,7 @@ def test_replay_default_runs_from_any_folder(installed: Path, tmp_path: Path) ->
     out = _run([str(installed / "hansim"), "replay", "--out", str(tmp_path / "r")], cwd=tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
     assert (tmp_path / "r" / "summary.json").is_file()
+    assert b"Every expectation holds" in (tmp_path / "r" / "report.html").read_bytes()  # templates shipped
     assert "Traceback" not in out.stderr
 
 

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from duis_support import templates
 
 import sim.output as output
-from firmware import manufacturer_keys
+from firmware import signing_keys
 from sim.cli import main
 
 CODE = "83FED3407A939723A5C639B26916D505C3B5"
@@ -31,9 +31,9 @@ def _sweep_file(tmp: Path) -> str:
 
 
 def _firmware_inputs(tmp: Path) -> list[str]:
-    (tmp / "k.pem").write_bytes(manufacturer_keys.private_pem(manufacturer_keys.generate()))
+    (tmp / "k.pem").write_bytes(signing_keys.private_pem(signing_keys.generate()))
     (tmp / "payload.bin").write_bytes(b"firmware" * 32)
-    return ["firmware", "build", "--manufacturer-key", str(tmp / "k.pem"), "--manufacturer-code", "1234",
+    return ["firmware", "build", "--supplier-key", str(tmp / "k.pem"), "--manufacturer-code", "1234",
             "--image-type", "0001", "--version", "00000002", "--payload", str(tmp / "payload.bin")]
 
 

@@ -3,13 +3,18 @@
 The firmware is a line shell: the host sends ``sleep``, ``channel N`` and ``receive``
 (each ended by CR LF, echoed back), then the sniffer prints one line per frame::
 
-    received: <PSDU hex, FCS included> power: <RSSI dBm> lqi: <LQI> time: <us, 32-bit>
+    received: <PSDU hex, FCS included> power: <RSSI dBm> lqi: <LQI> time: <us>
 
-Frames go to a pcap with link type 195 (802.15.4 with FCS) on a stream the caller owns
-(``sim.output.growing_file``: moved into place when the capture ends, however it ends,
-so a sniffer pulled out mid-run still leaves every frame received before that). Lines
-that do not parse, numbers out of their field's range and a line that never ends are
-dropped, not trusted. Each frame is also
+The time is the sniffer's microsecond timer: 64 bits in current firmware, 32 bits (and
+wrapping every 71.6 minutes) in old firmware; both are kept whole, wraps unwrapped.
+Frames go to a pcap as Nordic's own Wireshark capture tool writes them: link type 283
+(IEEE 802.15.4 TAP) with the channel, RSSI and LQI of each frame, and the frame without
+its FCS (the radio may overwrite those two bytes), announced by the TAP FCS-type TLV.
+Capture times follow the host clock at the first frame unless the caller gives a start
+time. The pcap goes to a stream the caller owns (``sim.output.growing_file``: moved into
+place when the capture ends, however it ends, so a sniffer pulled out mid-run still
+leaves every frame received before that). Lines that do not parse, numbers out of their
+field's range and a line that never ends are dropped, not trusted. Each frame is also
 parsed with scapy's Dot15d4 (ZigBee) layers for a one-line summary.
 """
 
@@ -29,17 +34,20 @@ from scapy.packet import Packet, Raw
 from scapy.layers import zigbee  # noqa: F401  (registers the ZigBee NWK/APS layers)
 from scapy.utils import PcapWriter
 
+from han.pcap import LINKTYPE_IEEE802_15_4_TAP, tap_header
+
 conf.dot15d4_protocol = "zigbee"
 
-LINKTYPE_IEEE802_15_4_WITHFCS = 195
 CHANNELS = range(11, 27)
-TIMER_WRAP = 1 << 32  # the sniffer's microsecond timer is 32 bits
-MAX_LINE = 1024  # a received: line is at most ~330 bytes (127-byte PSDU in hex + fields)
-# Digits bounded by each field's range: RSSI and LQI are bytes, the timer 32 bits; a
+TIMER_WRAP = 1 << 32  # old firmware's microsecond timer wraps at 32 bits
+TIMER_LIMIT = 1 << 64  # current firmware's timer is 64 bits
+FCS_LENGTH = 2
+MAX_LINE = 1024  # a received: line is at most ~340 bytes (127-byte PSDU in hex + fields)
+# Digits bounded by each field's range: RSSI and LQI are bytes, the timer 64 bits; a
 # longer number is line noise, and the line is dropped.
 _LINE = re.compile(
     rb"received:\s+([0-9a-fA-F]{6,254})\s+power:\s+(-?\d{1,3})\s+lqi:\s+(\d{1,3})"
-    rb"\s+time:\s+(-?\d{1,10})(?!\d)")
+    rb"\s+time:\s+(-?\d{1,20})(?!\d)")
 
 
 class SnifferGone(Exception):
@@ -51,24 +59,25 @@ class SniffedFrame:
     psdu: bytes  # the MAC frame with its 2-byte FCS
     rssi: int
     lqi: int
-    timer_us: int  # raw 32-bit sniffer timestamp
+    timer_us: int  # raw sniffer timestamp (64-bit, or 32-bit from old firmware)
 
 
 def parse_line(line: bytes) -> SniffedFrame | None:
     """A ``received:`` line as a frame; anything else (echo, prompt, noise) is None."""
     match = _LINE.search(line)
     if match is None or len(match.group(1)) % 2 or int(match.group(3)) > 255 \
-            or not -128 <= int(match.group(2)) <= 127:
+            or not -128 <= int(match.group(2)) <= 127 \
+            or not 0 <= int(match.group(4)) < TIMER_LIMIT:
         return None
     psdu = bytes.fromhex(match.group(1).decode())
     if not 5 <= len(psdu) <= 127:  # at least frame control, sequence number, FCS (an ack); aMaxPHYPacketSize
         return None
-    return SniffedFrame(psdu, int(match.group(2)), int(match.group(3)),
-                        int(match.group(4)) % TIMER_WRAP)
+    return SniffedFrame(psdu, int(match.group(2)), int(match.group(3)), int(match.group(4)))
 
 
 class TimerUnwrapper:
-    """Turns the sniffer's wrapping 32-bit microsecond timer into a monotonic count."""
+    """Turns an old firmware's wrapping 32-bit microsecond timer into a monotonic count
+    (a 64-bit timer never goes back, so it passes through unchanged)."""
 
     def __init__(self) -> None:
         self._last: int | None = None
@@ -156,27 +165,34 @@ def answers_as_sniffer(port: str, timeout: float = 1.0) -> bool:
 
 
 class PcapFile:
-    """A pcap (link type 195) on ``stream``, each frame flushed as it arrives."""
+    """A TAP pcap (link type 283) on ``stream``, each frame flushed as it arrives.
 
-    def __init__(self, stream: BinaryIO, start_time: float = 0.0) -> None:
+    ``start_time`` is the pcap time of the sniffer timer's zero; None anchors the first
+    frame at the host clock when it arrives (as Nordic's tool does).
+    """
+
+    def __init__(self, stream: BinaryIO, channel: int, start_time: float | None = None) -> None:
+        self.channel = channel
         self.start_time = start_time
         self.count = 0
-        self._writer = PcapWriter(stream, linktype=LINKTYPE_IEEE802_15_4_WITHFCS, sync=True)
+        self._writer = PcapWriter(stream, linktype=LINKTYPE_IEEE802_15_4_TAP, sync=True)
         self._unwrap = TimerUnwrapper()
 
     def add(self, frame: SniffedFrame) -> Packet:
-        try:
-            packet = Dot15d4FCS(frame.psdu)
-        except Exception:  # noqa: BLE001 - scapy's dissectors raise struct.error and others on junk
-            packet = Raw(frame.psdu)  # still the frame's bytes: Wireshark flags it, we keep it
-        when = self.start_time + self._unwrap(frame.timer_us) / 1e6
-        packet.time = when
-        # the frame's bytes as received, whatever scapy made of them
+        micros = self._unwrap(frame.timer_us)
+        if self.start_time is None:
+            self.start_time = time.time() - micros / 1e6
+        stamp = round(self.start_time * 1e6) + micros
+        tap = tap_header(self.channel, fcs=False, rssi=float(frame.rssi), lqi=frame.lqi)
         if not self._writer.header_present:
             self._writer.write_header(None)
-        self._writer.write_packet(frame.psdu, sec=int(when), usec=round(when % 1 * 1e6) % 1_000_000)
+        self._writer.write_packet(tap + frame.psdu[:-FCS_LENGTH], sec=stamp // 10**6,
+                                  usec=stamp % 10**6)
         self.count += 1
-        return packet
+        try:
+            return Dot15d4FCS(frame.psdu)
+        except Exception:  # noqa: BLE001 - scapy's dissectors raise struct.error and others on junk
+            return Raw(frame.psdu)  # written above as received all the same
 
     def close(self) -> None:
         """Write the header even when no frame came; the stream stays the caller's."""
@@ -192,13 +208,13 @@ class CaptureResult:
 
 
 def capture(sniffer: NrfSniffer, channel: int, out: BinaryIO, *, count: int | None = None,
-            seconds: float | None = None, start_time: float = 0.0,
+            seconds: float | None = None, start_time: float | None = None,
             on_frame: Callable[[SniffedFrame, Dot15d4FCS], None] | None = None,
             ) -> CaptureResult:
     """Sniff ``channel`` into the pcap stream ``out`` until ``count`` frames, ``seconds``,
     Ctrl-C or the sniffer disappears; the pcap holds every frame received either way.
     The sniffer is opened by the caller, before the file, so a missing port writes none."""
-    pcap = PcapFile(out, start_time)
+    pcap = PcapFile(out, channel, start_time)
     deadline = None if seconds is None else time.monotonic() + seconds
     gone = None
 

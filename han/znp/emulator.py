@@ -14,6 +14,7 @@ import heapq
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import zigpy.types as zt
 import zigpy.zdo.types as zdo_t
@@ -24,11 +25,12 @@ from zigpy_znp.frames import GeneralFrame
 from zigpy_znp.types.nvids import ExNvIds, OsalNvIds
 
 from han.installcode import InstallCode, InstallCodeError
-from han.znp.framing import FrameReader, encode
+from han.znp.framing import FrameReader, encode, encode_frame
 from han.znp.meters import (EmulatedMeter, JoinOutcome, MeterJoiner, NetworkParameters,
                             key_level_join)
-from han.znp.nvram import ZStackNvram, serialize
-from han.znp.responder import HanNode, answer_zcl, answer_zdo
+from han.znp.nvram import TABLE_CAPACITY, ZStackNvram, serialize
+from han.znp import zdo_mt
+from han.znp.responder import HanNode, ReportConfig, answer_zcl, answer_zdo, attribute_report
 
 LOGGER = logging.getLogger(__name__)
 
@@ -42,6 +44,20 @@ ZDO_ENDPOINT = 0
 MGMT_PERMIT_JOINING_REQ = 0x0036
 DEVICE_ANNCE = 0x0013
 GLOBAL_TC_LINK_KEY = b"ZigBeeAlliance09"
+ASSOC_ADD = 0x64  # UTIL_ASSOC_ADD (Z-Stack builds for Zigbee2MQTT): IEEE, NWK, relation
+MAX_GROUPS = 16  # groups per endpoint table
+WIFI_CHANNELS = {1: 12, 6: 17, 11: 22}  # Wi-Fi channel -> the ZigBee channel under its centre
+LINK_LQI = 255  # the meters sit next to the stick on the simulated air
+NWK_FRAMES_PER_JOIN = 4  # frames the coordinator secures while a meter joins
+
+
+@dataclass
+class MeterState:
+    """What a meter keeps across the stick's resets: its binding table and reporting."""
+
+    bindings: list = field(default_factory=list)
+    reporting: dict[tuple[int, int], ReportConfig] = field(default_factory=dict)
+    generation: int = 0  # increments when reporting changes, so stale report timers stop
 
 Timer = tuple[float, int, Callable[[], None]]
 
@@ -62,6 +78,7 @@ class ZStackEmulator:
         self.join_delay = join_delay
         self.on_outcome = on_outcome
         self.outcomes: list[JoinOutcome] = []
+        self._meter_state: dict[zt.EUI64, MeterState] = {}
         self.now = 0.0
         self._reader = FrameReader()
         self._tx = bytearray()
@@ -72,6 +89,12 @@ class ZStackEmulator:
         self._handlers: dict[type, Callable] = {
             c.SYS.Ping.Req: self._ping, c.SYS.Version.Req: self._version,
             c.SYS.ResetReq.Req: self._reset, c.SYS.SetTxPower.Req: self._tx_power,
+            c.SYS.GetExtAddr.Req: self._get_ext_addr,
+            c.UTIL.GetDeviceInfo.Req: self._get_device_info,
+            c.UTIL.AssocRemove.Req: self._assoc_remove,
+            c.ZDO.StartupFromApp.Req: self._startup_from_app,
+            c.ZDO.ExtFindGroup.Req: self._find_group, c.ZDO.ExtAddGroup.Req: self._add_group,
+            c.AF.DataRequest.Req: self._af_data_request,
             c.UTIL.AssocFindDevice.Req: self._assoc_find,
             c.UTIL.AssocGetWithAddress.Req: self._assoc_get,
             c.UTIL.LEDControl.Req: self._status_ok,
@@ -88,14 +111,28 @@ class ZStackEmulator:
         }
         for request_cls, serve in self.nvram.commands().items():
             self._handlers[request_cls] = lambda req, serve=serve: self._send(serve(req))
+        # Requests whose layout zigbee-herdsman and zigpy-znp define differently, or that
+        # carry ZDO: read from the raw bytes as Z-Stack's MT API lays them out.
+        zdo = int(t.Subsystem.ZDO)
+        self._raw_handlers: dict[tuple[int, int], Callable[[bytes], None]] = {
+            (zdo, command): lambda data, command=command: self._zdo_request(command, data)
+            for command in zdo_mt.REQUESTS}
+        self._raw_handlers[(zdo, c.ZDO.ExtNwkInfo.Req.header.id)] = self._ext_nwk_info
+        self._raw_handlers[(int(t.Subsystem.UTIL), ASSOC_ADD)] = self._assoc_add
 
     # -- the serial line ------------------------------------------------------------
     def receive(self, data: bytes, now: float | None = None) -> None:
         """Bytes from the host; every complete frame is answered at once."""
         if now is not None:
             self.advance(now)
-        for frame in self._reader.feed(data):
+        for frame in self._reader.feed(data, self.now):
             self._dispatch(frame)
+
+    def new_line(self) -> None:
+        """A new host connection: no half-received frame or unsent reply carries over
+        from the last host (the stick's network and NV stay)."""
+        self._reader = FrameReader()
+        self._tx.clear()
 
     def take_output(self) -> bytes:
         out, self._tx = bytes(self._tx), bytearray()
@@ -110,6 +147,10 @@ class ZStackEmulator:
         is_sreq = header.type == t.CommandType.SREQ
         if not is_sreq and header.type != t.CommandType.AREQ:
             return  # SRSPs and callbacks are ours to send, not to receive
+        raw = self._raw_handlers.get((int(header.subsystem), int(header.id))) if is_sreq else None
+        if raw is not None:
+            raw(bytes(frame.data))
+            return
         command_cls = c.COMMANDS_BY_ID.get(header)
         handler = self._handlers.get(command_cls)
         if handler is None:
@@ -134,6 +175,11 @@ class ZStackEmulator:
 
     def _rpc_error(self, code: c.rpc_error.ErrorCode, header: t.CommandHeader) -> None:
         self._send(c.RPCError.CommandNotRecognized.Rsp(ErrorCode=code, RequestHeader=header))
+
+    def _send_raw(self, kind: t.CommandType, subsystem: int, command: int, data: bytes) -> None:
+        header = t.CommandHeader(0).with_type(kind).with_subsystem(
+            t.Subsystem(subsystem)).with_id(command)
+        self._tx += encode_frame(GeneralFrame(header, t.Bytes(data)))
 
     # -- time -----------------------------------------------------------------------
     def advance(self, now: float) -> None:
@@ -168,6 +214,56 @@ class ZStackEmulator:
     def _status_ok(self, req) -> None:
         self._send(req.Rsp(Status=t.Status.SUCCESS))
 
+    def _get_ext_addr(self, req) -> None:
+        self._send(req.Rsp(ExtAddr=self._ieee()))
+
+    def _get_device_info(self, req) -> None:
+        joined = sorted(node.nwk for node in self._joined_nodes().values())
+        self._send(req.Rsp(
+            Status=t.Status.SUCCESS, IEEE=self._ieee(), NWK=COORDINATOR_NWK,
+            DeviceType=t.DeviceTypeCapabilities.Coordinator | t.DeviceTypeCapabilities.Router
+            | t.DeviceTypeCapabilities.EndDevice,
+            DeviceState=t.DeviceState.StartedAsCoordinator if self._started
+            else t.DeviceState.InitializedNotStarted,
+            AssociatedDevices=t.NWKList(joined)))
+
+    def _startup_from_app(self, req) -> None:
+        """Start on the network in NV, or form one from the NV settings (as Z-Stack does)."""
+        restored = self._on_network()
+        if not restored:
+            self._form()
+        self._send(req.Rsp(State=c.zdo.StartupState.RestoredNetworkState if restored
+                           else c.zdo.StartupState.NewNetworkState))
+        self._started = True
+        self._send(c.ZDO.StateChangeInd.Callback(State=t.DeviceState.StartedAsCoordinator))
+
+    def _ext_nwk_info(self, data: bytes) -> None:
+        """ZDO_EXT_NWK_INFO: ShortAddr, DevState, PanId, ParentAddr, ExtPanId,
+        ParentExtAddr, Channel (Z-Stack's layout, which zigbee-herdsman reads)."""
+        network = self.network()
+        pan_id, ext_pan_id, channel = (network.pan_id, network.extended_pan_id,
+                                       network.channel) if network else (0xFFFF, bytes(8), 0)
+        state = t.DeviceState.StartedAsCoordinator if self._started and network \
+            else t.DeviceState.InitializedNotStarted
+        self._send_raw(t.CommandType.SRSP, t.Subsystem.ZDO, c.ZDO.ExtNwkInfo.Req.header.id,
+                       COORDINATOR_NWK.to_bytes(2, "little") + bytes([state])
+                       + pan_id.to_bytes(2, "little") + COORDINATOR_NWK.to_bytes(2, "little")
+                       + zt.EUI64(ext_pan_id).serialize() + bytes(8) + bytes([channel]))
+
+    def _find_group(self, req) -> None:
+        found = int(req.GroupId) in self._groups.get(int(req.Endpoint), set())
+        status = t.Status.SUCCESS if found else t.Status.FAILURE  # Status, GroupId, NameLen
+        self._send(req.Rsp(Group=t.Bytes(
+            bytes([status]) + int(req.GroupId).to_bytes(2, "little") + b"\x00")))
+
+    def _add_group(self, req) -> None:
+        groups = self._groups.setdefault(int(req.Endpoint), set())
+        if len(groups) >= MAX_GROUPS and int(req.GroupId) not in groups:
+            self._send(req.Rsp(Status=t.Status.FAILURE))
+            return
+        groups.add(int(req.GroupId))
+        self._send(req.Rsp(Status=t.Status.SUCCESS))
+
     def _reset(self, req) -> None:
         """A soft reset: volatile state goes, NVRAM stays (cleared if STARTUP_OPTION says)."""
         option = t.StartupOptions(self.nvram.get(OsalNvIds.STARTUP_OPTION, t.uint8_t, 0))
@@ -187,6 +283,7 @@ class ZStackEmulator:
         self._started = False
         self._permit_until: float | None = None
         self._endpoints: dict[int, zdo_t.SimpleDescriptor] = {}
+        self._groups: dict[int, set[int]] = {}
         self._tried: set[zt.EUI64] = set()
         self._refusals: dict[zt.EUI64, str] = {}
         self._keys_this_window: set[zt.EUI64] = set()  # given since the last window closed
@@ -209,6 +306,22 @@ class ZStackEmulator:
         node = self._joined_nodes().get(req.IEEE)
         relation = c.util.NodeRelation.NEIGHBOR if node else c.util.NodeRelation.NOTUSED
         self._send(req.Rsp(Device=self._association(node.nwk if node else 0xFFFE, relation)))
+
+    def _assoc_remove(self, req) -> None:
+        node = self._joined_nodes().get(zt.EUI64(req.IEEE))
+        if node is not None:
+            self._forget(node.ieee)
+        self._send(req.Rsp(Status=t.Status.SUCCESS if node else t.Status.FAILURE))
+
+    def _assoc_add(self, data: bytes) -> None:
+        """UTIL_ASSOC_ADD puts back a child zigbee-herdsman removed while recovering a route."""
+        ok = len(data) >= 11
+        if ok:
+            ieee, nwk = zt.EUI64(data[:8]), int.from_bytes(data[8:10], "little")
+            ok = ieee in self.meters and (ieee in self._joined_nodes()
+                                          or self._store_joined(ieee, nwk))
+        self._send_raw(t.CommandType.SRSP, t.Subsystem.UTIL, ASSOC_ADD,
+                       bytes([t.Status.SUCCESS if ok else t.Status.FAILURE]))
 
     # -- BDB: forming the network, install codes -----------------------------------------
     def _bdb_set_channel(self, req) -> None:
@@ -258,6 +371,8 @@ class ZStackEmulator:
         nv.put(OsalNvIds.APS_USE_EXT_PANID, ext_pan_id)
         nv.put(OsalNvIds.PRECFGKEY, key)
         nv.put(OsalNvIds.NWK_ACTIVE_KEY_INFO, t.NwkKeyDesc(KeySeqNum=0, Key=key))
+        nv.put(OsalNvIds.NWKKEY, t.NwkActiveKeyItems(
+            Active=t.NwkKeyDesc(KeySeqNum=0, Key=key), FrameCounter=0))
         nv.put(OsalNvIds.NWK_ALTERN_KEY_INFO, t.NwkKeyDesc(KeySeqNum=0, Key=key))
         nv.put(OsalNvIds.TCLK_SEED, t.KeyData(bytes(self._rng.getrandbits(8) for _ in range(16))))
         nv.put(OsalNvIds.BDBNODEISONANETWORK, t.uint8_t(1))
@@ -268,9 +383,15 @@ class ZStackEmulator:
         nib = self.nvram.get(OsalNvIds.NIB, t.NIB, None)
         if nib is None or not self._on_network():
             return None
+        key = self.nvram.get(OsalNvIds.NWK_ACTIVE_KEY_INFO, t.NwkKeyDesc, None)
+        counters = self.nvram.table(ExNvIds.NWK_SEC_MATERIAL_TABLE, t.NwkSecMaterialDesc)
+        counter = next((int(e.FrameCounter) for e in counters
+                        if e.ExtendedPanID == nib.extendedPANID), 0)
         return NetworkParameters(channel=int(nib.nwkLogicalChannel), pan_id=int(nib.nwkPanId),
                                  extended_pan_id=zt.EUI64(nib.extendedPANID),
-                                 coordinator_ieee=self._ieee())
+                                 coordinator_ieee=self._ieee(),
+                                 network_key=bytes(key.Key) if key is not None else None,
+                                 nwk_frame_counter=counter)
 
     def _ieee(self) -> zt.EUI64:
         return zt.EUI64(self.nvram.get(OsalNvIds.EXTADDR, t.EUI64, self.ieee))
@@ -336,15 +457,18 @@ class ZStackEmulator:
         key = self._install_keys.get(meter.ieee)
         if key is None and not self._join_uses_install_code:
             key = GLOBAL_TC_LINK_KEY  # a ZigBee 3.0 TC also lets devices join with it
-        decision = self.joiner(network, meter, key)
+        nwk = self._allocate_nwk()
+        decision = self.joiner(replace(network, next_short=nwk), meter, key)
         if not decision.joined:
             LOGGER.info("meter %s refused: %s", meter.ieee, decision.reason)
             self._refusals[meter.ieee] = decision.reason
             return
-        nwk = self._allocate_nwk()
         if not self._store_joined(meter.ieee, nwk):
             self._refusals[meter.ieee] = "the coordinator's address table is full"
             return
+        if key is not None and key != GLOBAL_TC_LINK_KEY:
+            self._store_link_key(meter.ieee, key)
+        self._secured(NWK_FRAMES_PER_JOIN)
         self._report(JoinOutcome(meter.ieee, True, self.now, decision.reason, nwk))
         capabilities = meter.mac_capabilities()
         self._send(
@@ -391,9 +515,7 @@ class ZStackEmulator:
 
     def _store_joined(self, ieee: zt.EUI64, nwk: int) -> bool:
         """Record the child in the address manager, where zigpy-znp backs devices up."""
-        entries = self.nvram.table(ExNvIds.ADDRMGR, t.AddrMgrEntry)
-        free = next((i for i, e in enumerate(entries)
-                     if e.extAddr == t.EUI64.convert("FF:FF:FF:FF:FF:FF:FF:FF")), None)
+        free = self._addr_index(t.EUI64.convert("FF:FF:FF:FF:FF:FF:FF:FF"))
         if free is None:
             return False
         self.nvram.put_table_entry(ExNvIds.ADDRMGR, free, t.AddrMgrEntry(
@@ -401,31 +523,85 @@ class ZStackEmulator:
             nwkAddr=nwk, extAddr=ieee))
         return True
 
+    def _addr_index(self, ieee: zt.EUI64) -> int | None:
+        entries = self.nvram.table(ExNvIds.ADDRMGR, t.AddrMgrEntry)
+        return next((i for i, e in enumerate(entries) if e.extAddr == ieee), None)
+
+    def _store_link_key(self, ieee: zt.EUI64, key: bytes) -> None:
+        """Keep the install-code link key in the APS key tables, as an unhashed key that a
+        backup (zigpy-znp's or zigbee-herdsman's) carries and a restore writes back."""
+        index = self._addr_index(ieee)
+        if index is None:
+            return
+        table = self.nvram.get(OsalNvIds.APS_LINK_KEY_TABLE, t.APSLinkKeyTable, None) or []
+        entries = [e for e in table if e.AddressManagerIndex != index][:TABLE_CAPACITY - 1]
+        used = {int(e.LinkKeyNvId) for e in entries}
+        slot = next(i for i in range(TABLE_CAPACITY) if i not in used)
+        entries.append(t.APSLinkKeyTableEntry(
+            AddressManagerIndex=index, LinkKeyNvId=slot,
+            AuthenticationState=t.AuthenticationOption.AuthenticatedCBCK))
+        self.nvram.put_table_entry(ExNvIds.APS_KEY_DATA_TABLE, slot, t.APSKeyDataTableEntry(
+            Key=t.KeyData(key), TxFrameCounter=0, RxFrameCounter=0))
+        self.nvram.put_padded(OsalNvIds.APS_LINK_KEY_TABLE, t.APSLinkKeyTable(entries))
+
+    def _secured(self, frames: int) -> None:
+        """The coordinator sent ``frames`` NWK-secured frames: its outgoing frame counter
+        (kept in NV, so backups and restores carry it) moves on."""
+        network = self.network()
+        if network is None:
+            return
+        entries = self.nvram.table(ExNvIds.NWK_SEC_MATERIAL_TABLE, t.NwkSecMaterialDesc)
+        for index, entry in enumerate(entries):
+            if entry.ExtendedPanID == network.extended_pan_id:
+                self.nvram.put_table_entry(
+                    ExNvIds.NWK_SEC_MATERIAL_TABLE, index, t.NwkSecMaterialDesc(
+                        FrameCounter=(entry.FrameCounter + frames) & 0xFFFFFFFF,
+                        ExtendedPanID=entry.ExtendedPanID))
+                return
+
+    @property
+    def permitting(self) -> bool:
+        """Whether a permit-join window is open now."""
+        return self._permit_until is not None
+
     def joined(self) -> dict[zt.EUI64, int]:
         """Meters on the network now, with their short addresses."""
         return {ieee: node.nwk for ieee, node in self._joined_nodes().items()}
 
     def _leave(self, node: HanNode) -> None:
         """A meter told to leave (CCS02's HAN side) goes; it may join again when permitted."""
-        entries = self.nvram.table(ExNvIds.ADDRMGR, t.AddrMgrEntry)
-        for index, entry in enumerate(entries):
-            if entry.extAddr == node.ieee:
-                self.nvram.put_table_entry(ExNvIds.ADDRMGR, index,
-                                           const.EMPTY_ADDR_MGR_ENTRY_ZSTACK3)
+        self._forget(node.ieee)
         LOGGER.info("meter %s left the network", node.ieee)
         self._send(c.ZDO.LeaveInd.Callback(NWK=node.nwk, IEEE=node.ieee, Request=t.Bool.false,
                                            Remove=t.Bool.false, Rejoin=t.Bool.false))
 
+    def _forget(self, ieee: zt.EUI64) -> None:
+        entries = self.nvram.table(ExNvIds.ADDRMGR, t.AddrMgrEntry)
+        for index, entry in enumerate(entries):
+            if entry.extAddr == ieee:
+                self.nvram.put_table_entry(ExNvIds.ADDRMGR, index,
+                                           const.EMPTY_ADDR_MGR_ENTRY_ZSTACK3)
+        state = self._meter_state.pop(ieee, None)
+        if state is not None:
+            state.generation += 1  # its report timers stop
+
     def _joined_nodes(self) -> dict[zt.EUI64, HanNode]:
         nodes = {}
+        network = self.network()
         for entry in self.nvram.table(ExNvIds.ADDRMGR, t.AddrMgrEntry):
             meter = self.meters.get(entry.extAddr)
             if meter is not None and entry.type & t.AddrMgrUserType.Assoc:
+                state = self._meter_state.setdefault(meter.ieee, MeterState())
+                neighbors = [] if network is None else [_neighbor(
+                    network.extended_pan_id, self._ieee(), COORDINATOR_NWK,
+                    zdo_t.Neighbor.DeviceType.Coordinator, zdo_t.Neighbor.Relationship.Parent)]
                 nodes[meter.ieee] = HanNode(
                     nwk=int(entry.nwkAddr), ieee=meter.ieee,
                     node_descriptor=meter.node_descriptor(),
                     endpoints={d.endpoint: d for d in meter.simple_descriptors()},
-                    attributes=meter.attributes())
+                    attributes=meter.attributes(), neighbors=neighbors,
+                    routes=[_route(COORDINATOR_NWK, COORDINATOR_NWK)],
+                    bindings=state.bindings, reporting=state.reporting)
         return nodes
 
     def _route_check(self, req) -> None:
@@ -443,14 +619,25 @@ class ZStackEmulator:
         self._send(req.Rsp(Status=t.Status.SUCCESS))
 
     def _coordinator_node(self) -> HanNode:
+        children = list(self._joined_nodes().values())
+        network = self.network()
+        neighbors = [] if network is None else [_neighbor(
+            network.extended_pan_id, child.ieee, child.nwk, zdo_t.Neighbor.DeviceType.Router,
+            zdo_t.Neighbor.Relationship.Child) for child in children]
         return HanNode(nwk=COORDINATOR_NWK, ieee=self._ieee(),
-                       node_descriptor=_coordinator_descriptor(), endpoints=self._endpoints)
+                       node_descriptor=_coordinator_descriptor(), endpoints=self._endpoints,
+                       neighbors=neighbors,
+                       routes=[_route(child.nwk, child.nwk) for child in children],
+                       energy_scan=self._energy_scan, change_channel=self._change_channel)
 
     def _af_data_request(self, req) -> None:
+        """AF_DATA_REQUEST (zigbee-herdsman: short address) or AF_DATA_REQUEST_EXT."""
         self._send(req.Rsp(Status=t.Status.SUCCESS))
-        addr = req.DstAddrModeAddress
+        addr = getattr(req, "DstAddrModeAddress", None) \
+            or t.AddrModeAddress(mode=t.AddrMode.NWK, address=req.DstAddr)
         data = bytes(req.Data)
-        if addr.mode == t.AddrMode.Broadcast:
+        if addr.mode == t.AddrMode.Broadcast or (addr.mode == t.AddrMode.NWK
+                                                 and zdo_mt.is_broadcast(addr.address)):
             if req.DstEndpoint == ZDO_ENDPOINT and req.ClusterId == MGMT_PERMIT_JOINING_REQ \
                     and len(data) >= 2:
                 self._open_window(data[1])
@@ -464,6 +651,8 @@ class ZStackEmulator:
                                                  TSN=req.TSN))
         if node is None:
             return
+        if node.nwk != COORDINATOR_NWK:
+            self._secured(1)
         if req.DstEndpoint == ZDO_ENDPOINT:
             reply = answer_zdo(node, int(req.ClusterId), data)
             if reply is not None:
@@ -471,17 +660,118 @@ class ZStackEmulator:
                 self._send(c.ZDO.MsgCbIncoming.Callback(
                     Src=node.nwk, IsBroadcast=t.Bool.false, ClusterId=cluster, SecurityUse=0,
                     TSN=payload[0], MacDst=COORDINATOR_NWK, Data=t.Bytes(payload[1:])))
-                if cluster == zdo_t.ZDOCmd.Mgmt_Leave_rsp:
-                    self._leave(node)
+                self._after_zdo(node, cluster)
         elif node.nwk != COORDINATOR_NWK and req.DstEndpoint in node.endpoints:
+            reporting = dict(node.reporting)
             payload = answer_zcl(node, int(req.ClusterId), data)
             if payload is not None:
-                self._send(c.AF.IncomingMsg.Callback(
-                    GroupId=0x0000, ClusterId=req.ClusterId, SrcAddr=node.nwk,
-                    SrcEndpoint=req.DstEndpoint, DstEndpoint=req.SrcEndpoint,
-                    WasBroadcast=t.Bool.false, LQI=255, SecurityUse=t.Bool.false,
-                    TimeStamp=int(self.now * 1000) & 0xFFFFFFFF, TSN=0,
-                    Data=t.ShortBytes(payload), MacSrcAddr=node.nwk, MsgResultRadius=29))
+                self._incoming(node, int(req.ClusterId), int(req.DstEndpoint),
+                               int(req.SrcEndpoint), payload)
+            if node.reporting != reporting:
+                self._schedule_reports(node)
+
+    def _incoming(self, node: HanNode, cluster: int, src_endpoint: int, dst_endpoint: int,
+                  payload: bytes) -> None:
+        """A ZCL frame from a meter arrives at the coordinator (AF_INCOMING_MSG)."""
+        self._send(c.AF.IncomingMsg.Callback(
+            GroupId=0x0000, ClusterId=cluster, SrcAddr=node.nwk, SrcEndpoint=src_endpoint,
+            DstEndpoint=dst_endpoint, WasBroadcast=t.Bool.false, LQI=LINK_LQI,
+            SecurityUse=t.Bool.false, TimeStamp=int(self.now * 1000) & 0xFFFFFFFF, TSN=0,
+            Data=t.ShortBytes(payload), MacSrcAddr=node.nwk, MsgResultRadius=29))
+
+    def _zdo_request(self, command: int, data: bytes) -> None:
+        """A ZDO request sent as an MT ZDO command (zigbee-herdsman's way)."""
+        request = zdo_mt.from_mt(command, data)
+        status = t.Status.SUCCESS if request is not None else t.Status.INVALID_PARAMETER
+        self._send_raw(t.CommandType.SRSP, t.Subsystem.ZDO, command, bytes([status]))
+        if request is None:
+            return
+        if request.cluster == zdo_t.ZDOCmd.NWK_addr_req:
+            ieee = zt.EUI64(request.payload[:8])
+            node = next((n for n in [self._coordinator_node(), *self._joined_nodes().values()]
+                         if n.ieee == ieee), None)
+        elif zdo_mt.is_broadcast(request.destination):
+            node = self._coordinator_node()  # the coordinator hears its own broadcast
+        else:
+            node = self._node_at(t.AddrModeAddress(mode=t.AddrMode.NWK,
+                                                   address=request.destination))
+        if node is None:
+            return  # nobody there: no response, as on the air
+        if node.nwk != COORDINATOR_NWK:
+            self._secured(1)
+        tsn = self._rng.getrandbits(8)
+        reply = answer_zdo(node, int(request.cluster), bytes([tsn]) + request.payload)
+        if reply is None:
+            return
+        cluster, payload = reply
+        callback = zdo_mt.to_mt(node.nwk, cluster, payload[1:])
+        if callback is not None:
+            self._send_raw(t.CommandType.AREQ, t.Subsystem.ZDO, *callback)
+        self._after_zdo(node, cluster)
+
+    def _after_zdo(self, node: HanNode, cluster: int) -> None:
+        if cluster == zdo_t.ZDOCmd.Mgmt_Leave_rsp:
+            self._leave(node)
+
+    # -- reports, radio ----------------------------------------------------------------
+    def _schedule_reports(self, node: HanNode) -> None:
+        """(Re)start the meter's reports: each configured attribute at its maximum
+        interval, to each coordinator endpoint the cluster is bound to."""
+        state = self._meter_state.get(node.ieee)
+        if state is None:
+            return
+        state.generation += 1
+        generation = state.generation
+        periods: dict[int, int] = {}
+        for (cluster, _), config in state.reporting.items():
+            period = max(config.maximum, config.minimum, 1) if config.maximum else 0
+            if period:
+                periods[cluster] = min(periods.get(cluster, period), period)
+        for cluster, period in periods.items():
+            def send(cluster=cluster, period=period) -> None:
+                current = self._joined_nodes().get(node.ieee)
+                if current is None or state.generation != generation:
+                    return
+                self._report_to_bindings(current, cluster)
+                self._at(self.now + period, send)
+            self._at(self.now + period, send)
+
+    def _report_to_bindings(self, node: HanNode, cluster: int) -> None:
+        configs = [config for (c_id, _), config in node.reporting.items() if c_id == cluster]
+        for binding in node.bindings:
+            address = binding.DstAddress
+            if int(binding.ClusterId) != cluster or address.addrmode != 0x03 \
+                    or address.ieee != self._ieee():
+                continue
+            self._secured(1)
+            payload = attribute_report(node, cluster, self._rng.getrandbits(8), configs)
+            self._incoming(node, cluster, int(binding.SrcEndpoint), int(address.endpoint),
+                           payload)
+
+    def _energy_scan(self, channels: list[int]) -> list[int]:
+        """Energy per channel (0-255) as a CC2652 measures it: the network's own channel
+        and channels under the common Wi-Fi channels are busier; deterministic by seed."""
+        network = self.network()
+        busy = set(WIFI_CHANNELS.values())
+        values = []
+        for channel in channels:
+            rng = random.Random(f"{self.ieee}:{channel}")
+            level = rng.randint(10, 60)
+            if channel in busy or any(abs(channel - b) == 1 for b in busy):
+                level += 80 if channel in busy else 40
+            if network is not None and channel == network.channel:
+                level += 30
+            values.append(min(level, 255))
+        return values
+
+    def _change_channel(self, channel: int) -> None:
+        """Mgmt_NWK_Update_req with ScanDuration 0xFE: the whole network moves."""
+        nib = self.nvram.get(OsalNvIds.NIB, t.NIB, None)
+        if nib is None or not 11 <= channel <= 26:
+            return
+        self.nvram.put(OsalNvIds.NIB, nib.replace(
+            nwkLogicalChannel=channel, nwkUpdateId=(int(nib.nwkUpdateId) + 1) & 0xFF))
+        LOGGER.info("network moved to channel %d", channel)
 
     def _node_at(self, addr: t.AddrModeAddress) -> HanNode | None:
         nodes = [self._coordinator_node(), *self._joined_nodes().values()]
@@ -490,6 +780,21 @@ class ZStackEmulator:
                     (addr.mode == t.AddrMode.IEEE and node.ieee == addr.address):
                 return node
         return None
+
+
+def _neighbor(ext_pan_id: zt.EUI64, ieee: zt.EUI64, nwk: int, device_type,
+              relationship) -> zdo_t.Neighbor:
+    return zdo_t.Neighbor(
+        extended_pan_id=zt.ExtendedPanId(ext_pan_id), ieee=ieee, nwk=zt.NWK(nwk),
+        device_type=device_type, rx_on_when_idle=zdo_t.Neighbor.RxOnWhenIdle.On,
+        relationship=relationship, reserved1=0, permit_joining=zdo_t.Neighbor.PermitJoins.Unknown,
+        reserved2=0, depth=0 if nwk == COORDINATOR_NWK else 1, lqi=LINK_LQI)
+
+
+def _route(destination: int, next_hop: int) -> zdo_t.Route:
+    return zdo_t.Route(DstNWK=zt.NWK(destination), RouteStatus=zdo_t.RouteStatus.Active,
+                       MemoryConstrained=0, ManyToOne=0, RouteRecordRequired=0, Reserved=0,
+                       NextHop=zt.NWK(next_hop))
 
 
 def _coordinator_nib(channel: int, pan_id: int, ext_pan_id: t.EUI64,

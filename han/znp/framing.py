@@ -23,18 +23,29 @@ def fcs(body: bytes) -> int:
 
 def encode(command: t.CommandBase) -> bytes:
     """One MT transport frame for a zigpy-znp command (structs packed as on a CC2652)."""
-    body = command.to_frame(align=True).serialize()
-    return bytes([SOF]) + body + bytes([fcs(body)])
+    return encode_frame(command.to_frame(align=True))
 
 
 class FrameReader:
-    """Collects bytes from the line and yields each complete, checksummed frame."""
+    """Collects bytes from the line and yields each complete, checksummed frame.
+
+    A frame left incomplete for longer than the UART's receive timeout is dropped, as
+    Z-Stack's NPI layer drops it, so a lying length byte cannot swallow the requests a
+    host sends after it gave up waiting.
+    """
+
+    RX_TIMEOUT = 0.1  # seconds of silence that end a partial frame
 
     def __init__(self) -> None:
         self._rx = bytearray()
+        self._last = 0.0
 
-    def feed(self, data: bytes) -> Iterator[GeneralFrame]:
+    def feed(self, data: bytes, now: float | None = None) -> Iterator[GeneralFrame]:
         rx = self._rx
+        if now is not None:
+            if rx and now - self._last > self.RX_TIMEOUT:
+                rx.clear()
+            self._last = now
         rx += data
         while True:
             start = rx.find(SOF)
@@ -56,3 +67,9 @@ class FrameReader:
                 continue
             del rx[:length + 5]
             yield GeneralFrame.deserialize(body)[0]
+
+
+def encode_frame(frame: GeneralFrame) -> bytes:
+    """One MT transport frame for raw command bytes (for layouts zigpy-znp lacks)."""
+    body = frame.serialize()
+    return bytes([SOF]) + body + bytes([fcs(body)])

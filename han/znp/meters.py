@@ -22,9 +22,10 @@ from han.installcode import InstallCode, InstallCodeError
 
 SMART_ENERGY_PROFILE = 0x0109
 METERING_DEVICE = 0x0501  # SE device id of an ESME
-# Clusters an ESME serves on its SE endpoint: Basic, Identify, Time, Price, Metering,
-# Messaging, Key Establishment.
-ESME_SERVER_CLUSTERS = (0x0000, 0x0003, 0x000A, 0x0700, 0x0702, 0x0703, 0x0800)
+# Clusters the emulated ESME serves on its SE endpoint: Basic and Metering, the ones it
+# answers (reads, Configure Reporting, Discover Attributes); a host's interview sees only
+# what the meter does, not Key Establishment it would refuse.
+ESME_SERVER_CLUSTERS = (0x0000, 0x0702)
 _EUI64_DIGITS = re.compile(r"[\s:\-_.]")
 
 
@@ -38,12 +39,20 @@ def parse_eui64(text: str) -> zt.EUI64:
 
 @dataclass(frozen=True)
 class NetworkParameters:
-    """What a joining meter learns of the coordinator's network."""
+    """The coordinator's network as a joining meter meets it.
+
+    ``network_key``, ``nwk_frame_counter`` and ``next_short`` (the short address the
+    coordinator gives this joiner) are the stick's own, so a frame-level join runs on the
+    network the stick formed; None leaves them to the join's own seeded choice.
+    """
 
     channel: int
     pan_id: int
     extended_pan_id: zt.EUI64
     coordinator_ieee: zt.EUI64
+    network_key: bytes | None = field(default=None, repr=False)
+    nwk_frame_counter: int = 0
+    next_short: int | None = None
 
 
 @dataclass(frozen=True)

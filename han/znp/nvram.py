@@ -9,6 +9,7 @@ tables of fixed capacity that end where an entry does not exist.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import zigpy_znp.commands as c
@@ -21,6 +22,9 @@ TABLE_CAPACITY = 16  # entries per Z-Stack 3.30 table (the CHF live log holds 16
 SEC_MATERIAL_CAPACITY = 4
 NV_CHUNK = 244  # most bytes one NV read or write frame carries
 MAX_ITEM = 0x1000  # larger items do not fit a CC2652's NV pages
+# A CC2652's NV area: 2 pages of 8 KiB for the OSAL/extended items a host may create.
+MAX_ITEMS = 512
+MAX_BYTES = 0x4000
 
 _STACK_SETTINGS_DEFAULTS: dict[OsalNvIds, int] = {
     # One-byte settings zigpy-znp reads and rewrites on every start (values as shipped).
@@ -45,8 +49,13 @@ def serialize(value) -> bytes:
     return value.serialize()
 
 
+@functools.lru_cache(maxsize=4096)
 def deserialize(data: bytes, item_type):
-    """A zigpy-znp value from stored bytes (trailing bytes ignored, as Z-Stack does)."""
+    """A zigpy-znp value from stored bytes (trailing bytes ignored, as Z-Stack does).
+
+    Cached: the emulator reads the same tables on every request, and zigpy-znp's struct
+    parsing is slow. Callers treat the values as read-only (``replace`` makes new ones).
+    """
     if issubclass(item_type, (t.CStruct, t.BaseListType)):
         return item_type.deserialize(data, align=ALIGN_STRUCTS)[0]
     return item_type.deserialize(data)[0]
@@ -72,6 +81,10 @@ class ZStackNvram:
             [t.APSLinkKeyTableEntry(AddressManagerIndex=0xFFFF, LinkKeyNvId=0,
                                     AuthenticationState=0)] * TABLE_CAPACITY)
         self.osal[OsalNvIds.APS_LINK_KEY_TABLE] = bytearray(len(serialize(empty_link_keys)))
+        # Z-Stack 3.x keeps this legacy item; zigbee-herdsman reads its length (24 aligned,
+        # 21 packed) to learn the platform's struct packing.
+        self.osal[OsalNvIds.NWKKEY] = bytearray(len(serialize(t.NwkActiveKeyItems(
+            Active=t.NwkKeyDesc(KeySeqNum=0, Key=t.KeyData(bytes(16))), FrameCounter=0))))
         self._fill(ExNvIds.ADDRMGR, const.EMPTY_ADDR_MGR_ENTRY_ZSTACK3, TABLE_CAPACITY)
         self._fill(ExNvIds.TCLK_TABLE, t.TCLKDevEntry(
             txFrmCntr=0, rxFrmCntr=0, extAddr=t.EUI64.convert("00:00:00:00:00:00:00:00"),
@@ -93,17 +106,33 @@ class ZStackNvram:
 
     # -- typed access for the emulator ---------------------------------------------
     def get(self, nvid: int, item_type, default=None):
+        """The item as ``item_type``; ``default`` if missing or not parseable as one (a host
+        may write any bytes into any item)."""
         data = self.osal.get(nvid)
-        return default if data is None else deserialize(bytes(data), item_type)
+        if data is None:
+            return default
+        try:
+            return deserialize(bytes(data), item_type)
+        except ValueError:
+            return default
 
     def put(self, nvid: int, value) -> None:
         self.osal[nvid] = bytearray(serialize(value))
+
+    def put_padded(self, nvid: int, value) -> None:
+        """Write ``value`` into a fixed-length item, zero-padding it (link-key table)."""
+        data = serialize(value)
+        item = self.osal.setdefault(nvid, bytearray(len(data)))
+        item[:] = data.ljust(len(item), b"\x00")[:max(len(item), len(data))]
 
     def table(self, item_id: ExNvIds, item_type) -> list:
         entries = []
         sub_id = 0
         while (key := (NvSysIds.ZSTACK, item_id, sub_id)) in self.tables:
-            entries.append(deserialize(bytes(self.tables[key]), item_type))
+            try:
+                entries.append(deserialize(bytes(self.tables[key]), item_type))
+            except ValueError:
+                break  # a host re-created this entry with another length: the table ends
             sub_id += 1
         return entries
 
@@ -130,10 +159,16 @@ class ZStackNvram:
     def _osal_write(self, req):
         return req.Rsp(Status=_write_into(self.osal.get(req.Id), req.Offset, bytes(req.Value)))
 
+    def _room_for(self, length: int) -> bool:
+        """Whether a new item of ``length`` bytes fits the NV pages (bounded, as flash is)."""
+        items = len(self.osal) + len(self.tables)
+        used = sum(map(len, self.osal.values())) + sum(map(len, self.tables.values()))
+        return length <= MAX_ITEM and items < MAX_ITEMS and used + length <= MAX_BYTES
+
     def _osal_init(self, req):
         if req.Id in self.osal:
             return req.Rsp(Status=t.Status.SUCCESS)
-        if req.ItemLen > MAX_ITEM:
+        if not self._room_for(req.ItemLen):
             return req.Rsp(Status=t.Status.NV_OPER_FAILED)
         item = bytearray(req.ItemLen)
         initial = bytes(req.Value)[:req.ItemLen]
@@ -172,7 +207,7 @@ class ZStackNvram:
         store, key = self._item(req)
         if key in store:
             return req.Rsp(Status=t.Status.SUCCESS)
-        if req.Length > MAX_ITEM:
+        if not self._room_for(req.Length):
             return req.Rsp(Status=t.Status.NV_OPER_FAILED)
         store[key] = bytearray(req.Length)
         return req.Rsp(Status=t.Status.NV_ITEM_UNINIT)

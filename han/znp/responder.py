@@ -1,12 +1,14 @@
-"""What a HAN node answers when zigpy talks to it: ZDO descriptors, ZCL attribute reads.
+"""What a HAN node answers when a host talks to it over the air: ZDO and ZCL.
 
-The coordinator answers ZDO requests addressed to itself (Z-Stack does, and zigpy's
-coordinator interview waits for them); an emulated meter answers its own interview.
-Payloads are built and parsed with zigpy's ZDO and ZCL definitions.
+The coordinator answers ZDO requests addressed to itself (Z-Stack does, and the hosts'
+coordinator interviews wait for them); an emulated meter answers its own interview,
+attribute reads, Bind and Configure Reporting, and network-map requests. Payloads are
+built and parsed with zigpy's ZDO and ZCL definitions, whichever host sent them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import zigpy.types as zt
@@ -14,7 +16,18 @@ import zigpy.zdo.types as zdo_t
 from zigpy.zcl import Cluster, foundation
 
 ZDO_STATUS_NOT_SUPPORTED = zdo_t.Status.NOT_SUPPORTED
-QUIET_ENERGY = 0x10  # ED scan value of an idle 2.4 GHz channel
+MAX_TABLE_ROWS = 3  # rows of a Mgmt_Lqi/Rtg/Bind response (as Z-Stack sends them)
+MAX_BINDINGS = 16  # a meter's binding table
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """One attribute's reporting, as Configure Reporting set it."""
+
+    attribute: int
+    data_type: int
+    minimum: int
+    maximum: int
 
 
 @dataclass
@@ -26,6 +39,12 @@ class HanNode:
     node_descriptor: zdo_t.NodeDescriptor
     endpoints: dict[int, zdo_t.SimpleDescriptor] = field(default_factory=dict)
     attributes: dict[int, dict[str, object]] = field(default_factory=dict)  # cluster -> name -> value
+    neighbors: list[zdo_t.Neighbor] = field(default_factory=list)
+    routes: list[zdo_t.Route] = field(default_factory=list)
+    bindings: list[zdo_t.Binding] = field(default_factory=list)  # kept by the caller
+    reporting: dict[tuple[int, int], ReportConfig] = field(default_factory=dict)  # kept too
+    energy_scan: Callable[[list[int]], list[int]] | None = None  # the coordinator's radio
+    change_channel: Callable[[int], None] | None = None  # the coordinator's network manager
 
 
 def _zdo(cluster: zdo_t.ZDOCmd, tsn: int, *args) -> tuple[int, bytes]:
@@ -61,60 +80,201 @@ def answer_zdo(node: HanNode, cluster_id: int, data: bytes) -> tuple[int, bytes]
         return _zdo(zdo_t.ZDOCmd.NWK_addr_rsp, tsn, ok, node.ieee, nwk, 0, 0, [])
     if cmd == zdo_t.ZDOCmd.Mgmt_Leave_req and node.nwk != 0x0000:
         return _zdo(zdo_t.ZDOCmd.Mgmt_Leave_rsp, tsn, ok)  # the caller makes it leave
-    if cmd == zdo_t.ZDOCmd.Mgmt_NWK_Update_req and args[0].ScanDuration <= 5:
-        # An energy scan: the simulated air is quiet on every channel.
-        channels = zt.Channels(args[0].ScanChannels)
-        energies = [QUIET_ENERGY] * len(list(channels))
-        return _zdo(zdo_t.ZDOCmd.Mgmt_NWK_Update_rsp, tsn, ok, channels, 0, 0, energies)
+    if cmd == zdo_t.ZDOCmd.Mgmt_NWK_Update_req:
+        return _network_update(node, tsn, args[0])
+    if cmd in (zdo_t.ZDOCmd.Bind_req, zdo_t.ZDOCmd.Unbind_req) and node.nwk != 0x0000:
+        return _bind(node, cmd, tsn, zdo_t.Binding(*args))
+    if cmd == zdo_t.ZDOCmd.Mgmt_Lqi_req:
+        start, rows = _rows(node.neighbors, args[0])
+        return _zdo(zdo_t.ZDOCmd.Mgmt_Lqi_rsp, tsn, ok, zdo_t.Neighbors(
+            Entries=len(node.neighbors), StartIndex=start, NeighborTableList=rows))
+    if cmd == zdo_t.ZDOCmd.Mgmt_Rtg_req:
+        start, rows = _rows(node.routes, args[0])
+        return _zdo(zdo_t.ZDOCmd.Mgmt_Rtg_rsp, tsn, ok, zdo_t.Routes(
+            Entries=len(node.routes), StartIndex=start, RoutingTableList=rows))
+    if cmd == zdo_t.ZDOCmd.Mgmt_Bind_req:
+        start, rows = _rows(node.bindings, args[0])
+        return _zdo(zdo_t.ZDOCmd.Mgmt_Bind_rsp, tsn, ok, len(node.bindings), start, rows)
     response = cluster_id | 0x8000
     if response in zdo_t.ZDOCmd._value2member_map_:
         return response, bytes([tsn, ZDO_STATUS_NOT_SUPPORTED])
     return None
 
 
+def _rows(table: list, start: int) -> tuple[int, list]:
+    return start, table[start:start + MAX_TABLE_ROWS]
+
+
+def _network_update(node: HanNode, tsn: int, update: zdo_t.NwkUpdate) -> tuple[int, bytes] | None:
+    """An energy scan (the node's radio measures) or a channel change (no response)."""
+    mask = int(update.ScanChannels)
+    channels = [channel for channel in range(11, 27) if mask & (1 << channel)]
+    if mask & ~int(zt.Channels.ALL_CHANNELS) or not channels:  # not 2.4 GHz channels
+        return _zdo(zdo_t.ZDOCmd.Mgmt_NWK_Update_rsp, tsn, zdo_t.Status.INV_REQUESTTYPE,
+                    zt.Channels(0), 0, 0, [])
+    if update.ScanDuration == zdo_t.NwkUpdate.CHANNEL_CHANGE_REQ:  # move, no response
+        if node.change_channel is not None and len(channels) == 1:
+            node.change_channel(channels[0])
+        return None
+    if update.ScanDuration > 5 or node.energy_scan is None:
+        return _zdo(zdo_t.ZDOCmd.Mgmt_NWK_Update_rsp, tsn, zdo_t.Status.NOT_SUPPORTED,
+                    zt.Channels(0), 0, 0, [])
+    return _zdo(zdo_t.ZDOCmd.Mgmt_NWK_Update_rsp, tsn, zdo_t.Status.SUCCESS,
+                zt.Channels.from_channel_list(channels), 0, 0, node.energy_scan(channels))
+
+
+def _bind(node: HanNode, cmd: zdo_t.ZDOCmd, tsn: int,
+          binding: zdo_t.Binding) -> tuple[int, bytes]:
+    """Bind/Unbind on the meter's own table (ZigBee 2.4.3.2.2/2.4.3.2.3 statuses)."""
+    response = zdo_t.ZDOCmd.Bind_rsp if cmd == zdo_t.ZDOCmd.Bind_req \
+        else zdo_t.ZDOCmd.Unbind_rsp
+    descriptor = node.endpoints.get(int(binding.SrcEndpoint))
+    if binding.SrcAddress != node.ieee or descriptor is None:
+        return _zdo(response, tsn, zdo_t.Status.INVALID_EP)
+    if int(binding.ClusterId) not in (*descriptor.input_clusters, *descriptor.output_clusters):
+        return _zdo(response, tsn, zdo_t.Status.NOT_SUPPORTED)
+    present = binding in node.bindings
+    if cmd == zdo_t.ZDOCmd.Unbind_req:
+        if not present:
+            return _zdo(response, tsn, zdo_t.Status.NO_ENTRY)
+        node.bindings.remove(binding)
+    elif not present:
+        if len(node.bindings) >= MAX_BINDINGS:
+            return _zdo(response, tsn, zdo_t.Status.TABLE_FULL)
+        node.bindings.append(binding)
+    return _zdo(response, tsn, zdo_t.Status.SUCCESS)
+
+
 def answer_zcl(node: HanNode, cluster_id: int, data: bytes) -> bytes | None:
-    """A ZCL reply from ``node``: attribute reads it can serve, else a Default Response."""
+    """A ZCL reply from ``node``: the global commands a meter serves (Read Attributes,
+    Configure Reporting, Discover Attributes), else a Default Response saying so."""
     try:
         hdr, payload = foundation.ZCLHeader.deserialize(data)
     except (ValueError, KeyError):
         return None
-    to_client = foundation.Direction.Server_to_Client
-    if hdr.frame_control.direction == to_client:
+    if hdr.frame_control.direction == foundation.Direction.Server_to_Client:
         return None  # a reply or report addressed to us: nothing to answer
-    if (hdr.frame_control.frame_type == foundation.FrameType.GLOBAL_COMMAND
-            and hdr.command_id == foundation.GeneralCommand.Read_Attributes):
+    is_global = hdr.frame_control.frame_type == foundation.FrameType.GLOBAL_COMMAND
+    serve = _GLOBAL_COMMANDS.get(hdr.command_id) if is_global else None
+    if serve is not None and cluster_id in node.attributes:
         try:
-            attribute_ids, _ = zt.List[zt.uint16_t].deserialize(payload)
-        except ValueError:
-            return None
-        reply = foundation.ZCLHeader.general(
-            hdr.tsn, foundation.GeneralCommand.Read_Attributes_rsp,
-            manufacturer=hdr.manufacturer, direction=to_client)
-        return reply.serialize() + b"".join(
-            _read_record(node, cluster_id, attrid).serialize() for attrid in attribute_ids)
+            answer = serve(node, cluster_id, payload)
+        except (ValueError, KeyError):
+            answer = None  # malformed: the Default Response below says so
+        if answer is not None:
+            command, body = answer
+            return _reply_header(hdr, command).serialize() + body
+        status = foundation.Status.MALFORMED_COMMAND
+    elif is_global:
+        status = foundation.Status.UNSUP_GENERAL_COMMAND
+    else:
+        status = foundation.Status.UNSUP_CLUSTER_COMMAND
     if hdr.frame_control.disable_default_response:
         return None
-    reply = foundation.ZCLHeader.general(
-        hdr.tsn, foundation.GeneralCommand.Default_Response,
-        manufacturer=hdr.manufacturer, direction=to_client)
-    reply.frame_control = reply.frame_control.replace(disable_default_response=True)
-    status = foundation.Status.UNSUP_CLUSTER_COMMAND if hdr.frame_control.frame_type \
-        == foundation.FrameType.CLUSTER_COMMAND else foundation.Status.UNSUP_GENERAL_COMMAND
+    reply = _reply_header(hdr, foundation.GeneralCommand.Default_Response)
     return reply.serialize() + bytes([hdr.command_id, status])
+
+
+def _reply_header(hdr: foundation.ZCLHeader, command: int) -> foundation.ZCLHeader:
+    reply = foundation.ZCLHeader.general(hdr.tsn, command, manufacturer=hdr.manufacturer,
+                                         direction=foundation.Direction.Server_to_Client)
+    reply.frame_control = reply.frame_control.replace(disable_default_response=True)
+    return reply
+
+
+def _read_attributes(node: HanNode, cluster_id: int, payload: bytes) -> tuple[int, bytes]:
+    attribute_ids, _ = zt.List[zt.uint16_t].deserialize(payload)
+    return foundation.GeneralCommand.Read_Attributes_rsp, b"".join(
+        _read_record(node, cluster_id, attrid).serialize() for attrid in attribute_ids)
+
+
+def _configure_reporting(node: HanNode, cluster_id: int, payload: bytes) -> tuple[int, bytes]:
+    """Keep each reportable attribute's intervals; the caller sends the reports."""
+    schema = foundation.GENERAL_COMMANDS[foundation.GeneralCommand.Configure_Reporting].schema
+    request, _ = schema.deserialize(payload)
+    failures = []
+    for config in request.config_records:
+        attr = _attribute(node, cluster_id, int(config.attrid))
+        if config.direction != foundation.ReportingDirection.SendReports:
+            status = foundation.Status.UNSUPPORTED_ATTRIBUTE  # we keep no received-report timeouts
+        elif attr is None:
+            status = foundation.Status.UNSUPPORTED_ATTRIBUTE
+        elif config.datatype != attr.zcl_type:
+            status = foundation.Status.INVALID_DATA_TYPE
+        elif config.max_interval and config.min_interval > config.max_interval:
+            status = foundation.Status.INVALID_VALUE
+        else:
+            key = (cluster_id, int(config.attrid))
+            if config.max_interval == 0xFFFF:
+                node.reporting.pop(key, None)  # 0xFFFF: stop reporting this attribute
+            else:
+                node.reporting[key] = ReportConfig(int(config.attrid), int(attr.zcl_type),
+                                                   int(config.min_interval),
+                                                   int(config.max_interval))
+            continue
+        failures.append(foundation.ConfigureReportingResponseRecord(
+            status=status, direction=config.direction, attrid=config.attrid))
+    if not failures:  # ZCL 2.5.8: all succeeded -> one record, status only
+        return foundation.GeneralCommand.Configure_Reporting_rsp, bytes([foundation.Status.SUCCESS])
+    return foundation.GeneralCommand.Configure_Reporting_rsp, b"".join(
+        record.serialize() for record in failures)
+
+
+def _discover_attributes(node: HanNode, cluster_id: int, payload: bytes) -> tuple[int, bytes]:
+    start, rest = zt.uint16_t.deserialize(payload)
+    most, _ = zt.uint8_t.deserialize(rest)
+    cluster = Cluster._registry.get(cluster_id)
+    known = sorted(
+        (attr.id, attr.zcl_type) for attr in (cluster.attributes.values() if cluster else ())
+        if attr.name in node.attributes.get(cluster_id, {}) and attr.id >= start)
+    shown = known[:most]
+    return foundation.GeneralCommand.Discover_Attributes_rsp, bytes(
+        [len(shown) == len(known)]) + b"".join(
+        foundation.DiscoverAttributesResponseRecord(attrid=a, datatype=d).serialize()
+        for a, d in shown)
+
+
+_GLOBAL_COMMANDS: dict[int, Callable[[HanNode, int, bytes], tuple[int, bytes] | None]] = {
+    foundation.GeneralCommand.Read_Attributes: _read_attributes,
+    foundation.GeneralCommand.Configure_Reporting: _configure_reporting,
+    foundation.GeneralCommand.Discover_Attributes: _discover_attributes,
+}
+
+
+def attribute_report(node: HanNode, cluster_id: int, tsn: int,
+                     configs: list[ReportConfig]) -> bytes:
+    """A Report Attributes frame (server to client) with the current values."""
+    hdr = foundation.ZCLHeader.general(tsn, foundation.GeneralCommand.Report_Attributes,
+                                       direction=foundation.Direction.Server_to_Client)
+    hdr.frame_control = hdr.frame_control.replace(disable_default_response=True)
+    records = []
+    for config in configs:
+        record = _read_record(node, cluster_id, config.attribute)
+        if record.status == foundation.Status.SUCCESS:
+            records.append(foundation.Attribute(attrid=config.attribute, value=record.value))
+    return hdr.serialize() + b"".join(record.serialize() for record in records)
+
+
+def _attribute(node: HanNode, cluster_id: int, attrid: int):
+    """zigpy's definition of an attribute the node holds, or None."""
+    cluster = Cluster._registry.get(cluster_id)
+    try:
+        attr = cluster.find_attribute(attrid) if cluster is not None else None
+    except KeyError:
+        return None
+    if attr is None or attr.name not in node.attributes.get(cluster_id, {}):
+        return None
+    return attr
 
 
 def _read_record(node: HanNode, cluster_id: int, attrid: int) -> foundation.ReadAttributeRecord:
     """One attribute, typed by zigpy's definition of the cluster."""
     record = foundation.ReadAttributeRecord(attrid=attrid)
-    values = node.attributes.get(cluster_id, {})
-    cluster = Cluster._registry.get(cluster_id)
-    try:
-        attr = cluster.find_attribute(attrid) if cluster is not None else None
-    except KeyError:
-        attr = None
-    if attr is None or attr.name not in values:
+    attr = _attribute(node, cluster_id, attrid)
+    if attr is None:
         record.status = foundation.Status.UNSUPPORTED_ATTRIBUTE
         return record
     record.status = foundation.Status.SUCCESS
-    record.value = foundation.TypeValue(type=attr.zcl_type, value=attr.type(values[attr.name]))
+    value = node.attributes[cluster_id][attr.name]
+    record.value = foundation.TypeValue(type=attr.zcl_type, value=attr.type(value))
     return record

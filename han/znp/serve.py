@@ -28,6 +28,7 @@ class _TcpLink(asyncio.Protocol):
             self.stick._client.close()
         self.transport = transport  # type: ignore[assignment]
         self.stick._client = self.transport
+        self.stick.emulator.new_line()
 
     def data_received(self, data: bytes) -> None:
         if self.transport is not None:
@@ -36,6 +37,7 @@ class _TcpLink(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.transport is not None and self.stick._client is self.transport:
             self.stick._client = None
+            self.stick.emulator.new_line()  # a frame cut off mid-way is gone with its host
         self.transport = None
 
 

@@ -89,7 +89,8 @@ def probe(port: str, timeout: float) -> None:
 def virtual(use_pty: bool, tcp_port: int | None, meters: tuple[str, ...], seed: int,
             join_delay: float, duration: float | None, frame_level: bool,
             capture: Path | None) -> None:
-    """Run a virtual TI Z-Stack coordinator that zigpy-znp (ZHA, Zigbee2MQTT) can drive.
+    """Run a virtual TI Z-Stack coordinator that zigpy-znp (ZHA) and zigbee-herdsman
+    (Zigbee2MQTT, adapter zstack, port tcp://127.0.0.1:PORT) drive.
 
     Prints the path to connect to, then one line per join and per permit window that
     closes without the join it was opened for.
@@ -131,6 +132,9 @@ def virtual(use_pty: bool, tcp_port: int | None, meters: tuple[str, ...], seed: 
                 raise click.ClickException(f"cannot open the virtual stick: {err}") from None
             click.echo(f"virtual Z-Stack coordinator (CC2652, ZNP) on {path}")
             click.echo(f"  e.g. zigpy-znp config: {{'device': {{'path': '{path}'}}}}")
+            if path.startswith("socket://"):
+                click.echo(f"  e.g. Zigbee2MQTT: serial: {{port: {path.replace('socket', 'tcp')}, "
+                           "adapter: zstack}")
             for meter in parsed:
                 click.echo(f"  meter {meter.ieee} waits for a permit")
             stop = asyncio.Event()
@@ -158,8 +162,8 @@ def _frame_level_joiner(seed: int, capture: Path | None):
         def write(meter, report) -> None:
             path = capture / f"{to_device_id(meter.ieee)}-{len(joiner.reports):03d}.pcap"
             try:
-                atomic_write(path, pcap_bytes((frame.time, frame.raw) for frame in report.frames),
-                             parents=True)
+                atomic_write(path, pcap_bytes(((frame.time, frame.raw) for frame in report.frames),
+                                              channel=report.channel), parents=True)
             except OutputError as err:  # the stick keeps serving; this capture is lost, and said so
                 click.echo(f"  {err}", err=True)
                 return
@@ -173,15 +177,16 @@ def _frame_level_joiner(seed: int, capture: Path | None):
 @click.argument("port")
 @click.option("--channel", type=click.IntRange(11, 26), default=11, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="pcap to write (link type 195: 802.15.4 with FCS).")
+              help="pcap to write (link type 283, IEEE 802.15.4 TAP: channel, RSSI, LQI "
+                   "per frame, as Nordic's capture tool writes it).")
 @click.option("--count", type=click.IntRange(1), default=None, help="Stop after N frames.")
 @click.option("--seconds", type=click.FloatRange(0), default=None, help="Stop after S seconds.")
-@click.option("--start-time", type=FiniteFloat(0, 2**32 - 1), default=0.0, show_default=True,
-              help="pcap time of the sniffer's first tick, in Unix seconds (classic pcap "
-                   "holds 0 to 2^32-1).")
+@click.option("--start-time", type=FiniteFloat(0, 2**32 - 1), default=None,
+              help="pcap time of the sniffer timer's zero, in Unix seconds (classic pcap "
+                   "holds 0 to 2^32-1; default: the host clock at the first frame).")
 @click.option("--quiet", is_flag=True, help="No line per frame.")
 def sniff(port: str, channel: int, out: Path, count: int | None, seconds: float | None,
-          start_time: float, quiet: bool) -> None:
+          start_time: float | None, quiet: bool) -> None:
     """Capture CHANNEL with an nRF 802.15.4 sniffer on PORT into a pcap.
 
     Stops after --count frames, --seconds, Ctrl-C, or when the sniffer disappears; the

@@ -11,12 +11,13 @@ import click
 from devices.han_join import KeyLevelJoin
 from han.radio import RadioError
 from sim.han_join import FrameLevelJoin
+from sim.dcc import gbcs_link
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.outcome import Outcome
 from sim.dcc.site_file import SiteFileError, default_premises, load_site
 from sim.duis import schema as duis_schema
 from sim.duis.precommand import signed_request, supplier_test_key
-from sim.duis.request import NotDUIS
+from sim.duis.request import NotDUIS, NotModelled
 from sim.output import OutputDir, check_folder
 from sim.radio_join import open_radio
 from sim.cli._options import FiniteFloat
@@ -53,7 +54,9 @@ def command() -> None:
               help="YAML site file (devices, install codes, WAN, users); default: the DCC "
                    "test templates' dual-fuel site.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("duis-out"),
-              show_default=True, help="Folder for every response and alert, one XML file each.")
+              show_default=True, help="Folder for every response and alert, one XML file each, "
+                                      "and keystore/ with the certificates that verify their "
+                                      "GBCS payloads.")
 @click.option("--schema", "schema_path", help=SCHEMA_HELP)
 @click.option("--interval", type=FiniteFloat(0, 10 * 365 * 86400), default=60.0, show_default=True,
               help="Simulated seconds between requests (the SM WAN may arrive meanwhile).")
@@ -103,10 +106,12 @@ def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: s
             _feed(Dcc(premises, schema, han_join=join), requests, interval, sign, files, lines, fed)
         except RadioError as err:  # RadioLost mostly: the stick went away mid-run
             stopped = f"{err}: run stopped in {fed[-1]} ({len(fed) - 1} requests done before it)"
+    documents = len(files)
+    files.update(gbcs_link.keystore_files(premises))
     _write(out, files, overwrite)
     for line in lines:
         click.echo(line)
-    click.echo(f"{len(files)} DUIS files written to {out}")
+    click.echo(f"{documents} DUIS files written to {out}, certificates in {out / 'keystore'}")
     if stopped is not None:
         raise click.ClickException(stopped)
 
@@ -115,20 +120,31 @@ def _feed(dcc: Dcc, requests: tuple[Path, ...], interval: float, sign: bool,
           files: dict[str, bytes], lines: list[str], fed: list[Path]) -> None:
     for path in requests:
         fed.append(path)
-        lines.extend(dcc.advance(interval if lines else 0))
+        _advance(dcc, interval if lines else 0, files, lines)
         try:
             outcome = dcc.submit(_read(path))
         except NotDUIS as err:
             raise click.ClickException(f"{path}: not a DUIS service request: {err}") from None
+        except NotModelled as err:  # no made-up DUIS answer: a line, and no file
+            lines.append(f"{path.name}: not answered: {err}")
+            continue
         lines.append(f"{path.name}: {outcome.summary()}")
         _collect(files, len(lines), outcome)
         if sign and outcome.request and (pre := outcome.pre_command) is not None:
             request = outcome.request
             signed = signed_request(request, pre, supplier_test_key(request.request_id.originator))
-            lines.extend(dcc.advance(interval))
+            _advance(dcc, interval, files, lines)
             outcome = dcc.handle(signed)
             lines.append(f"  signed pre-command resubmitted: {outcome.summary()}")
             _collect(files, len(lines), outcome, [("request_cv5", signed)])
+
+
+def _advance(dcc: Dcc, seconds: float, files: dict[str, bytes], lines: list[str]) -> None:
+    """Move the DCC's clock on; what ran meanwhile (future-dated commands) is written too."""
+    lines.extend(dcc.advance(seconds))
+    for index, (name, document) in enumerate(dcc.outbox, 1):
+        files[f"{len(lines):03d}-{index}_scheduled_{name}.xml"] = document.to_xml()
+    dcc.outbox.clear()
 
 
 def _write(out: Path, files: dict[str, bytes], overwrite: bool) -> None:

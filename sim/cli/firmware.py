@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from firmware import image, manufacturer_keys
+from firmware import image, signing_keys
 from firmware.catalogue import DEFAULT_CATALOGUE, Catalogue
 from firmware.image import FirmwareImageError
 from sim.output import atomic_write, write_files
@@ -63,18 +63,20 @@ def command() -> None:
 @click.option("-o", "--out", "key_out", required=True, type=click.Path(dir_okay=False),
               help="Private key (PEM, unencrypted: keep it secret).")
 @click.option("--public", "public_out", required=True, type=click.Path(dir_okay=False),
-              help="Public key (PEM) for `hansim firmware verify --manufacturer-cert`.")
+              help="Public key (PEM) for `hansim firmware verify --supplier-cert`.")
 def keygen(key_out: str, public_out: str) -> None:
-    """Make an ECDSA P-256 manufacturer signing key pair for testing."""
-    key = manufacturer_keys.generate()
-    write_files({key_out: manufacturer_keys.private_pem(key),  # both or neither
-                 public_out: manufacturer_keys.public_pem(key.public_key())}, secrets=[key_out])
+    """Make an ECDSA P-256 supplier signing key pair for testing."""
+    key = signing_keys.generate()
+    write_files({key_out: signing_keys.private_pem(key),  # both or neither
+                 public_out: signing_keys.public_pem(key.public_key())}, secrets=[key_out])
     click.echo(f"wrote {key_out} (private) and {public_out} (public)")
 
 
 @command.command("build")
-@click.option("--manufacturer-key", required=True, type=click.Path(dir_okay=False),
-              help="Manufacturer's ECDSA P-256 private key, PEM.")
+@click.option("--supplier-key", required=True, type=click.Path(dir_okay=False),
+              help="The authorising supplier's Digital Signing key (ECDSA P-256 private key, "
+                   "PEM): e.g. DCC Boxed's test supplier 90b3d51f30010000-ds.key, or one from "
+                   "`hansim firmware keygen`.")
 @click.option("--manufacturer-code", required=True, type=HexInt(4), help="ZigBee manufacturer code.")
 @click.option("--image-type", required=True, type=HexInt(4), help="OTA image type.")
 @click.option("--version", "version", required=True, type=HexInt(8), help="Firmware (file) version.")
@@ -83,13 +85,17 @@ def keygen(key_out: str, public_out: str) -> None:
 @click.option("--header-string", default="", help="Up to 32 bytes of text for the OTA header.")
 @click.option("--hardware-versions", default=None, metavar="LOW-HIGH",
               help="Hardware version range the image fits, hex, e.g. 0100-01FF.")
+@click.option("--force-replace", is_flag=True,
+              help="Set the Comms Hub's force-replace flag (the byte before the signature length).")
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="Image file to write.")
-def build(manufacturer_key: str, manufacturer_code: int, image_type: int, version: int,
-          payload: str, header_string: str, hardware_versions: str | None, out: str) -> None:
-    """Build and sign a firmware image; print its version and 11.3 hash."""
+def build(supplier_key: str, manufacturer_code: int, image_type: int, version: int,
+          payload: str, header_string: str, hardware_versions: str | None, force_replace: bool,
+          out: str) -> None:
+    """Build a firmware image signed by the supplier; print its version and 11.3 hash."""
     try:
-        key = manufacturer_keys.load_private_key(_read(manufacturer_key, "key"), manufacturer_key)
-        built = image.build(manufacturer_key=key, manufacturer_code=manufacturer_code,
+        key = signing_keys.load_private_key(_read(supplier_key, "key"), supplier_key)
+        built = image.build(supplier_key=key, force_replace=force_replace,
+                            manufacturer_code=manufacturer_code,
                             image_type=image_type, version=version,
                             manufacturer_image=_read(payload, "payload"),
                             header_string=header_string,
@@ -122,6 +128,7 @@ def inspect(image_file: str) -> None:
         ("total size", str(header.image_size)),
         ("header length", str(header.header_length)),
         ("manufacturer image", f"{len(parsed.manufacturer_image)} bytes"),
+        ("force replace", "yes" if parsed.force_replace else "no"),
         ("hash (SHA-256, 11.3)", parsed.hash.hex().upper()),
         ("signature (r||s)", parsed.signature.hex().upper()),
     ]
@@ -131,8 +138,10 @@ def inspect(image_file: str) -> None:
 
 @command.command("verify")
 @click.argument("image_file", type=click.Path(dir_okay=False))
-@click.option("--manufacturer-cert", required=True, type=click.Path(dir_okay=False),
-              help="Manufacturer's P-256 public key or X.509 certificate, PEM.")
+@click.option("--supplier-cert", required=True, type=click.Path(dir_okay=False),
+              help="The authorising supplier's Digital Signing certificate or public key "
+                   "(P-256, PEM): e.g. DCC Boxed's test supplier 90b3d51f30010000-ds.pem, "
+                   "which verifies the DCC's 11.1 template image.")
 @click.option("--running", type=HexInt(8), default=None,
               help="Also check the catalogue allows upgrading a device running this version.")
 @click.option("--hardware", type=HexInt(4), default=None,
@@ -140,12 +149,11 @@ def inspect(image_file: str) -> None:
 @click.option("--catalogue", "catalogue_file", type=click.Path(dir_okay=False),
               default=str(DEFAULT_CATALOGUE), show_default="built-in",
               help="Model and version catalogue (YAML).")
-def verify(image_file: str, manufacturer_cert: str, running: int | None, hardware: int | None,
+def verify(image_file: str, supplier_cert: str, running: int | None, hardware: int | None,
            catalogue_file: str) -> None:
-    """Exit 0 if IMAGE is well formed and signed by the manufacturer; 1 with the reason."""
+    """Exit 0 if IMAGE is well formed and signed by the supplier; 1 with the reason."""
     try:
-        key = manufacturer_keys.load_public_key(_read(manufacturer_cert, "certificate"),
-                                                manufacturer_cert)
+        key = signing_keys.load_public_key(_read(supplier_cert, "certificate"), supplier_cert)
     except FirmwareImageError as err:
         raise click.ClickException(str(err)) from None
     try:

@@ -38,7 +38,10 @@ def command() -> None:
     """The ZigBee HAN: joins frame by frame, captured for Wireshark."""
 
 
-@command.command("join")
+@command.command("join", epilog="""\b
+Examples:
+  hansim han join --install-code 83FED3407A939723A5C639B26916D505C3B5 --pcap join.pcap
+  hansim han join --install-code 83FED3407A939723A5C639B26916D505C3B5 --loss 0.2 --seed 7 --pcap lossy.pcap""")
 @click.option("--install-code", required=True, metavar="CODE",
               help="The code SRV 8.11 gives the CHF (any hex form, or 'generate' for a seeded random one).")
 @click.option("--device-install-code", metavar="CODE",
@@ -93,7 +96,10 @@ def join(install_code: str, device_install_code: str | None, window: int, join_a
         raise SystemExit(EXIT_NOT_JOINED)
 
 
-@command.command("stats")
+@command.command("stats", epilog="""\b
+Examples:
+  hansim han stats
+  hansim han stats --loss 0.3 --runs 2000 --seed 1""")
 @click.option("--loss", type=float, default=0.0, show_default=True,
               help="Probability (0 <= p < 1) that a frame is lost at its receiver.")
 @click.option("--runs", type=int, default=100, show_default=True, help="Independent joins to run (1-1000000).")

@@ -20,7 +20,10 @@ def command() -> None:
     """Install codes: the per-meter secret SRV 8.11 hands the Comms Hub."""
 
 
-@command.command("new")
+@command.command("new", epilog="""\b
+Examples:
+  hansim installcode new
+  hansim installcode new --length 6""")
 @click.option("--length", type=click.Choice([str(n) for n in CODE_LENGTHS]), default="16",
               show_default=True, help="Code length in bytes, without the 2-byte CRC.")
 def new(length: str) -> None:
@@ -28,7 +31,10 @@ def new(length: str) -> None:
     click.echo(InstallCode.generate(int(length)).reveal())
 
 
-@command.command("check")
+@command.command("check", epilog="""\b
+Examples:
+  hansim installcode check 83FED3407A939723A5C639B26916D505C3B5
+  hansim installcode check 'Z:000D6F0000A1B2C3$I:83FED3407A939723A5C639B26916D505C3B5'""")
 @click.argument("code")
 def check(code: str) -> None:
     """Exit 0 if CODE is a valid install code, 1 with the reason if not."""
@@ -36,7 +42,10 @@ def check(code: str) -> None:
     click.echo(f"valid: {len(parsed)}-byte install code, CRC {parsed.crc.hex().upper()}")
 
 
-@command.command("key")
+@command.command("key", epilog="""\b
+Examples:
+  hansim installcode key 83FED3407A939723A5C639B26916D505C3B5
+  hansim installcode key 83FED3407A939723A5C639B26916D505C3B5 --transport-key""")
 @click.argument("code")
 @click.option("--transport-key", "which", flag_value="transport",
               help="Print the key-transport key, HMAC-MMO(link key, 0x00).")

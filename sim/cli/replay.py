@@ -12,7 +12,12 @@ from sim.yamlfile import InputFileError
 DEFAULT = "reactive-wan"
 
 
-@click.command("replay")
+@click.command("replay", epilog="""\b
+Examples:
+  hansim replay
+  hansim replay cos-email-10wd --out cos-out --overwrite
+  hansim replay my-site.yaml --seed 3 --keys-out keys.txt --plot-format svg
+  hansim replay reactive-wan --radio znp:socket://127.0.0.1:9999""")
 @click.argument("scenario", required=False, default=DEFAULT)
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("replay-out"),
               show_default=True, help="Folder for timeline.jsonl/.csv, duis/, pcap/, summary.json, the plot, report.html.")

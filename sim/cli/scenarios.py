@@ -10,7 +10,9 @@ def command() -> None:
     """Bundled install-and-leave scenarios for `hansim replay`."""
 
 
-@command.command("list")
+@command.command("list", epilog="""\b
+Example:
+  hansim scenarios list""")
 def list_() -> None:
     """One line per bundled scenario: name, title, policy."""
     from sim.replay.scenario import bundled, load_scenario

@@ -17,6 +17,8 @@ meter against its supplier's key.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+import itertools
 import re
 from pathlib import Path
 
@@ -26,11 +28,12 @@ import yaml
 from devices.han_join import HanJoin, KeyLevelJoin
 from sim.dcc import outcome as oc
 from sim.dcc.outcome import Outcome, Refused
-from sim.dcc.premises import Premises
-from sim.dcc.services import carry_out
+from sim.dcc.premises import SUPPLIER_ROLES, Premises
+from sim.dcc.services import carry_out, run_future_dated
 from sim.dcc.smi import Inventory, SmiRecord, SmiRefusal, StatusChange
 from sim.duis import schema as duis_schema
-from sim.duis.request import BadRequest, NotDUIS, RequestID, ServiceRequest
+from sim.duis.codec import Body
+from sim.duis.request import BadRequest, NotDUIS, NotModelled, RequestID, ServiceRequest
 from sim.duis.response import ResponseMessage, ServiceResponse
 from sim.duis.xmlio import NotWellFormed, parse
 
@@ -48,7 +51,14 @@ class Dcc:
         self.smi = smi or Inventory()
         self.now = 0.0
         self.counter = 0
-        self.pre_commands: dict[str, str] = {}  # RequestID -> pre-command payload issued
+        self.acb_counter = 0  # originator counter of the GBCS messages the DCC and devices build
+        #: RequestID -> (pre-command payload issued, the request body it carries out)
+        self.pre_commands: dict[str, tuple[str, Body]] = {}
+        #: Future-dated commands the devices hold: (clock seconds, order, request).
+        self.scheduled: list[tuple[float, int, ServiceRequest]] = []
+        #: Documents raised by the clock (a future-dated command running), not by a request.
+        self.outbox: list[tuple[str, ServiceResponse]] = []
+        self._order = itertools.count()  # ties at the same time run in arrival order
         hub = premises.hub
         for device_id, kind in ((hub.chf_id, "CHF"), (hub.gpf_id, "GPF")):
             record = SmiRecord(device_id, kind, *premises.hub_model, mpxn=premises.mpxn)
@@ -65,10 +75,16 @@ class Dcc:
 
     def advance(self, seconds: float) -> list[str]:
         """Move the clock on; what the site file scheduled happens: a change of supplier,
-        the SM WAN's arrival. Returns one line about each."""
-        self.now += seconds
-        premises = self.premises
+        the SM WAN's arrival, a future-dated command (its documents go to ``outbox``).
+        Returns one line about each."""
+        target = self.now + seconds
         notes = []
+        while self.scheduled and self.scheduled[0][0] <= target:
+            at, _, request = heapq.heappop(self.scheduled)
+            self.now = at
+            notes.append(run_future_dated(self, request))
+        self.now = target
+        premises = self.premises
         while premises.supplier_changes and premises.supplier_changes[0][0] <= self.now:
             _, fuel, user = premises.supplier_changes.pop(0)
             premises.change_supplier(fuel, user)
@@ -78,6 +94,20 @@ class Dcc:
             changes = self.wan_arrives()
             notes.append("SM WAN arrived" + (f": SMI {', '.join(map(str, changes))}" if changes else ""))
         return notes
+
+    def execution_time(self, body: object) -> float | None:
+        """Clock seconds of a body's ExecutionDateTime when it is later than now, else None."""
+        when = getattr(body, "execution_date_time", None)
+        if not when:
+            return None
+        moment = dt.datetime.fromisoformat(when)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        at = (moment - self.premises.start).total_seconds()
+        return at if at > self.now else None
+
+    def schedule(self, at: float, request: ServiceRequest) -> None:
+        heapq.heappush(self.scheduled, (at, next(self._order), request))
 
     def wan_arrives(self) -> list[StatusChange]:
         """The SM WAN reaches the premises: the Comms Hub connects and is commissioned."""
@@ -128,7 +158,7 @@ class Dcc:
     def _authorise(self, request: ServiceRequest) -> dict:
         rule = SRV_RULES.get(request.srv)
         if rule is None:
-            raise Refused(oc.INVALID_REQUEST, f"hansim does not model SRV {request.srv}")
+            raise NotModelled(f"hansim does not model SRV {request.srv}")
         user = request.request_id.originator
         roles = self.premises.users.get(user)
         if roles is None:
@@ -149,7 +179,9 @@ class Dcc:
             if subject is not None:
                 declared = getattr(request.body, "device_type", None)  # 12.2 names its type
                 concerned.append(self._device(subject, rule["subject_types"], "device", declared))
-        if "OtherUser" not in rule["roles"]:  # supplier SRVs: the device must be theirs
+        acting = roles & set(rule["roles"])
+        if acting <= SUPPLIER_ROLES and rule.get("registered", True):
+            # Sent as a supplier: the device must be theirs (E4).
             for device_id, kind in concerned[-1:]:  # the body's device, else the target
                 if user not in self.premises.registered_suppliers(kind):
                     raise Refused(oc.NOT_DEVICE_SUPPLIER,

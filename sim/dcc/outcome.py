@@ -23,9 +23,13 @@ NOT_DEVICE_SUPPLIER = "E4"
 DEVICE_STATUS = "E5"
 WRONG_DEVICE_TYPE = "E11"
 WRONG_COMMAND_VARIANT = "E12"
+WRONG_URL = "E13"
 UNKNOWN_DEVICE = "E19"
 CANNOT_COMMUNICATE = "E20"
 INVALID_REQUEST = "E100"
+#: 11.1 carried out for some listed devices only (those not Commissioned are listed in the
+#: response's DSPUpdateFirmwareWarning): DUIS's one 11.1 warning code (hansim's reading, M).
+UPDATE_FIRMWARE_WARNING = "W110101"
 
 
 class Refused(Exception):
@@ -61,7 +65,7 @@ class Outcome:
 
     @property
     def accepted(self) -> bool:
-        return self.code in (SUCCESS, ACKNOWLEDGED)
+        return self.code in (SUCCESS, ACKNOWLEDGED) or self.code.startswith("W")
 
     def summary(self) -> str:
         """One line for people: SRV, outcome, SMI changes, alerts. Never a secret."""

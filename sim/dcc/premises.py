@@ -17,7 +17,9 @@ from devices.meter import HanDevice
 from sim.dcc.coverage import CoverageDatabase
 from sim.duis.precommand import supplier_test_key
 
-ROLES = ("ImportSupplier", "GasSupplier", "OtherUser")
+ROLES = ("ImportSupplier", "ExportSupplier", "GasSupplier", "ElectricityDistributor",
+         "GasTransporter", "RegisteredSupplierAgent", "OtherUser")
+SUPPLIER_ROLES = frozenset({"ImportSupplier", "GasSupplier"})
 DCC_ID = "90-B3-D5-1F-30-00-00-02"
 EPOCH = dt.datetime(2024, 1, 8, 9, 0, tzinfo=dt.UTC)
 

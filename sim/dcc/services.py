@@ -17,13 +17,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from devices.alerts import Alert, AlertCode
 from devices.device_log import DeviceLogError
 from devices.firmware import ActivationError
+from devices.firmware_transfer import transfer
 from devices.han_join import HanLeave
 from devices.meter import HanDevice
+from gbcs.use_cases import ActivationResult
+from sim.dcc import gbcs_link
 from sim.dcc import outcome as oc
 from sim.dcc.outcome import Outcome, Refused
 from sim.dcc.smi import SmiRecord, SmiRefusal
 from sim.duis import bodies as b
-from sim.duis.precommand import SIGNATURE_LENGTH, PreCommandError, open_signed, pre_command
+from sim.duis.precommand import PreCommandError, open_signed, pre_command, supplier_test_key
 from sim.duis.request import ServiceRequest
 from sim.duis.response import DCCAlertMessage, DeviceAlertMessage, InventoryDevice
 
@@ -49,8 +52,11 @@ def carry_out(dcc: Dcc, request: ServiceRequest, rule: dict, outcome: Outcome) -
     if rule.get("event") and rule["to"] == "device":
         smi_check(dcc, rule["event"], target)
     if request.command_variant == 4:
-        pre = pre_command(request)
-        dcc.pre_commands[str(request.request_id)] = pre.gbcs_payload
+        try:
+            pre = pre_command(request, lambda device_id: device_type(dcc, device_id))
+        except PreCommandError as err:
+            raise Refused(oc.INVALID_REQUEST, str(err)) from None
+        dcc.pre_commands[str(request.request_id)] = (pre.gbcs_payload, request.body)
         outcome.reason = "pre-command returned for the supplier to sign"
         outcome.documents.append(("response", dcc.response(request, oc.SUCCESS, pre_command=pre)))
         return
@@ -60,11 +66,40 @@ def carry_out(dcc: Dcc, request: ServiceRequest, rule: dict, outcome: Outcome) -
             # The device obeys the command it verified: the service sees the original body.
             request = dataclasses.replace(request, body=check_signed(dcc, request))
         outcome.documents.append(("ack", dcc.response(request, oc.ACKNOWLEDGED)))
+        at = dcc.execution_time(request.body)
+        if at is not None:  # future-dated: the device accepts it now and runs it then
+            dcc.schedule(at, request)
+            outcome.reason = f"future-dated: the device runs it at {dcc.timestamp(at)}"
+            outcome.documents.append(("response", dcc.response(request, oc.SUCCESS)))
+            return
     SERVICES[request.srv](dcc, request, outcome)
+    if outcome.code == oc.SUCCESS:  # a service that found a warning keeps it (e.g. W110101)
+        outcome.code = rule.get("answer", oc.SUCCESS)
+    if rule["to"] == "device" and "gbcs_payload" not in outcome.payload:
+        outcome.payload["gbcs_payload"] = gbcs_link.device_response(dcc, request)
     outcome.documents.insert(
         len(outcome.documents) - outcome.alert_count(),
-        ("response", dcc.response(request, oc.SUCCESS, **outcome.payload)),
+        ("response", dcc.response(request, outcome.code, **outcome.payload)),
     )
+
+
+def run_future_dated(dcc: Dcc, request: ServiceRequest) -> str:
+    """A future-dated command's time has come: the device runs it and raises 0x8F66 (DLMS
+    COSEM: ESME) or 0x8F67 (GBZ: GSME, CHF, GPF); documents go to ``dcc.outbox``."""
+    target = request.request_id.target.upper()
+    outcome = Outcome(request, oc.SUCCESS, "")
+    try:
+        SERVICES[request.srv](dcc, request, outcome)
+        result = outcome.reason or "done"
+    except Refused as refusal:
+        result = f"failed: {refusal.reason}"
+    record = dcc.smi.get(target)
+    code = (AlertCode.FUTURE_DATED_EXECUTED_DLMS if record and record.device_type == "ESME"
+            else AlertCode.FUTURE_DATED_EXECUTED_GBZ)
+    send_alerts(dcc, request, outcome, [Alert(code, target, dcc.now, target)])
+    dcc.outbox.extend(outcome.documents)
+    return (f"future-dated SRV {request.srv} {request.request_id} ran on {target}: {result}; "
+            f"alert {code.hex}")
 
 
 # -- checks shared by services ----------------------------------------------------------
@@ -103,33 +138,40 @@ def deliver(dcc: Dcc, target: str) -> None:
         raise Refused(oc.CANNOT_COMMUNICATE, f"{kind} {target.upper()} has not joined the HAN")
 
 
-def check_signed(dcc: Dcc, request: ServiceRequest) -> b.Body:
-    """Variant 5: a pre-command this DCC issued, signed by the key the device trusts.
+def device_type(dcc: Dcc, device_id: str) -> str:
+    record = dcc.smi.get(device_id.upper())
+    if record is None:
+        raise PreCommandError(f"device {device_id} is not in the SMI")
+    return record.device_type
 
-    Returns the command's original body, read back from the verified pre-command.
+
+def check_signed(dcc: Dcc, request: ServiceRequest) -> b.Body:
+    """Variant 5: the pre-command this DCC issued, signed by the key the device trusts.
+
+    Returns the body of the request the pre-command was issued for.
     """
     if not isinstance(request.body, b.SignedPreCommand):
         raise Refused(oc.INVALID_REQUEST, "command variant 5 carries a SignedPreCommand")
-    key = dcc.premises.supplier_key(request.request_id.target)
-    try:
-        command = open_signed(request.body.gbcs_payload, key)
-    except PreCommandError as err:
-        raise Refused(oc.INVALID_REQUEST, f"device refused the command: {err}") from None
     rid = str(request.request_id)
     issued = dcc.pre_commands.get(rid)
-    signed_payload = base64.b64decode(request.body.gbcs_payload)[:-SIGNATURE_LENGTH]
-    if command["request_id"] != rid or issued is None or base64.b64decode(issued) != signed_payload:
+    if issued is None:
         raise Refused(oc.INVALID_REQUEST, f"no outstanding pre-command for RequestID {rid}")
+    key = dcc.premises.supplier_key(request.request_id.target)
+    try:
+        open_signed(request.body.gbcs_payload, issued[0], key)
+    except PreCommandError as err:
+        raise Refused(oc.INVALID_REQUEST, f"device refused the command: {err}") from None
     del dcc.pre_commands[rid]
-    return b.BODIES[command["body"]](**command["fields"])
+    return issued[1]
 
 
 def send_alerts(dcc: Dcc, request: ServiceRequest, outcome: Outcome, alerts: list[Alert]) -> None:
     for alert in alerts:
+        user = request.request_id.originator
+        payload = gbcs_link.alert_payload(dcc, alert, user)
         outcome.documents.append((
             f"alert_{alert.code.hex}",
-            dcc.alert(alert.raised_by, request.request_id.originator,
-                      DeviceAlertMessage(alert.code.hex), alert.time),
+            dcc.alert(alert.raised_by, user, DeviceAlertMessage(alert.code.hex, payload), alert.time),
         ))
 
 
@@ -149,20 +191,31 @@ def request_wan_matrix(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> N
 def prenotify(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     body = request.body
     record = SmiRecord(body.device_id.upper(), body.device_type, body.manufacturer,
-                       body.model, body.firmware_version)
+                       body.model, body.firmware_version, smets_chts_version=body.smets_chts_version,
+                       esme_variant=body.esme_variant)
     smi_apply(dcc, outcome, "prenotify", record)
 
 
 @service("8.14.1", "8.14.2")
 def install_comms_hub(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
+    with_wan = request.srv == "8.14.1"
+    if with_wan and not dcc.premises.hub.wan_connected:
+        raise Refused(oc.CANNOT_COMMUNICATE,
+                      "8.14.1 says the Comms Hub is on the SM WAN, but it is not: send 8.14.2")
+    comms_hub_event(dcc, request, outcome, "ch_install_wan" if with_wan else "ch_install_no_wan")
+
+
+@service("8.14.3", "8.14.4")
+def return_comms_hub(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
+    """Fault or no-fault return to the CSP: the CHF and its GPF are Withdrawn."""
+    comms_hub_event(dcc, request, outcome, "ch_return")
+
+
+def comms_hub_event(dcc: Dcc, request: ServiceRequest, outcome: Outcome, event: str) -> None:
+    """An 8.14 status update: both halves of the Comms Hub (CHF, GPF) or neither."""
     hub = dcc.premises.hub
     if request.body.device_id.upper() != hub.chf_id:
         raise Refused(oc.UNKNOWN_DEVICE, f"CHF {request.body.device_id} is not at this premises")
-    with_wan = request.srv == "8.14.1"
-    if with_wan and not hub.wan_connected:
-        raise Refused(oc.CANNOT_COMMUNICATE,
-                      "8.14.1 says the Comms Hub is on the SM WAN, but it is not: send 8.14.2")
-    event = "ch_install_wan" if with_wan else "ch_install_no_wan"
     for device_id in (hub.chf_id, hub.gpf_id):
         smi_check(dcc, event, device_id)
     for device_id in (hub.chf_id, hub.gpf_id):
@@ -187,6 +240,11 @@ def update_han_device_log(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -
     except DeviceLogError as err:
         raise Refused(oc.INVALID_REQUEST, f"CHF refused: {err}") from None
     smi_apply(dcc, outcome, event, device_id)
+    record = dcc.smi.get(device_id)
+    if adding and record is not None:  # the MPxNs the supplier gave, for 8.2
+        record.mpxn = body.import_mpxn or record.mpxn
+        record.secondary_import_mpan = body.secondary_import_mpan or record.secondary_import_mpan
+        record.export_mpan = body.export_mpan or record.export_mpan
     send_alerts(dcc, request, outcome, alerts)
     outcome.documents.append(("alert_N24", dcc.alert(
         dcc.premises.dcc_id, request.request_id.originator,
@@ -222,6 +280,8 @@ def commission(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     device = dcc.premises.devices.get(target)
     if device is not None:
         device.commissioned = True
+    if dcc.smi.get(target).device_type == "GSME":  # its GPF with it (smi_transitions.yaml)
+        smi_apply(dcc, outcome, "gsme_commissioned", dcc.premises.hub.gpf_id)
     send_alerts(dcc, request, outcome,
                 [Alert(AlertCode.DEVICE_COMMISSIONED, target, dcc.now, target)])
 
@@ -237,20 +297,37 @@ def join_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
         raise Refused(oc.UNKNOWN_DEVICE, f"device {other} is not in the SMI")
     if device is None or not device.joined:
         raise Refused(oc.CANNOT_COMMUNICATE, f"device {other} has not joined the HAN")
+    record = dcc.smi.get(other)
+    if record is not None and record.device_type in ("PPMID", "HCALCS"):
+        smi_apply(dcc, outcome, "joined_to_meter", record)
 
 
 @service("6.23")
 def change_of_supplier_credentials(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
-    """The meter now trusts the key in the gaining supplier's Digital Signing certificate."""
-    pem = request.body.signing_certificate
-    try:
-        cert = x509.load_der_x509_certificate(base64.b64decode(pem))
-    except ValueError as err:
-        raise Refused(oc.INVALID_REQUEST, f"DigitalSigningCertificate: {err}") from None
+    """The meter now trusts the key in the gaining supplier's Digital Signing certificate;
+    its CS02b response names the certificates it replaced."""
+    body: b.UpdateSecurityCredentialsCoS = request.body
+    given = {"ds": ("DigitalSigningCertificate", body.signing_certificate),
+             "ka": ("KeyAgreementCertificate", body.key_agreement_certificate),
+             "pp-ka": ("KeyAgreementTopUpCertificate", body.top_up_certificate)}
+    certificates = {}
+    for use, (field, der) in given.items():
+        if der is None:
+            continue
+        try:
+            certificates[use] = x509.load_der_x509_certificate(base64.b64decode(der))
+        except ValueError as err:
+            raise Refused(oc.INVALID_REQUEST, f"{field}: {err}") from None
+    cert = certificates["ds"]
     key = cert.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise Refused(oc.INVALID_REQUEST, "DigitalSigningCertificate does not hold an EC key")
-    dcc.premises.holder(request.request_id.target).supplier_key = key
+    holder = dcc.premises.holder(request.request_id.target)
+    losing = next((user for user in dcc.premises.users
+                   if holder.supplier_key is not None
+                   and supplier_test_key(user).public_key() == holder.supplier_key), None)
+    holder.supplier_key = key
+    outcome.payload["gbcs_payload"] = gbcs_link.cos_response(dcc, request, losing, certificates)
     outcome.reason = f"meter now trusts {cert.subject.rfc4514_string()}"
 
 
@@ -269,7 +346,9 @@ def read_inventory(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
 def inventory_entry(record: SmiRecord) -> InventoryDevice:
     return InventoryDevice(
         record.device_id, record.device_type, record.status, record.manufacturer,
-        record.model, record.firmware_version, record.date_commissioned, record.mpxn,
+        record.model, record.smets_chts_version, record.firmware_version,
+        record.date_commissioned, record.mpxn, record.secondary_import_mpan,
+        record.export_mpan, record.esme_variant,
     )
 
 
@@ -309,12 +388,27 @@ def update_firmware(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None
     if not dcc.premises.hub.wan_connected:
         raise Refused(oc.CANNOT_COMMUNICATE, "no SM WAN at the premises: the image cannot be "
                                              "distributed to the Comms Hub")
+    not_commissioned = tuple(d for d in devices if dcc.smi.status(d) != "Commissioned")
+    if not_commissioned:  # DUIS: listed in the response, the image goes to the others only
+        outcome.code = oc.UPDATE_FIRMWARE_WARNING
+        outcome.payload["not_commissioned"] = not_commissioned
     image = base64.b64decode(request.body.image)
-    reached = [(d, fw) for d in devices if (fw := dcc.premises.firmware(d)) is not None]
+    reached = [(d, fw) for d in devices
+               if d not in not_commissioned and (fw := dcc.premises.firmware(d)) is not None]
+    hub = dcc.premises.hub
     for device_id, firmware in reached:
-        send_alerts(dcc, request, outcome, firmware.deliver(image, dcc.now))
+        key = dcc.premises.supplier_key(device_id)
+        holder = dcc.premises.holder(device_id)
+        if holder is hub:  # the Comms Hub's own image: no HAN transfer
+            alerts = firmware.deliver(image, dcc.now, key)
+        else:
+            alerts = transfer(hub.chf_id, device_id, firmware, bool(holder and holder.joined),
+                              image, dcc.now, key)
+        send_alerts(dcc, request, outcome, alerts)
     outcome.reason = (f"image delivered to {', '.join(d for d, _ in reached)}" if reached
                       else "no listed device models firmware: image accepted, not delivered")
+    if not_commissioned:
+        outcome.reason += f"; not Commissioned, not sent: {', '.join(not_commissioned)}"
 
 
 @service("11.3")
@@ -327,8 +421,13 @@ def activate_firmware(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> No
         return
     try:
         alerts = firmware.activate(bytes.fromhex(request.body.firmware_hash), dcc.now)
-    except ActivationError as err:
-        raise Refused(oc.INVALID_REQUEST, f"device refused: {err}") from None
+    except ActivationError as err:  # the device's own answer (CS06), not a DCC error
+        outcome.payload["gbcs_payload"] = gbcs_link.device_response(
+            dcc, request, (err.result, firmware.running))
+        outcome.reason = f"device response: {err.result.name.lower().replace('_', ' ')}: {err}"
+        return
+    outcome.payload["gbcs_payload"] = gbcs_link.device_response(
+        dcc, request, (ActivationResult.SUCCESS, firmware.running))
     record = dcc.smi.get(target)
     record.firmware_version = alerts[0].detail["firmware_version"]
     outcome.reason = f"{target} now runs firmware {record.firmware_version}"

@@ -28,7 +28,6 @@ from devices.firmware import DeviceFirmware
 from devices.meter import HanDevice
 from firmware.catalogue import DEFAULT_CATALOGUE, Catalogue
 from firmware.image import FirmwareImageError
-from firmware.manufacturer_keys import load_public_key
 from han.installcode import InstallCode, InstallCodeError
 from sim.dcc.coverage import Coverage, CoverageDatabase, premises_key
 from sim.dcc.premises import EPOCH, ROLES, Premises
@@ -48,7 +47,7 @@ KEYS = {
     ("wan",): ("connected", "arrives", "likelihood"),
     ("suppliers",): ("electricity", "gas"),
     ("device",): ("id", "type", "install_code", "present", "firmware"),
-    ("firmware",): ("model", "hardware_version", "running", "manufacturer_key", "catalogue"),
+    ("firmware",): ("model", "hardware_version", "running", "catalogue"),
 }
 
 SiteFileError = InputFileError
@@ -253,7 +252,7 @@ def _firmware(site: _Site, path: tuple, device_id: str) -> DeviceFirmware | None
     if site.get(path) is None:
         return None
     site.mapping(path, KEYS[("firmware",)],
-                 required=("model", "hardware_version", "running", "manufacturer_key"))
+                 required=("model", "hardware_version", "running"))
     here = Path(site.doc.file).parent
     try:
         catalogue = Catalogue.load(here / site.text((*path, "catalogue"))
@@ -264,15 +263,8 @@ def _firmware(site: _Site, path: tuple, device_id: str) -> DeviceFirmware | None
         model = catalogue.model(site.text((*path, "model")))
     except FirmwareImageError as err:
         raise site.doc.error((*path, "model"), str(err)) from None
-    key_path = here / site.text((*path, "manufacturer_key"))
-    try:
-        key = load_public_key(key_path.read_bytes(), str(key_path))
-    except OSError as err:
-        raise site.doc.error((*path, "manufacturer_key"), f"cannot read {key_path}: {err.strerror}") from None
-    except FirmwareImageError as err:
-        raise site.doc.error((*path, "manufacturer_key"), str(err)) from None
     return DeviceFirmware(device_id, model, site.number((*path, "hardware_version")),
-                          site.number((*path, "running")), key, catalogue)
+                          site.number((*path, "running")), catalogue)
 
 
 def _coverage(site: _Site, connected: bool, start: dt.datetime,

@@ -74,6 +74,11 @@ class SmiRecord:
     firmware_version: str | None = None
     mpxn: str | None = None
     date_commissioned: str | None = None
+    #: What 12.2 and 8.11 told the DCC, returned by 8.2.
+    smets_chts_version: str | None = None
+    esme_variant: str | None = None
+    secondary_import_mpan: str | None = None
+    export_mpan: str | None = None
     history: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -140,11 +145,12 @@ class Inventory:
         return StatusChange(device_id.upper(), before, rule.to)
 
     def ch_prenotification(
-        self, device_id: str, manufacturer: str, model: str, firmware_version: str, date: str
+        self, device_id: str, manufacturer: str, model: str, firmware_version: str, date: str,
+        device_type: str = "CHF",
     ) -> StatusChange | None:
-        """The CSP pre-notifies a CH (new, or re-flashed in stock under MP155): a new CHF
-        record is Pending; a known one keeps its status and takes the new firmware version."""
-        record = self.get(device_id) or SmiRecord(device_id.upper(), "CHF", manufacturer, model)
+        """The CSP pre-notifies a CH's CHF or GPF (new, or re-flashed in stock under MP155): a
+        new record is Pending; a known one keeps its status and takes the new firmware version."""
+        record = self.get(device_id) or SmiRecord(device_id.upper(), device_type, manufacturer, model)
         change = self.apply("ch_prenotify", record, date)
         record.model, record.firmware_version = model, firmware_version
         return change

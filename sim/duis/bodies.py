@@ -66,6 +66,35 @@ class CHFInstallSuccessNoSMWAN(Body):
 
 
 @dataclass(frozen=True)
+class CHFFaultReturn(Body):
+    """8.14.3: a faulty Comms Hub goes back to its CSP."""
+
+    TAG = "CHFFaultReturn"
+    device_id: str = xml("DeviceID")
+    return_type: str = xml("CHFFaultReturnType")
+    user_ref_date_time: str | None = xml("UserRefDateTime")
+    user_ref_id: str | None = xml("UserRefID")
+    other_device_id: str = xml("OtherDeviceID")
+    incident_reference: str | None = xml("IncidentReference")
+    connection_method: str = xml("CHFConnectionMethod")
+    fault_reason: str = xml("CHFFaultReason")
+    additional_information: str | None = xml("AdditionalInformation")
+
+
+@dataclass(frozen=True)
+class CHFNoFaultReturn(Body):
+    """8.14.4: a working Comms Hub goes back to its CSP (replaced, lost, opted out)."""
+
+    TAG = "CHFNoFaultReturn"
+    device_id: str = xml("DeviceID")
+    return_type: str = xml("CHFNoFaultReturnType")
+    user_ref_date_time: str | None = xml("UserRefDateTime")
+    user_ref_id: str | None = xml("UserRefID")
+    incident_reference: str | None = xml("IncidentReference")
+    additional_information: str | None = xml("AdditionalInformation")
+
+
+@dataclass(frozen=True)
 class UpdateHANDeviceLog(Body):
     """8.11: add a device to the CHF's whitelist with its install code, or remove it."""
 
@@ -76,6 +105,7 @@ class UpdateHANDeviceLog(Body):
     install_code: InstallCode | None = xml("AddDeviceToCHFWhitelist/InstallCode", INSTALL_CODE)
     import_mpxn: str | None = xml("AddDeviceToCHFWhitelist/ImportMPxN")
     secondary_import_mpan: str | None = xml("AddDeviceToCHFWhitelist/SecondaryImportMPAN")
+    export_mpan: str | None = xml("AddDeviceToCHFWhitelist/ExportMPAN")
 
 
 @dataclass(frozen=True)
@@ -145,6 +175,7 @@ class UpdateSecurityCredentialsCoS(Body):
     """6.23: the gaining supplier replaces the losing supplier's certificates on a meter."""
 
     TAG = "UpdateSecurityCredentialsCoS"
+    execution_date_time: str | None = xml("ExecutionDateTime")  # future-dated when later than now
     floor_seq_number: int = xml("SupplierFloorSeqNumber", INT, 0)
     prepayment_floor_seq_number: int | None = xml("SupplierPrepaymentTopUpFloorSeqNumber", INT)
     signing_certificate: str = xml("SupplierReplacementCertificates/DigitalSigningCertificate")
@@ -172,6 +203,7 @@ class ActivateFirmware(Body):
     """11.3: activate a distributed image by the hash of the manufacturer image (critical)."""
 
     TAG = "ActivateFirmware"
+    execution_date_time: str | None = xml("ExecutionDateTime")  # future-dated when later than now
     firmware_hash: str = xml("FirmwareHash")
 
 
@@ -187,7 +219,7 @@ BODIES: dict[str, type[Body]] = {
     cls.TAG: cls
     for cls in (
         RequestWANMatrix, DevicePrenotification, CHFInstallSuccessSMWAN,
-        CHFInstallSuccessNoSMWAN, UpdateHANDeviceLog, JoinServiceCritical,
+        CHFInstallSuccessNoSMWAN, CHFFaultReturn, CHFNoFaultReturn, UpdateHANDeviceLog, JoinServiceCritical,
         JoinServiceNonCritical, CommissionDeviceSynchroniseClock, UpdateInventory,
         ReadInventory, DecommissionDevice, ReadDeviceLog, UpdateSecurityCredentialsCoS,
         UpdateFirmware, ActivateFirmware, SignedPreCommand,

@@ -1,97 +1,128 @@
-"""Critical commands: the DCC's pre-command (variant 4) and the supplier's signature (5).
+"""Critical commands as GBCS: the DCC's pre-command (variant 4) and the supplier's
+signature (variant 5).
 
-For a critical SRV the DCC does not send the command itself: it returns a *pre-command*
-which the supplier signs with its Digital Signing key and sends back (command variant
-5); the device obeys only a command its supplier signed. Real pre-commands are GBCS
-APDUs; hansim does not build GBCS, so the pre-command here is a small, deterministic,
-self-describing byte string (``hansim-precommand/1`` + JSON: SRV, RequestID, body). The
-signature *is* real: ECDSA P-256 / SHA-256, r||s appended (64 bytes), as GBCS appends
-it, checked by the meter against the public key of the supplier it belongs to.
+For a critical SRV the DCC returns a GBCS pre-command: the General Signing APDU of the
+command (originator the supplier, counter the RequestID's, no signature field, as the
+RTDS ``*_PRECOMMAND`` vectors), built by :mod:`gbcs.use_cases`. The supplier signs it with
+its Digital Signing key (hansim's :func:`sign`, or gbcs-parser's ``signGroupingHeader``
+as DCC Boxed's client does) and sends it back as variant 5. The device obeys it only when
+it is the pre-command the DCC issued and the signature verifies with the key of the
+device's current supplier.
 
-Supplier keys here are **test keys** derived from the user ID (:func:`supplier_test_key`):
-hansim has no SMKI certificates, so nothing checks a key's certificate chain.
+Supplier keys come from the GBCS key store (:mod:`gbcs.keystore`): the DCC Boxed / RTDS
+test keys where it holds the user's ``<eui>-ds.key`` (90-B3-D5-1F-30-01-00-00 is the DCC
+Boxed test supplier), else hansim's test PKI.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import dataclasses
-import hashlib
-import json
+import datetime as dt
+from typing import Callable
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
 
-from sim.duis.bodies import SignedPreCommand
+from gbcs import ecdsa
+from gbcs import use_cases as uc
+from gbcs.encoding import GbcsError
+from gbcs.grouping import Cra, GroupingHeader, SignedMessage
+from gbcs.keystore import eui_bytes, shared
+from gbcs.messages import Envelopes
+from sim.duis import bodies as b
 from sim.duis.request import ServiceRequest
 from sim.duis.response import PreCommand
 
-MAGIC = b"hansim-precommand/1\n"
-GBCS_VERSION = "hansim/1"
-SIGNATURE_LENGTH = 64
+#: The GBCS version hansim's pre-commands follow (the RTDS 4.5.0 vectors' GBCS).
+GBCS_VERSION = "4.0"
 SIGNED_VARIANT = 5
-_ECDSA = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
-_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
 class PreCommandError(ValueError):
     """A signed pre-command that cannot be trusted or read, with the reason."""
 
 
-def pre_command(request: ServiceRequest) -> PreCommand:
+def supplier_test_key(user_id: str) -> ec.EllipticCurvePrivateKey:
+    """A supplier's Digital Signing private key (DCC Boxed test key or hansim test PKI)."""
+    key = shared().private(user_id, "ds")
+    assert key is not None  # DS keys always resolve
+    return key
+
+
+def _time(value: str, field: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise PreCommandError(f"{field} {value!r} is not an xs:dateTime") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def command(request: ServiceRequest, device_type: Callable[[str], str]) -> tuple[uc.MessageCode, bytes]:
+    """The GBCS use case and content of a critical request (``device_type`` names a device)."""
+    counter = request.request_id.counter
+    body = request.body
+    target_type = device_type(request.request_id.target)
+    match body:
+        case b.CommissionDeviceSynchroniseClock():
+            start = _time(body.current_date_time, "CurrentDateTime")
+            end = start + dt.timedelta(seconds=body.tolerance_period)
+            if target_type == "GSME":
+                return uc.MessageCode.GCS28, uc.gcs28_command(start, end)
+            return uc.MessageCode.ECS70, uc.ecs70_command(counter, start, end)
+        case b.JoinServiceCritical():
+            other = body.other_device_id
+            return uc.MessageCode.CS03A1, uc.cs03a1_command(eui_bytes(other), device_type(other))
+        case b.ActivateFirmware():
+            try:
+                image_hash = bytes.fromhex(body.firmware_hash)
+            except ValueError:
+                raise PreCommandError("FirmwareHash is not hexBinary") from None
+            return uc.MessageCode.CS06, uc.cs06_command(image_hash, counter)
+    raise PreCommandError(f"hansim builds no GBCS pre-command for SRV {request.srv}")
+
+
+def pre_command(request: ServiceRequest, device_type: Callable[[str], str]) -> PreCommand:
     """The pre-command the DCC returns for a critical request (variant 4)."""
-    content = {
-        "srv": request.srv,
-        "request_id": str(request.request_id),
-        "body": type(request.body).__name__,
-        "fields": dataclasses.asdict(request.body),  # type: ignore[call-overload]
-    }
-    payload = MAGIC + json.dumps(content, sort_keys=True).encode()
+    code, content = command(request, device_type)
+    rid = request.request_id
+    header = GroupingHeader(Cra.COMMAND, rid.counter, eui_bytes(rid.originator),
+                            eui_bytes(rid.target), code)
+    payload = Envelopes(shared()).pre_command(header, content)
     return PreCommand(GBCS_VERSION, base64.b64encode(payload).decode())
 
 
-def supplier_test_key(user_id: str) -> ec.EllipticCurvePrivateKey:
-    """A deterministic P-256 test key for a DUIS user ID (no SMKI behind it)."""
-    digest = hashlib.sha256(b"hansim supplier test key " + user_id.upper().encode()).digest()
-    return ec.derive_private_key(int.from_bytes(digest) % (_P256_ORDER - 1) + 1, ec.SECP256R1())
-
-
 def sign(pre: PreCommand, key: ec.EllipticCurvePrivateKey) -> str:
-    """The supplier's step: pre-command payload + r||s, base64, for SignedPreCommand."""
-    payload = base64.b64decode(pre.gbcs_payload)
-    r, s = decode_dss_signature(key.sign(payload, _ECDSA))
-    return base64.b64encode(payload + r.to_bytes(32) + s.to_bytes(32)).decode()
+    """The supplier's step: the pre-command with its ECDSA signature, base64."""
+    unsigned = SignedMessage.from_bytes(base64.b64decode(pre.gbcs_payload))
+    signed = dataclasses.replace(unsigned, signature=ecdsa.sign(key, unsigned.signed_data()))
+    return base64.b64encode(signed.to_bytes()).decode()
 
 
 def signed_request(original: ServiceRequest, pre: PreCommand,
                    key: ec.EllipticCurvePrivateKey) -> ServiceRequest:
     """The variant-5 request that carries the signed pre-command back to the DCC."""
     return dataclasses.replace(
-        original, command_variant=SIGNED_VARIANT, body=SignedPreCommand(sign(pre, key))
+        original, command_variant=SIGNED_VARIANT, body=b.SignedPreCommand(sign(pre, key))
     )
 
 
-def open_signed(gbcs_payload: str, supplier_key: ec.EllipticCurvePublicKey | None) -> dict:
-    """The device's step: check the supplier's signature, then read the command."""
+def open_signed(gbcs_payload: str, issued: str,
+                supplier_key: ec.EllipticCurvePublicKey | None) -> SignedMessage:
+    """The device's step: the signed command must be the issued pre-command, signed by
+    the supplier whose key the device holds."""
     try:
-        data = base64.b64decode(gbcs_payload, validate=True)
-    except ValueError:
-        raise PreCommandError("GBCSPayload is not base64") from None
-    payload, sig = data[:-SIGNATURE_LENGTH], data[-SIGNATURE_LENGTH:]
-    if len(data) <= SIGNATURE_LENGTH or not payload.startswith(MAGIC):
-        raise PreCommandError("GBCSPayload is not a pre-command this DCC issued")
+        signed = SignedMessage.from_bytes(base64.b64decode(gbcs_payload, validate=True))
+    except (binascii.Error, ValueError) as err:
+        reason = err if isinstance(err, GbcsError) else "GBCSPayload is not base64"
+        raise PreCommandError(str(reason)) from None
+    if not signed.signature:
+        raise PreCommandError("GBCSPayload carries no supplier signature")
+    unsigned = dataclasses.replace(signed, signature=None).to_bytes()
+    if unsigned != base64.b64decode(issued):
+        raise PreCommandError("GBCSPayload is not the pre-command this DCC issued")
     if supplier_key is None:
         raise PreCommandError("the device holds no supplier key to check the signature with")
-    der = encode_dss_signature(int.from_bytes(sig[:32]), int.from_bytes(sig[32:]))
-    try:
-        supplier_key.verify(der, payload, _ECDSA)
-    except InvalidSignature:
-        raise PreCommandError(
-            "supplier signature does not verify with the key the device holds"
-        ) from None
-    return json.loads(payload[len(MAGIC):])
+    if not ecdsa.verify(supplier_key, signed.signed_data(), signed.signature):
+        raise PreCommandError("supplier signature does not verify with the key the device holds")
+    return signed

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from han.installcode import InstallCodeError
 from sim.duis.bodies import BODIES
@@ -24,6 +24,11 @@ class NotDUIS(ValueError):
     """Well-formed XML that is not a DUIS service request at all."""
 
 
+class NotModelled(ValueError):
+    """A DUIS request for a service hansim does not model: no DUIS answer is made up for it,
+    so that no adapter can take hansim's silence on it for a DCC outcome."""
+
+
 class BadRequest(ValueError):
     """A DUIS request whose content we cannot use (e.g. a bad install code), with the line."""
 
@@ -35,21 +40,32 @@ class BadRequest(ValueError):
 
 @dataclass(frozen=True)
 class RequestID:
-    """``originator:target:counter``: user ID, device (or DCC) ID, the user's counter."""
+    """``originator:target:counter``: user ID, device (or DCC) ID, the user's counter.
+
+    IDs compare in upper case; ``as_sent`` keeps the user's own spelling, which the DCC
+    echoes exactly in its responses.
+    """
 
     originator: str
     target: str
     counter: int
+    as_sent: str | None = field(default=None, compare=False)
 
     @classmethod
     def parse(cls, value: str) -> RequestID:
         parts = value.strip().split(":")
         if len(parts) != 3 or not all(EUI.match(p) for p in parts[:2]) or not parts[2].isdigit():
             raise ValueError(f"RequestID {value!r} is not originator:target:counter")
-        return cls(parts[0].upper(), parts[1].upper(), int(parts[2]))
+        return cls(parts[0].upper(), parts[1].upper(), int(parts[2]), value.strip())
 
     def __str__(self) -> str:
-        return f"{self.originator}:{self.target}:{self.counter}"
+        canonical = f"{self.originator}:{self.target}:{self.counter}"
+        if self.as_sent is not None:
+            originator, target, counter = self.as_sent.split(":")
+            if (originator.upper(), target.upper(), int(counter)) == (
+                    self.originator, self.target, self.counter):
+                return self.as_sent  # not changed since it was parsed
+        return canonical
 
 
 @dataclass(frozen=True)
@@ -81,7 +97,8 @@ class ServiceRequest:
         child = body[0]
         kind = BODIES.get(_local(child.tag))
         if kind is None:
-            raise BadRequest(doc.line_of(child), f"hansim does not model {_local(child.tag)}")
+            raise NotModelled(f"hansim does not model {_local(child.tag)} "
+                              f"(line {doc.line_of(child)})")
         try:
             request_id = RequestID.parse(text(header, "RequestID") or "")
             variant = int(text(header, "CommandVariant") or "")

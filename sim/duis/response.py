@@ -5,9 +5,9 @@ pre-command, an inventory or a WAN matrix), a ``DeviceAlertMessage`` (a device's
 alert, e.g. 0x8F49) and a ``DCCAlertMessage`` (the DCC's own, e.g. N24
 UpdateHANDeviceLogResult).
 
-hansim does not build GBCS messages: a device alert's ``GBCSPayload`` is empty (valid
-base64Binary) and the alert's meaning is carried by ``AlertCode`` and the ResponseID
-(originator = the device that raised it).
+A device's response and a device alert carry the device's GBCS message as
+``GBCSPayload`` (base64, built by :mod:`sim.dcc.gbcs_link`); the alert's ResponseID
+names the device that raised it (originator).
 """
 
 from __future__ import annotations
@@ -31,9 +31,13 @@ class InventoryDevice(Body):
     status: str | None = xml("DeviceStatus")
     manufacturer: str = xml("DeviceManufacturer")
     model: str = xml("DeviceModel")
+    smets_chts_version: str | None = xml("SMETSCHTSVersion")
     firmware_version: str | None = xml("DeviceFirmwareVersion")
     date_commissioned: str | None = xml("DateCommissioned")
     import_mpxn: str | None = xml("ImportMPxN")
+    secondary_import_mpan: str | None = xml("SecondaryImportMPAN")
+    export_mpan: str | None = xml("ExportMPAN")
+    esme_variant: str | None = xml("ESMEVariant")
     csp_region: str | None = xml("CSPRegion")
 
 
@@ -67,13 +71,17 @@ class ResponseMessage:
     pre_command: PreCommand | None = None
     inventory: tuple[InventoryDevice, ...] = ()
     wan_matrix: tuple[RequestWANMatrix, tuple[WANMatrixRow, ...]] | None = None
+    gbcs_payload: str | None = None  # base64: the device's GBCS response
+    #: 11.1: devices the DCC did not send the image to because they are not Commissioned
+    not_commissioned: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class DeviceAlertMessage:
-    """A device's alert (GBCS alert code, e.g. 8F49), without the GBCS payload."""
+    """A device's alert: GBCS alert code (e.g. 8F49) and the GBCS alert, base64."""
 
     alert_code: str
+    gbcs_payload: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,10 +115,10 @@ class ServiceResponse:
         match self.body:
             case ResponseMessage() as msg:
                 _write_message(sub(body, "ResponseMessage"), msg)
-            case DeviceAlertMessage(alert_code=code):
+            case DeviceAlertMessage(alert_code=code, gbcs_payload=payload):
                 alert = sub(body, "DeviceAlertMessage")
                 sub(alert, "AlertCode", code)
-                sub(alert, "GBCSPayload", "")
+                sub(alert, "GBCSPayload", payload)
             case DCCAlertMessage(code=code, update_han_device_log_request_id=rid):
                 alert = sub(body, "DCCAlertMessage")
                 sub(alert, "DCCAlertCode", code)
@@ -130,7 +138,8 @@ class ServiceResponse:
         if child.tag == sr("ResponseMessage"):
             parsed = _read_message(child)
         elif child.tag == sr("DeviceAlertMessage"):
-            parsed = DeviceAlertMessage(text(child, "AlertCode") or "")
+            parsed = DeviceAlertMessage(text(child, "AlertCode") or "",
+                                        text(child, "GBCSPayload") or "")
         else:
             parsed = DCCAlertMessage(
                 text(child, "DCCAlertCode") or "",
@@ -161,6 +170,11 @@ def _write_message(elem: ET.Element, msg: ResponseMessage) -> None:
         request.to_element(matrix).tag = sr("Request")
         for row in rows:
             row.to_element(matrix)
+    if msg.not_commissioned:
+        warning = sub(elem, "DSPUpdateFirmwareWarning")
+        sub(warning, "NotCommissionedDeviceIDList", ",".join(msg.not_commissioned))
+    if msg.gbcs_payload is not None:
+        sub(elem, "GBCSPayload", msg.gbcs_payload)
     if msg.pre_command is not None:
         pre = sub(elem, "PreCommand")
         sub(pre, "GBCSVersion", msg.pre_command.gbcs_version)
@@ -181,4 +195,7 @@ def _read_message(elem: ET.Element) -> ResponseMessage:
         if pre is not None else None,
         tuple(InventoryDevice.from_element(e) for e in elem.findall(f"{sr('DSPInventory')}/{sr('Device')}")),
         wan,
+        text(elem, "GBCSPayload"),
+        tuple(filter(None, (text(elem, "DSPUpdateFirmwareWarning/NotCommissionedDeviceIDList")
+                            or "").split(","))),
     )

@@ -26,6 +26,7 @@ def render(replay: Replay, found: list[report.Check], validation: dict, figure: 
                        failed=sum(not c.ok for c in found), start=f"{replay.scenario.start:%A %d %B %Y}",
                        figure=inline_svg(figure, f"timeline of {replay.scenario.name}"), plot_file=plot_file,
                        timeline=report.timeline_rows(replay), exchanges=exchanges, joins=joins,
+                       premises_pcap=report.PREMISES_PCAP if any(j["pcap"] for j in joins) else None,
                        validation_text=_validation_text(validation))
 
 

@@ -156,6 +156,9 @@ def pcap_files(replay: Replay) -> list[str | None]:
             for name, record in zip(_join_names(replay), replay.joins.records)]
 
 
+#: Every captured join of the premises' one HAN in one file.
+PREMISES_PCAP = "pcap/premises.pcap"
+
 TIMELINE_COLUMNS = ("time_s", "date", "clock", "wd", "site", "actor", "event", "smi")
 
 
@@ -197,7 +200,7 @@ def files(replay: Replay, found: list[Check], plot_format: str = "png") -> dict[
     for name, report in captured:
         out[name] = pcap_bytes((replay.epoch_s + f.time, f.raw) for f in report.frames)
     if captured:  # the premises' one HAN, every join in one capture
-        out["pcap/premises.pcap"] = pcap_bytes((replay.epoch_s + f.time, f.raw)
+        out[PREMISES_PCAP] = pcap_bytes((replay.epoch_s + f.time, f.raw)
                                                for _, report in captured for f in report.frames)
     validation = duis_validation(replay)
     out["summary.json"] = (json.dumps(summary(replay, found, validation), indent=2) + "\n").encode()

@@ -1,7 +1,9 @@
-"""Manufacturer signing keys: ECDSA P-256, as PEM files.
+"""Firmware signing keys: ECDSA P-256, as PEM files.
 
-Devices trust a manufacturer's public key; in GB it arrives in an X.509 certificate, so
-the verifying side accepts either a certificate or a bare public key in PEM.
+GBCS has the supplier that authorises an image sign it (its Digital Signing key, e.g. the
+DCC Boxed test supplier's ``90b3d51f30010000-ds.key``); a device checks it with the key of
+its current supplier, which arrives in an X.509 certificate, so the verifying side
+accepts either a certificate or a bare public key in PEM.
 """
 
 from __future__ import annotations

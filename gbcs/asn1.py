@@ -1,0 +1,41 @@
+"""The ASN.1 (DER) payloads of GBCS's own use cases (GBCS 10.4 / annex: join, firmware
+activation, set time, firmware version), encoded with asn1crypto.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from asn1crypto import core
+
+#: GBCS "null" responses (e.g. Command Accepted, an empty CS08 command) are a DER NULL.
+NULL = core.Null().dump()
+
+
+def sequence(*items: bytes) -> bytes:
+    return core.Sequence(contents=b"".join(items)).dump()
+
+
+def integer(value: int) -> bytes:
+    return core.Integer(value).dump()
+
+
+class _Status(core.Enumerated):
+    """GBCS's status code enumeration (0 success), as asn1crypto wants it: a map."""
+
+    _map = {0: "success"}
+
+
+def enumerated_success() -> bytes:
+    """The ENUMERATED status code 0 (success) of a CS02b replacement outcome."""
+    return _Status("success").dump()
+
+
+def octet_string(value: bytes) -> bytes:
+    return core.OctetString(value).dump()
+
+
+def generalized_time(when: dt.datetime) -> bytes:
+    """YYYYMMDDHHMMSSZ, as every GBCS GeneralizedTime is written."""
+    return core.GeneralizedTime(when.astimezone(dt.UTC).replace(microsecond=0)).dump()
+

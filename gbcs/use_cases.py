@@ -1,0 +1,314 @@
+"""The GBCS use cases hansim builds: each one's message code and content, laid out as the
+DCC's RTDS 4.5.0 vector for it (``shared/gbcs/gbcs-parser/test/rtds/RTDS-4.5.0``).
+
+Content only: :mod:`gbcs.messages` wraps it (grouping header, signature, MAC). The table
+:data:`USE_CASES` names, per message, the SRV, the GBCS message code, who signs or MACs it
+and the RTDS vector it follows; the tests hold each built message to that vector's
+structure as gbcs-parser reads it, and docs/reference/gbcs.md is written from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import IntEnum
+
+from gbcs import asn1, dlms
+from gbcs.dlms import Access, AttributeRef
+
+
+class MessageCode(IntEnum):
+    """GBCS message codes (GBCS table 13.3.5) of the use cases below."""
+
+    CCS01 = 0x0001
+    CCS02 = 0x0002
+    CS03A1 = 0x000D
+    CS06 = 0x0012
+    CS14 = 0x0018
+    ECS70 = 0x0062
+    GCS28 = 0x007F
+    CS06_ALERT = 0x00CA  # future-dated firmware activation alert (8F66 / 8F67)
+    FDRA_ESME = 0x00CE  # firmware distribution receipt alert, DLMS devices (8F72 / 8F1C)
+    CCS08 = 0x0128  # firmware transfer alert from the Comms Hub (8F8A / 8F89)
+    CS02B_SUPPLIER_BY_TRANSCOS = 0x0107  # update security credentials on a change of supplier
+    CS08 = 0x0129
+    GCA = 0x1000  # generic critical alert
+    GNCA = 0x1001  # generic non-critical alert
+
+
+# -- CHF device log (CCS01, CCS02): DLMS class 104 ZigBee Network Control ---------------------
+ZIGBEE_NETWORK_CONTROL = 0x0068
+DEVICE_LOG = bytes.fromhex("00001E0300FF")  # 0-0:30.3.0.255 Device Log (CHF)
+#: GBCS DeviceType, in device log entries and the ASN.1 use cases alike (an IHD is a
+#: Type 2 device); gbcs-parser and Silicon Labs' GBCS device log number them the same.
+DEVICE_TYPES = {"GSME": 0, "ESME": 1, "CHF": 2, "GPF": 3, "HCALCS": 4, "PPMID": 5,
+                "IHD": 6, "Type 2": 6}
+
+
+def ccs01_command(counter: int, device: bytes, device_type: str, install_code: bytes,
+                  join_timeout_s: int) -> bytes:
+    """Add the device to the CHF device log, set the join timeout, enable joining."""
+    specs = [AttributeRef(Access.ACTION, ZIGBEE_NETWORK_CONTROL, DEVICE_LOG, 1),
+             AttributeRef(Access.SET, ZIGBEE_NETWORK_CONTROL, DEVICE_LOG, 3),
+             AttributeRef(Access.SET, ZIGBEE_NETWORK_CONTROL, DEVICE_LOG, 2)]
+    entry = dlms.structure(dlms.octet_string(device), dlms.enum(DEVICE_TYPES[device_type]),
+                           dlms.octet_string(install_code), dlms.enum(0))
+    return dlms.access_request(counter, specs, [entry, dlms.long_unsigned(join_timeout_s),
+                                                dlms.boolean(True)])
+
+
+def ccs02_command(counter: int, device: bytes) -> bytes:
+    """Remove the device from the CHF device log."""
+    spec = AttributeRef(Access.ACTION, ZIGBEE_NETWORK_CONTROL, DEVICE_LOG, 2)
+    return dlms.access_request(counter, [spec], [dlms.octet_string(device)])
+
+
+def device_log_response(counter: int, kinds: list[Access], result: int = 0) -> bytes:
+    """The CHF's answer to CCS01 / CCS02: one result per request specification."""
+    return dlms.access_response(counter, [(k, result, dlms.NULL) for k in kinds])
+
+
+CCS01_ACCESS = [Access.ACTION, Access.SET, Access.SET]
+CCS02_ACCESS = [Access.ACTION]
+
+
+def cs14_device_log_changed(counter: int, when: dt.datetime, log: list[bytes]) -> bytes:
+    """0x8F12 CHF Device Log Changed, with the device log after the change. The RTDS vector
+    carries an 8-byte field and a 16-byte field per entry that hansim does not model: it
+    writes them as zero bytes."""
+    entries = [dlms.structure(dlms.octet_string(eui), dlms.octet_string(bytes(16))) for eui in log]
+    return dlms.data_notification(counter, 0x8F12, when, dlms.structure(
+        dlms.octet_string(dlms.date_time(when)), dlms.octet_string(bytes(8)), dlms.array(entries)))
+
+
+def generic_alert(counter: int, code: int, when: dt.datetime) -> bytes:
+    """A device alert with no use-case content (GCA / GNCA): alert code and time stamp."""
+    return dlms.data_notification(counter, code, when)
+
+
+# -- ECS70 / GCS28: set the meter's clock (8.1.1 commissioning) --------------------------------
+CLOCK = bytes.fromhex("0000010000FF")  # 0-0:1.0.0.255
+CLOCK_CLASS = 0x0008
+ECS70_ACCESS = [Access.SET, Access.ACTION, Access.ACTION, Access.GET, Access.GET]
+
+
+def ecs70_command(counter: int, valid_from: dt.datetime, valid_to: dt.datetime) -> bytes:
+    """Synchronise the ESME clock to the time within the validity window (RTDS ECS70)."""
+    specs = [AttributeRef(kind, CLOCK_CLASS, CLOCK, member) for kind, member in
+             zip(ECS70_ACCESS, (9, 5, 4, 2, 4))]
+    window = dlms.structure(dlms.octet_string(dlms.date_time(None)),
+                            dlms.octet_string(dlms.date_time(valid_from)),
+                            dlms.octet_string(dlms.date_time(valid_to)))
+    return dlms.access_request(counter, specs,
+                               [dlms.enum(5), window, dlms.integer(0), dlms.NULL, dlms.NULL])
+
+
+def ecs70_response(counter: int, clock: dt.datetime) -> bytes:
+    results = [(Access.SET, 0, dlms.NULL), (Access.ACTION, 0, dlms.NULL),
+               (Access.ACTION, 0, dlms.NULL),
+               (Access.GET, 0, dlms.octet_string(dlms.date_time(clock))),
+               (Access.GET, 0, dlms.unsigned(0))]
+    return dlms.access_response(counter, results)
+
+
+def gcs28_command(valid_from: dt.datetime, valid_to: dt.datetime) -> bytes:
+    return asn1.sequence(asn1.generalized_time(valid_from), asn1.generalized_time(valid_to))
+
+
+def gcs28_response(clock: dt.datetime) -> bytes:
+    return asn1.sequence(asn1.generalized_time(clock), asn1.integer(0))  # 0: reliable
+
+
+# -- CS03A1: method A join (8.7.1) ------------------------------------------------------------
+def cs03a1_command(other: bytes, other_type: str) -> bytes:
+    """Join the meter with ``other`` as method A initiator."""
+    return asn1.sequence(asn1.integer(0), asn1.octet_string(other),
+                         asn1.integer(DEVICE_TYPES[other_type]))
+
+
+def response_code(code: int = 0) -> bytes:
+    """A bare ASN.1 response code (CS03A1): 0 success."""
+    return asn1.integer(code)
+
+
+# -- CS06 (11.3) and CS08 (11.2): firmware -----------------------------------------------------
+class ActivationResult(IntEnum):
+    SUCCESS = 0
+    NO_IMAGE_HELD = 1
+    HASH_MISMATCH = 2
+    ACTIVATION_FAILURE = 3
+
+
+#: Execution date-time of a CS06 cancellation (RTDS: 9999-12-31 23:59:59Z).
+CANCEL = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
+
+
+def cs06_command(image_hash: bytes, counter: int, execute_at: dt.datetime | None = None) -> bytes:
+    """Activate the image with this hash now, at ``execute_at``, or cancel (:data:`CANCEL`)."""
+    items = [asn1.octet_string(image_hash), asn1.integer(counter)]
+    if execute_at is not None:
+        items.append(asn1.generalized_time(execute_at))
+    return asn1.sequence(*items)
+
+
+def cs06_outcome(result: ActivationResult, firmware_version: bytes) -> bytes:
+    return asn1.sequence(asn1.integer(result), asn1.octet_string(firmware_version))
+
+
+def cs06_future_dated_alert(succeeded: bool, executed_at: dt.datetime, counter: int,
+                            result: ActivationResult, firmware_version: bytes) -> bytes:
+    """0x8F66 (actioned) / 0x8F67 (not actioned) when a future-dated activation runs."""
+    return asn1.sequence(asn1.integer(0x8F66 if succeeded else 0x8F67),
+                         asn1.generalized_time(executed_at), asn1.integer(counter),
+                         cs06_outcome(result, firmware_version))
+
+
+COMMAND_ACCEPTED = asn1.NULL  # the response to a future-dated (or cancelling) command
+CS08_COMMAND = asn1.NULL
+
+
+def cs08_response(firmware_version: bytes) -> bytes:
+    return asn1.sequence(asn1.octet_string(firmware_version), asn1.integer(0))
+
+
+def firmware_receipt_alert(counter: int, verified: bool, when: dt.datetime,
+                           image_hash: bytes) -> bytes:
+    """0x8F72 (verification successful) or 0x8F1C (failed) with the hash the device
+    calculated over the manufacturer image (RTDS FDRA-DLMS)."""
+    return dlms.data_notification(counter, 0x8F72 if verified else 0x8F1C, when,
+                                  dlms.octet_string(image_hash))
+
+
+class TransferResult(IntEnum):
+    """CCS08 response codes; DUIS FirmwareTransferAlert/TransferResponseCode names them
+    FileTransferSuccess, FirmwareImageDiscarded, HardwareVersionMismatch, FileTransferFailure."""
+
+    SUCCESS = 0
+    IMAGE_DISCARDED = 1
+    HARDWARE_VERSION_MISMATCH = 2
+    FILE_TRANSFER_FAILURE = 3
+
+
+def ccs08_firmware_transfer_alert(when: dt.datetime, device: bytes, firmware_version: bytes,
+                                  result: TransferResult) -> bytes:
+    """0x8F8A (transferred) / 0x8F89 (not): the Comms Hub's outcome of sending an 11.1
+    image over the HAN to ``device`` (RTDS NA_CCS08)."""
+    code = 0x8F8A if result == TransferResult.SUCCESS else 0x8F89
+    return asn1.sequence(asn1.integer(code), asn1.generalized_time(when),
+                         asn1.octet_string(device), asn1.octet_string(firmware_version),
+                         asn1.integer(result))
+
+
+# -- CS02b (6.23): the meter's trust anchors replaced on a change of supplier ---------------
+#: X.509 keyUsage as a DER BIT STRING: digitalSignature, keyAgreement.
+DIGITAL_SIGNATURE_USAGE = bytes.fromhex("03020780")
+KEY_AGREEMENT_USAGE = bytes.fromhex("03020308")
+SUPPLIER_ROLE = 2
+SUPPLIER_BY_TRANSCOS = 7  # credentials replacement mode
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One trust anchor cell the meter replaced: whose certificate (subject unique ID and
+    subject key ID) it held, and whose it holds now."""
+
+    usage: str  # "ds", "ka" or "pp-ka" (prepayment top-up key agreement)
+    existing_id: bytes
+    existing_key_id: bytes
+    replacing_id: bytes
+    replacing_key_id: bytes
+
+    def to_der(self) -> bytes:
+        cell = [asn1.integer(SUPPLIER_ROLE),
+                DIGITAL_SIGNATURE_USAGE if self.usage == "ds" else KEY_AGREEMENT_USAGE]
+        if self.usage == "pp-ka":
+            cell.append(asn1.integer(1))  # cell usage: prepayment top-up
+        return asn1.sequence(asn1.sequence(*cell), asn1.enumerated_success(),
+                             *map(asn1.octet_string, (self.existing_id, self.existing_key_id,
+                                                      self.replacing_id, self.replacing_key_id)))
+
+
+def cs02b_response(counter: int, replacements: list[Replacement], floor_seq: int,
+                   top_up_floor_seq: int | None) -> bytes:
+    """The meter's answer to CS02b supplier-by-TransCoS: accepted, its sequence number
+    floors and one outcome per replaced certificate (RTDS 6.23_CS02bSupplierByTransCoS)."""
+    change = [asn1.integer(SUPPLIER_ROLE), asn1.integer(floor_seq)]
+    if top_up_floor_seq is not None:
+        change.append(asn1.sequence(asn1.sequence(asn1.integer(0), asn1.integer(top_up_floor_seq))))
+    outcome = asn1.sequence(asn1.integer(counter), asn1.integer(SUPPLIER_BY_TRANSCOS),
+                            asn1.sequence(asn1.sequence(*change)),
+                            asn1.sequence(*(r.to_der() for r in replacements)))
+    return asn1.sequence(asn1.NULL, outcome)
+
+
+# -- the table -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class UseCase:
+    """One message hansim builds and the RTDS vector it follows."""
+
+    name: str
+    srv: str
+    code: MessageCode
+    kind: str  # command / pre-command / response / alert
+    protection: str  # how it is protected: "ACB MAC", "supplier signature + ACB MAC", ...
+    rtds: str  # the vector file under RTDS-4.5.0/
+
+
+USE_CASES = (
+    UseCase("CCS01", "8.11", MessageCode.CCS01, "command", "ACB MAC",
+            "8.11_CCS01/CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX"),
+    UseCase("CCS01", "8.11", MessageCode.CCS01, "response", "CHF MAC",
+            "8.11_CCS01/CCS01_8.11_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CCS02", "8.11", MessageCode.CCS02, "command", "ACB MAC",
+            "8.11_CCS02/CCS02_8.11_SUCCESS_COMMAND_GBCS.HEX"),
+    UseCase("CCS02", "8.11", MessageCode.CCS02, "response", "CHF MAC",
+            "8.11_CCS02/CCS02_8.11_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS14 0x8F12", "8.11", MessageCode.CS14, "alert", "CHF MAC",
+            "NA_CS14/CS14_NA_8F12_ALERT_GBCS.HEX"),
+    UseCase("ECS70", "8.1.1", MessageCode.ECS70, "pre-command", "none (the supplier signs it)",
+            "8.1.1_ECS70Commission/ECS70Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX"),
+    UseCase("ECS70", "8.1.1", MessageCode.ECS70, "command", "supplier signature + ACB MAC",
+            "8.1.1_ECS70Commission/ECS70Commission_8.1.1_SUCCESS_COMMAND_GBCS.HEX"),
+    UseCase("ECS70", "8.1.1", MessageCode.ECS70, "response", "ESME signature",
+            "8.1.1_ECS70Commission/ECS70Commission_8.1.1_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("GCS28", "8.1.1", MessageCode.GCS28, "pre-command", "none (the supplier signs it)",
+            "8.1.1_GCS28Commission/GCS28Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX"),
+    UseCase("GCS28", "8.1.1", MessageCode.GCS28, "command", "supplier signature + ACB MAC",
+            "8.1.1_GCS28Commission/GCS28Commission_8.1.1_SUCCESS_COMMAND_GBCS.HEX"),
+    UseCase("GCS28", "8.1.1", MessageCode.GCS28, "response", "GSME signature",
+            "8.1.1_GCS28Commission/GCS28Commission_8.1.1_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS03A1", "8.7.1", MessageCode.CS03A1, "pre-command", "none (the supplier signs it)",
+            "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX"),
+    UseCase("CS03A1", "8.7.1", MessageCode.CS03A1, "response", "ESME signature",
+            "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS06 immediate", "11.3", MessageCode.CS06, "pre-command", "none (the supplier signs it)",
+            "11.3_CS06/CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX"),
+    UseCase("CS06 immediate", "11.3", MessageCode.CS06, "response", "device signature",
+            "11.3_CS06/CS06_11.3_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS06 hash mismatch", "11.3", MessageCode.CS06, "response", "device signature",
+            "11.3_CS06/CS06_11.3_IMMEDIATE_ERROR_RESPONSE_GBCS.HEX"),
+    UseCase("CS06 future-dated", "11.3", MessageCode.CS06, "pre-command",
+            "none (the supplier signs it)",
+            "11.3_CS06/CS06_11.3_FUTURE_DATED_SUCCESS_PRECOMMAND_GBCS.HEX"),
+    UseCase("CS06 future-dated", "11.3", MessageCode.CS06, "response", "device signature",
+            "11.3_CS06/CS06_11.3_FUTURE_DATED_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS06 0x8F66", "11.3", MessageCode.CS06_ALERT, "alert", "device signature",
+            "11.3_CS06/CS06_11.3_8F66_FUTURE_DATED_SUCCESS_ALERT_GBCS.HEX"),
+    UseCase("CS06 0x8F67", "11.3", MessageCode.CS06_ALERT, "alert", "device signature",
+            "11.3_CS06/CS06_11.3_8F67_FUTURE_DATED_ERROR_ALERT_GBCS.HEX"),
+    UseCase("CS06 cancellation", "11.3", MessageCode.CS06, "pre-command",
+            "none (the supplier signs it)",
+            "11.3_CS06/CS06_11.3_CANCELLATION_SUCCESS_PRECOMMAND_GBCS.HEX"),
+    UseCase("CS08", "11.2", MessageCode.CS08, "command", "ACB MAC",
+            "11.2_CS08/CS08_11.2_SUCCESS_COMMAND_GBCS.HEX"),
+    UseCase("CS08", "11.2", MessageCode.CS08, "response", "device MAC",
+            "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS02b", "6.23", MessageCode.CS02B_SUPPLIER_BY_TRANSCOS, "response", "meter signature",
+            "6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CCS08 0x8F8A", "11.1", MessageCode.CCS08, "alert", "CHF signature",
+            "NA_CCS08/CCS08_NA_NA_ALERT_GBCS.HEX"),
+    UseCase("FDRA 0x8F72", "11.1", MessageCode.FDRA_ESME, "alert", "device signature",
+            "NA_FDRA-DLMS/FDRA-DLMS_NA_8F72_ALERT_GBCS.HEX"),
+    UseCase("GNCA", "-", MessageCode.GNCA, "alert", "device MAC",
+            "NA_GNCA-DLMS/GNCA-DLMS_NA_810E_ALERT_GBCS.HEX"),
+)

@@ -1,0 +1,85 @@
+"""``hansim dcc``: the simulated DCC as a server that DCC adapters talk to over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import click
+from aiohttp import web
+
+from sim.cli.duis import SCHEMA_HELP, _schema
+from sim.dcc.delivery import Deliveries, RetryPolicy
+from sim.dcc.frontdoor import Dcc
+from sim.dcc.keystore import ZAZ1_KEYSTORE, KeystoreError, load_keystore
+from sim.dcc.serve import MAX_BODY, Clock, DccService, real_start, receivers_option
+from sim.dcc.site_file import SiteFileError, default_premises, load_site
+
+
+@click.group("dcc")
+def command() -> None:
+    """The simulated DCC behind DCC Boxed's DUIS interface."""
+
+
+@command.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8079, show_default=True,
+              help="TCP port (DCC Boxed's is 8079); 0 picks a free one and prints it.")
+@click.option("--site", type=click.Path(path_type=Path),
+              help="YAML site file; default: the DCC test templates' dual-fuel site with "
+                   "DCC Boxed's ZAZ1 test users.")
+@click.option("--clock", type=click.Choice(["real", "scenario"]), default="real", show_default=True,
+              help="real: the model's clock follows the wall clock from start-up; scenario: "
+                   "it starts at the site file's start and moves only on POST "
+                   "/hansim/clock?advance=SECONDS or ?to=next (the next change of supplier "
+                   "or SM WAN arrival).")
+@click.option("--receiver", "receivers", multiple=True, metavar="[USER=]URL",
+              help="Where device responses and alerts are POSTed: USER=URL for one user, "
+                   "a bare URL for every user without one. Repeatable.")
+@click.option("--keystore", type=click.Path(path_type=Path), default=None,
+              help="dccboxed-keystore JSON file: the users' XML-signing certificates and "
+                   "the DSP signing key; default: the ZAZ1 test set DCC Boxed ships.")
+@click.option("--schema", "schema_path", help=SCHEMA_HELP)
+@click.option("--max-body", type=click.IntRange(min=1024), default=MAX_BODY, show_default=True,
+              help="Largest request body in bytes (HTTP 413 above it).")
+@click.option("--retries", type=click.IntRange(min=1), default=8, show_default=True,
+              help="POST attempts per response or alert before it is dropped with a log line.")
+def serve(host: str, port: int, site: Path | None, clock: str, receivers: tuple[str, ...],
+          keystore: Path | None, schema_path: str | None, max_body: int, retries: int) -> None:
+    """Serve DUIS over HTTP until interrupted: POST signed requests to /api/v1/serviceD,
+    /api/v1/serviceS or /api/v1/serviceT; responses and alerts signed with the DSP key."""
+    try:
+        premises = load_site(site) if site else default_premises()
+    except SiteFileError as err:
+        raise click.ClickException(str(err)) from None
+    try:
+        keys = load_keystore(keystore or ZAZ1_KEYSTORE)
+        urls = receivers_option(receivers)
+    except (KeystoreError, ValueError) as err:
+        raise click.BadParameter(str(err)) from None
+    for note in keys.skipped:
+        click.echo(f"keystore: skipped {note}", err=True)
+    if clock == "real":
+        premises.start = real_start()
+    dcc = Dcc(premises, _schema(schema_path, required=False))
+    service = DccService(dcc, keys, urls, Deliveries(RetryPolicy(attempts=retries)), Clock(clock))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(_run(service.app(max_body), host, port))
+
+
+async def _run(app: web.Application, host: str, port: int) -> None:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as err:
+        await runner.cleanup()
+        raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}") from None
+    bound = runner.addresses[0]
+    click.echo(f"hansim dcc serve: listening on http://{bound[0]}:{bound[1]}/api/v1/", err=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,167 @@
+"""The GBCS side of the DCC model's traffic: for each device response and device alert,
+the GBCS message DUIS carries as ``GBCSPayload`` (base64), built with :mod:`gbcs`.
+
+Who builds what (GBCS 4.3): the CHF MACs its CCS01/CCS02 responses and the 0x8F12 alert
+for the DCC's Access Control Broker; a meter signs its responses to critical commands
+(ECS70, GCS28, CS03A1, CS06) and its firmware receipt alert (0x8F72 / 0x8F1C) for the
+supplier; the CHF signs its firmware transfer alert (CCS08 0x8F8A / 0x8F89) for the ACB;
+other alerts (0x8F48, 0x8F49, 0x8F43, 0x8F69) go to the supplier as generic non-critical
+alerts, MACed; the meter signs its CS02b response to 6.23 for the DCC's TransCoS party.
+SRVs whose GBCS hansim does not build (8.7.2, 8.9) answer without a payload.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from cryptography import x509
+
+from devices.alerts import Alert, AlertCode
+from gbcs import dlms
+from gbcs import use_cases as uc
+from gbcs.grouping import Cra, GroupingHeader
+from gbcs.keystore import eui_bytes, shared
+from gbcs.messages import ACB, Envelopes
+from gbcs.use_cases import ActivationResult
+from sim.duis.request import ServiceRequest
+
+if TYPE_CHECKING:
+    from sim.dcc.frontdoor import Dcc
+    from sim.dcc.premises import Premises
+
+#: The device responses signed by the device (responses to critical commands).
+SIGNED_RESPONSES = {"8.1.1", "8.7.1", "11.3"}
+
+
+def envelopes() -> Envelopes:
+    return Envelopes(shared())
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _moment(dcc: Dcc, at: float) -> dt.datetime:
+    return dcc.premises.start + dt.timedelta(seconds=at)
+
+
+def firmware_version(version: int) -> bytes:
+    return version.to_bytes(4)
+
+
+def device_response(dcc: Dcc, request: ServiceRequest,
+                    activation: tuple[ActivationResult, int] | None = None) -> str | None:
+    """The device's GBCS response to a request it carried out (None: not built).
+
+    ``activation`` is the 11.3 outcome: the result and the version the device now runs."""
+    rid = request.request_id
+    device, user, counter = eui_bytes(rid.target), eui_bytes(rid.originator), rid.counter
+    e = envelopes()
+    match request.srv:
+        case "8.11":
+            adding = request.body.request_type == "Add"
+            code = uc.MessageCode.CCS01 if adding else uc.MessageCode.CCS02
+            kinds = uc.CCS01_ACCESS if adding else uc.CCS02_ACCESS
+            dcc.acb_counter += 1
+            header = GroupingHeader(Cra.RESPONSE, dcc.acb_counter, device, ACB, code, user, counter)
+            return _b64(e.reply(header, uc.device_log_response(dcc.acb_counter, kinds), signed=False))
+        case "8.1.1":
+            now = _moment(dcc, dcc.now)
+            kind = dcc.smi.get(rid.target).device_type
+            if kind == "GSME":
+                code, content = uc.MessageCode.GCS28, uc.gcs28_response(now)
+            else:
+                code, content = uc.MessageCode.ECS70, uc.ecs70_response(counter, now)
+        case "8.7.1":
+            code, content = uc.MessageCode.CS03A1, uc.response_code(0)
+        case "11.3" if activation is not None:
+            result, version = activation
+            code, content = uc.MessageCode.CS06, uc.cs06_outcome(result, firmware_version(version))
+        case _:
+            return None
+    header = GroupingHeader(Cra.RESPONSE, counter, device, user, code)
+    return _b64(e.reply(header, content, signed=True))
+
+
+def alert_payload(dcc: Dcc, alert: Alert, to_user: str) -> str:
+    """The GBCS alert behind a DUIS DeviceAlertMessage."""
+    dcc.acb_counter += 1
+    counter, when = dcc.acb_counter, _moment(dcc, alert.time)
+    raiser, user = eui_bytes(alert.raised_by), eui_bytes(to_user)
+    e = envelopes()
+    if alert.code == AlertCode.DEVICE_LOG_CHANGED:
+        log = [eui_bytes(d) for d in dcc.premises.hub.device_log.live]
+        header = GroupingHeader(Cra.ALERT, counter, raiser, ACB, uc.MessageCode.CS14)
+        return _b64(e.reply(header, uc.cs14_device_log_changed(counter, when, log), signed=False))
+    if alert.code in (AlertCode.FIRMWARE_VERIFICATION_SUCCESSFUL,
+                      AlertCode.FIRMWARE_VERIFICATION_FAILED):
+        image_hash = bytes.fromhex(alert.detail["firmware_hash"])
+        verified = alert.code == AlertCode.FIRMWARE_VERIFICATION_SUCCESSFUL
+        header = GroupingHeader(Cra.ALERT, counter, raiser, user, uc.MessageCode.FDRA_ESME)
+        return _b64(e.reply(header, uc.firmware_receipt_alert(counter, verified, when, image_hash),
+                            signed=True))
+    if alert.code in (AlertCode.FIRMWARE_TRANSFER_SUCCEEDED, AlertCode.FIRMWARE_TRANSFER_FAILED):
+        content = uc.ccs08_firmware_transfer_alert(
+            when, eui_bytes(alert.subject), bytes.fromhex(alert.detail["firmware_version"]),
+            uc.TransferResult[alert.detail["transfer_result"]])
+        header = GroupingHeader(Cra.ALERT, counter, raiser, ACB, uc.MessageCode.CCS08)
+        return _b64(e.reply(header, content, signed=True))
+    header = GroupingHeader(Cra.ALERT, counter, raiser, user, uc.MessageCode.GNCA)
+    return _b64(e.reply(header, uc.generic_alert(counter, alert.code, when), signed=False))
+
+
+
+def keystore_files(premises: Premises) -> dict[str, bytes]:
+    """``keystore/<eui>-ds.pem`` and ``-ka.pem`` of every party of the premises (the ACB,
+    the users, the Comms Hub and its devices): what gbcs-parser's key store needs, beside
+    the organisations' RTDS keys, to verify every payload of a run."""
+    parties = {ACB, *(eui_bytes(u) for u in premises.users),
+               eui_bytes(premises.hub.chf_id), eui_bytes(premises.hub.gpf_id),
+               *(eui_bytes(d) for d in premises.devices)}
+    keys = shared()
+    return {f"keystore/{eui.hex()}-{use}.pem": keys.certificate(eui, use)
+            for eui in sorted(parties) for use in ("ds", "ka")}
+
+
+#: The DCC's TransCoS party, which sends CS02b on a change of supplier (RTDS 6.23).
+TRANSCOS = bytes.fromhex("90B3D51F30000004")
+_UNIQUE_ID = x509.ObjectIdentifier("2.5.4.45")  # x500UniqueIdentifier: 00 + the EUI-64
+
+
+def _identity(cert: x509.Certificate) -> tuple[bytes, bytes]:
+    """(subject unique ID, subject key ID) of an SMKI certificate."""
+    unique = cert.subject.get_attributes_for_oid(_UNIQUE_ID)
+    raw = unique[0].value if unique else b""
+    eui = raw[-8:] if isinstance(raw, bytes) and len(raw) >= 8 else bytes(8)
+    try:
+        key_id = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except x509.ExtensionNotFound:
+        key_id = x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest[:8]
+    return eui, key_id
+
+
+def _pem_identity(pem: bytes) -> tuple[bytes, bytes]:
+    return _identity(x509.load_pem_x509_certificate(pem))
+
+
+def cos_response(dcc: Dcc, request: ServiceRequest, losing: str | None,
+                 new_certificates: dict[str, x509.Certificate]) -> str:
+    """The meter's signed CS02b response to 6.23: which certificates it replaced. The
+    losing supplier's come from the key store (None: a key hansim cannot name)."""
+    replaced = []
+    for use, cert in new_certificates.items():
+        if losing is not None:
+            existing = _pem_identity(shared().certificate(losing, use))  # type: ignore[arg-type]
+        else:
+            existing = (bytes(8), bytes(8))
+        replaced.append(uc.Replacement(use, *existing, *_identity(cert)))
+    body = request.body
+    rid = request.request_id
+    header = GroupingHeader(Cra.RESPONSE, rid.counter, eui_bytes(rid.target), TRANSCOS,
+                            uc.MessageCode.CS02B_SUPPLIER_BY_TRANSCOS,
+                            date_time=dlms.date_time(_moment(dcc, dcc.now)))
+    content = uc.cs02b_response(rid.counter, replaced, body.floor_seq_number,
+                                body.prepayment_floor_seq_number)
+    return _b64(envelopes().reply(header, content, signed=True))

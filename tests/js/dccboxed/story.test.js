@@ -1,0 +1,213 @@
+// Drives `hansim dcc serve` exactly as SmartDCC's DCC Boxed clients do: build a request
+// with @smartdcc/duis-parser's constructDuis, sign it with @smartdcc/duis-sign-wrap's
+// signDuis (DCC Boxed's own signing jar, ZAZ1 test keys), POST it, check the signed
+// answer with validateDuis (the jar checks the DSP's signature) and read it with
+// parseDuis. Device responses and alerts arrive on a local receiver, checked the same way.
+//
+// Environment: HANSIM_URL (e.g. http://127.0.0.1:8079), RECEIVER_PORT (hansim was started
+// with --receiver http://127.0.0.1:RECEIVER_PORT/ --clock scenario --site site.yaml),
+// TEMPLATES (the DCC's DUIS templates folder).
+'use strict'
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const http = require('node:http')
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const path = require('node:path')
+const { parseDuis, constructDuis, lookupSRV } = require('@smartdcc/duis-parser')
+const { signDuis, validateDuis } = require('@smartdcc/duis-sign-wrap')
+
+const HANSIM = process.env.HANSIM_URL
+const TEMPLATES = process.env.TEMPLATES
+const SUPPLIER = '90-b3-d5-1f-30-01-00-00' // ZAZ1 test supplier (DCC Boxed's)
+const SUPPLIER2 = '90-b3-d5-1f-30-03-00-00' // ZAZ1 second supplier: gains the ESME
+const NETWORK_OPERATOR = '90-b3-d5-1f-30-02-00-00'
+const ESME = '00-db-12-34-56-78-90-a0'
+const CHF = '00-db-12-34-56-78-90-a2'
+const DCC = '90-b3-d5-1f-30-00-00-02'
+
+// -- the local receiver: every POST is parsed at once; its DSP signature is checked with
+// validateDuis (one JVM each) in parallel, and the last test waits for all of them.
+const received = []
+const validations = []
+const receiver = http.createServer((req, res) => {
+  const chunks = []
+  req.on('data', (c) => chunks.push(c))
+  req.on('end', () => {
+    const xml = Buffer.concat(chunks)
+    try {
+      received.push(parseDuis('simplified', xml))
+      validations.push(validateDuis({ xml }).then(() => null, (e) => String(e)))
+      res.writeHead(200).end()
+    } catch (e) {
+      received.push({ unreadable: String(e) })
+      res.writeHead(400).end()
+    }
+  })
+})
+
+test.before(() => new Promise((ok) => receiver.listen(Number(process.env.RECEIVER_PORT), '127.0.0.1', ok)))
+test.after(() => receiver.close())
+
+async function waitFor(what, predicate, timeoutMs = 20000) {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const found = received.filter(predicate)
+    if (found.length) return found
+    if (Date.now() > until) {
+      throw new Error(`timed out waiting for ${what}; received: ${JSON.stringify(received, bigints)}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+const bigints = (k, v) => (typeof v === 'bigint' ? v.toString() : v)
+
+// -- building, signing and sending -----------------------------------------------------------
+function fromTemplate(prefix, header = {}, body = undefined) {
+  const file = fs.readdirSync(TEMPLATES).find((f) => f.startsWith(prefix))
+  const duis = parseDuis('simplified', fs.readFileSync(path.join(TEMPLATES, file)))
+  duis.header.commandVariant = duis.header.commandVariant.number
+  duis.header.serviceReferenceVariant = duis.header.serviceReferenceVariant['Service Reference Variant']
+  Object.assign(duis.header.requestId, header)
+  if (body) duis.body = body
+  return duis
+}
+
+const endpoint = (cv) => (cv === 8 ? 'serviceD' : cv === 4 ? 'serviceT' : 'serviceS')
+
+async function post(url, xml) {
+  const reply = await fetch(url, { method: 'POST', body: xml, headers: { 'Content-Type': 'application/xml' } })
+  return { status: reply.status, text: await reply.text() }
+}
+
+// Sign (the jar sets a fresh, increasing counter unless preserveCounter) and POST; returns
+// the HTTP status and, for 200, the parsed, signature-checked DUIS answer.
+async function send(duis, { preserveCounter = false, tamper = null, raw = null } = {}) {
+  let signed = raw ?? (await signDuis({ xml: constructDuis('simplified', duis), preserveCounter }))
+  if (tamper) signed = tamper(signed)
+  const reply = await post(`${HANSIM}/api/v1/${endpoint(duis.header.commandVariant)}`, signed)
+  if (reply.status !== 200) return { ...reply, signed }
+  const answer = parseDuis('simplified', await validateDuis({ xml: reply.text }))
+  return { ...reply, signed, answer, requestId: parseDuis('simplified', signed).header.requestId }
+}
+
+// The supplier's signature over a pre-command. hansim's pre-command is not GBCS yet, and
+// the device checks it against hansim's deterministic supplier test key (sim/duis/precommand.py:
+// scalar = SHA-256("hansim supplier test key " + USER ID) mod (n - 1) + 1), r||s appended.
+function signPreCommand(gbcsPayload, user) {
+  const n = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n
+  const digest = crypto.createHash('sha256').update('hansim supplier test key ' + user.toUpperCase()).digest()
+  const d = (BigInt('0x' + digest.toString('hex')) % (n - 1n)) + 1n
+  const dBytes = Buffer.from(d.toString(16).padStart(64, '0'), 'hex')
+  const ecdh = crypto.createECDH('prime256v1')
+  ecdh.setPrivateKey(dBytes)
+  const pub = ecdh.getPublicKey()
+  const jwk = { kty: 'EC', crv: 'P-256', d: dBytes.toString('base64url'),
+    x: pub.subarray(1, 33).toString('base64url'), y: pub.subarray(33).toString('base64url') }
+  const key = crypto.createPrivateKey({ key: jwk, format: 'jwk' })
+  const payload = Buffer.from(gbcsPayload, 'base64')
+  const sig = crypto.sign('sha256', payload, { key, dsaEncoding: 'ieee-p1363' })
+  return Buffer.concat([payload, sig]).toString('base64')
+}
+
+const code = (r) => r.answer.header.responseCode
+const sameId = (a, b) => a.originatorId === b.originatorId && a.targetId === b.targetId && a.counter === b.counter
+
+// -- the commissioning story ------------------------------------------------------------------
+test('12.2 pre-notifies the ESME: I99, signed by the DSP', async () => {
+  const r = await send(fromTemplate('12.2_', { originatorId: SUPPLIER }))
+  assert.equal(r.status, 200)
+  assert.equal(code(r), 'I99')
+  assert.ok(sameId(r.answer.header.requestId, r.requestId), 'RequestID echoed')
+})
+
+test('8.14.1 installs the Comms Hub on the SM WAN: I99', async () => {
+  const r = await send(fromTemplate('8.14.1_', { originatorId: SUPPLIER }))
+  assert.equal(code(r), 'I99')
+})
+
+test('8.11 Add: I99 now; response, N24 and the join alerts arrive on the receiver', async () => {
+  const r = await send(fromTemplate('CCS01_', { originatorId: SUPPLIER, targetId: CHF }))
+  assert.equal(code(r), 'I99')
+  const rid = r.requestId
+  const [response] = await waitFor('8.11 response', (d) => d.header?.type === 'response'
+    && d.body.ResponseMessage?.ServiceReferenceVariant === '8.11' && sameId(d.header.requestId, rid))
+  assert.equal(response.header.responseCode, 'I0')
+  const [n24] = await waitFor('N24', (d) => d.body?.DCCAlertMessage?.DCCAlertCode === 'N24')
+  assert.equal(n24.header.responseCode, 'I0')
+  // 0x8F49: the device joined the HAN (raised by the Comms Hub, GBCS alert code)
+  await waitFor('8F49 (joined)', (d) => d.body?.DeviceAlertMessage?.AlertCode === '8F49')
+})
+
+test('8.1.1 CV4 returns a pre-command; the signed CV5 commissions the ESME', async () => {
+  const commission = fromTemplate('ECS70Commission_8.1.1', { originatorId: SUPPLIER, targetId: ESME })
+  commission.header.commandVariant = 4
+  const pre = await send(commission)
+  assert.equal(code(pre), 'I0')
+  const payload = pre.answer.body.ResponseMessage.PreCommand.GBCSPayload
+  assert.ok(payload.length > 0)
+  const cv5 = {
+    header: { ...commission.header, commandVariant: 5, requestId: pre.requestId },
+    body: { SignedPreCommand: { GBCSPayload: signPreCommand(payload, SUPPLIER) } },
+  }
+  const ack = await send(cv5, { preserveCounter: true })
+  assert.equal(ack.status, 200, ack.text)
+  assert.equal(code(ack), 'I99')
+  const [done] = await waitFor('8.1.1 response', (d) => d.header?.type === 'response'
+    && d.body.ResponseMessage?.ServiceReferenceVariant === '8.1.1' && sameId(d.header.requestId, pre.requestId))
+  assert.equal(done.header.responseCode, 'I0')
+})
+
+test('8.2 shows the ESME Commissioned', async () => {
+  const read = fromTemplate('8.2_', { originatorId: SUPPLIER })
+  read.body = { ReadInventory: { DeviceID: ESME.toUpperCase() } }
+  const r = await send(read)
+  assert.equal(code(r), 'I0')
+  const device = r.answer.body.ResponseMessage.DSPInventory.Device
+  assert.equal(device.DeviceStatus, 'Commissioned')
+})
+
+test('refused: a request changed after signing (HTTP 401)', async () => {
+  const read = fromTemplate('8.2_', { originatorId: SUPPLIER })
+  const r = await send(read, { tamper: (xml) => xml.replace('<sr:ServiceReference>8.2<', '<sr:ServiceReference>8.3<') })
+  assert.equal(r.status, 401, r.text)
+  assert.match(r.text, /signature check failed/)
+})
+
+test('refused: the same signed request sent twice (HTTP 409)', async () => {
+  // (8.2, not 12.1: DCC Boxed's jar validates against DUIS V5.1, whose 12.1 response
+  // differs from V5.4's, which hansim writes)
+  const first = await send(fromTemplate('8.2_', { originatorId: SUPPLIER }))
+  assert.equal(first.status, 200)
+  const again = await send(fromTemplate('8.2_'), { raw: first.signed })
+  assert.equal(again.status, 409, again.text)
+  assert.match(again.text, /not above/)
+})
+
+test('refused: a role DUIS does not allow for the SRV (E2)', async () => {
+  const r = await send(fromTemplate('CCS01_', { originatorId: NETWORK_OPERATOR, targetId: CHF }))
+  assert.equal(r.status, 200)
+  assert.equal(code(r), 'E2')
+  assert.deepEqual(lookupSRV('8.11')['Eligible User Roles'].includes('ED'), false)
+})
+
+// -- change of supplier --------------------------------------------------------------------
+test('change of supplier: the gaining supplier replaces the credentials with 6.23', async () => {
+  const moved = await post(`${HANSIM}/hansim/clock?to=next`, '')
+  assert.equal(moved.status, 200, moved.text)
+  assert.match(moved.text, /change of supplier: electricity now 90-B3-D5-1F-30-03-00-00/)
+  // the losing supplier is no longer the ESME's: E4
+  const lost = await send(fromTemplate('CS03B_8.7.2', { originatorId: SUPPLIER, targetId: ESME }))
+  assert.equal(code(lost), 'E4')
+  const cos = await send(fromTemplate('CS02bSupplierByTransCoS_6.23', { originatorId: SUPPLIER2, targetId: ESME }))
+  assert.equal(code(cos), 'I99')
+  const [done] = await waitFor('6.23 response', (d) => d.header?.type === 'response'
+    && d.body.ResponseMessage?.ServiceReferenceVariant === '6.23' && sameId(d.header.requestId, cos.requestId))
+  assert.equal(done.header.responseCode, 'I0')
+})
+
+test('every message the receiver got passed the DSP signature check', async () => {
+  assert.deepEqual(received.filter((d) => d.unreadable), [])
+  assert.ok(received.length >= 7, `only ${received.length} messages received`)
+  assert.deepEqual((await Promise.all(validations)).filter((e) => e !== null), [])
+})

@@ -1,0 +1,51 @@
+"""``hansim dcc serve``'s options: bad values are one line and exit 1, before listening."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from sim.cli import main
+
+
+def _serve(*args: str):
+    return CliRunner().invoke(main, ["dcc", "serve", *args])
+
+
+def test_bad_receiver_url(tmp_path: Path) -> None:
+    result = _serve("--receiver", "ftp://somewhere/")
+    assert result.exit_code == 1
+    assert "--receiver ftp://somewhere/: 'ftp://somewhere/' is not an http(s) URL" in result.output
+
+
+def test_bad_receiver_user() -> None:
+    result = _serve("--receiver", "bob=http://127.0.0.1:9/")
+    assert result.exit_code == 1
+    assert "BOB is not a user ID" in result.output
+
+
+def test_keystore_that_is_not_json(tmp_path: Path) -> None:
+    bad = tmp_path / "keys.json"
+    bad.write_text("{not json")
+    result = _serve("--keystore", str(bad))
+    assert result.exit_code == 1 and f"{bad}:" in result.output
+
+
+def test_keystore_without_a_dsp_key(tmp_path: Path) -> None:
+    empty = tmp_path / "keys.json"
+    empty.write_text("{}")
+    result = _serve("--keystore", str(empty))
+    assert result.exit_code == 1 and "no DSP XML-signing key" in result.output
+
+
+def test_port_in_use_is_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _serve("--port", str(port))
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "Traceback" not in result.output

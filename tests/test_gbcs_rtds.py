@@ -1,0 +1,195 @@
+"""hansim's GBCS codec against the DCC's RTDS 4.5.0 vectors, read by SmartDCC's gbcs-parser.
+
+Built with the vector's own parameters (IDs, counters, times, the DCC Boxed test keys),
+each message hansim builds must equal the vector byte for byte where nothing random is
+in it (MACs are deterministic), and otherwise (ECDSA signatures by device keys the RTDS
+does not publish) have the vector's structure, with every MAC and signature "valid"
+in gbcs-parser's own reading.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from gbcs import dlms
+from gbcs import use_cases as uc
+from gbcs.grouping import Cra, GroupingHeader
+from gbcs.keystore import KeyStore
+from gbcs.messages import ACB, Envelopes
+from tests.gbcs_support import all_valid, checks, parse_all, rtds, rtds_keystore, structure
+
+SUPPLIER = bytes.fromhex("90B3D51F30010000")
+CHF = bytes.fromhex("00DB1234567890A2")
+ESME = bytes.fromhex("00DB1234567890A0")
+GSME = bytes.fromhex("00DB1234567890A1")
+HCALCS = bytes.fromhex("00DB1234567890A4")
+TRANSCOS = bytes.fromhex("90B3D51F30000004")  # the DCC's TransCoS party (RTDS)
+T0 = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
+HASH = bytes.fromhex("AA758690730934FF0685AA758690730934FF0685657788990011223344556677")
+FUTURE = dt.datetime(2030, 1, 15, 9, 0, tzinfo=dt.UTC)
+C = uc.MessageCode
+
+
+def header(cra: Cra, counter: int, originator: bytes, recipient: bytes, code: C,
+           for_supplier: int | None = None) -> GroupingHeader:
+    party = SUPPLIER if for_supplier is not None else None
+    return GroupingHeader(cra, counter, originator, recipient, code, party, for_supplier)
+
+
+def built(envelopes: Envelopes) -> dict[str, bytes]:
+    """Every use case hansim builds, with the parameters of its RTDS vector (keyed by it)."""
+    e = envelopes
+    ecs70 = uc.ecs70_command(1000, dt.datetime(2014, 12, 31, 23, 59, 10, tzinfo=dt.UTC),
+                             dt.datetime(2015, 1, 1, 0, 0, 10, tzinfo=dt.UTC))
+    gcs28 = uc.gcs28_command(dt.datetime(2014, 12, 31, 23, 30, tzinfo=dt.UTC),
+                             dt.datetime(2015, 1, 1, 0, 30, tzinfo=dt.UTC))
+    ecs70_pre = e.pre_command(header(Cra.COMMAND, 1000, SUPPLIER, ESME, C.ECS70), ecs70)
+    gcs28_pre = e.pre_command(header(Cra.COMMAND, 1000, SUPPLIER, GSME, C.GCS28), gcs28)
+    cs06 = {
+        "IMMEDIATE": (1000, None), "FUTURE_DATED": (1001, FUTURE), "CANCELLATION": (1002, uc.CANCEL),
+    }
+    out = {
+        "8.11_CCS01/CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX": e.command(
+            header(Cra.COMMAND, 1302, ACB, CHF, C.CCS01, 1002),
+            uc.ccs01_command(1302, ESME, "ESME", b"0123456789ABCDEF", 90)),
+        "8.11_CCS01/CCS01_8.11_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1302, CHF, ACB, C.CCS01, 1002),
+            uc.device_log_response(1302, uc.CCS01_ACCESS), signed=False),
+        "8.11_CCS02/CCS02_8.11_SUCCESS_COMMAND_GBCS.HEX": e.command(
+            header(Cra.COMMAND, 1302, ACB, CHF, C.CCS02, 1002), uc.ccs02_command(1302, ESME)),
+        "8.11_CCS02/CCS02_8.11_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1302, CHF, ACB, C.CCS02, 1002),
+            uc.device_log_response(1302, uc.CCS02_ACCESS), signed=False),
+        "NA_CS14/CS14_NA_8F12_ALERT_GBCS.HEX": e.reply(
+            header(Cra.ALERT, 4000, CHF, ACB, C.CS14),
+            uc.cs14_device_log_changed(4000, T0, [ESME, GSME]), signed=False),
+        "8.1.1_ECS70Commission/ECS70Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX": ecs70_pre,
+        "8.1.1_ECS70Commission/ECS70Commission_8.1.1_SUCCESS_COMMAND_GBCS.HEX":
+            e.critical_command(e.sign(ecs70_pre)),
+        "8.1.1_ECS70Commission/ECS70Commission_8.1.1_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1000, ESME, SUPPLIER, C.ECS70), uc.ecs70_response(1000, T0),
+            signed=True),
+        "8.1.1_GCS28Commission/GCS28Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX": gcs28_pre,
+        "8.1.1_GCS28Commission/GCS28Commission_8.1.1_SUCCESS_COMMAND_GBCS.HEX":
+            e.critical_command(e.sign(gcs28_pre)),
+        "8.1.1_GCS28Commission/GCS28Commission_8.1.1_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1000, GSME, SUPPLIER, C.GCS28),
+            uc.gcs28_response(dt.datetime(2014, 12, 31, 23, 30, tzinfo=dt.UTC)), signed=True),
+        "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX": e.pre_command(
+            header(Cra.COMMAND, 1000, SUPPLIER, ESME, C.CS03A1),
+            uc.cs03a1_command(bytes.fromhex("00DB12345678909A"), "HCALCS")),
+        "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1000, ESME, SUPPLIER, C.CS03A1), uc.response_code(0), signed=True),
+        "11.3_CS06/CS06_11.3_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1000, ESME, SUPPLIER, C.CS06),
+            uc.cs06_outcome(uc.ActivationResult.SUCCESS, bytes.fromhex("0123ABCE")), signed=True),
+        "11.3_CS06/CS06_11.3_IMMEDIATE_ERROR_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1005, ESME, SUPPLIER, C.CS06),
+            uc.cs06_outcome(uc.ActivationResult.NO_IMAGE_HELD, bytes.fromhex("0123ABCF")),
+            signed=True),
+        "11.3_CS06/CS06_11.3_FUTURE_DATED_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1001, ESME, SUPPLIER, C.CS06), uc.COMMAND_ACCEPTED, signed=True),
+        "11.3_CS06/CS06_11.3_8F66_FUTURE_DATED_SUCCESS_ALERT_GBCS.HEX": e.reply(
+            header(Cra.ALERT, 2000, ESME, SUPPLIER, C.CS06_ALERT),
+            uc.cs06_future_dated_alert(True, FUTURE, 1001, uc.ActivationResult.SUCCESS,
+                                       bytes.fromhex("0123ABCF")), signed=True),
+        "11.3_CS06/CS06_11.3_8F67_FUTURE_DATED_ERROR_ALERT_GBCS.HEX": e.reply(
+            header(Cra.ALERT, 2001, ESME, SUPPLIER, C.CS06_ALERT),
+            uc.cs06_future_dated_alert(False, FUTURE, 1004, uc.ActivationResult.HASH_MISMATCH,
+                                       bytes.fromhex("0123ABCF")), signed=True),
+        "11.2_CS08/CS08_11.2_SUCCESS_COMMAND_GBCS.HEX": e.command(
+            header(Cra.COMMAND, 1300, ACB, HCALCS, C.CS08, 1000), uc.CS08_COMMAND),
+        "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1300, HCALCS, ACB, C.CS08, 1000),
+            uc.cs08_response(bytes.fromhex("0123ABCD")), signed=False),
+        "NA_CCS08/CCS08_NA_NA_ALERT_GBCS.HEX": e.reply(
+            header(Cra.ALERT, 4000, CHF, ACB, C.CCS08),
+            uc.ccs08_firmware_transfer_alert(T0, HCALCS, bytes.fromhex("0123ABCD"),
+                                             uc.TransferResult.SUCCESS), signed=True),
+        "NA_FDRA-DLMS/FDRA-DLMS_NA_8F72_ALERT_GBCS.HEX": e.reply(
+            header(Cra.ALERT, 2000, ESME, SUPPLIER, C.FDRA_ESME),
+            uc.firmware_receipt_alert(2000, True, T0, bytes([1]) * 32), signed=True),
+        "NA_GNCA-DLMS/GNCA-DLMS_NA_810E_ALERT_GBCS.HEX": e.reply(
+            header(Cra.ALERT, 2000, ESME, SUPPLIER, C.GNCA), uc.generic_alert(2000, 0x810E, T0),
+            signed=False),
+    }
+    old, new = SUPPLIER, bytes.fromhex("90B3D51F30030000")
+    replaced = [uc.Replacement("ds", old, bytes.fromhex("44899792D196F4B8"), new,
+                               bytes.fromhex("4A8103ADAC183A89")),
+                uc.Replacement("ka", old, bytes.fromhex("405B8C62687D8F70"), new,
+                               bytes.fromhex("483972547DCD7835")),
+                uc.Replacement("pp-ka", old, bytes.fromhex("41FB49221588C570"), new,
+                               bytes.fromhex("43049452FE1FCE0A"))]
+    out["6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX"] = \
+        e.reply(dataclasses.replace(header(Cra.RESPONSE, 6001, ESME, TRANSCOS,
+                                           C.CS02B_SUPPLIER_BY_TRANSCOS), date_time=dlms.date_time(T0)),
+                uc.cs02b_response(6001, replaced, 0, 0), signed=True)
+    for kind, (counter, when) in cs06.items():
+        out[f"11.3_CS06/CS06_11.3_{kind}_SUCCESS_PRECOMMAND_GBCS.HEX"] = e.pre_command(
+            header(Cra.COMMAND, counter, SUPPLIER, ESME, C.CS06), uc.cs06_command(HASH, counter, when))
+    return out
+
+
+#: Vectors with nothing random in them: hansim must rebuild them bit for bit.
+EXACT = {
+    "8.11_CCS01/CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX", "8.11_CCS01/CCS01_8.11_SUCCESS_RESPONSE_GBCS.HEX",
+    "8.11_CCS02/CCS02_8.11_SUCCESS_COMMAND_GBCS.HEX", "8.11_CCS02/CCS02_8.11_SUCCESS_RESPONSE_GBCS.HEX",
+    "8.1.1_ECS70Commission/ECS70Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX",
+    "8.1.1_GCS28Commission/GCS28Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX",
+    "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX",
+    "11.3_CS06/CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX",
+    "11.3_CS06/CS06_11.3_FUTURE_DATED_SUCCESS_PRECOMMAND_GBCS.HEX",
+    "11.3_CS06/CS06_11.3_CANCELLATION_SUCCESS_PRECOMMAND_GBCS.HEX",
+    "11.2_CS08/CS08_11.2_SUCCESS_COMMAND_GBCS.HEX", "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX",
+    "NA_GNCA-DLMS/GNCA-DLMS_NA_810E_ALERT_GBCS.HEX",
+}
+
+
+@pytest.fixture(scope="module")
+def messages(tmp_path_factory) -> tuple[dict[str, bytes], dict[str, dict], dict[str, dict]]:
+    """hansim's messages, gbcs-parser's reading of them (RTDS keys + the certificates
+    hansim used) and of the RTDS vectors."""
+    keys = KeyStore([rtds_keystore()])
+    ours = built(Envelopes(keys))
+    folder = tmp_path_factory.mktemp("keystore")
+    keys.write(folder)
+    parsed = parse_all(ours, [folder, rtds_keystore()])
+    reference = parse_all({name: rtds(name) for name in ours})
+    return ours, parsed, reference
+
+
+def test_every_use_case_in_the_table_is_built(messages):
+    ours, _, _ = messages
+    assert {u.rtds for u in uc.USE_CASES} <= set(ours)
+
+
+@pytest.mark.parametrize("vector", sorted(EXACT))
+def test_bit_for_bit_as_the_rtds_vector(messages, vector):
+    ours, _, _ = messages
+    assert ours[vector].hex().upper() == rtds(vector).hex().upper()
+
+
+def test_every_message_parses_with_its_macs_and_signatures_valid(messages):
+    ours, parsed, _ = messages
+    failures = {k: r.get("error") or checks(r["message"]) for k, r in parsed.items()
+                if not r["ok"] or not all_valid(r["message"])}
+    assert not failures
+    verified = sum(1 for r in parsed.values() if checks(r["message"]))
+    pre_commands = sum(1 for k in ours if "PRECOMMAND" in k)
+    assert verified == len(ours) - pre_commands  # everything but a pre-command carries a check
+
+
+def test_same_structure_as_the_rtds_vector(messages):
+    _, parsed, reference = messages
+    for vector, result in parsed.items():
+        assert reference[vector]["ok"], vector
+        assert structure(result["message"]) == structure(reference[vector]["message"]), vector
+
+
+def test_deterministic():
+    a = built(Envelopes(KeyStore([rtds_keystore()])))
+    b = built(Envelopes(KeyStore([rtds_keystore()])))
+    assert a == b
