@@ -14,7 +14,8 @@ from collections.abc import Iterable
 
 HIDDEN = "<hidden>"
 MIN_DIGITS = 8  # shorter runs of hex digits are not secrets worth hiding (and too common)
-_GAP = r"(?:[^0-9A-Za-z]|\\[xu][0-9a-fA-F]{2,4}){0,4}"  # separators, quotes, escapes
+# between two digits: separators, quotes, backslash escapes (\x27), XML entities (&apos;)
+_GAP = r"(?:[^0-9A-Za-z]|\\[xu][0-9a-fA-F]{2,4}|&[A-Za-z]+;|&#x?[0-9A-Fa-f]+;){0,4}"
 
 
 def _pattern(secret: str) -> str | None:

@@ -177,7 +177,7 @@ def test_parse_line_reads_the_firmware_format() -> None:
 @given(st.binary(max_size=300))
 def test_random_serial_lines_never_crash_the_parser(line: bytes) -> None:
     frame = parse_line(line)
-    assert frame is None or 3 <= len(frame.psdu) <= 127
+    assert frame is None or 5 <= len(frame.psdu) <= 127
 
 
 def test_timer_unwrapper_counts_wraps() -> None:

@@ -30,6 +30,7 @@ from typing import BinaryIO
 import serial
 from scapy.config import conf
 from scapy.layers.dot15d4 import Dot15d4FCS
+from scapy.packet import Packet, Raw
 from scapy.layers import zigbee  # noqa: F401  (registers the ZigBee NWK/APS layers)
 from scapy.utils import PcapWriter
 
@@ -69,7 +70,7 @@ def parse_line(line: bytes) -> SniffedFrame | None:
             or not 0 <= int(match.group(4)) < TIMER_LIMIT:
         return None
     psdu = bytes.fromhex(match.group(1).decode())
-    if not 3 <= len(psdu) <= 127:  # at least frame control + FCS; aMaxPHYPacketSize
+    if not 5 <= len(psdu) <= 127:  # at least frame control, sequence number, FCS (an ack); aMaxPHYPacketSize
         return None
     return SniffedFrame(psdu, int(match.group(2)), int(match.group(3)), int(match.group(4)))
 
@@ -177,7 +178,7 @@ class PcapFile:
         self._writer = PcapWriter(stream, linktype=LINKTYPE_IEEE802_15_4_TAP, sync=True)
         self._unwrap = TimerUnwrapper()
 
-    def add(self, frame: SniffedFrame) -> Dot15d4FCS:
+    def add(self, frame: SniffedFrame) -> Packet:
         micros = self._unwrap(frame.timer_us)
         if self.start_time is None:
             self.start_time = time.time() - micros / 1e6
@@ -188,7 +189,10 @@ class PcapFile:
         self._writer.write_packet(tap + frame.psdu[:-FCS_LENGTH], sec=stamp // 10**6,
                                   usec=stamp % 10**6)
         self.count += 1
-        return Dot15d4FCS(frame.psdu)
+        try:
+            return Dot15d4FCS(frame.psdu)
+        except Exception:  # noqa: BLE001 - scapy's dissectors raise struct.error and others on junk
+            return Raw(frame.psdu)  # written above as received all the same
 
     def close(self) -> None:
         """Write the header even when no frame came; the stream stays the caller's."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 import yaml
 
@@ -13,17 +15,45 @@ __all__ = ["build", "parse_value", "policies", "split_overrides"]
 
 
 def parse_value(text: str) -> object:
-    """A YAML scalar or list (``0.1``, ``10``, ``[1, 5]``); anything else stays text."""
+    """A YAML scalar or list (``0.1``, ``10``, ``[1, 5]``); anything else stays text.
+
+    Numbers YAML 1.1 reads as text (``1e300``, ``nan``, ``inf``) are numbers here, so the
+    range checks can say what is wrong with them rather than "is not a number"."""
     try:
         value = yaml.safe_load(text)
     except (yaml.YAMLError, ValueError):  # ValueError: a date-like text that is no date
         return text
-    return value if isinstance(value, (bool, int, float, str, list)) else text
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value if isinstance(value, (bool, int, float, list)) else text
+
+
+def _check_shapes(params: PopulationParams, model: dict[str, object]) -> None:
+    """A parameter that is a pair (``rules.cos_lead_wd: [1, 5]``) takes a list of as many."""
+    for key, value in model.items():
+        current: object = params
+        for part in key.split("."):
+            current = getattr(current, part, None)
+        if isinstance(current, tuple) and not (isinstance(value, list) and len(value) == len(current)):
+            raise ParameterError(f"{key} = {value!r} is not a list of {len(current)} values "
+                                 f"(e.g. {list(current)})")
+
+
+EPOCHS = (dt.date(2000, 1, 1), dt.date(2100, 12, 31))  # the calendar's holidays end long before 9999
 
 
 def build(params: PopulationParams, model: dict[str, object]) -> PopulationParams:
     try:
-        return with_overrides(params, model)
+        _check_shapes(params, model)
+        built = with_overrides(params, model)
+        epoch = dt.date.fromisoformat(built.epoch)
+        if not EPOCHS[0] <= epoch <= EPOCHS[1]:
+            raise ParameterError(f"epoch = {built.epoch} is outside the allowed range "
+                                 f"({EPOCHS[0]}..{EPOCHS[1]})")
+        return built
     except ParameterError as err:
         raise click.ClickException(str(err)) from None
     except (TypeError, ValueError) as err:  # a value of the wrong type inside a dataclass check

@@ -56,7 +56,6 @@ def command(names: tuple[str, ...], sites: int, years: float, replications: int,
             join_loss: float | None, calibration_joins: int, quiet: bool, overwrite: bool,
             plot_format: str) -> None:
     """Simulate the uncommissioned backlog and write CSV, summary.json and PNG plots to OUT."""
-    check_folder(out, overwrite)  # refuse before the run, not after it
     model_overrides, policy_overrides = split_overrides(overrides)
     params = build(PopulationParams(sites=sites, years=years), model_overrides)
     if join_loss is not None:
@@ -65,6 +64,7 @@ def command(names: tuple[str, ...], sites: int, years: float, replications: int,
         params = params.replace(commissioning=calibrate(join_loss, calibration_joins, seed,
                                                         retry_wd=params.commissioning.retry_wd))
     regimes = policies(list(dict.fromkeys(names)) or ["email-10wd"], policy_overrides)
+    check_folder(out, overwrite)  # refuse before the run, not after it
     seeds = replication_seeds(seed, replications)
     tasks = [Task(params, policy, s) for policy in regimes for s in seeds]
     try:

@@ -107,7 +107,7 @@ Examples:
 def stats(loss: float, runs: int, seed: int) -> None:
     """Success rate and join time of a right-code meter over many runs (population-model input)."""
     _check(0 <= loss < 1, "--loss", f"{loss} is not a probability below 1")
-    _check(1 <= runs <= 1_000_000, "--runs", f"{runs} is not a number of runs from 1 to 1000000")
+    _check(1 <= runs <= 1_000_000, "--runs", f"{runs} is not a positive number of runs (at most 1000000)")
     _check(seed >= 0, "--seed", f"{seed} is negative")
     result = join_statistics(loss, runs, seed)
     low, high = _wilson(result.joined, runs)

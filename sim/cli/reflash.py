@@ -20,7 +20,7 @@ from sim.yamlfile import InputFileError
 @click.option("--strategy", "strategies", multiple=True, type=click.Choice(STRATEGIES),
               help="Run only these strategies (repeat the option); default: the study's.")
 @click.option("--seed", type=click.IntRange(0), default=None, help="Override the study's seed.")
-@click.option("--days", type=click.IntRange(min=1), default=None, help="Override the horizon.")
+@click.option("--days", type=click.IntRange(1, 36_500), default=None, help="Override the horizon (1-36500 days).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Override CHs per Work Order.")
 @click.option("--price", "prices", multiple=True, type=float, metavar="GBP",
