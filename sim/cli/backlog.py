@@ -26,19 +26,26 @@ def _override(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
     return parsed
 
 
-@click.command("backlog")
+@click.command("backlog", epilog="""\b
+Examples:
+  hansim backlog
+  hansim backlog --policy none --policy email-10wd --policy smi-codes --sites 20000 --replications 8
+  hansim backlog --policy email-5wd --set policy.sla_wd=30 --out sla30 --overwrite""")
 @click.option("--policy", "names", multiple=True, metavar="NAME",
               help=f"MP121 regime: {', '.join(POLICIES)}; repeat to compare several in one run. "
                    "[default: email-10wd]")
 @click.option("--sites", type=click.IntRange(1), default=100_000, show_default=True,
               help="Install-and-leave meters modelled (history run + the run's installs).")
-@click.option("--years", type=FiniteFloat(0.1, 30), default=5.0, show_default=True)
-@click.option("--replications", type=click.IntRange(1, 10_000), default=4, show_default=True)
+@click.option("--years", type=FiniteFloat(0.1, 30), default=5.0, show_default=True,
+              help="Simulated years from the epoch.")
+@click.option("--replications", type=click.IntRange(1, 10_000), default=4, show_default=True,
+              help="Independent runs per policy (common random numbers across policies).")
 @click.option("--workers", type=click.IntRange(1, 512), default=None,
               help="Local worker processes.  [default: CPU count]")
-@click.option("--seed", type=click.IntRange(0), default=1, show_default=True)
+@click.option("--seed", type=click.IntRange(0), default=1, show_default=True,
+              help="Root seed: the same seed gives the same files, bit for bit.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("backlog-out"),
-              show_default=True)
+              show_default=True, help="Folder for the CSV files, summary.json, plots and report.html.")
 @click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on this Dask scheduler.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", callback=_override,
               help="Override a parameter: wan.target_days=60, rules.cos_hazard=0.2, "

@@ -22,7 +22,11 @@ def command() -> None:
     """The simulated DCC behind DCC Boxed's DUIS interface."""
 
 
-@command.command("serve")
+@command.command("serve", epilog="""\b
+Examples:
+  hansim dcc serve --port 8079
+  hansim dcc serve --port 8079 --receiver 90-B3-D5-1F-30-01-00-00=http://127.0.0.1:8080/receive
+  hansim dcc serve --site my-site.yaml --clock scenario --keystore keystore.json""")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8079, show_default=True,
               help="TCP port (DCC Boxed's is 8079); 0 picks a free one and prints it.")

@@ -23,7 +23,9 @@ def command() -> None:
     """USB ZigBee sticks: find them, see what answers, run a virtual one, sniff."""
 
 
-@command.command("list")
+@command.command("list", epilog="""\b
+Example:
+  hansim dongle list""")
 def list_ports() -> None:
     """Every serial port with VID:PID, maker and a guess of the radio behind it."""
     from serial.tools import list_ports as ports
@@ -44,7 +46,10 @@ def list_ports() -> None:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[4])
 
 
-@command.command("probe")
+@command.command("probe", epilog="""\b
+Examples:
+  hansim dongle probe /dev/ttyACM0
+  hansim dongle probe socket://127.0.0.1:9999 --timeout 5""")
 @click.argument("port")
 @click.option("--timeout", type=click.FloatRange(0.1, 60), default=4.0, show_default=True,
               help="Seconds each radio library may take to answer.")
@@ -69,7 +74,11 @@ def probe(port: str, timeout: float) -> None:
         click.echo(f"  network: {result.network or 'none formed'}")
 
 
-@command.command("virtual")
+@command.command("virtual", epilog="""\b
+Examples:
+  hansim dongle virtual --tcp 9999
+  hansim dongle virtual --pty --meter 00-DB-12-34-56-78-90-A0=83FED3407A939723A5C639B26916D505C3B5
+  hansim dongle virtual --tcp 9999 --frame-level --capture captures""")
 @click.option("--pty", "use_pty", is_flag=True, help="Serve on a pseudo-terminal (default).")
 @click.option("--tcp", "tcp_port", type=click.IntRange(0, 65535),
               help="Serve on 127.0.0.1:PORT instead (0: any free port).")
@@ -173,9 +182,13 @@ def _frame_level_joiner(seed: int, capture: Path | None):
     return joiner
 
 
-@command.command("sniff")
+@command.command("sniff", epilog="""\b
+Examples:
+  hansim dongle sniff /dev/ttyACM1 --channel 15 --out han.pcap
+  hansim dongle sniff /dev/ttyACM1 --channel 11 --out han.pcap --seconds 600""")
 @click.argument("port")
-@click.option("--channel", type=click.IntRange(11, 26), default=11, show_default=True)
+@click.option("--channel", type=click.IntRange(11, 26), default=11, show_default=True,
+              help="2.4 GHz ZigBee channel to listen on (the Comms Hub's).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="pcap to write (link type 283, IEEE 802.15.4 TAP: channel, RSSI, LQI "
                    "per frame, as Nordic's capture tool writes it).")

@@ -48,7 +48,11 @@ def command() -> None:
     """DUIS service requests, responses and alerts against a simulated DCC."""
 
 
-@command.command("run")
+@command.command("run", epilog="""\b
+Examples:
+  hansim duis run 12.2.xml 8.14.1.xml CCS01_8.11.xml ECS70_8.1.1.xml --out commissioning
+  hansim duis run *.XML --site my-site.yaml --join frames --out story --overwrite
+  hansim duis run CCS01_8.11.xml --radio znp:socket://127.0.0.1:9999""")
 @click.argument("requests", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--site", type=click.Path(path_type=Path),
               help="YAML site file (devices, install codes, WAN, users); default: the DCC "
@@ -160,7 +164,10 @@ def _collect(files: dict[str, bytes], step: int, outcome: Outcome, first: list =
         files[f"{step:03d}-{index}_{srv}_{name}.xml"] = document.to_xml()
 
 
-@command.command("validate")
+@command.command("validate", epilog="""\b
+Examples:
+  hansim duis validate duis-out/*.xml
+  hansim duis validate request.xml --schema 'DUIS Schema V5.4.xsd'""")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--schema", "schema_path", help=SCHEMA_HELP)
 def validate(files: tuple[Path, ...], schema_path: str | None) -> None:

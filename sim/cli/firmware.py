@@ -59,7 +59,9 @@ def command() -> None:
     """GB firmware images: ZigBee OTA header, manufacturer image, ECDSA P-256 signature."""
 
 
-@command.command("keygen")
+@command.command("keygen", epilog="""\b
+Example:
+  hansim firmware keygen -o supplier.key --public supplier.pem""")
 @click.option("-o", "--out", "key_out", required=True, type=click.Path(dir_okay=False),
               help="Private key (PEM, unencrypted: keep it secret).")
 @click.option("--public", "public_out", required=True, type=click.Path(dir_okay=False),
@@ -72,7 +74,9 @@ def keygen(key_out: str, public_out: str) -> None:
     click.echo(f"wrote {key_out} (private) and {public_out} (public)")
 
 
-@command.command("build")
+@command.command("build", epilog="""\b
+Example:
+  hansim firmware build --supplier-key supplier.key --manufacturer-code 1234 --image-type 0001 --version 00020100 --payload fw.bin -o fw.ota""")
 @click.option("--supplier-key", required=True, type=click.Path(dir_okay=False),
               help="The authorising supplier's Digital Signing key (ECDSA P-256 private key, "
                    "PEM): e.g. DCC Boxed's test supplier 90b3d51f30010000-ds.key, or one from "
@@ -108,7 +112,9 @@ def build(supplier_key: str, manufacturer_code: int, image_type: int, version: i
                f"hash {built.hash.hex().upper()}")
 
 
-@command.command("inspect")
+@command.command("inspect", epilog="""\b
+Example:
+  hansim firmware inspect fw.ota""")
 @click.argument("image_file", type=click.Path(dir_okay=False))
 def inspect(image_file: str) -> None:
     """Print an image's header fields and 11.3 hash (exit 1 if malformed)."""
@@ -136,7 +142,10 @@ def inspect(image_file: str) -> None:
         click.echo(f"{name:21} {value}")
 
 
-@command.command("verify")
+@command.command("verify", epilog="""\b
+Examples:
+  hansim firmware verify fw.ota --supplier-cert supplier.pem
+  hansim firmware verify fw.ota --supplier-cert supplier.pem --running 00020000""")
 @click.argument("image_file", type=click.Path(dir_okay=False))
 @click.option("--supplier-cert", required=True, type=click.Path(dir_okay=False),
               help="The authorising supplier's Digital Signing certificate or public key "

@@ -11,7 +11,11 @@ from sim.mp155.scenario import BUNDLED, STRATEGIES, Scenario
 from sim.yamlfile import InputFileError
 
 
-@click.command("reflash")
+@click.command("reflash", epilog="""\b
+Examples:
+  hansim reflash
+  hansim reflash -o study --overwrite --price 12 --price 18 --price 25 --price 30
+  hansim reflash --scenario my-study.yaml --strategy hold --strategy reflash --seed 3""")
 @click.option("--scenario", "scenario_file", type=click.Path(dir_okay=False),
               default=str(BUNDLED), show_default="scenarios/mp155-reflash.yaml",
               help="Study YAML: suppliers, CSPs, old-firmware costs, prices.")

@@ -90,7 +90,11 @@ def _number(doc: YamlDocument, key: str, default: int | float, low: float, high:
     return value
 
 
-@click.command("sweep")
+@click.command("sweep", epilog="""\b
+Examples:
+  hansim sweep sweep.yaml
+  hansim sweep sweep.yaml --out sweep-out --workers 2
+  hansim sweep sweep.yaml --dask tcp://127.0.0.1:8786""")
 @click.argument("sweep_file", metavar="SWEEP.yaml", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder.  [default: NAME-out in the current folder, for NAME.yaml]")
