@@ -31,23 +31,11 @@ def parse_value(text: str) -> object:
     return value if isinstance(value, (bool, int, float, list)) else text
 
 
-def _check_shapes(params: PopulationParams, model: dict[str, object]) -> None:
-    """A parameter that is a pair (``rules.cos_lead_wd: [1, 5]``) takes a list of as many."""
-    for key, value in model.items():
-        current: object = params
-        for part in key.split("."):
-            current = getattr(current, part, None)
-        if isinstance(current, tuple) and not (isinstance(value, list) and len(value) == len(current)):
-            raise ParameterError(f"{key} = {value!r} is not a list of {len(current)} values "
-                                 f"(e.g. {list(current)})")
-
-
 EPOCHS = (dt.date(2000, 1, 1), dt.date(2100, 12, 31))  # the calendar's holidays end long before 9999
 
 
 def build(params: PopulationParams, model: dict[str, object]) -> PopulationParams:
     try:
-        _check_shapes(params, model)
         built = with_overrides(params, model)
         epoch = dt.date.fromisoformat(built.epoch)
         if not EPOCHS[0] <= epoch <= EPOCHS[1]:
