@@ -19,7 +19,7 @@ from scapy.layers.dot15d4 import (
     Dot15d4Data,
     Dot15d4FCS,
 )
-from scapy.layers.zigbee import ZigBeeBeacon, ZigbeeAppCommandPayload, ZigbeeAppDataPayload, ZigbeeNWK
+from scapy.layers.zigbee import ZigbeeAppCommandPayload, ZigbeeAppDataPayload, ZigBeeBeacon, ZigbeeNWK
 from scapy.packet import Packet, Raw
 
 conf.dot15d4_protocol = "zigbee"

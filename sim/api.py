@@ -274,7 +274,7 @@ class ReflashResult:
         from sim.mp155.report import tables
 
         rows = tables(self.runs)[name]
-        return _frame(({k: (None if v == "" else v) for k, v in row.items()} for row in rows))
+        return _frame({k: (None if v == "" else v) for k, v in row.items()} for row in rows)
 
     @property
     def stock(self) -> pd.DataFrame:

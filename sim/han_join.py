@@ -144,7 +144,8 @@ def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, 
     air = Air(env, rng, loss=loss, latency=latency, on_change=changed)
     chf = network.trust_centre(device_log)
     esme = network.meter(device_id, device_install_code, timing=timing, reading=reading, sleepy=sleepy)
-    chf_radio, esme_radio = air.attach(CHF, chf), air.attach(ESME, esme)
+    air.attach(CHF, chf)
+    esme_radio = air.attach(ESME, esme)
     chf.readings.pop(device_id, None)
     drops_before = {CHF: Counter(chf.drops), ESME: Counter(esme.drops)}
     start = env.now

@@ -297,7 +297,7 @@ class Lifecycle:
         self.change_of_supplier(meter, now, gainer)
         return self._next(meter)
 
-    def process(self, env: "simpy.Environment", meter: Meter):
+    def process(self, env: simpy.Environment, meter: Meter):
         """The meter's life as a SimPy process (one meter, no partner)."""
         if meter.installed > env.now:
             yield env.timeout(meter.installed - env.now)

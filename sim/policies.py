@@ -27,7 +27,6 @@ lists every default with its source or range.
 
 from __future__ import annotations
 
-import copy
 import math
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, NamedTuple, Protocol
@@ -104,7 +103,7 @@ class Policy(ABC):
         return True
 
     @abstractmethod
-    def request(self, meter: Holder, now: float, under_sla: bool, market: "Market",
+    def request(self, meter: Holder, now: float, under_sla: bool, market: Market,
                 clock: WorkClock, draws: Draws) -> CodeRequest:
         """The meter's current supplier asks for its install code at ``now``."""
 
@@ -130,7 +129,7 @@ class NoProcess(Policy):
     def process(self) -> bool:
         return False
 
-    def request(self, meter: Holder, now: float, under_sla: bool, market: "Market",
+    def request(self, meter: Holder, now: float, under_sla: bool, market: Market,
                 clock: WorkClock, draws: Draws) -> CodeRequest:
         return CodeRequest(now, False, 0, (Step(now, "no install-code process"),))
 
@@ -185,7 +184,7 @@ class _AskTheInstaller(Policy):
                 return s
         return installer if installer not in asked and installer != current else None
 
-    def request(self, meter: Holder, now: float, under_sla: bool, market: "Market",
+    def request(self, meter: Holder, now: float, under_sla: bool, market: Market,
                 clock: WorkClock, draws: Draws) -> CodeRequest:
         steps: list[Step] = []
         asked: list[int] = []
@@ -299,7 +298,7 @@ class SmiInstallCodes(Policy):
     def params(self) -> dict[str, object]:
         return {"delay_wd": self.delay_wd, "coverage": self.coverage, "fixed_cost": self.fixed_cost}
 
-    def request(self, meter: Holder, now: float, under_sla: bool, market: "Market",
+    def request(self, meter: Holder, now: float, under_sla: bool, market: Market,
                 clock: WorkClock, draws: Draws) -> CodeRequest:
         at = clock.later(now, self.delay_wd) if self.delay_wd else now
         if draws.uniform() < self.coverage:

@@ -100,7 +100,7 @@ class Market:
         self._field_floor = [0] * len(self.behaviour)
 
     @classmethod
-    def of(cls, spec: MarketSpec, scale: float) -> "Market":
+    def of(cls, spec: MarketSpec, scale: float) -> Market:
         """The GB market of ``spec``, every class expanded to its ``count`` suppliers."""
         return cls([c for c in spec.classes for _ in range(c.count)], scale)
 

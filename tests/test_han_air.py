@@ -28,4 +28,4 @@ def test_no_loss_always_joins_at_once_and_stats_cli_says_so() -> None:
     assert out.exit_code == 0, out.output
     assert "3/3 joined, success rate 1.000" in out.output and "mean attempts 1.00" in out.output
     bad = CliRunner().invoke(main, ["han", "stats", "--runs", "0"])
-    assert bad.exit_code == 1 and "--runs: 0 is not a number of runs from 1 to" in bad.output
+    assert bad.exit_code == 1 and "--runs: 0 is not a positive number of runs" in bad.output

@@ -29,9 +29,9 @@ from typing import BinaryIO
 
 import serial
 from scapy.config import conf
+from scapy.layers import zigbee  # noqa: F401  (registers the ZigBee NWK/APS layers)
 from scapy.layers.dot15d4 import Dot15d4FCS
 from scapy.packet import Packet, Raw
-from scapy.layers import zigbee  # noqa: F401  (registers the ZigBee NWK/APS layers)
 from scapy.utils import PcapWriter
 
 from han.pcap import LINKTYPE_IEEE802_15_4_TAP, tap_header

@@ -25,11 +25,10 @@ from zigpy_znp.frames import GeneralFrame
 from zigpy_znp.types.nvids import ExNvIds, OsalNvIds
 
 from han.installcode import InstallCode, InstallCodeError
-from han.znp.framing import FrameReader, encode, encode_frame
-from han.znp.meters import (EmulatedMeter, JoinOutcome, MeterJoiner, NetworkParameters,
-                            key_level_join)
-from han.znp.nvram import TABLE_CAPACITY, ZStackNvram, serialize
 from han.znp import zdo_mt
+from han.znp.framing import FrameReader, encode, encode_frame
+from han.znp.meters import EmulatedMeter, JoinOutcome, MeterJoiner, NetworkParameters, key_level_join
+from han.znp.nvram import TABLE_CAPACITY, ZStackNvram, serialize
 from han.znp.responder import HanNode, ReportConfig, answer_zcl, answer_zdo, attribute_report
 
 LOGGER = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
-from pathlib import Path
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import click
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from sim.cli._population import build, parse_value, policies, split_overrides
 from sim.cli._options import FiniteFloat
+from sim.cli._population import build, parse_value, policies, split_overrides
 from sim.output import check_folder
 from sim.plotting import FORMATS
 from sim.policies import POLICIES

@@ -10,7 +10,7 @@ import click
 
 from devices.han_join import KeyLevelJoin
 from han.radio import RadioError
-from sim.han_join import FrameLevelJoin
+from sim.cli._options import FiniteFloat
 from sim.dcc import gbcs_link
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.outcome import Outcome
@@ -18,9 +18,9 @@ from sim.dcc.site_file import SiteFileError, default_premises, load_site
 from sim.duis import schema as duis_schema
 from sim.duis.precommand import signed_request, supplier_test_key
 from sim.duis.request import NotDUIS, NotModelled
+from sim.han_join import FrameLevelJoin
 from sim.output import OutputDir, check_folder
 from sim.radio_join import open_radio
-from sim.cli._options import FiniteFloat
 
 SCHEMA_HELP = (f"DUIS XSD file or folder; default: ${duis_schema.ENV}, else ../shared/duis "
                "beside the project.")
@@ -74,7 +74,8 @@ Examples:
                    "znp:socket://HOST:PORT; or 'air', the simulated air behind the same "
                    "radio interface. Each 8.11 Add permits the device in real time, for "
                    "JoinTimePeriod at most. Overrides --join.")
-@click.option("--overwrite", is_flag=True, help="Replace the --out folder if it already holds results (whole, never mixed).")
+@click.option("--overwrite", is_flag=True,
+              help="Replace the --out folder if it already holds results (whole, never mixed).")
 @click.option("--sign/--no-sign", default=True, show_default=True,
               help="Act as the supplier: sign each pre-command (variant 4) with the user's "
                    "test key and resubmit it as variant 5.")

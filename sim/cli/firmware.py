@@ -74,9 +74,11 @@ def keygen(key_out: str, public_out: str) -> None:
     click.echo(f"wrote {key_out} (private) and {public_out} (public)")
 
 
-@command.command("build", epilog="""\b
-Example:
-  hansim firmware build --supplier-key supplier.key --manufacturer-code 1234 --image-type 0001 --version 00020100 --payload fw.bin -o fw.ota""")
+_BUILD_EXAMPLE = ("hansim firmware build --supplier-key s.key --manufacturer-code 1234 --image-type 1 "
+                  "--version 20100 --payload fw -o fw.ota")
+
+
+@command.command("build", epilog=f"\b\nExample:\n  {_BUILD_EXAMPLE}")
 @click.option("--supplier-key", required=True, type=click.Path(dir_okay=False),
               help="The authorising supplier's Digital Signing key (ECDSA P-256 private key, "
                    "PEM): e.g. DCC Boxed's test supplier 90b3d51f30010000-ds.key, or one from "

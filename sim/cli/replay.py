@@ -20,7 +20,8 @@ Examples:
   hansim replay reactive-wan --radio znp:socket://127.0.0.1:9999""")
 @click.argument("scenario", required=False, default=DEFAULT)
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("replay-out"),
-              show_default=True, help="Folder for timeline.jsonl/.csv, duis/, pcap/, summary.json, the plot, report.html.")
+              show_default=True,
+              help="Folder for timeline.jsonl/.csv, duis/, pcap/, summary.json, the plot, report.html.")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the scenario's seed.")
 @click.option("--keys-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write Wireshark zigbee_pc_keys rows (each meter's install-code link key, "
@@ -28,7 +29,8 @@ Examples:
 @click.option("--schema", "schema_path", type=click.Path(path_type=Path),
               help="DUIS XSD file or folder the DCC checks each request against; default: "
                    "$HANSIM_DUIS_XSD, else ../shared/duis beside the project (none: no check).")
-@click.option("--overwrite", is_flag=True, help="Replace the --out folder if it already holds results (whole, never mixed).")
+@click.option("--overwrite", is_flag=True,
+              help="Replace the --out folder if it already holds results (whole, never mixed).")
 @click.option("--radio", help="The Comms Hub's HAN radio, overriding the scenario's comms_hub.radio: "
                              "a ZigBee stick (znp:/dev/ttyACM0, ezsp:PATH, deconz:PATH, "
                              "znp:socket://HOST:PORT, e.g. `hansim dongle virtual`) or `air`; "
@@ -50,7 +52,7 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     from sim.output import OutputDir, check_file, check_folder, write_files
     from sim.radio_join import check_radio_spec
     from sim.replay import report
-    from sim.replay.scenario import locate, load_scenario
+    from sim.replay.scenario import load_scenario, locate
     from sim.replay.story import replay
 
     path = locate(scenario)
@@ -83,7 +85,8 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     failed = [c for c in found if not c.ok]
     for check in found:
         click.echo(f"expect {'ok  ' if check.ok else 'FAIL'} {check}")
-    click.echo(f"wrote {len(result.requests)} DUIS exchanges, {sum(r.report is not None for r in result.joins.records)} pcap(s), "
+    captures = sum(r.report is not None for r in result.joins.records)
+    click.echo(f"wrote {len(result.requests)} DUIS exchanges, {captures} pcap(s), "
                f"timeline.jsonl, timeline.csv, summary.json, timeline.{plot_format}, report.html in {out}")
     if failed:
         click.echo(f"{len(failed)} of {len(found)} expectations failed: "

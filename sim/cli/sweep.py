@@ -14,9 +14,9 @@ from pathlib import Path
 import click
 
 from sim.cli._population import build, policies, split_overrides
+from sim.output import OutputError, atomic_write, check_folder, holds_results
 from sim.policies import ParameterError
 from sim.population.params import PopulationParams
-from sim.output import OutputError, atomic_write, check_folder, holds_results
 from sim.population.report import summarise
 from sim.population.runner import Task, replication_seeds, run_tasks
 from sim.population.store import load, replication_path, run_key, save

@@ -91,7 +91,7 @@ class Deliveries:
                         self.delivered += 1
                         return
                     reason = f"HTTP {reply.status}"
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as err:
+            except (TimeoutError, aiohttp.ClientError, OSError) as err:
                 reason = str(err) or type(err).__name__
             if pause is None:
                 break

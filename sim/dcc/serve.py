@@ -120,7 +120,7 @@ class DccService:
                                 "DUIS is sent as application/xml")
         try:
             body = await asyncio.wait_for(request.read(), self.read_timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return _refuse(408, f"request body not received within {self.read_timeout_s:g} s")
         async with self.lock:
             return self.process(endpoint, body)

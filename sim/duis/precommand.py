@@ -20,7 +20,7 @@ import base64
 import binascii
 import dataclasses
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives.asymmetric import ec
 

@@ -13,9 +13,10 @@ from importlib.resources import files
 import yaml
 from matplotlib.figure import Figure
 
-from sim.html import inline_svg, render as render_page
-from sim.population.figures import label, policy_figures
+from sim.html import inline_svg
+from sim.html import render as render_page
 from sim.plotting import pounds, thousands
+from sim.population.figures import label, policy_figures
 
 UNRECORDED = "source not recorded"
 

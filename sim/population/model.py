@@ -87,7 +87,7 @@ class Replication:
 class _Recorder:
     """The lifecycle's observer: state intervals, completions, gains and requests."""
 
-    def __init__(self, model: "PopulationModel | None" = None) -> None:
+    def __init__(self, model: PopulationModel | None = None) -> None:
         self.model = model
         self.intervals = array("d")  # (state, entered, left) triples
         self.done_installed = array("d")

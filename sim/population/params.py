@@ -70,7 +70,8 @@ class PopulationParams:
     the same rate under no process (BEIS's ~500,000 is an upper bound: it included
     genuinely pending devices, seeds). ``smets2_meters``: GB SMETS2 meters at the epoch,
     11,000,000 (M: ~19 M by end 2023 less two years of installs), growing by
-    ``installs_per_year``: the denominator of the share of gains that are uncommissioned. ``gas_share``: I&L premises with a gas meter too, 0.8 (L;
+    ``installs_per_year``: the denominator of the share of gains that are uncommissioned.
+    ``gas_share``: I&L premises with a gas meter too, 0.8 (L;
     ~85% of GB homes use mains gas, M). ``split_supply``: dual-fuel premises whose gas
     installer is not the electricity installer, 0.1 (L). ``igt_share``: I&L premises
     that are IGT gas-only new builds, 0.03 (L; seeds: IGTs fit the GSME, the ESME comes
@@ -176,7 +177,7 @@ class PopulationParams:
         """Modelled meters installed in the history run (the rest are installed during the run)."""
         return int(round(self.sites * self.historic_years / (self.historic_years + self.years)))
 
-    def replace(self, **changes: object) -> "PopulationParams":
+    def replace(self, **changes: object) -> PopulationParams:
         return dataclasses.replace(self, **changes)
 
 

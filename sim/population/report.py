@@ -20,10 +20,10 @@ from matplotlib.figure import Figure
 
 from sim.lifecycle import BACKLOG_STATES, STRANDED
 from sim.output import OutputDir
-from sim.population.model import Replication
-from sim.policies import Policy
-from sim.population.params import PopulationParams, as_dict
 from sim.plotting import THOUSANDS, figure_bytes, new_figure
+from sim.policies import Policy
+from sim.population.model import Replication
+from sim.population.params import PopulationParams, as_dict
 from sim.population.stats import QUANTILES, Estimate, confidence, estimate, steady_backlog, ttc_quantile, within
 
 STATE_NAMES = [s.name.lower() for s in BACKLOG_STATES]
@@ -258,7 +258,8 @@ def _focus_on_steady_part(ax: Axes, warm: int, dates: np.ndarray) -> None:
     for band in ax.collections[1:]:  # the bands' upper edges after the warm-up
         for path in band.get_paths():
             xy = path.vertices
-            later = max(later, float(xy[xy[:, 0] >= mdates.date2num(dates[min(warm, len(dates) - 1)]), 1].max(initial=0)))
+            after_warmup = xy[:, 0] >= mdates.date2num(dates[min(warm, len(dates) - 1)])
+            later = max(later, float(xy[after_warmup, 1].max(initial=0)))
     top = max(later * 1.25, 1.0)
     ax.set_ylim(0, top)
     if peak > top:

@@ -69,7 +69,8 @@ def run_tasks(tasks: Sequence[Task], workers: int | None = None, dask_address: s
 
 
 def _on_dask(tasks: Sequence[Task], address: str, finish: Callable[[int, Replication], None]) -> None:
-    from distributed import Client, as_completed as dask_completed
+    from distributed import Client
+    from distributed import as_completed as dask_completed
 
     with Client(address, set_as_default=False, timeout="20s") as client:
         futures = client.map(_run, list(tasks), pure=False)

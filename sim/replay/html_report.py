@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from sim.html import inline_svg, render as render_page
+from sim.html import inline_svg
+from sim.html import render as render_page
 from sim.replay import report
 from sim.replay.story import Replay
 

@@ -303,8 +303,8 @@ def timeline_figure(replay: Replay) -> Figure:
     for mark in MARKS:
         points = sorted(set(marks.get(mark, [])))
         if points:
-            ax.scatter(*zip(*points), marker=mark.marker, s=90 if mark.marker == "*" else 50, color=mark.colour, edgecolors="#333333",
-                       linewidths=0.5, zorder=3)
+            ax.scatter(*zip(*points), marker=mark.marker, s=90 if mark.marker == "*" else 50, color=mark.colour,
+                       edgecolors="#333333", linewidths=0.5, zorder=3)
     handles = [Patch(color=c, label=s.lower().replace("_", " ")) for s, c in STATE_COLOURS.items()
                if any(span.state == s for span in replay.spans)]
     handles += [Line2D([], [], marker=m.marker, linestyle="none", color=m.colour, markeredgecolor="#333333",
