@@ -283,5 +283,8 @@ def _coverage(site: _Site, connected: bool, start: dt.datetime,
                               address_identifier=site.text(("premises", "address"),
                                                            "Threapwood Road")), row)
     if site.get(("premises", "uprn")) is not None:
-        coverage.add(premises_key(uprn=site.text(("premises", "uprn"))), row)
+        uprn = site.text(("premises", "uprn"))
+        if not uprn.strip().isdigit():  # found by the fuzz suite crashing int()
+            raise site.doc.error(("premises", "uprn"), f"{uprn!r} is not a UPRN (digits only)")
+        coverage.add(premises_key(uprn=uprn), row)
     return coverage
