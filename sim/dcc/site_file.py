@@ -227,7 +227,10 @@ def _supplier_changes(site: _Site, start: dt.datetime,
 
 def _devices(site: _Site, hub: CommsHub, suppliers: dict[str, str],
              keys: dict) -> dict[str, HanDevice]:
-    rng = random.Random(int(site.text(("seed",), "0")))
+    seed = site.text(("seed",), "0")
+    if not seed.strip().isdigit():  # a seed the fuzz suite found crashing int()
+        raise site.doc.error(("seed",), f"{seed!r} is not a whole number >= 0")
+    rng = random.Random(int(seed))
     listed = site.get(("devices",))
     if not isinstance(listed, list):
         raise site.doc.error(("devices",), "expected a list of devices")
@@ -280,5 +283,8 @@ def _coverage(site: _Site, connected: bool, start: dt.datetime,
                               address_identifier=site.text(("premises", "address"),
                                                            "Threapwood Road")), row)
     if site.get(("premises", "uprn")) is not None:
-        coverage.add(premises_key(uprn=site.text(("premises", "uprn"))), row)
+        uprn = site.text(("premises", "uprn"))
+        if not uprn.strip().isdigit():  # found by the fuzz suite crashing int()
+            raise site.doc.error(("premises", "uprn"), f"{uprn!r} is not a UPRN (digits only)")
+        coverage.add(premises_key(uprn=uprn), row)
     return coverage
