@@ -13,15 +13,6 @@ import pytest
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
-# A worktree checkout has no ../shared: its GBCS key store is the worktree's shared one,
-# so that the DCC model signs and MACs with the DCC Boxed / RTDS test keys as in CI.
-_WORKTREE_KEYSTORE = "/work/shared/gbcs/gbcs-parser/test/rtds/keystore"
-_PROJECT_SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared")
-if (not os.path.isdir(_PROJECT_SHARED) and "HANSIM_GBCS_KEYSTORE" not in os.environ
-        and os.path.isdir(_WORKTREE_KEYSTORE)):
-    os.environ["HANSIM_GBCS_KEYSTORE"] = _WORKTREE_KEYSTORE
-
-
 def _fail_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
     if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
