@@ -276,3 +276,25 @@ def test_receiver_that_stays_down_is_one_log_line(caplog: pytest.LogCaptureFixtu
         _run(service, scenario)
     dropped = [r for r in caplog.records if "dropped after 2 attempts" in r.getMessage()]
     assert len(dropped) == service.deliveries.dropped >= 3
+
+
+def test_serve_writes_the_gbcs_certificates_duis_run_writes(tmp_path: Path) -> None:
+    """``--gbcs-certificates``: the key store a verifier needs (gbcs-parser's layout), the same
+    certificates ``duis run`` writes beside its files (which gbcs-parser verifies with)."""
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from sim.cli import main; main()", "dcc", "serve", "--port", "0",
+         "--clock", "scenario", "--gbcs-certificates", str(tmp_path / "serve")],
+        stderr=subprocess.PIPE, text=True)
+    try:
+        assert "listening on" in server.stderr.readline()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    run = subprocess.run([sys.executable, "-c", "from sim.cli import main; main()", "duis", "run",
+                          str(next(templates().glob("12.2_*"))), "--out", str(tmp_path / "run")],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    served = {p.name: p.read_bytes() for p in (tmp_path / "serve" / "keystore").iterdir()}
+    written = {p.name: p.read_bytes() for p in (tmp_path / "run" / "keystore").iterdir()}
+    assert served and served == written
+    assert all(name.endswith(("-ds.pem", "-ka.pem")) for name in served)

@@ -10,11 +10,13 @@ import click
 from aiohttp import web
 
 from sim.cli.duis import SCHEMA_HELP, _schema
+from sim.dcc import gbcs_link
 from sim.dcc.delivery import Deliveries, RetryPolicy
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.keystore import ZAZ1_KEYSTORE, KeystoreError, load_keystore
 from sim.dcc.serve import MAX_BODY, Clock, DccService, real_start, receivers_option
 from sim.dcc.site_file import SiteFileError, default_premises, load_site
+from sim.output import write_files
 
 
 @click.group("dcc")
@@ -26,7 +28,8 @@ def command() -> None:
 Examples:
   hansim dcc serve --port 8079
   hansim dcc serve --port 8079 --receiver 90-B3-D5-1F-30-01-00-00=http://127.0.0.1:8080/receive
-  hansim dcc serve --site my-site.yaml --clock scenario --keystore keystore.json""")
+  hansim dcc serve --site my-site.yaml --clock scenario --keystore keystore.json
+  hansim dcc serve --gbcs-certificates run1""")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8079, show_default=True,
               help="TCP port (DCC Boxed's is 8079); 0 picks a free one and prints it.")
@@ -49,8 +52,13 @@ Examples:
               help="Largest request body in bytes (HTTP 413 above it).")
 @click.option("--retries", type=click.IntRange(min=1), default=8, show_default=True,
               help="POST attempts per response or alert before it is dropped with a log line.")
+@click.option("--gbcs-certificates", "certificates", type=click.Path(file_okay=False, path_type=Path),
+              help="Before serving, write the GBCS certificates of every party of the site into "
+                   "FOLDER/keystore/ (<eui>-ds.pem, <eui>-ka.pem, gbcs-parser's key store layout), "
+                   "so anyone can verify the payloads the server sends.")
 def serve(host: str, port: int, site: Path | None, clock: str, receivers: tuple[str, ...],
-          keystore: Path | None, schema_path: str | None, max_body: int, retries: int) -> None:
+          keystore: Path | None, schema_path: str | None, max_body: int, retries: int,
+          certificates: Path | None) -> None:
     """Serve DUIS over HTTP until interrupted: POST signed requests to /api/v1/serviceD,
     /api/v1/serviceS or /api/v1/serviceT; responses and alerts signed with the DSP key."""
     try:
@@ -64,6 +72,9 @@ def serve(host: str, port: int, site: Path | None, clock: str, receivers: tuple[
         raise click.BadParameter(str(err)) from None
     for note in keys.skipped:
         click.echo(f"keystore: skipped {note}", err=True)
+    if certificates is not None:  # the same certificates `duis run` writes beside its files
+        write_files({certificates / name: data for name, data in gbcs_link.keystore_files(premises).items()},
+                    parents=True)
     if clock == "real":
         premises.start = real_start()
     dcc = Dcc(premises, _schema(schema_path, required=False))
