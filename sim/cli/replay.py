@@ -86,7 +86,8 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     for check in found:
         click.echo(f"expect {'ok  ' if check.ok else 'FAIL'} {check}")
     captures = sum(r.report is not None for r in result.joins.records)
-    click.echo(f"wrote {len(result.requests)} DUIS exchanges, {captures} pcap(s), "
+    pcaps = f"{captures} join pcap(s) and premises.pcap" if captures else "no pcap (joins on a radio)"
+    click.echo(f"wrote {len(result.requests)} DUIS exchanges, {pcaps}, "
                f"timeline.jsonl, timeline.csv, summary.json, timeline.{plot_format}, report.html in {out}")
     if failed:
         click.echo(f"{len(failed)} of {len(found)} expectations failed: "
