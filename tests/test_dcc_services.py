@@ -85,7 +85,7 @@ def test_wan_matrix_reports_what_the_database_holds() -> None:
     assert_valid(outcome)
     unknown = dcc.submit(dcc_only("12.1", RequestWANMatrix(uprn="999")))
     assert (unknown.code, unknown.reason) == (
-        "E100", "premises not in the SM WAN coverage database")
+        "E120101", "premises not in the SM WAN coverage database")
 
 
 def test_other_user_may_read_inventory_but_not_update_it() -> None:

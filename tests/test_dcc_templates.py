@@ -33,7 +33,7 @@ FRESH = {
 COMMISSIONED = {
     "11.1_": ("I0", ""),
     "12.1_": ("I0", "North: covered (High)"),
-    "12.2_": ("E5", f"ESME {A0} is Commissioned; prenotify needs Absent"),
+    "12.2_": ("E120201", f"ESME {A0} is already in the SMI (Commissioned)"),
     "8.14.1_": ("E5", f"CHF {A2} is Commissioned; ch install wan needs"),
     "8.14.2_": ("E5", f"CHF {A2} is Commissioned; ch install no wan needs Pending"),
     "8.2_": ("I0", f"CHF {A2} Commissioned"),

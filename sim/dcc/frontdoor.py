@@ -29,7 +29,7 @@ from devices.han_join import HanJoin, KeyLevelJoin
 from sim.dcc import outcome as oc
 from sim.dcc.outcome import Outcome, Refused
 from sim.dcc.premises import SUPPLIER_ROLES, Premises
-from sim.dcc.services import carry_out, run_future_dated
+from sim.dcc.services import carry_out, execution_moment, run_future_dated
 from sim.dcc.smi import Inventory, SmiRecord, SmiRefusal, StatusChange
 from sim.duis import schema as duis_schema
 from sim.duis.codec import Body
@@ -56,6 +56,8 @@ class Dcc:
         self.pre_commands: dict[str, tuple[str, Body]] = {}
         #: Future-dated commands the devices hold: (clock seconds, order, request).
         self.scheduled: list[tuple[float, int, ServiceRequest]] = []
+        #: (target, other device) pairs joined by 8.7.x and not yet unjoined by 8.8.x.
+        self.joins: set[tuple[str, str]] = set()
         #: Documents raised by the clock (a future-dated command running), not by a request.
         self.outbox: list[tuple[str, ServiceResponse]] = []
         self._order = itertools.count()  # ties at the same time run in arrival order
@@ -100,14 +102,21 @@ class Dcc:
         when = getattr(body, "execution_date_time", None)
         if not when:
             return None
-        moment = dt.datetime.fromisoformat(when)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.UTC)
-        at = (moment - self.premises.start).total_seconds()
+        at = (execution_moment(when) - self.premises.start).total_seconds()
         return at if at > self.now else None
 
     def schedule(self, at: float, request: ServiceRequest) -> None:
         heapq.heappush(self.scheduled, (at, next(self._order), request))
+
+    def cancel(self, request: ServiceRequest) -> list[RequestID]:
+        """Drop the pending future-dated commands of the request's SRV on its target
+        device (a cancellation request); returns their RequestIDs."""
+        def same(pending: ServiceRequest) -> bool:
+            return (pending.srv, pending.request_id.target) == (request.srv, request.request_id.target)
+        dropped = [r.request_id for _, _, r in self.scheduled if same(r)]
+        self.scheduled = [item for item in self.scheduled if not same(item[2])]
+        heapq.heapify(self.scheduled)
+        return dropped
 
     def wan_arrives(self) -> list[StatusChange]:
         """The SM WAN reaches the premises: the Comms Hub connects and is commissioned."""

@@ -1,8 +1,8 @@
 """What one service request came to: response code, reason, DUIS documents, SMI changes.
 
 Response codes are DUIS's (I0 success, I99 acknowledgement, E1-E20 as DUIS defines
-them, M). DUIS answers a request that is not well-formed or fails the schema at the
-HTTP layer, not with a DUIS code; hansim writes a DUIS Response with ``E100`` for it
+them, M; the SRV-specific E and W codes of ``srv_codes.yaml``, L). DUIS answers a
+request that is not well-formed or fails the schema at the HTTP layer, not with a DUIS code; hansim writes a DUIS Response with ``E100`` for it
 and for content it cannot use (a bad install code), so every outcome is a DUIS file
 (the choice of E100 is hansim's, L).
 """
@@ -10,6 +10,9 @@ and for content it cannot use (a bad install code), so every outcome is a DUIS f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
 
 from sim.dcc.smi import StatusChange
 from sim.duis.request import ServiceRequest
@@ -30,6 +33,16 @@ INVALID_REQUEST = "E100"
 #: 11.1 carried out for some listed devices only (those not Commissioned are listed in the
 #: response's DSPUpdateFirmwareWarning): DUIS's one 11.1 warning code (hansim's reading, M).
 UPDATE_FIRMWARE_WARNING = "W110101"
+
+
+#: SRV-specific codes by SRV and outcome (srv_codes.yaml).
+SRV_CODES: dict[str, dict[str, str]] = yaml.safe_load(
+    Path(__file__).with_name("srv_codes.yaml").read_text())
+
+
+def code(srv: str, outcome: str) -> str:
+    """The SRV-specific code DUIS gives this SRV's ``outcome`` (srv_codes.yaml)."""
+    return SRV_CODES[srv][outcome]
 
 
 class Refused(Exception):

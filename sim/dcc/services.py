@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,13 @@ from sim.dcc import outcome as oc
 from sim.dcc.outcome import Outcome, Refused
 from sim.dcc.smi import SmiRecord, SmiRefusal
 from sim.duis import bodies as b
-from sim.duis.precommand import PreCommandError, open_signed, pre_command, supplier_test_key
+from sim.duis.precommand import (
+    DUIS_CANCEL,
+    PreCommandError,
+    open_signed,
+    pre_command,
+    supplier_test_key,
+)
 from sim.duis.request import ServiceRequest
 from sim.duis.response import DCCAlertMessage, DeviceAlertMessage, InventoryDevice
 
@@ -67,6 +74,13 @@ def carry_out(dcc: Dcc, request: ServiceRequest, rule: dict, outcome: Outcome) -
             # The device obeys the command it verified: the service sees the original body.
             request = dataclasses.replace(request, body=check_signed(dcc, request))
         outcome.documents.append(("ack", dcc.response(request, oc.ACKNOWLEDGED)))
+        if is_cancellation(request.body):
+            cancelled = dcc.cancel(request)
+            outcome.reason = (f"cancelled {len(cancelled)} future-dated SRV {request.srv} "
+                              f"command(s): {', '.join(map(str, cancelled))}" if cancelled
+                              else f"no future-dated SRV {request.srv} command was pending")
+            outcome.documents.append(("response", dcc.response(request, oc.SUCCESS)))
+            return
         at = dcc.execution_time(request.body)
         if at is not None:  # future-dated: the device accepts it now and runs it then
             dcc.schedule(at, request)
@@ -82,6 +96,22 @@ def carry_out(dcc: Dcc, request: ServiceRequest, rule: dict, outcome: Outcome) -
         len(outcome.documents) - outcome.alert_count(),
         ("response", dcc.response(request, outcome.code, **outcome.payload)),
     )
+
+
+def is_cancellation(body: object) -> bool:
+    """A request whose ExecutionDateTime is DUIS's cancel value (the DCC's CANCELLATION
+    templates for 6.15.1, 6.23, 11.3 and the tariff SRVs): cancel, do not schedule."""
+    when = getattr(body, "execution_date_time", None)
+    return bool(when) and execution_moment(when) == DUIS_CANCEL
+
+
+def execution_moment(value: str) -> dt.datetime:
+    """An ExecutionDateTime as an aware datetime (UTC when it names no zone)."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise Refused(oc.INVALID_REQUEST, f"ExecutionDateTime {value!r} is not an xs:dateTime") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def run_future_dated(dcc: Dcc, request: ServiceRequest) -> str:
@@ -181,7 +211,7 @@ def send_alerts(dcc: Dcc, request: ServiceRequest, outcome: Outcome, alerts: lis
 def request_wan_matrix(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     rows = dcc.premises.coverage.lookup(request.body)
     if rows is None:
-        raise Refused(oc.INVALID_REQUEST, "premises not in the SM WAN coverage database")
+        raise Refused(oc.code("12.1", "not_covered"), "premises not in the SM WAN coverage database")
     outcome.payload = {"wan_matrix": (request.body, tuple(r.row() for r in rows))}
     outcome.reason = ", ".join(
         f"{r.csp_region}: {'covered' if r.available else 'not covered'} ({r.likelihood})"
@@ -191,6 +221,10 @@ def request_wan_matrix(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> N
 @service("12.2")
 def prenotify(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     body = request.body
+    known = dcc.smi.get(body.device_id)
+    if known is not None:
+        raise Refused(oc.code("12.2", "already_known"),
+                      f"{known.device_type} {known.device_id} is already in the SMI ({known.status})")
     record = SmiRecord(body.device_id.upper(), body.device_type, body.manufacturer,
                        body.model, body.firmware_version, smets_chts_version=body.smets_chts_version,
                        esme_variant=body.esme_variant)
@@ -201,7 +235,7 @@ def prenotify(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
 def install_comms_hub(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     with_wan = request.srv == "8.14.1"
     if with_wan and not dcc.premises.hub.wan_connected:
-        raise Refused(oc.CANNOT_COMMUNICATE,
+        raise Refused(oc.code("8.14.1", "no_wan"),
                       "8.14.1 says the Comms Hub is on the SM WAN, but it is not: send 8.14.2")
     comms_hub_event(dcc, request, outcome, "ch_install_wan" if with_wan else "ch_install_no_wan")
 
@@ -216,7 +250,8 @@ def comms_hub_event(dcc: Dcc, request: ServiceRequest, outcome: Outcome, event: 
     """An 8.14 status update: both halves of the Comms Hub (CHF, GPF) or neither."""
     hub = dcc.premises.hub
     if request.body.device_id.upper() != hub.chf_id:
-        raise Refused(oc.UNKNOWN_DEVICE, f"CHF {request.body.device_id} is not at this premises")
+        raise Refused(oc.code(request.srv, "not_this_premises"),
+                      f"CHF {request.body.device_id} is not at this premises")
     for device_id in (hub.chf_id, hub.gpf_id):
         smi_check(dcc, event, device_id)
     for device_id in (hub.chf_id, hub.gpf_id):
@@ -234,12 +269,12 @@ def update_han_device_log(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -
     try:
         if adding:
             if body.install_code is None or body.join_time_period is None:
-                raise Refused(oc.INVALID_REQUEST, "8.11 Add needs JoinTimePeriod and InstallCode")
+                raise Refused(oc.code("8.11", "no_install_code"), "8.11 Add needs JoinTimePeriod and InstallCode")
             alerts = hub.device_log.add(device_id, body.install_code, body.join_time_period, dcc.now)
         else:
             alerts = hub.device_log.remove(device_id, dcc.now)
     except DeviceLogError as err:
-        raise Refused(oc.INVALID_REQUEST, f"CHF refused: {err}") from None
+        raise Refused(oc.code("8.11", "device_log_refused"), f"CHF refused: {err}") from None
     smi_apply(dcc, outcome, event, device_id)
     record = dcc.smi.get(device_id)
     if adding and record is not None:  # the MPxNs the supplier gave, for 8.2
@@ -291,8 +326,9 @@ def commission(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
 def join_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     other = request.body.other_device_id.upper()
     hub = dcc.premises.hub
-    if other in (hub.chf_id, hub.gpf_id):
-        return  # the Comms Hub's own functions are always on its HAN
+    if other in (hub.chf_id, hub.gpf_id):  # the Comms Hub's own functions are always on its HAN
+        dcc.joins.add((request.request_id.target.upper(), other))
+        return
     device = dcc.premises.devices.get(other)
     if device is None and dcc.smi.get(other) is None:
         raise Refused(oc.UNKNOWN_DEVICE, f"device {other} is not in the SMI")
@@ -301,6 +337,22 @@ def join_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     record = dcc.smi.get(other)
     if record is not None and record.device_type in ("PPMID", "HCALCS"):
         smi_apply(dcc, outcome, "joined_to_meter", record)
+    dcc.joins.add((request.request_id.target.upper(), other))
+    outcome.reason = f"{other} joined to {request.request_id.target.upper()}"
+
+
+@service("8.8.2")
+def unjoin_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
+    """The target forgets a device it was joined to (CS04AC / CS04B). A device it never
+    joined is refused by the target's own response (hansim's reading, L)."""
+    target, other = request.request_id.target.upper(), request.body.other_device_id.upper()
+    if other not in dcc.premises.devices and dcc.smi.get(other) is None \
+            and other not in (dcc.premises.hub.chf_id, dcc.premises.hub.gpf_id):
+        raise Refused(oc.UNKNOWN_DEVICE, f"device {other} is not in the SMI")
+    if (target, other) not in dcc.joins:
+        raise Refused(oc.code("8.8.2", "not_joined"), f"{other} is not joined to {target}")
+    dcc.joins.discard((target, other))
+    outcome.reason = f"{other} unjoined from {target}"
 
 
 @service("6.23")
@@ -311,18 +363,13 @@ def change_of_supplier_credentials(dcc: Dcc, request: ServiceRequest, outcome: O
     given = {"ds": ("DigitalSigningCertificate", body.signing_certificate),
              "ka": ("KeyAgreementCertificate", body.key_agreement_certificate),
              "pp-ka": ("KeyAgreementTopUpCertificate", body.top_up_certificate)}
-    certificates = {}
-    for use, (field, der) in given.items():
-        if der is None:
-            continue
-        try:
-            certificates[use] = x509.load_der_x509_certificate(base64.b64decode(der))
-        except ValueError as err:
-            raise Refused(oc.INVALID_REQUEST, f"{field}: {err}") from None
+    certificates = {use: _certificate(request.srv, field, der) for use, (field, der) in given.items()
+                    if der is not None}
     cert = certificates["ds"]
     key = cert.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey):
-        raise Refused(oc.INVALID_REQUEST, "DigitalSigningCertificate does not hold an EC key")
+        raise Refused(oc.code(request.srv, "bad_certificate"),
+                      "DigitalSigningCertificate does not hold an EC key")
     holder = dcc.premises.holder(request.request_id.target)
     losing = next((user for user in dcc.premises.users
                    if holder.supplier_key is not None
@@ -330,6 +377,40 @@ def change_of_supplier_credentials(dcc: Dcc, request: ServiceRequest, outcome: O
     holder.supplier_key = key
     outcome.payload["gbcs_payload"] = gbcs_link.cos_response(dcc, request, losing, certificates)
     outcome.reason = f"meter now trusts {cert.subject.rfc4514_string()}"
+
+
+@service("6.21")
+def handover_of_dcc_controlled_device(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
+    """The device now trusts the requesting party's Digital Signing certificate in place of
+    the DCC's (CS02b handover): its critical commands are checked with that key."""
+    body: b.RequestHandoverOfDCCControlledDevice = request.body
+    cert = _certificate(request.srv, "DigitalSigningCertificate", body.signing_certificate)
+    key = cert.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise Refused(oc.code(request.srv, "bad_certificate"),
+                      "DigitalSigningCertificate does not hold an EC key")
+    holder = dcc.premises.holder(request.request_id.target)
+    assert holder is not None  # the front door found the target in the SMI and on the HAN
+    holder.supplier_key = key
+    outcome.reason = f"{body.remote_party_role} credentials now {cert.subject.rfc4514_string()}"
+
+
+def _certificate(srv: str, field: str, der: str) -> x509.Certificate:
+    try:
+        return x509.load_der_x509_certificate(base64.b64decode(der))
+    except ValueError as err:
+        raise Refused(oc.code(srv, "bad_certificate"), f"{field}: {err}") from None
+
+
+@service("11.2")
+def read_firmware_version(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
+    """What the device runs: its firmware slots where modelled, else what the SMI holds."""
+    target = request.request_id.target.upper()
+    firmware = dcc.premises.firmware(target)
+    record = dcc.smi.get(target)
+    version = (f"{firmware.running:08X}" if firmware is not None
+               else record.firmware_version if record is not None else None)
+    outcome.reason = f"{target} runs firmware {version or 'unknown'}"
 
 
 @service("8.2")
@@ -364,7 +445,8 @@ def update_inventory(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> Non
     status = body.status_ch or body.status_except_ch
     event = "delete" if body.delete else f"set_{status}" if status else None
     if event is None:
-        raise Refused(oc.INVALID_REQUEST, "hansim models 8.4 status updates and DeleteDevice only")
+        raise Refused(oc.code("8.4", "unsupported_update"),
+                      "hansim models 8.4 status updates and DeleteDevice only")
     smi_apply(dcc, outcome, event, body.device_id.upper())
 
 

@@ -125,6 +125,38 @@ class JoinServiceNonCritical(Body):
 
 
 @dataclass(frozen=True)
+class UnjoinServiceCritical(Body):
+    """8.8.1: unjoin a device from a meter (critical: pre-command first)."""
+
+    TAG = "UnjoinServiceCritical"
+    other_device_id: str = xml("OtherDeviceID")
+
+
+@dataclass(frozen=True)
+class UnjoinServiceNonCritical(Body):
+    """8.8.2: unjoin a device (e.g. an IHD, or the GSME from its GPF) from the target."""
+
+    TAG = "UnjoinServiceNonCritical"
+    other_device_id: str = xml("OtherDeviceID")
+
+
+@dataclass(frozen=True)
+class RestoreHANDeviceLog(Body):
+    """8.12.1 (CCS03): a replacement CHF takes the device log of the one it replaced."""
+
+    TAG = "RestoreHANDeviceLog"
+    old_chf_id: str = xml("OldCHFID")
+
+
+@dataclass(frozen=True)
+class RestoreGPFDeviceLog(Body):
+    """8.12.2 (GCS59): a replacement GPF takes the device log of the one it replaced."""
+
+    TAG = "RestoreGPFDeviceLog"
+    old_gpf_id: str = xml("OldGPFID")
+
+
+@dataclass(frozen=True)
 class CommissionDeviceSynchroniseClock(Body):
     """8.1.1: commission a meter and set its clock (critical)."""
 
@@ -189,6 +221,31 @@ class UpdateSecurityCredentialsCoS(Body):
 
 
 @dataclass(frozen=True)
+class RequestHandoverOfDCCControlledDevice(Body):
+    """6.21 (CS02b handover): a supplier or network operator takes over, from the DCC, the
+    credentials a device holds for its role (future-dated by the DCC when later than now)."""
+
+    TAG = "RequestHandoverOfDCCControlledDevice"
+    execution_date_time: str | None = xml("ExecutionDateTime")
+    remote_party_role: str = xml("RemotePartyRole")
+    floor_seq_number: int | None = xml("RemotePartyFloorSeqNumber", INT)
+    prepayment_floor_seq_number: int | None = xml("RemotePartyPrepaymentTopUpFloorSeqNumber", INT)
+    signing_certificate: str = xml("ReplacementCertificates/DigitalSigningCertificate")
+    key_agreement_certificate: str | None = xml("ReplacementCertificates/KeyAgreementCertificate")
+    top_up_certificate: str | None = xml("ReplacementCertificates/KeyAgreementTopUpCertificate")
+    path_certificates: tuple[str, ...] = xml("CertificationPathCertificates/Certificate", REPEATED)
+    time_based_cpv_checks: bool = xml("ApplyTimeBasedCPVChecks", BOOL, False)
+
+
+@dataclass(frozen=True)
+class ReadFirmwareVersion(Body):
+    """11.2 (ECS52, GCS38, CS08): the firmware version a device runs."""
+
+    TAG = "ReadFirmwareVersion"
+    execution_date_time: str | None = xml("ExecutionDateTime")
+
+
+@dataclass(frozen=True)
 class UpdateFirmware(Body):
     """11.1: distribute a firmware image to devices (a DCC-only, non-device request)."""
 
@@ -220,8 +277,10 @@ BODIES: dict[str, type[Body]] = {
     for cls in (
         RequestWANMatrix, DevicePrenotification, CHFInstallSuccessSMWAN,
         CHFInstallSuccessNoSMWAN, CHFFaultReturn, CHFNoFaultReturn, UpdateHANDeviceLog, JoinServiceCritical,
-        JoinServiceNonCritical, CommissionDeviceSynchroniseClock, UpdateInventory,
+        JoinServiceNonCritical, UnjoinServiceCritical, UnjoinServiceNonCritical,
+        CommissionDeviceSynchroniseClock, RestoreHANDeviceLog, RestoreGPFDeviceLog, UpdateInventory,
         ReadInventory, DecommissionDevice, ReadDeviceLog, UpdateSecurityCredentialsCoS,
+        RequestHandoverOfDCCControlledDevice, ReadFirmwareVersion,
         UpdateFirmware, ActivateFirmware, SignedPreCommand,
     )
 }

@@ -58,6 +58,19 @@ def _time(value: str, field: str) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+#: DUIS's ExecutionDateTime for "cancel the pending future-dated command" (the DCC's
+#: CANCELLATION templates); GBCS carries it as :data:`gbcs.use_cases.CANCEL`.
+DUIS_CANCEL = dt.datetime(3000, 12, 31, tzinfo=dt.UTC)
+
+
+def _execute_at(body: b.ActivateFirmware) -> dt.datetime | None:
+    """The CS06 execution date-time: none (now), the cancel value, or the future moment."""
+    if not body.execution_date_time:
+        return None
+    moment = _time(body.execution_date_time, "ExecutionDateTime")
+    return uc.CANCEL if moment == DUIS_CANCEL else moment
+
+
 def command(request: ServiceRequest, device_type: Callable[[str], str]) -> tuple[uc.MessageCode, bytes]:
     """The GBCS use case and content of a critical request (``device_type`` names a device)."""
     counter = request.request_id.counter
@@ -78,7 +91,7 @@ def command(request: ServiceRequest, device_type: Callable[[str], str]) -> tuple
                 image_hash = bytes.fromhex(body.firmware_hash)
             except ValueError:
                 raise PreCommandError("FirmwareHash is not hexBinary") from None
-            return uc.MessageCode.CS06, uc.cs06_command(image_hash, counter)
+            return uc.MessageCode.CS06, uc.cs06_command(image_hash, counter, _execute_at(body))
     raise PreCommandError(f"hansim builds no GBCS pre-command for SRV {request.srv}")
 
 
