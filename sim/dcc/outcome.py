@@ -2,9 +2,9 @@
 
 Response codes are DUIS's (I0 success, I99 acknowledgement, E1-E20 as DUIS defines
 them, M; the SRV-specific E and W codes of ``srv_codes.yaml``, L). DUIS answers a
-request that is not well-formed or fails the schema at the HTTP layer, not with a DUIS code; hansim writes a DUIS Response with ``E100`` for it
-and for content it cannot use (a bad install code), so every outcome is a DUIS file
-(the choice of E100 is hansim's, L).
+request that is not well-formed or fails the schema at the HTTP layer, not with a DUIS
+code; hansim writes a DUIS Response with ``E100`` for it and for content it cannot use
+(a bad install code), so every outcome is a DUIS file (the choice of E100 is hansim's, L).
 """
 
 from __future__ import annotations

@@ -326,8 +326,10 @@ def commission(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
 def join_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     other = request.body.other_device_id.upper()
     hub = dcc.premises.hub
+    target = request.request_id.target.upper()
+    outcome.reason = f"{other} joined to {target}"
     if other in (hub.chf_id, hub.gpf_id):  # the Comms Hub's own functions are always on its HAN
-        dcc.joins.add((request.request_id.target.upper(), other))
+        dcc.joins.add((target, other))
         return
     device = dcc.premises.devices.get(other)
     if device is None and dcc.smi.get(other) is None:
@@ -337,8 +339,7 @@ def join_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     record = dcc.smi.get(other)
     if record is not None and record.device_type in ("PPMID", "HCALCS"):
         smi_apply(dcc, outcome, "joined_to_meter", record)
-    dcc.joins.add((request.request_id.target.upper(), other))
-    outcome.reason = f"{other} joined to {request.request_id.target.upper()}"
+    dcc.joins.add((target, other))
 
 
 @service("8.8.2")

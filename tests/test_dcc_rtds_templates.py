@@ -1,0 +1,132 @@
+"""The DCC's RTDS request templates (SmartDCC's ``@smartdcc/duis-templates``) for unjoin,
+firmware version, handover and the future-dated / cancellation pairs, run in one story.
+
+The templates are the DCC's own (the package DCC Boxed's tools use); only their IDs are
+moved onto this site (RequestID target and counter, OtherDeviceID) where a template names
+a device the site does not have. Every response and alert the DCC writes validates
+against the V5.4 XSD.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from duis_support import assert_valid, commissioning_story, submit_signed, xsd
+from han.installcode import InstallCode
+from sim.dcc.frontdoor import Dcc
+from sim.dcc.outcome import Outcome
+from sim.dcc.site_file import default_premises
+from sim.duis.bodies import (
+    CommissionDeviceSynchroniseClock,
+    DevicePrenotification,
+    JoinServiceCritical,
+    UpdateHANDeviceLog,
+)
+from sim.duis.request import RequestID, ServiceRequest
+from sim.duis.response import DeviceAlertMessage
+
+RTDS = Path(__file__).parent / "js" / "dccboxed" / "node_modules" / "@smartdcc" / "duis-templates" / "templates"
+SUPPLIER = "90-B3-D5-1F-30-01-00-00"
+ESME, GSME, CHF, GPF = ("00-DB-12-34-56-78-90-" + x for x in ("A0", "A1", "A2", "A3"))
+
+
+def rtds(prefix: str, target: str | None = None, other: str | None = None, counter: int = 0) -> bytes:
+    """The RTDS template whose name starts with ``prefix``, with this site's IDs."""
+    if not RTDS.exists():
+        pytest.skip("SmartDCC's duis-templates package is not installed: run .ci/install")
+    (path,) = [p for p in RTDS.iterdir() if p.name.startswith(prefix)]
+    data = path.read_bytes()
+    if target or counter:
+        def rid(m: re.Match) -> bytes:
+            return b"%s:%s:%d" % (m[1], (target or m[2].decode()).encode(), counter or int(m[3]))
+        data = re.sub(rb"(?<=<sr:RequestID>)([^:<]+):([^:<]+):(\d+)", rid, data)
+    if other:
+        data = re.sub(rb"(?<=<sr:OtherDeviceID>)[^<]+", other.encode(), data)
+    return data
+
+
+def submit(dcc: Dcc, data: bytes) -> Outcome:
+    """Submit, sign the pre-command of a critical request as the supplier does, check the XSD."""
+    outcome = dcc.submit(data)
+    if outcome.pre_command is not None:
+        outcome = submit_signed(dcc, outcome)
+    assert_valid(outcome)
+    return outcome
+
+
+def dual_fuel_site() -> Dcc:
+    """The default site with its ESME (the DCC's own templates) and GSME commissioned."""
+    premises = default_premises()
+    dcc = Dcc(premises, xsd())
+    assert all(o.accepted for o in commissioning_story(dcc))
+    code = premises.devices[GSME].install_code
+    steps = [(premises.dcc_id, 8, "12.2", DevicePrenotification(GSME, "AB01", "0A0B", "GSME")),
+             (CHF, 1, "8.11", UpdateHANDeviceLog(GSME, "Add", 120, InstallCode(code.code))),
+             (GSME, 4, "8.7.1", JoinServiceCritical(GPF)),
+             (GSME, 4, "8.1.1", CommissionDeviceSynchroniseClock("2024-01-08T09:05:00Z", 60))]
+    for counter, (target, cv, srv, body) in enumerate(steps, start=900):
+        request = ServiceRequest(RequestID(SUPPLIER, target, counter), cv, srv.rsplit(".", 1)[0]
+                                 if srv.count(".") == 2 else srv, srv, body)
+        assert submit(dcc, request.to_xml()).accepted, srv
+    assert dcc.smi.status(GPF) == "Commissioned"
+    return dcc
+
+
+@pytest.fixture(scope="module")
+def site() -> Dcc:
+    return dual_fuel_site()
+
+
+def test_unjoin_undoes_a_join_and_a_second_unjoin_is_refused(site: Dcc) -> None:
+    join = submit(site, rtds("CS03B_8.7.2", target=GSME, other=GPF, counter=1))
+    assert (join.code, join.reason) == ("I0", f"{GPF} joined to {GSME}")
+    unjoin = submit(site, rtds("CS04B_8.8.2", target=GSME, other=GPF, counter=2))
+    assert (unjoin.code, unjoin.reason) == ("I0", f"{GPF} unjoined from {GSME}")
+    assert [name for name, _ in unjoin.documents] == ["ack", "response"]
+    again = submit(site, rtds("CS04B_8.8.2", target=GSME, other=GPF, counter=3))
+    assert (again.code, again.reason) == ("E080801", f"{GPF} is not joined to {GSME}")
+    unknown = submit(site, rtds("CS04ACNonCritical_8.8.2", target=ESME, counter=4))
+    assert (unknown.code, unknown.reason) == ("E19", "device 01-02-03-04-05-06-07-08 is not in the SMI")
+
+
+@pytest.mark.parametrize(("prefix", "target"), [("ECS52_11.2", ESME), ("GCS38_11.2", GSME)])
+def test_read_firmware_version(site: Dcc, prefix: str, target: str) -> None:
+    outcome = submit(site, rtds(prefix))
+    running = site.premises.firmware(target)
+    expected = f"{running.running:08X}" if running else site.smi.get(target).firmware_version or "unknown"
+    assert (outcome.code, outcome.reason) == ("I0", f"{target} runs firmware {expected}")
+
+
+def test_handover_of_a_dcc_controlled_device(site: Dcc) -> None:
+    outcome = submit(site, rtds("CS02bSupplierBySupplierHandover_6.21", target=GPF))
+    assert outcome.code == "I0" and outcome.reason.startswith("Supplier credentials now ")
+    assert "CN=GITTESTSUPPLIER" in outcome.reason  # the template's Digital Signing certificate
+    assert site.premises.supplier_key(GPF) is not None
+    assert site.premises.supplier_key(GPF) != site.premises.supplier_key(ESME)
+
+
+@pytest.mark.parametrize("pair", ["CS06_11.3", "CS02bSupplierByTransCoS_6.23"])
+def test_cancellation_drops_the_future_dated_command(pair: str) -> None:
+    dcc = dual_fuel_site()
+    dated = submit(dcc, rtds(f"{pair}_FUTURE_DATED", counter=10))
+    assert dated.code == "I0" and dated.reason.startswith("future-dated: the device runs it at ")
+    assert len(dcc.scheduled) == 1
+    cancel = submit(dcc, rtds(f"{pair}_CANCELLATION", counter=11))
+    assert (cancel.code, cancel.reason) == (
+        "I0", f"cancelled 1 future-dated SRV {pair.rsplit('_', 1)[1]} command(s): "
+              f"{SUPPLIER}:{ESME}:10")
+    assert dcc.scheduled == []
+    assert dcc.advance(10 * 365 * 86400.0 * 10) == [] and dcc.outbox == []  # no 8F66 / 8F67, ever
+    nothing = submit(dcc, rtds(f"{pair}_CANCELLATION", counter=12))
+    assert nothing.reason == f"no future-dated SRV {pair.rsplit('_', 1)[1]} command was pending"
+
+
+def test_future_dated_command_runs_when_not_cancelled() -> None:
+    dcc = dual_fuel_site()
+    submit(dcc, rtds("CS02bSupplierByTransCoS_6.23_FUTURE_DATED", counter=10))
+    notes = dcc.advance(10 * 365 * 86400.0 * 10)
+    assert len(notes) == 1 and "alert 8F66" in notes[0]
+    assert [d.body.alert_code for _, d in dcc.outbox if isinstance(d.body, DeviceAlertMessage)] == ["8F66"]
