@@ -426,3 +426,200 @@ def _cli_prepare() -> None:
 
 register(Target("cli-options", _cli_inputs(), _cli, (Refused,), prepare=_cli_prepare))
 
+
+
+# -- DUIS over HTTP (hansim dcc serve) ------------------------------------------------------
+# One real server (aiohttp, the DccService of `hansim dcc serve`) on loopback, in its own
+# thread, for the whole run; each input is one client: a body POSTed whole, a client that
+# stops sending (slow), or one that goes away mid-body (vanishing). Held: the answer is an
+# HTTP status the server promises (sim/dcc/serve.py) or a signed DUIS document valid
+# against the XSD, no handler traceback is logged, and a genuine request is answered I0
+# right after, so the server keeps serving.
+
+HTTP_STATUSES = {200, 400, 401, 408, 409, 413, 415, 501}
+HTTP_MAX_BODY = 64 * 1024
+HTTP_READ_TIMEOUT_S = 0.5
+HTTP_USER = "90-B3-D5-1F-30-01-00-00"  # the default site's supplier, with a key made here
+
+
+class _HttpServer:
+    """The server, its loop thread, the user's signing key and every error it logged."""
+
+    def __init__(self) -> None:
+        import asyncio
+        import datetime as dt
+        import itertools
+        import logging
+        import threading
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        from sim.duis.signature import SigningKey
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hansim fuzz user")])
+        now = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now).not_valid_after(now + dt.timedelta(days=3650))
+                .sign(key, hashes.SHA256()))
+        self.signer = SigningKey(key, cert)
+        self.counter = itertools.count(1)
+        self.errors: list[str] = []
+        server = self
+
+        class Tracebacks(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                if record.exc_info or record.name.startswith(("aiohttp", "asyncio")) \
+                        and record.levelno >= logging.ERROR:
+                    server.errors.append(f"{record.name}: {record.getMessage()}"[:300])
+
+        logging.getLogger().addHandler(Tracebacks(logging.ERROR))
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True, name="fuzz-dcc-serve").start()
+        self.port = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(60)
+
+    async def _start(self) -> int:
+        from aiohttp import web
+        from duis_support import xsd
+
+        from sim.dcc.delivery import Deliveries, RetryPolicy
+        from sim.dcc.frontdoor import Dcc
+        from sim.dcc.keystore import Keystore, load_keystore
+        from sim.dcc.serve import Clock, DccService
+        from sim.dcc.site_file import default_premises
+        keystore = Keystore({HTTP_USER.replace("-", ""): [self.signer.certificate]}, load_keystore().dsp)
+        service = DccService(Dcc(default_premises(), xsd()), keystore, {},
+                             Deliveries(RetryPolicy(attempts=1)), Clock("scenario"),
+                             read_timeout_s=HTTP_READ_TIMEOUT_S)
+        self.service = service
+        runner = web.AppRunner(service.app(max_body=HTTP_MAX_BODY), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        return runner.addresses[0][1]
+
+    def signed(self, unsigned: bytes) -> bytes:
+        """Sign as the user, with a counter above every one sent so far (the RequestID's,
+        when the bytes still hold one)."""
+        from sim.duis.signature import sign
+        counter = next(self.counter)
+        data = re.sub(rb"(<sr:RequestID>)([^:<]*):([^:<]*):\d+",
+                      lambda m: m[1] + HTTP_USER.encode() + b":" + m[3] + b":" + str(counter).encode(),
+                      unsigned, count=1)
+        return sign(data, self.signer)
+
+
+@cache
+def _http_server() -> _HttpServer:
+    return _HttpServer()
+
+
+def _exchange(port: int, endpoint: str, body: bytes, content_type: str = "application/xml",
+              send: int | None = None, pause_s: float = 0.0) -> tuple[int | None, bytes]:
+    """One client over a raw socket: send the head and ``send`` bytes of the body (all by
+    default), pause, and either read the answer or (``send`` short, no pause) go away."""
+    import socket
+    import time
+    head = (f"POST /api/v1/{endpoint} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=HANG_SECONDS / 2) as conn:
+        try:
+            conn.sendall(head + body[:send])
+        except OSError:  # the server answered (e.g. 413) and closed before taking it all
+            pass
+        if send is not None and send < len(body) and not pause_s:
+            return None, b""  # the client vanishes mid-body
+        time.sleep(pause_s)
+        reply = bytearray()
+        try:  # until the answer is whole (its Content-Length) or the server closes
+            while chunk := conn.recv(65536):
+                reply += chunk
+                head_end = reply.find(b"\r\n\r\n")
+                length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", reply[:head_end])
+                if head_end >= 0 and length and len(reply) >= head_end + 4 + int(length[1]):
+                    break
+        except (ConnectionResetError, TimeoutError):
+            pass
+    status_line, _, rest = bytes(reply).partition(b"\r\n")
+    parts = status_line.split()
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise AssertionError(f"no HTTP answer: {bytes(reply[:200])!r}")
+    return int(parts[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+def _http(value: tuple[str, bytes, str, int], scratch: Path) -> object:
+    from duis_support import xsd
+
+    from sim.duis import schema as duis_schema
+    kind, data, endpoint, cut = value
+    server = _http_server()
+    errors_before = len(server.errors)
+    if kind in ("signed-mutation", "bad-signature"):  # signed: reaches the DUIS model
+        try:
+            data = server.signed(data)
+        except ValueError:
+            pass  # not signable (not XML, a DOCTYPE): sent as it is
+        at = data.find(b"<ds:SignatureValue>")
+        if kind == "bad-signature" and at >= 0:  # one bit of the signature flipped
+            at += len(b"<ds:SignatureValue>") + cut % 40
+            data = data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:]
+    content_type = "text/plain" if kind == "wrong-type" else "application/xml"
+    send = cut % max(len(data), 1) if kind in ("slow", "vanish") else None
+    status, body = _exchange(server.port, endpoint, data, content_type, send,
+                             HTTP_READ_TIMEOUT_S + 0.3 if kind == "slow" else 0.0)
+    if status is not None and status not in HTTP_STATUSES:
+        raise AssertionError(f"HTTP {status}: {body[:200]!r}")
+    if status == 200:
+        if b"<ds:SignatureValue>" not in body:
+            raise AssertionError("an unsigned DUIS answer")
+        problems = duis_schema.check_bytes(xsd(), body)
+        if problems:
+            raise AssertionError(f"answer not valid DUIS: {problems[:2]}")
+    if len(server.errors) > errors_before:
+        raise AssertionError(server.errors[-1])
+    probe, answer = _exchange(server.port, "serviceD", server.signed(_http_probe()))
+    if probe != 200 or b"<sr:ResponseCode>I0<" not in answer:
+        raise AssertionError(f"the server stopped serving: HTTP {probe} {answer[:200]!r}")
+    return status
+
+
+@cache
+def _http_probe() -> bytes:
+    from duis_support import template
+    return template("12.1_")
+
+
+@cache
+def _http_seeds() -> list[bytes]:
+    """The DCC's templates, unsigned (the server signs what it sends, the user what it asks)."""
+    from duis_support import templates
+    return [re.sub(rb"<ds:Signature.*</ds:Signature>", b"", p.read_bytes(), flags=re.S)
+            for p in sorted(templates().glob("*.XML"))]
+
+
+def _http_inputs() -> st.SearchStrategy:
+    kinds = st.sampled_from(["as-sent", "signed-mutation", "bad-signature", "slow", "vanish",
+                             "wrong-type", "oversize"])
+
+    @st.composite
+    def build(draw) -> tuple[str, bytes, str, int]:
+        kind = draw(kinds)
+        if kind == "oversize":
+            data = draw(st.sampled_from(_http_seeds())) + b"<!--" + b"x" * HTTP_MAX_BODY + b"-->"
+        else:
+            data = draw(mutated(_http_seeds(), _DUIS_HOSTILE))
+        return (kind, data, draw(st.sampled_from(["serviceD", "serviceS", "serviceT", "nowhere"])),
+                draw(st.integers(0, 4096)))
+
+    return build()
+
+
+def _http_prepare() -> None:
+    _http_server()
+
+
+HTTP_STATUSES.add(404)  # /api/v1/nowhere: aiohttp's own answer to a URL it does not serve
+register(Target("duis-http", st.deferred(_http_inputs), _http, (), prepare=_http_prepare))

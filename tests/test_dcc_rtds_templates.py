@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from duis_support import assert_valid, commissioning_story, submit_signed, xsd
+
 from han.installcode import InstallCode
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.outcome import Outcome

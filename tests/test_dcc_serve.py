@@ -298,3 +298,27 @@ def test_serve_writes_the_gbcs_certificates_duis_run_writes(tmp_path: Path) -> N
     written = {p.name: p.read_bytes() for p in (tmp_path / "run" / "keystore").iterdir()}
     assert served and served == written
     assert all(name.endswith(("-ds.pem", "-ka.pem")) for name in served)
+
+
+def test_garbled_signature_and_vanishing_client_leave_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    """Two the HTTP fuzz target found: a SignatureValue that is not base64 (signxml's schema
+    check) was HTTP 500 with a traceback, and so was a client gone mid-body."""
+    _npm_tools()
+    garbled = re.sub(rb"(<ds:SignatureValue>.{5}).", rb"\1`", _request("12.1_", 1), flags=re.S)
+
+    async def scenario(client: TestClient) -> None:
+        async with _post(client, garbled) as reply:
+            assert reply.status == 401 and "signature check failed" in await reply.text()
+        _, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+        writer.write(b"POST /api/v1/serviceD HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\n"
+                     b"Content-Length: 5000\r\n\r\n<sr:Request")
+        await writer.drain()
+        writer.close()
+        await asyncio.sleep(0.2)
+        async with _post(client, _request("12.1_", 2)) as reply:
+            assert reply.status == 200
+
+    with caplog.at_level(logging.WARNING):
+        _run(_service(), scenario)
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.exc_info]
+    assert "client went away before sending the whole body" in caplog.text

@@ -9,7 +9,7 @@ A user's adapter POSTs signed DUIS (``application/xml``) to
 What happens to one request, in order:
 
 1. HTTP: a body over the size limit is 413, one not read within the read timeout 408, a
-   content type other than XML 415.
+   content type other than XML 415; a client that goes away mid-body is one log line.
 2. Authentication, before any DUIS processing: a DOCTYPE, bytes that are not XML, or a
    root that is not ``sr:Request`` are 400; a missing signature, one by a certificate
    that is not the sender's (the RequestID's originator), or one that does not verify
@@ -122,6 +122,9 @@ class DccService:
             body = await asyncio.wait_for(request.read(), self.read_timeout_s)
         except TimeoutError:
             return _refuse(408, f"request body not received within {self.read_timeout_s:g} s")
+        except ConnectionError:  # the client went away mid-body: nobody to answer
+            log.warning("%s: client went away before sending the whole body", request.remote)
+            raise web.HTTPBadRequest() from None
         async with self.lock:
             return self.process(endpoint, body)
 

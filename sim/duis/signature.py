@@ -112,7 +112,9 @@ def verify(data: bytes, certificates: list[x509.Certificate]) -> tuple[bytes, x5
     try:
         XMLVerifier().verify(root, x509_cert=matching[0], expect_config=config,
                              verification_time=matching[0].not_valid_before_utc)
-    except (InvalidSignature, InvalidInput) as err:
+    except (InvalidSignature, InvalidInput, etree.DocumentInvalid) as err:
+        # DocumentInvalid: the ds:Signature is not xmldsig's shape (e.g. a SignatureValue
+        # that is not base64), which signxml checks against the xmldsig schema first.
         raise SignatureError(f"signature check failed: {err}") from None
     root.remove(signature)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), matching[0]
