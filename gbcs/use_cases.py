@@ -23,6 +23,7 @@ class MessageCode(IntEnum):
     CCS01 = 0x0001
     CCS02 = 0x0002
     CS03A1 = 0x000D
+    CS04AC = 0x000F  # method A or C unjoin (8.8.1, 8.8.2)
     CS06 = 0x0012
     CS14 = 0x0018
     ECS70 = 0x0062
@@ -126,8 +127,13 @@ def cs03a1_command(other: bytes, other_type: str) -> bytes:
                          asn1.integer(DEVICE_TYPES[other_type]))
 
 
+def cs04ac_command(other: bytes) -> bytes:
+    """Unjoin ``other`` from the meter: its entity ID alone (GBCS CS04AC)."""
+    return asn1.octet_string(other)
+
+
 def response_code(code: int = 0) -> bytes:
-    """A bare ASN.1 response code (CS03A1): 0 success."""
+    """A bare ASN.1 response code (CS03A1, CS04AC): 0 success."""
     return asn1.integer(code)
 
 

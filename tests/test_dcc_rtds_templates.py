@@ -9,13 +9,16 @@ against the V5.4 XSD.
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
 import pytest
 from duis_support import assert_valid, commissioning_story, submit_signed, xsd
+from gbcs_support import all_valid, checks, message_code, parse_all, rtds_keystore
 
 from han.installcode import InstallCode
+from sim.dcc import gbcs_link
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.outcome import Outcome
 from sim.dcc.site_file import default_premises
@@ -130,3 +133,24 @@ def test_future_dated_command_runs_when_not_cancelled() -> None:
     notes = dcc.advance(10 * 365 * 86400.0 * 10)
     assert len(notes) == 1 and "alert 8F66" in notes[0]
     assert [d.body.alert_code for _, d in dcc.outbox if isinstance(d.body, DeviceAlertMessage)] == ["8F66"]
+
+
+def test_critical_unjoin_takes_a_signed_pre_command(site: Dcc, tmp_path: Path) -> None:
+    """8.8.1: CS04AC pre-command, signed by the supplier, obeyed, answered by the ESME's
+    signed response; gbcs-parser (SmartDCC's) reads both and verifies the signature."""
+    join = submit(site, rtds("CS03A1_8.7.1", target=ESME, other=GPF, counter=20))
+    assert join.code == "I0", join.reason
+    pre = site.submit(rtds("CS04ACCritical_8.8.1", target=ESME, other=GPF, counter=21))
+    unjoin = submit_signed(site, pre)
+    assert_valid(unjoin)
+    assert (unjoin.code, unjoin.reason) == ("I0", f"{GPF} unjoined from {ESME}")
+    for name, data in gbcs_link.keystore_files(site.premises).items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    payloads = {"pre-command": base64.b64decode(pre.pre_command.gbcs_payload),
+                "response": base64.b64decode(dict(unjoin.documents)["response"].body.gbcs_payload)}
+    parsed = parse_all(payloads, [tmp_path / "keystore", rtds_keystore()])
+    for name, result in parsed.items():
+        assert result["ok"], (name, result.get("error"))
+        assert message_code(result["message"]) == 0x000F, name  # CS04AC
+    assert all_valid(parsed["response"]["message"]) and checks(parsed["response"]["message"])

@@ -9,7 +9,7 @@
 5. the SMI status allows it (E5, from the transition table);
 6. delivery to the Comms Hub only over a connected SM WAN, and to a meter only once it
    has joined the HAN (E20);
-then :mod:`sim.dcc.services` carries the request out. Critical SRVs (8.1.1, 8.7.1,
+then :mod:`sim.dcc.services` carries the request out. Critical SRVs (8.1.1, 8.7.1, 8.8.1,
 11.3) first return a pre-command (variant 4); the signed variant 5 is checked by the
 meter against its supplier's key.
 """

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from sim.dcc.premises import Premises
 
 #: The device responses signed by the device (responses to critical commands).
-SIGNED_RESPONSES = {"8.1.1", "8.7.1", "11.3"}
+SIGNED_RESPONSES = {"8.1.1", "8.7.1", "8.8.1", "11.3"}
 
 
 def envelopes() -> Envelopes:
@@ -76,6 +76,8 @@ def device_response(dcc: Dcc, request: ServiceRequest,
                 code, content = uc.MessageCode.ECS70, uc.ecs70_response(counter, now)
         case "8.7.1":
             code, content = uc.MessageCode.CS03A1, uc.response_code(0)
+        case "8.8.1":
+            code, content = uc.MessageCode.CS04AC, uc.response_code(0)
         case "11.3" if activation is not None:
             result, version = activation
             code, content = uc.MessageCode.CS06, uc.cs06_outcome(result, firmware_version(version))

@@ -342,7 +342,7 @@ def join_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     dcc.joins.add((target, other))
 
 
-@service("8.8.2")
+@service("8.8.1", "8.8.2")
 def unjoin_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     """The target forgets a device it was joined to (CS04AC / CS04B). A device it never
     joined is refused by the target's own response (hansim's reading, L)."""
@@ -351,7 +351,7 @@ def unjoin_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
             and other not in (dcc.premises.hub.chf_id, dcc.premises.hub.gpf_id):
         raise Refused(oc.UNKNOWN_DEVICE, f"device {other} is not in the SMI")
     if (target, other) not in dcc.joins:
-        raise Refused(oc.code("8.8.2", "not_joined"), f"{other} is not joined to {target}")
+        raise Refused(oc.code(request.srv, "not_joined"), f"{other} is not joined to {target}")
     dcc.joins.discard((target, other))
     outcome.reason = f"{other} unjoined from {target}"
 

@@ -86,6 +86,8 @@ def command(request: ServiceRequest, device_type: Callable[[str], str]) -> tuple
         case b.JoinServiceCritical():
             other = body.other_device_id
             return uc.MessageCode.CS03A1, uc.cs03a1_command(eui_bytes(other), device_type(other))
+        case b.UnjoinServiceCritical():
+            return uc.MessageCode.CS04AC, uc.cs04ac_command(eui_bytes(body.other_device_id))
         case b.ActivateFirmware():
             try:
                 image_hash = bytes.fromhex(body.firmware_hash)
