@@ -46,12 +46,23 @@ Service = Callable[["Dcc", ServiceRequest, Outcome], None]
 SERVICES: dict[str, Service] = {}
 
 
-def service(*srvs: str) -> Callable[[Service], Service]:
+#: Checks the DCC makes before it acknowledges a device request (an E code then comes
+#: back at once, not in the device's response).
+CHECKS: dict[str, Service] = {}
+
+
+def service(*srvs: str, table: dict[str, Service] = SERVICES) -> Callable[[Service], Service]:
     def register(fn: Service) -> Service:
         for srv in srvs:
-            SERVICES[srv] = fn
+            table[srv] = fn
         return fn
     return register
+
+
+def before_ack(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
+    check = CHECKS.get(request.srv)
+    if check is not None:
+        check(dcc, request, outcome)
 
 
 def carry_out(dcc: Dcc, request: ServiceRequest, rule: dict, outcome: Outcome) -> None:
@@ -60,6 +71,7 @@ def carry_out(dcc: Dcc, request: ServiceRequest, rule: dict, outcome: Outcome) -
     if rule.get("event") and rule["to"] == "device":
         smi_check(dcc, rule["event"], target)
     if request.command_variant == 4:
+        before_ack(dcc, request, outcome)
         try:
             pre = pre_command(request, lambda device_id: device_type(dcc, device_id))
         except PreCommandError as err:
@@ -73,6 +85,7 @@ def carry_out(dcc: Dcc, request: ServiceRequest, rule: dict, outcome: Outcome) -
         if request.command_variant in CRITICAL_VARIANTS:
             # The device obeys the command it verified: the service sees the original body.
             request = dataclasses.replace(request, body=check_signed(dcc, request))
+        before_ack(dcc, request, outcome)
         outcome.documents.append(("ack", dcc.response(request, oc.ACKNOWLEDGED)))
         if is_cancellation(request.body):
             cancelled = dcc.cancel(request)
@@ -342,16 +355,22 @@ def join_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     dcc.joins.add((target, other))
 
 
-@service("8.8.1", "8.8.2")
-def unjoin_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
-    """The target forgets a device it was joined to (CS04AC / CS04B). A device it never
-    joined is refused by the target's own response (hansim's reading, L)."""
+@service("8.8.1", "8.8.2", table=CHECKS)
+def check_unjoin(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
+    """The DCC refuses to unjoin a device it does not know, or one that is not joined to
+    the target (as far as its joins and unjoins tell; the code is hansim's reading, L)."""
     target, other = request.request_id.target.upper(), request.body.other_device_id.upper()
     if other not in dcc.premises.devices and dcc.smi.get(other) is None \
             and other not in (dcc.premises.hub.chf_id, dcc.premises.hub.gpf_id):
         raise Refused(oc.UNKNOWN_DEVICE, f"device {other} is not in the SMI")
     if (target, other) not in dcc.joins:
         raise Refused(oc.code(request.srv, "not_joined"), f"{other} is not joined to {target}")
+
+
+@service("8.8.1", "8.8.2")
+def unjoin_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
+    """The target forgets a device it was joined to (CS04AC / CS04B)."""
+    target, other = request.request_id.target.upper(), request.body.other_device_id.upper()
     dcc.joins.discard((target, other))
     outcome.reason = f"{other} unjoined from {target}"
 

@@ -24,6 +24,7 @@ const SUPPLIER2 = '90-b3-d5-1f-30-03-00-00' // ZAZ1 second supplier: gains the E
 const NETWORK_OPERATOR = '90-b3-d5-1f-30-02-00-00'
 const ESME = '00-db-12-34-56-78-90-a0'
 const CHF = '00-db-12-34-56-78-90-a2'
+const GPF = '00-db-12-34-56-78-90-a3'
 const DCC = '90-b3-d5-1f-30-00-00-02'
 
 // -- the local receiver: every POST is parsed at once; its DSP signature is checked with
@@ -63,9 +64,13 @@ async function waitFor(what, predicate, timeoutMs = 20000) {
 const bigints = (k, v) => (typeof v === 'bigint' ? v.toString() : v)
 
 // -- building, signing and sending -----------------------------------------------------------
-function fromTemplate(prefix, header = {}, body = undefined) {
-  const file = fs.readdirSync(TEMPLATES).find((f) => f.startsWith(prefix))
-  const duis = parseDuis('simplified', fs.readFileSync(path.join(TEMPLATES, file)))
+// The DCC's RTDS templates as SmartDCC ship them (@smartdcc/duis-templates): unjoin,
+// firmware version and the future-dated / cancellation pairs.
+const RTDS = path.join(path.dirname(require.resolve('@smartdcc/duis-templates/package.json')), 'templates')
+
+function fromTemplate(prefix, header = {}, body = undefined, folder = TEMPLATES) {
+  const file = fs.readdirSync(folder).find((f) => f.startsWith(prefix))
+  const duis = parseDuis('simplified', fs.readFileSync(path.join(folder, file)))
   duis.header.commandVariant = duis.header.commandVariant.number
   duis.header.serviceReferenceVariant = duis.header.serviceReferenceVariant['Service Reference Variant']
   Object.assign(duis.header.requestId, header)
@@ -91,9 +96,6 @@ async function send(duis, { preserveCounter = false, tamper = null, raw = null }
   return { ...reply, signed, answer, requestId: parseDuis('simplified', signed).header.requestId }
 }
 
-// The supplier's signature over a pre-command. hansim's pre-command is not GBCS yet, and
-// the device checks it against hansim's deterministic supplier test key (sim/duis/precommand.py:
-// scalar = SHA-256("hansim supplier test key " + USER ID) mod (n - 1) + 1), r||s appended.
 // The supplier's step of a critical command as DCC Boxed's client does it: gbcs-parser's
 // signGroupingHeader with the supplier's digital-signature key from the RTDS key store.
 const { signGroupingHeader } = require('../gbcs/dist/index.js')
@@ -112,6 +114,23 @@ async function signPreCommand(gbcsPayload, user) {
 
 const code = (r) => r.answer.header.responseCode
 const sameId = (a, b) => a.originatorId === b.originatorId && a.targetId === b.targetId && a.counter === b.counter
+
+// A critical request as DCC Boxed's client sends it: CV4 for the pre-command, then CV5
+// with the supplier's signature; returns the CV5 acknowledgement and the RequestID.
+async function critical(duis) {
+  duis.header.commandVariant = 4
+  const pre = await send(duis)
+  assert.equal(code(pre), 'I0', pre.text)
+  const payload = pre.answer.body.ResponseMessage.PreCommand.GBCSPayload
+  const cv5 = {
+    header: { ...duis.header, commandVariant: 5, requestId: pre.requestId },
+    body: { SignedPreCommand: { GBCSPayload: await signPreCommand(payload, SUPPLIER) } },
+  }
+  return { ack: await send(cv5, { preserveCounter: true }), requestId: pre.requestId }
+}
+
+const responseTo = (srv, rid) => (d) => d.header?.type === 'response'
+  && d.body.ResponseMessage?.ServiceReferenceVariant === srv && sameId(d.header.requestId, rid)
 
 // -- the commissioning story ------------------------------------------------------------------
 test('12.2 pre-notifies the ESME: I99, signed by the DSP', async () => {
@@ -140,21 +159,44 @@ test('8.11 Add: I99 now; response, N24 and the join alerts arrive on the receive
 })
 
 test('8.1.1 CV4 returns a pre-command; the signed CV5 commissions the ESME', async () => {
-  const commission = fromTemplate('ECS70Commission_8.1.1', { originatorId: SUPPLIER, targetId: ESME })
-  commission.header.commandVariant = 4
-  const pre = await send(commission)
-  assert.equal(code(pre), 'I0')
-  const payload = pre.answer.body.ResponseMessage.PreCommand.GBCSPayload
-  assert.ok(payload.length > 0)
-  const cv5 = {
-    header: { ...commission.header, commandVariant: 5, requestId: pre.requestId },
-    body: { SignedPreCommand: { GBCSPayload: await signPreCommand(payload, SUPPLIER) } },
-  }
-  const ack = await send(cv5, { preserveCounter: true })
+  const { ack, requestId } = await critical(fromTemplate('ECS70Commission_8.1.1', { originatorId: SUPPLIER, targetId: ESME }))
   assert.equal(ack.status, 200, ack.text)
   assert.equal(code(ack), 'I99')
-  const [done] = await waitFor('8.1.1 response', (d) => d.header?.type === 'response'
-    && d.body.ResponseMessage?.ServiceReferenceVariant === '8.1.1' && sameId(d.header.requestId, pre.requestId))
+  const [done] = await waitFor('8.1.1 response', responseTo('8.1.1', requestId))
+  assert.equal(done.header.responseCode, 'I0')
+})
+
+test('11.2 (RTDS ECS52) reads the ESME firmware version: I99, then the I0 response', async () => {
+  const r = await send(fromTemplate('ECS52_11.2', { originatorId: SUPPLIER, targetId: ESME }, undefined, RTDS))
+  assert.equal(code(r), 'I99')
+  const [done] = await waitFor('11.2 response', responseTo('11.2', r.requestId))
+  assert.equal(done.header.responseCode, 'I0')
+})
+
+test('8.7.2 joins the GPF to the ESME, 8.8.2 (RTDS CS04AC) unjoins it, a second 8.8.2 is refused', async () => {
+  const join = await send(fromTemplate('CS03B_8.7.2', { originatorId: SUPPLIER, targetId: ESME },
+    { JoinServiceNonCritical: { OtherDeviceID: GPF.toUpperCase() } }))
+  assert.equal(code(join), 'I99')
+  const unjoinBody = { UnjoinServiceNonCritical: { OtherDeviceID: GPF.toUpperCase() } }
+  const unjoin = await send(fromTemplate('CS04ACNonCritical_8.8.2', { originatorId: SUPPLIER, targetId: ESME },
+    unjoinBody, RTDS))
+  assert.equal(code(unjoin), 'I99')
+  const [done] = await waitFor('8.8.2 response', responseTo('8.8.2', unjoin.requestId))
+  assert.equal(done.header.responseCode, 'I0')
+  const again = await send(fromTemplate('CS04ACNonCritical_8.8.2', { originatorId: SUPPLIER, targetId: ESME },
+    unjoinBody, RTDS))
+  assert.equal(code(again), 'E080801')
+})
+
+test('11.3 future-dated (RTDS CS06), then its cancellation: both acknowledged, both answered I0', async () => {
+  const dated = await critical(fromTemplate('CS06_11.3_FUTURE_DATED', { originatorId: SUPPLIER, targetId: ESME },
+    undefined, RTDS))
+  assert.equal(code(dated.ack), 'I99', dated.ack.text)
+  await waitFor('future-dated 11.3 response', responseTo('11.3', dated.requestId))
+  const cancel = await critical(fromTemplate('CS06_11.3_CANCELLATION', { originatorId: SUPPLIER, targetId: ESME },
+    undefined, RTDS))
+  assert.equal(code(cancel.ack), 'I99', cancel.ack.text)
+  const [done] = await waitFor('cancellation response', responseTo('11.3', cancel.requestId))
   assert.equal(done.header.responseCode, 'I0')
 })
 
@@ -204,6 +246,18 @@ test('change of supplier: the gaining supplier replaces the credentials with 6.2
   const [done] = await waitFor('6.23 response', (d) => d.header?.type === 'response'
     && d.body.ResponseMessage?.ServiceReferenceVariant === '6.23' && sameId(d.header.requestId, cos.requestId))
   assert.equal(done.header.responseCode, 'I0')
+})
+
+test('years later: the future-dated 6.23 ran (8F66), the cancelled 11.3 never did', async () => {
+  const dated = await send(fromTemplate('CS02bSupplierByTransCoS_6.23_FUTURE_DATED',
+    { originatorId: SUPPLIER2, targetId: ESME }, undefined, RTDS))
+  assert.equal(code(dated), 'I99', dated.text)
+  const moved = await post(`${HANSIM}/hansim/clock?advance=${10 * 365 * 86400}`, '')
+  assert.equal(moved.status, 200, moved.text)
+  assert.match(moved.text, /future-dated SRV 6\.23 .* alert 8F66/)
+  assert.doesNotMatch(moved.text, /SRV 11\.3/)
+  const alerts = await waitFor('8F66', (d) => d.body?.DeviceAlertMessage?.AlertCode === '8F66')
+  assert.equal(alerts.length, 1)
 })
 
 test('every message the receiver got passed the DSP signature check', async () => {
