@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from duis_support import assert_valid, commissioning_story, submit_signed, xsd
 from gbcs_support import all_valid, checks, message_code, parse_all, rtds_keystore
 
@@ -105,11 +106,14 @@ def test_read_firmware_version(site: Dcc, prefix: str, target: str) -> None:
 
 
 def test_handover_of_a_dcc_controlled_device(site: Dcc) -> None:
-    outcome = submit(site, rtds("CS02bSupplierBySupplierHandover_6.21", target=GPF))
+    request = rtds("CS02bSupplierBySupplierHandover_6.21", target=GPF)
+    outcome = submit(site, request)
     assert outcome.code == "I0" and outcome.reason.startswith("Supplier credentials now ")
     assert "CN=GITTESTSUPPLIER" in outcome.reason  # the template's Digital Signing certificate
-    assert site.premises.supplier_key(GPF) is not None
-    assert site.premises.supplier_key(GPF) != site.premises.supplier_key(ESME)
+    der = base64.b64decode(re.search(rb"<sr:DigitalSigningCertificate>([^<]+)<", request)[1])
+    trusted = site.premises.supplier_key(GPF)
+    assert trusted is not None
+    assert trusted.public_numbers() == x509.load_der_x509_certificate(der).public_key().public_numbers()
 
 
 @pytest.mark.parametrize("pair", ["CS06_11.3", "CS02bSupplierByTransCoS_6.23"])
