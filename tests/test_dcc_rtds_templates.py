@@ -159,3 +159,10 @@ def test_critical_unjoin_takes_a_signed_pre_command(site: Dcc, tmp_path: Path) -
         assert result["ok"], (name, result.get("error"))
         assert message_code(result["message"]) == 0x000F, name  # CS04AC
     assert all_valid(parsed["response"]["message"]) and checks(parsed["response"]["message"])
+
+
+def test_cs07_reads_a_meters_join_details(site: Dcc) -> None:
+    """The DCC's CS07 8.9 template, aimed at the GSME (it used to get E11)."""
+    submit(site, rtds("CS03B_8.7.2", target=GSME, other=GPF, counter=30))
+    outcome = submit(site, rtds("CS07_8.9", counter=31))
+    assert (outcome.code, outcome.reason) == ("I0", f"{GSME} joined to: {GPF}")

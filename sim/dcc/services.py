@@ -502,8 +502,13 @@ def update_inventory(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> Non
 
 @service("8.9")
 def read_device_log(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
-    live = dcc.premises.hub.device_log.live
-    outcome.reason = "device log: " + (", ".join(live) or "empty")
+    """CCS06: the CHF's device log; CS07: the devices a meter is joined to (8.7.x, 8.8.x)."""
+    target = request.request_id.target.upper()
+    if target == dcc.premises.hub.chf_id:
+        outcome.reason = "device log: " + (", ".join(dcc.premises.hub.device_log.live) or "empty")
+        return
+    joined = sorted(other for meter, other in dcc.joins if meter == target)
+    outcome.reason = f"{target} joined to: " + (", ".join(joined) or "none")
 
 
 @service("11.1")
