@@ -283,7 +283,8 @@ def test_serve_writes_the_gbcs_certificates_duis_run_writes(tmp_path: Path) -> N
     certificates ``duis run`` writes beside its files (which gbcs-parser verifies with)."""
     server = subprocess.Popen(
         [sys.executable, "-c", "from sim.cli import main; main()", "dcc", "serve", "--port", "0",
-         "--clock", "scenario", "--gbcs-certificates", str(tmp_path / "serve")],
+         "--clock", "scenario", "--schema", str(schema_path()),
+         "--gbcs-certificates", str(tmp_path / "serve")],
         stderr=subprocess.PIPE, text=True)
     try:
         assert "listening on" in server.stderr.readline()
