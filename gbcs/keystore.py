@@ -149,10 +149,8 @@ class KeyStore:
 
     def public(self, eui: str | bytes, use: Use) -> ec.EllipticCurvePublicKey:
         pem = self.certificate(eui, use)
-        if b"CERTIFICATE" in pem:
-            key = x509.load_pem_x509_certificate(pem).public_key()
-        else:
-            key = serialization.load_pem_public_key(pem)
+        key = (x509.load_pem_x509_certificate(pem).public_key() if b"CERTIFICATE" in pem
+               else serialization.load_pem_public_key(pem))
         if not isinstance(key, ec.EllipticCurvePublicKey):
             raise GbcsError(f"{eui_bytes(eui).hex()}-{use}: not an EC public key")
         return key

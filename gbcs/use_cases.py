@@ -31,6 +31,7 @@ class MessageCode(IntEnum):
     FDRA_ESME = 0x00CE  # firmware distribution receipt alert, DLMS devices (8F72 / 8F1C)
     CCS08 = 0x0128  # firmware transfer alert from the Comms Hub (8F8A / 8F89)
     CS02B_SUPPLIER_BY_TRANSCOS = 0x0107  # update security credentials on a change of supplier
+    CS02B_ALERT = 0x00CB  # future-dated update security credentials alert (8F66 / 8F67)
     CS08 = 0x0129
     GCA = 0x1000  # generic critical alert
     GNCA = 0x1001  # generic non-critical alert
@@ -155,12 +156,18 @@ def cs06_outcome(result: ActivationResult, firmware_version: bytes) -> bytes:
     return asn1.sequence(asn1.integer(result), asn1.octet_string(firmware_version))
 
 
-def cs06_future_dated_alert(succeeded: bool, executed_at: dt.datetime, counter: int,
-                            result: ActivationResult, firmware_version: bytes) -> bytes:
-    """0x8F66 (actioned) / 0x8F67 (not actioned) when a future-dated activation runs."""
-    return asn1.sequence(asn1.integer(0x8F66 if succeeded else 0x8F67),
-                         asn1.generalized_time(executed_at), asn1.integer(counter),
-                         cs06_outcome(result, firmware_version))
+#: GBCS alert codes of a future-dated command's outcome (gbcs-parser: "Future-date HAN
+#: Interface Command [not] Successfully Actioned"; the DUIS MMC schema: success, failure).
+ACTIONED, NOT_ACTIONED = 0x8F66, 0x8F67
+
+
+def cs06_future_dated_alert(executed_at: dt.datetime, counter: int, outcome: bytes) -> bytes:
+    """0x8F66 / 0x8F67 when a future-dated activation runs: the command's counter and the
+    outcome (:func:`cs06_outcome`) an immediate activation would have answered."""
+    result = asn1.items(outcome)[0]
+    code = ACTIONED if result == asn1.integer(ActivationResult.SUCCESS) else NOT_ACTIONED
+    return asn1.sequence(asn1.integer(code), asn1.generalized_time(executed_at),
+                         asn1.integer(counter), outcome)
 
 
 COMMAND_ACCEPTED = asn1.NULL  # the response to a future-dated (or cancelling) command
@@ -228,17 +235,29 @@ class Replacement:
                                                       self.replacing_id, self.replacing_key_id)))
 
 
-def cs02b_response(counter: int, replacements: list[Replacement], floor_seq: int,
-                   top_up_floor_seq: int | None) -> bytes:
-    """The meter's answer to CS02b supplier-by-TransCoS: accepted, its sequence number
-    floors and one outcome per replaced certificate (RTDS 6.23_CS02bSupplierByTransCoS)."""
+def cs02b_outcome(counter: int, replacements: list[Replacement], floor_seq: int,
+                  top_up_floor_seq: int | None) -> bytes:
+    """What the meter did on CS02b supplier-by-TransCoS: the command's counter, its sequence
+    number floors and one outcome per replaced certificate."""
     change = [asn1.integer(SUPPLIER_ROLE), asn1.integer(floor_seq)]
     if top_up_floor_seq is not None:
         change.append(asn1.sequence(asn1.sequence(asn1.integer(0), asn1.integer(top_up_floor_seq))))
-    outcome = asn1.sequence(asn1.integer(counter), asn1.integer(SUPPLIER_BY_TRANSCOS),
-                            asn1.sequence(asn1.sequence(*change)),
-                            asn1.sequence(*(r.to_der() for r in replacements)))
-    return asn1.sequence(asn1.NULL, outcome)
+    return asn1.sequence(asn1.integer(counter), asn1.integer(SUPPLIER_BY_TRANSCOS),
+                         asn1.sequence(asn1.sequence(*change)),
+                         asn1.sequence(*(r.to_der() for r in replacements)))
+
+
+def cs02b_response(outcome: bytes | None) -> bytes:
+    """The meter's answer to CS02b: accepted and, when it ran at once, the outcome (RTDS
+    6.23_CS02bSupplierByTransCoS ``IMMEDIATE`` / ``FUTURE_DATED`` responses)."""
+    return asn1.sequence(asn1.NULL, *([outcome] if outcome is not None else []))
+
+
+def cs02b_future_dated_alert(actioned: bool, executed_at: dt.datetime, outcome: bytes) -> bytes:
+    """0x8F66 / 0x8F67 when a future-dated CS02b ran, with its outcome (:func:`cs02b_outcome`;
+    the outcome is mandatory, so one that replaced nothing lists no replacements)."""
+    return asn1.sequence(asn1.integer(ACTIONED if actioned else NOT_ACTIONED),
+                         asn1.generalized_time(executed_at), outcome)
 
 
 # -- the table -------------------------------------------------------------------------------
@@ -305,6 +324,11 @@ USE_CASES = (
             "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("CS02b", "6.23", MessageCode.CS02B_SUPPLIER_BY_TRANSCOS, "response", "meter signature",
             "6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS02b future-dated", "6.23", MessageCode.CS02B_SUPPLIER_BY_TRANSCOS, "response",
+            "meter signature",
+            "6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_FUTURE_DATED_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS02b 0x8F66", "6.23", MessageCode.CS02B_ALERT, "alert", "meter signature",
+            "6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_8F66_FUTURE_DATED_SUCCESS_ALERT_GBCS.HEX"),
     UseCase("CCS08 0x8F8A", "11.1", MessageCode.CCS08, "alert", "CHF signature",
             "NA_CCS08/CCS08_NA_NA_ALERT_GBCS.HEX"),
     UseCase("FDRA 0x8F72", "11.1", MessageCode.FDRA_ESME, "alert", "device signature",

@@ -75,6 +75,15 @@ def structure(message: dict) -> list:
     return [(name, structure(item.get("children", {}))) for name, item in message.items()]
 
 
+def layout(message: dict) -> tuple[str, str]:
+    """What the grouping header carries besides IDs and counters, as gbcs-parser reads it:
+    the Date Time field's length (GBCS: present in a response to a command that may be
+    future-dated) and the Other Information length (message code, or + supplementary
+    remote party ID and counter)."""
+    header = message["Grouping Header"]["children"]
+    return header["Date Time"]["hex"][:2], header["Other Information Length"]["hex"]
+
+
 def checks(message: dict) -> list[tuple[str, str]]:
     """Every MAC and signature verdict the parser wrote: ("MAC", "valid"), ("Valid", "true")."""
     found = []

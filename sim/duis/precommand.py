@@ -78,7 +78,9 @@ def command(request: ServiceRequest, device_type: Callable[[str], str]) -> tuple
                 image_hash = bytes.fromhex(body.firmware_hash)
             except ValueError:
                 raise PreCommandError("FirmwareHash is not hexBinary") from None
-            return uc.MessageCode.CS06, uc.cs06_command(image_hash, counter)
+            when = body.execution_date_time  # GBCS: CS06 carries it; a past one runs at once
+            execute_at = _time(when, "ExecutionDateTime") if when else None
+            return uc.MessageCode.CS06, uc.cs06_command(image_hash, counter, execute_at)
     raise PreCommandError(f"hansim builds no GBCS pre-command for SRV {request.srv}")
 
 
