@@ -251,14 +251,15 @@ def test_6_23_story_cs02b_response(tmp_path: Path) -> None:
 
 def _mangled(payload: str, how: str) -> str:
     data = base64.b64decode(payload)
-    changed = {"truncated": data[:-10], "oversized": data + b"\x00",
+    unknown = data[:31] + b"\xff\xff" + data[33:]  # the message code: no GBCS use case
+    changed = {"truncated": data[:-10], "oversized": data + b"\x00", "unknown use case": unknown,
                "unsigned": data[:-65], "signature bit": data[:-1] + bytes([data[-1] ^ 1]),
                "not GBCS": b"\x00" + data[1:]}.get(how)
     return "%%% not base64" if changed is None else base64.b64encode(changed).decode()
 
 
 @pytest.mark.parametrize("how", ["truncated", "oversized", "unsigned", "signature bit",
-                                 "not GBCS", "not base64"])
+                                 "not GBCS", "not base64", "unknown use case"])
 def test_bad_signed_pre_command_is_refused_and_changes_nothing(how: str) -> None:
     dcc = Dcc(default_premises(), xsd())
     for prefix in ("12.2_", "8.14.1_", "CCS01_"):
