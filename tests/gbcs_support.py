@@ -113,6 +113,15 @@ def shape(message: dict, sections: tuple[str, ...] | None = None) -> list:
     return norm(chosen)
 
 
+def fits(ours: list, reference: list) -> bool:
+    """Shapes (:func:`shape`) alike, except that an empty array (a device log with nothing
+    left in it) fits the vector's array of entries."""
+    return len(ours) == len(reference) and all(
+        name == ref_name and (fits(children, ref_children)
+                              or (name.endswith("Array") and not children))
+        for (name, children), (ref_name, ref_children) in zip(ours, reference))
+
+
 def payloads_in(folder: Path) -> dict[str, bytes]:
     """Every GBCSPayload in the DUIS files of a run, keyed file#n."""
     found = {}
