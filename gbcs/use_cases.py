@@ -23,6 +23,7 @@ class MessageCode(IntEnum):
     CCS01 = 0x0001
     CCS02 = 0x0002
     CS03A1 = 0x000D
+    CS03A2 = 0x00AB  # method A join, the target not a meter (e.g. the GPF)
     CS06 = 0x0012
     CS14 = 0x0018
     ECS70 = 0x0062
@@ -120,15 +121,25 @@ def gcs28_response(clock: dt.datetime) -> bytes:
     return asn1.sequence(asn1.generalized_time(clock), asn1.integer(0))  # 0: reliable
 
 
-# -- CS03A1: method A join (8.7.1) ------------------------------------------------------------
-def cs03a1_command(other: bytes, other_type: str) -> bytes:
-    """Join the meter with ``other`` as method A initiator."""
-    return asn1.sequence(asn1.integer(0), asn1.octet_string(other),
+# -- CS03A1 / CS03A2: method A join (8.7.1) --------------------------------------------------
+#: Devices GBCS calls meters: they initiate a method A join (CS03A1); any other target of
+#: 8.7.1 is the method A responder (CS03A2), as in the RTDS vectors.
+METERS = ("ESME", "GSME")
+
+
+def join_use_case(target_type: str) -> MessageCode:
+    return MessageCode.CS03A1 if target_type in METERS else MessageCode.CS03A2
+
+
+def join_command(target_type: str, other: bytes, other_type: str) -> bytes:
+    """Join the target with ``other``: a meter as method A initiator (0), else responder (1)."""
+    role = 0 if target_type in METERS else 1
+    return asn1.sequence(asn1.integer(role), asn1.octet_string(other),
                          asn1.integer(DEVICE_TYPES[other_type]))
 
 
 def response_code(code: int = 0) -> bytes:
-    """A bare ASN.1 response code (CS03A1): 0 success."""
+    """A bare ASN.1 response code (CS03A1, CS03A2): 0 success."""
     return asn1.integer(code)
 
 
@@ -300,6 +311,10 @@ USE_CASES = (
             "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX"),
     UseCase("CS03A1", "8.7.1", MessageCode.CS03A1, "response", "ESME signature",
             "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS03A2", "8.7.1", MessageCode.CS03A2, "pre-command", "none (the supplier signs it)",
+            "8.7.1_CS03A2Critical/CS03A2Critical_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX"),
+    UseCase("CS03A2", "8.7.1", MessageCode.CS03A2, "response", "device signature",
+            "8.7.1_CS03A2Critical/CS03A2Critical_8.7.1_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("CS06 immediate", "11.3", MessageCode.CS06, "pre-command", "none (the supplier signs it)",
             "11.3_CS06/CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX"),
     UseCase("CS06 immediate", "11.3", MessageCode.CS06, "response", "device signature",

@@ -26,6 +26,7 @@ CHF = bytes.fromhex("00DB1234567890A2")
 ESME = bytes.fromhex("00DB1234567890A0")
 GSME = bytes.fromhex("00DB1234567890A1")
 HCALCS = bytes.fromhex("00DB1234567890A4")
+NON_METER = bytes.fromhex("00DB1234567890A5")  # the RTDS CS03A2 target
 TRANSCOS = bytes.fromhex("90B3D51F30000004")  # the DCC's TransCoS party (RTDS)
 T0 = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 HASH = bytes.fromhex("AA758690730934FF0685AA758690730934FF0685657788990011223344556677")
@@ -84,8 +85,14 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
             header(Cra.RESPONSE, 1000, GSME, SUPPLIER, C.GCS28),
             uc.gcs28_response(dt.datetime(2014, 12, 31, 23, 30, tzinfo=dt.UTC)), signed=True),
         "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX": e.pre_command(
-            header(Cra.COMMAND, 1000, SUPPLIER, ESME, C.CS03A1),
-            uc.cs03a1_command(bytes.fromhex("00DB12345678909A"), "HCALCS")),
+            header(Cra.COMMAND, 1000, SUPPLIER, ESME, uc.join_use_case("ESME")),
+            uc.join_command("ESME", bytes.fromhex("00DB12345678909A"), "HCALCS")),
+        "8.7.1_CS03A2Critical/CS03A2Critical_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX": e.pre_command(
+            header(Cra.COMMAND, 1000, SUPPLIER, NON_METER, uc.join_use_case("HCALCS")),
+            uc.join_command("HCALCS", bytes.fromhex("00DB123456789093"), "ESME")),
+        "8.7.1_CS03A2Critical/CS03A2Critical_8.7.1_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1000, NON_METER, SUPPLIER, C.CS03A2), uc.response_code(0),
+            signed=True),
         "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
             header(Cra.RESPONSE, 1000, ESME, SUPPLIER, C.CS03A1), uc.response_code(0), signed=True),
         "11.3_CS06/CS06_11.3_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
@@ -153,6 +160,7 @@ EXACT = {
     "8.1.1_ECS70Commission/ECS70Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX",
     "8.1.1_GCS28Commission/GCS28Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX",
     "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX",
+    "8.7.1_CS03A2Critical/CS03A2Critical_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX",
     "11.3_CS06/CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX",
     "11.3_CS06/CS06_11.3_FUTURE_DATED_SUCCESS_PRECOMMAND_GBCS.HEX",
     "11.3_CS06/CS06_11.3_CANCELLATION_SUCCESS_PRECOMMAND_GBCS.HEX",

@@ -106,8 +106,9 @@ def test_commissioning_story(tmp_path: Path) -> None:
 
 
 def test_gas_story_and_device_log_removal(tmp_path: Path) -> None:
-    """The GSME's path: 8.11 Add, 8.7.1 join with the GPF (CS03A1), 8.1.1 (GCS28); then
-    8.11 Remove of the GSME (CCS02 and 0x8F12 with the log after it)."""
+    """The GSME's path: 8.11 Add, 8.7.1 join with the GPF (CS03A1: a meter initiates),
+    8.1.1 (GCS28), 8.7.1 on the GPF (CS03A2: the GPF responds); then 8.11 Remove of the
+    GSME (CCS02 and 0x8F12 with the log after it)."""
     gsme, gpf = "00-DB-12-34-56-78-90-A1", "00-DB-12-34-56-78-90-A3"
     code = default_premises().devices[gsme].install_code
 
@@ -130,11 +131,13 @@ def test_gas_story_and_device_log_removal(tmp_path: Path) -> None:
         request("join", gsme, 4, "8.7", "8.7.1", JoinServiceCritical(gpf), 3),
         request("commission", gsme, 4, "8.1", "8.1.1",
                 CommissionDeviceSynchroniseClock("2024-01-08T09:05:00Z", 60), 4),
+        request("gpf-join", gpf, 4, "8.7", "8.7.1", JoinServiceCritical(gsme), 5),
         remove)
     seen = check_story(out, payloads)
     c = uc.MessageCode
     assert {(c.CCS01, "response"), (c.CS03A1, "signed pre-command"), (c.CS03A1, "response"),
             (c.GCS28, "pre-command"), (c.GCS28, "signed pre-command"), (c.GCS28, "response"),
+            (c.CS03A2, "signed pre-command"), (c.CS03A2, "response"),
             (c.CCS02, "response"), (c.CS14, "alert")} <= seen
 
 

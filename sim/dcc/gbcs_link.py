@@ -3,7 +3,7 @@ the GBCS message DUIS carries as ``GBCSPayload`` (base64), built with :mod:`gbcs
 
 Who builds what (GBCS 4.3): the CHF MACs its CCS01/CCS02 responses and the 0x8F12 alert
 for the DCC's Access Control Broker; a meter signs its responses to critical commands
-(ECS70, GCS28, CS03A1, CS06) and its firmware receipt alert (0x8F72 / 0x8F1C) for the
+(ECS70, GCS28, CS03A1 / CS03A2, CS06) and its firmware receipt alert (0x8F72 / 0x8F1C) for the
 supplier; the CHF signs its firmware transfer alert (CCS08 0x8F8A / 0x8F89) for the ACB;
 other alerts (0x8F48, 0x8F49, 0x8F43, 0x8F69) go to the supplier as generic non-critical
 alerts, MACed; the meter signs its CS02b response to 6.23 for the DCC's TransCoS party.
@@ -86,7 +86,9 @@ def device_response(dcc: Dcc, request: ServiceRequest,
             else:
                 code, content = uc.MessageCode.ECS70, uc.ecs70_response(counter, now)
         case "8.7.1":
-            code, content = uc.MessageCode.CS03A1, uc.response_code(0)
+            record = dcc.smi.get(rid.target)
+            code = uc.join_use_case(record.device_type if record is not None else "")
+            content = uc.response_code(0)
         case "11.3" if activation is not None:
             result, version = activation
             code, content = uc.MessageCode.CS06, uc.cs06_outcome(result, firmware_version(version))
