@@ -68,10 +68,12 @@ def run_story(out: Path, *requests: Path, site: Path | None = None,
     return payloads_in(out)
 
 
-def check_story(out: Path, payloads: dict[str, bytes]) -> set[tuple[int, str]]:
-    """The parser's verdict on every payload; returns the (code, kind) pairs seen."""
+def check_story(out: Path, payloads: dict[str, bytes],
+                keystore: Path | None = None) -> set[tuple[int, str]]:
+    """The parser's verdict on every payload (with the run's certificates, ``keystore`` or
+    ``out/keystore``, and the RTDS keys); returns the (code, kind) pairs seen."""
     assert payloads and all(payloads.values()), "a GBCSPayload is empty"
-    parsed = parse_all(payloads, [out / "keystore", rtds_keystore()])
+    parsed = parse_all(payloads, [keystore or out / "keystore", rtds_keystore()])
     vectors = sorted({v for vs in VECTORS.values() for v in vs})
     reference = {k: r["message"] for k, r in parse_all({v: rtds(v) for v in vectors}).items()}
     seen = set()
@@ -139,6 +141,16 @@ def test_gas_story_and_device_log_removal(tmp_path: Path) -> None:
             (c.GCS28, "pre-command"), (c.GCS28, "signed pre-command"), (c.GCS28, "response"),
             (c.CS03A2, "signed pre-command"), (c.CS03A2, "response"),
             (c.CCS02, "response"), (c.CS14, "alert")} <= seen
+
+
+@pytest.mark.parametrize("scenario", ["cos-email-10wd", "igt-gas-new-build", "wrong-code-then-right"])
+def test_replay_payloads_verify_with_the_keystore_it_writes(tmp_path: Path, scenario: str) -> None:
+    """``hansim replay`` writes keystore/ beside duis/: every GBCS payload of a change of
+    supplier, a gas-first new build and a failed then good join parses and verifies."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["replay", scenario, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    check_story(out, payloads_in(out / "duis"), out / "keystore")
 
 
 def test_the_dcc_template_pre_command_is_the_rtds_vector(tmp_path: Path) -> None:

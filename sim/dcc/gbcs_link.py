@@ -189,13 +189,19 @@ def alert_payload(dcc: Dcc, alert: Alert, to_user: str) -> str:
 def keystore_files(premises: Premises) -> dict[str, bytes]:
     """``keystore/<eui>-ds.pem`` and ``-ka.pem`` of every party of the premises (the ACB,
     the users, the Comms Hub and its devices): what gbcs-parser's key store needs, beside
-    the organisations' RTDS keys, to verify every payload of a run."""
-    parties = {ACB, *(eui_bytes(u) for u in premises.users),
-               eui_bytes(premises.hub.chf_id), eui_bytes(premises.hub.gpf_id),
+    the organisations' RTDS keys, to verify every payload of a run. An organisation on
+    hansim's test PKI (a user the RTDS key store does not hold) also gets its derived
+    ``-ka.key``: a device's MAC with it can be checked only with one side's private key."""
+    organisations = {ACB, *(eui_bytes(u) for u in premises.users)}
+    parties = {*organisations, eui_bytes(premises.hub.chf_id), eui_bytes(premises.hub.gpf_id),
                *(eui_bytes(d) for d in premises.devices)}
     keys = shared()
-    return {f"keystore/{eui.hex()}-{use}.pem": keys.certificate(eui, use)
-            for eui in sorted(parties) for use in ("ds", "ka")}
+    files = {f"keystore/{eui.hex()}-{use}.pem": keys.certificate(eui, use)
+             for eui in sorted(parties) for use in ("ds", "ka")}
+    for eui in sorted(organisations):
+        if (derived := keys.test_pki_key(eui, "ka")) is not None:
+            files[f"keystore/{eui.hex()}-ka.key"] = derived
+    return files
 
 
 #: The DCC's TransCoS party, which sends CS02b on a change of supplier (RTDS 6.23).
