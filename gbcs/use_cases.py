@@ -172,11 +172,15 @@ def cs06_outcome(result: ActivationResult, firmware_version: bytes) -> bytes:
 ACTIONED, NOT_ACTIONED = 0x8F66, 0x8F67
 
 
+def cs06_succeeded(outcome: bytes) -> bool:
+    """Whether a CS06 outcome (:func:`cs06_outcome`) says the image now runs."""
+    return asn1.items(outcome)[0] == asn1.integer(ActivationResult.SUCCESS)
+
+
 def cs06_future_dated_alert(executed_at: dt.datetime, counter: int, outcome: bytes) -> bytes:
     """0x8F66 / 0x8F67 when a future-dated activation runs: the command's counter and the
     outcome (:func:`cs06_outcome`) an immediate activation would have answered."""
-    result = asn1.items(outcome)[0]
-    code = ACTIONED if result == asn1.integer(ActivationResult.SUCCESS) else NOT_ACTIONED
+    code = ACTIONED if cs06_succeeded(outcome) else NOT_ACTIONED
     return asn1.sequence(asn1.integer(code), asn1.generalized_time(executed_at),
                          asn1.integer(counter), outcome)
 

@@ -126,7 +126,7 @@ def future_dated_alert(dcc: Dcc, request: ServiceRequest, response: str | None,
     actioned = not refused
     if actioned and response and request.srv == "11.3":
         outcome = envelopes().open(base64.b64decode(response)).message.content
-        actioned = asn1.items(outcome)[0] == asn1.integer(ActivationResult.SUCCESS)
+        actioned = uc.cs06_succeeded(outcome)
     code = AlertCode.FUTURE_DATED_ACTIONED if actioned else AlertCode.FUTURE_DATED_NOT_ACTIONED
     target = request.request_id.target.upper()
     return Alert(code, target, dcc.now, target,
