@@ -29,6 +29,7 @@ from typing import Literal
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.x509.oid import NameOID
 
 from gbcs.encoding import GbcsError
@@ -160,8 +161,11 @@ class KeyStore:
 
     def public(self, eui: str | bytes, use: Use) -> ec.EllipticCurvePublicKey:
         pem = self.certificate(eui, use)
-        key = (x509.load_pem_x509_certificate(pem).public_key() if b"CERTIFICATE" in pem
-               else serialization.load_pem_public_key(pem))
+        key: PublicKeyTypes
+        if b"CERTIFICATE" in pem:
+            key = x509.load_pem_x509_certificate(pem).public_key()
+        else:
+            key = serialization.load_pem_public_key(pem)
         if not isinstance(key, ec.EllipticCurvePublicKey):
             raise GbcsError(f"{eui_bytes(eui).hex()}-{use}: not an EC public key")
         return key
