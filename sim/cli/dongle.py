@@ -7,15 +7,14 @@ The radio libraries (zigpy-znp, bellows, zigpy-deconz) are the optional
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import signal
 from pathlib import Path
 
 import click
 
 from han.usb_sticks import guess
 from sim.cli._options import FiniteFloat
+from sim.cli._stop import stop_on_signals, until
 
 
 @click.group("dongle")
@@ -139,6 +138,7 @@ def virtual(use_pty: bool, tcp_port: int | None, meters: tuple[str, ...], seed: 
                               else stick.open_pty())
             except OSError as err:
                 raise click.ClickException(f"cannot open the virtual stick: {err}") from None
+            stop = stop_on_signals()
             click.echo(f"virtual Z-Stack coordinator (CC2652, ZNP) on {path}")
             click.echo(f"  e.g. zigpy-znp config: {{'device': {{'path': '{path}'}}}}")
             if path.startswith("socket://"):
@@ -146,14 +146,7 @@ def virtual(use_pty: bool, tcp_port: int | None, meters: tuple[str, ...], seed: 
                            "adapter: zstack}")
             for meter in parsed:
                 click.echo(f"  meter {meter.ieee} waits for a permit")
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.add_signal_handler(sig, stop.set)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(duration):
-                    await stop.wait()
+            await until(stop, duration)
         click.echo("virtual stick unplugged")
 
     asyncio.run(serve())
