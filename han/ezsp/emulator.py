@@ -40,7 +40,7 @@ LOGGER = logging.getLogger(__name__)
 PROTOCOL_VERSION = EZSPv13.VERSION  # EmberZNet 7.4.x, what most sticks in the field run
 STACK_TYPE = 2  # mesh
 STACK_VERSION = 0x7440  # 7.4.4.0
-VERSION_INFO = (0x0000, 7, 4, 4, 0)  # build, major, minor, patch, special
+VERSION_INFO = (0x0000, 7, 4, 4, 0, 0xAA)  # build, major, minor, patch, special, type: GA
 COMMANDS = EZSPv13.COMMANDS
 COMMANDS_BY_ID = {frame_id: (name, request, response)
                   for name, (frame_id, request, response) in COMMANDS.items()}
@@ -107,6 +107,7 @@ class EzspEmulator:
         self._security: bt.EmberInitialSecurityState | None = None
         self._multicast: dict[int, bt.EmberMulticastTableEntry] = {}
         self._extended_timeout: set[zt.EUI64] = set()
+        self._endpoint_flags: dict[int, int] = {}
         self._aps_seq = 0
         # The profile a host last used with a meter's cluster: replies and reports carry
         # it (zigpy reads ZCL only under the Home Automation profile, as ZHA sends it).
@@ -254,10 +255,23 @@ class EzspEmulator:
             return bt.EzspStatus.ERROR_INVALID_ID, b""
         return bt.EzspStatus.SUCCESS, value
 
+    def _cmd_getExtendedValue(self, req: dict) -> tuple:
+        if req["valueId"] != bt.EzspExtendedValueId.EXTENDED_VALUE_ENDPOINT_FLAGS:
+            return bt.EzspStatus.ERROR_INVALID_ID, b""
+        registered = req["characteristics"] in self.core.endpoints
+        flags = self._endpoint_flags.get(int(req["characteristics"]), 0x0001)  # enabled
+        return (bt.EzspStatus.SUCCESS if registered else bt.EzspStatus.ERROR_INVALID_VALUE,
+                flags.to_bytes(2, "little") if registered else bytes(2))
+
     def _cmd_setValue(self, req: dict) -> tuple:
         value_id, value = req["valueId"], bytes(req["value"])
         counters = {bt.EzspValueId.VALUE_NWK_FRAME_COUNTER: "nwk_frame_counter",
                     bt.EzspValueId.VALUE_APS_FRAME_COUNTER: "aps_frame_counter"}
+        if value_id == bt.EzspValueId.VALUE_ENDPOINT_FLAGS and len(value) == 3:
+            if value[0] not in self.core.endpoints:
+                return (bt.EzspStatus.ERROR_INVALID_VALUE,)
+            self._endpoint_flags[value[0]] = int.from_bytes(value[1:], "little")
+            return (bt.EzspStatus.SUCCESS,)
         if value_id in counters:
             if self.network_up or len(value) != 4:
                 return (bt.EzspStatus.ERROR_INVALID_CALL,)  # only before forming
