@@ -6,10 +6,11 @@ meter's install-code link key (zigpy's own install code -> key conversion), perm
 interviews over ZDO, parses the ZCL replies and reports, and takes and restores its
 backup.
 
-One thing bellows cannot do with a GB meter, and the test says so rather than hiding
+One thing a zigpy host cannot do with a GB meter, and the test says so rather than hiding
 it: zigpy hands a device ZCL frames only under the Home Automation or ZLL profiles
-(``zigpy.device.Device._parse_packet_header``), and bellows passes the profile of each
-frame up as the NCP received it. A Smart Energy meter answers requests to its SE
+(``zigpy.device.Device._parse_packet_header``; zigpy issues 1709, 1810, which
+``han.zigpy_radio.accept_smart_energy`` works around for hansim's own radio), and bellows
+passes the profile of each frame up as the NCP received it. A Smart Energy meter answers requests to its SE
 endpoint (profile 0x0109) under 0x0109, so zigpy's own interview of Basic times out.
 ZigBee 3.0 hosts talk to any endpoint under the common profile 0x0104, and the meter
 answers under the profile it was asked with; the reads below do that.

@@ -86,7 +86,7 @@ class MeterState:
     generation: int = 0  # increments when reporting changes, so stale report timers stop
 
 
-Timer = tuple[float, int, Callable[[], None]]
+Timer = tuple[float, int, Callable[[], None], object]
 
 
 @dataclass
@@ -145,7 +145,7 @@ class Coordinator:
     def advance(self, now: float) -> None:
         """Run everything due up to ``now`` (seconds, any origin, never decreasing)."""
         while self._timers and self._timers[0][0] <= now:
-            when, _, action = heapq.heappop(self._timers)
+            when, _, action, _ = heapq.heappop(self._timers)
             self.now = max(self.now, when)
             action()
         self.now = max(self.now, now)
@@ -153,9 +153,18 @@ class Coordinator:
     def next_deadline(self) -> float | None:
         return self._timers[0][0] if self._timers else None
 
-    def at(self, when: float, action: Callable[[], None]) -> None:
+    def at(self, when: float, action: Callable[[], None], tag: object = None) -> None:
+        """Run ``action`` at ``when``; ``tag`` names a group :meth:`cancel` drops at once."""
         self._timer_seq += 1
-        heapq.heappush(self._timers, (when, self._timer_seq, action))
+        heapq.heappush(self._timers, (when, self._timer_seq, action, tag))
+
+    def cancel(self, tag: object) -> None:
+        """Drop every pending timer tagged ``tag``: superseded timers do not pile up,
+        however fast a host re-opens windows or reconfigures reports."""
+        kept = [timer for timer in self._timers if timer[3] != tag]
+        if len(kept) != len(self._timers):
+            heapq.heapify(kept)
+            self._timers = kept
 
     # -- install codes and permit windows -----------------------------------------------
     def add_install_key(self, ieee: zt.EUI64, key: bytes) -> bool:
@@ -180,6 +189,7 @@ class Coordinator:
             return
         duration = min(duration, PERMIT_MAX)
         self.close_window(report=False)
+        self.cancel("window")
         self._window += 1
         window = self._window
         self._permit_until = self.now + duration
@@ -190,12 +200,13 @@ class Coordinator:
                     action()
             return run
 
-        self.at(self._permit_until, in_this_window(lambda: self.close_window(report=True)))
+        self.at(self._permit_until, in_this_window(lambda: self.close_window(report=True)),
+                "window")
         joined = self.members()
         waiting = [m for m in self.meters.values() if m.ieee not in joined]
         for index, meter in enumerate(waiting, start=1):
             self.at(self.now + self.join_delay * index,
-                    in_this_window(lambda meter=meter: self._attempt(meter)))
+                    in_this_window(lambda meter=meter: self._attempt(meter)), "window")
 
     def close_window(self, report: bool) -> None:
         """End the permit window; a key given for a meter that did not join is a failure."""
@@ -352,6 +363,7 @@ class Coordinator:
             return
         state.generation += 1
         generation = state.generation
+        self.cancel(("reports", node.ieee))
         periods: dict[int, int] = {}
         for (cluster, _), config in state.reporting.items():
             period = max(config.maximum, config.minimum, 1) if config.maximum else 0
@@ -363,8 +375,8 @@ class Coordinator:
                 if current is None or state.generation != generation:
                     return
                 self._report_to_bindings(current, cluster)
-                self.at(self.now + period, send)
-            self.at(self.now + period, send)
+                self.at(self.now + period, send, ("reports", node.ieee))
+            self.at(self.now + period, send, ("reports", node.ieee))
 
     def _report_to_bindings(self, node: HanNode, cluster: int) -> None:
         configs = [config for (c_id, _), config in node.reporting.items() if c_id == cluster]

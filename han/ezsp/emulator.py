@@ -109,9 +109,9 @@ class EzspEmulator:
         self._extended_timeout: set[zt.EUI64] = set()
         self._endpoint_flags: dict[int, int] = {}
         self._aps_seq = 0
-        # The profile a host last used with a meter's cluster: replies and reports carry
-        # it (zigpy reads ZCL only under the Home Automation profile, as ZHA sends it).
-        self._profiles: dict[tuple[zt.EUI64, int], int] = {}
+        # The profile a host last used with a meter: its replies and reports carry it
+        # (zigpy reads ZCL only under the Home Automation profile, as ZHA sends it).
+        self._profiles: dict[zt.EUI64, int] = {}
 
     def _reboot(self) -> None:
         LOGGER.debug("NCP reset by the host")
@@ -352,8 +352,9 @@ class EzspEmulator:
         return (bt.EmberStatus.SUCCESS,)
 
     def _cmd_setExtendedTimeout(self, req: dict) -> tuple:
-        if req["extendedTimeout"]:
-            self._extended_timeout.add(req["remoteEui64"])
+        if req["extendedTimeout"]:  # kept in the address table: as many as it has rows
+            if len(self._extended_timeout) < ADDRESS_TABLE_SIZE:
+                self._extended_timeout.add(req["remoteEui64"])
         else:
             self._extended_timeout.discard(req["remoteEui64"])
         return ()
@@ -628,7 +629,7 @@ class EzspEmulator:
             if aps.destinationEndpoint == ZDO_ENDPOINT:
                 self._zdo_reply(node, int(aps.clusterId), data)
             else:
-                self._profiles[(node.ieee, int(aps.clusterId))] = int(aps.profileId)
+                self._profiles[node.ieee] = int(aps.profileId)
                 self.core.zcl(node, int(aps.clusterId), int(aps.destinationEndpoint),
                               int(aps.sourceEndpoint), data)
 
@@ -701,7 +702,7 @@ class EzspEmulator:
 
     def zcl_received(self, node: HanNode, cluster: int, src_endpoint: int, dst_endpoint: int,
                      payload: bytes) -> None:
-        profile = self._profiles.get((node.ieee, cluster), SMART_ENERGY_PROFILE)
+        profile = self._profiles.get(node.ieee, SMART_ENERGY_PROFILE)
         self._incoming(node.nwk, profile, cluster, src_endpoint, dst_endpoint, payload)
 
 
