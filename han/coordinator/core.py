@@ -15,6 +15,7 @@ the same network, frame counter and install-code link keys.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import logging
 import random
@@ -206,7 +207,7 @@ class Coordinator:
         waiting = [m for m in self.meters.values() if m.ieee not in joined]
         for index, meter in enumerate(waiting, start=1):
             self.at(self.now + self.join_delay * index,
-                    in_this_window(lambda meter=meter: self._attempt(meter)), "window")
+                    in_this_window(functools.partial(self._attempt, meter)), "window")
 
     def close_window(self, report: bool) -> None:
         """End the permit window; a key given for a meter that did not join is a failure."""

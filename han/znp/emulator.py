@@ -10,6 +10,7 @@ the RPC error Z-Stack sends; nothing on the serial line can raise out of here.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from collections.abc import Callable
@@ -88,7 +89,7 @@ class ZStackEmulator:
         # carry ZDO: read from the raw bytes as Z-Stack's MT API lays them out.
         zdo = int(t.Subsystem.ZDO)
         self._raw_handlers: dict[tuple[int, int], Callable[[bytes], None]] = {
-            (zdo, command): lambda data, command=command: self._zdo_request(command, data)
+            (zdo, command): functools.partial(self._zdo_request, command)
             for command in zdo_mt.REQUESTS}
         self._raw_handlers[(zdo, c.ZDO.ExtNwkInfo.Req.header.id)] = self._ext_nwk_info
         self._raw_handlers[(int(t.Subsystem.UTIL), ASSOC_ADD)] = self._assoc_add

@@ -219,7 +219,8 @@ def backlog_figure(params: PopulationParams, results: Mapping[str, tuple[object,
     warm = 0  # the historic backlog comes from the lifecycle's own history: no wave to skip
     names = STATE_NAMES + ["total"]
     figure = new_figure(11, 15)
-    axes = figure.subplot_mosaic([names[0:2], names[2:4], names[4:6], [names[6], "steady"]],
+    axes = figure.subplot_mosaic([[names[0], names[1]], [names[2], names[3]], [names[4], names[5]],
+                                  [names[6], "steady"]],
                                  height_ratios=[1, 1, 1, 1.25])
     steady: dict[str, list[Estimate]] = {}
     for label, (_, reps) in results.items():
@@ -257,7 +258,7 @@ def _focus_on_steady_part(ax: Axes, warm: int, dates: np.ndarray) -> None:
         peak, later = max(peak, float(y.max())), max(later, float(y[warm:].max()) if y[warm:].size else 0.0)
     for band in ax.collections[1:]:  # the bands' upper edges after the warm-up
         for path in band.get_paths():
-            xy = path.vertices
+            xy = np.asarray(path.vertices, float)
             after_warmup = xy[:, 0] >= mdates.date2num(dates[min(warm, len(dates) - 1)])
             later = max(later, float(xy[after_warmup, 1].max(initial=0)))
     top = max(later * 1.25, 1.0)
