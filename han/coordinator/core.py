@@ -137,7 +137,7 @@ class Coordinator:
         self.join_uses_install_code = False
         self.started = False
         self.endpoints: dict[int, zdo_t.SimpleDescriptor] = {}
-        self._permit_until: float | None = None
+        self._permit_until = None
         self._tried: set[zt.EUI64] = set()
         self._refusals: dict[zt.EUI64, str] = {}
         self._keys_this_window: set[zt.EUI64] = set()  # given since the last window closed

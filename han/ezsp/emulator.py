@@ -392,8 +392,6 @@ class EzspEmulator:
         self._network_up()
         return (bt.EmberStatus.SUCCESS,)
 
-    _cmd_networkInitExtended = _cmd_networkInit
-
     def _network_up(self) -> None:
         self.core.started = True
         self._later(lambda: self._callback("stackStatusHandler", bt.EmberStatus.NETWORK_UP))

@@ -112,16 +112,14 @@ def virtual(stick_type: str, use_pty: bool, tcp_port: int | None, meters: tuple[
     closes without the join it was opened for.
     """
     try:
+        from han.ezsp.emulator import EzspEmulator
+        from han.znp.emulator import ZStackEmulator
         from han.znp.meters import EmulatedMeter, key_level_join
         from han.znp.serve import VirtualStick
-        if stick_type == "ezsp":
-            from han.ezsp.emulator import EzspEmulator as Emulator
-        else:
-            from han.znp.emulator import ZStackEmulator as Emulator
     except ImportError as err:
-        library = "bellows" if stick_type == "ezsp" else "zigpy-znp"
         raise click.ClickException(
-            f"the virtual stick needs {library} (pip install 'hansim[sticks]'): {err}") from None
+            f"the virtual sticks need zigpy-znp and bellows (pip install 'hansim[sticks]'): "
+            f"{err}") from None
     if use_pty and tcp_port is not None:
         raise click.UsageError("choose one of --pty and --tcp")
     try:
@@ -140,8 +138,9 @@ def virtual(stick_type: str, use_pty: bool, tcp_port: int | None, meters: tuple[
         except OSError as err:
             raise click.ClickException(f"--capture {capture}: {err.strerror or err}") from None
     joiner = _frame_level_joiner(seed, capture) if frame_level else key_level_join
-    emulator = Emulator(meters=parsed, seed=seed, join_delay=join_delay,
-                              on_outcome=report, joiner=joiner)
+    front_end = EzspEmulator if stick_type == "ezsp" else ZStackEmulator
+    emulator = front_end(meters=parsed, seed=seed, join_delay=join_delay, on_outcome=report,
+                         joiner=joiner)
 
     async def serve() -> None:
         async with VirtualStick(emulator) as stick:
