@@ -53,7 +53,7 @@ class Stick:
             self.bridge.close()
             settle()
 
-    
+
 async def make_stick(emulator: ZStackEmulator | EzspEmulator) -> VirtualStick:
     return VirtualStick(emulator)
 
