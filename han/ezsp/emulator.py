@@ -192,6 +192,7 @@ class EzspEmulator:
             answer = handler(request)
         except Exception:  # a stick answers every command, even one it cannot serve
             LOGGER.exception("cannot serve %s", name)
+            self._after.clear()
             self._invalid(seq, bt.EzspStatus.ERROR_INVALID_CALL, extended)
             return
         self._respond(seq, frame_id, _serialize(response_schema, answer), extended)
