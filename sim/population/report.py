@@ -12,6 +12,7 @@ import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib import dates as mdates
@@ -147,7 +148,7 @@ def est_diff(values: list[float]) -> dict[str, float | None]:
 
 
 def run_summary(params: PopulationParams, seed: int,
-                results: Mapping[str, tuple[Policy, list[Replication]]]) -> dict[str, object]:
+                results: Mapping[str, tuple[Policy, list[Replication]]]) -> dict[str, Any]:
     """What ``summary.json`` holds: the inputs, every regime's figures, the paired differences."""
     return {
         "seed": seed,
@@ -161,7 +162,7 @@ def run_summary(params: PopulationParams, seed: int,
 
 def write_outputs(out: Path, params: PopulationParams, seed: int,
                   results: Mapping[str, tuple[Policy, list[Replication]]],
-                  overwrite: bool = False, plot_format: str = "png") -> dict[str, object]:
+                  overwrite: bool = False, plot_format: str = "png") -> dict[str, Any]:
     """``results``: policy label -> (the policy run, its replications). Returns the summary."""
     from sim.population.html_report import render  # the page reads the files written here
 
