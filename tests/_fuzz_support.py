@@ -446,6 +446,25 @@ _ZNP_SEEDS = [bytes.fromhex("fe00210120"), bytes.fromhex("fe0021022322"), bytes.
 register(Target("znp-bytes", mutated(_ZNP_SEEDS, [b"\xfe" * 40, b"\xfe\xff" + b"\x00" * 300]), _znp, ()))
 
 
+# -- EZSP over ASH (the virtual EmberZNet stick's host side) -----------------------------------
+
+def _ezsp(data: bytes, scratch: Path) -> object:
+    from han.ezsp.emulator import EzspEmulator
+    emulator = EzspEmulator(seed=1)
+    for start in range(0, len(data), 37):  # as a serial port delivers: in pieces
+        emulator.receive(data[start:start + 37], now=start / 1000)
+    emulator.advance(60.0)  # the NCP's retransmissions and its ERROR frame run out
+    return emulator.take_output()
+
+
+# RST; DATA version(13); DATA networkState; DATA getValue (ASH: stuffed, randomised, CRC)
+_EZSP_SEEDS = [bytes.fromhex("1ac038bc7e" "004321a9542a7d3816c07e" "104021a94c2aaa827e"
+                             "204121a9fe2a045a967e"),
+               bytes.fromhex("1ac038bc7e004321a9542a7d3816c07e")]
+register(Target("ezsp-bytes", mutated(_EZSP_SEEDS, [b"\x7e" * 40, b"\x7d" * 30, b"\x1a\x18\x11\x13",
+                                                    b"\x00" * 300 + b"\x7e"]), _ezsp, ()))
+
+
 # -- sniffer lines --------------------------------------------------------------------------
 
 class _FakeSerial:
