@@ -81,7 +81,6 @@ class Joiner(HanNode):
         self.reading = reading
         self.sleepy = sleepy  # a battery device (GSME): receiver off when idle, it polls its parent
         self.extended_pan_id: int | None = None
-        self.deadline: float | None = None
         self.failures: list[str] = []  # why each attempt failed, in order (no secrets)
         self._beacon: tuple[int, int] | None = None
         self._announce: bytes | None = None

@@ -84,6 +84,8 @@ class HanNode:
             _Sequence(int(s)) for s in rng.integers(0, 256, size=5)
         )
         self.network_key: bytes | None = None
+        #: When the node next acts by itself (a retry, a poll); None: only frames wake it.
+        self.deadline: float | None = None
         self.network_key_seq = 0
         self.nwk_frame_counter = nwk_frame_counter
         self.aps_frame_counters: dict[bytes, int] = {}
@@ -204,6 +206,10 @@ class HanNode:
         raise Drop(f"APS frame secured with unsupported key id {int(key_id)}")
 
     # -- sending --------------------------------------------------------------------------
+    def on_timer(self, now: float) -> list[bytes]:
+        """What the node sends when its ``deadline`` comes; a node with timers overrides this."""
+        return []
+
     def address(self) -> tuple[int, int]:
         """(PAN ID, short address), which every frame it sends carries."""
         return known(self.pan_id, "PAN ID"), known(self.short, "short address")

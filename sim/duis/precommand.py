@@ -85,7 +85,8 @@ def command(request: ServiceRequest, device_type: Callable[[str], str]) -> tuple
             return uc.MessageCode.ECS70, uc.ecs70_command(counter, start, end)
         case b.JoinServiceCritical():
             other = body.other_device_id
-            return uc.MessageCode.CS03A1, uc.cs03a1_command(eui_bytes(other), device_type(other))
+            return (uc.join_use_case(target_type),
+                    uc.join_command(target_type, eui_bytes(other), device_type(other)))
         case b.UnjoinServiceCritical():
             return uc.MessageCode.CS04AC, uc.cs04ac_command(eui_bytes(body.other_device_id))
         case b.ActivateFirmware():
