@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from devices.device_log import DeviceLog
 from devices.han_join import HanJoin, HanLeave, JoinResult
 from han.installcode import InstallCode
+from han.radio import RadioLost
 from sim.han_join import FrameLevelJoin, JoinReport
 
 
@@ -41,7 +42,11 @@ class RecordedJoins:
              now: float) -> JoinResult:
         reports = getattr(self.inner, "reports", [])
         before = len(reports)
-        result = self.inner.join(log, device_id, device_install_code, now)
+        try:
+            result = self.inner.join(log, device_id, device_install_code, now)
+        except RadioLost as err:  # the replay stops here: say where, and that nothing was written
+            raise RadioLost(f"{err}, during the HAN join of {device_id} (join {len(self.records) + 1}); "
+                            "the replay stopped and wrote nothing") from None
         report = reports[-1] if len(reports) > before else None
         self.records.append(JoinRecord(device_id, result, report))
         return result
