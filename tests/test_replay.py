@@ -190,6 +190,10 @@ BAD = [
     ("  commissioned: {ESME: 40}", "  not_commissioned: 5", ":14: expect.not_commissioned: expected a list"),
     ("reply_probability: 1.0}", "reply_probability: 1.0, 7: 1}", ":8: policy[7]: a policy parameter is a name"),
     ("  commissioned: {ESME: 40}", "  commissioned: {IHD: 40}", ":14: expect.commissioned.IHD: unknown device"),
+    ("  - {wd: 30, event: wan}", "  - {wd: 30, time: 10:30, event: wan}",
+     ":12: timeline[2].time: 630 is not a time of day like '10:30' (quoted)"),
+    ("  - {wd: 30, event: wan}", "  - {wd: 30, time: '25:00', event: wan}", ":12: timeline[2].time: '25:00' is not"),
+    ("  commissioned: {ESME: 40}", "  refusals: [E4, I0]", ":14: expect.refusals[1]: 'I0' is not a DUIS refusal"),
 ]
 
 
@@ -281,3 +285,28 @@ def test_one_han_per_premises_in_tshark(tshark_home: Path, tmp_path: Path) -> No
         assert receiver_on and all(on != (eui in sleepy) for eui, on in receiver_on.items())
         if sleepy & receiver_on.keys():  # a poll the hub answers with a held frame: Frame Pending set
             assert any(int(r["wpan.frame_type"], 16) == 2 and r["wpan.pending"] == "1" for r in rows)
+
+
+def test_a_supplier_that_lost_the_meter_is_refused_e4_and_the_gainer_commissions_itself() -> None:
+    """The CoS reaches the DCC between the installer's 8.1.1 CV4 and its signed CV5: the
+    DCC answers the CV5 with a DUIS E4 response; the gaining supplier sends its own 8.11
+    and 8.1.1 (the fault: the losing CV5 accepted, the gainer commissioned by nobody)."""
+    import xml.etree.ElementTree as ET
+
+    result, files = _replayed("cos-while-commissioning")
+    ns = {"sr": "http://www.dccinterface.co.uk/ServiceUserGateway"}
+
+    def header(name: str, field: str) -> str:
+        return ET.fromstring(files[name]).find(f".//sr:{field}", ns).text
+
+    [refused] = [n for n in files if n.startswith("duis/") and n.endswith("_response.xml")
+                 and header(n, "ResponseCode") == "E4"]
+    request = refused.replace("-2_8.1.1_response.xml", "-1_8.1.1_request_cv5.xml")
+    installer, gaining = (p.user_id for p in result.scenario.parties.values())
+    assert header(request, "RequestID").startswith(installer)
+    later = [n for n in files if n.startswith("duis/") and n > refused and "_request" in n]
+    assert [n.split("_", 1)[1] for n in later] == ["8.11_request.xml", "8.11_request.xml",
+                                                  "8.1.1_request.xml", "8.1.1_request_cv5.xml"]
+    assert all(header(n, "RequestID").startswith(gaining) for n in later)
+    commissioned = [r for r in result.requests if "Whitelisted->Commissioned" in r.summary]
+    assert [r.actor for r in commissioned] == ["gaining"]

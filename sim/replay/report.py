@@ -74,6 +74,10 @@ def checks(replay: Replay) -> list[Check]:
     if "replacement" in expect:
         found.append(Check("replacement visit", expect["replacement"], replay.replaced,
                            replay.replaced == expect["replacement"]))
+    if "refusals" in expect:
+        wanted = list(expect["refusals"])
+        found.append(Check("refused requests (DUIS codes)", " ".join(wanted) or "none",
+                           " ".join(replay.refusals) or "none", wanted == replay.refusals))
     if "alerts" in expect:
         wanted = [a.upper() for a in expect["alerts"]]
         found.append(Check("alerts in this order", " ".join(wanted), " ".join(replay.alerts),
@@ -110,7 +114,8 @@ def summary(replay: Replay, found: list[Check], validation: dict | None = None) 
         "joins": [{"device": r.device_id, "joined": r.result.joined, "reason": r.result.reason,
                    "frames": len(r.report.frames) if r.report else None}
                   for r in replay.joins.records],
-        "alerts": replay.alerts, "code_requests": replay.code_requests, "replacement": replay.replaced,
+        "alerts": replay.alerts, "refusals": replay.refusals, "code_requests": replay.code_requests,
+        "replacement": replay.replaced,
         "duis_documents": sum(len(r.documents) for r in replay.requests),
         "duis_validation": validation if validation is not None else duis_validation(replay),
         "end_wd": replay.wd(replay.end),

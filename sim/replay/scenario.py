@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,13 +41,14 @@ KEYS = {
     ("party",): ("name", "id", "fuels", "forwards"),
     ("rules",): ("visit_lead_wd",),
     ("expect",): ("commissioned", "not_commissioned", "joins", "alerts", "replacement",
-                  "code_requests"),
+                  "code_requests", "refusals"),
 }
 #: Fields each timeline event takes besides ``wd``/``date`` and ``event``.
 EVENT_KEYS = {"install": ("by", "devices", "wan"), "wan": (), "cos": ("to", "fuels"),
               "code": ("value",), "reply_lost": (), "visit": ()}
-#: Clock time of day of every scripted event: 09:00, a working morning.
+#: Clock time of day of a scripted event unless it gives ``time``: 09:00, a working morning.
 MORNING = 9 * 3600.0
+
 HORIZON_YEARS = 4
 
 ScenarioError = InputFileError
@@ -78,13 +80,15 @@ class Party:
 
 @dataclass(frozen=True)
 class Scripted:
-    """One timeline event: ``day`` is a working-day offset or a date; ``fields`` the rest."""
+    """One timeline event: a working-day offset ``wd`` or a ``date``, at ``seconds`` after
+    midnight (``time``, default 09:00); ``fields`` the rest."""
 
     index: int
     kind: str
     wd: int | None
     date: dt.date | None
     fields: dict
+    seconds: float = MORNING
 
 
 @dataclass(frozen=True)
@@ -257,7 +261,7 @@ def _timeline(read: _Site, start: dt.date, devices: dict[str, Device],
     for index in range(len(_list(read, ("timeline",), "events"))):
         path = ("timeline", index)
         kind = read.choice((*path, "event"), "", EVENTS)
-        read.mapping(path, ("wd", "date", "event", *EVENT_KEYS[kind]), required=("event",))
+        read.mapping(path, ("wd", "date", "time", "event", *EVENT_KEYS[kind]), required=("event",))
         raw = read.get(path)
         if ("wd" in raw) == ("date" in raw):
             raise doc.error(path, "give exactly one of wd (working days after start) or date")
@@ -271,11 +275,29 @@ def _timeline(read: _Site, start: dt.date, devices: dict[str, Device],
             if not isinstance(date, dt.date) or isinstance(date, dt.datetime) or not \
                     start <= date < start + dt.timedelta(days=365 * HORIZON_YEARS - 90):
                 raise doc.error((*path, "date"), f"{date!r} is not a date within {HORIZON_YEARS - 1} years after start")
-        fields = {k: v for k, v in raw.items() if k not in ("wd", "date", "event")}
-        events.append(Scripted(index, kind, wd, date, fields))
+        fields = {k: v for k, v in raw.items() if k not in ("wd", "date", "time", "event")}
+        events.append(Scripted(index, kind, wd, date, fields, _time_of_day(read, (*path, "time"))))
     calendar = WorkingDayCalendar(start, years=HORIZON_YEARS)
-    _check_story(read, sorted(events, key=lambda e: (event_day(e, calendar), e.index)), devices, parties)
+    _check_story(read, sorted(events, key=lambda e: (event_day(e, calendar), e.seconds, e.index)),
+                 devices, parties)
     return tuple(events)
+
+
+def _time_of_day(read: _Site, path: tuple) -> float:
+    """``time: '10:30'`` (or ``'10:30:15'``): seconds after midnight; 09:00 when absent.
+    Quoted: YAML reads an unquoted 10:30 as the number 630."""
+    value = read.get(path)
+    if value is None:
+        return MORNING
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        moment = dt.time.fromisoformat(value)
+        if len(value) not in (5, 8) or moment.tzinfo is not None:
+            raise ValueError
+    except ValueError:
+        raise read.doc.error(path, f"{value!r} is not a time of day like '10:30' (quoted)") from None
+    return moment.hour * 3600.0 + moment.minute * 60.0 + moment.second
 
 
 def event_day(event: Scripted, calendar: WorkingDayCalendar) -> dt.date:
@@ -371,6 +393,12 @@ def _expect(read: _Site, devices: dict[str, Device]) -> dict:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise doc.error(("expect", key), f"{value!r} is not a count")
     read.flag(("expect", "replacement"), False)
+    refusals = read.get(("expect", "refusals"), [])
+    if not isinstance(refusals, list):
+        raise doc.error(("expect", "refusals"), "expected a list of DUIS response codes like E4")
+    for j, code in enumerate(refusals):
+        if not isinstance(code, str) or not re.fullmatch(r"E\d{1,3}", code):
+            raise doc.error(("expect", "refusals", j), f"{code!r} is not a DUIS refusal code like E4")
     alerts = read.get(("expect", "alerts"), [])
     if not isinstance(alerts, list) or not all(isinstance(a, str) for a in alerts):
         raise doc.error(("expect", "alerts"), "expected a list of alert codes like 8F49 (quoted)")

@@ -36,7 +36,7 @@ from sim.duis.response import DCCAlertMessage, DeviceAlertMessage
 from sim.lifecycle import COMMISSIONED, ELECTRICITY, GAS, INF, Commissioned, Event, Lifecycle, Meter, State
 from sim.policies import CodeRequest, Step
 from sim.replay.joins import RecordedJoins, replay_joins
-from sim.replay.scenario import HORIZON_YEARS, MORNING, Scenario, Scripted, event_day, other_code
+from sim.replay.scenario import HORIZON_YEARS, Scenario, Scripted, event_day, other_code
 from sim.suppliers import Market, SupplierClass
 from sim.worktime import Draws, WorkClock
 
@@ -96,6 +96,7 @@ class Replay:
     slots: dict[str, str]  # device name -> the ID in that slot now (after replacement)
     codes: dict[str, InstallCode]  # device ID -> the code it holds (for tshark, never printed)
     alerts: list[str]
+    refusals: list[str]  # the DUIS response code of every refused request, in order
     code_requests: int
     replaced: bool
     end: float
@@ -141,6 +142,7 @@ class _Story:
         self.requests: list[Request] = []
         self.spans: list[StateSpan] = []
         self.alerts: list[str] = []
+        self.refusals: list[str] = []
         self.code_requests = 0
         self.counter = 1000
         parties = scenario.parties
@@ -174,6 +176,8 @@ class _Story:
         #: What the supplier that now registers each device knows of its code (None: nothing).
         self.known: dict[str, InstallCode | None] = {}
         self.sites: list[tuple[Meter, Lifecycle, list[str]]] = []
+        #: Scripted changes of supplier not yet in the DCC's registration data: (time, index, event).
+        self.registrations = sorted((self._time(e), e.index, e) for e in scenario.timeline if e.kind == "cos")
         self.pending_steps: dict[int, list[Step]] = {}
         self.env = simpy.Environment()
 
@@ -190,10 +194,10 @@ class _Story:
             self.spans.append(StateSpan(site.number, site.state.name, site.entered, max(end, site.entered)))
         return Replay(self.scenario, self.seed, sorted(self.entries, key=lambda e: e.time), self.requests,
                       self.joins, self.spans, self.dcc, self.clock, self.slots, self.codes, self.alerts,
-                      self.code_requests, any(s.replaced for s, _, _ in self.sites), end)
+                      self.refusals, self.code_requests, any(s.replaced for s, _, _ in self.sites), end)
 
     def _time(self, event: Scripted) -> float:
-        return (event_day(event, self.clock.calendar) - self.scenario.start).days * DAY + MORNING
+        return (event_day(event, self.clock.calendar) - self.scenario.start).days * DAY + event.seconds
 
     def _walk(self):
         scripted = sorted(((self._time(e), e.index, e) for e in self.scenario.timeline),
@@ -304,14 +308,25 @@ class _Story:
             if self._reachable(ids):
                 self._lifecycle(site, lambda: lifecycle.inject(site, Event.WAN, now))
 
+    def _register(self, now: float) -> None:
+        """The DCC's registration data takes every change of supplier due by ``now``: from
+        then on it refuses the losing supplier's requests for that fuel (E4), even in the
+        middle of a commissioning sequence."""
+        while self.registrations and self.registrations[0][0] <= now:
+            event = self.registrations.pop(0)[2]
+            to = self.scenario.parties[event.fields["to"]]
+            for fuel in event.fields.get("fuels", list(to.fuels)):
+                self.premises.change_supplier(fuel, to.user_id)
+
     def _on_cos(self, event: Scripted, now: float) -> None:
         to = self.scenario.parties[event.fields["to"]]
         fuels = event.fields.get("fuels", list(to.fuels))
-        for fuel in fuels:
-            self.premises.change_supplier(fuel, to.user_id)
+        self._register(now)
         self.entries.append(Entry(now, to.name, f"change of supplier: {to.name} now supplies {', '.join(fuels)}"))
         for site, lifecycle, ids in self._live():
             moved = [d for d in ids if _fuel(self.kinds[d]) in fuels]
+            if moved and all(self.dcc.smi.status(d) == "Commissioned" for d in moved):
+                continue  # commissioned before the change: the gainer takes it over with 6.23 (not replayed)
             if moved:
                 for device_id in moved:
                     self.known[device_id] = None  # only the installing supplier holds the code
@@ -346,6 +361,7 @@ class _Story:
     # -- the DCC ------------------------------------------------------------------------
     def _send(self, user: str, target: str, variant: int, reference: str, srv: str, body) -> Outcome:
         """One request to the DCC at its clock; a variant-4 pre-command is signed and resent."""
+        self._register(self.dcc.now)
         self.counter += 1
         request = ServiceRequest(RequestID(user, target, self.counter), variant, reference, srv, body)
         documents = [("request", request.to_xml())]
@@ -354,6 +370,7 @@ class _Story:
         if outcome.accepted and (pre := outcome.pre_command) is not None:
             signed = signed_request(request, pre, supplier_test_key(user))
             self.dcc.now += STEP_SECONDS
+            self._register(self.dcc.now)
             outcome = self.dcc.submit(signed.to_xml())
             self._record(user, outcome, [("request_cv5", signed.to_xml())], note="signed pre-command: ")
         self.dcc.now += STEP_SECONDS
@@ -364,6 +381,8 @@ class _Story:
         srv = outcome.request.srv if outcome.request else "unreadable"
         documents += [(name, doc.to_xml()) for name, doc in outcome.documents]
         actor = self.names.get(user, user)
+        if not outcome.accepted:
+            self.refusals.append(outcome.code)
         self.requests.append(Request(step, srv, documents, self.dcc.now, actor, note + outcome.summary()))
         for _, doc in outcome.documents:
             if isinstance(doc.body, DeviceAlertMessage):
