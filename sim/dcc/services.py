@@ -193,7 +193,7 @@ def prenotify(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     body = request.body
     record = SmiRecord(body.device_id.upper(), body.device_type, body.manufacturer,
                        body.model, body.firmware_version, smets_chts_version=body.smets_chts_version,
-                       esme_variant=body.esme_variant)
+                       esme_variant=body.esme_variant, prenotified_by=request.request_id.originator)
     smi_apply(dcc, outcome, "prenotify", record)
 
 

@@ -78,6 +78,10 @@ def checks(replay: Replay) -> list[Check]:
         wanted = list(expect["refusals"])
         found.append(Check("refused requests (DUIS codes)", " ".join(wanted) or "none",
                            " ".join(replay.refusals) or "none", wanted == replay.refusals))
+    for name, wanted in (expect.get("code_holders") or {}).items():
+        held = sorted(replay.code_holders.get(replay.slots[name], ()))
+        found.append(Check(f"parties holding {name}'s install code", ", ".join(sorted(wanted)),
+                           ", ".join(held), held == sorted(wanted)))
     if "alerts" in expect:
         wanted = [a.upper() for a in expect["alerts"]]
         found.append(Check("alerts in this order", " ".join(wanted), " ".join(replay.alerts),
@@ -115,6 +119,8 @@ def summary(replay: Replay, found: list[Check], validation: dict | None = None) 
                    "frames": len(r.report.frames) if r.report else None}
                   for r in replay.joins.records],
         "alerts": replay.alerts, "refusals": replay.refusals, "code_requests": replay.code_requests,
+        "code_holders": {name: sorted(replay.code_holders.get(device_id, ()))
+                         for name, device_id in replay.slots.items()},
         "replacement": replay.replaced,
         "duis_documents": sum(len(r.documents) for r in replay.requests),
         "duis_validation": validation if validation is not None else duis_validation(replay),

@@ -21,7 +21,7 @@ from han.radio import RadioError
 from sim.calendar import WorkingDayCalendar
 from sim.dcc.site_file import _Site
 from sim.lifecycle import SiteRules
-from sim.policies import ParameterError, Policy, make_policy
+from sim.policies import ParameterError, Policy, SsiIncident, make_policy
 from sim.radio_join import check_radio_spec
 from sim.yamlfile import InputFileError, load_yaml
 
@@ -31,7 +31,7 @@ FUELS = ("electricity", "gas")
 #: supplier's install here (L), joins the HAN and needs no 8.1.1.
 FUEL_OF = {"ESME": "electricity", "GSME": "gas", "IHD": "electricity"}
 DEVICE_KINDS = tuple(FUEL_OF)
-EVENTS = ("install", "wan", "cos", "code", "reply_lost", "visit")
+EVENTS = ("install", "wan", "cos", "code", "reply_lost", "visit", "incident")
 KEYS = {
     (): ("title", "source", "start", "seed", "comms_hub", "coverage", "devices", "parties", "policy",
          "rules", "timeline", "expect"),
@@ -41,11 +41,12 @@ KEYS = {
     ("party",): ("name", "id", "fuels", "forwards"),
     ("rules",): ("visit_lead_wd",),
     ("expect",): ("commissioned", "not_commissioned", "joins", "alerts", "replacement",
-                  "code_requests", "refusals"),
+                  "code_requests", "refusals", "code_holders"),
 }
 #: Fields each timeline event takes besides ``wd``/``date`` and ``event``.
-EVENT_KEYS = {"install": ("by", "devices", "wan"), "wan": (), "cos": ("to", "fuels"),
-              "code": ("value",), "reply_lost": (), "visit": ()}
+EVENT_KEYS = {"install": ("by", "devices", "wan", "prenotified_by", "update_inventory"), "wan": (),
+              "cos": ("to", "fuels"), "code": ("value",), "reply_lost": (), "visit": (),
+              "incident": ("by", "device", "answer_wd")}
 #: Clock time of day of a scripted event unless it gives ``time``: 09:00, a working morning.
 MORNING = 9 * 3600.0
 
@@ -163,8 +164,8 @@ def load_scenario(path: Path, seed: int | None = None) -> Scenario:
                           visit_lead_wd=read.get(("rules", "visit_lead_wd"), 10))
     except ParameterError as err:
         raise doc.error(("rules", "visit_lead_wd"), str(err)) from None
-    timeline = _timeline(read, start, devices, parties)
-    expect = _expect(read, devices)
+    timeline = _timeline(read, start, devices, parties, policy)
+    expect = _expect(read, devices, parties)
     return Scenario(path.stem, str(path), read.text(("title",)), read.text(("source",), ""), start, seed,
                     chf, gpf, coverage, devices, parties, policy, rules, timeline, expect, radio)
 
@@ -254,7 +255,7 @@ def _policy(read: _Site) -> Policy:
 
 
 def _timeline(read: _Site, start: dt.date, devices: dict[str, Device],
-              parties: dict[str, Party]) -> tuple[Scripted, ...]:
+              parties: dict[str, Party], policy: Policy) -> tuple[Scripted, ...]:
     """Scripted events, each checked on its own and against the story so far (in time order)."""
     doc = read.doc
     events = []
@@ -279,7 +280,7 @@ def _timeline(read: _Site, start: dt.date, devices: dict[str, Device],
         events.append(Scripted(index, kind, wd, date, fields, _time_of_day(read, (*path, "time"))))
     calendar = WorkingDayCalendar(start, years=HORIZON_YEARS)
     _check_story(read, sorted(events, key=lambda e: (event_day(e, calendar), e.seconds, e.index)),
-                 devices, parties)
+                 devices, parties, policy)
     return tuple(events)
 
 
@@ -308,7 +309,7 @@ def event_day(event: Scripted, calendar: WorkingDayCalendar) -> dt.date:
 
 
 def _check_story(read: _Site, events: list[Scripted], devices: dict[str, Device],
-                 parties: dict[str, Party]) -> None:
+                 parties: dict[str, Party], policy: Policy) -> None:
     """What cannot happen: a CoS or code before any install, a second WAN, unknown references."""
     doc = read.doc
     installed: set[str] = set()
@@ -329,6 +330,9 @@ def _check_story(read: _Site, events: list[Scripted], devices: dict[str, Device]
                 if devices[name].fuel not in by.fuels:
                     raise doc.error((*path, "by"), f"{by.name} does not supply {devices[name].fuel} for {name}")
             read.flag((*path, "wan"), False)
+            read.flag((*path, "update_inventory"), True)
+            if "prenotified_by" in f:
+                _party(read, (*path, "prenotified_by"), parties)
             if f.get("wan") and wan:
                 raise doc.error((*path, "wan"), "the SM WAN is already there")
             wan = wan or bool(f.get("wan"))
@@ -350,6 +354,19 @@ def _check_story(read: _Site, events: list[Scripted], devices: dict[str, Device]
                 if fuel not in to.fuels:
                     raise doc.error((*path, "fuels", j), f"{to.name} does not supply {fuel}")
             cos = True
+        elif event.kind == "incident":
+            _party(read, (*path, "by"), parties)
+            name = read.text((*path, "device"))
+            if name not in installed:
+                raise doc.error((*path, "device"), f"{name!r} is not an installed device here")
+            if devices[name].device_type == "IHD":
+                raise doc.error((*path, "device"), "an IHD has no SMI status: the SSI cannot take it")
+            if not isinstance(policy, SsiIncident):
+                raise doc.error((*path, "event"), f"an SSI incident under policy {policy.name}: "
+                                                  "the SSI route is policy ssi-5wd")
+            answer = f.get("answer_wd", 0)
+            if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer <= 250:
+                raise doc.error((*path, "answer_wd"), f"{answer!r} is not a working-day count 0..250")
         elif event.kind == "visit" and not wan:
             raise doc.error((*path, "event"), "a replacement visit before the SM WAN: the new "
                                               "meters are commissioned on the visit, over the WAN")
@@ -369,7 +386,7 @@ def _party(read: _Site, path: tuple, parties: dict[str, Party]) -> Party:
     return parties[name]
 
 
-def _expect(read: _Site, devices: dict[str, Device]) -> dict:
+def _expect(read: _Site, devices: dict[str, Device], parties: dict[str, Party]) -> dict:
     doc = read.doc
     expect = read.mapping(("expect",), KEYS[("expect",)])
     if not expect:
@@ -393,6 +410,13 @@ def _expect(read: _Site, devices: dict[str, Device]) -> dict:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise doc.error(("expect", key), f"{value!r} is not a count")
     read.flag(("expect", "replacement"), False)
+    holders = read.mapping(("expect", "code_holders"))
+    for name, parties_named in holders.items():
+        if name not in devices:
+            raise doc.error(("expect", "code_holders", name), f"unknown device {name!r}")
+        if not isinstance(parties_named, list) or not all(p in parties for p in parties_named):
+            raise doc.error(("expect", "code_holders", name),
+                            f"expected a list of party names ({', '.join(parties)})")
     refusals = read.get(("expect", "refusals"), [])
     if not isinstance(refusals, list):
         raise doc.error(("expect", "refusals"), "expected a list of DUIS response codes like E4")

@@ -28,13 +28,14 @@ from sim.dcc.coverage import Coverage, CoverageDatabase, premises_key
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.outcome import Outcome
 from sim.dcc.premises import Premises
+from sim.dcc.ssi import Incident, IncidentRefused, SelfServiceInterface
 from sim.duis import bodies as b
 from sim.duis import schema as duis_schema
 from sim.duis.precommand import signed_request, supplier_test_key
 from sim.duis.request import RequestID, ServiceRequest
 from sim.duis.response import DCCAlertMessage, DeviceAlertMessage
 from sim.lifecycle import COMMISSIONED, ELECTRICITY, GAS, INF, Commissioned, Event, Lifecycle, Meter, State
-from sim.policies import CodeRequest, Step
+from sim.policies import CodeRequest, SsiIncident, Step
 from sim.replay.joins import RecordedJoins, replay_joins
 from sim.replay.scenario import HORIZON_YEARS, Scenario, Scripted, event_day, other_code
 from sim.suppliers import Market, SupplierClass
@@ -97,6 +98,7 @@ class Replay:
     codes: dict[str, InstallCode]  # device ID -> the code it holds (for tshark, never printed)
     alerts: list[str]
     refusals: list[str]  # the DUIS response code of every refused request, in order
+    code_holders: dict[str, set[str]]  # device ID -> the parties that hold its install code
     code_requests: int
     replaced: bool
     end: float
@@ -144,6 +146,8 @@ class _Story:
         self.alerts: list[str] = []
         self.refusals: list[str] = []
         self.code_requests = 0
+        self.code_holders: dict[str, set[str]] = {}  # device ID -> names of the parties holding its code
+        self.deferred: list[tuple[Meter, Lifecycle]] = []  # a code request settled at once (SSI refusal)
         self.counter = 1000
         parties = scenario.parties
         installer = {fuel: p.user_id for p in parties.values() for fuel in p.fuels}
@@ -169,6 +173,7 @@ class _Story:
         except duis_schema.SchemaNotFound:
             xsd = None
         self.dcc = Dcc(self.premises, xsd, han_join=self.joins)
+        self.ssi = SelfServiceInterface(self.dcc.smi)
         self.slots = {name: d.device_id for name, d in scenario.devices.items()}
         self.codes = {d.device_id: d.install_code for d in scenario.devices.values()}
         self.kinds = {d.device_id: d.device_type for d in scenario.devices.values()}
@@ -194,7 +199,8 @@ class _Story:
             self.spans.append(StateSpan(site.number, site.state.name, site.entered, max(end, site.entered)))
         return Replay(self.scenario, self.seed, sorted(self.entries, key=lambda e: e.time), self.requests,
                       self.joins, self.spans, self.dcc, self.clock, self.slots, self.codes, self.alerts,
-                      self.refusals, self.code_requests, any(s.replaced for s, _, _ in self.sites), end)
+                      self.refusals, self.code_holders, self.code_requests,
+                      any(s.replaced for s, _, _ in self.sites), end)
 
     def _time(self, event: Scripted) -> float:
         return (event_day(event, self.clock.calendar) - self.scenario.start).days * DAY + event.seconds
@@ -215,6 +221,9 @@ class _Story:
                 yield self.env.timeout(due[0] - self.env.now)
                 site, lifecycle, _ = self.sites[due[1]]
                 self._lifecycle(site, lambda: lifecycle.advance(site, self.env.now))
+            while self.deferred:  # a request the SSI refused: settled now, not when a reply would come
+                site, lifecycle = self.deferred.pop(0)
+                self._lifecycle(site, lambda: lifecycle.inject(site, Event.CODE, self.env.now))
 
     # -- lifecycle calls, with what they changed written down ----------------------------
     def _lifecycle(self, site: Meter, call) -> None:
@@ -225,7 +234,7 @@ class _Story:
         site.due = call()
         if site.last_request is not request and site.last_request is not None:
             self.code_requests += sum(1 for s in site.last_request.steps if s.what.startswith("request sent"))
-            self.pending_steps[site.number] = list(site.last_request.steps)
+            self.pending_steps[site.number] = self._exchange(site, site.last_request)
             self._flush(site, self.env.now)
         if site.replaced and not replaced:
             self._visit(site)
@@ -234,11 +243,62 @@ class _Story:
             self.entries.insert(mark, Entry(self.env.now, "site", f"site {site.number}: "
                                             f"{_state(before)} -> {_state(site.state)}", site=site.number))
 
+    def _exchange(self, site: Meter, request: CodeRequest) -> list[Step]:
+        """The install-code exchange's steps as the timeline tells them: under the SSI
+        route, the incident's own steps (the SMI check, the assignment to whoever
+        pre-notified the device, the note, the requester closing it); the code reaches the
+        requester only when the assignee holds it. Whoever receives a code holds it."""
+        entry = next(e for e in self.sites if e[0] is site)
+        device_id, requester = entry[2][0], self._supplier_name(entry[2])
+        if not isinstance(self.policy, SsiIncident):
+            return list(request.steps)
+        user = self.scenario.parties[requester].user_id
+        steps: list[Step] = []
+        incident: Incident | None = None
+        for step in request.steps:
+            if not step.what.startswith("request sent"):
+                if step.what == "install code received" and incident is not None:
+                    steps += self._answered(incident, step.time, requester, site)
+                else:
+                    steps.append(step)
+                continue
+            try:
+                incident = self.ssi.raise_incident(user, device_id, step.time)
+            except IncidentRefused as refusal:
+                site.code_ok = False
+                self.deferred.append((site, entry[1]))
+                return [Step(step.time, f"SSI refuses the incident: {refusal}")]
+            assignee = self.names[incident.assignee]
+            steps += [Step(step.time, f"{incident.number} 'Request for Install Code' raised by {requester} for "
+                                      f"{device_id} ({self.dcc.smi.status(device_id)} in the SMI)"),
+                      Step(step.time, f"DSMS assigns {incident.number} to {assignee}, who pre-notified the "
+                                      "device, and emails it")]
+        return steps
+
+    def _answered(self, incident: Incident, at: float, requester: str, site: Meter | None) -> list[Step]:
+        """The assignee's note and the requester closing the incident: the code comes only
+        from an assignee that holds it (DSMS cannot tell whether a note carries one)."""
+        assignee = self.names[incident.assignee]
+        holds = assignee in self.code_holders[incident.device_id]
+        self.ssi.add_note(incident, incident.assignee, at, carries_code=holds)
+        self.ssi.close(incident, incident.creator, at)
+        if site is None and holds:  # a party outside the lifecycle: it holds the code now
+            self.code_holders[incident.device_id].add(requester)
+        elif site is not None and not holds:
+            site.code_ok = False
+        note = "the install code" if holds else "that it does not hold the install code"
+        return [Step(at, f"{assignee} adds a note to {incident.number}: {note}; DSMS emails {requester}"),
+                Step(at, f"{requester} closes {incident.number} (only its creator may)"),
+                *([Step(at, "install code received")] if holds and site is not None else [])]
+
     def _flush(self, site: Meter, now: float) -> None:
         """Timeline lines for the install-code exchange's steps that have happened by ``now``."""
         steps = self.pending_steps.get(site.number, [])
         while steps and steps[0].time <= now:
             step = steps.pop(0)
+            if step.what == "install code received":  # the requester, the meter's supplier, holds it now
+                device_id = next(e[2][0] for e in self.sites if e[0] is site)
+                self.code_holders[device_id].add(self._supplier_name([device_id]))
             self.entries.append(Entry(step.time, self.policy.name, f"install code: {step.what}",
                                       site=site.number))
 
@@ -249,6 +309,7 @@ class _Story:
 
     def _on_install(self, event: Scripted, now: float) -> None:
         by = self.scenario.parties[event.fields["by"]]
+        prenotifier = self.scenario.parties[event.fields.get("prenotified_by", by.name)]
         names = event.fields.get("devices", list(self.scenario.devices))
         hub = self.premises.hub
         first = not self.sites
@@ -265,7 +326,8 @@ class _Story:
             self.premises.devices[device.device_id].present = True
             self.known[device.device_id] = device.installer_record
             ids.append(device.device_id)
-            self._send(by.user_id, self.premises.dcc_id, 8, "12.2", "12.2",
+            self.code_holders[device.device_id] = {by.name}
+            self._send(prenotifier.user_id, self.premises.dcc_id, 8, "12.2", "12.2",
                        b.DevicePrenotification(device.device_id, "AB01", "010A030B", device.device_type))
         if first:
             if event.fields.get("wan"):
@@ -276,6 +338,11 @@ class _Story:
                 self._send(by.user_id, self.premises.dcc_id, 8, "8.14", "8.14.2",
                            b.CHFInstallSuccessNoSMWAN(hub.chf_id, "CHF Install - no SM WAN", MPXN, False,
                                                       "Basement or Cellar", "Detached / Semi Detached"))
+        if not hub.wan_connected and event.fields.get("update_inventory", True):
+            for device_id in ids:  # install and leave: installed, not commissioned, as 8.4 allows
+                if self.kinds[device_id] != "IHD":  # Type 2: no SMI status
+                    self._send(by.user_id, self.premises.dcc_id, 8, "8.4", "8.4",
+                               b.UpdateInventory(device_id, status_except_ch="InstalledNotCommissioned"))
         # GSMEs that the WAN could not reach for want of an ESME (IGT new builds):
         waiting = [(s, life) for s, life, d in self._live() if not s.wan and self.kinds[d[0]] == "GSME"]
         for device_id in ids:  # one lifecycle record per device: its own supplier and code chain
@@ -339,6 +406,8 @@ class _Story:
             for device_id in ids:
                 held = self.codes[device_id]
                 self.known[device_id] = held if value == "right" else other_code(held, self.rng)
+                if value == "right":
+                    self.code_holders[device_id].add(self._supplier_name(ids))
             self.pending_steps[site.number] = []  # any reply still on its way is overtaken
             site.code_ok = True
             self.entries.append(Entry(now, self._supplier_name(ids), f"install code obtained ({value} code)",
@@ -353,6 +422,27 @@ class _Story:
             site.code_ok = False
             self.entries.append(Entry(now, "email", "install code reply lost: the requester never gets it",
                                       site=site.number))
+
+    def _on_incident(self, event: Scripted, now: float) -> None:
+        """A party raises an SSI incident for a device, whether or not it supplies it (the
+        SSI "cannot establish whether the creator of the incident is the valid Supplier");
+        the assignee answers ``answer_wd`` working days later."""
+        by = self.scenario.parties[event.fields["by"]]
+        device_id = self.slots[event.fields["device"]]
+        try:
+            incident = self.ssi.raise_incident(by.user_id, device_id, now)
+        except IncidentRefused as refusal:
+            self.entries.append(Entry(now, "SSI", f"refuses {by.name}'s incident: {refusal}"))
+            return
+        assignee = self.names[incident.assignee]
+        self.entries += [
+            Entry(now, "SSI", f"{incident.number} 'Request for Install Code' raised by {by.name} for "
+                              f"{device_id} ({self.dcc.smi.status(device_id)} in the SMI; the SSI cannot "
+                              "tell whether the creator supplies the device)"),
+            Entry(now, "SSI", f"DSMS assigns {incident.number} to {assignee}, who pre-notified the device, "
+                              "and emails it")]
+        at = self.clock.later(now, event.fields.get("answer_wd", 0))
+        self.entries += [Entry(step.time, "SSI", step.what) for step in self._answered(incident, at, by.name, None)]
 
     def _on_visit(self, event: Scripted, now: float) -> None:
         for site, lifecycle, _ in self._live():
@@ -450,6 +540,7 @@ class _Story:
                 self._send(user, self.premises.dcc_id, 8, "8.4", "8.4", b.UpdateInventory(old, delete=True))
             self.premises.devices[new] = HanDevice(new, kind, code, supplier_key=supplier_test_key(user).public_key())
             self.kinds[new], self.codes[new], self.known[new] = kind, code, code
+            self.code_holders[new] = {self.names.get(user, user)}
             for name, slot in self.slots.items():
                 if slot == old:
                     self.slots[name] = new
