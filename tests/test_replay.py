@@ -48,8 +48,10 @@ def test_at_least_eight_bundled_scenarios_are_listed() -> None:
     out = CliRunner().invoke(main, ["scenarios", "list"])
     assert out.exit_code == 0, out.output
     lines = out.output.splitlines()
-    assert len(lines) == len(SCENARIOS) >= 8
-    assert all(line.split()[0] in SCENARIOS for line in lines)
+    replays = [line for line in lines if line.split()[1] == "replay"]
+    assert len(replays) == len(SCENARIOS) >= 8
+    assert all(line.split()[0] in SCENARIOS for line in replays)
+    assert [line.split()[:2] for line in lines if line not in replays] == [["mp155-reflash", "reflash"]]
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
@@ -319,3 +321,9 @@ def test_a_supplier_that_lost_the_meter_is_refused_e4_and_the_gainer_commissions
     assert all(header(n, "RequestID").startswith(gaining) for n in later)
     commissioned = [r for r in result.requests if "Whitelisted->Commissioned" in r.summary]
     assert [r.actor for r in commissioned] == ["gaining"]
+
+
+def test_a_reflash_study_named_to_replay_says_where_it_belongs(tmp_path: Path) -> None:
+    out = CliRunner().invoke(main, ["replay", "mp155-reflash", "--out", str(tmp_path / "o")])
+    assert out.exit_code == 1 and "mp155-reflash is an MP155 re-flash study" in out.output
+    assert out.output.count("\n") == 1 and not (tmp_path / "o").exists()

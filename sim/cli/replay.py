@@ -49,6 +49,7 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     import dataclasses
 
     from han.radio import RadioError
+    from scenarios import FOLDER
     from sim.output import OutputDir, check_file, check_folder, write_files
     from sim.radio_join import check_radio_spec
     from sim.replay import report
@@ -56,6 +57,9 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     from sim.replay.story import replay
 
     path = locate(scenario)
+    if not path.exists() and (FOLDER / "reflash" / f"{scenario}.yaml").exists():
+        raise click.ClickException(f"{scenario} is an MP155 re-flash study, not a replay scenario: "
+                                   "run it with hansim reflash (hansim scenarios list shows which is which)")
     if not path.exists() and "/" not in scenario:
         raise click.ClickException(f"{scenario}: no bundled scenario or file of that name "
                                    "(bundled ones: hansim scenarios list)")

@@ -25,7 +25,7 @@ from sim.policies import ParameterError, Policy, SsiIncident, make_policy
 from sim.radio_join import check_radio_spec
 from sim.yamlfile import InputFileError, load_yaml
 
-BUNDLED = scenarios.FOLDER
+BUNDLED = scenarios.FOLDER / "replay"
 FUELS = ("electricity", "gas")
 #: Each device type's fuel; an IHD (Type 2, no SMI status) belongs to the electricity
 #: supplier's install here (L), joins the HAN and needs no 8.1.1.
@@ -113,13 +113,8 @@ class Scenario:
 
 
 def bundled() -> list[Path]:
-    """The replay scenarios under scenarios/ (those with a timeline; others feed other commands)."""
-    found = []
-    for path in sorted(BUNDLED.glob("*.yaml")):
-        doc = load_yaml(path)
-        if isinstance(doc.data, dict) and "timeline" in doc.data:
-            found.append(path)
-    return found
+    """The replay scenarios, scenarios/replay/*.yaml (re-flash studies are in scenarios/reflash/)."""
+    return sorted(BUNDLED.glob("*.yaml"))
 
 
 def locate(name_or_path: str) -> Path:
