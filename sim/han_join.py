@@ -102,6 +102,7 @@ class HanNetwork:
                                              nwk_frame_counter=self._nwk_frame_counter,
                                              extended_pan_id=self._extended_pan_id,
                                              first_short=self._first_short)
+            self._trust_centre.channel = self.channel  # the hub's radio listens on its PAN's channel
         self._trust_centre.authority = device_log
         return self._trust_centre
 
@@ -170,13 +171,17 @@ def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, 
                     permit()
             seen = len(chf.decisions)
             if esme.state is JoinState.GAVE_UP:
+                # The meter keeps steering, with a growing back-off, while the window is open;
+                # at half-time of a window that starts with the historic key it tries at once
+                # (the CHF then takes the install code's key instead).
                 again = _second_half(device_log, device_id, env.now)
+                closes = device_log.next_window_close()
+                if again is None and closes is not None and env.now + esme.steering_backoff() < closes:
+                    again = env.now + esme.steering_backoff()
                 if again is None:
                     break
-                # The meter keeps trying through the window; at half-time the CHF stops
-                # taking the historic key and takes the install code's instead.
                 yield env.timeout(again - env.now)
-                esme_radio.send(esme.start(env.now))
+                esme_radio.send(esme.restart_steering(env.now))
                 esme_radio.schedule_timer()
                 continue
             if esme.state is JoinState.JOINED and meter_joined_at is None:
@@ -203,7 +208,7 @@ def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, 
         key_source=outcome.key_source.value if outcome.joined else None,
         start=start,
         duration=outcome.time - start,
-        attempts=esme.attempt,
+        attempts=esme.attempts_made,
         frames=air.capture() if capture else [],
         alerts=alerts,
         attempt_failures=list(esme.failures),

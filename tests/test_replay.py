@@ -327,3 +327,41 @@ def test_a_reflash_study_named_to_replay_says_where_it_belongs(tmp_path: Path) -
     out = CliRunner().invoke(main, ["replay", "mp155-reflash", "--out", str(tmp_path / "o")])
     assert out.exit_code == 1 and "mp155-reflash is an MP155 re-flash study" in out.output
     assert out.output.count("\n") == 1 and not (tmp_path / "o").exists()
+
+
+@pytest.mark.tshark
+def test_meters_scan_the_bdb_channels_and_keep_steering_until_the_window_closes(tshark_home: Path,
+                                                                               tmp_path: Path) -> None:
+    """tshark reads each frame's channel from the TAP header: a joining meter sends a beacon
+    request on BDB's primary channels (11, 15, 20, 25), then, finding no network there, on
+    the secondary ones, and associates on the channel the hub's beacon came from. With a
+    wrong code it keeps steering, with back-off, until the 8.11 window closes (0x8F48 then)."""
+    result, files = _replayed("wrong-code-then-right")
+    fields = ("frame.time_epoch", "wpan-tap.ch_num", "wpan.frame_type", "wpan.cmd", "_ws.malformed")
+    args = ["tshark", "-r", "-", "-T", "fields"]
+    for field in fields:
+        args += ["-e", field]
+    env = {**os.environ, "HOME": str(tshark_home), "XDG_CONFIG_HOME": str(tshark_home / ".config")}
+    wrong, right = sorted(n for n in files if n.startswith("pcap/join-"))
+    rows = {}
+    for name in (wrong, right):
+        capture = atomic_write(tmp_path / name, files[name], parents=True)
+        out = subprocess.run([*args[:2], str(capture), *args[3:]], capture_output=True, text=True,
+                             check=True, env=env).stdout
+        rows[name] = [dict(zip(fields, line.split("\t"))) for line in out.splitlines()]
+    channel = result.joins.records[0].report.channel
+    for name in (wrong, right):
+        assert not any(r["_ws.malformed"] for r in rows[name])
+        requests = [int(r["wpan-tap.ch_num"]) for r in rows[name] if r["wpan.cmd"] == "0x07"]
+        primary, secondary = [11, 15, 20, 25], [c for c in range(11, 27) if c not in (11, 15, 20, 25)]
+        first_scan = primary if channel in primary else primary + secondary
+        assert requests[:len(first_scan)] == first_scan
+        beacons = {int(r["wpan-tap.ch_num"]) for r in rows[name] if r["wpan.frame_type"] == "0x0000"}
+        associations = {int(r["wpan-tap.ch_num"]) for r in rows[name] if r["wpan.cmd"] == "0x01"}
+        assert beacons == associations == {channel}
+    association_times = [float(r["frame.time_epoch"]) for r in rows[wrong] if r["wpan.cmd"] == "0x01"]
+    assert len(association_times) > 4  # more than one BDB steering (4 attempts)
+    window = 300.0  # the JoinTimePeriod of the 8.11
+    assert association_times[-1] - association_times[0] > window - 60.0 - 30.0
+    [failed] = [r for r in result.requests if "8F48" in r.summary]
+    assert "8F49" not in failed.summary

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from devices.device_log import DeviceLog
 from devices.han_join import HanJoin, HanLeave, JoinResult
 from han.installcode import InstallCode
+from han.joiner import BDB_SCAN, JoinTiming
 from han.radio import RadioLost
 from sim.han_join import FrameLevelJoin, JoinReport
 
@@ -66,7 +67,8 @@ def replay_joins(radio: str | None, seed: int, chf_id: str, gpf_id: str,
     """The simulated air (``radio`` None: the hub's one HAN, its radio the GPF, ``sleepy``
     devices polling) or the named radio, opened and recorded."""
     if radio is None:
-        return RecordedJoins(FrameLevelJoin(seed=seed, radio_of={chf_id: gpf_id}, sleepy=sleepy))
+        return RecordedJoins(FrameLevelJoin(seed=seed, radio_of={chf_id: gpf_id}, sleepy=sleepy,
+                                            timing=JoinTiming(channel_sets=BDB_SCAN)))
     from sim.radio_join import open_radio  # asyncio bridge and radio libraries: only when asked
 
     return RecordedJoins(open_radio(radio, chf_id, meters))

@@ -208,11 +208,11 @@ def files(replay: Replay, found: list[Check], plot_format: str = "png") -> dict[
     out.update(duis_files(replay))
     captured = [(name, r.report) for name, r in zip(pcap_files(replay), replay.joins.records)
                 if name is not None and r.report is not None]  # a radio's join: no capture here
-    for name, report in captured:
-        out[name] = pcap_bytes((replay.epoch_s + f.time, f.raw) for f in report.frames)
+    for name, report in captured:  # TAP: each frame with its channel (the meter scans the band)
+        out[name] = pcap_bytes((replay.epoch_s + f.time, f.raw, f.channel or report.channel) for f in report.frames)
     if captured:  # the premises' one HAN, every join in one capture
-        out[PREMISES_PCAP] = pcap_bytes((replay.epoch_s + f.time, f.raw)
-                                               for _, report in captured for f in report.frames)
+        out[PREMISES_PCAP] = pcap_bytes((replay.epoch_s + f.time, f.raw, f.channel or report.channel)
+                                        for _, report in captured for f in report.frames)
     validation = duis_validation(replay)
     out["summary.json"] = (json.dumps(summary(replay, found, validation), indent=2) + "\n").encode()
     figure = timeline_figure(replay)
