@@ -24,6 +24,7 @@ from devices.commshub import CommsHub
 from devices.meter import HanDevice
 from han.installcode import InstallCode
 from sim.calendar import DAY, WorkingDayCalendar
+from sim.commissioning import JOIN_TIME_PERIOD
 from sim.dcc.coverage import Coverage, CoverageDatabase, premises_key
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.outcome import Outcome
@@ -42,8 +43,6 @@ from sim.suppliers import Market, SupplierClass
 from sim.worktime import Draws, WorkClock
 
 ROLES = {"electricity": "ImportSupplier", "gas": "GasSupplier"}
-#: The SRV 8.11 JoinTimePeriod the suppliers send (seconds; DUIS allows 1..3600).
-JOIN_TIME_PERIOD = 300
 #: Simulated seconds between one request and the next in a supplier's sequence.
 STEP_SECONDS = 30.0
 MPXN = "1000999888"
