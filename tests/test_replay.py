@@ -22,10 +22,11 @@ from sim.cli import main
 from sim.duis import schema as duis_schema
 from sim.output import atomic_write
 from sim.replay import report
-from sim.replay.scenario import bundled, load_scenario
+from sim.replay.scenario import bundled, load_scenario, load_street
 from sim.replay.story import Replay, replay
 
-SCENARIOS = [p.stem for p in bundled()]
+SCENARIOS = [p.stem for p in bundled() if load_street(p)[0].premises is None]  # streets: below
+STREETS = [p.stem for p in bundled() if p.stem not in SCENARIOS]
 
 
 @cache
@@ -49,8 +50,8 @@ def test_at_least_eight_bundled_scenarios_are_listed() -> None:
     assert out.exit_code == 0, out.output
     lines = out.output.splitlines()
     replays = [line for line in lines if line.split()[1] == "replay"]
-    assert len(replays) == len(SCENARIOS) >= 8
-    assert all(line.split()[0] in SCENARIOS for line in replays)
+    assert len(replays) == len(SCENARIOS) + len(STREETS) >= 8 and STREETS
+    assert all(line.split()[0] in SCENARIOS + STREETS for line in replays)
     assert [line.split()[:2] for line in lines if line not in replays] == [["mp155-reflash", "reflash"]]
 
 
@@ -365,3 +366,72 @@ def test_meters_scan_the_bdb_channels_and_keep_steering_until_the_window_closes(
     assert association_times[-1] - association_times[0] > window - 60.0 - 30.0
     [failed] = [r for r in result.requests if "8F48" in r.summary]
     assert "8F49" not in failed.summary
+
+
+def test_a_street_tells_each_premises_on_its_own_han(tshark_home: Path, tmp_path: Path) -> None:
+    """Three premises, each its own Comms Hub, meters, story and folder; the terminal marks
+    each line with its premises; tshark reads one PAN per premises capture, a different one
+    at each (neighbouring HANs)."""
+    [name] = STREETS
+    out = tmp_path / "street"
+    result = CliRunner().invoke(main, ["replay", name, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    folders = [p["folder"] for p in summary["premises"]]
+    assert summary["ok"] and folders == ["no-2", "no-4", "no-6"]
+    assert all(line.startswith(("No. 2 ", "No. 4 ", "No. 6 ")) for line in result.output.splitlines()[1:]
+               if line[:4] == "No. ")
+    assert {line.split()[2] for line in result.output.splitlines() if line.startswith("No. ")} >= {"2024-01-08"}
+    pans = []
+    for folder in folders:
+        assert json.loads((out / folder / "summary.json").read_text())["ok"]
+        fields = subprocess.run(["tshark", "-r", str(out / folder / "pcap" / "premises.pcap"), "-T", "fields",
+                                 "-e", "wpan.dst_pan"], capture_output=True, text=True, check=True,
+                                env={**os.environ, "HOME": str(tshark_home)}).stdout.split()
+        found = {f for f in fields if f != "0xffff"}
+        assert len(found) == 1  # one HAN per premises
+        pans += found
+    assert len(set(pans)) == 3 and [f"0x{int(p, 16):04X}" for p in pans] == [p["pan_id"] for p in summary["premises"]]
+
+
+def _street_premises(n: int, name: str) -> str:
+    return f"""\
+  - name: {name}
+    comms_hub: {{chf: 00-DB-12-34-56-78-0{n}-A2, gpf: 00-DB-12-34-56-78-0{n}-A3}}
+    devices:
+      - {{name: ESME, id: 00-DB-12-34-56-78-0{n}-A0, type: ESME, install_code: generate}}
+    timeline: [{{wd: 0, event: install, by: a}}, {{wd: 30, event: wan}}]
+    expect: {{commissioned: {{ESME: 30}}}}
+"""
+
+
+STREET = """\
+title: street
+start: 2024-01-08
+parties:
+  - {name: a, id: 90-B3-D5-1F-30-01-00-00, fuels: [electricity, gas]}
+premises:
+""" + _street_premises(1, "one") + _street_premises(2, "two")
+BAD_STREETS = [
+    ("{name: ESME, id: 00-DB-12-34-56-78-02-A0", "{name: ESME, id: 00-DB-12-34-56-78-01-A0",
+     ":15: premises[1].devices[0].id: 00-DB-12-34-56-78-01-A0 is already at another premises"),  # a meter at two
+    ("gpf: 00-DB-12-34-56-78-02-A3}", "gpf: 00-DB-12-34-56-78-01-A0}",
+     ":13: premises[1].comms_hub.gpf: 00-DB-12-34-56-78-01-A0 is already a device at another premises"),
+    ("  - name: two", "  - name: One", ":12: premises[1].name: 'One' appears twice"),
+    ("    timeline: [{wd: 0, event: install, by: a}, {wd: 30, event: wan}]\n    expect: {commissioned: {ESME: 30}}\n"
+     "  - name: two", "    timeline: [{wd: 0, event: install, by: a, devices: [GSME]}]\n    expect: {joins: 0}\n"
+     "  - name: two", ":10: premises[0].timeline[0].devices[0]: unknown device 'GSME'"),  # a meter it lacks
+    ("{wd: 30, event: wan}]\n    expect: {commissioned: {ESME: 30}}\n  - name: two",
+     "{wd: 30, event: wan}]\n    expect: {commissioned: {ESME: 10}}\n  - name: two",
+     ":11: premises[0].expect.commissioned.ESME: ESME Commissioned by WD 10, but the SM WAN arrives only on WD 30"),
+]
+
+
+@pytest.mark.parametrize("old, new, message", BAD_STREETS)
+def test_bad_streets_fail_with_file_line_and_field(tmp_path: Path, old: str, new: str, message: str) -> None:
+    assert old in STREET
+    out_dir = tmp_path / "out"
+    path = _scenario(tmp_path, STREET.replace(old, new, 1))
+    out = CliRunner().invoke(main, ["replay", str(path), "--out", str(out_dir)])
+    assert out.exit_code == 1 and message in out.output and str(path) in out.output, out.output
+    assert out.output.count("\n") == 1 and not out_dir.exists()

@@ -53,7 +53,7 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     from sim.output import OutputDir, check_file, check_folder, write_files
     from sim.radio_join import check_radio_spec
     from sim.replay import report
-    from sim.replay.scenario import load_scenario, locate
+    from sim.replay.scenario import load_street, locate
     from sim.replay.story import replay
 
     path = locate(scenario)
@@ -64,7 +64,7 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
         raise click.ClickException(f"{scenario}: no bundled scenario or file of that name "
                                    "(bundled ones: hansim scenarios list)")
     try:
-        loaded = load_scenario(path, seed)
+        street = load_street(path, seed)
     except InputFileError as err:
         raise click.ClickException(str(err)) from None
     check_folder(out, overwrite)  # refuse before the run, not after it
@@ -73,27 +73,31 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     try:
         if radio is not None:
             check_radio_spec(radio)
-            loaded = dataclasses.replace(loaded, radio=radio)
-        result = replay(loaded, schema_path)
+            street = [dataclasses.replace(s, radio=radio) for s in street]
+        results = [replay(s, schema_path) for s in street]
     except RadioError as err:  # bad spec, a stick that will not start, or one pulled mid-run
         raise click.ClickException(str(err)) from None
-    found = report.checks(result)
+    found = [report.checks(r) for r in results]
     with OutputDir(out, overwrite) as staged:
-        for name, data in report.files(result, found, plot_format).items():
+        for name, data in report.street_files(results, found, plot_format).items():
             staged.write(name, data)
         if keys_out is not None:  # inside: a key file that cannot be written keeps OUT as it was
-            write_files({keys_out: report.wireshark_keys(result)}, secrets=[keys_out])
-    click.echo(f"{loaded.name}: {loaded.title} (policy {loaded.policy.name}, seed {result.seed})")
-    for entry in result.entries:
-        click.echo(report.line(result, entry))
-    failed = [c for c in found if not c.ok]
-    for check in found:
-        click.echo(f"expect {'ok  ' if check.ok else 'FAIL'} {check}")
-    captures = sum(r.report is not None for r in result.joins.records)
+            write_files({keys_out: "".join(report.wireshark_keys(r) for r in results)}, secrets=[keys_out])
+    first = street[0]
+    where = f", {len(street)} premises" if first.premises is not None else ""
+    click.echo(f"{first.name}: {first.title} (policy {first.policy.name}, seed {results[0].seed}{where})")
+    for result, entry in sorted(((r, e) for r in results for e in r.entries), key=lambda x: x[1].time):
+        prefix = f"{result.scenario.premises:<8} " if result.scenario.premises is not None else ""
+        click.echo(prefix + report.line(result, entry))
+    checks = [(r.scenario.premises, c) for r, cs in zip(results, found) for c in cs]
+    failed = [f"{p}: {c}" if p else str(c) for p, c in checks if not c.ok]
+    for premises, check in checks:
+        click.echo(f"expect {'ok  ' if check.ok else 'FAIL'} " + (f"{premises}: " if premises else "") + str(check))
+    captures = sum(r.report is not None for result in results for r in result.joins.records)
     pcaps = f"{captures} join pcap(s) and premises.pcap" if captures else "no pcap (joins on a radio)"
-    click.echo(f"wrote {len(result.requests)} DUIS exchanges, {pcaps}, "
-               f"timeline.jsonl, timeline.csv, summary.json, timeline.{plot_format}, report.html in {out}")
+    folders = " (a folder per premises)" if first.premises is not None else ""
+    click.echo(f"wrote {sum(len(r.requests) for r in results)} DUIS exchanges, {pcaps}, "
+               f"timeline.jsonl, timeline.csv, summary.json, timeline.{plot_format}, report.html in {out}{folders}")
     if failed:
-        click.echo(f"{len(failed)} of {len(found)} expectations failed: "
-                   + "; ".join(str(c) for c in failed), err=True)
+        click.echo(f"{len(failed)} of {len(checks)} expectations failed: " + "; ".join(failed), err=True)
         raise SystemExit(1)

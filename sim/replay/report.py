@@ -28,6 +28,7 @@ from matplotlib.patches import Patch
 from han.pcap import pcap_bytes, zigbee_key_rows
 from sim.duis import schema as duis_schema
 from sim.plotting import figure_bytes, new_figure
+from sim.replay.scenario import folder_name
 from sim.replay.story import Entry, Replay
 
 
@@ -50,6 +51,32 @@ def line(replay: Replay, entry: Entry) -> str:
     if entry.smi and "SMI" not in text:
         text += "; SMI " + ", ".join(entry.smi)
     return f"{replay.date(entry.time)} WD{replay.wd(entry.time):>4}  {entry.actor:<12} {text}"
+
+
+def street_files(replays: list[Replay], found: list[list[Check]], plot_format: str = "png") -> dict[str, bytes]:
+    """A one-premises replay's files as :func:`files` writes them; for a street, each
+    premises' files in its own folder (``no-2/``: timeline, DUIS, its capture, plot,
+    report) and a ``summary.json`` over the street saying where each is and whether it held."""
+    if len(replays) == 1 and replays[0].scenario.premises is None:
+        return files(replays[0], found[0], plot_format)
+    out: dict[str, bytes] = {}
+    street = []
+    for replay, checked in zip(replays, found):
+        premises = replay.scenario.premises or ""
+        folder = folder_name(premises)
+        out |= {f"{folder}/{name}": data for name, data in files(replay, checked, plot_format).items()}
+        joins = replay.joins.records
+        street.append({"premises": premises, "folder": folder, "chf": replay.scenario.chf, "seed": replay.seed,
+                       "pan_id": f"0x{joins[0].report.pan_id:04X}" if joins and joins[0].report else None,
+                       "channel": joins[0].report.channel if joins and joins[0].report else None,
+                       "ok": all(c.ok for c in checked),
+                       "expectations": [{"what": c.what, "expected": c.expected, "actual": c.actual, "ok": c.ok}
+                                        for c in checked]})
+    first = replays[0].scenario
+    out["summary.json"] = (json.dumps({"scenario": first.name, "title": first.title, "start": first.start.isoformat(),
+                                       "policy": first.policy.name, "premises": street,
+                                       "ok": all(p["ok"] for p in street)}, indent=2) + "\n").encode()
+    return out
 
 
 def checks(replay: Replay) -> list[Check]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import scenarios
@@ -23,7 +23,7 @@ from sim.dcc.site_file import _Site
 from sim.lifecycle import SiteRules
 from sim.policies import ParameterError, Policy, SsiIncident, make_policy
 from sim.radio_join import check_radio_spec
-from sim.yamlfile import InputFileError, load_yaml
+from sim.yamlfile import InputFileError, YamlDocument, load_yaml
 
 BUNDLED = scenarios.FOLDER / "replay"
 FUELS = ("electricity", "gas")
@@ -110,6 +110,7 @@ class Scenario:
     timeline: tuple[Scripted, ...]
     expect: dict
     radio: str | None = None  # the CHF's HAN radio: None = the simulated air, frame by frame
+    premises: str | None = None  # its name in a street (None: a one-premises scenario)
 
 
 def bundled() -> list[Path]:
@@ -126,29 +127,97 @@ def locate(name_or_path: str) -> Path:
 
 
 def load_scenario(path: Path, seed: int | None = None) -> Scenario:
-    """Read and check a scenario; ``seed`` replaces the file's. ScenarioError if anything is wrong."""
+    """Read and check a one-premises scenario; ``seed`` replaces the file's. ScenarioError if
+    anything is wrong (a street: :func:`load_street`)."""
+    street = load_street(path, seed)
+    if len(street) != 1 or street[0].premises is not None:
+        raise load_yaml(path).error(("premises",), "a street of several premises: replay it with "
+                                                    "hansim replay (or load_street)")
+    return street[0]
+
+
+def load_street(path: Path, seed: int | None = None) -> list[Scenario]:
+    """Read and check a scenario: one premises, or a street (``premises:``, each with its own
+    Comms Hub, meters, timeline and expectations, sharing ``start``, ``seed``, ``policy``,
+    ``rules`` and, unless a premises lists its own, ``parties``). No device ID may appear at
+    two premises. Premises n runs with seed ``seed + n``, so neighbouring HANs differ."""
     doc = load_yaml(path)
     if not isinstance(doc.data, dict):
         raise doc.error((), "a scenario is a mapping with title, devices, parties, timeline and expect")
-    if "sites" in doc.data or "start" not in doc.data and "timeline" not in doc.data:
+    if "sites" in doc.data or "start" not in doc.data and "timeline" not in doc.data and "premises" not in doc.data:
         raise doc.error((), "not a replay scenario (it needs title, devices, parties, timeline)")
+    if "premises" not in doc.data:
+        return [_premises(doc, path, seed, set())]
     read = _Site(doc)
-    read.mapping((), KEYS[()], required=("title", "start", "devices", "parties", "timeline", "expect"))
+    read.mapping((), STREET_KEYS, required=("title", "start", "parties", "premises"))
+    entries = _list(read, ("premises",), "premises")
+    found: list[Scenario] = []
+    ids: set[str] = set()
+    for index in range(len(entries)):
+        read.mapping(("premises", index), PREMISES_KEYS, required=("name", "devices", "timeline", "expect"))
+        name = read.text(("premises", index, "name"))
+        if not folder_name(name) or any(folder_name(s.premises or "") == folder_name(name) for s in found):
+            raise doc.error(("premises", index, "name"), f"{name!r} appears twice (or names no folder: "
+                                                         "letters or digits, please)")
+        view = _PremisesView(doc, index)
+        scenario = _premises(view, path, seed, ids, index)
+        found.append(replace(scenario, premises=name))
+    return found
+
+
+def folder_name(premises: str) -> str:
+    """The output folder of a street's premises: ``No. 2`` -> ``no-2``."""
+    return re.sub(r"[^a-z0-9]+", "-", premises.lower()).strip("-")
+
+
+#: Keys of a street's top level, and of each of its premises.
+STREET_KEYS = ("title", "source", "start", "seed", "policy", "rules", "parties", "coverage", "premises")
+PREMISES_KEYS = ("name", "comms_hub", "coverage", "devices", "parties", "timeline", "expect")
+
+
+class _PremisesView(YamlDocument):
+    """One premises of a street read as a one-premises scenario: its own keys over the
+    street's shared ones; errors name the full path (``premises[1].devices[0].id``)."""
+
+    def __init__(self, doc: YamlDocument, index: int) -> None:
+        base = ("premises", index)
+        own = doc.data["premises"][index]
+        data = {k: v for k, v in doc.data.items() if k != "premises"} | own
+        lines = {p: n for p, n in doc.lines.items() if p[:1] != ("premises",)}
+        lines |= {p[2:]: n for p, n in doc.lines.items() if p[:2] == base and len(p) > 2}
+        lines[()] = doc.lines.get(base, doc.lines.get((), 1))
+        super().__init__(doc.file, data, lines)
+        self.base, self.own = base, set(own)
+
+    def error(self, path: tuple, message: str) -> InputFileError:
+        full = (*self.base, *path) if not path or path[0] in self.own else path
+        return InputFileError(self.file, self.line(path), full, message)
+
+
+def _premises(doc: YamlDocument, path: Path, seed: int | None, ids: set[str], index: int = 0) -> Scenario:
+    """One premises' scenario; ``ids``: device IDs already taken at other premises (filled in)."""
+    read = _Site(doc)
+    if not isinstance(doc, _PremisesView):
+        read.mapping((), KEYS[()], required=("title", "start", "devices", "parties", "timeline", "expect"))
     start = read.get(("start",))
     if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
         raise doc.error(("start",), f"{start!r} is not a date like 2024-01-08")
     file_seed = read.get(("seed",), 0)
     if isinstance(file_seed, bool) or not isinstance(file_seed, int) or file_seed < 0:
         raise doc.error(("seed",), f"{file_seed!r} is not a non-negative whole number")
-    seed = file_seed if seed is None else seed
+    seed = (file_seed if seed is None else seed) + index
     read.mapping(("comms_hub",), KEYS[("comms_hub",)])
     chf = read.eui(("comms_hub", "chf"), "00-DB-12-34-56-78-90-A2")
     gpf = read.eui(("comms_hub", "gpf"), "00-DB-12-34-56-78-90-A3")
+    for key, hub_id in (("chf", chf), ("gpf", gpf)):
+        if hub_id in ids:
+            raise doc.error(("comms_hub", key), f"{hub_id} is already a device at another premises of the street")
+        ids.add(hub_id)
     radio = _radio(read)
     read.mapping(("coverage",), KEYS[("coverage",)])
     coverage = (read.flag(("coverage", "available"), True),
                 read.choice(("coverage", "likelihood"), "High", ("High", "Medium", "Low")))
-    devices = _devices(read, random.Random(seed), {chf, gpf})
+    devices = _devices(read, random.Random(seed), {chf, gpf}, ids)
     parties = _parties(read)
     policy = _policy(read)
     read.mapping(("rules",), KEYS[("rules",)])
@@ -160,7 +229,7 @@ def load_scenario(path: Path, seed: int | None = None) -> Scenario:
     except ParameterError as err:
         raise doc.error(("rules", "visit_lead_wd"), str(err)) from None
     timeline = _timeline(read, start, devices, parties, policy)
-    expect = _expect(read, devices, parties)
+    expect = _expect(read, devices, parties, _wan_wd(timeline, start))
     return Scenario(path.stem, str(path), read.text(("title",)), read.text(("source",), ""), start, seed,
                     chf, gpf, coverage, devices, parties, policy, rules, timeline, expect, radio)
 
@@ -187,7 +256,7 @@ def _list(read: _Site, path: tuple, what: str) -> list:
     return value
 
 
-def _devices(read: _Site, rng: random.Random, hub_ids: set[str]) -> dict[str, Device]:
+def _devices(read: _Site, rng: random.Random, hub_ids: set[str], street_ids: set[str]) -> dict[str, Device]:
     devices: dict[str, Device] = {}
     ids = set(hub_ids)
     for index in range(len(_list(read, ("devices",), "devices"))):
@@ -199,7 +268,10 @@ def _devices(read: _Site, rng: random.Random, hub_ids: set[str]) -> dict[str, De
         device_id = read.eui((*path, "id"))
         if device_id in ids:
             raise read.doc.error((*path, "id"), f"{device_id} appears twice")
+        if device_id in street_ids:
+            raise read.doc.error((*path, "id"), f"{device_id} is already at another premises of the street")
         ids.add(device_id)
+        street_ids.add(device_id)
         kind = read.choice((*path, "type"), "", DEVICE_KINDS)
         code = read.install_code((*path, "install_code"), rng)
         record = read.choice((*path, "installer_record"), "right", ("right", "wrong"))
@@ -381,7 +453,16 @@ def _party(read: _Site, path: tuple, parties: dict[str, Party]) -> Party:
     return parties[name]
 
 
-def _expect(read: _Site, devices: dict[str, Device], parties: dict[str, Party]) -> dict:
+def _wan_wd(timeline: tuple[Scripted, ...], start: dt.date) -> int | None:
+    """The working day the SM WAN first reaches the premises (None: never)."""
+    calendar = WorkingDayCalendar(start, years=HORIZON_YEARS)
+    days = [e.wd if e.wd is not None else calendar.working_days_between(start, e.date)
+            for e in timeline if e.kind == "wan" or (e.kind == "install" and e.fields.get("wan"))
+            if e.wd is not None or e.date is not None]
+    return min(days, default=None)
+
+
+def _expect(read: _Site, devices: dict[str, Device], parties: dict[str, Party], wan_wd: int | None) -> dict:
     doc = read.doc
     expect = read.mapping(("expect",), KEYS[("expect",)])
     if not expect:
@@ -394,12 +475,19 @@ def _expect(read: _Site, devices: dict[str, Device], parties: dict[str, Party]) 
             raise doc.error(("expect", "commissioned", name), "an IHD has no SMI status: expect joins")
         if by is not None and (isinstance(by, bool) or not isinstance(by, int) or by < 0):
             raise doc.error(("expect", "commissioned", name), f"{by!r} is not a working day (or null)")
+        if wan_wd is None or by is not None and by < wan_wd:  # an outcome the timeline cannot give
+            raise doc.error(("expect", "commissioned", name),
+                            f"{name} Commissioned by WD {by}, but the SM WAN "
+                            + ("never arrives" if wan_wd is None else f"arrives only on WD {wan_wd}")
+                            + ": nothing is commissioned without it")
     names = read.get(("expect", "not_commissioned"), [])
     if not isinstance(names, list):
         raise doc.error(("expect", "not_commissioned"), "expected a list of device names")
     for j, name in enumerate(names):
         if not isinstance(name, str) or name not in devices:
             raise doc.error(("expect", "not_commissioned", j), f"unknown device {name!r}")
+        if name in commissioned:
+            raise doc.error(("expect", "not_commissioned", j), f"{name} is also expected Commissioned")
     for key in ("joins", "code_requests"):
         value = read.get(("expect", key), 0)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -149,12 +149,15 @@ class _Story:
         self.deferred: list[tuple[Meter, Lifecycle]] = []  # a code request settled at once (SSI refusal)
         self.counter = 1000
         parties = scenario.parties
-        installer = {fuel: p.user_id for p in parties.values() for fuel in p.fuels}
-        first = min((e for e in scenario.timeline if e.kind == "install"),
-                    key=lambda e: (self._time(e), e.index))
-        self.installer = parties[first.fields["by"]]
-        suppliers = {fuel: self.installer.user_id if fuel in self.installer.fuels else installer[fuel]
-                     for fuel in installer}
+        installs = sorted((e for e in scenario.timeline if e.kind == "install"), key=lambda e: (self._time(e), e.index))
+        self.installer = parties[installs[0].fields["by"]]
+        # Each fuel's supplier at the start: whoever first installs a meter of that fuel; for
+        # a fuel no meter has, the first installer if it supplies it, else the last party listed.
+        suppliers = {fuel: p.user_id for p in parties.values() for fuel in p.fuels}
+        suppliers |= {fuel: self.installer.user_id for fuel in self.installer.fuels}
+        for event in reversed(installs):
+            by = parties[event.fields["by"]].user_id
+            suppliers |= {scenario.devices[n].fuel: by for n in event.fields.get("devices", list(scenario.devices))}
         users = {p.user_id: {ROLES[f] for f in p.fuels} for p in parties.values()}
         self.names = {p.user_id: p.name for p in parties.values()}
         hub = CommsHub(scenario.chf, scenario.gpf, wan_connected=False,
