@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import click
 import numpy as np
@@ -88,7 +89,7 @@ def join(install_code: str, device_install_code: str | None, window: int, join_a
                       timing=JoinTiming(channel_sets=BDB_SCAN))
     report.alerts[:0] = alerts
     frames = [(f.time, f.raw, f.channel or report.channel) if tap else (f.time, f.raw) for f in report.frames]
-    files = {pcap_path: pcap_bytes(frames)}
+    files: dict[str | Path, bytes | str] = {pcap_path: pcap_bytes(frames)}
     if keys_out:
         files[keys_out] = zigbee_key_rows([(bytes(chf_code.link_key()), "CHF install-code link key"),
                                            (report.network_key, "HAN network key")])
