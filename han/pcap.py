@@ -38,7 +38,7 @@ def tap_header(channel: int, page: int = 0, *, fcs: bool = True, rssi: float | N
     return struct.pack("<BBH", 0, 0, 4 + len(tlvs)) + tlvs
 
 
-def pcap_bytes(frames: Iterable[tuple[float, bytes]] | Iterable[tuple[float, bytes, int]],
+def pcap_bytes(frames: Iterable[tuple[float, bytes] | tuple[float, bytes, int]],
                channel: int | None = None) -> bytes:
     """``(time seconds, frame bytes with FCS)`` pairs as a pcap file, written by scapy's PcapWriter.
 

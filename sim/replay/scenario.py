@@ -457,9 +457,8 @@ def _party(read: _Site, path: tuple, parties: dict[str, Party]) -> Party:
 def _wan_wd(timeline: tuple[Scripted, ...], start: dt.date) -> int | None:
     """The working day the SM WAN first reaches the premises (None: never)."""
     calendar = WorkingDayCalendar(start, years=HORIZON_YEARS)
-    days = [e.wd if e.wd is not None else calendar.working_days_between(start, e.date)
-            for e in timeline if e.kind == "wan" or (e.kind == "install" and e.fields.get("wan"))
-            if e.wd is not None or e.date is not None]
+    days = [calendar.working_days_between(start, event_day(e, calendar)) if e.wd is None else e.wd
+            for e in timeline if e.kind == "wan" or (e.kind == "install" and e.fields.get("wan"))]
     return min(days, default=None)
 
 
