@@ -435,3 +435,26 @@ def test_bad_streets_fail_with_file_line_and_field(tmp_path: Path, old: str, new
     out = CliRunner().invoke(main, ["replay", str(path), "--out", str(out_dir)])
     assert out.exit_code == 1 and message in out.output and str(path) in out.output, out.output
     assert out.output.count("\n") == 1 and not out_dir.exists()
+
+
+def test_an_unanswered_request_is_chased_and_escalated_at_the_sla_and_the_escalation_gets_the_code(
+        tmp_path: Path) -> None:
+    """The fault: after an SLA breach the site was stranded at once. Now the requester
+    escalates at the SLA's end (10 WD) and, the escalation answered within 2 WD (pinned:
+    p_escalated 1), gets the code and commissions when the WAN comes."""
+    text = GOOD.replace("reply_probability: 1.0", "reply_probability: 0.0, p_escalated: 1.0, escalation_wd: 2")
+    result = replay(load_scenario(_scenario(tmp_path, text)))
+    told = [(result.wd(e.time), e.event) for e in result.entries if e.event.startswith("install code:")]
+    assert told == [(5, "install code: request sent to the installing supplier (supplier 0)"),
+                    (15, "install code: SLA breached: chased and escalated"),
+                    (17, "install code: install code received")]
+    assert all(c.ok for c in report.checks(result)) and not result.replaced
+
+
+def test_a_lost_reply_is_chased_at_the_sla_not_given_up_before_it() -> None:
+    """The fault: in cos-reply-lost the requester gave up at WD 22, before its SLA ended at
+    WD 30. It now hears nothing, escalates at WD 30 and gives up only at its give-up day."""
+    result, _ = _replayed("cos-reply-lost")
+    told = [(result.wd(e.time), e.event) for e in result.entries if e.event.startswith("install code:")]
+    assert told[1:] == [(30, "install code: SLA breached: chased and escalated"),
+                        (40, "install code: no reply: the requester gives up")]

@@ -36,7 +36,7 @@ from sim.duis.precommand import signed_request, supplier_test_key
 from sim.duis.request import RequestID, ServiceRequest
 from sim.duis.response import DCCAlertMessage, DeviceAlertMessage
 from sim.lifecycle import COMMISSIONED, ELECTRICITY, GAS, INF, Commissioned, Event, Lifecycle, Meter, State
-from sim.policies import CodeRequest, SsiIncident, Step
+from sim.policies import CodeRequest, SsiIncident, Step, make_policy
 from sim.replay.joins import RecordedJoins, replay_joins
 from sim.replay.scenario import HORIZON_YEARS, Scenario, Scripted, event_day, other_code
 from sim.suppliers import Market, SupplierClass
@@ -417,13 +417,23 @@ class _Story:
             self._lifecycle(site, lambda: lifecycle.inject(site, Event.CODE, now))
 
     def _on_reply_lost(self, event: Scripted, now: float) -> None:
-        for site, _, _ in self._live():
+        """The pending reply never arrives. The requester does not know: it waits for its
+        SLA's end, then chases and escalates, as for a supplier that never answered, until
+        an escalation brings the code or it gives up (the policy's own rules, from when it asked)."""
+        for site, lifecycle, _ in self._live():
             self._flush(site, now)
-            steps = self.pending_steps.get(site.number, [])
-            self.pending_steps[site.number] = [s for s in steps if s.what != "install code received"]
-            site.code_ok = False
             self.entries.append(Entry(now, "email", "install code reply lost: the requester never gets it",
                                       site=site.number))
+            asked = site.last_request
+            if asked is None or asked.resolved <= now or "reply_probability" not in self.policy.params():
+                site.code_ok = False
+                continue
+            silent = make_policy(self.policy.name, **{**self.policy.params(), "reply_probability": 0.0})
+            under_sla = site.gained_at >= lifecycle.obligation_start
+            again = silent.request(site, asked.steps[0].time, under_sla, self.market, self.clock, self.draws)
+            self.pending_steps[site.number] = [s for s in again.steps if s.time > now]
+            site.code_ok, site.code_at = again.success, max(again.resolved, now)
+            site.due = lifecycle.wan_due(site, site.wan_at)  # the lifecycle picks its next event again
 
     def _on_incident(self, event: Scripted, now: float) -> None:
         """A party raises an SSI incident for a device, whether or not it supplies it (the
