@@ -9,7 +9,7 @@ the outcome. :func:`calibrate` turns frame-level join statistics into that sampl
 from __future__ import annotations
 
 from han.joiner import BDB_SCAN, JoinTiming
-from sim.han_join import join_statistics
+from sim.han_time.frame_join import join_statistics
 from sim.lifecycle import SampledCommissioning
 from sim.policies import check_int
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from han.joiner import JoinTiming
 from sim.cli import main
-from sim.han_join import join_statistics
+from sim.han_time.frame_join import join_statistics
 
 
 def test_single_attempt_success_matches_the_loss_formula() -> None:

@@ -13,7 +13,7 @@ from devices.device_log import DeviceLog, KeySource
 from han.installcode import CODE_LENGTHS, InstallCode
 from han_support import CHF, ESME, code, join, sent_by, whitelisted
 from devices.han_join import HanJoin, KeyLevelJoin
-from sim.han_join import FrameLevelJoin, run_join
+from sim.han_time.frame_join import FrameLevelJoin, run_join
 
 DATA = 1
 _fast = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

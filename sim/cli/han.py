@@ -13,7 +13,7 @@ from devices.device_log import MAX_JOIN_TIME_PERIOD, DeviceLog, DeviceLogError
 from han.installcode import InstallCode, InstallCodeError
 from han.joiner import BDB_SCAN, JoinTiming
 from han.pcap import pcap_bytes, zigbee_key_rows
-from sim.han_join import JoinReport, join_statistics, run_join
+from sim.han_time.frame_join import JoinReport, join_statistics, run_join
 from sim.output import check_file, write_files
 
 CHF_ID = "00-DB-12-34-56-78-90-A2"  # as in the DCC test templates

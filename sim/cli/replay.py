@@ -50,8 +50,8 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
 
     from han.radio import RadioError
     from scenarios import FOLDER
+    from sim.han_time.radio_join import check_radio_spec
     from sim.output import OutputDir, check_file, check_folder, write_files
-    from sim.radio_join import check_radio_spec
     from sim.replay import report
     from sim.replay.scenario import load_street, locate
     from sim.replay.story import replay

@@ -20,9 +20,9 @@ from han.installcode import InstallCode
 from han.radio import RadioError
 from sim.calendar import WorkingDayCalendar
 from sim.dcc.site_file import _Site
+from sim.han_time.radio_join import check_radio_spec
 from sim.lifecycle import SiteRules
 from sim.policies import ParameterError, Policy, SsiIncident, make_policy
-from sim.radio_join import check_radio_spec
 from sim.yamlfile import InputFileError, YamlDocument, load_yaml
 
 BUNDLED = scenarios.FOLDER / "replay"

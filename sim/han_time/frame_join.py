@@ -26,7 +26,7 @@ from han.joiner import Joiner, JoinState, JoinTiming
 from han.trust_centre import JoinDecision, KeyAuthority, TrustCentre
 from han.zcl import MeterReading
 from han.znp.meters import NetworkParameters
-from sim.han_air import Air, OnAir
+from sim.han_time.air import Air, OnAir
 
 CHF, ESME = "CHF", "ESME"
 _STATS_CHF, _STATS_ESME = "00-DB-12-34-56-78-90-A2", "00-DB-12-34-56-78-90-A0"
@@ -38,7 +38,7 @@ CHF_FRAME_COUNTER_SPAN = 1 << 20
 
 class JoinLog(KeyAuthority, Protocol):
     """What a join needs of the CHF's whitelist: ``DeviceLog`` fits, and so does the one key
-    a ZigBee stick holds for a meter (``sim.stick_join``)."""
+    a ZigBee stick holds for a meter (``sim.han_time.stick_join``)."""
 
     def joined(self, device_id: str, link_key: bytes, now: float) -> list[Alert]: ...
 
