@@ -37,8 +37,10 @@ Examples:
                              "joins then run in real time and are not captured.")
 @click.option("--plot-format", type=click.Choice(FORMATS), default="png", show_default=True,
               help="File format of the timeline plot (svg: vector, for reports).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
 def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
-            schema_path: Path | None, radio: str | None, overwrite: bool, plot_format: str) -> None:
+            schema_path: Path | None, radio: str | None, overwrite: bool, plot_format: str,
+            quiet: bool) -> None:
     """Replay SCENARIO (a bundled name from `hansim scenarios list`, or a YAML file).
 
     Prints the timeline (date, working day, actor, event, SMI changes) and writes every
@@ -52,6 +54,7 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     from scenarios import FOLDER
     from sim.han_time.radio_join import check_radio_spec
     from sim.output import OutputDir, check_file, check_folder, write_files
+    from sim.progress import bar as progress_bar
     from sim.replay import report
     from sim.replay.scenario import load_street, locate
     from sim.replay.story import replay
@@ -70,16 +73,27 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     check_folder(out, overwrite)  # refuse before the run, not after it
     if keys_out is not None:
         check_file(keys_out)
-    try:
-        if radio is not None:
-            check_radio_spec(radio)
-            street = [dataclasses.replace(s, radio=radio) for s in street]
-        results = [replay(s, schema_path) for s in street]
-    except RadioError as err:  # bad spec, a stick that will not start, or one pulled mid-run
-        raise click.ClickException(str(err)) from None
-    found = [report.checks(r) for r in results]
+    with progress_bar(len(street) * (1 + len(report.FILE_STEPS)), "replay", quiet=quiet) as bar:
+        bar.set_postfix_str("story")
+        try:
+            if radio is not None:
+                check_radio_spec(radio)
+                street = [dataclasses.replace(s, radio=radio) for s in street]
+            results = []
+            for one in street:
+                results.append(replay(one, schema_path))
+                bar.update()
+        except RadioError as err:  # bad spec, a stick that will not start, or one pulled mid-run
+            raise click.ClickException(str(err)) from None
+
+        def step_done(step: str) -> None:
+            bar.set_postfix_str(step)
+            bar.update()
+
+        found = [report.checks(r) for r in results]
+        made = report.street_files(results, found, plot_format, progress=step_done)
     with OutputDir(out, overwrite) as staged:
-        for name, data in report.street_files(results, found, plot_format).items():
+        for name, data in made.items():
             staged.write(name, data)
         if keys_out is not None:  # inside: a key file that cannot be written keeps OUT as it was
             write_files({keys_out: "".join(report.wireshark_keys(r) for r in results)}, secrets=[keys_out])

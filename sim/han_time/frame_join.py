@@ -258,9 +258,11 @@ class JoinStatistics:
 
 
 def join_statistics(loss: float, runs: int, seed: int = 0, *, latency: float = 0.002,
-                    timing: JoinTiming = JoinTiming(), window: int = MAX_JOIN_TIME_PERIOD) -> JoinStatistics:
+                    timing: JoinTiming = JoinTiming(), window: int = MAX_JOIN_TIME_PERIOD,
+                    progress: Callable[[], None] | None = None) -> JoinStatistics:
     """Run ``runs`` joins (each with its own seed spawned from ``seed``) in a ``window``-second
-    8.11 window (the meter steers again and again until it closes) and collect the outcomes."""
+    8.11 window (the meter steers again and again until it closes) and collect the outcomes;
+    ``progress()`` is called after each."""
     durations, attempts = [], []
     for child in np.random.SeedSequence(seed).spawn(runs):
         run_seed = int(child.generate_state(1)[0])
@@ -272,6 +274,8 @@ def join_statistics(loss: float, runs: int, seed: int = 0, *, latency: float = 0
         if report.joined:
             durations.append(report.duration)
             attempts.append(report.attempts)
+        if progress is not None:
+            progress()
     return JoinStatistics(loss, runs, len(durations), np.array(durations), np.array(attempts))
 
 

@@ -4,6 +4,7 @@ Files (all or none, via :class:`~sim.output.OutputDir`): ``timeline.jsonl`` and
 ``timeline.csv`` (one event a line), ``duis/NNN-k_SRV_what.xml`` (every request, response
 and alert in the order sent; an 8.11 Add request carries the install code because DUIS
 does), ``pcap/join-NN_ID.pcap`` (one per HAN join, IEEE 802.15.4 with FCS),
+``keystore/`` (the certificates gbcs-parser needs to verify the DUIS files' GBCS payloads),
 ``summary.json`` (with which XSD, if any, every DUIS file was validated against),
 ``timeline.png`` (or ``.svg``) and ``report.html``. Nothing but the DUIS 8.11 requests
 holds an install code or a key.
@@ -16,6 +17,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -27,6 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from han.pcap import pcap_bytes, zigbee_key_rows
+from sim.dcc.gbcs_link import keystore_files
 from sim.duis import schema as duis_schema
 from sim.plotting import figure_bytes, new_figure
 from sim.replay.scenario import folder_name
@@ -54,18 +57,20 @@ def line(replay: Replay, entry: Entry) -> str:
     return f"{replay.date(entry.time)} WD{replay.wd(entry.time):>4}  {entry.actor:<12} {text}"
 
 
-def street_files(replays: list[Replay], found: list[list[Check]], plot_format: str = "png") -> dict[str, bytes]:
+def street_files(replays: list[Replay], found: list[list[Check]], plot_format: str = "png",
+                 progress: Callable[[str], None] | None = None) -> dict[str, bytes]:
     """A one-premises replay's files as :func:`files` writes them; for a street, each
     premises' files in its own folder (``no-2/``: timeline, DUIS, its capture, plot,
     report) and a ``summary.json`` over the street saying where each is and whether it held."""
     if len(replays) == 1 and replays[0].scenario.premises is None:
-        return files(replays[0], found[0], plot_format)
+        return files(replays[0], found[0], plot_format, progress=progress)
     out: dict[str, bytes] = {}
     street = []
     for replay, checked in zip(replays, found):
         premises = replay.scenario.premises or ""
         folder = folder_name(premises)
-        out |= {f"{folder}/{name}": data for name, data in files(replay, checked, plot_format).items()}
+        made = files(replay, checked, plot_format, progress=progress)
+        out |= {f"{folder}/{name}": data for name, data in made.items()}
         joins = replay.joins.records
         street.append({"premises": premises, "folder": folder, "chf": replay.scenario.chf, "seed": replay.seed,
                        "pan_id": f"0x{joins[0].report.pan_id:04X}" if joins and joins[0].report else None,
@@ -223,17 +228,30 @@ def timeline_csv(replay: Replay) -> str:
     return buffer.getvalue()
 
 
-def files(replay: Replay, found: list[Check], plot_format: str = "png") -> dict[str, bytes]:
-    """Every output file by relative name; the same replay gives the same bytes."""
+#: The steps of :func:`files`, each reported to its ``progress`` as it ends.
+FILE_STEPS = ("timeline", "DUIS XML", "pcaps", "summary", "plot", "report.html")
+
+
+def files(replay: Replay, found: list[Check], plot_format: str = "png",
+          progress: Callable[[str], None] | None = None) -> dict[str, bytes]:
+    """Every output file by relative name; the same replay gives the same bytes.
+
+    ``progress(step)`` is called as each of :data:`FILE_STEPS` ends (the plot and the
+    validation take seconds)."""
     from sim.replay.html_report import render  # the HTML page reads this module's tables
 
+    done = progress or (lambda _step: None)
     out: dict[str, bytes] = {}
     out["timeline.jsonl"] = "".join(json.dumps({
         "time_s": round(e.time, 3), "date": replay.date(e.time).isoformat(), "wd": replay.wd(e.time),
         "actor": e.actor, "event": e.event, "smi": e.smi, "site": e.site}) + "\n"
         for e in replay.entries).encode()
     out["timeline.csv"] = timeline_csv(replay).encode()
+    done("timeline")
     out.update(duis_files(replay))
+    # the certificates that verify the GBCS payloads in them (gbcs-parser's key store layout)
+    out.update(keystore_files(replay.dcc.premises))
+    done("DUIS XML")
     captured = [(name, r.report) for name, r in zip(pcap_files(replay), replay.joins.records)
                 if name is not None and r.report is not None]  # a radio's join: no capture here
     for name, report in captured:  # TAP: each frame with its channel (the meter scans the band)
@@ -241,11 +259,15 @@ def files(replay: Replay, found: list[Check], plot_format: str = "png") -> dict[
     if captured:  # the premises' one HAN, every join in one capture
         out[PREMISES_PCAP] = pcap_bytes((replay.epoch_s + f.time, f.raw, f.channel or report.channel)
                                         for _, report in captured for f in report.frames)
+    done("pcaps")
     validation = duis_validation(replay)
     out["summary.json"] = (json.dumps(summary(replay, found, validation), indent=2) + "\n").encode()
+    done("summary")
     figure = timeline_figure(replay)
     out[f"timeline.{plot_format}"] = figure_bytes(figure, plot_format)
+    done("plot")
     out["report.html"] = render(replay, found, validation, figure, f"timeline.{plot_format}").encode()
+    done("report.html")
     return out
 
 
