@@ -26,7 +26,7 @@ from han.node import HanNode
 from han.pcap import pcap_bytes
 from sim.output import atomic_write
 from han.security import KeyId
-from sim.han_join import run_join
+from sim.han_time.frame_join import run_join
 
 CHF, ESME = "00-DB-12-34-56-78-90-A0", "00-DB-12-34-56-78-90-A1"
 

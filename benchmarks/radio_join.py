@@ -1,4 +1,4 @@
-"""Figures for SRV 8.11 through a stick (``sim.radio_join.RadioJoin``): unmodified
+"""Figures for SRV 8.11 through a stick (``sim.han_time.radio_join.RadioJoin``): unmodified
 zigpy-znp on the virtual Z-Stack stick (PTY), both on the radio's asyncio thread, the
 join waited for in a SimPy RealtimeEnvironment.
 
@@ -22,7 +22,7 @@ from han.zigpy_radio import ZigpyRadio
 from han.znp.emulator import ZStackEmulator
 from han.znp.meters import EmulatedMeter
 from han.znp.serve import VirtualStick
-from sim.radio_join import RadioJoin
+from sim.han_time.radio_join import RadioJoin
 from sim.realtime import AsyncioBridge
 
 CHF, ESME = "00-DB-12-34-56-78-90-A2", "00-DB-12-34-56-78-90-A0"

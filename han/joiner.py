@@ -45,6 +45,15 @@ class JoinTiming:
     - ``poll_period`` / ``fast_polls``: a sleepy device (receiver off when idle) polls its
       parent this often while it waits for the Transport Key and, after joining, this many
       times for the CHF's first frames (assumed, L: stacks fast-poll at 0.1-1 s while joining).
+    - ``steering_backoff`` / ``steering_backoff_max``: after a failed network steering (all
+      ``attempts``), the device starts steering again after this back-off, doubled each time
+      up to the maximum, for as long as the join window is open (assumed, L: BDB leaves the
+      retry to the application; stacks retry every 10-60 s).
+    - ``channel_sets``: the channels of the active scan, BDB's primary set
+      (bdbcPrimaryChannelSet: 11, 15, 20, 25) first, then the secondary set (the other
+      2.4 GHz channels) only if the primary set found no network permitting joining; each
+      channel gets one beacon request and ``scan_duration``. Empty: no channel scan (the
+      joiner is on its coordinator's one channel, as a key-level or stick join assumes).
     """
 
     scan_duration: float = (2**3 + 1) * A_BASE_SUPERFRAME_DURATION * SYMBOL
@@ -56,6 +65,15 @@ class JoinTiming:
     passive_ack_timeout: float = 0.5
     poll_period: float = 0.5
     fast_polls: int = 20
+    steering_backoff: float = 10.0
+    steering_backoff_max: float = 60.0
+    channel_sets: tuple[tuple[int, ...], ...] = ()
+
+
+#: BDB's bdbcPrimaryChannelSet (0x02108800) and the rest of the 2.4 GHz band as the secondary set.
+PRIMARY_CHANNELS = (11, 15, 20, 25)
+SECONDARY_CHANNELS = tuple(c for c in range(11, 27) if c not in PRIMARY_CHANNELS)
+BDB_SCAN = (PRIMARY_CHANNELS, SECONDARY_CHANNELS)
 
 
 class JoinState(Enum):
@@ -82,8 +100,12 @@ class Joiner(HanNode):
         self.sleepy = sleepy  # a battery device (GSME): receiver off when idle, it polls its parent
         self.extended_pan_id: int | None = None
         self.failures: list[str] = []  # why each attempt failed, in order (no secrets)
-        self._beacon: tuple[int, int] | None = None
+        self._beacon: tuple[int, int, int | None] | None = None
         self._announce: bytes | None = None
+        self._scan: list[int] = []  # channels of the current channel set still to scan
+        self._sets_left: list[tuple[int, ...]] = []
+        self.steerings = 0  # network steerings started for this join (each up to ``attempts`` attempts)
+        self.attempts_made = 0  # attempts over every steering of this join
         self.new_join()
 
     def new_join(self, link_key: bytes | None = None, *, timing: JoinTiming | None = None,
@@ -97,6 +119,7 @@ class Joiner(HanNode):
         self.state = JoinState.IDLE
         self.deadline = None
         self.attempt = 0
+        self.steerings = self.attempts_made = 0
         self.failures = []  # why each attempt failed, in order (no secrets)
         self.network_key = None
         self._beacon = None  # (PAN id, extended PAN id) of the beacon that permits joining
@@ -110,21 +133,50 @@ class Joiner(HanNode):
 
     # -- the caller's events --------------------------------------------------------------
     def start(self, now: float) -> list[bytes]:
-        """Begin a join attempt: an active scan (beacon request)."""
+        """Begin a join attempt: an active scan (a beacon request on each channel scanned)."""
+        if self.attempt == 0 or self.attempt >= self.timing.attempts:
+            self.steerings += 1
+            self.attempt = 0
         self.attempt += 1
+        self.attempts_made += 1
         self.short = None
         self.pan_id = None
         self._beacon = None
+        self._sets_left = list(self.timing.channel_sets)
+        self._scan = list(self._sets_left.pop(0)) if self._sets_left else []
+        return self._scan_next(now)
+
+    def restart_steering(self, now: float) -> list[bytes]:
+        """Network steering again after a failed one (the window is still open): a new round
+        of ``attempts`` attempts; frame counters, failures so far and counts carry on."""
+        return self.start(now)
+
+    def steering_backoff(self) -> float:
+        """Seconds to wait before the next network steering, doubling after each failed one."""
+        return min(self.timing.steering_backoff * 2 ** (self.steerings - 1), self.timing.steering_backoff_max)
+
+    def _scan_next(self, now: float) -> list[bytes]:
+        """Tune to the next channel to scan (if scanning channels) and send a beacon request."""
+        if self._scan:
+            self.channel = self._scan.pop(0)
         self._enter(JoinState.SCANNING, now + self.timing.scan_duration)
-        return [self.labelled(frames.beacon_request(self.mac_seq.next()), "beacon request")]
+        label = "beacon request" + (f" (channel {self.channel})" if self.timing.channel_sets else "")
+        return [self.labelled(frames.beacon_request(self.mac_seq.next()), label)]
 
     def on_timer(self, now: float) -> list[bytes]:
         if self.deadline is None or now < self.deadline:
             return []
         if self.state is JoinState.SCANNING:
+            if self._scan:  # the channel set's next channel (an active scan covers the whole set)
+                return self._scan_next(now)
+            if self._beacon is None and self._sets_left:  # nothing on the primary set: the secondary
+                self._scan = list(self._sets_left.pop(0))
+                return self._scan_next(now)
             if self._beacon is None:
                 return self._fail("no beacon permitting joining", now)
-            self.pan_id, self.extended_pan_id = self._beacon
+            self.pan_id, self.extended_pan_id, channel = self._beacon
+            if channel is not None:
+                self.channel = channel  # back to the network's channel, found in the scan
             self._enter(JoinState.ASSOCIATING, now + self.timing.response_wait)
             request = frames.association_request(self.mac_seq.next(), self.pan_id, self.eui_int,
                                                  sleepy=self.sleepy)
@@ -182,7 +234,7 @@ class Joiner(HanNode):
         if payload is None or payload.stack_profile != 2:
             raise Drop("beacon without a ZigBee PRO payload")
         if beacon.sf_assocpermit and beacon.sf_pancoord and self._beacon is None:
-            self._beacon = (beacon.src_panid, int(payload.extended_pan_id))
+            self._beacon = (beacon.src_panid, int(payload.extended_pan_id), self.channel)
 
     def _on_association_response(self, response: Packet, now: float) -> list[bytes]:
         if response.association_status != frames.AssociationStatus.SUCCESS:
@@ -248,6 +300,8 @@ class Joiner(HanNode):
 
     def _fail(self, reason: str, now: float) -> list[bytes]:
         self.failures.append(reason)
+        if self.timing.channel_sets:
+            self._scan, self._sets_left = [], []
         if self.attempt >= self.timing.attempts:
             self._enter(JoinState.GAVE_UP, None)
         else:

@@ -94,6 +94,8 @@ class HanNode:
         self._last_mac_seq: dict[int, int] = {}
         self._broadcasts_seen: set[tuple[int, int]] = set()
         self.labels: dict[bytes, str] = {}  # what each frame this node sent is, for timelines
+        #: The 2.4 GHz channel (11-26) the radio is tuned to; None: the one channel of a simple air.
+        self.channel: int | None = None
 
     def labelled(self, raw: bytes, label: str) -> bytes:
         """Remember what ``raw`` is (e.g. "Device_annce") so a timeline can name it without keys."""

@@ -38,19 +38,23 @@ def tap_header(channel: int, page: int = 0, *, fcs: bool = True, rssi: float | N
     return struct.pack("<BBH", 0, 0, 4 + len(tlvs)) + tlvs
 
 
-def pcap_bytes(frames: Iterable[tuple[float, bytes]], channel: int | None = None) -> bytes:
+def pcap_bytes(frames: Iterable[tuple[float, bytes] | tuple[float, bytes, int]],
+               channel: int | None = None) -> bytes:
     """``(time seconds, frame bytes with FCS)`` pairs as a pcap file, written by scapy's PcapWriter.
 
     Link type 195 by default; with ``channel`` (11-26), link type 283 with a TAP header
-    naming the channel on every frame.
+    naming the channel on every frame. ``(time, frame, channel)`` triples (a meter scanning
+    channel by channel) give link type 283 with each frame's own channel.
     """
-    prefix = b"" if channel is None else tap_header(channel)
-    linktype = LINKTYPE_IEEE802_15_4_WITHFCS if channel is None else LINKTYPE_IEEE802_15_4_TAP
+    rows = [(row[0], row[1], row[2] if len(row) > 2 else channel) for row in frames]
+    tap = channel is not None or any(c is not None for _, _, c in rows)
+    linktype = LINKTYPE_IEEE802_15_4_TAP if tap else LINKTYPE_IEEE802_15_4_WITHFCS
     buffer = io.BytesIO()
     writer = PcapWriter(buffer, linktype=linktype, sync=False)
     writer.write_header(None)
-    for time, raw in frames:
+    for time, raw, on in rows:
         micros = round(time * 1e6)
+        prefix = tap_header(on) if tap and on is not None else b""
         writer.write_packet(prefix + raw, sec=micros // 10**6, usec=micros % 10**6)
     writer.flush()
     return buffer.getvalue()

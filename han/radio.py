@@ -6,7 +6,7 @@ whoever listens when a device joined or when the radio itself went away. The int
 is asynchronous because the real radios (zigpy's libraries) are; it does no I/O of its
 own and keeps no clock, so the device log stays the one place that decides 0x8F49 and
 0x8F48. Implementations: ``han.zigpy_radio.ZigpyRadio`` (a stick, through zigpy-znp,
-bellows or zigpy-deconz) and ``sim.air_radio.AirRadio`` (meters on the simulated air).
+bellows or zigpy-deconz) and ``sim.han_time.air_radio.AirRadio`` (meters on the simulated air).
 
 A radio is named by a spec string ``KIND:PATH``: ``znp:/dev/ttyACM0``,
 ``ezsp:/dev/ttyUSB0``, ``deconz:/dev/ttyACM0``, ``znp:socket://127.0.0.1:PORT``.

@@ -137,7 +137,8 @@ class NoProcess(Policy):
 class _AskTheInstaller(Policy):
     """Ask suppliers of the meter's chain for the code, with memory, chasing and escalation.
 
-    ``reply_probability`` (when set) replaces every supplier's own chance of replying.
+    ``reply_probability`` (when set) replaces every supplier's own chance of replying;
+    ``reply_wd`` (when set) fixes the reply delay instead of drawing it (a scenario pins it).
     ``route_to_installer``: the request always reaches the installer (SSI: DSMS assigns
     the incident to whoever pre-notified the device); otherwise the requester finds the
     installer with ``p_identify_installer`` at each step and else asks the most recent
@@ -148,11 +149,13 @@ class _AskTheInstaller(Policy):
 
     def __init__(self, sla_wd: int, reply_probability: float | None, reply_mean_wd: float,
                  identify: float, bulk_wd: int, patience_wd: int, give_up_wd: int,
-                 p_escalated: float, escalation_wd: int, fixed_cost: float, request_cost: float) -> None:
+                 p_escalated: float, escalation_wd: int, fixed_cost: float, request_cost: float,
+                 reply_wd: int | None = None) -> None:
         self.sla_wd = check_int("sla_wd", sla_wd, 1, 250)
         self.reply_probability = (None if reply_probability is None
                                   else check_range("reply_probability", reply_probability, 0.0, 1.0))
         self.reply_mean_wd = check_range("reply_mean_wd", reply_mean_wd, 0.0, 250.0)
+        self.reply_wd = None if reply_wd is None else check_int("reply_wd", reply_wd, 0, 250)
         self.identify = check_range("p_identify_installer", identify, 0.0, 1.0)
         self.bulk_wd = check_int("bulk_wd", bulk_wd, 0, 250)
         self.patience_wd = check_int("patience_wd", patience_wd, 1, 250)
@@ -164,7 +167,7 @@ class _AskTheInstaller(Policy):
 
     def params(self) -> dict[str, object]:
         return {"sla_wd": self.sla_wd, "reply_probability": self.reply_probability,
-                "reply_mean_wd": self.reply_mean_wd, "p_identify_installer": self.identify,
+                "reply_mean_wd": self.reply_mean_wd, "reply_wd": self.reply_wd, "p_identify_installer": self.identify,
                 "bulk_wd": self.bulk_wd, "patience_wd": self.patience_wd,
                 "give_up_wd": self.give_up_wd, "p_escalated": self.p_escalated,
                 "escalation_wd": self.escalation_wd, "fixed_cost": self.fixed_cost,
@@ -202,6 +205,7 @@ class _AskTheInstaller(Policy):
             p_reply = habits.p_reply if self.reply_probability is None else self.reply_probability
             replies = draws.uniform() < p_reply
             delay = math.ceil(draws.exponential(self.reply_mean_wd)) if self.reply_mean_wd else 0
+            delay = delay if self.reply_wd is None else self.reply_wd  # drawn anyway: streams stay aligned
             reply = market.book_reply(party, first + delay) if replies else None
             patience = self.sla_wd if under_sla else self.patience_wd
             limit = first + self.give_up_wd
@@ -251,9 +255,11 @@ class Email(_AskTheInstaller):
     def __init__(self, sla_wd: int = 10, reply_probability: float | None = None,
                  reply_mean_wd: float = 3.0, p_identify_installer: float = 0.8, bulk_wd: int = 0,
                  patience_wd: int = 20, give_up_wd: int = 60, p_escalated: float = 0.5,
-                 escalation_wd: int = 2, fixed_cost: float = 0.0, request_cost: float = 10.0) -> None:
+                 escalation_wd: int = 2, fixed_cost: float = 0.0, request_cost: float = 10.0,
+                 reply_wd: int | None = None) -> None:
         super().__init__(sla_wd, reply_probability, reply_mean_wd, p_identify_installer, bulk_wd,
-                         patience_wd, give_up_wd, p_escalated, escalation_wd, fixed_cost, request_cost)
+                         patience_wd, give_up_wd, p_escalated, escalation_wd, fixed_cost, request_cost,
+                         reply_wd)
 
 
 class SsiIncident(_AskTheInstaller):
@@ -271,10 +277,10 @@ class SsiIncident(_AskTheInstaller):
     def __init__(self, sla_wd: int = 5, reply_probability: float | None = None,
                  reply_mean_wd: float = 3.0, patience_wd: int = 20, give_up_wd: int = 60,
                  p_escalated: float = 0.7, escalation_wd: int = 2, fixed_cost: float = 250_000.0,
-                 request_cost: float = 10.0) -> None:
+                 request_cost: float = 10.0, reply_wd: int | None = None) -> None:
         check_range("fixed_cost", fixed_cost, 150_000.0, 350_000.0)
         super().__init__(sla_wd, reply_probability, reply_mean_wd, 1.0, 0, patience_wd, give_up_wd,
-                         p_escalated, escalation_wd, fixed_cost, request_cost)
+                         p_escalated, escalation_wd, fixed_cost, request_cost, reply_wd)
 
     def params(self) -> dict[str, object]:
         return {k: v for k, v in super().params().items() if k not in ("p_identify_installer", "bulk_wd")}

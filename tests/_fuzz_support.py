@@ -187,7 +187,7 @@ def _yaml_refusals() -> tuple[type[BaseException], ...]:
 
 @cache
 def _scenario_seeds() -> list[bytes]:
-    return _text_files(sorted((ROOT / "scenarios").glob("*.yaml")))
+    return _text_files(sorted((ROOT / "scenarios" / "replay").glob("*.yaml")))
 
 
 register(Target("yaml-scenario", mutated(_scenario_seeds(), _YAML_HOSTILE), _scenario, _yaml_refusals()))
@@ -195,7 +195,7 @@ register(Target("yaml-site", mutated(_docs_yaml("how-to/duis-site-file.md"), _YA
                 _yaml_refusals()))
 register(Target("yaml-sweep", mutated(_docs_yaml("how-to/backlog-sweeps.md"), _YAML_HOSTILE), _sweep,
                 _yaml_refusals()))
-register(Target("yaml-reflash", mutated(_text_files([ROOT / "scenarios" / "mp155-reflash.yaml"]),
+register(Target("yaml-reflash", mutated(_text_files([ROOT / "scenarios" / "reflash" / "mp155-reflash.yaml"]),
                                         _YAML_HOSTILE), _reflash, _yaml_refusals()))
 
 

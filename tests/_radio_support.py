@@ -15,7 +15,7 @@ from han.zigpy_radio import ZigpyRadio
 from han.znp.emulator import ZStackEmulator
 from han.znp.meters import EmulatedMeter
 from han.znp.serve import VirtualStick
-from sim.radio_join import RadioJoin
+from sim.han_time.radio_join import RadioJoin
 from sim.realtime import AsyncioBridge
 
 CHF, ESME = "00-DB-12-34-56-78-90-A2", "00-DB-12-34-56-78-90-A0"

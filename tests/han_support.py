@@ -6,7 +6,7 @@ import random
 
 from devices.device_log import DeviceLog
 from han.installcode import InstallCode
-from sim.han_join import JoinReport, run_join
+from sim.han_time.frame_join import JoinReport, run_join
 
 CHF = "00-DB-12-34-56-78-90-A0"
 ESME = "00-DB-12-34-56-78-90-A1"

@@ -10,7 +10,7 @@ from devices.alerts import AlertCode
 from devices.device_log import DeviceLog
 from devices.han_join import HanJoin, KeyLevelJoin
 from han.installcode import InstallCode
-from sim.han_join import FrameLevelJoin
+from sim.han_time.frame_join import FrameLevelJoin
 
 CHF, ESME = "00-DB-12-34-56-78-90-A2", "00-DB-12-34-56-78-90-A0"
 SPEC = InstallCode.parse("83FED3407A939723A5C639B26916D505")

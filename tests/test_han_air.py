@@ -11,13 +11,14 @@ from click.testing import CliRunner
 
 from han.joiner import JoinTiming
 from sim.cli import main
-from sim.han_join import join_statistics
+from sim.han_time.frame_join import join_statistics
 
 
 def test_single_attempt_success_matches_the_loss_formula() -> None:
     p, runs = 0.3, 120
     expected = (1 - p) ** 2 * (1 - p**4) ** 4 * (1 - p**3)
-    result = join_statistics(p, runs, seed=11, timing=JoinTiming(attempts=1))
+    once = JoinTiming(attempts=1, steering_backoff=4000.0, steering_backoff_max=4000.0)  # one steering only
+    result = join_statistics(p, runs, seed=11, timing=once)
     sigma = math.sqrt(expected * (1 - expected) / runs)
     assert abs(result.success_rate - expected) < 4 * sigma
     assert set(result.attempts.tolist()) == {1}

@@ -6,7 +6,7 @@ from duis_support import assert_valid, commissioning_story, xsd
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.site_file import default_premises
 from sim.duis.response import DeviceAlertMessage
-from sim.han_join import FrameLevelJoin
+from sim.han_time.frame_join import FrameLevelJoin
 
 
 def test_srv_8_11_through_the_dcc_joins_frame_by_frame() -> None:

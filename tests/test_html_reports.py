@@ -53,7 +53,7 @@ def test_replay_report_renders_with_timeline_duis_joins_and_expectations(tmp_pat
 
 
 def test_replay_report_says_so_when_an_expectation_fails(tmp_path: Path) -> None:
-    scenario = Path(__file__).parents[1] / "scenarios" / "reactive-wan.yaml"
+    scenario = Path(__file__).parents[1] / "scenarios" / "replay" / "reactive-wan.yaml"
     text = scenario.read_text()
     assert "joins: 3" in text
     broken = tmp_path / "broken.yaml"

@@ -23,7 +23,7 @@ from duis_support import assert_valid, template, xsd  # noqa: E402
 from han.radio import RadioError, RadioLost, RadioSpec  # noqa: E402
 from sim.dcc.frontdoor import Dcc  # noqa: E402
 from sim.dcc.site_file import default_premises  # noqa: E402
-from sim.radio_join import RadioJoin  # noqa: E402
+from sim.han_time.radio_join import RadioJoin  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _quiet_zigpy():
@@ -106,7 +106,7 @@ def test_simulated_air_behind_the_same_radio_interface(held, alert) -> None:
     """``air``: frame-level joins on the simulated air, through the same RadioJoin,
     agree with the key-level model on the outcome."""
     from devices.han_join import KeyLevelJoin
-    from sim.radio_join import open_radio
+    from sim.han_time.radio_join import open_radio
 
     outcomes = []
     for model in ("air", "keys"):

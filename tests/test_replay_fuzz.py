@@ -18,7 +18,7 @@ from sim.replay.scenario import load_scenario
 from sim.replay.story import replay
 from sim.yamlfile import InputFileError
 
-BASE = Path(__file__).resolve().parents[1] / "scenarios" / "wrong-code-then-right.yaml"
+BASE = Path(__file__).resolve().parents[1] / "scenarios" / "replay" / "wrong-code-then-right.yaml"
 VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 10**6) | st.floats(allow_nan=False) | st.text(max_size=20)
     | st.dates().map(str), lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),

@@ -20,7 +20,7 @@ from test_znp_zigpy_network import ESME, joined_session  # noqa: E402
 
 from han.pcap import pcap_bytes  # noqa: E402
 from sim.output import atomic_write  # noqa: E402
-from sim.stick_join import FrameLevelJoiner  # noqa: E402
+from sim.han_time.stick_join import FrameLevelJoiner  # noqa: E402
 
 pytestmark = pytest.mark.tshark
 FIELDS = ("wpan.dst_pan", "zbee_beacon.ext_panid", "wpan.asoc.addr", "wpan-tap.ch_num",

@@ -154,8 +154,8 @@ def test_line_noise_both_ways_does_not_stop_a_join() -> None:
 
 @pytest.mark.parametrize("right", [True, False])
 def test_frame_level_join_behind_the_same_interface(right: bool) -> None:
-    """The meters' joins run frame by frame on the simulated air (sim.stick_join)."""
-    from sim.stick_join import FrameLevelJoiner
+    """The meters' joins run frame by frame on the simulated air (sim.han_time.stick_join)."""
+    from sim.han_time.stick_join import FrameLevelJoiner
 
     joiner = FrameLevelJoiner(seed=1)
     code = SPEC_CODE if right else OTHER_CODE + zigpy_crc(OTHER_CODE)

@@ -171,8 +171,8 @@ def _frame_level_joiner(seed: int, capture: Path | None):
     """The frame-level join; with ``capture``, one pcap per attempt, written atomically."""
     from han.eui import to_device_id
     from han.pcap import pcap_bytes
+    from sim.han_time.stick_join import FrameLevelJoiner
     from sim.output import OutputError, atomic_write
-    from sim.stick_join import FrameLevelJoiner
 
     joiner = FrameLevelJoiner(seed=seed)
     if capture is not None:

@@ -20,9 +20,9 @@ from sim.duis import schema as duis_schema
 from sim.duis.precommand import signed_request, supplier_test_key
 from sim.duis.request import NotDUIS, NotModelled, ServiceRequest
 from sim.duis.response import ServiceResponse
-from sim.han_join import FrameLevelJoin
+from sim.han_time.frame_join import FrameLevelJoin
+from sim.han_time.radio_join import open_radio
 from sim.output import OutputDir, check_folder
-from sim.radio_join import open_radio
 
 SCHEMA_HELP = (f"DUIS XSD file or folder; default: ${duis_schema.ENV}, else ../shared/duis "
                "beside the project.")

@@ -11,8 +11,9 @@ import simpy
 
 from devices.device_log import MAX_JOIN_TIME_PERIOD, DeviceLog, DeviceLogError
 from han.installcode import InstallCode, InstallCodeError
+from han.joiner import BDB_SCAN, JoinTiming
 from han.pcap import pcap_bytes, zigbee_key_rows
-from sim.han_join import JoinReport, join_statistics, run_join
+from sim.han_time.frame_join import JoinReport, join_statistics, run_join
 from sim.output import check_file, write_files
 from sim.progress import bar as progress_bar
 
@@ -85,10 +86,11 @@ def join(install_code: str, device_install_code: str | None, window: int, join_a
     env = simpy.Environment()
     if join_at > 0:
         env.run(until=join_at)
-    report = run_join(env, log, CHF_ID, ESME_ID, meter_code, loss=loss, seed=seed, latency=latency)
+    report = run_join(env, log, CHF_ID, ESME_ID, meter_code, loss=loss, seed=seed, latency=latency,
+                      timing=JoinTiming(channel_sets=BDB_SCAN))
     report.alerts[:0] = alerts
-    files: dict[str | Path, bytes | str] = {pcap_path: pcap_bytes(((f.time, f.raw) for f in report.frames),
-                                   channel=report.channel if tap else None)}
+    frames = [(f.time, f.raw, f.channel or report.channel) if tap else (f.time, f.raw) for f in report.frames]
+    files: dict[str | Path, bytes | str] = {pcap_path: pcap_bytes(frames)}
     if keys_out:
         files[keys_out] = zigbee_key_rows([(bytes(chf_code.link_key()), "CHF install-code link key"),
                                            (report.network_key, "HAN network key")])

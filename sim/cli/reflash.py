@@ -16,7 +16,7 @@ Examples:
   hansim reflash -o study --overwrite --price 12 --price 18 --price 25 --price 30
   hansim reflash --scenario my-study.yaml --strategy hold --strategy reflash --seed 3""")
 @click.option("--scenario", "scenario_file", type=click.Path(dir_okay=False),
-              default=str(BUNDLED), show_default="scenarios/mp155-reflash.yaml",
+              default=str(BUNDLED), show_default="scenarios/reflash/mp155-reflash.yaml",
               help="Study YAML: suppliers, CSPs, old-firmware costs, prices.")
 @click.option("-o", "--out", type=click.Path(file_okay=False), default="reflash-out",
               show_default=True, help="Folder for the CSV files, PNG plots and report.html.")

@@ -51,57 +51,67 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     import dataclasses
 
     from han.radio import RadioError
+    from scenarios import FOLDER
+    from sim.han_time.radio_join import check_radio_spec
     from sim.output import OutputDir, check_file, check_folder, write_files
     from sim.progress import bar as progress_bar
-    from sim.radio_join import check_radio_spec
     from sim.replay import report
-    from sim.replay.scenario import load_scenario, locate
+    from sim.replay.scenario import load_street, locate
     from sim.replay.story import replay
 
     path = locate(scenario)
+    if not path.exists() and (FOLDER / "reflash" / f"{scenario}.yaml").exists():
+        raise click.ClickException(f"{scenario} is an MP155 re-flash study, not a replay scenario: "
+                                   "run it with hansim reflash (hansim scenarios list shows which is which)")
     if not path.exists() and "/" not in scenario:
         raise click.ClickException(f"{scenario}: no bundled scenario or file of that name "
                                    "(bundled ones: hansim scenarios list)")
     try:
-        loaded = load_scenario(path, seed)
+        street = load_street(path, seed)
     except InputFileError as err:
         raise click.ClickException(str(err)) from None
     check_folder(out, overwrite)  # refuse before the run, not after it
     if keys_out is not None:
         check_file(keys_out)
-    with progress_bar(1 + len(report.FILE_STEPS), "replay", quiet=quiet) as bar:
+    with progress_bar(len(street) * (1 + len(report.FILE_STEPS)), "replay", quiet=quiet) as bar:
         bar.set_postfix_str("story")
         try:
             if radio is not None:
                 check_radio_spec(radio)
-                loaded = dataclasses.replace(loaded, radio=radio)
-            result = replay(loaded, schema_path)
+                street = [dataclasses.replace(s, radio=radio) for s in street]
+            results = []
+            for one in street:
+                results.append(replay(one, schema_path))
+                bar.update()
         except RadioError as err:  # bad spec, a stick that will not start, or one pulled mid-run
             raise click.ClickException(str(err)) from None
-        bar.update()
 
         def step_done(step: str) -> None:
             bar.set_postfix_str(step)
             bar.update()
 
-        found = report.checks(result)
-        made = report.files(result, found, plot_format, progress=step_done)
+        found = [report.checks(r) for r in results]
+        made = report.street_files(results, found, plot_format, progress=step_done)
     with OutputDir(out, overwrite) as staged:
         for name, data in made.items():
             staged.write(name, data)
         if keys_out is not None:  # inside: a key file that cannot be written keeps OUT as it was
-            write_files({keys_out: report.wireshark_keys(result)}, secrets=[keys_out])
-    click.echo(f"{loaded.name}: {loaded.title} (policy {loaded.policy.name}, seed {result.seed})")
-    for entry in result.entries:
-        click.echo(report.line(result, entry))
-    failed = [c for c in found if not c.ok]
-    for check in found:
-        click.echo(f"expect {'ok  ' if check.ok else 'FAIL'} {check}")
-    captures = sum(r.report is not None for r in result.joins.records)
+            write_files({keys_out: "".join(report.wireshark_keys(r) for r in results)}, secrets=[keys_out])
+    first = street[0]
+    where = f", {len(street)} premises" if first.premises is not None else ""
+    click.echo(f"{first.name}: {first.title} (policy {first.policy.name}, seed {results[0].seed}{where})")
+    for result, entry in sorted(((r, e) for r in results for e in r.entries), key=lambda x: x[1].time):
+        prefix = f"{result.scenario.premises:<8} " if result.scenario.premises is not None else ""
+        click.echo(prefix + report.line(result, entry))
+    checks = [(r.scenario.premises, c) for r, cs in zip(results, found) for c in cs]
+    failed = [f"{p}: {c}" if p else str(c) for p, c in checks if not c.ok]
+    for premises, check in checks:
+        click.echo(f"expect {'ok  ' if check.ok else 'FAIL'} " + (f"{premises}: " if premises else "") + str(check))
+    captures = sum(r.report is not None for result in results for r in result.joins.records)
     pcaps = f"{captures} join pcap(s) and premises.pcap" if captures else "no pcap (joins on a radio)"
-    click.echo(f"wrote {len(result.requests)} DUIS exchanges, {pcaps}, "
-               f"timeline.jsonl, timeline.csv, summary.json, timeline.{plot_format}, report.html in {out}")
+    folders = " (a folder per premises)" if first.premises is not None else ""
+    click.echo(f"wrote {sum(len(r.requests) for r in results)} DUIS exchanges, {pcaps}, "
+               f"timeline.jsonl, timeline.csv, summary.json, timeline.{plot_format}, report.html in {out}{folders}")
     if failed:
-        click.echo(f"{len(failed)} of {len(found)} expectations failed: "
-                   + "; ".join(str(c) for c in failed), err=True)
+        click.echo(f"{len(failed)} of {len(checks)} expectations failed: " + "; ".join(failed), err=True)
         raise SystemExit(1)

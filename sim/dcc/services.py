@@ -252,7 +252,7 @@ def prenotify(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
                       f"{known.device_type} {known.device_id} is already in the SMI ({known.status})")
     record = SmiRecord(body.device_id.upper(), body.device_type, body.manufacturer,
                        body.model, body.firmware_version, smets_chts_version=body.smets_chts_version,
-                       esme_variant=body.esme_variant)
+                       esme_variant=body.esme_variant, prenotified_by=request.request_id.originator)
     smi_apply(dcc, outcome, "prenotify", record)
 
 

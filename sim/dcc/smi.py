@@ -79,6 +79,8 @@ class SmiRecord:
     esme_variant: str | None = None
     secondary_import_mpan: str | None = None
     export_mpan: str | None = None
+    #: The user that sent 12.2 for it: DSMS assigns an SSI install-code incident to them.
+    prenotified_by: str | None = None
     history: list[tuple[str, str]] = field(default_factory=list)
 
     @property

@@ -1,7 +1,7 @@
 """An MP155 re-flash study: several suppliers' Comms Hub stock, the three CSP regions'
 re-flash capacity, the costs of installing old firmware, and the price the DCC charges.
 
-Read from YAML (``scenarios/mp155-reflash.yaml`` is the bundled study) and checked
+Read from YAML (``scenarios/reflash/mp155-reflash.yaml`` is the bundled study) and checked
 against the firmware catalogue and each parameter's valid range before any run starts,
 so a bad value fails with the file, line and field (:mod:`sim.yamlfile`). Every
 parameter's source, or "assumed" with a range to vary, is in :data:`SOURCES` (and in the
@@ -23,7 +23,7 @@ from sim.yamlfile import InputFileError, YamlDocument, load_yaml
 
 STRATEGIES = ("hold", "reflash", "ota", "writeoff")
 CSP_REGIONS = ("North", "Central", "South")
-BUNDLED = scenarios.FOLDER / "mp155-reflash.yaml"
+BUNDLED = scenarios.FOLDER / "reflash" / "mp155-reflash.yaml"
 #: Highest per-CH price accepted: ten times MP155's top price point, to catch typos (pence).
 MAX_PRICE_GBP = 300.0
 _MISSING = object()

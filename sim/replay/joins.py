@@ -1,9 +1,9 @@
 """The replay's HAN joins, on the simulated air or on a radio, each kept for the outputs.
 
 A replay joins meters frame by frame on the simulated air by default
-(:class:`sim.han_join.FrameLevelJoin`, whose reports become pcaps), or through a HAN radio
+(:class:`sim.han_time.frame_join.FrameLevelJoin`, whose reports become pcaps), or through a HAN radio
 named by a spec (a USB stick such as ``znp:/dev/ttyACM0``, the virtual stick on
-``znp:socket://127.0.0.1:PORT``, or ``air``), in real time (:func:`sim.radio_join.open_radio`).
+``znp:socket://127.0.0.1:PORT``, or ``air``), in real time (:func:`sim.han_time.radio_join.open_radio`).
 :class:`RecordedJoins` sits in front of either and remembers every join in order.
 """
 
@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from devices.device_log import DeviceLog
 from devices.han_join import HanJoin, HanLeave, JoinResult
 from han.installcode import InstallCode
-from sim.han_join import FrameLevelJoin, JoinReport
+from han.joiner import BDB_SCAN, JoinTiming
+from han.radio import RadioLost
+from sim.han_time.frame_join import FrameLevelJoin, JoinReport
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,11 @@ class RecordedJoins:
              now: float) -> JoinResult:
         reports = getattr(self.inner, "reports", [])
         before = len(reports)
-        result = self.inner.join(log, device_id, device_install_code, now)
+        try:
+            result = self.inner.join(log, device_id, device_install_code, now)
+        except RadioLost as err:  # the replay stops here: say where, and that nothing was written
+            raise RadioLost(f"{err}, during the HAN join of {device_id} (join {len(self.records) + 1}); "
+                            "the replay stopped and wrote nothing") from None
         report = reports[-1] if len(reports) > before else None
         self.records.append(JoinRecord(device_id, result, report))
         return result
@@ -61,7 +67,8 @@ def replay_joins(radio: str | None, seed: int, chf_id: str, gpf_id: str,
     """The simulated air (``radio`` None: the hub's one HAN, its radio the GPF, ``sleepy``
     devices polling) or the named radio, opened and recorded."""
     if radio is None:
-        return RecordedJoins(FrameLevelJoin(seed=seed, radio_of={chf_id: gpf_id}, sleepy=sleepy))
-    from sim.radio_join import open_radio  # asyncio bridge and radio libraries: only when asked
+        return RecordedJoins(FrameLevelJoin(seed=seed, radio_of={chf_id: gpf_id}, sleepy=sleepy,
+                                            timing=JoinTiming(channel_sets=BDB_SCAN)))
+    from sim.han_time.radio_join import open_radio  # asyncio bridge and radio libraries: only when asked
 
     return RecordedJoins(open_radio(radio, chf_id, meters))

@@ -32,6 +32,7 @@ from han.pcap import pcap_bytes, zigbee_key_rows
 from sim.dcc.gbcs_link import keystore_files
 from sim.duis import schema as duis_schema
 from sim.plotting import figure_bytes, new_figure
+from sim.replay.scenario import folder_name
 from sim.replay.story import Entry, Replay
 
 
@@ -56,6 +57,34 @@ def line(replay: Replay, entry: Entry) -> str:
     return f"{replay.date(entry.time)} WD{replay.wd(entry.time):>4}  {entry.actor:<12} {text}"
 
 
+def street_files(replays: list[Replay], found: list[list[Check]], plot_format: str = "png",
+                 progress: Callable[[str], None] | None = None) -> dict[str, bytes]:
+    """A one-premises replay's files as :func:`files` writes them; for a street, each
+    premises' files in its own folder (``no-2/``: timeline, DUIS, its capture, plot,
+    report) and a ``summary.json`` over the street saying where each is and whether it held."""
+    if len(replays) == 1 and replays[0].scenario.premises is None:
+        return files(replays[0], found[0], plot_format, progress=progress)
+    out: dict[str, bytes] = {}
+    street = []
+    for replay, checked in zip(replays, found):
+        premises = replay.scenario.premises or ""
+        folder = folder_name(premises)
+        made = files(replay, checked, plot_format, progress=progress)
+        out |= {f"{folder}/{name}": data for name, data in made.items()}
+        joins = replay.joins.records
+        street.append({"premises": premises, "folder": folder, "chf": replay.scenario.chf, "seed": replay.seed,
+                       "pan_id": f"0x{joins[0].report.pan_id:04X}" if joins and joins[0].report else None,
+                       "channel": joins[0].report.channel if joins and joins[0].report else None,
+                       "ok": all(c.ok for c in checked),
+                       "expectations": [{"what": c.what, "expected": c.expected, "actual": c.actual, "ok": c.ok}
+                                        for c in checked]})
+    first = replays[0].scenario
+    out["summary.json"] = (json.dumps({"scenario": first.name, "title": first.title, "start": first.start.isoformat(),
+                                       "policy": first.policy.name, "premises": street,
+                                       "ok": all(p["ok"] for p in street)}, indent=2) + "\n").encode()
+    return out
+
+
 def checks(replay: Replay) -> list[Check]:
     """The scenario's expectations against what the replay did."""
     expect = replay.scenario.expect
@@ -78,6 +107,14 @@ def checks(replay: Replay) -> list[Check]:
     if "replacement" in expect:
         found.append(Check("replacement visit", expect["replacement"], replay.replaced,
                            replay.replaced == expect["replacement"]))
+    if "refusals" in expect:
+        wanted = list(expect["refusals"])
+        found.append(Check("refused requests (DUIS codes)", " ".join(wanted) or "none",
+                           " ".join(replay.refusals) or "none", wanted == replay.refusals))
+    for name, wanted in (expect.get("code_holders") or {}).items():
+        held = sorted(replay.code_holders.get(replay.slots[name], ()))
+        found.append(Check(f"parties holding {name}'s install code", ", ".join(sorted(wanted)),
+                           ", ".join(held), held == sorted(wanted)))
     if "alerts" in expect:
         wanted = [a.upper() for a in expect["alerts"]]
         found.append(Check("alerts in this order", " ".join(wanted), " ".join(replay.alerts),
@@ -114,7 +151,10 @@ def summary(replay: Replay, found: list[Check], validation: dict | None = None) 
         "joins": [{"device": r.device_id, "joined": r.result.joined, "reason": r.result.reason,
                    "frames": len(r.report.frames) if r.report else None}
                   for r in replay.joins.records],
-        "alerts": replay.alerts, "code_requests": replay.code_requests, "replacement": replay.replaced,
+        "alerts": replay.alerts, "refusals": replay.refusals, "code_requests": replay.code_requests,
+        "code_holders": {name: sorted(replay.code_holders.get(device_id, ()))
+                         for name, device_id in replay.slots.items()},
+        "replacement": replay.replaced,
         "duis_documents": sum(len(r.documents) for r in replay.requests),
         "duis_validation": validation if validation is not None else duis_validation(replay),
         "end_wd": replay.wd(replay.end),
@@ -214,11 +254,11 @@ def files(replay: Replay, found: list[Check], plot_format: str = "png",
     done("DUIS XML")
     captured = [(name, r.report) for name, r in zip(pcap_files(replay), replay.joins.records)
                 if name is not None and r.report is not None]  # a radio's join: no capture here
-    for name, report in captured:
-        out[name] = pcap_bytes((replay.epoch_s + f.time, f.raw) for f in report.frames)
+    for name, report in captured:  # TAP: each frame with its channel (the meter scans the band)
+        out[name] = pcap_bytes((replay.epoch_s + f.time, f.raw, f.channel or report.channel) for f in report.frames)
     if captured:  # the premises' one HAN, every join in one capture
-        out[PREMISES_PCAP] = pcap_bytes((replay.epoch_s + f.time, f.raw)
-                                               for _, report in captured for f in report.frames)
+        out[PREMISES_PCAP] = pcap_bytes((replay.epoch_s + f.time, f.raw, f.channel or report.channel)
+                                        for _, report in captured for f in report.frames)
     done("pcaps")
     validation = duis_validation(replay)
     out["summary.json"] = (json.dumps(summary(replay, found, validation), indent=2) + "\n").encode()

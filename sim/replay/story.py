@@ -24,25 +24,25 @@ from devices.commshub import CommsHub
 from devices.meter import HanDevice
 from han.installcode import InstallCode
 from sim.calendar import DAY, WorkingDayCalendar
+from sim.commissioning import JOIN_TIME_PERIOD
 from sim.dcc.coverage import Coverage, CoverageDatabase, premises_key
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.outcome import Outcome
 from sim.dcc.premises import Premises
+from sim.dcc.ssi import Incident, IncidentRefused, SelfServiceInterface
 from sim.duis import bodies as b
 from sim.duis import schema as duis_schema
 from sim.duis.precommand import signed_request, supplier_test_key
 from sim.duis.request import RequestID, ServiceRequest
 from sim.duis.response import DCCAlertMessage, DeviceAlertMessage
 from sim.lifecycle import COMMISSIONED, ELECTRICITY, GAS, INF, Commissioned, Event, Lifecycle, Meter, State
-from sim.policies import CodeRequest, Step
+from sim.policies import CodeRequest, SsiIncident, Step, make_policy
 from sim.replay.joins import RecordedJoins, replay_joins
-from sim.replay.scenario import HORIZON_YEARS, MORNING, Scenario, Scripted, event_day, other_code
+from sim.replay.scenario import HORIZON_YEARS, Scenario, Scripted, event_day, other_code
 from sim.suppliers import Market, SupplierClass
 from sim.worktime import Draws, WorkClock
 
 ROLES = {"electricity": "ImportSupplier", "gas": "GasSupplier"}
-#: The SRV 8.11 JoinTimePeriod the suppliers send (seconds; DUIS allows 1..3600).
-JOIN_TIME_PERIOD = 300
 #: Simulated seconds between one request and the next in a supplier's sequence.
 STEP_SECONDS = 30.0
 MPXN = "1000999888"
@@ -96,6 +96,8 @@ class Replay:
     slots: dict[str, str]  # device name -> the ID in that slot now (after replacement)
     codes: dict[str, InstallCode]  # device ID -> the code it holds (for tshark, never printed)
     alerts: list[str]
+    refusals: list[str]  # the DUIS response code of every refused request, in order
+    code_holders: dict[str, set[str]]  # device ID -> the parties that hold its install code
     code_requests: int
     replaced: bool
     end: float
@@ -141,15 +143,21 @@ class _Story:
         self.requests: list[Request] = []
         self.spans: list[StateSpan] = []
         self.alerts: list[str] = []
+        self.refusals: list[str] = []
         self.code_requests = 0
+        self.code_holders: dict[str, set[str]] = {}  # device ID -> names of the parties holding its code
+        self.deferred: list[tuple[Meter, Lifecycle]] = []  # a code request settled at once (SSI refusal)
         self.counter = 1000
         parties = scenario.parties
-        installer = {fuel: p.user_id for p in parties.values() for fuel in p.fuels}
-        first = min((e for e in scenario.timeline if e.kind == "install"),
-                    key=lambda e: (self._time(e), e.index))
-        self.installer = parties[first.fields["by"]]
-        suppliers = {fuel: self.installer.user_id if fuel in self.installer.fuels else installer[fuel]
-                     for fuel in installer}
+        installs = sorted((e for e in scenario.timeline if e.kind == "install"), key=lambda e: (self._time(e), e.index))
+        self.installer = parties[installs[0].fields["by"]]
+        # Each fuel's supplier at the start: whoever first installs a meter of that fuel; for
+        # a fuel no meter has, the first installer if it supplies it, else the last party listed.
+        suppliers = {fuel: p.user_id for p in parties.values() for fuel in p.fuels}
+        suppliers |= {fuel: self.installer.user_id for fuel in self.installer.fuels}
+        for event in reversed(installs):
+            by = parties[event.fields["by"]].user_id
+            suppliers |= {scenario.devices[n].fuel: by for n in event.fields.get("devices", list(scenario.devices))}
         users = {p.user_id: {ROLES[f] for f in p.fuels} for p in parties.values()}
         self.names = {p.user_id: p.name for p in parties.values()}
         hub = CommsHub(scenario.chf, scenario.gpf, wan_connected=False,
@@ -167,6 +175,7 @@ class _Story:
         except duis_schema.SchemaNotFound:
             xsd = None
         self.dcc = Dcc(self.premises, xsd, han_join=self.joins)
+        self.ssi = SelfServiceInterface(self.dcc.smi)
         self.slots = {name: d.device_id for name, d in scenario.devices.items()}
         self.codes = {d.device_id: d.install_code for d in scenario.devices.values()}
         self.kinds = {d.device_id: d.device_type for d in scenario.devices.values()}
@@ -174,6 +183,8 @@ class _Story:
         #: What the supplier that now registers each device knows of its code (None: nothing).
         self.known: dict[str, InstallCode | None] = {}
         self.sites: list[tuple[Meter, Lifecycle, list[str]]] = []
+        #: Scripted changes of supplier not yet in the DCC's registration data: (time, index, event).
+        self.registrations = sorted((self._time(e), e.index, e) for e in scenario.timeline if e.kind == "cos")
         self.pending_steps: dict[int, list[Step]] = {}
         self.env = simpy.Environment()
 
@@ -190,10 +201,11 @@ class _Story:
             self.spans.append(StateSpan(site.number, site.state.name, site.entered, max(end, site.entered)))
         return Replay(self.scenario, self.seed, sorted(self.entries, key=lambda e: e.time), self.requests,
                       self.joins, self.spans, self.dcc, self.clock, self.slots, self.codes, self.alerts,
-                      self.code_requests, any(s.replaced for s, _, _ in self.sites), end)
+                      self.refusals, self.code_holders, self.code_requests,
+                      any(s.replaced for s, _, _ in self.sites), end)
 
     def _time(self, event: Scripted) -> float:
-        return (event_day(event, self.clock.calendar) - self.scenario.start).days * DAY + MORNING
+        return (event_day(event, self.clock.calendar) - self.scenario.start).days * DAY + event.seconds
 
     def _walk(self):
         scripted = sorted(((self._time(e), e.index, e) for e in self.scenario.timeline),
@@ -211,6 +223,9 @@ class _Story:
                 yield self.env.timeout(due[0] - self.env.now)
                 site, lifecycle, _ = self.sites[due[1]]
                 self._lifecycle(site, lambda: lifecycle.advance(site, self.env.now))
+            while self.deferred:  # a request the SSI refused: settled now, not when a reply would come
+                site, lifecycle = self.deferred.pop(0)
+                self._lifecycle(site, lambda: lifecycle.inject(site, Event.CODE, self.env.now))
 
     # -- lifecycle calls, with what they changed written down ----------------------------
     def _lifecycle(self, site: Meter, call) -> None:
@@ -221,7 +236,7 @@ class _Story:
         site.due = call()
         if site.last_request is not request and site.last_request is not None:
             self.code_requests += sum(1 for s in site.last_request.steps if s.what.startswith("request sent"))
-            self.pending_steps[site.number] = list(site.last_request.steps)
+            self.pending_steps[site.number] = self._exchange(site, site.last_request)
             self._flush(site, self.env.now)
         if site.replaced and not replaced:
             self._visit(site)
@@ -230,11 +245,62 @@ class _Story:
             self.entries.insert(mark, Entry(self.env.now, "site", f"site {site.number}: "
                                             f"{_state(before)} -> {_state(site.state)}", site=site.number))
 
+    def _exchange(self, site: Meter, request: CodeRequest) -> list[Step]:
+        """The install-code exchange's steps as the timeline tells them: under the SSI
+        route, the incident's own steps (the SMI check, the assignment to whoever
+        pre-notified the device, the note, the requester closing it); the code reaches the
+        requester only when the assignee holds it. Whoever receives a code holds it."""
+        entry = next(e for e in self.sites if e[0] is site)
+        device_id, requester = entry[2][0], self._supplier_name(entry[2])
+        if not isinstance(self.policy, SsiIncident):
+            return list(request.steps)
+        user = self.scenario.parties[requester].user_id
+        steps: list[Step] = []
+        incident: Incident | None = None
+        for step in request.steps:
+            if not step.what.startswith("request sent"):
+                if step.what == "install code received" and incident is not None:
+                    steps += self._answered(incident, step.time, requester, site)
+                else:
+                    steps.append(step)
+                continue
+            try:
+                incident = self.ssi.raise_incident(user, device_id, step.time)
+            except IncidentRefused as refusal:
+                site.code_ok = False
+                self.deferred.append((site, entry[1]))
+                return [Step(step.time, f"SSI refuses the incident: {refusal}")]
+            assignee = self.names[incident.assignee]
+            steps += [Step(step.time, f"{incident.number} 'Request for Install Code' raised by {requester} for "
+                                      f"{device_id} ({self.dcc.smi.status(device_id)} in the SMI)"),
+                      Step(step.time, f"DSMS assigns {incident.number} to {assignee}, who pre-notified the "
+                                      "device, and emails it")]
+        return steps
+
+    def _answered(self, incident: Incident, at: float, requester: str, site: Meter | None) -> list[Step]:
+        """The assignee's note and the requester closing the incident: the code comes only
+        from an assignee that holds it (DSMS cannot tell whether a note carries one)."""
+        assignee = self.names[incident.assignee]
+        holds = assignee in self.code_holders[incident.device_id]
+        self.ssi.add_note(incident, incident.assignee, at, carries_code=holds)
+        self.ssi.close(incident, incident.creator, at)
+        if site is None and holds:  # a party outside the lifecycle: it holds the code now
+            self.code_holders[incident.device_id].add(requester)
+        elif site is not None and not holds:
+            site.code_ok = False
+        note = "the install code" if holds else "that it does not hold the install code"
+        return [Step(at, f"{assignee} adds a note to {incident.number}: {note}; DSMS emails {requester}"),
+                Step(at, f"{requester} closes {incident.number} (only its creator may)"),
+                *([Step(at, "install code received")] if holds and site is not None else [])]
+
     def _flush(self, site: Meter, now: float) -> None:
         """Timeline lines for the install-code exchange's steps that have happened by ``now``."""
         steps = self.pending_steps.get(site.number, [])
         while steps and steps[0].time <= now:
             step = steps.pop(0)
+            if step.what == "install code received":  # the requester, the meter's supplier, holds it now
+                device_id = next(e[2][0] for e in self.sites if e[0] is site)
+                self.code_holders[device_id].add(self._supplier_name([device_id]))
             self.entries.append(Entry(step.time, self.policy.name, f"install code: {step.what}",
                                       site=site.number))
 
@@ -245,6 +311,7 @@ class _Story:
 
     def _on_install(self, event: Scripted, now: float) -> None:
         by = self.scenario.parties[event.fields["by"]]
+        prenotifier = self.scenario.parties[event.fields.get("prenotified_by", by.name)]
         names = event.fields.get("devices", list(self.scenario.devices))
         hub = self.premises.hub
         first = not self.sites
@@ -261,7 +328,8 @@ class _Story:
             self.premises.devices[device.device_id].present = True
             self.known[device.device_id] = device.installer_record
             ids.append(device.device_id)
-            self._send(by.user_id, self.premises.dcc_id, 8, "12.2", "12.2",
+            self.code_holders[device.device_id] = {by.name}
+            self._send(prenotifier.user_id, self.premises.dcc_id, 8, "12.2", "12.2",
                        b.DevicePrenotification(device.device_id, "AB01", "010A030B", device.device_type))
         if first:
             if event.fields.get("wan"):
@@ -272,6 +340,11 @@ class _Story:
                 self._send(by.user_id, self.premises.dcc_id, 8, "8.14", "8.14.2",
                            b.CHFInstallSuccessNoSMWAN(hub.chf_id, "CHF Install - no SM WAN", MPXN, False,
                                                       "Basement or Cellar", "Detached / Semi Detached"))
+        if not hub.wan_connected and event.fields.get("update_inventory", True):
+            for device_id in ids:  # install and leave: installed, not commissioned, as 8.4 allows
+                if self.kinds[device_id] != "IHD":  # Type 2: no SMI status
+                    self._send(by.user_id, self.premises.dcc_id, 8, "8.4", "8.4",
+                               b.UpdateInventory(device_id, status_except_ch="InstalledNotCommissioned"))
         # GSMEs that the WAN could not reach for want of an ESME (IGT new builds):
         waiting = [(s, life) for s, life, d in self._live() if not s.wan and self.kinds[d[0]] == "GSME"]
         for device_id in ids:  # one lifecycle record per device: its own supplier and code chain
@@ -304,14 +377,25 @@ class _Story:
             if self._reachable(ids):
                 self._lifecycle(site, lambda: lifecycle.inject(site, Event.WAN, now))
 
+    def _register(self, now: float) -> None:
+        """The DCC's registration data takes every change of supplier due by ``now``: from
+        then on it refuses the losing supplier's requests for that fuel (E4), even in the
+        middle of a commissioning sequence."""
+        while self.registrations and self.registrations[0][0] <= now:
+            event = self.registrations.pop(0)[2]
+            to = self.scenario.parties[event.fields["to"]]
+            for fuel in event.fields.get("fuels", list(to.fuels)):
+                self.premises.change_supplier(fuel, to.user_id)
+
     def _on_cos(self, event: Scripted, now: float) -> None:
         to = self.scenario.parties[event.fields["to"]]
         fuels = event.fields.get("fuels", list(to.fuels))
-        for fuel in fuels:
-            self.premises.change_supplier(fuel, to.user_id)
+        self._register(now)
         self.entries.append(Entry(now, to.name, f"change of supplier: {to.name} now supplies {', '.join(fuels)}"))
         for site, lifecycle, ids in self._live():
             moved = [d for d in ids if _fuel(self.kinds[d]) in fuels]
+            if moved and all(self.dcc.smi.status(d) == "Commissioned" for d in moved):
+                continue  # commissioned before the change: the gainer takes it over with 6.23 (not replayed)
             if moved:
                 for device_id in moved:
                     self.known[device_id] = None  # only the installing supplier holds the code
@@ -324,6 +408,8 @@ class _Story:
             for device_id in ids:
                 held = self.codes[device_id]
                 self.known[device_id] = held if value == "right" else other_code(held, self.rng)
+                if value == "right":
+                    self.code_holders[device_id].add(self._supplier_name(ids))
             self.pending_steps[site.number] = []  # any reply still on its way is overtaken
             site.code_ok = True
             self.entries.append(Entry(now, self._supplier_name(ids), f"install code obtained ({value} code)",
@@ -331,13 +417,44 @@ class _Story:
             self._lifecycle(site, lambda: lifecycle.inject(site, Event.CODE, now))
 
     def _on_reply_lost(self, event: Scripted, now: float) -> None:
-        for site, _, _ in self._live():
+        """The pending reply never arrives. The requester does not know: it waits for its
+        SLA's end, then chases and escalates, as for a supplier that never answered, until
+        an escalation brings the code or it gives up (the policy's own rules, from when it asked)."""
+        for site, lifecycle, _ in self._live():
             self._flush(site, now)
-            steps = self.pending_steps.get(site.number, [])
-            self.pending_steps[site.number] = [s for s in steps if s.what != "install code received"]
-            site.code_ok = False
             self.entries.append(Entry(now, "email", "install code reply lost: the requester never gets it",
                                       site=site.number))
+            asked = site.last_request
+            if asked is None or asked.resolved <= now or "reply_probability" not in self.policy.params():
+                site.code_ok = False
+                continue
+            silent = make_policy(self.policy.name, **{**self.policy.params(), "reply_probability": 0.0})
+            under_sla = site.gained_at >= lifecycle.obligation_start
+            again = silent.request(site, asked.steps[0].time, under_sla, self.market, self.clock, self.draws)
+            self.pending_steps[site.number] = [s for s in again.steps if s.time > now]
+            site.code_ok, site.code_at = again.success, max(again.resolved, now)
+            site.due = lifecycle.wan_due(site, site.wan_at)  # the lifecycle picks its next event again
+
+    def _on_incident(self, event: Scripted, now: float) -> None:
+        """A party raises an SSI incident for a device, whether or not it supplies it (the
+        SSI "cannot establish whether the creator of the incident is the valid Supplier");
+        the assignee answers ``answer_wd`` working days later."""
+        by = self.scenario.parties[event.fields["by"]]
+        device_id = self.slots[event.fields["device"]]
+        try:
+            incident = self.ssi.raise_incident(by.user_id, device_id, now)
+        except IncidentRefused as refusal:
+            self.entries.append(Entry(now, "SSI", f"refuses {by.name}'s incident: {refusal}"))
+            return
+        assignee = self.names[incident.assignee]
+        self.entries += [
+            Entry(now, "SSI", f"{incident.number} 'Request for Install Code' raised by {by.name} for "
+                              f"{device_id} ({self.dcc.smi.status(device_id)} in the SMI; the SSI cannot "
+                              "tell whether the creator supplies the device)"),
+            Entry(now, "SSI", f"DSMS assigns {incident.number} to {assignee}, who pre-notified the device, "
+                              "and emails it")]
+        at = self.clock.later(now, event.fields.get("answer_wd", 0))
+        self.entries += [Entry(step.time, "SSI", step.what) for step in self._answered(incident, at, by.name, None)]
 
     def _on_visit(self, event: Scripted, now: float) -> None:
         for site, lifecycle, _ in self._live():
@@ -346,6 +463,7 @@ class _Story:
     # -- the DCC ------------------------------------------------------------------------
     def _send(self, user: str, target: str, variant: int, reference: str, srv: str, body) -> Outcome:
         """One request to the DCC at its clock; a variant-4 pre-command is signed and resent."""
+        self._register(self.dcc.now)
         self.counter += 1
         request = ServiceRequest(RequestID(user, target, self.counter), variant, reference, srv, body)
         documents = [("request", request.to_xml())]
@@ -354,6 +472,7 @@ class _Story:
         if outcome.accepted and (pre := outcome.pre_command) is not None:
             signed = signed_request(request, pre, supplier_test_key(user))
             self.dcc.now += STEP_SECONDS
+            self._register(self.dcc.now)
             outcome = self.dcc.submit(signed.to_xml())
             self._record(user, outcome, [("request_cv5", signed.to_xml())], note="signed pre-command: ")
         self.dcc.now += STEP_SECONDS
@@ -364,6 +483,8 @@ class _Story:
         srv = outcome.request.srv if outcome.request else "unreadable"
         documents += [(name, doc.to_xml()) for name, doc in outcome.documents]
         actor = self.names.get(user, user)
+        if not outcome.accepted:
+            self.refusals.append(outcome.code)
         self.requests.append(Request(step, srv, documents, self.dcc.now, actor, note + outcome.summary()))
         for _, doc in outcome.documents:
             if isinstance(doc.body, DeviceAlertMessage):
@@ -431,6 +552,7 @@ class _Story:
                 self._send(user, self.premises.dcc_id, 8, "8.4", "8.4", b.UpdateInventory(old, delete=True))
             self.premises.devices[new] = HanDevice(new, kind, code, supplier_key=supplier_test_key(user).public_key())
             self.kinds[new], self.codes[new], self.known[new] = kind, code, code
+            self.code_holders[new] = {self.names.get(user, user)}
             for name, slot in self.slots.items():
                 if slot == old:
                     self.slots[name] = new

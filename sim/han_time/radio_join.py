@@ -122,7 +122,7 @@ class RadioJoin:
 
 def check_radio_spec(spec: str) -> RadioSpec | None:
     """The stick ``spec`` names, or None for ``air``; :class:`RadioError` if it names neither."""
-    from sim.air_radio import AIR_SPEC
+    from sim.han_time.air_radio import AIR_SPEC
 
     return None if spec.strip().lower() == AIR_SPEC else RadioSpec.parse(spec)
 
@@ -134,7 +134,7 @@ def open_radio(spec: str, chf_id: str, meters: dict[str, InstallCode],
     simulated air with ``meters`` (device ID -> the code it holds) joining the CHF
     ``chf_id``. Raises ``han.radio.RadioError`` in one line."""
     from han.zigpy_radio import ZigpyRadio
-    from sim.air_radio import AirRadio
+    from sim.han_time.air_radio import AirRadio
 
     stick = check_radio_spec(spec)
     radio: HanRadio = AirRadio(chf_id, meters) if stick is None else ZigpyRadio(stick, extra)

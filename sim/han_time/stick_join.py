@@ -1,7 +1,7 @@
 """The frame-level HAN join behind the virtual stick's ``MeterJoiner`` interface.
 
 When zigpy-znp permits joining, each emulated meter's attempt runs the same join a
-scenario replay runs (:func:`sim.han_join.run_join`: 802.15.4 association, APS Transport
+scenario replay runs (:func:`sim.han_time.frame_join.run_join`: 802.15.4 association, APS Transport
 Key under the key-transport key, Device_annce, on the simulated air) instead of only
 comparing keys. The coordinator's side is the key zigpy-znp gave the stick for that
 EUI-64 (``BDBAddInstallCode``), offered to the trust centre through the small key table
@@ -21,7 +21,7 @@ import numpy as np
 from devices.device_log import KeySource
 from han.eui import to_device_id
 from han.znp.meters import EmulatedMeter, MeterVerdict, NetworkParameters
-from sim.han_join import HanNetwork, JoinReport, run_join
+from sim.han_time.frame_join import HanNetwork, JoinReport, run_join
 
 
 @dataclass

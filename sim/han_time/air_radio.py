@@ -1,9 +1,9 @@
 """The simulated air behind the HAN radio interface (``han.radio.HanRadio``).
 
-So the same :class:`sim.radio_join.RadioJoin` (and a scenario replay in real time) can
+So the same :class:`sim.han_time.radio_join.RadioJoin` (and a scenario replay in real time) can
 run with no stick at all: each permit lets the listed meter, holding its own install
-code, join frame by frame on the simulated air (``sim.stick_join.FrameLevelJoiner``,
-i.e. ``sim.han_join.run_join``, the join the virtual stick's meters run too). A join is
+code, join frame by frame on the simulated air (``sim.han_time.stick_join.FrameLevelJoiner``,
+i.e. ``sim.han_time.frame_join.run_join``, the join the virtual stick's meters run too). A join is
 reported after the simulated join's own duration, in real seconds. The air picks its
 own seeded PAN and channel for each attempt.
 """
@@ -16,7 +16,7 @@ from han.eui import to_eui64
 from han.installcode import InstallCode
 from han.radio import RadioListener
 from han.znp.meters import EmulatedMeter, NetworkParameters
-from sim.stick_join import FrameLevelJoiner
+from sim.han_time.stick_join import FrameLevelJoiner
 
 AIR_SPEC = "air"
 

@@ -40,6 +40,7 @@ class OnAir:
     label: str
     retry: int = 0
     lost: bool = False
+    channel: int | None = None  # the channel it went out on (None: the air's one channel)
 
 
 class Radio:
@@ -52,8 +53,9 @@ class Radio:
         air.env.process(self._transmitter())
 
     def send(self, raws: list[bytes]) -> None:
+        """Queue frames on the channel the radio is tuned to now (a scan moves on meanwhile)."""
         for raw in raws:
-            self.outbox.put(raw)
+            self.outbox.put((raw, self.node.channel))
 
     def schedule_timer(self) -> None:
         """Wake the node at its deadline (if it has one); a newer deadline cancels an older one."""
@@ -71,8 +73,8 @@ class Radio:
 
     def _transmitter(self):
         while True:
-            raw = yield self.outbox.get()
-            yield from self.air.transmit(self, raw)
+            raw, channel = yield self.outbox.get()
+            yield from self.air.transmit(self, raw, channel)
 
 
 class Air:
@@ -99,16 +101,17 @@ class Air:
         if self._on_change is not None:
             self._on_change()
 
-    def transmit(self, sender: Radio, raw: bytes):
-        """Send ``raw`` (with MAC retries if it asks for an ack): a SimPy process body."""
+    def transmit(self, sender: Radio, raw: bytes, channel: int | None = None):
+        """Send ``raw`` on ``channel`` (with MAC retries if it asks for an ack): a SimPy process body."""
         label = sender.node.labels.pop(raw, "frame")
         wants_ack = bool(raw[0] & 0x20)  # FCF ack-request bit
         for retry in range(MAX_FRAME_RETRIES + 1 if wants_ack else 1):
-            acked = yield from self._attempt(sender, raw, label, retry, wants_ack)
+            acked = yield from self._attempt(sender, raw, label, retry, wants_ack, channel)
             if acked or not wants_ack:
                 return
 
-    def _attempt(self, sender: Radio, raw: bytes, label: str, retry: int, wants_ack: bool):
+    def _attempt(self, sender: Radio, raw: bytes, label: str, retry: int, wants_ack: bool,
+                 channel: int | None = None):
         """One transmission; the channel is held through the ack wait, so radios take turns."""
         with self.channel.request() as turn:
             yield turn
@@ -117,7 +120,7 @@ class Air:
             acked = False
             lost_everywhere = True
             for receiver in self.radios:
-                if receiver is sender:
+                if receiver is sender or not _hears(receiver.node.channel, channel):
                     continue
                 if self.rng.random() < self.loss:
                     continue
@@ -126,12 +129,13 @@ class Air:
                 if out.ack is not None:
                     ack_time = self.env.now + TURNAROUND
                     ack_lost = bool(self.rng.random() < self.loss)
-                    self.on_air.append(OnAir(ack_time, receiver.name, out.ack, "MAC ack", lost=ack_lost))
+                    self.on_air.append(OnAir(ack_time, receiver.name, out.ack, "MAC ack", lost=ack_lost,
+                                             channel=channel))
                     acked = acked or not ack_lost
                 if out.frames:
                     self.env.process(self._after_latency(receiver, out.frames))
                 receiver.schedule_timer()
-            self.on_air.append(OnAir(start, sender.name, raw, label, retry, lost_everywhere))
+            self.on_air.append(OnAir(start, sender.name, raw, label, retry, lost_everywhere, channel))
             self.changed()
             if wants_ack:
                 yield self.env.timeout(ACK_WAIT)
@@ -144,3 +148,8 @@ class Air:
     def capture(self) -> list[OnAir]:
         """Every transmission in time order (acks are recorded when their frame ends)."""
         return sorted(self.on_air, key=lambda f: f.time)
+
+
+def _hears(tuned: int | None, sent_on: int | None) -> bool:
+    """A radio hears a frame sent on its channel; None on either side is the air's one channel."""
+    return tuned is None or sent_on is None or tuned == sent_on

@@ -26,7 +26,7 @@ from han.joiner import Joiner, JoinState, JoinTiming
 from han.trust_centre import JoinDecision, KeyAuthority, TrustCentre
 from han.zcl import MeterReading
 from han.znp.meters import NetworkParameters
-from sim.han_air import Air, OnAir
+from sim.han_time.air import Air, OnAir
 
 CHF, ESME = "CHF", "ESME"
 _STATS_CHF, _STATS_ESME = "00-DB-12-34-56-78-90-A2", "00-DB-12-34-56-78-90-A0"
@@ -38,7 +38,7 @@ CHF_FRAME_COUNTER_SPAN = 1 << 20
 
 class JoinLog(KeyAuthority, Protocol):
     """What a join needs of the CHF's whitelist: ``DeviceLog`` fits, and so does the one key
-    a ZigBee stick holds for a meter (``sim.stick_join``)."""
+    a ZigBee stick holds for a meter (``sim.han_time.stick_join``)."""
 
     def joined(self, device_id: str, link_key: bytes, now: float) -> list[Alert]: ...
 
@@ -113,6 +113,7 @@ class HanNetwork:
                                              nwk_frame_counter=self._nwk_frame_counter,
                                              extended_pan_id=self._extended_pan_id,
                                              first_short=self._first_short)
+            self._trust_centre.channel = self.channel  # the hub's radio listens on its PAN's channel
         self._trust_centre.authority = device_log
         return self._trust_centre
 
@@ -181,13 +182,17 @@ def run_join(env: simpy.Environment | None, device_log: JoinLog, chf_id: str, de
                     permit()
             seen = len(chf.decisions)
             if esme.state is JoinState.GAVE_UP:
+                # The meter keeps steering, with a growing back-off, while the window is open;
+                # at half-time of a window that starts with the historic key it tries at once
+                # (the CHF then takes the install code's key instead).
                 again = _second_half(device_log, device_id, env.now)
+                closes = device_log.next_window_close()
+                if again is None and closes is not None and env.now + esme.steering_backoff() < closes:
+                    again = env.now + esme.steering_backoff()
                 if again is None:
                     break
-                # The meter keeps trying through the window; at half-time the CHF stops
-                # taking the historic key and takes the install code's instead.
                 yield env.timeout(again - env.now)
-                esme_radio.send(esme.start(env.now))
+                esme_radio.send(esme.restart_steering(env.now))
                 esme_radio.schedule_timer()
                 continue
             if esme.state is JoinState.JOINED and meter_joined_at is None:
@@ -215,7 +220,7 @@ def run_join(env: simpy.Environment | None, device_log: JoinLog, chf_id: str, de
         key_source=outcome.key_source.value if outcome.joined else None,
         start=start,
         duration=outcome.time - start,
-        attempts=esme.attempt,
+        attempts=esme.attempts_made,
         frames=air.capture() if capture else [],
         alerts=alerts,
         attempt_failures=list(esme.failures),
@@ -253,16 +258,17 @@ class JoinStatistics:
 
 
 def join_statistics(loss: float, runs: int, seed: int = 0, *, latency: float = 0.002,
-                    timing: JoinTiming = JoinTiming(),
+                    timing: JoinTiming = JoinTiming(), window: int = MAX_JOIN_TIME_PERIOD,
                     progress: Callable[[], None] | None = None) -> JoinStatistics:
-    """Run ``runs`` joins (each with its own seed spawned from ``seed``) and collect the outcomes;
+    """Run ``runs`` joins (each with its own seed spawned from ``seed``) in a ``window``-second
+    8.11 window (the meter steers again and again until it closes) and collect the outcomes;
     ``progress()`` is called after each."""
     durations, attempts = [], []
     for child in np.random.SeedSequence(seed).spawn(runs):
         run_seed = int(child.generate_state(1)[0])
         secret = InstallCode(np.random.default_rng(run_seed).bytes(16))
         log = DeviceLog(_STATS_CHF)
-        log.add(_STATS_ESME, secret, MAX_JOIN_TIME_PERIOD, 0.0)
+        log.add(_STATS_ESME, secret, window, 0.0)
         report = run_join(None, log, _STATS_CHF, _STATS_ESME, secret, loss=loss, seed=run_seed,
                           latency=latency, capture=False, timing=timing)
         if report.joined:
