@@ -12,8 +12,8 @@ counters row i of ``N`` (int64, columns ``I_*``), its chain of suppliers row i o
 ``chain`` (installer first, current last) and the suppliers holding its install code
 row i of ``holders``. Each meter has its own SplitMix64 streams (``keys``), as
 :class:`~sim.worktime.MeterDraws`: draw n of stream k. Live meters wait in an indexed
-binary heap keyed by (due time, meter), so a partner moved by a dual-fuel switch is
-re-keyed in place rather than leaving a stale event behind.
+binary heap keyed by (due time, meter); a partner moved by a dual-fuel switch leaves a
+stale entry behind, dropped when it surfaces (as the SimPy model's stale events are).
 
 Backlog counts and meter-days are accumulated per day as intervals close (no interval
 list is kept), which is what keeps a GB run's memory near the per-meter state.
@@ -66,7 +66,7 @@ _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(
 
 
 # -- random streams (sim.worktime.MeterDraws) -------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _splitmix(key, n):
     z = key + np.uint64(n) * _GOLDEN
     z = (z ^ (z >> _S30)) * _M1
@@ -74,13 +74,13 @@ def _splitmix(key, n):
     return float((z ^ (z >> _S31)) >> _S11) * 2.0 ** -53
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _uniform(N, keys, i):
     N[i, I_DRAWN] += 1
     return _splitmix(keys[i], N[i, I_DRAWN])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _policy_uniform(N, keys, i):
     N[i, I_POLICY_DRAWN] += 1
     return _splitmix(~keys[i], N[i, I_POLICY_DRAWN])
@@ -103,12 +103,12 @@ def _later(t, n, clk):
     return t + (target - day) * DAY
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _number(t, number):
     return number[min(int(t // DAY), number.size - 1)]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _is_working(t, number, working):
     return working[min(int(t // DAY), number.size - 1)]
 
@@ -160,71 +160,76 @@ def _pick(N, keys, i, cumulative, other_than):
             return s
 
 
-# -- the indexed heap of live meters ----------------------------------------------------------
-@njit(cache=True)
-def _less(F, a, b):
-    ta, tb = F[a, F_DUE], F[b, F_DUE]
-    return ta < tb or (ta == tb and a < b)
+# -- the queue of live meters ----------------------------------------------------------------
+# A binary heap of (due time, meter, version) in three arrays of its own, so that sifting
+# reads contiguous memory rather than meters' rows. A meter's entry is live while its
+# version equals the meter's I_HEAP; rescheduling bumps that, leaving the old entry stale
+# (dropped when it surfaces), as the SimPy model's stale events are.
+@njit(cache=True, inline="always")
+def _before(key, meter, hkey, hval, j):
+    return key < hkey[j] or (key == hkey[j] and meter < hval[j])
 
 
 @njit(cache=True)
-def _sift_up(heap, F, N, pos):
-    m = heap[pos]
+def _heap_push(heap, C, N, i, due):
+    hkey, hval, hver = heap
+    N[i, I_HEAP] += 1
+    pos = C[C_HEAP]
+    C[C_HEAP] = pos + 1
     while pos > 0:
         parent = (pos - 1) >> 1
-        p = heap[parent]
-        if not _less(F, m, p):
+        if not _before(due, i, hkey, hval, parent):
             break
-        heap[pos] = p
-        N[p, I_HEAP] = pos
+        hkey[pos], hval[pos], hver[pos] = hkey[parent], hval[parent], hver[parent]
         pos = parent
-    heap[pos] = m
-    N[m, I_HEAP] = pos
+    hkey[pos], hval[pos], hver[pos] = due, i, N[i, I_HEAP]
 
 
 @njit(cache=True)
-def _sift_down(heap, size, F, N, pos):
-    m = heap[pos]
+def _heap_pop(heap, C):
+    """Drop the root entry."""
+    hkey, hval, hver = heap
+    size = C[C_HEAP] - 1
+    C[C_HEAP] = size
+    if size == 0:
+        return
+    key, meter, version = hkey[size], hval[size], hver[size]
+    pos = 0
     while True:
         child = 2 * pos + 1
         if child >= size:
             break
-        if child + 1 < size and _less(F, heap[child + 1], heap[child]):
+        if child + 1 < size and (hkey[child + 1] < hkey[child]
+                                 or (hkey[child + 1] == hkey[child] and hval[child + 1] < hval[child])):
             child += 1
-        c = heap[child]
-        if not _less(F, c, m):
+        if _before(key, meter, hkey, hval, child):
             break
-        heap[pos] = c
-        N[c, I_HEAP] = pos
+        hkey[pos], hval[pos], hver[pos] = hkey[child], hval[child], hver[child]
         pos = child
-    heap[pos] = m
-    N[m, I_HEAP] = pos
+    hkey[pos], hval[pos], hver[pos] = key, meter, version
 
 
 @njit(cache=True)
-def _heap_remove(heap, C, F, N, i):
-    """Take meter ``i`` off the heap if it is there."""
-    pos = N[i, I_HEAP]
-    if pos < 0:
-        return
-    N[i, I_HEAP] = -1
-    hs = C[C_HEAP] - 1
-    C[C_HEAP] = hs
-    if pos < hs:
-        last = heap[hs]
-        heap[pos] = last
-        N[last, I_HEAP] = pos
-        _sift_down(heap, hs, F, N, pos)
-        _sift_up(heap, F, N, N[last, I_HEAP])
+def _heap_top(heap, C, N):
+    """The meter due first (stale entries dropped on the way), or -1."""
+    hkey, hval, hver = heap
+    while C[C_HEAP] > 0:
+        if hver[0] == N[hval[0], I_HEAP]:
+            return hval[0]
+        _heap_pop(heap, C)
+    return -1
 
 
 @njit(cache=True)
-def _heap_push(heap, C, F, N, i):
-    hs = C[C_HEAP]
-    heap[hs] = i
-    N[i, I_HEAP] = hs
-    C[C_HEAP] = hs + 1
-    _sift_up(heap, F, N, hs)
+def _heap_room(heap, C, extra):
+    """The heap with room for ``extra`` more entries (doubled when short)."""
+    hkey, hval, hver = heap
+    if C[C_HEAP] + extra <= hkey.size:
+        return heap
+    n = hkey.size * 2 + extra
+    k2, v2, r2 = np.empty(n), np.empty(n, np.int64), np.empty(n, np.int64)
+    k2[:hkey.size], v2[:hkey.size], r2[:hkey.size] = hkey, hval, hver
+    return (k2, v2, r2)
 
 
 # -- recording (sim.population.model._Recorder) -----------------------------------------------
@@ -526,7 +531,7 @@ def _advance(S, W, gains, heap, i, now):
         if p >= 0 and _uniform(N, keys, i) < R[R_DUAL] and chain[p, N[p, I_CHAIN_LEN] - 1] == losing:
             _switch(S, W, gains, p, now, gainer)
             _next(S, W, p)
-            _heap_remove(heap, C, F, N, p)  # PopulationModel.reschedule (observer.moved)
+            N[p, I_HEAP] += 1  # PopulationModel.reschedule (observer.moved): its old entry is stale
             if N[p, I_STATE] != COMMISSIONED:
                 _schedule(S, W, gains, heap, p)
         _switch(S, W, gains, i, now, gainer)
@@ -556,7 +561,7 @@ def _schedule(S, W, gains, heap, i):
         C[C_DIRECT] += 1
         _enter(F, N, R, W[3], C, W[4], i, COMMISSIONED, due)
         return
-    _heap_push(heap, C, F, N, i)
+    _heap_push(heap, C, N, i, due)
 
 
 @njit(cache=True)
@@ -570,7 +575,7 @@ def run(F, N, chain, holders, keys, R, P, mk, clk, order, first_new, process, ac
     C = np.zeros(C_SIZE, np.int64)
     S = (F, N, chain, holders, keys)
     W = (R, P, C, acc, out, mk, clk)
-    heap = np.empty(F.shape[0], np.int64)
+    heap = (np.empty(F.shape[0] + 16), np.empty(F.shape[0] + 16, np.int64), np.empty(F.shape[0] + 16, np.int64))
     for i in range(first_new):  # Lifecycle.resume
         gains = _grow(gains, C[C_GAINS] + 4)
         F[i, F_ENTERED] = 0.0
@@ -584,8 +589,10 @@ def run(F, N, chain, holders, keys, R, P, mk, clk, order, first_new, process, ac
     n_new = order.size
     while True:
         gains = _grow(gains, C[C_GAINS] + 4)
+        heap = _heap_room(heap, C, 4)
         t_install = F[order[k], F_INSTALLED] if k < n_new else INF
-        t_event = F[heap[0], F_DUE] if C[C_HEAP] > 0 else INF
+        top = _heap_top(heap, C, N)
+        t_event = heap[0][0] if top >= 0 else INF
         if t_install >= end and t_event >= end:
             break
         if t_install <= t_event:  # PopulationModel._install: one premises' meters
@@ -609,8 +616,8 @@ def run(F, N, chain, holders, keys, R, P, mk, clk, order, first_new, process, ac
                 _next(S, W, i)
                 _schedule(S, W, gains, heap, i)
             continue
-        i = heap[0]
-        _heap_remove(heap, C, F, N, i)
+        i = top
+        _heap_pop(heap, C)
         C[C_EVENTS] += 1
         _advance(S, W, gains, heap, i, t_event)
         if N[i, I_STATE] != COMMISSIONED:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sim.population.runner import Task
 
 #: Peak bytes per modelled site, by engine (measured 2026-11-30, see docs/reference/backlog.md).
-BYTES_PER_SITE = {"numba": 450, "simpy": 900}
+BYTES_PER_SITE = {"numba": 500, "simpy": 900}
 #: What a worker process costs before it models anything (Python, numpy, numba, SimPy).
 BASELINE_BYTES = 250 * 2**20
 
