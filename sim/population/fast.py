@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import NamedTuple
 
 import numpy as np
 
@@ -135,7 +136,7 @@ class _Run:
         self.process = policy.process
         self.days = days
 
-    def new_meters(self, meters: int, profile: tuple[float, ...]) -> _Meters:
+    def new_meters(self, meters: int, profile: tuple[float, ...]) -> _Plan:
         """The premises' meters, sampled as the SimPy model samples them (installers picked
         by market share from the same stream, vectorised)."""
         installed, wan_at, igt, dual, split, esme_lag, keys = self.sampler.premises_draws(meters, profile)
@@ -151,32 +152,34 @@ class _Run:
         ready = np.where(igt, np.maximum(wan_at, esme_at), wan_at)
         # Meter 0 of each premises: the ESME (the GSME of an IGT new build); meter 1: the GSME
         # of a dual-fuel premises or the IGT's later ESME.
-        second = (dual | (igt & (esme_at < self.end)))
-        t0, t1 = installed, np.where(igt, esme_at, installed)
-        s0, s1 = first, np.where(igt | split, other, first)
-        idx = np.flatnonzero(second)
-        m0, m1 = np.arange(n), n + np.arange(idx.size)
-        meters_total = n + m1.size
-        out = _Meters(meters_total)
-        out.F[:, k.F_INSTALLED] = np.concatenate((t0, t1[idx]))
-        out.F[:, k.F_WAN_AT] = np.concatenate((ready, ready[idx]))
-        out.chain[:, 0] = np.concatenate((s0, s1[idx]))
-        out.keys[:] = np.concatenate((keys[:, 0], keys[idx, 1])).astype(np.uint64)
+        idx = np.flatnonzero(dual | (igt & (esme_at < self.end)))
+        partner = np.full(n + idx.size, -1)
         paired = dual[idx]
-        out.N[m0[idx[paired]], k.I_PARTNER] = m1[paired]
-        out.N[m1[paired], k.I_PARTNER] = m0[idx[paired]]
-        # Install order: by time, a premises' ESME before its GSME (the SimPy model's order).
-        out.order = np.lexsort((np.arange(meters_total), out.F[:, k.F_INSTALLED]))
-        return out
+        partner[idx[paired]] = n + np.flatnonzero(paired)
+        partner[n + np.flatnonzero(paired)] = idx[paired]
+        return _Plan(np.concatenate((installed, np.where(igt, esme_at, installed)[idx])),
+                     np.concatenate((ready, ready[idx])),
+                     np.concatenate((first, np.where(igt | split, other, first)[idx])),
+                     np.concatenate((keys[:, 0], keys[idx, 1])).astype(np.uint64), partner)
 
-    def run(self, meters: _Meters, first_new: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def run(self, meters: _Meters, order: np.ndarray,
+            resume: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         acc = np.zeros((4, len(BACKLOG_STATES), self.days + 1))
-        out = np.empty((3, meters.F.shape[0]))
-        gains = np.empty(max(16, meters.F.shape[0] // 4))
+        out = np.empty((3, order.size + resume.size))
+        gains = np.empty(max(16, order.size // 4))
         counts, gains = k.run(meters.F, meters.N, meters.chain, meters.holders, meters.keys, self.R, self.P,
-                              self.mk, self.clk, meters.order[meters.order >= first_new], first_new,
-                              self.process, acc, out, gains)
+                              self.mk, self.clk, order, resume, self.process, acc, out, gains)
         return counts, gains[:counts[k.C_GAINS]], acc, out
+
+
+class _Plan(NamedTuple):
+    """Meters to install: time, WAN time, installer, random-stream key, partner (or -1)."""
+
+    installed: np.ndarray
+    wan_at: np.ndarray
+    installer: np.ndarray
+    keys: np.ndarray
+    partner: np.ndarray
 
 
 def _pick(rng: np.random.Generator, cumulative: np.ndarray, other_than: np.ndarray) -> np.ndarray:
@@ -192,45 +195,35 @@ def _pick(rng: np.random.Generator, cumulative: np.ndarray, other_than: np.ndarr
 
 
 class _Meters:
-    """The kernel's per-meter arrays (see :mod:`sim.population.kernel`)."""
+    """The kernel's per-meter arrays (see :mod:`sim.population.kernel`): the history's
+    meters, then the run's, allocated once (the history's survivors stay where they are)."""
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, history: _Plan, run: _Plan) -> None:
+        self.first_new = history.installed.size
+        n = self.first_new + run.installed.size
         self.F = np.full((n, k.F_SIZE), np.inf)
         self.F[:, k.F_GAINED_AT] = -np.inf
+        self.F[:, k.F_INSTALLED] = np.concatenate((history.installed, run.installed))
+        self.F[:, k.F_WAN_AT] = np.concatenate((history.wan_at, run.wan_at))
         self.N = np.zeros((n, k.I_SIZE), np.int64)
         self.N[:, k.I_HOLDS] = 1
-        self.N[:, k.I_PARTNER] = -1
-        self.N[:, k.I_HEAP] = -1
+        self.N[:, k.I_PARTNER] = np.concatenate((history.partner, np.where(run.partner >= 0, run.partner
+                                                                             + self.first_new, -1)))
         self.N[:, k.I_CHAIN_LEN] = 1
         self.N[:, k.I_HOLD_LEN] = 1
         self.chain = np.zeros((n, k.CHAIN_WIDTH), np.int16)
+        self.chain[:, 0] = np.concatenate((history.installer, run.installer))
         self.holders = np.zeros((n, k.CHAIN_WIDTH // 2), np.int16)
-        self.keys = np.zeros(n, np.uint64)
-        self.order = np.arange(n)
-
-    def finish(self) -> None:
         self.holders[:, 0] = self.chain[:, 0]
+        self.keys = np.concatenate((history.keys, run.keys))
 
-    def open(self) -> np.ndarray:
-        return np.flatnonzero(self.N[:, k.I_STATE] != k.COMMISSIONED)
+    def order(self, rows: slice) -> np.ndarray:
+        """Rows ``rows`` by install time (a premises' ESME before its GSME: row order)."""
+        installed = self.F[rows, k.F_INSTALLED]
+        return rows.start + np.lexsort((np.arange(installed.size), installed))
 
-    @classmethod
-    def join(cls, old: _Meters, rows: np.ndarray, offset: float, new: _Meters) -> _Meters:
-        """``rows`` of ``old`` (times moved by ``-offset``) then every meter of ``new``."""
-        joined = cls(rows.size + new.F.shape[0])
-        where = np.full(old.F.shape[0], -1)
-        where[rows] = np.arange(rows.size)
-        for name in ("F", "N", "chain", "holders", "keys"):
-            getattr(joined, name)[:rows.size] = getattr(old, name)[rows]
-            getattr(joined, name)[rows.size:] = getattr(new, name)
-        joined.F[:rows.size] -= offset
-        partner = joined.N[:rows.size, k.I_PARTNER]
-        joined.N[:rows.size, k.I_PARTNER] = np.where(partner >= 0, where[np.maximum(partner, 0)], -1)
-        moved = joined.N[rows.size:, k.I_PARTNER]
-        joined.N[rows.size:, k.I_PARTNER] = np.where(moved >= 0, moved + rows.size, -1)
-        joined.N[:, k.I_HEAP] = -1
-        joined.order = np.concatenate((np.arange(rows.size), new.order + rows.size))
-        return joined
+    def open(self, rows: slice) -> np.ndarray:
+        return rows.start + np.flatnonzero(self.N[rows, k.I_STATE] != k.COMMISSIONED)
 
 
 def run_replication(params: PopulationParams, policy: Policy, seed: np.random.SeedSequence) -> Replication:
@@ -244,25 +237,26 @@ def run_replication(params: PopulationParams, policy: Policy, seed: np.random.Se
                               for j in (0, 1))
     epoch = dt.date.fromisoformat(params.epoch)
     history_days = int(round(params.historic_years * 365.25))
-    history = _Run(params, NoProcess(), history_seed,
-                   epoch - dt.timedelta(days=history_days), history_days, record=False)
-    old = history.new_meters(params.historic_sites, (1.0,))
-    old.finish()
-    history.run(old, 0)
-    survivors = old.open()
+    history = _Run(params, NoProcess(), history_seed, epoch - dt.timedelta(days=history_days), history_days,
+                   record=False)
     main = _Run(params, policy, run_seed, epoch, params.days, record=True)
     new_count = params.sites - params.historic_sites
-    new = main.new_meters(new_count, params.install_profile) if new_count > 0 else _Meters(0)
-    new.finish()
-    meters = _Meters.join(old, survivors, history_days * DAY, new)
-    del old
-    counts, gains, acc, out = main.run(meters, survivors.size)
-    return _summary(main, meters, survivors.size, counts, gains, acc, out)
+    meters = _Meters(history.new_meters(params.historic_sites, (1.0,)),
+                     main.new_meters(new_count, params.install_profile) if new_count > 0 else _Plan(
+                         *(np.zeros(0, t) for t in (float, float, np.int64, np.uint64, np.int64))))
+    old, new = slice(0, meters.first_new), slice(meters.first_new, meters.F.shape[0])
+    history.run(meters, meters.order(old), np.zeros(0, np.int64))
+    survivors = meters.open(old)
+    meters.F[survivors] -= history_days * DAY  # onto the run's clock
+    counts, gains, acc, out = main.run(meters, meters.order(new), survivors)
+    return _summary(main, meters, survivors, counts, gains, acc, out)
 
 
-def _summary(run: _Run, meters: _Meters, historic: int, counts: np.ndarray, gains: np.ndarray,
+def _summary(run: _Run, meters: _Meters, survivors: np.ndarray, counts: np.ndarray, gains: np.ndarray,
              acc: np.ndarray, out: np.ndarray) -> Replication:
-    still = meters.open()
+    new = meters.F[meters.first_new:, k.F_INSTALLED]
+    still = np.concatenate((survivors[meters.N[survivors, k.I_STATE] != k.COMMISSIONED],
+                            meters.open(slice(meters.first_new, meters.F.shape[0]))))
     states = meters.N[still, k.I_STATE]
     entered = np.maximum(meters.F[still, k.F_ENTERED], 0.0)
     grid = np.arange(run.days + 1) * DAY
@@ -276,11 +270,10 @@ def _summary(run: _Run, meters: _Meters, historic: int, counts: np.ndarray, gain
     backlog = np.rint(count_in - count_out).astype(np.int64)
     site_days = (grid * count_in - sum_in - (grid * count_out - sum_out)) / DAY
     done = int(counts[k.C_DONE])
-    new = meters.F[historic:, k.F_INSTALLED]
     return outcome(backlog, site_days, out[0, :done].copy(), out[1, :done].copy(),
                    meters.F[still, k.F_INSTALLED], run.end, gains.copy(),
                    out[2, :int(counts[k.C_REPLACEMENTS])].copy(),
-                   installed=int(np.count_nonzero(new < run.end)), historic=historic,
+                   installed=int(np.count_nonzero(new < run.end)), historic=survivors.size,
                    replaced=int(counts[k.C_REPLACED]), requests=int(counts[k.C_REQUESTS]),
                    escalations=int(counts[k.C_ESCALATIONS]), join_attempts=int(counts[k.C_ATTEMPTS]),
                    events=int(counts[k.C_EVENTS]), direct_events=int(counts[k.C_DIRECT]))

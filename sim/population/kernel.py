@@ -66,7 +66,7 @@ _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(
 
 
 # -- random streams (sim.worktime.MeterDraws) -------------------------------------------------
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _splitmix(key, n):
     z = key + np.uint64(n) * _GOLDEN
     z = (z ^ (z >> _S30)) * _M1
@@ -74,20 +74,20 @@ def _splitmix(key, n):
     return float((z ^ (z >> _S31)) >> _S11) * 2.0 ** -53
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _uniform(N, keys, i):
     N[i, I_DRAWN] += 1
     return _splitmix(keys[i], N[i, I_DRAWN])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _policy_uniform(N, keys, i):
     N[i, I_POLICY_DRAWN] += 1
     return _splitmix(~keys[i], N[i, I_POLICY_DRAWN])
 
 
 # -- working days (sim.worktime.WorkClock) ----------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _later(t, n, clk):
     """``n`` working days after ``t``, same time of day (WorkClock.later)."""
     number, working, wd_day = clk
@@ -103,23 +103,23 @@ def _later(t, n, clk):
     return t + (target - day) * DAY
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _number(t, number):
     return number[min(int(t // DAY), number.size - 1)]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _is_working(t, number, working):
     return working[min(int(t // DAY), number.size - 1)]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _at_working_day(t, k, clk):
     """Clock time of working day ``k`` at ``t``'s time of day, never before ``t``."""
     return _later(t, max(0, k - _number(t, clk[0])), clk)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _next_batch(t, every, clk):
     if every <= 1:
         return _later(t, 0, clk)
@@ -132,7 +132,7 @@ def _next_batch(t, every, clk):
 
 
 # -- suppliers (sim.suppliers.Market) ---------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _book(book, floors, rates, s, day):
     """First working day at or after ``day`` with a free slot for supplier ``s``."""
     rate = rates[s]
@@ -150,7 +150,7 @@ def _book(book, floors, rates, s, day):
     return day
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _pick(N, keys, i, cumulative, other_than):
     n = cumulative.size
     while True:
@@ -165,12 +165,12 @@ def _pick(N, keys, i, cumulative, other_than):
 # reads contiguous memory rather than meters' rows. A meter's entry is live while its
 # version equals the meter's I_HEAP; rescheduling bumps that, leaving the old entry stale
 # (dropped when it surfaces), as the SimPy model's stale events are.
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _before(key, meter, hkey, hval, j):
     return key < hkey[j] or (key == hkey[j] and meter < hval[j])
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _heap_push(heap, C, N, i, due):
     hkey, hval, hver = heap
     N[i, I_HEAP] += 1
@@ -185,7 +185,7 @@ def _heap_push(heap, C, N, i, due):
     hkey[pos], hval[pos], hver[pos] = due, i, N[i, I_HEAP]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _heap_pop(heap, C):
     """Drop the root entry."""
     hkey, hval, hver = heap
@@ -209,7 +209,7 @@ def _heap_pop(heap, C):
     hkey[pos], hval[pos], hver[pos] = key, meter, version
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _heap_top(heap, C, N):
     """The meter due first (stale entries dropped on the way), or -1."""
     hkey, hval, hver = heap
@@ -233,7 +233,7 @@ def _heap_room(heap, C, extra):
 
 
 # -- recording (sim.population.model._Recorder) -----------------------------------------------
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _left(R, acc, state, entered, now):
     """An interval in ``state`` closed: into the per-day counts and meter-day sums."""
     if R[R_RECORD] == 0.0 or now <= 0.0:
@@ -260,7 +260,7 @@ def _grow(a, n):
 
 
 # -- the lifecycle (sim.lifecycle.Lifecycle) --------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _enter(F, N, R, acc, C, out, i, state, now):
     """Lifecycle._enter (observer.left, observer.done)."""
     if N[i, I_STATE] != state:
@@ -285,7 +285,7 @@ def _enter(F, N, R, acc, C, out, i, state, now):
         C[C_ATTEMPTS] += N[i, I_ATTEMPTS]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _commission(F, N, R, acc, C, out, keys, i, now, clk):
     """Lifecycle._commission with SampledCommissioning.commission."""
     t, attempts = now, 1
@@ -297,14 +297,14 @@ def _commission(F, N, R, acc, C, out, keys, i, now, clk):
     _enter(F, N, R, acc, C, out, i, COMMISSIONING, now)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _book_visit(F, N, R, i, now, clk, chain, mk):
     s = chain[i, N[i, I_CHAIN_LEN] - 1]
     day = _book(mk[3], mk[4], mk[5], s, _number(now, clk[0]) + int(R[R_VISIT_LEAD]))
     F[i, F_VISIT_AT] = _at_working_day(now, day, clk)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _holds(holders, N, i, s):
     for k in range(N[i, I_HOLD_LEN]):
         if holders[i, k] == s:
@@ -312,8 +312,8 @@ def _holds(holders, N, i, s):
     return False
 
 
-@njit(cache=True)
-def _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk):
+@njit(cache=True, _nrt=False)
+def _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk, asked):
     """Policy.request: (resolved, success); messages and escalations into C."""
     reply_book, reply_floor, reply_rate, forwards, p_reply = mk[0], mk[1], mk[2], mk[7], mk[8]
     kind = int(P[P_KIND])
@@ -326,7 +326,6 @@ def _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk):
     # _AskTheInstaller.request
     length = N[i, I_CHAIN_LEN]
     installer, current = chain[i, 0], chain[i, length - 1]
-    asked = np.empty(length + 1, np.int64)
     n_asked = 0
     t = now
     messages = escalations = 0
@@ -397,23 +396,24 @@ def _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk):
     return t, False
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _add_holder(N, holders, i, s):
     if _holds(holders, N, i, s):
         return
     n = N[i, I_HOLD_LEN]
     if n == holders.shape[1]:  # full: forget the oldest receiver, keep the installer
-        holders[i, 1:n - 1] = holders[i, 2:n].copy()
+        for j in range(1, n - 1):
+            holders[i, j] = holders[i, j + 1]
         n -= 1
     holders[i, n] = s
     N[i, I_HOLD_LEN] = n + 1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _code_resolved(S, W, i, now):
     """Lifecycle.code_resolved."""
     F, N, chain, holders, keys = S
-    R, P, C, acc, out, mk, clk = W
+    R, P, C, acc, out, mk, clk, _ = W
     F[i, F_CODE_AT] = INF
     if N[i, I_CODE_OK]:
         N[i, I_HOLDS] = 1
@@ -431,13 +431,13 @@ def _code_resolved(S, W, i, now):
         _enter(F, N, R, acc, C, out, i, STRANDED, now)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _ask(S, W, i, now):
     """Lifecycle._ask."""
     F, N, chain, holders, keys = S
-    R, P, C, acc, out, mk, clk = W
+    R, P, C, acc, out, mk, clk, _ = W
     under_sla = F[i, F_GAINED_AT] >= R[R_OBLIGATION]
-    resolved, success = _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk)
+    resolved, success = _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk, W[7])
     N[i, I_CODE_OK] = success
     _enter(F, N, R, acc, C, out, i, WAITING_FOR_CODE if N[i, I_WAN] else ORPHANED, now)
     if resolved <= now:
@@ -446,14 +446,15 @@ def _ask(S, W, i, now):
         F[i, F_CODE_AT] = resolved
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _switch(S, W, gains, i, now, gainer):
     """Lifecycle._switch (observer.gained)."""
     F, N, chain, holders, keys = S
-    R, P, C, acc, out, mk, clk = W
+    R, P, C, acc, out, mk, clk, _ = W
     n = N[i, I_CHAIN_LEN]
     if n == chain.shape[1]:  # full: forget the oldest non-installing supplier
-        chain[i, 1:n - 1] = chain[i, 2:n].copy()
+        for j in range(1, n - 1):
+            chain[i, j] = chain[i, j + 1]
         n -= 1
     chain[i, n] = gainer
     N[i, I_CHAIN_LEN] = n + 1
@@ -478,7 +479,7 @@ def _switch(S, W, gains, i, now, gainer):
     _ask(S, W, i, now)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _next(S, W, i):
     """Lifecycle._next: the earliest pending event; INF when the meter is done."""
     F, N, chain, holders, keys = S
@@ -509,11 +510,11 @@ def _next(S, W, i):
     return due
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _advance(S, W, gains, heap, i, now):
     """Lifecycle.advance: handle the meter's earliest event and set its next."""
     F, N, chain, holders, keys = S
-    R, P, C, acc, out, mk, clk = W
+    R, P, C, acc, out, mk, clk, _ = W
     kind = N[i, I_KIND]
     if kind == EV_WAN:  # Lifecycle.wan_arrives
         N[i, I_WAN] = 1
@@ -547,7 +548,7 @@ def _advance(S, W, gains, heap, i, now):
     _next(S, W, i)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _schedule(S, W, gains, heap, i):
     """PopulationModel._schedule_due: meter ``i`` waits for F_DUE unless that is past the end
     or the end of its commissioning (finished at once: it touches nothing shared)."""
@@ -565,18 +566,19 @@ def _schedule(S, W, gains, heap, i):
 
 
 @njit(cache=True)
-def run(F, N, chain, holders, keys, R, P, mk, clk, order, first_new, process, acc, out, gains):
+def run(F, N, chain, holders, keys, R, P, mk, clk, order, resume, process, acc, out, gains):
     """Run the meters from clock 0 to R[R_END]; (counters, gains).
 
-    Meters ``0..first_new-1`` are the historic backlog, resumed at 0 (Lifecycle.resume);
-    the others are installed at F_INSTALLED, in ``order`` (by time). ``gains`` grows as
+    Meters ``resume`` are the historic backlog, resumed at 0 (Lifecycle.resume); meters
+    ``order`` are installed at F_INSTALLED, in that order (by time). ``gains`` grows as
     needed and comes back with the counters.
     """
     C = np.zeros(C_SIZE, np.int64)
     S = (F, N, chain, holders, keys)
-    W = (R, P, C, acc, out, mk, clk)
-    heap = (np.empty(F.shape[0] + 16), np.empty(F.shape[0] + 16, np.int64), np.empty(F.shape[0] + 16, np.int64))
-    for i in range(first_new):  # Lifecycle.resume
+    W = (R, P, C, acc, out, mk, clk, np.empty(CHAIN_WIDTH + 1, np.int64))  # the last: asked parties
+    size = order.size + resume.size + 16
+    heap = (np.empty(size), np.empty(size, np.int64), np.empty(size, np.int64))
+    for i in resume:  # Lifecycle.resume
         gains = _grow(gains, C[C_GAINS] + 4)
         F[i, F_ENTERED] = 0.0
         s = N[i, I_STATE]
