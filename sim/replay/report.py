@@ -16,11 +16,13 @@ import datetime as dt
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from matplotlib import dates as mdates
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -184,17 +186,28 @@ def timeline_csv(replay: Replay) -> str:
     return buffer.getvalue()
 
 
-def files(replay: Replay, found: list[Check], plot_format: str = "png") -> dict[str, bytes]:
-    """Every output file by relative name; the same replay gives the same bytes."""
+#: The steps of :func:`files`, each reported to its ``progress`` as it ends.
+FILE_STEPS = ("timeline", "DUIS XML", "pcaps", "summary", "plot", "report.html")
+
+
+def files(replay: Replay, found: list[Check], plot_format: str = "png",
+          progress: Callable[[str], None] | None = None) -> dict[str, bytes]:
+    """Every output file by relative name; the same replay gives the same bytes.
+
+    ``progress(step)`` is called as each of :data:`FILE_STEPS` ends (the plot and the
+    validation take seconds)."""
     from sim.replay.html_report import render  # the HTML page reads this module's tables
 
+    done = progress or (lambda _step: None)
     out: dict[str, bytes] = {}
     out["timeline.jsonl"] = "".join(json.dumps({
         "time_s": round(e.time, 3), "date": replay.date(e.time).isoformat(), "wd": replay.wd(e.time),
         "actor": e.actor, "event": e.event, "smi": e.smi, "site": e.site}) + "\n"
         for e in replay.entries).encode()
     out["timeline.csv"] = timeline_csv(replay).encode()
+    done("timeline")
     out.update(duis_files(replay))
+    done("DUIS XML")
     captured = [(name, r.report) for name, r in zip(pcap_files(replay), replay.joins.records)
                 if name is not None and r.report is not None]  # a radio's join: no capture here
     for name, report in captured:
@@ -202,11 +215,15 @@ def files(replay: Replay, found: list[Check], plot_format: str = "png") -> dict[
     if captured:  # the premises' one HAN, every join in one capture
         out[PREMISES_PCAP] = pcap_bytes((replay.epoch_s + f.time, f.raw)
                                                for _, report in captured for f in report.frames)
+    done("pcaps")
     validation = duis_validation(replay)
     out["summary.json"] = (json.dumps(summary(replay, found, validation), indent=2) + "\n").encode()
+    done("summary")
     figure = timeline_figure(replay)
     out[f"timeline.{plot_format}"] = figure_bytes(figure, plot_format)
+    done("plot")
     out["report.html"] = render(replay, found, validation, figure, f"timeline.{plot_format}").encode()
+    done("report.html")
     return out
 
 
@@ -303,10 +320,11 @@ def timeline_figure(replay: Replay) -> Figure:
     for mark in MARKS:
         points = sorted(set(marks.get(mark, [])))
         if points:
-            ax.scatter(*zip(*points), marker=mark.marker, s=90 if mark.marker == "*" else 50, color=mark.colour,
+            xs, ys = zip(*points)
+            ax.scatter(xs, ys, marker=mark.marker, s=90 if mark.marker == "*" else 50, color=mark.colour,
                        edgecolors="#333333", linewidths=0.5, zorder=3)
-    handles = [Patch(color=c, label=s.lower().replace("_", " ")) for s, c in STATE_COLOURS.items()
-               if any(span.state == s for span in replay.spans)]
+    handles: list[Artist] = [Patch(color=c, label=s.lower().replace("_", " "))
+                             for s, c in STATE_COLOURS.items() if any(span.state == s for span in replay.spans)]
     handles += [Line2D([], [], marker=m.marker, linestyle="none", color=m.colour, markeredgecolor="#333333",
                        markersize=8, label=m.label) for m in MARKS if m in marks]
     ax.set_yticks(range(len(sites)), [f"site {s}" for s in sites])
