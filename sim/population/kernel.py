@@ -22,6 +22,7 @@ list is kept), which is what keeps a GB run's memory near the per-meter state.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -59,6 +60,13 @@ CHAIN_WIDTH = 16
 (C_EVENTS, C_DIRECT, C_REPLACED, C_ATTEMPTS, C_REQUESTS, C_ESCALATIONS, C_DONE, C_GAINS, C_REPLACEMENTS,
  C_HEAP, C_SIZE) = range(11)
 
+# Helpers run without numba's reference counting: they allocate nothing, and the atomic
+# incref/decref of every array they are handed cost half the loop's time. Only ``run``
+# (and the two that grow arrays) keep it. ``_nrt`` is numba's own (untyped) switch.
+_jit: Any = njit
+_helper = _jit(cache=True, _nrt=False)
+_leaf = _jit(cache=True, inline="always", _nrt=False)
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -66,7 +74,7 @@ _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(
 
 
 # -- random streams (sim.worktime.MeterDraws) -------------------------------------------------
-@njit(cache=True, inline="always", _nrt=False)
+@_leaf
 def _splitmix(key, n):
     z = key + np.uint64(n) * _GOLDEN
     z = (z ^ (z >> _S30)) * _M1
@@ -74,20 +82,20 @@ def _splitmix(key, n):
     return float((z ^ (z >> _S31)) >> _S11) * 2.0 ** -53
 
 
-@njit(cache=True, inline="always", _nrt=False)
+@_leaf
 def _uniform(N, keys, i):
     N[i, I_DRAWN] += 1
     return _splitmix(keys[i], N[i, I_DRAWN])
 
 
-@njit(cache=True, inline="always", _nrt=False)
+@_leaf
 def _policy_uniform(N, keys, i):
     N[i, I_POLICY_DRAWN] += 1
     return _splitmix(~keys[i], N[i, I_POLICY_DRAWN])
 
 
 # -- working days (sim.worktime.WorkClock) ----------------------------------------------------
-@njit(cache=True, _nrt=False)
+@_helper
 def _later(t, n, clk):
     """``n`` working days after ``t``, same time of day (WorkClock.later)."""
     number, working, wd_day = clk
@@ -103,23 +111,23 @@ def _later(t, n, clk):
     return t + (target - day) * DAY
 
 
-@njit(cache=True, inline="always", _nrt=False)
+@_leaf
 def _number(t, number):
     return number[min(int(t // DAY), number.size - 1)]
 
 
-@njit(cache=True, inline="always", _nrt=False)
+@_leaf
 def _is_working(t, number, working):
     return working[min(int(t // DAY), number.size - 1)]
 
 
-@njit(cache=True, _nrt=False)
+@_helper
 def _at_working_day(t, k, clk):
     """Clock time of working day ``k`` at ``t``'s time of day, never before ``t``."""
     return _later(t, max(0, k - _number(t, clk[0])), clk)
 
 
-@njit(cache=True, _nrt=False)
+@_helper
 def _next_batch(t, every, clk):
     if every <= 1:
         return _later(t, 0, clk)
@@ -132,7 +140,7 @@ def _next_batch(t, every, clk):
 
 
 # -- suppliers (sim.suppliers.Market) ---------------------------------------------------------
-@njit(cache=True, _nrt=False)
+@_helper
 def _book(book, floors, rates, s, day):
     """First working day at or after ``day`` with a free slot for supplier ``s``."""
     rate = rates[s]
@@ -150,7 +158,7 @@ def _book(book, floors, rates, s, day):
     return day
 
 
-@njit(cache=True, _nrt=False)
+@_helper
 def _pick(N, keys, i, cumulative, other_than):
     n = cumulative.size
     while True:
@@ -165,12 +173,12 @@ def _pick(N, keys, i, cumulative, other_than):
 # reads contiguous memory rather than meters' rows. A meter's entry is live while its
 # version equals the meter's I_HEAP; rescheduling bumps that, leaving the old entry stale
 # (dropped when it surfaces), as the SimPy model's stale events are.
-@njit(cache=True, inline="always", _nrt=False)
+@_leaf
 def _before(key, meter, hkey, hval, j):
     return key < hkey[j] or (key == hkey[j] and meter < hval[j])
 
 
-@njit(cache=True, _nrt=False)
+@_helper
 def _heap_push(heap, C, N, i, due):
     hkey, hval, hver = heap
     N[i, I_HEAP] += 1
@@ -185,7 +193,7 @@ def _heap_push(heap, C, N, i, due):
     hkey[pos], hval[pos], hver[pos] = due, i, N[i, I_HEAP]
 
 
-@njit(cache=True, _nrt=False)
+@_helper
 def _heap_pop(heap, C):
     """Drop the root entry."""
     hkey, hval, hver = heap
@@ -209,7 +217,7 @@ def _heap_pop(heap, C):
     hkey[pos], hval[pos], hver[pos] = key, meter, version
 
 
-@njit(cache=True, _nrt=False)
+@_helper
 def _heap_top(heap, C, N):
     """The meter due first (stale entries dropped on the way), or -1."""
     hkey, hval, hver = heap
@@ -233,7 +241,7 @@ def _heap_room(heap, C, extra):
 
 
 # -- recording (sim.population.model._Recorder) -----------------------------------------------
-@njit(cache=True, _nrt=False)
+@_helper
 def _left(R, acc, state, entered, now):
     """An interval in ``state`` closed: into the per-day counts and meter-day sums."""
     if R[R_RECORD] == 0.0 or now <= 0.0:
@@ -260,7 +268,7 @@ def _grow(a, n):
 
 
 # -- the lifecycle (sim.lifecycle.Lifecycle) --------------------------------------------------
-@njit(cache=True, _nrt=False)
+@_helper
 def _enter(F, N, R, acc, C, out, i, state, now):
     """Lifecycle._enter (observer.left, observer.done)."""
     if N[i, I_STATE] != state:
@@ -285,7 +293,7 @@ def _enter(F, N, R, acc, C, out, i, state, now):
         C[C_ATTEMPTS] += N[i, I_ATTEMPTS]
 
 
-@njit(cache=True, _nrt=False)
+@_helper
 def _commission(F, N, R, acc, C, out, keys, i, now, clk):
     """Lifecycle._commission with SampledCommissioning.commission."""
     t, attempts = now, 1
@@ -297,14 +305,14 @@ def _commission(F, N, R, acc, C, out, keys, i, now, clk):
     _enter(F, N, R, acc, C, out, i, COMMISSIONING, now)
 
 
-@njit(cache=True, _nrt=False)
+@_helper
 def _book_visit(F, N, R, i, now, clk, chain, mk):
     s = chain[i, N[i, I_CHAIN_LEN] - 1]
     day = _book(mk[3], mk[4], mk[5], s, _number(now, clk[0]) + int(R[R_VISIT_LEAD]))
     F[i, F_VISIT_AT] = _at_working_day(now, day, clk)
 
 
-@njit(cache=True, _nrt=False)
+@_helper
 def _holds(holders, N, i, s):
     for k in range(N[i, I_HOLD_LEN]):
         if holders[i, k] == s:
@@ -312,7 +320,7 @@ def _holds(holders, N, i, s):
     return False
 
 
-@njit(cache=True, _nrt=False)
+@_helper
 def _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk, asked):
     """Policy.request: (resolved, success); messages and escalations into C."""
     reply_book, reply_floor, reply_rate, forwards, p_reply = mk[0], mk[1], mk[2], mk[7], mk[8]
@@ -396,7 +404,7 @@ def _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk, asked):
     return t, False
 
 
-@njit(cache=True, _nrt=False)
+@_helper
 def _add_holder(N, holders, i, s):
     if _holds(holders, N, i, s):
         return
@@ -409,7 +417,7 @@ def _add_holder(N, holders, i, s):
     N[i, I_HOLD_LEN] = n + 1
 
 
-@njit(cache=True, _nrt=False)
+@_helper
 def _code_resolved(S, W, i, now):
     """Lifecycle.code_resolved."""
     F, N, chain, holders, keys = S
@@ -431,7 +439,7 @@ def _code_resolved(S, W, i, now):
         _enter(F, N, R, acc, C, out, i, STRANDED, now)
 
 
-@njit(cache=True, _nrt=False)
+@_helper
 def _ask(S, W, i, now):
     """Lifecycle._ask."""
     F, N, chain, holders, keys = S
@@ -446,7 +454,7 @@ def _ask(S, W, i, now):
         F[i, F_CODE_AT] = resolved
 
 
-@njit(cache=True, _nrt=False)
+@_helper
 def _switch(S, W, gains, i, now, gainer):
     """Lifecycle._switch (observer.gained)."""
     F, N, chain, holders, keys = S
@@ -479,7 +487,7 @@ def _switch(S, W, gains, i, now, gainer):
     _ask(S, W, i, now)
 
 
-@njit(cache=True, _nrt=False)
+@_helper
 def _next(S, W, i):
     """Lifecycle._next: the earliest pending event; INF when the meter is done."""
     F, N, chain, holders, keys = S
@@ -510,7 +518,7 @@ def _next(S, W, i):
     return due
 
 
-@njit(cache=True, _nrt=False)
+@_helper
 def _advance(S, W, gains, heap, i, now):
     """Lifecycle.advance: handle the meter's earliest event and set its next."""
     F, N, chain, holders, keys = S
@@ -548,7 +556,7 @@ def _advance(S, W, gains, heap, i, now):
     _next(S, W, i)
 
 
-@njit(cache=True, _nrt=False)
+@_helper
 def _schedule(S, W, gains, heap, i):
     """PopulationModel._schedule_due: meter ``i`` waits for F_DUE unless that is past the end
     or the end of its commissioning (finished at once: it touches nothing shared)."""
