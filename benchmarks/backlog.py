@@ -1,71 +1,104 @@
-"""Population model speed and memory, printed from one run (targets from issue 6).
+"""Population engine speed and memory, printed from one run (targets from issue 17).
 
 1. GB scale: 1,000,000 install-and-leave meters (history run and run), 5 simulated
-   years, email-10wd, one replication, one core: wall time and peak memory (targets
-   <= 60 s, <= 2 GiB), and the per-meter model's events (gains, install-code messages,
-   escalations, replacements).
-2. Domain events per second beside the raw SimPy timeout rate with as many live
-   processes as the GB run's mean live sites, measured one after the other (target:
-   domain rate >= half the raw rate).
-3. 8 replications on 1 worker versus 2 (target: >= 1.8 x faster with 2).
+   years, email-10wd, one replication, one core, in a fresh process: CPU time and peak
+   memory of hansim's numba engine, beside a minimal numba loop doing as many events
+   with as many meters waiting (a binary heap of due times, one exponential draw per
+   event: the floor for this event count). Targets: hansim CPU <= 1.5 x the loop's,
+   peak memory <= 1 GiB. The SimPy reference engine's CPU time is printed for scale.
+2. 3M and 10M sites: CPU time per meter stays flat.
+3. 8 replications at GB scale on 1 worker versus 2 (target >= 1.9 x faster with 2).
+4. The projected wall time of 1,000 replications x 5 policies at GB scale on this
+   machine's cores (target <= 30 min): each policy's CPU time per replication, times
+   1,000, over the cores at the speed-up measured in 3.
 
-Usage: PYTHONPATH=. python3 benchmarks/backlog.py [--sites N] [--scaling-sites N]
-Figures depend on the machine and on whatever else runs on it: say so when quoting.
-Event rates are per CPU second (``time.process_time``) so that other load on the
-machine skews the side-by-side comparison less; wall times are wall times.
+Usage: PYTHONPATH=. python3 benchmarks/backlog.py [--quick] [--sites N] [--simpy]
+``--quick`` runs small sizes as a smoke test (its figures are not the targets'). Figures
+depend on the machine and on whatever else runs on it: say so when quoting. CPU times are
+``time.process_time`` in the process that ran the work, so other load skews them less
+than wall times; the worker speed-up is wall time, and needs two idle cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import resource
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
-import simpy
+from numba import njit
 
-from sim.policies import make_policy
-from sim.population.model import Replication, run_replication
+from sim.policies import POLICIES, make_policy
+from sim.population.model import run_replication
 from sim.population.params import PopulationParams
 from sim.population.runner import Task, replication_seeds, run_tasks
 
 
-def gb_run(sites: int, years: float) -> tuple[float, float, Replication, float, float]:
-    """Wall seconds, CPU seconds, the replication, mean live meters, GB meters per modelled."""
+def _measure(sites: int, years: float, policy: str, engine: str) -> dict[str, float]:
+    """One replication in this (fresh) process: CPU s, peak RSS over the warmed-up baseline."""
+    warm = PopulationParams(sites=1000, years=1.0)
+    run_replication(warm, make_policy(policy), np.random.SeedSequence(1), engine)  # compile / load
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     params = PopulationParams(sites=sites, years=years)
-    start, cpu = time.perf_counter(), time.process_time()
-    rep = run_replication(params, make_policy("email-10wd"), np.random.SeedSequence(2026))
-    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return wall, cpu, rep, rep.site_days[:, -1].sum() / params.days, params.gb_factor
+    cpu = time.process_time()
+    rep = run_replication(params, make_policy(policy), np.random.SeedSequence(2026), engine)
+    cpu = time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    live = float(rep.site_days[:, -1].sum() / params.days)
+    return {"cpu": cpu, "peak": peak, "base": base, "events": rep.events, "live": live,
+            "installed": rep.installed, "historic": rep.historic}
 
 
-def raw_simpy_rate(processes: int, events: int) -> float:
-    """Timeouts per CPU second with ``processes`` live processes, each waiting in a loop."""
-    env = simpy.Environment()
-    rng = np.random.default_rng(1)
-    delays = rng.exponential(float(processes), events + processes).tolist()
-
-    def waiter(env: simpy.Environment, mine: list[float]):
-        for delay in mine:
-            yield env.timeout(delay)
-
-    per = events // processes + 1
-    for i in range(processes):
-        env.process(waiter(env, delays[i * per:(i + 1) * per]))
-    start = time.process_time()
-    env.run()
-    return processes * per / (time.process_time() - start)
+def fresh(sites: int, years: float, policy: str = "email-10wd", engine: str = "numba") -> dict[str, float]:
+    """:func:`_measure` in a new process, so peak memory is this run's alone."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_measure, sites, years, policy, engine).result()
 
 
-def scaling(sites: int, years: float, replications: int = 8) -> list[tuple[float, float]]:
+@njit(cache=True)
+def _floor_loop(live: int, events: int, mean: float, seed: int) -> float:
+    """``events`` pops and pushes on a binary heap of ``live`` due times (the floor)."""
+    np.random.seed(seed)
+    heap = np.random.exponential(mean, live)
+    heap.sort()  # a sorted array is a valid heap
+    now = 0.0
+    for _ in range(events):
+        now = heap[0]
+        t = now + np.random.exponential(mean)
+        pos, n = 0, live
+        while True:  # sift the new time down from the root
+            child = 2 * pos + 1
+            if child >= n:
+                break
+            if child + 1 < n and heap[child + 1] < heap[child]:
+                child += 1
+            if heap[child] >= t:
+                break
+            heap[pos] = heap[child]
+            pos = child
+        heap[pos] = t
+    return now
+
+
+def floor_cpu(live: int, events: int) -> float:
+    _floor_loop(10, 10, 1.0, 1)  # compile / load
+    cpu = time.process_time()
+    _floor_loop(max(1, live), events, float(live), 7)
+    return time.process_time() - cpu
+
+
+def workers(sites: int, years: float, replications: int = 8) -> list[tuple[float, float]]:
     """(wall seconds, cores busy on average) for 1 and 2 workers."""
     params = PopulationParams(sites=sites, years=years)
     tasks = [Task(params, make_policy("email-10wd"), s) for s in replication_seeds(7, replications)]
+    run_tasks(tasks[:2], workers=2, progress=False)  # every worker's numba cache warm
     figures = []
-    for workers in (1, 2):
+    for n in (1, 2):
         start, cpu = time.perf_counter(), _cpu_seconds()
-        run_tasks(tasks, workers=workers, progress=False)
+        run_tasks(tasks, workers=n, progress=False)
         wall = time.perf_counter() - start
         figures.append((wall, (_cpu_seconds() - cpu) / wall))
     return figures
@@ -79,36 +112,60 @@ def _cpu_seconds() -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sites", type=int, default=1_000_000)
+    ap.add_argument("--sites", type=int, default=1_000_000, help="GB-scale sites (1,000,000)")
     ap.add_argument("--years", type=float, default=5.0)
-    ap.add_argument("--scaling-sites", type=int, default=100_000)
+    ap.add_argument("--large", type=int, nargs="+", default=[3_000_000, 10_000_000],
+                    help="larger runs for time per meter")
+    ap.add_argument("--simpy", action="store_true", help="also time the SimPy reference engine at GB scale")
+    ap.add_argument("--quick", action="store_true", help="smoke test: small sizes, figures not the targets'")
     args = ap.parse_args()
+    if args.quick:
+        args.sites, args.large = 20_000, [40_000, 80_000]
+    gib = 2**30
 
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    wall, cpu, rep, live, gb = gb_run(args.sites, args.years)
-    events, direct = rep.events, rep.direct_events
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"GB-scale run: {args.sites:,} I&L meters (history run included), {args.years:g} years, "
-          "email-10wd, 1 replication, 1 core")
-    print(f"  wall time      {wall:8.1f} s     (target <= 60 s; CPU time {cpu:.1f} s)")
-    print(f"  peak memory    {peak_mib:8.0f} MiB   (target <= 2048 MiB; whole process, ru_maxrss)")
-    domain_rate = events / cpu
-    raw_rate = raw_simpy_rate(max(1, int(round(live))), min(events, 3_000_000))
-    print(f"Events: {events:,} domain events (the run; the history run's are in the time only), "
-          f"{live:,.0f} live meters on average")
-    print(f"  of which, GB-scaled: {rep.gain_days.size * gb:,.0f} uncommissioned gains, "
-          f"{rep.requests * gb:,.0f} install-code messages, {rep.escalations * gb:,.0f} escalations, "
-          f"{rep.replaced * gb:,.0f} replacements; {rep.historic * gb:,.0f} meters uncommissioned at the epoch")
-    print(f"  domain events/s   {domain_rate:12,.0f}  (per CPU second, whole replication: sampling, SimPy, results)")
-    print(f"  raw SimPy timeouts/s {raw_rate:9,.0f}  (per CPU second, {int(round(live)):,} live processes)")
-    print(f"  ratio            {domain_rate / raw_rate:8.2f}    (target >= 0.5)")
-    print(f"  {direct:,} of the domain events (commissioning done) skip SimPy's queue; counting "
-          f"only the others: {(events - direct) / cpu:,.0f}/s, ratio {(events - direct) / cpu / raw_rate:.2f}")
-    (one, one_cores), (two, two_cores) = scaling(args.scaling_sites, args.years)
-    print(f"8 replications of {args.scaling_sites:,} sites, {args.years:g} years:")
-    print(f"  1 worker {one:7.1f} s, 2 workers {two:7.1f} s, speed-up {one / two:4.2f}x (target >= 1.8x)")
-    print(f"  cores busy on average: {one_cores:.2f} with 1 worker, {two_cores:.2f} with 2 "
+    gb = fresh(args.sites, args.years)
+    floor = floor_cpu(int(round(gb["live"])), int(gb["events"]))
+    print(f"1. GB-scale run: {args.sites:,} I&L meters (history run included), {args.years:g} years, "
+          "email-10wd, 1 replication, 1 core, numba engine")
+    print(f"   {gb['events']:,} domain events, {gb['live']:,.0f} meters waiting on average")
+    print(f"   hansim CPU      {gb['cpu']:7.2f} s   (sampling, history run, run, results)")
+    print(f"   minimal loop    {floor:7.2f} s   (numba heap, same events, same meters waiting)")
+    print(f"   ratio           {gb['cpu'] / floor:7.2f}     (target <= 1.5)")
+    print(f"   peak memory     {gb['peak'] / 2**20:7.0f} MiB (target <= 1024 MiB; whole process, ru_maxrss; "
+          f"{(gb['peak'] - gb['base']) / args.sites:.0f} B a site over the warmed-up "
+          f"{gb['base'] / 2**20:.0f} MiB)")
+    if args.simpy:
+        ref = fresh(args.sites, args.years, engine="simpy")
+        print(f"   SimPy reference {ref['cpu']:7.2f} s CPU, {ref['peak'] / 2**20:.0f} MiB "
+              f"({ref['cpu'] / gb['cpu']:.1f} x the numba engine)")
+
+    print("2. Time per meter as the run grows (numba engine, email-10wd, 1 core):")
+    print(f"   {args.sites:>12,} sites {gb['cpu']:7.2f} s CPU {gb['cpu'] / args.sites * 1e6:6.2f} µs a site "
+          f"{gb['peak'] / gib:5.2f} GiB")
+    for sites in args.large:
+        big = fresh(sites, args.years)
+        print(f"   {sites:>12,} sites {big['cpu']:7.2f} s CPU {big['cpu'] / sites * 1e6:6.2f} µs a site "
+              f"{big['peak'] / gib:5.2f} GiB  ({big['cpu'] / sites / (gb['cpu'] / args.sites):.2f} x "
+              "the GB run's per site)")
+
+    (one, one_cores), (two, two_cores) = workers(args.sites, args.years)
+    speedup = one / two
+    print(f"3. 8 replications of {args.sites:,} sites, {args.years:g} years:")
+    print(f"   1 worker {one:7.1f} s, 2 workers {two:7.1f} s, speed-up {speedup:4.2f}x (target >= 1.9x)")
+    print(f"   cores busy on average: {one_cores:.2f} with 1 worker, {two_cores:.2f} with 2 "
           "(below 2 means the machine did not give us two cores)")
+
+    print(f"4. Projected: 1,000 replications x {len(POLICIES)} policies at {args.sites:,} sites:")
+    per_policy = {name: gb["cpu"] if name == "email-10wd" else fresh(args.sites, args.years, name)["cpu"]
+                  for name in POLICIES}
+    for name, cpu in per_policy.items():
+        print(f"   {name:<11} {cpu:6.2f} s CPU a replication")
+    total = sum(per_policy.values()) * 1000
+    cores = min(2, os.cpu_count() or 1)
+    wall = total / (speedup if cores > 1 else 1.0)
+    print(f"   {total / 60:.1f} CPU-minutes; on {cores} cores at the measured {speedup:.2f}x: "
+          f"{wall / 60:.1f} min (target <= 30 min); at a full 2.0x: {total / 2 / 60:.1f} min")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other load skews wall times)")
 
 

@@ -115,13 +115,15 @@ class BacklogResult:
 
 def backlog(policies: str | Iterable[str] = "email-10wd", *, sites: int = 100_000, years: float = 5.0,
             replications: int = 4, seed: int = 1, workers: int | None = 1,
-            params: Mapping[str, object] | None = None, progress: bool = False) -> BacklogResult:
+            params: Mapping[str, object] | None = None, progress: bool = False,
+            engine: str = "numba") -> BacklogResult:
     """Run the population model under each MP121 regime (``none``, ``email-5wd``,
     ``email-10wd``, ``ssi-5wd``, ``smi-codes``) with common random numbers.
 
     ``params``: the ``--set`` overrides by dotted name (``{"wan.target_days": 60,
     "rules.cos_hazard": 0.2, "policy.reply_probability": 0.5}``). ``workers``: local
-    processes (1 runs in this process, which notebooks prefer).
+    processes (1 runs in this process, which notebooks prefer). ``engine``: ``numba``
+    (compiled) or ``simpy`` (the reference lifecycle), each repeatable bit for bit.
     """
     from sim.population.params import PopulationParams, with_overrides
     from sim.population.runner import Task, replication_seeds, run_tasks
@@ -131,7 +133,7 @@ def backlog(policies: str | Iterable[str] = "email-10wd", *, sites: int = 100_00
     model = with_overrides(PopulationParams(sites=sites, years=years), model_params)
     chosen = regimes(names, policy_params)
     seeds = replication_seeds(seed, replications)
-    results = run_tasks([Task(model, p, s) for p in chosen for s in seeds], workers, progress=progress)
+    results = run_tasks([Task(model, p, s, engine) for p in chosen for s in seeds], workers, progress=progress)
     runs = {p.label(): (p, results[i * replications:(i + 1) * replications]) for i, p in enumerate(chosen)}
     return BacklogResult(model, seed, runs)
 

@@ -25,3 +25,12 @@ class FiniteFloat(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         return super().convert(number, param, ctx)
+
+
+def engine_option(function):
+    """``--engine numba|simpy``: which population engine runs the replications."""
+    from sim.population.model import DEFAULT_ENGINE, ENGINES
+
+    return click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True,
+                        help="Population engine: numba (compiled, fast) or simpy (the reference "
+                             "lifecycle scenario replay runs); each is bit-for-bit repeatable for a seed.")(function)

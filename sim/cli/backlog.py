@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from sim.cli._options import FiniteFloat
+from sim.cli._options import FiniteFloat, engine_option
 from sim.cli._population import build, parse_value, policies, split_overrides
 from sim.output import check_folder
 from sim.plotting import FORMATS
-from sim.policies import POLICIES
+from sim.policies import POLICIES, ParameterError
 from sim.population.params import PopulationParams
 from sim.population.report import write_outputs
 from sim.population.runner import Task, replication_seeds, run_tasks
@@ -54,13 +54,14 @@ Examples:
               help="Calibrate the sampled HAN join from frame-level joins at this radio frame loss.")
 @click.option("--calibration-joins", type=click.IntRange(1, 100_000), default=100, show_default=True,
               help="Frame-level joins run for --join-loss.")
+@engine_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it already holds results (whole, never mixed).")
 @click.option("--plot-format", type=click.Choice(FORMATS), default="png", show_default=True,
               help="File format of the plots (svg: vector, for reports).")
 def command(names: tuple[str, ...], sites: int, years: float, replications: int, workers: int | None,
             seed: int, out: Path, dask_address: str | None, overrides: dict[str, object],
-            join_loss: float | None, calibration_joins: int, quiet: bool, overwrite: bool,
+            join_loss: float | None, calibration_joins: int, engine: str, quiet: bool, overwrite: bool,
             plot_format: str) -> None:
     """Simulate the uncommissioned backlog and write CSV, summary.json and PNG plots to OUT."""
     model_overrides, policy_overrides = split_overrides(overrides)
@@ -73,9 +74,11 @@ def command(names: tuple[str, ...], sites: int, years: float, replications: int,
     regimes = policies(list(dict.fromkeys(names)) or ["email-10wd"], policy_overrides)
     check_folder(out, overwrite)  # refuse before the run, not after it
     seeds = replication_seeds(seed, replications)
-    tasks = [Task(params, policy, s) for policy in regimes for s in seeds]
+    tasks = [Task(params, policy, s, engine) for policy in regimes for s in seeds]
     try:
         results = run_tasks(tasks, workers, dask_address, progress=not quiet)
+    except ParameterError as err:  # too large for memory; a policy the engine lacks
+        raise click.ClickException(str(err)) from None
     except OSError as err:
         if not dask_address:
             raise

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import click
 
+from sim.cli._options import engine_option
 from sim.cli._population import build, policies, split_overrides
 from sim.output import OutputError, atomic_write, check_folder, holds_results
 from sim.policies import ParameterError
@@ -101,11 +102,12 @@ Examples:
               help="Output folder.  [default: NAME-out in the current folder, for NAME.yaml]")
 @click.option("--workers", type=click.IntRange(1, 512), default=None, help="Local worker processes.")
 @click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on this Dask scheduler.")
+@engine_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--overwrite", is_flag=True,
               help="Start afresh: discard what OUT holds (another sweep's runs, or other results).")
 def command(sweep_file: Path, out: Path | None, workers: int | None, dask_address: str | None,
-            quiet: bool, overwrite: bool) -> None:
+            engine: str, quiet: bool, overwrite: bool) -> None:
     """Run every parameter set of SWEEP.yaml; replications already written are skipped."""
     doc = read_sweep(sweep_file)
     sets = parameter_sets(doc)
@@ -132,10 +134,10 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
         except click.ClickException as err:
             raise _fail(doc, where, f"set {i + 1}: {err.message}") from None
         for policy in regimes:
-            plan.append((i, overrides, params, policy, out / "runs" / run_key(params, policy, seed)))
+            plan.append((i, overrides, params, policy, out / "runs" / run_key(params, policy, seed, engine)))
 
     _prepare(out, overwrite)  # once the whole file has been checked
-    todo = [(folder, k, Task(params, policy, seeds[k])) for _, _, params, policy, folder in plan
+    todo = [(folder, k, Task(params, policy, seeds[k], engine)) for _, _, params, policy, folder in plan
             for k in range(reps) if not _saved(replication_path(folder, k))]
     click.echo(f"{len(sets)} parameter sets x {len(names)} policies x {reps} replications: "
                f"{len(plan) * reps - len(todo)} already written, {len(todo)} to run", err=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from array import array
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import simpy
@@ -27,7 +28,7 @@ from simpy.events import NORMAL, Event, EventCallbacks
 
 from sim.calendar import DAY, WorkingDayCalendar
 from sim.lifecycle import BACKLOG_STATES, DONE, ELECTRICITY, GAS, INF, YEAR, Lifecycle, Meter, State, stream
-from sim.policies import NoProcess, Policy
+from sim.policies import NoProcess, ParameterError, Policy
 from sim.population.params import PopulationParams
 from sim.suppliers import Market
 from sim.worktime import Draws, MeterDraws, WorkClock
@@ -48,6 +49,19 @@ class _Wake(Event):
         self.callbacks = []
         self._value = value
         self._ok = True
+
+
+class PremisesDraws(NamedTuple):
+    """Per premises: install time, WAN time, IGT new build, dual fuel, split supply, the
+    IGT ESME's lag (seconds) and two random-stream keys (one per meter)."""
+
+    installed: np.ndarray
+    wan_at: np.ndarray
+    igt: np.ndarray
+    dual: np.ndarray
+    split: np.ndarray
+    esme_lag: np.ndarray
+    keys: np.ndarray
 
 
 @dataclass
@@ -168,10 +182,8 @@ class PopulationModel:
         proactive = wan.proactive_min_days + self.rng.exponential(wan.proactive_mean_days, n)
         return np.where(reactive, np.where(on_target, within, tail), proactive) * DAY
 
-    def premises(self, meters: int, profile: tuple[float, ...]) -> list[tuple[float, list[tuple]]]:
-        """Install visits for about ``meters`` meters, by time: (time, [(fuel, installer,
-        wan_at, random-stream key)]). Dual-fuel premises install both meters at once; an
-        IGT gas-only new build has its GSME first and its ESME from another party later."""
+    def premises_draws(self, meters: int, profile: tuple[float, ...]) -> PremisesDraws:
+        """The random make-up of the premises for about ``meters`` meters (both engines)."""
         p = self.params
         per_premises = 1 + p.gas_share + p.igt_share
         n = max(1, int(np.ceil(meters / per_premises)))
@@ -182,7 +194,16 @@ class PopulationModel:
         dual = (kind >= p.igt_share) & (kind < p.igt_share + p.gas_share)
         split = self.rng.random(n) < p.split_supply
         esme_lag = self.rng.exponential(p.igt_esme_lag_days * DAY, n)
-        keys = self.rng.integers(0, 2**63, (n, 2)).tolist()  # each meter's own random streams
+        keys = self.rng.integers(0, 2**63, (n, 2))  # each meter's own random streams
+        return PremisesDraws(installed, wan_at, igt, dual, split, esme_lag, keys)
+
+    def premises(self, meters: int, profile: tuple[float, ...]) -> list[tuple[float, list[tuple]]]:
+        """Install visits for about ``meters`` meters, by time: (time, [(fuel, installer,
+        wan_at, random-stream key)]). Dual-fuel premises install both meters at once; an
+        IGT gas-only new build has its GSME first and its ESME from another party later."""
+        installed, wan_at, igt, dual, split, esme_lag, key_array = self.premises_draws(meters, profile)
+        n = installed.size
+        keys = key_array.tolist()
         draws = Draws(self.rng)
         visits: list[tuple[float, list[tuple]]] = []
         count = 0
@@ -332,22 +353,30 @@ class PopulationModel:
             a, b = np.sort(entered[mask]), np.sort(left[mask])
             backlog[s] = np.searchsorted(a, grid, "right") - np.searchsorted(b, grid, "right")
             site_days[s] = (_integral(a, grid) - _integral(b, grid)) / DAY
-        done_installed = np.frombuffer(rec.done_installed, float)
-        done_at = np.frombuffer(rec.done_at, float)
-        cohort_end = self.end / 2
-        ttc = (done_at - done_installed)[(done_installed >= 0) & (done_installed < cohort_end)]
-        censored = sum(1 for m in open_meters if 0 <= m.installed < cohort_end)
-        in_backlog = np.concatenate((done_at - np.maximum(done_installed, 0.0),
-                                     [self.end - max(m.installed, 0.0) for m in open_meters])) / DAY
-        return Replication(
-            backlog=backlog, site_days=site_days,
-            ttc_days=np.sort(np.concatenate((ttc / DAY, np.full(censored, INF)))),
-            done_days=done_at / DAY, done_installed_days=done_installed / DAY,
-            in_backlog_days=in_backlog, gain_days=np.frombuffer(rec.gains, float) / DAY,
-            replaced_days=np.frombuffer(rec.replacements, float) / DAY,
-            installed=self.installed, historic=historic, commissioned=len(done_at),
-            replaced=rec.replaced, requests=rec.requests, escalations=rec.escalations,
-            join_attempts=rec.attempts, events=self.events, direct_events=self.direct_events)
+        return outcome(backlog, site_days, np.frombuffer(rec.done_installed, float),
+                       np.frombuffer(rec.done_at, float), np.array([m.installed for m in open_meters]),
+                       self.end, np.frombuffer(rec.gains, float), np.frombuffer(rec.replacements, float),
+                       installed=self.installed, historic=historic, replaced=rec.replaced,
+                       requests=rec.requests, escalations=rec.escalations, join_attempts=rec.attempts,
+                       events=self.events, direct_events=self.direct_events)
+
+
+def outcome(backlog: np.ndarray, site_days: np.ndarray, done_installed: np.ndarray, done_at: np.ndarray,
+            open_installed: np.ndarray, end: float, gains: np.ndarray, replacements: np.ndarray,
+            **counts: int) -> Replication:
+    """A replication's result from what either engine recorded (clock times in seconds):
+    completions, the meters still open at ``end``, gains and replacements."""
+    cohort_end = end / 2
+    ttc = (done_at - done_installed)[(done_installed >= 0) & (done_installed < cohort_end)]
+    censored = int(np.count_nonzero((open_installed >= 0) & (open_installed < cohort_end)))
+    in_backlog = np.concatenate((done_at - np.maximum(done_installed, 0.0),
+                                 end - np.maximum(open_installed, 0.0))) / DAY
+    return Replication(
+        backlog=backlog, site_days=site_days,
+        ttc_days=np.sort(np.concatenate((ttc / DAY, np.full(censored, INF)))),
+        done_days=done_at / DAY, done_installed_days=done_installed / DAY,
+        in_backlog_days=in_backlog, gain_days=gains / DAY, replaced_days=replacements / DAY,
+        commissioned=len(done_at), **counts)
 
 
 def sample_history(params: PopulationParams, seed: np.random.SeedSequence) -> list[Meter]:
@@ -376,12 +405,26 @@ def _integral(starts_sorted: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return count * grid - cumulative[count]
 
 
-def run_replication(params: PopulationParams, policy: Policy, seed: np.random.SeedSequence) -> Replication:
+#: Population engines: the compiled one (default) and the SimPy reference that replay runs.
+ENGINES = ("numba", "simpy")
+DEFAULT_ENGINE = "numba"
+
+
+def run_replication(params: PopulationParams, policy: Policy, seed: np.random.SeedSequence,
+                    engine: str = DEFAULT_ENGINE) -> Replication:
     """One replication: the unit of work replications, sweeps and clusters ship around.
 
-    Common random numbers: the historic backlog comes from its own child stream, so every
-    policy run with the same seed starts from the same meters in the same states.
+    ``engine``: ``numba`` (:mod:`sim.population.fast`, the default for populations) or
+    ``simpy`` (this module, the reference). Common random numbers: the historic backlog
+    comes from its own child stream, so every policy run with the same seed starts from
+    the same meters in the same states (within one engine; the engines share no streams).
     """
+    if engine == "numba":
+        from sim.population import fast
+
+        return fast.run_replication(params, policy, seed)
+    if engine != "simpy":
+        raise ParameterError(f"engine {engine!r} is unknown (allowed: {', '.join(ENGINES)})")
     history_seed, run_seed = (np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, k))
                               for k in (0, 1))  # not seed.spawn: it counts calls, and runs reuse seeds
     return PopulationModel(params, policy, run_seed).run(sample_history(params, history_seed))

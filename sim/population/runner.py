@@ -17,7 +17,8 @@ import numpy as np
 
 from sim.parent_death import end_with_parent
 from sim.policies import Policy
-from sim.population.model import Replication, run_replication
+from sim.population.memory import check_memory
+from sim.population.model import DEFAULT_ENGINE, Replication, run_replication
 from sim.population.params import PopulationParams
 from sim.progress import bar as progress_bar
 
@@ -27,6 +28,7 @@ class Task:
     params: PopulationParams
     policy: Policy
     seed: np.random.SeedSequence
+    engine: str = DEFAULT_ENGINE  #: ``numba`` or ``simpy`` (sim.population.model.ENGINES)
 
 
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
@@ -34,13 +36,25 @@ def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequen
 
 
 def _run(task: Task) -> Replication:
-    return run_replication(task.params, task.policy, task.seed)
+    return run_replication(task.params, task.policy, task.seed, task.engine)
 
 
 def run_tasks(tasks: Sequence[Task], workers: int | None = None, dask_address: str | None = None,
               done: Callable[[int, Replication], None] | None = None,
               progress: bool = True) -> list[Replication]:
-    """Run every task; ``done(i, result)`` is called as each finishes (for sweeps to save)."""
+    """Run every task; ``done(i, result)`` is called as each finishes (for sweeps to save).
+
+    A study too large for this machine's memory is refused before any task starts
+    (:class:`~sim.population.memory.StudyTooLarge`).
+    """
+    parallel = 1 if dask_address else min(workers or os.cpu_count() or 1, max(1, len(tasks)))
+    check_memory(tasks, parallel)
+    if any(task.engine == "numba" for task in tasks):
+        from sim.population import fast
+
+        for task in tasks:
+            if task.engine == "numba":
+                fast.check(task.params, task.policy)
     results: list[Replication | None] = [None] * len(tasks)
     bar = progress_bar(len(tasks), "replications", unit="run", quiet=not progress)
 

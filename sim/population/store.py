@@ -21,8 +21,9 @@ from sim.population.model import Replication
 from sim.population.params import PopulationParams, as_dict
 
 
-def run_key(params: PopulationParams, policy: Policy, seed: int) -> str:
-    spec = {"params": as_dict(params), "policy": policy.name, "policy_params": policy.params(), "seed": seed}
+def run_key(params: PopulationParams, policy: Policy, seed: int, engine: str = "numba") -> str:
+    spec = {"params": as_dict(params), "policy": policy.name, "policy_params": policy.params(), "seed": seed,
+            "engine": engine}  # the engines agree in distribution, not bit for bit
     text = json.dumps(spec, sort_keys=True, default=list)
     return f"{policy.name}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 

@@ -1,0 +1,293 @@
+"""The numba population engine: the same meter life as the SimPy model, compiled.
+
+:func:`run_replication` takes what :func:`sim.population.model.run_replication` takes and
+returns the same :class:`~sim.population.model.Replication`. It samples the premises
+with the SimPy model's own code (:meth:`PopulationModel.premises_draws`), packs the
+parameters (the dataclasses both engines read) into arrays, runs the history and the run
+through :func:`sim.population.kernel.run`, and summarises with the SimPy model's own
+:func:`~sim.population.model.outcome`.
+
+What the kernel knows of the model's inputs is declared here: :data:`READS` names every
+parameter field it consumes and :data:`POLICY_KINDS` every policy class it runs. A new
+parameter, policy, state or event that the kernel does not know fails
+``tests/test_engine_crossvalidation.py`` until it does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import NamedTuple
+
+import numpy as np
+
+from sim.calendar import DAY
+from sim.lifecycle import YEAR, Event, SampledCommissioning, State
+from sim.policies import NoProcess, ParameterError, Policy, SmiInstallCodes, _AskTheInstaller
+from sim.population import kernel as k
+from sim.population.model import BACKLOG_STATES, PopulationModel, Replication, outcome
+from sim.population.params import PopulationParams
+from sim.suppliers import Market
+from sim.worktime import WorkClock
+
+if [s.value for s in State] != list(range(k.COMMISSIONED + 1)) or len(BACKLOG_STATES) != k.N_BACKLOG_STATES:
+    raise ImportError("sim.population.kernel's states no longer match sim.lifecycle.State")
+if [e.value for e in Event] != [k.EV_WAN, k.EV_COS, k.EV_CODE, k.EV_DONE, k.EV_VISIT]:
+    raise ImportError("sim.population.kernel's events no longer match sim.lifecycle.Event")
+
+#: Every parameter field the kernel reads, by dataclass: the cross-validation test checks
+#: that no field of these classes is missing (a new rule must reach both engines).
+READS: dict[str, frozenset[str]] = {
+    "PopulationParams": frozenset({
+        "sites", "years", "installs_per_year", "install_and_leave_fraction", "install_profile",
+        "historic_years", "gas_share", "split_supply", "igt_share", "igt_esme_lag_days", "epoch",
+        "obligation_start", "market", "wan", "rules", "commissioning",
+        "smets2_meters"}),  # smets2_meters: read by the report only, in either engine
+    "WanArrival": frozenset({"reactive_fraction", "target_days", "reactive_on_target", "reactive_tail_days",
+                             "proactive_min_days", "proactive_mean_days"}),
+    "SiteRules": frozenset({"cos_hazard", "cos_lead_wd", "single_fuel_switch", "p_replace", "visit_lead_wd",
+                            # costs: priced by the report from the counts, in either engine
+                            "visit_cost", "scrap_cost", "stranded_cost_per_year", "day_without_smart_cost"}),
+    "SampledCommissioning": frozenset({"p_join", "attempt_seconds", "retry_wd"}),
+    "SupplierClass": frozenset({"name", "count", "share", "reply_per_wd", "p_reply", "forwards",
+                                "field_per_wd"}),
+}
+
+#: Policy classes the kernel runs, with the ``params()`` names it reads.
+POLICY_KINDS: dict[type[Policy], frozenset[str]] = {
+    NoProcess: frozenset(),
+    _AskTheInstaller: frozenset({"sla_wd", "reply_probability", "reply_mean_wd", "p_identify_installer",
+                                 "bulk_wd", "patience_wd", "give_up_wd", "p_escalated", "escalation_wd",
+                                 "fixed_cost", "request_cost"}),
+    SmiInstallCodes: frozenset({"delay_wd", "coverage", "fixed_cost"}),
+}
+
+class EngineError(ParameterError):
+    """The engine cannot run this policy or these parameters: the message says why."""
+
+
+def policy_vector(policy: Policy) -> np.ndarray:
+    """The policy as the kernel's parameter vector (``kernel.P_*``)."""
+    P = np.zeros(k.P_SIZE)
+    if isinstance(policy, NoProcess):
+        P[k.P_KIND] = k.POLICY_NONE
+    elif isinstance(policy, SmiInstallCodes):
+        P[k.P_KIND] = k.POLICY_SMI
+        P[k.P_DELAY], P[k.P_COVERAGE] = policy.delay_wd, policy.coverage
+    elif isinstance(policy, _AskTheInstaller):
+        P[k.P_KIND] = k.POLICY_ASK
+        P[k.P_SLA], P[k.P_REPLY_MEAN], P[k.P_IDENTIFY] = policy.sla_wd, policy.reply_mean_wd, policy.identify
+        P[k.P_REPLY_PROB] = -1.0 if policy.reply_probability is None else policy.reply_probability
+        P[k.P_BULK], P[k.P_PATIENCE], P[k.P_GIVE_UP] = policy.bulk_wd, policy.patience_wd, policy.give_up_wd
+        P[k.P_ESCALATED], P[k.P_ESCALATION_WD] = policy.p_escalated, policy.escalation_wd
+        P[k.P_ROUTE] = float(policy.route_to_installer)
+    else:
+        raise EngineError(f"policy {policy.name!r} ({type(policy).__name__}) has no numba kernel yet "
+                          "(allowed: run it with --engine simpy)")
+    return P
+
+
+def check(params: PopulationParams, policy: Policy) -> None:
+    """Raise :class:`EngineError` if the kernel cannot run this policy or commissioning."""
+    policy_vector(policy)
+    if type(params.commissioning) is not SampledCommissioning:
+        raise EngineError(f"commissioning {type(params.commissioning).__name__} has no numba kernel "
+                          "(allowed: SampledCommissioning, or --engine simpy)")
+
+
+def _rules(params: PopulationParams, clock: WorkClock, end: float, obligation: float, record: bool) -> np.ndarray:
+    rules, commissioning = params.rules, params.commissioning
+    R = np.zeros(k.R_SIZE)
+    dual = 1 - rules.single_fuel_switch
+    R[k.R_COS_MEAN] = YEAR / rules.cos_hazard if rules.cos_hazard > 0 else np.inf
+    R[k.R_PAIR_COS_MEAN] = R[k.R_COS_MEAN] * (1 + dual)
+    R[k.R_DUAL] = dual
+    R[k.R_LEAD_LOW], R[k.R_LEAD_HIGH] = rules.cos_lead_wd
+    R[k.R_P_REPLACE], R[k.R_VISIT_LEAD] = rules.p_replace, rules.visit_lead_wd
+    R[k.R_P_JOIN], R[k.R_ATTEMPT_S] = commissioning.p_join, commissioning.attempt_seconds
+    R[k.R_RETRY_WD] = commissioning.retry_wd
+    R[k.R_OBLIGATION], R[k.R_END], R[k.R_HORIZON] = obligation, end, clock.horizon
+    R[k.R_RECORD] = float(record)
+    return R
+
+
+class _Run:
+    """One clock (history or run): its calendar tables, market books and rules."""
+
+    def __init__(self, params: PopulationParams, policy: Policy, seed: np.random.SeedSequence,
+                 epoch: dt.date, days: int, record: bool) -> None:
+        self.sampler = PopulationModel(params, policy, seed, epoch=epoch, days=days)  # its sampling, its rng
+        clock = self.sampler.clock
+        number = np.asarray(clock._number, np.int64)
+        self.clk = (number, np.asarray(clock._is_working, np.bool_),
+                    np.asarray(clock.calendar._working_index, np.int64))
+        market: Market = self.sampler.market
+        width = int(number[-1]) + 2_000
+        behaviour = market.behaviour
+        self.mk = (np.zeros((len(behaviour), width), np.int64), np.zeros(len(behaviour), np.int64),
+                   np.asarray(market._reply, float), np.zeros((len(behaviour), width), np.int64),
+                   np.zeros(len(behaviour), np.int64), np.asarray(market._field, float),
+                   np.asarray(market._cumulative, float), np.array([c.forwards for c in behaviour], np.bool_),
+                   np.array([c.p_reply for c in behaviour], float))
+        self.end = days * DAY
+        obligation = (dt.date.fromisoformat(params.obligation_start) - epoch).days * DAY
+        self.R = _rules(params, clock, self.end, obligation, record)
+        self.P = policy_vector(policy)
+        self.process = policy.process
+        self.days = days
+
+    def new_meters(self, meters: int, profile: tuple[float, ...]) -> _Plan:
+        """The premises' meters, sampled as the SimPy model samples them (installers picked
+        by market share from the same stream, vectorised)."""
+        installed, wan_at, igt, dual, split, esme_lag, keys = self.sampler.premises_draws(meters, profile)
+        rng, cumulative = self.sampler.rng, self.mk[6]
+        count = np.where(igt | dual, 2, 1)
+        keep = (np.cumsum(count) - count) < meters
+        installed, wan_at, igt, dual, split, esme_lag, keys = (
+            a[keep] for a in (installed, wan_at, igt, dual, split, esme_lag, keys))
+        n = installed.size
+        first = _pick(rng, cumulative, np.full(n, -1))
+        other = _pick(rng, cumulative, first)
+        esme_at = installed + esme_lag
+        ready = np.where(igt, np.maximum(wan_at, esme_at), wan_at)
+        # Meter 0 of each premises: the ESME (the GSME of an IGT new build); meter 1: the GSME
+        # of a dual-fuel premises or the IGT's later ESME.
+        idx = np.flatnonzero(dual | (igt & (esme_at < self.end)))
+        partner = np.full(n + idx.size, -1)
+        paired = dual[idx]
+        partner[idx[paired]] = n + np.flatnonzero(paired)
+        partner[n + np.flatnonzero(paired)] = idx[paired]
+        return _Plan(np.concatenate((installed, np.where(igt, esme_at, installed)[idx])),
+                     np.concatenate((ready, ready[idx])),
+                     np.concatenate((first, np.where(igt | split, other, first)[idx])),
+                     np.concatenate((keys[:, 0], keys[idx, 1])).astype(np.uint64), partner)
+
+    def run(self, meters: _Meters, order: np.ndarray,
+            resume: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        acc = np.zeros((4, len(BACKLOG_STATES), self.days + 1))
+        out = np.empty((3, order.size + resume.size))
+        gains = np.empty(max(16, order.size // 4))
+        counts, gains = k.run(meters.F, meters.N, meters.chain, meters.holders, meters.keys, self.R, self.P,
+                              self.mk, self.clk, order, resume, self.process, acc, out, gains)
+        return counts, gains[:counts[k.C_GAINS]], acc, out
+
+
+class _Plan(NamedTuple):
+    """Meters to install: time, WAN time, installer, random-stream key, partner (or -1)."""
+
+    installed: np.ndarray
+    wan_at: np.ndarray
+    installer: np.ndarray
+    keys: np.ndarray
+    partner: np.ndarray
+
+
+def _pick(rng: np.random.Generator, cumulative: np.ndarray, other_than: np.ndarray) -> np.ndarray:
+    """Suppliers by market share, never ``other_than`` (Market.pick, vectorised)."""
+    picked = np.full(other_than.size, -1)
+    todo = np.arange(other_than.size)
+    while todo.size:
+        s = np.minimum(np.searchsorted(cumulative, rng.random(todo.size), "right"), cumulative.size - 1)
+        ok = (s != other_than[todo]) | (cumulative.size == 1)
+        picked[todo[ok]] = s[ok]
+        todo = todo[~ok]
+    return picked
+
+
+class _Meters:
+    """The kernel's per-meter arrays (see :mod:`sim.population.kernel`): the history's
+    meters, then the run's, allocated once (the history's survivors stay where they are)."""
+
+    def __init__(self, history: _Plan, run: _Plan) -> None:
+        self.first_new = history.installed.size
+        n = self.first_new + run.installed.size
+        self.F = np.full((n, k.F_SIZE), np.inf)
+        self.F[:, k.F_GAINED_AT] = -np.inf
+        self.F[:, k.F_INSTALLED] = np.concatenate((history.installed, run.installed))
+        self.F[:, k.F_WAN_AT] = np.concatenate((history.wan_at, run.wan_at))
+        self.N = np.zeros((n, k.I_SIZE), np.int64)
+        self.N[:, k.I_HOLDS] = 1
+        self.N[:, k.I_PARTNER] = np.concatenate((history.partner, np.where(run.partner >= 0, run.partner
+                                                                             + self.first_new, -1)))
+        self.N[:, k.I_CHAIN_LEN] = 1
+        self.N[:, k.I_HOLD_LEN] = 1
+        self.chain = np.zeros((n, k.CHAIN_WIDTH), np.int16)
+        self.chain[:, 0] = np.concatenate((history.installer, run.installer))
+        self.holders = np.zeros((n, k.CHAIN_WIDTH // 2), np.int16)
+        self.holders[:, 0] = self.chain[:, 0]
+        self.keys = np.concatenate((history.keys, run.keys))
+
+    def order(self, rows: slice) -> np.ndarray:
+        """Rows ``rows`` by install time (a premises' ESME before its GSME: row order)."""
+        installed = self.F[rows, k.F_INSTALLED]
+        return rows.start + np.lexsort((np.arange(installed.size), installed))
+
+    def open(self, rows: slice) -> np.ndarray:
+        return rows.start + np.flatnonzero(self.N[rows, k.I_STATE] != k.COMMISSIONED)
+
+
+def run_replication(params: PopulationParams, policy: Policy, seed: np.random.SeedSequence) -> Replication:
+    """One replication (:func:`sim.population.model.run_replication`'s contract), compiled.
+
+    The history runs under no process from its own child stream, as in the SimPy model,
+    so every policy with the same seed starts from the same historic backlog.
+    """
+    check(params, policy)  # refuse what the kernel lacks before any work
+    history_seed, run_seed = (np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, j))
+                              for j in (0, 1))
+    epoch = dt.date.fromisoformat(params.epoch)
+    history_days = int(round(params.historic_years * 365.25))
+    history = _Run(params, NoProcess(), history_seed, epoch - dt.timedelta(days=history_days), history_days,
+                   record=False)
+    main = _Run(params, policy, run_seed, epoch, params.days, record=True)
+    new_count = params.sites - params.historic_sites
+    meters = _Meters(history.new_meters(params.historic_sites, (1.0,)),
+                     main.new_meters(new_count, params.install_profile) if new_count > 0 else _Plan(
+                         *(np.zeros(0, t) for t in (float, float, np.int64, np.uint64, np.int64))))
+    old, new = slice(0, meters.first_new), slice(meters.first_new, meters.F.shape[0])
+    history.run(meters, meters.order(old), np.zeros(0, np.int64))
+    survivors = meters.open(old)
+    meters.F[survivors] -= history_days * DAY  # onto the run's clock
+    counts, gains, acc, out = main.run(meters, meters.order(new), survivors)
+    return _summary(main, meters, survivors, counts, gains, acc, out)
+
+
+def _summary(run: _Run, meters: _Meters, survivors: np.ndarray, counts: np.ndarray, gains: np.ndarray,
+             acc: np.ndarray, out: np.ndarray) -> Replication:
+    new = meters.F[meters.first_new:, k.F_INSTALLED]
+    still = np.concatenate((survivors[meters.N[survivors, k.I_STATE] != k.COMMISSIONED],
+                            meters.open(slice(meters.first_new, meters.F.shape[0]))))
+    states = meters.N[still, k.I_STATE]
+    entered = np.maximum(meters.F[still, k.F_ENTERED], 0.0)
+    grid = np.arange(run.days + 1) * DAY
+    for s in BACKLOG_STATES:  # meters still open: entered, never left
+        e = entered[states == s]
+        first = np.ceil(e / DAY).astype(np.int64)
+        inside = first <= run.days
+        np.add.at(acc[0, s], first[inside], 1.0)
+        np.add.at(acc[1, s], first[inside], e[inside])
+    count_in, sum_in, count_out, sum_out = np.cumsum(acc, axis=2)
+    backlog = np.rint(count_in - count_out).astype(np.int64)
+    site_days = (grid * count_in - sum_in - (grid * count_out - sum_out)) / DAY
+    done = int(counts[k.C_DONE])
+    return outcome(backlog, site_days, out[0, :done].copy(), out[1, :done].copy(),
+                   meters.F[still, k.F_INSTALLED], run.end, gains.copy(),
+                   out[2, :int(counts[k.C_REPLACEMENTS])].copy(),
+                   installed=int(np.count_nonzero(new < run.end)), historic=survivors.size,
+                   replaced=int(counts[k.C_REPLACED]), requests=int(counts[k.C_REQUESTS]),
+                   escalations=int(counts[k.C_ESCALATIONS]), join_attempts=int(counts[k.C_ATTEMPTS]),
+                   events=int(counts[k.C_EVENTS]), direct_events=int(counts[k.C_DIRECT]))
+
+
+def parameter_fields() -> dict[str, frozenset[str]]:
+    """Every field of the dataclasses both engines read (for the cross-validation test)."""
+    from sim.lifecycle import SiteRules
+    from sim.population.params import WanArrival
+    from sim.suppliers import SupplierClass
+
+    classes = (PopulationParams, WanArrival, SiteRules, SampledCommissioning, SupplierClass)
+    return {c.__name__: frozenset(f.name for f in dataclasses.fields(c)) for c in classes}
+
+
+__all__ = ["POLICY_KINDS", "READS", "EngineError", "check", "parameter_fields",
+           "policy_vector", "run_replication"]

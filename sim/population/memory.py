@@ -1,0 +1,61 @@
+"""Refuse a population study this machine cannot hold, before it starts.
+
+Each engine's peak memory grows with the modelled sites (the per-meter state, the event
+queue and the per-meter results); :data:`BYTES_PER_SITE` is measured at 1,000,000 sites
+by ``benchmarks/backlog.py`` (peak RSS over the process's baseline), with a margin.
+Workers run replications side by side, so they multiply it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sim.policies import ParameterError
+
+if TYPE_CHECKING:
+    from sim.population.runner import Task
+
+#: Peak bytes per modelled site, by engine (measured 2026-11-30, see docs/reference/backlog.md).
+BYTES_PER_SITE = {"numba": 500, "simpy": 900}
+#: What a worker process costs before it models anything (Python, numpy, numba, SimPy).
+BASELINE_BYTES = 250 * 2**20
+
+
+class StudyTooLarge(ParameterError):
+    """The study needs more memory than the machine has available."""
+
+
+def available_bytes() -> int:
+    """Memory available to new processes (MemAvailable; else physical pages free)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def needed_bytes(sites: int, engine: str, parallel: int) -> int:
+    """Peak bytes of ``parallel`` replications of ``sites`` sites side by side."""
+    return parallel * (BASELINE_BYTES + sites * BYTES_PER_SITE[engine])
+
+
+def check_memory(tasks: Sequence[Task], parallel: int, available: int | None = None) -> None:
+    """Raise :class:`StudyTooLarge` (one line: what, how much, what to do) if the largest
+    task, ``parallel`` at once, needs more than the memory available."""
+    if not tasks:
+        return
+    largest = max(tasks, key=lambda t: t.params.sites * BYTES_PER_SITE[t.engine])
+    need = needed_bytes(largest.params.sites, largest.engine, parallel)
+    have = available_bytes() if available is None else available
+    if need > have:
+        per_site = BYTES_PER_SITE[largest.engine]
+        raise StudyTooLarge(
+            f"study too large for memory: {largest.params.sites:,} sites x {per_site} B a site "
+            f"({largest.engine} engine) x {parallel} worker{'s' if parallel > 1 else ''} needs about "
+            f"{need / 2**30:.1f} GiB, {have / 2**30:.1f} GiB available "
+            f"(allowed: fewer --sites or --workers)")

@@ -1,0 +1,50 @@
+"""Choosing the population engine: each repeatable bit for bit, and a study too large for
+memory refused before it starts, in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sim.cli import main
+from sim.population import memory
+
+SMALL = ["backlog", "--sites", "600", "--years", "1", "--replications", "2", "--workers", "1", "--quiet",
+         "--policy", "none", "--policy", "email-5wd"]
+
+
+@pytest.mark.parametrize("engine", ["numba", "simpy"])
+def test_same_seed_same_files_per_engine(engine: str, tmp_path: Path) -> None:
+    outputs = []
+    for name in ("a", "b"):
+        result = CliRunner().invoke(main, [*SMALL, "--engine", engine, "--out", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        outputs.append((tmp_path / name / "summary.json").read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+def test_unknown_engine_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, [*SMALL, "--engine", "cython", "--out", str(tmp_path / "x")])
+    assert result.exit_code != 0 and "cython" in result.output and "Traceback" not in result.output
+
+
+def test_a_study_too_large_for_memory_is_refused_before_it_starts(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2 * 2**30)
+    out = tmp_path / "big"
+    result = CliRunner().invoke(main, ["backlog", "--sites", "20000000", "--workers", "2", "--quiet",
+                                       "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "study too large for memory" in lines[0], result.output
+    assert "20,000,000 sites" in lines[0] and "2 workers" in lines[0] and "GiB available" in lines[0]
+    assert not (out / "summary.json").exists()
+
+
+def test_the_estimate_scales_with_sites_and_workers() -> None:
+    one = memory.needed_bytes(1_000_000, "numba", 1)
+    assert memory.needed_bytes(2_000_000, "numba", 1) - one == 1_000_000 * memory.BYTES_PER_SITE["numba"]
+    assert memory.needed_bytes(1_000_000, "numba", 2) == 2 * one
+    assert memory.needed_bytes(1_000_000, "simpy", 1) > one
