@@ -25,18 +25,18 @@ def write(out: Path, cal: Calibration, study: Study, plot_format: str = "png") -
     result = summary(cal, study)
     figure = plot(cal, result)
     atomic_write(out / "calibration.json", json.dumps(result, indent=2, sort_keys=True) + "\n")
-    atomic_write(out / "parameters.csv", _csv(
+    atomic_write(out / "parameters.csv", csv_text(
         [{k: p[k] for k in ("name", "default", "fitted")}
          | {"interval_low": (p["interval"] or [None, None])[0], "interval_high": (p["interval"] or [None, None])[1],
             "range_low": p["range"][0], "range_high": p["range"][1], "source": p["source"]}
          for p in result["parameters"]]))  # type: ignore[attr-defined]
-    atomic_write(out / "targets.csv", _csv(
+    atomic_write(out / "targets.csv", csv_text(
         [{k: t[k] for k in ("name", "figure", "policy", "kind", "value", "tolerance")}
          | {"fitted_mean": t["fitted"]["mean"], "fitted_lo95": t["fitted"]["lo"], "fitted_hi95": t["fitted"]["hi"],
             "met_fitted": t["met_fitted"], "default_mean": t["default"]["mean"], "met_default": t["met_default"],
             "source": t["source"]}
          for t in result["targets"]]))  # type: ignore[attr-defined]
-    atomic_write(out / "candidates.csv", _csv(point_rows(cal)))
+    atomic_write(out / "candidates.csv", csv_text(point_rows(cal)))
     atomic_write(out / f"calibration.{plot_format}", figure_bytes(figure, plot_format))
     atomic_write(out / "report.html", render_page(
         "calibration.html", title="hansim calibrate", result=result, plot_format=plot_format,
@@ -44,7 +44,7 @@ def write(out: Path, cal: Calibration, study: Study, plot_format: str = "png") -
     return result
 
 
-def _csv(rows: Sequence[Mapping[str, object]]) -> str:
+def csv_text(rows: Sequence[Mapping[str, object]]) -> str:
     buf = io.StringIO()
     columns = list(dict.fromkeys(k for row in rows for k in row))
     writer = csv.DictWriter(buf, columns, lineterminator="\n")

@@ -28,7 +28,7 @@ import yaml
 
 from sim.api import regimes, split_overrides
 from sim.output import OutputError, describe
-from sim.policies import ParameterError, Policy
+from sim.policies import POLICIES, ParameterError, Policy
 from sim.population.model import Replication
 from sim.population.params import PopulationParams, as_dict, with_overrides
 from sim.population.report import costs_of, count_in_year, gain_share
@@ -262,3 +262,11 @@ def evaluate(study: Study, points: Sequence[Mapping[str, object]], store: Evalua
 
     run_tasks([t[-1] for t in todo], workers, dask_address, done=done, progress=progress)
     return out
+
+
+def applies(policies: Sequence[str], key: str) -> bool:
+    """A model parameter, or a ``policy.X`` that at least one of ``policies`` takes."""
+    if not key.startswith("policy."):
+        return True
+    name = key.removeprefix("policy.")
+    return any(name in cls().params() for cls, _ in (POLICIES[p] for p in policies if p in POLICIES))
