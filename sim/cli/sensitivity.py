@@ -8,7 +8,7 @@ import click
 
 from sim.cli._study import base_study, dask_errors, open_store, study_options
 from sim.policies import POLICIES, ParameterError
-from sim.population.sensitivity import METHODS, run, runs_needed
+from sim.population.sensitivity import METHODS, check, run, runs_needed
 from sim.population.sensitivity_report import write
 from sim.population.study import MAX_RUNS, StudyError, applies, parse_ranges
 
@@ -40,6 +40,7 @@ def command(method: str, samples: int, names: tuple[str, ...], params: tuple[str
         unknown = [p for p in policies if p not in POLICIES]
         if unknown:
             raise StudyError(f"policy {unknown[0]!r} is unknown (allowed: {', '.join(POLICIES)})")
+        check(method, samples)
         ranges = parse_ranges(params, lambda key, entry: applies(policies, key))
         study = base_study(sites, years, replications, seed, overrides, policies)
         study.check(ranges)

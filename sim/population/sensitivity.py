@@ -40,21 +40,26 @@ def runs_needed(method: str, dims: int, samples: int) -> int:
     return samples * (dims + 1) if method == "morris" else samples * (dims + 2)
 
 
+def check(method: str, samples: int) -> None:
+    """Refuse, before anything runs, a method or sample count the sampler cannot take."""
+    if method not in METHODS:
+        raise StudyError(f"method {method!r} is unknown (allowed: {', '.join(METHODS)})")
+    if method == "sobol" and samples & (samples - 1):
+        raise StudyError(f"--samples {samples} for sobol is not a power of 2 (Sobol' sequences "
+                         "balance only at powers of 2: 8, 16, 32, ...)")
+
+
 def sample(method: str, ranges: Sequence[Range], samples: int, seed: int) -> np.ndarray:
     """The points to run, one row each, in the parameters' own units."""
+    check(method, samples)
     spec = problem(ranges)
     if method == "morris":
         from SALib.sample import morris
 
         return morris.sample(spec, N=samples, num_levels=LEVELS, seed=seed)
-    if method == "sobol":
-        from SALib.sample import sobol
+    from SALib.sample import sobol
 
-        if samples & (samples - 1):
-            raise StudyError(f"--samples {samples} for sobol is not a power of 2 (Sobol' sequences "
-                             "balance only at powers of 2: 8, 16, 32, ...)")
-        return sobol.sample(spec, N=samples, calc_second_order=False, scramble=True, seed=seed)
-    raise StudyError(f"method {method!r} is unknown (allowed: {', '.join(METHODS)})")
+    return sobol.sample(spec, N=samples, calc_second_order=False, scramble=True, seed=seed)
 
 
 def analyse(method: str, ranges: Sequence[Range], x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, dict]:

@@ -238,7 +238,7 @@ def evaluate(study: Study, points: Sequence[Mapping[str, object]], store: Evalua
     :data:`FIGURE_NAMES` order. Runs ``store`` already holds are not run again."""
     seeds = replication_seeds(study.seed, study.replications)
     out = np.empty((len(points), len(study.policies), study.replications, len(FIGURE_NAMES)))
-    todo: list[tuple[tuple[int, int, int], str, PopulationParams, Policy, Task]] = []
+    todo: dict[tuple[str, str, int], tuple[list[tuple[int, int, int]], PopulationParams, Policy, Task]] = {}
     for i, point in enumerate(points):
         try:
             params, policies = study.at(point)
@@ -247,20 +247,26 @@ def evaluate(study: Study, points: Sequence[Mapping[str, object]], store: Evalua
         key = point_key(point)
         for j, policy in enumerate(policies):
             for k, seed in enumerate(seeds):
-                saved = store.done.get((key, study.policies[j], k)) if store else None
+                run_id = (key, study.policies[j], k)
+                saved = store.done.get(run_id) if store else None
                 if saved is not None:
                     out[i, j, k] = saved
+                elif run_id in todo:  # the same point twice in one batch: one run
+                    todo[run_id][0].append((i, j, k))
                 else:
-                    todo.append(((i, j, k), key, params, policy, Task(params, policy, seed)))
+                    todo[run_id] = ([(i, j, k)], params, policy, Task(params, policy, seed))
+    order = list(todo)
 
     def done(n: int, rep: Replication) -> None:
-        (i, j, k), key, params, policy, _ = todo[n]
+        run_id = order[n]
+        where, params, policy, _ = todo[run_id]
         values = [float(FIGURES[name](params, policy, rep)) for name in FIGURE_NAMES]
-        out[i, j, k] = values
+        for index in where:
+            out[index] = values
         if store is not None:
-            store.add(key, study.policies[j], k, values)
+            store.add(*run_id, values)
 
-    run_tasks([t[-1] for t in todo], workers, dask_address, done=done, progress=progress)
+    run_tasks([todo[r][-1] for r in order], workers, dask_address, done=done, progress=progress)
     return out
 
 
