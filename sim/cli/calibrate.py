@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -39,7 +40,7 @@ def command(targets_file: Path | None, generations: int, popsize: int, params: t
         study = base_study(sites, years, replications, seed, overrides,
                            tuple(dict.fromkeys(t.policy for t in targets)))
         study.check(ranges)
-        study.check_memory(workers or 0, bool(dask_address))
+        study.check_memory(workers or os.cpu_count() or 1, bool(dask_address))
     except (StudyError, ParameterError) as err:
         raise click.ClickException(str(err)) from None
     store = open_store(out, study, overwrite)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -48,7 +49,7 @@ def command(method: str, samples: int, names: tuple[str, ...], params: tuple[str
         if runs > MAX_RUNS:
             raise StudyError(f"{runs:,} runs: more than the {MAX_RUNS:,} a study may hold "
                              "(fewer --samples, --param or --policy)")
-        study.check_memory(workers or 0, bool(dask_address))
+        study.check_memory(workers or os.cpu_count() or 1, bool(dask_address))
     except (StudyError, ParameterError) as err:
         raise click.ClickException(str(err)) from None
     store = open_store(out, study, overwrite)

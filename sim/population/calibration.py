@@ -170,7 +170,8 @@ def default_values(study: Study, ranges: Sequence[Range]) -> dict[str, float | i
     for r in ranges:
         group, _, name = r.key.partition(".")
         if group == "policy":
-            values[r.key] = policies[0].params()[name]
+            taken = [p.params()[name] for p in policies if name in p.params()]
+            values[r.key] = r.value(float(taken[0]))  # type: ignore[arg-type]
             continue
         node: object = params
         for part in r.key.split("."):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from sim.html import inline_svg
 from sim.html import render as render_page
@@ -76,7 +77,9 @@ def plot(cal: Calibration, result: Mapping) -> Figure:
         ax.set_ylim(-0.7, 1.7)
         ax.set_title(f"{t['name'].replace('_', ' ')}\n{t['kind'].replace('_', ' ')} {t['value']:,.4g} "
                      f"({t['policy']})", fontsize=8)
-        ax.xaxis.set_major_formatter(THOUSANDS if abs(t["value"]) >= 10 else ax.xaxis.get_major_formatter())
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        if abs(t["value"]) >= 10:
+            ax.xaxis.set_major_formatter(THOUSANDS)
         ax.tick_params(labelsize=7)
     objective = np.array([c.objective for c in cal.candidates])
     met = np.array([c.met for c in cal.candidates])
@@ -94,8 +97,8 @@ def plot(cal: Calibration, result: Mapping) -> Figure:
         ax.tick_params(labelsize=7)
     axes[1][0].set_ylabel("objective (sum of squared misses) + 0.001", fontsize=8)
     axes[1][0].legend(fontsize=6)
-    for row in axes:
-        for ax in row[len(targets) if row is axes[0] else len(params):]:
+    for row, used in ((axes[0], len(targets)), (axes[1], len(params))):
+        for ax in row[used:]:
             ax.set_visible(False)
     verdict = "every target met" if result["sound"] else "NOT every target met"
     figure.suptitle(f"Calibration to the seeds' figures: {verdict} at the fit; "
