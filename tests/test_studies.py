@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from browser_support import open_page
 from click.testing import CliRunner
 
 from sim.cli import main
@@ -149,6 +150,12 @@ def test_studies_on_a_dask_cluster_give_the_same_bits(tmp_path: Path) -> None:
     none = sens["results"]["none"]["consumer_days_without_smart_service"]
     assert none["policy.reply_mean_wd"]["mu_star"] == 0.0  # no process: nobody is asked for a code
     assert none["install_and_leave_fraction"]["mu_star"] > 0
+    for name, heading in (("cal", "Fit to each target"), ("sens", "Indices by regime and answer")):
+        folder = tmp_path / f"{name}-local"
+        dom, console = open_page(folder / "report.html")  # a real browser, no console message
+        assert console == [] and heading in dom and "<svg" in dom
+        links = re.findall(r'href="([^"#]+)"', dom)
+        assert links and [h for h in links if not (folder / h).is_file()] == []
 
 
 # -- bad input: one line, exit 1, nothing written ------------------------------------------
