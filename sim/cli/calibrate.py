@@ -63,7 +63,9 @@ def command(targets_file: Path | None, generations: int, popsize: int, params: t
         f = t["fitted"]
         click.echo(f"{t['name']:<32} {t['kind']} {t['value']:<10,.4g} fitted {f['mean']:,.4g} "
                    f"[{f['lo']:,.4g}, {f['hi']:,.4g}] {'met' if t['met_fitted'] else 'MISSED'}")
-    click.echo(("every target met at the fit" if result["sound"] else
-                "NOT every target met at the fit: do not adopt these values") +
+    verdict = ("sound: every target met at the fit, and with fresh seeds" if result["sound"] else
+               "NOT sound: targets met at the fit but not with fresh seeds; do not adopt these values"
+               if result["met_at_fit"] else "NOT every target met at the fit: do not adopt these values")
+    click.echo(verdict +
                f"; wrote {out}/calibration.json, parameters.csv, targets.csv, candidates.csv, "
                f"calibration.{plot_format}, report.html")

@@ -34,7 +34,9 @@ def write(out: Path, cal: Calibration, study: Study, plot_format: str = "png") -
     atomic_write(out / "targets.csv", csv_text(
         [{k: t[k] for k in ("name", "figure", "policy", "kind", "value", "tolerance")}
          | {"fitted_mean": t["fitted"]["mean"], "fitted_lo95": t["fitted"]["lo"], "fitted_hi95": t["fitted"]["hi"],
-            "met_fitted": t["met_fitted"], "default_mean": t["default"]["mean"], "met_default": t["met_default"],
+            "met_fitted": t["met_fitted"], "fresh_seeds_mean": t["fitted_fresh_seeds"]["mean"],
+            "fresh_seeds_lo95": t["fitted_fresh_seeds"]["lo"], "fresh_seeds_hi95": t["fitted_fresh_seeds"]["hi"],
+            "default_mean": t["default"]["mean"], "met_default": t["met_default"],
             "source": t["source"]}
          for t in result["targets"]]))  # type: ignore[attr-defined]
     atomic_write(out / "candidates.csv", csv_text(point_rows(cal)))
@@ -65,16 +67,17 @@ def plot(cal: Calibration, result: Mapping) -> Figure:
     for ax, t in zip(axes[0], targets):
         lo, hi = (t["value"] - t["tolerance"], t["value"] + t["tolerance"]) if t["kind"] == "about" else \
             ((t["value"], None) if t["kind"] == "at_least" else (None, t["value"]))
-        for y, (name, e) in enumerate((("default", t["default"]), ("fitted", t["fitted"]))):
-            colour = "#2c7fb8" if name == "fitted" else "#999999"
+        shown = (("default", t["default"]), ("fitted", t["fitted"]), ("fresh", t["fitted_fresh_seeds"]))
+        for y, (name, e) in enumerate(shown):
+            colour = {"default": "#999999", "fitted": "#2c7fb8", "fresh": "#7fcdbb"}[name]
             ax.errorbar([e["mean"]], [y], xerr=[[e["mean"] - e["lo"]], [e["hi"] - e["mean"]]], fmt="o",
                         color=colour, capsize=3)
         ax.axvline(t["value"], color="#cb181d", linewidth=1)
         left, right = ax.get_xlim()
         ax.axvspan(lo if lo is not None else left, hi if hi is not None else right, color="#fcbba1", alpha=0.5,
                    zorder=0)
-        ax.set_yticks([0, 1], ["defaults", "fitted"])
-        ax.set_ylim(-0.7, 1.7)
+        ax.set_yticks([0, 1, 2], ["defaults", "fitted", "fitted,\nfresh seeds"])
+        ax.set_ylim(-0.7, 2.7)
         ax.set_title(f"{t['name'].replace('_', ' ')}\n{t['kind'].replace('_', ' ')} {t['value']:,.4g} "
                      f"({t['policy']})", fontsize=8)
         ax.xaxis.set_major_locator(MaxNLocator(4))
