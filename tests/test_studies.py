@@ -176,6 +176,7 @@ def _targets(tmp_path: Path, text: str) -> str:
     (["calibrate", "--param", "rules.p_replace=a:b"], ["LOW:HIGH"]),
     (["sensitivity", "--sites", "10000000", "--workers", "512"], ["too large for memory", "GiB"]),
     (["sensitivity", "--method", "sobol", "--samples", "12"], ["power of 2"]),
+    (["backlog", "--sites", "10000000", "--workers", "512", "--replications", "512"], ["too large for memory"]),
     (["sensitivity", "--policy", "email-7wd"], ["email-7wd", "allowed"]),
     (["sensitivity", "--policy", "none", "--param", "policy.reply_mean_wd"], ["reply_mean_wd", "none"]),
 ])
@@ -198,3 +199,11 @@ def test_a_folder_holding_another_study_is_refused(tmp_path: Path) -> None:
     other = run(*CAL, "--workers", "1", "--seed", "2", "--out", str(tmp_path))
     assert other.exit_code == 1
     assert "another study" in other.output and "--overwrite" in other.output
+
+
+def test_a_sweep_too_large_for_memory_is_refused_before_it_starts(tmp_path: Path) -> None:
+    sweep = tmp_path / "big.yaml"
+    sweep.write_text("sites: 10000000\nreplications: 512\nsets: [{rules.p_replace: 0.5}]\n")
+    result = run("sweep", str(sweep), "--workers", "512", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1 and "too large for memory" in result.output
+    assert not (tmp_path / "out").exists()

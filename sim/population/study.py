@@ -151,15 +151,19 @@ class Study:
                 "seed": self.seed, "overrides": dict(self.overrides), "figures": list(FIGURE_NAMES)}
 
     def check_memory(self, workers: int, dask: bool) -> None:
-        """Refuse, before anything runs, a study whose runs in flight would not fit in memory."""
-        per_run = self.base.sites * BYTES_PER_SITE + (self.base.days + 1) * 6 * 16
-        in_flight = 1 if dask else max(1, workers)  # on a cluster each worker holds its own
-        need, have = per_run * in_flight, available_memory()
-        if have is not None and need > have:
-            where = "one run" if dask else f"{in_flight} runs in flight (--workers)"
-            raise StudyError(f"study too large for memory: {where} of {self.base.sites:,} sites need "
-                             f"~{need / 2**30:.1f} GiB, {have / 2**30:.1f} GiB is available "
-                             "(use fewer --sites or --workers)")
+        check_memory(self.base, workers, dask)
+
+
+def check_memory(params: PopulationParams, workers: int, dask: bool) -> None:
+    """Refuse, before anything runs, runs in flight that would not fit in memory."""
+    per_run = params.sites * BYTES_PER_SITE + (params.days + 1) * 6 * 16
+    in_flight = 1 if dask else max(1, workers)  # on a cluster each worker holds its own
+    need, have = per_run * in_flight, available_memory()
+    if have is not None and need > have:
+        where = "one run" if dask else f"{in_flight} runs in flight (--workers)"
+        raise StudyError(f"study too large for memory: {where} of {params.sites:,} sites need "
+                         f"~{need / 2**30:.1f} GiB, {have / 2**30:.1f} GiB is available "
+                         "(use fewer --sites or --workers)")
 
 
 def available_memory() -> int | None:
