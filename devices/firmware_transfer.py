@@ -42,6 +42,7 @@ def transfer(chf_id: str, device_id: str, firmware: DeviceFirmware, on_han: bool
     except FirmwareImageError:
         version, hardware = 0, None  # the device will discard what it cannot read
     done = now + transfer_seconds(image, rate)
+    received: list[Alert]
     if not on_han:
         result, received = TransferResult.FILE_TRANSFER_FAILURE, []
     elif hardware is not None and not hardware[0] <= firmware.hardware_version <= hardware[1]:

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -110,7 +111,8 @@ class Catalogue:
         return cls.from_dict(data, str(path))
 
     @classmethod
-    def from_dict(cls, data: object, where: str) -> Catalogue:
+    def from_dict(cls, data: Any, where: str) -> Catalogue:
+        """From the parsed YAML (any shape: a wrong one is a CatalogueError naming ``where``)."""
         try:
             manufacturers = {int(m["code"]): str(m["name"]) for m in data["manufacturers"]}
             models = {}

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import zigpy.types as zt
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -163,9 +164,9 @@ def build(
         image_type=image_type, file_version=version, stack_version=STACK_VERSION_ZIGBEE_PRO,
         header_string=HeaderString(encoded.ljust(32, b"\x00")), image_size=0, **fields,
     )
-    header.header_length = len(header.serialize())
-    header.image_size = (header.header_length + len(manufacturer_image)
-                         + TRAILER_LENGTH + SIGNATURE_LENGTH)
+    header.header_length = zt.uint16_t(len(header.serialize()))
+    header.image_size = zt.uint32_t(header.header_length + len(manufacturer_image)
+                                    + TRAILER_LENGTH + SIGNATURE_LENGTH)
     if header.image_size > MAX_IMAGE_SIZE:
         raise ImageFormatError(f"image: {header.image_size} bytes, DUIS allows {MAX_IMAGE_SIZE}")
     der = supplier_key.sign(manufacturer_image, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from firmware.image import FirmwareImageError
 
@@ -38,11 +39,14 @@ def load_private_key(pem: bytes, where: str) -> ec.EllipticCurvePrivateKey:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as err:
         raise KeyFileError(f"{where}: not an unencrypted PEM private key ({err})") from None
-    return _p256(key, where, ec.EllipticCurvePrivateKey)
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise _not_p256(where)
+    return key
 
 
 def load_public_key(pem: bytes, where: str) -> ec.EllipticCurvePublicKey:
     """A PEM public key or X.509 certificate holding an ECDSA P-256 key."""
+    key: PublicKeyTypes
     if b"-----BEGIN CERTIFICATE-----" in pem:
         try:
             key = x509.load_pem_x509_certificate(pem).public_key()
@@ -53,10 +57,10 @@ def load_public_key(pem: bytes, where: str) -> ec.EllipticCurvePublicKey:
             key = serialization.load_pem_public_key(pem)
         except (ValueError, TypeError) as err:
             raise KeyFileError(f"{where}: not a PEM public key or certificate ({err})") from None
-    return _p256(key, where, ec.EllipticCurvePublicKey)
-
-
-def _p256(key, where: str, kind: type):
-    if not isinstance(key, kind) or not isinstance(key.curve, ec.SECP256R1):
-        raise KeyFileError(f"{where}: the key is not ECDSA P-256 (secp256r1)")
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise _not_p256(where)
     return key
+
+
+def _not_p256(where: str) -> KeyFileError:
+    return KeyFileError(f"{where}: the key is not ECDSA P-256 (secp256r1)")

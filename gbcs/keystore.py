@@ -29,6 +29,7 @@ from typing import Literal
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.x509.oid import NameOID
 
 from gbcs.encoding import GbcsError
@@ -149,6 +150,7 @@ class KeyStore:
 
     def public(self, eui: str | bytes, use: Use) -> ec.EllipticCurvePublicKey:
         pem = self.certificate(eui, use)
+        key: PublicKeyTypes
         if b"CERTIFICATE" in pem:
             key = x509.load_pem_x509_certificate(pem).public_key()
         else:

@@ -9,6 +9,7 @@ Builders return the bytes on air (with FCS, as pcap link type 195 stores them);
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 from scapy.config import conf
 from scapy.layers.dot15d4 import (
@@ -22,7 +23,7 @@ from scapy.layers.dot15d4 import (
 from scapy.layers.zigbee import ZigbeeAppCommandPayload, ZigbeeAppDataPayload, ZigBeeBeacon, ZigbeeNWK
 from scapy.packet import Packet, Raw
 
-conf.dot15d4_protocol = "zigbee"
+conf.dot15d4_protocol = "zigbee"  # type: ignore[assignment]  # scapy annotates the default, None
 
 BROADCAST_PAN = 0xFFFF
 BROADCAST_SHORT = 0xFFFF
@@ -70,7 +71,7 @@ class FrameError(ValueError):
 
 
 # -- MAC ----------------------------------------------------------------------------------
-def _mac(frame_type: MacType, seq: int, **fcf: int) -> Dot15d4FCS:
+def _mac(frame_type: MacType, seq: int, **fcf: Any) -> Dot15d4FCS:
     return Dot15d4FCS(fcf_frametype=int(frame_type), seqnum=seq, **fcf)
 
 

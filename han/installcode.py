@@ -12,6 +12,7 @@ them parse here; errors say exactly what is wrong. The code is a secret: ``repr`
 
 from __future__ import annotations
 
+import random
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ class InstallCode:
 
     # -- construction -----------------------------------------------------------------
     @classmethod
-    def generate(cls, length: int = 16, rng: secrets.SystemRandom | None = None) -> InstallCode:
+    def generate(cls, length: int = 16, rng: random.Random | None = None) -> InstallCode:
         """A fresh random code; ``rng`` (e.g. ``random.Random(seed)``) makes it reproducible."""
         if length not in CODE_LENGTHS:
             raise InstallCodeError(f"install code length {length} is not one of 6, 8, 12, 16")

@@ -19,7 +19,7 @@ from scapy.layers.zigbee import ZigBeeBeacon
 from scapy.packet import Packet
 
 from han import frames, zcl, zdo
-from han.node import Drop, HanNode
+from han.node import Drop, HanNode, known
 from han.security import KeyId
 
 SYMBOL = 16e-6  # seconds per symbol at 2.4 GHz (O-QPSK, 62.5 ksymbol/s)
@@ -81,7 +81,6 @@ class Joiner(HanNode):
         self.reading = reading
         self.sleepy = sleepy  # a battery device (GSME): receiver off when idle, it polls its parent
         self.extended_pan_id: int | None = None
-        self.deadline: float | None = None
         self.failures: list[str] = []  # why each attempt failed, in order (no secrets)
         self._beacon: tuple[int, int] | None = None
         self._announce: bytes | None = None
@@ -149,7 +148,8 @@ class Joiner(HanNode):
         return []
 
     def _data_request(self) -> bytes:
-        return self.labelled(frames.data_request(self.mac_seq.next(), self.pan_id, self.eui_int),
+        return self.labelled(frames.data_request(self.mac_seq.next(), known(self.pan_id, "PAN ID"),
+                                                 self.eui_int),
                              "data request (poll)")
 
     def _next_poll(self, now: float) -> float | None:
@@ -205,7 +205,7 @@ class Joiner(HanNode):
             raise Drop("Transport Key for another device")
         self.network_key = bytes(command.key)
         self.network_key_seq = command.key_seqnum
-        annce = zdo.device_annce(self.zdo_tsn.next(), self.short, self.eui,
+        annce = zdo.device_annce(self.zdo_tsn.next(), known(self.short, "short address"), self.eui,
                                  zdo.SLEEPY_CAPABILITY if self.sleepy else zdo.ESME_CAPABILITY)
         frame = self.send_data(frames.NWK_BROADCAST_RX_ON, frames.PROFILE_ZDO, zdo.DEVICE_ANNCE,
                                frames.ZDO_ENDPOINT, annce)
@@ -219,8 +219,10 @@ class Joiner(HanNode):
         """Send (or send again) the Device_annce: the same NWK frame in a new MAC frame."""
         if first is None:
             self._rebroadcasts_left -= 1
-            first = frames.mac_data(self.mac_seq.next(), self.pan_id, frames.BROADCAST_SHORT,
-                                    self.short, self._announce)
+            pan_id, short = self.address()
+            first = frames.mac_data(self.mac_seq.next(), pan_id, frames.BROADCAST_SHORT,
+                                    short, known(self._announce, "Device_annce"))
+        deadline: float | None
         if self._rebroadcasts_left > 0:
             deadline = now + self.timing.passive_ack_timeout
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import zigpy.types as zt
@@ -48,6 +49,17 @@ class Drop(Exception):
     """Raised inside a node to drop the current frame; the message is the counted reason."""
 
 
+T = TypeVar("T")
+
+
+def known(value: T | None, what: str) -> T:
+    """What a node has learnt (its PAN ID, short address, network key) before it sends with it;
+    sending without it is a bug in the caller, not a frame to drop."""
+    if value is None:
+        raise RuntimeError(f"HAN node sends before it has its {what}")
+    return value
+
+
 class _Sequence:
     """An 8-bit sequence number that starts anywhere (as after a power cycle) and wraps."""
 
@@ -72,6 +84,8 @@ class HanNode:
             _Sequence(int(s)) for s in rng.integers(0, 256, size=5)
         )
         self.network_key: bytes | None = None
+        #: When the node next acts by itself (a retry, a poll); None: only frames wake it.
+        self.deadline: float | None = None
         self.network_key_seq = 0
         self.nwk_frame_counter = nwk_frame_counter
         self.aps_frame_counters: dict[bytes, int] = {}
@@ -192,6 +206,14 @@ class HanNode:
         raise Drop(f"APS frame secured with unsupported key id {int(key_id)}")
 
     # -- sending --------------------------------------------------------------------------
+    def on_timer(self, now: float) -> list[bytes]:
+        """What the node sends when its ``deadline`` comes; a node with timers overrides this."""
+        return []
+
+    def address(self) -> tuple[int, int]:
+        """(PAN ID, short address), which every frame it sends carries."""
+        return known(self.pan_id, "PAN ID"), known(self.short, "short address")
+
     def aps_secure(self, header: bytes, payload: bytes, key_id: KeyId, link_key: bytes) -> bytes:
         """APS header + aux + ciphertext under the link key (or a key derived from it)."""
         key = link_key if key_id == KeyId.LINK else key_transport_key(link_key)
@@ -201,13 +223,13 @@ class HanNode:
 
     def nwk_frame(self, dst: int, aps_frame: bytes, *, secured: bool) -> bytes:
         """NWK header (+ network-key security) around an APS frame."""
-        header = frames.nwk_header(dst, self.short, self.nwk_seq.next(), secured=secured,
+        header = frames.nwk_header(dst, known(self.short, "short address"), self.nwk_seq.next(), secured=secured,
                                    source_eui=self.eui_int)
         if not secured:
             return header + aps_frame
         aux = AuxHeader(KeyId.NETWORK, self.nwk_frame_counter, self.eui_int, self.network_key_seq)
         self.nwk_frame_counter += 1
-        return secure(header, aux, self.network_key, aps_frame)
+        return secure(header, aux, known(self.network_key, "network key"), aps_frame)
 
     def send_data(self, dst: int, profile: int, cluster: int, endpoint: int, payload: bytes, *,
                   link_key: bytes | None = None) -> bytes:
@@ -219,5 +241,6 @@ class HanNode:
         aps_frame = (self.aps_secure(aps_header, payload, KeyId.LINK, link_key)
                      if link_key is not None else aps_header + payload)
         mac_dst = frames.BROADCAST_SHORT if broadcast else dst
-        return frames.mac_data(self.mac_seq.next(), self.pan_id, mac_dst, self.short,
+        pan_id, short = self.address()
+        return frames.mac_data(self.mac_seq.next(), pan_id, mac_dst, short,
                                self.nwk_frame(dst, aps_frame, secured=True))

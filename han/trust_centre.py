@@ -20,7 +20,7 @@ from scapy.packet import Packet
 
 from han import frames, zcl, zdo
 from han.eui import to_device_id
-from han.node import Delivered, Drop, HanNode
+from han.node import Delivered, Drop, HanNode, known
 from han.security import KeyId
 
 #: Stochastic address range of ZigBee PRO (0x0001-0xFFF7).
@@ -102,7 +102,7 @@ class TrustCentre(HanNode):
             command = packet[Dot15d4Cmd].cmd_id
             if command == frames.MacCommand.BEACON_REQUEST:
                 permit = now < self.permit_until
-                frame = frames.beacon(self.mac_seq.next(), self.pan_id, self.extended_pan_id,
+                frame = frames.beacon(self.mac_seq.next(), self.address()[0], self.extended_pan_id,
                                       permit_joining=permit)
                 return [self.labelled(frame, f"beacon (joining {'permitted' if permit else 'not permitted'})")]
             if command == frames.MacCommand.ASSOCIATION_REQUEST:
@@ -134,7 +134,7 @@ class TrustCentre(HanNode):
         entry.held.clear()
         short = entry.short if keys else frames.BROADCAST_SHORT
         entry.response_pending = self.labelled(
-            frames.association_response(self.mac_seq.next(), self.pan_id, device, self.eui_int,
+            frames.association_response(self.mac_seq.next(), self.address()[0], device, self.eui_int,
                                         short, status),
             f"association response ({status.name.lower().replace('_', ' ')}, 0x{short:04X})")
         return []
@@ -171,12 +171,13 @@ class TrustCentre(HanNode):
 
     def _transport_key(self, device: int, entry: _Joining) -> bytes:
         """Network key to the new device: APS-secured (key-transport key), NWK-unsecured."""
-        command = frames.transport_key_command(self.network_key, self.network_key_seq, device,
+        command = frames.transport_key_command(known(self.network_key, "network key"), self.network_key_seq, device,
                                                self.eui_int)
         aps = self.aps_secure(frames.aps_command_header(self.aps_counter.next()), command,
-                              KeyId.KEY_TRANSPORT, entry.link_key)
+                              KeyId.KEY_TRANSPORT, known(entry.link_key, "link key"))
         entry.key_sent = True
-        frame = frames.mac_data(self.mac_seq.next(), self.pan_id, entry.short, self.short,
+        pan_id, short = self.address()
+        frame = frames.mac_data(self.mac_seq.next(), pan_id, entry.short, short,
                                 self.nwk_frame(entry.short, aps, secured=False))
         return self.labelled(frame, "APS Transport Key: network key (APS-secured, key-transport key)")
 

@@ -7,6 +7,7 @@ zigpy itself would send and parse.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import zigpy.types as zt
 from zigpy.zcl import foundation
@@ -26,12 +27,25 @@ def read_attributes(tsn: int, attributes: tuple[int, ...] = READ_ATTRIBUTES) -> 
     return header.serialize() + body.serialize()
 
 
-def parse(payload: bytes) -> tuple[foundation.ZCLHeader, object]:
-    """(header, command) for a general (profile-wide) ZCL command; ``ValueError`` otherwise."""
+def server_header(tsn: int, command: int, manufacturer: int | None = None) -> foundation.ZCLHeader:
+    """A server-to-client general command header with Disable Default Response set: a reply
+    or a report wants no Default Response back."""
+    header = foundation.ZCLHeader.general(tsn, command, manufacturer=manufacturer,
+                                          direction=foundation.Direction.Server_to_Client)
+    # zigpy's Struct.replace is annotated as taking dicts; build the copy it would.
+    header.frame_control = foundation.FrameControl(
+        **{**header.frame_control.as_dict(), "disable_default_response": True})
+    return header
+
+
+def parse(payload: bytes) -> tuple[foundation.ZCLHeader, Any]:
+    """(header, command) for a general (profile-wide) ZCL command; ``ValueError`` otherwise.
+
+    The command is an instance of the schema zigpy builds at run time, hence ``Any``."""
     header, rest = foundation.ZCLHeader.deserialize(payload)
     if not header.frame_control.is_general:
         raise ValueError("cluster-specific ZCL command not handled")
-    command = foundation.GENERAL_COMMANDS.get(header.command_id)
+    command = foundation.GENERAL_COMMANDS.get(foundation.GeneralCommand(header.command_id))
     if command is None:
         raise ValueError(f"unknown ZCL general command 0x{header.command_id:02X}")
     body, _ = command.schema.deserialize(rest)
@@ -53,10 +67,11 @@ class MeterReading:
         records = []
         for attrid in attributes:
             if attrid in values:
-                records.append(foundation.ReadAttributeRecord(attrid, foundation.Status.SUCCESS, values[attrid]))
+                records.append(foundation.ReadAttributeRecord(
+                    zt.uint16_t(attrid), foundation.Status.SUCCESS, values[attrid]))
             else:
-                records.append(foundation.ReadAttributeRecord(attrid, foundation.Status.UNSUPPORTED_ATTRIBUTE))
-        header = foundation.ZCLHeader.general(tsn, _READ_RSP, direction=foundation.Direction.Server_to_Client)
-        header.frame_control = header.frame_control.replace(disable_default_response=1)
+                records.append(foundation.ReadAttributeRecord(
+                    zt.uint16_t(attrid), foundation.Status.UNSUPPORTED_ATTRIBUTE))
+        header = server_header(tsn, _READ_RSP)
         body = foundation.GENERAL_COMMANDS[_READ_RSP].schema(status_records=records)
         return header.serialize() + body.serialize()

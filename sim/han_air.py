@@ -58,7 +58,7 @@ class Radio:
     def schedule_timer(self) -> None:
         """Wake the node at its deadline (if it has one); a newer deadline cancels an older one."""
         self._timer_token += 1
-        deadline = getattr(self.node, "deadline", None)
+        deadline = self.node.deadline
         if deadline is not None:
             self.air.env.process(self._timer(deadline, self._timer_token))
 

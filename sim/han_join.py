@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import simpy
@@ -23,7 +23,7 @@ from devices.han_join import JoinResult
 from han.eui import to_eui64
 from han.installcode import InstallCode
 from han.joiner import Joiner, JoinState, JoinTiming
-from han.trust_centre import TrustCentre
+from han.trust_centre import JoinDecision, KeyAuthority, TrustCentre
 from han.zcl import MeterReading
 from han.znp.meters import NetworkParameters
 from sim.han_air import Air, OnAir
@@ -34,6 +34,17 @@ _STATS_CHF, _STATS_ESME = "00-DB-12-34-56-78-90-A2", "00-DB-12-34-56-78-90-A0"
 ZCL_WAIT = 5.0
 #: A CHF that has been running a while: its network frame counter is well past zero.
 CHF_FRAME_COUNTER_SPAN = 1 << 20
+
+
+class JoinLog(KeyAuthority, Protocol):
+    """What a join needs of the CHF's whitelist: ``DeviceLog`` fits, and so does the one key
+    a ZigBee stick holds for a meter (``sim.stick_join``)."""
+
+    def joined(self, device_id: str, link_key: bytes, now: float) -> list[Alert]: ...
+
+    def expire(self, now: float) -> list[Alert]: ...
+
+    def next_window_close(self) -> float | None: ...
 
 
 @dataclass
@@ -94,7 +105,7 @@ class HanNetwork:
     def __repr__(self) -> str:  # the network key stays out
         return f"HanNetwork({self.radio_id}, pan=0x{self.pan_id:04X}, channel={self.channel})"
 
-    def trust_centre(self, device_log: DeviceLog) -> TrustCentre:
+    def trust_centre(self, device_log: JoinLog) -> TrustCentre:
         """The hub's trust centre, answering from ``device_log`` (the CHF's whitelist)."""
         if self._trust_centre is None:
             self._trust_centre = TrustCentre(to_eui64(self.radio_id), device_log, self.network_key,
@@ -118,7 +129,7 @@ class HanNetwork:
         return radio
 
 
-def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, device_id: str,
+def run_join(env: simpy.Environment | None, device_log: JoinLog, chf_id: str, device_id: str,
              device_install_code: InstallCode, *, loss: float = 0.0, seed: int = 0,
              latency: float = 0.002, capture: bool = True, timing: JoinTiming = JoinTiming(),
              reading: MeterReading = MeterReading(0), network: HanNetwork | None = None,
@@ -196,6 +207,7 @@ def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, 
 
     process = env.process(director())
     outcome = env.run(until=process)
+    assert isinstance(outcome, JoinDecision)  # what director() returns
     return JoinReport(
         joined=outcome.joined,
         meter_joined=esme.network_key is not None,
@@ -215,7 +227,7 @@ def run_join(env: simpy.Environment | None, device_log: DeviceLog, chf_id: str, 
     )
 
 
-def _second_half(device_log: DeviceLog, device_id: str, now: float) -> float | None:
+def _second_half(device_log: JoinLog, device_id: str, now: float) -> float | None:
     """When a meter that gave up should try again: the half-time of a window that starts
     with the historic key (the accepted key changes then), if still ahead; else None."""
     entry = getattr(device_log, "live", {}).get(device_id)  # key tables without windows: never

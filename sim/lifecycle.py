@@ -158,6 +158,12 @@ class SiteRules:
         check_range("rules.day_without_smart_cost", self.day_without_smart_cost, 0.0)
 
 
+def stream(draws: Draws | None) -> Draws:
+    """A meter's random stream, which every meter has from ``Lifecycle.install``/``resume`` on."""
+    assert draws is not None, "meter used before Lifecycle.install or resume"
+    return draws
+
+
 class Meter:
     """One install-and-leave meter (ESME or GSME): its state, suppliers and pending events."""
 
@@ -325,9 +331,9 @@ class Lifecycle:
         """
         losing = meter.supplier
         if gainer is None:
-            gainer = self.market.pick(meter.draws, other_than=losing)
+            gainer = self.market.pick(stream(meter.draws), other_than=losing)
             partner = meter.partner
-            if partner is not None and meter.draws.uniform() < self._dual and partner.supplier == losing:
+            if partner is not None and stream(meter.draws).uniform() < self._dual and partner.supplier == losing:
                 self._switch(partner, now, gainer)
                 partner.due = self._next(partner)
                 self.observer.moved(partner)
@@ -344,7 +350,7 @@ class Lifecycle:
             else:
                 self._enter(meter, WAITING_FOR_WAN, now)
             return
-        if meter.draws.uniform() < self.rules.p_replace:
+        if stream(meter.draws).uniform() < self.rules.p_replace:
             self._enter(meter, AWAITING_VISIT, now)
             if meter.wan:
                 self._book_visit(meter, now)
@@ -386,7 +392,7 @@ class Lifecycle:
 
     def _ask(self, meter: Meter, now: float) -> None:
         under_sla = meter.gained_at >= self.obligation_start
-        request = self.policy.request(meter, now, under_sla, self.market, self.clock, meter.policy_draws)
+        request = self.policy.request(meter, now, under_sla, self.market, self.clock, stream(meter.policy_draws))
         meter.last_request = request
         meter.code_ok = request.success
         self.observer.requested(meter, request)
@@ -404,7 +410,7 @@ class Lifecycle:
         self._enter(meter, COMMISSIONED, now)
 
     def _commission(self, meter: Meter, now: float) -> None:
-        outcome = self.commissioning.commission(now, self.clock, meter.draws)
+        outcome = self.commissioning.commission(now, self.clock, stream(meter.draws))
         meter.attempts += outcome.attempts
         meter.commission_at = outcome.done
         self._enter(meter, COMMISSIONING, now)
@@ -412,14 +418,14 @@ class Lifecycle:
     def _next_cos_agreed(self, meter: Meter, now: float) -> float:
         """CoS is a Poisson process per meter (memoryless), sampled only when needed."""
         mean = self._cos_mean if meter.partner is None else self._pair_cos_mean
-        return INF if mean == INF else now + meter.draws.exponential(mean)
+        return INF if mean == INF else now + stream(meter.draws).exponential(mean)
 
     def _effective(self, meter: Meter, agreed: float) -> float:
         """A CoS agreed at ``agreed`` takes effect after the lead time (working days)."""
         if agreed == INF or agreed >= self.clock.horizon:
             return INF
         low, high = self.rules.cos_lead_wd
-        return self.clock.later(agreed, meter.draws.integer(low, high))
+        return self.clock.later(agreed, stream(meter.draws).integer(low, high))
 
     def _enter(self, meter: Meter, state: State, now: float) -> None:
         if meter.state is not state:

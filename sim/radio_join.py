@@ -81,7 +81,9 @@ class RadioJoin:
         source, key = next(iter(keys.items()))
         if KeySource.INSTALL_CODE in keys:  # a stick holds one key: the install code's
             source, key = KeySource.INSTALL_CODE, keys[KeySource.INSTALL_CODE]
-        closes = log.live[device_id].window.closes
+        window = log.live[device_id].window
+        assert window is not None  # keys are acceptable only while its window is open
+        closes = window.closes
         env = realtime_env(now)
         joined = self._waiting[device_id] = concurrent.futures.Future()
         permit = self.bridge.submit(self.radio.permit(device_id, key, math.ceil(closes - now)))
@@ -101,6 +103,7 @@ class RadioJoin:
         finally:
             permit.cancel()
             del self._waiting[device_id]
+        assert isinstance(values, list)  # what wait() returns
         if device_id in values:
             alerts = log.joined(device_id, key, env.now)
             return JoinResult(True, f"joined through radio with the {source.value} key",

@@ -36,7 +36,7 @@ from scapy.utils import PcapWriter
 
 from han.pcap import LINKTYPE_IEEE802_15_4_TAP, tap_header
 
-conf.dot15d4_protocol = "zigbee"
+conf.dot15d4_protocol = "zigbee"  # type: ignore[assignment]  # scapy annotates the default, None
 
 CHANNELS = range(11, 27)
 TIMER_WRAP = 1 << 32  # old firmware's microsecond timer wraps at 32 bits
@@ -209,7 +209,7 @@ class CaptureResult:
 
 def capture(sniffer: NrfSniffer, channel: int, out: BinaryIO, *, count: int | None = None,
             seconds: float | None = None, start_time: float | None = None,
-            on_frame: Callable[[SniffedFrame, Dot15d4FCS], None] | None = None,
+            on_frame: Callable[[SniffedFrame, Packet], None] | None = None,
             ) -> CaptureResult:
     """Sniff ``channel`` into the pcap stream ``out`` until ``count`` frames, ``seconds``,
     Ctrl-C or the sniffer disappears; the pcap holds every frame received either way.

@@ -10,6 +10,7 @@ the RPC error Z-Stack sends; nothing on the serial line can raise out of here.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import logging
 import random
@@ -114,7 +115,7 @@ class ZStackEmulator:
         # carry ZDO: read from the raw bytes as Z-Stack's MT API lays them out.
         zdo = int(t.Subsystem.ZDO)
         self._raw_handlers: dict[tuple[int, int], Callable[[bytes], None]] = {
-            (zdo, command): lambda data, command=command: self._zdo_request(command, data)
+            (zdo, command): functools.partial(self._zdo_request, command)
             for command in zdo_mt.REQUESTS}
         self._raw_handlers[(zdo, c.ZDO.ExtNwkInfo.Req.header.id)] = self._ext_nwk_info
         self._raw_handlers[(int(t.Subsystem.UTIL), ASSOC_ADD)] = self._assoc_add
@@ -446,7 +447,7 @@ class ZStackEmulator:
         waiting = [m for m in self.meters.values() if m.ieee not in self._joined_nodes()]
         for index, meter in enumerate(waiting, start=1):
             self._at(self.now + self.join_delay * index,
-                     in_this_window(lambda meter=meter: self._attempt(meter)))
+                     in_this_window(functools.partial(self._attempt, meter)))
 
     def _attempt(self, meter: EmulatedMeter) -> None:
         network = self.network()
@@ -662,10 +663,10 @@ class ZStackEmulator:
                 self._after_zdo(node, cluster)
         elif node.nwk != COORDINATOR_NWK and req.DstEndpoint in node.endpoints:
             reporting = dict(node.reporting)
-            payload = answer_zcl(node, int(req.ClusterId), data)
-            if payload is not None:
+            answer = answer_zcl(node, int(req.ClusterId), data)
+            if answer is not None:
                 self._incoming(node, int(req.ClusterId), int(req.DstEndpoint),
-                               int(req.SrcEndpoint), payload)
+                               int(req.SrcEndpoint), answer)
             if node.reporting != reporting:
                 self._schedule_reports(node)
 

@@ -15,6 +15,8 @@ import zigpy.types as zt
 import zigpy.zdo.types as zdo_t
 from zigpy.zcl import Cluster, foundation
 
+from han.zcl import server_header
+
 ZDO_STATUS_NOT_SUPPORTED = zdo_t.Status.NOT_SUPPORTED
 MAX_TABLE_ROWS = 3  # rows of a Mgmt_Lqi/Rtg/Bind response (as Z-Stack sends them)
 MAX_BINDINGS = 16  # a meter's binding table
@@ -120,7 +122,7 @@ def _network_update(node: HanNode, tsn: int, update: zdo_t.NwkUpdate) -> tuple[i
         return _zdo(zdo_t.ZDOCmd.Mgmt_NWK_Update_rsp, tsn, zdo_t.Status.NOT_SUPPORTED,
                     zt.Channels(0), 0, 0, [])
     return _zdo(zdo_t.ZDOCmd.Mgmt_NWK_Update_rsp, tsn, zdo_t.Status.SUCCESS,
-                zt.Channels.from_channel_list(channels), 0, 0, node.energy_scan(channels))
+                zt.Channels(mask), 0, 0, node.energy_scan(channels))
 
 
 def _bind(node: HanNode, cmd: zdo_t.ZDOCmd, tsn: int,
@@ -176,10 +178,7 @@ def answer_zcl(node: HanNode, cluster_id: int, data: bytes) -> bytes | None:
 
 
 def _reply_header(hdr: foundation.ZCLHeader, command: int) -> foundation.ZCLHeader:
-    reply = foundation.ZCLHeader.general(hdr.tsn, command, manufacturer=hdr.manufacturer,
-                                         direction=foundation.Direction.Server_to_Client)
-    reply.frame_control = reply.frame_control.replace(disable_default_response=True)
-    return reply
+    return server_header(hdr.tsn, command, hdr.manufacturer)
 
 
 def _read_attributes(node: HanNode, cluster_id: int, payload: bytes) -> tuple[int, bytes]:
@@ -190,10 +189,9 @@ def _read_attributes(node: HanNode, cluster_id: int, payload: bytes) -> tuple[in
 
 def _configure_reporting(node: HanNode, cluster_id: int, payload: bytes) -> tuple[int, bytes]:
     """Keep each reportable attribute's intervals; the caller sends the reports."""
-    schema = foundation.GENERAL_COMMANDS[foundation.GeneralCommand.Configure_Reporting].schema
-    request, _ = schema.deserialize(payload)
+    configs, _ = zt.List[foundation.AttributeReportingConfig].deserialize(payload)
     failures = []
-    for config in request.config_records:
+    for config in configs:
         attr = _attribute(node, cluster_id, int(config.attrid))
         if config.direction != foundation.ReportingDirection.SendReports:
             status = foundation.Status.UNSUPPORTED_ATTRIBUTE  # we keep no received-report timeouts
@@ -244,9 +242,7 @@ _GLOBAL_COMMANDS: dict[int, Callable[[HanNode, int, bytes], tuple[int, bytes] | 
 def attribute_report(node: HanNode, cluster_id: int, tsn: int,
                      configs: list[ReportConfig]) -> bytes:
     """A Report Attributes frame (server to client) with the current values."""
-    hdr = foundation.ZCLHeader.general(tsn, foundation.GeneralCommand.Report_Attributes,
-                                       direction=foundation.Direction.Server_to_Client)
-    hdr.frame_control = hdr.frame_control.replace(disable_default_response=True)
+    hdr = server_header(tsn, foundation.GeneralCommand.Report_Attributes)
     records = []
     for config in configs:
         record = _read_record(node, cluster_id, config.attribute)
@@ -269,7 +265,7 @@ def _attribute(node: HanNode, cluster_id: int, attrid: int):
 
 def _read_record(node: HanNode, cluster_id: int, attrid: int) -> foundation.ReadAttributeRecord:
     """One attribute, typed by zigpy's definition of the cluster."""
-    record = foundation.ReadAttributeRecord(attrid=attrid)
+    record = foundation.ReadAttributeRecord(attrid=zt.uint16_t(attrid))
     attr = _attribute(node, cluster_id, attrid)
     if attr is None:
         record.status = foundation.Status.UNSUPPORTED_ATTRIBUTE

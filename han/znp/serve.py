@@ -60,14 +60,20 @@ class VirtualStick:
         assert self._loop is not None
         return self._loop.time() - self._t0
 
-    def _plug_in(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._t0 = self._loop.time()
+    def _plug_in(self) -> asyncio.AbstractEventLoop:
+        self._loop = loop = asyncio.get_running_loop()
+        self._t0 = loop.time()
+        return loop
+
+    def _pty(self) -> tuple[asyncio.AbstractEventLoop, int]:
+        """The loop and the PTY's master end: the PTY callbacks run only while it is open."""
+        assert self._loop is not None and self._master is not None
+        return self._loop, self._master
 
     # -- PTY ----------------------------------------------------------------------------
     async def open_pty(self) -> str:
         """Open a pseudo-terminal in raw mode; returns the path a client opens."""
-        self._plug_in()
+        loop = self._plug_in()
         master, slave = os.openpty()
         tty.setraw(master)
         tty.setraw(slave)
@@ -75,12 +81,13 @@ class VirtualStick:
         # Holding the slave open keeps the master readable between client sessions.
         self._master, self._slave = master, slave
         self.path = os.ttyname(slave)
-        self._loop.add_reader(master, self._pty_readable)
+        loop.add_reader(master, self._pty_readable)
         return self.path
 
     def _pty_readable(self) -> None:
+        _, master = self._pty()
         try:
-            data = os.read(self._master, 4096)
+            data = os.read(master, 4096)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
@@ -89,9 +96,10 @@ class VirtualStick:
             self._feed(data)
 
     def _pty_write(self, data: bytes) -> None:
+        loop, master = self._pty()
         self._pending += data
         try:
-            written = os.write(self._master, self._pending)
+            written = os.write(master, self._pending)
         except BlockingIOError:
             written = 0
         except OSError:
@@ -99,17 +107,18 @@ class VirtualStick:
             return
         del self._pending[:written]
         if self._pending:
-            self._loop.add_writer(self._master, self._pty_drain)
+            loop.add_writer(master, self._pty_drain)
 
     def _pty_drain(self) -> None:
-        self._loop.remove_writer(self._master)
+        loop, master = self._pty()
+        loop.remove_writer(master)
         self._pty_write(b"")
 
     # -- TCP ----------------------------------------------------------------------------
     async def open_tcp(self, port: int = 0, host: str = "127.0.0.1") -> str:
         """Listen on ``host:port`` (0: any free port); returns ``socket://host:port``."""
-        self._plug_in()
-        self._server = await self._loop.create_server(lambda: _TcpLink(self), host, port)
+        loop = self._plug_in()
+        self._server = await loop.create_server(lambda: _TcpLink(self), host, port)
         bound = self._server.sockets[0].getsockname()[1]
         self.path = f"socket://{host}:{bound}"
         return self.path
@@ -144,11 +153,13 @@ class VirtualStick:
             self._timer.cancel()
             self._timer = None
         if self._master is not None:
-            self._loop.remove_reader(self._master)
-            self._loop.remove_writer(self._master)
-            for fd in (self._master, self._slave):
+            loop, master = self._pty()
+            loop.remove_reader(master)
+            loop.remove_writer(master)
+            for fd in (master, self._slave):
                 with contextlib.suppress(OSError):
-                    os.close(fd)
+                    if fd is not None:
+                        os.close(fd)
             self._master = self._slave = None
         if self._server is not None:
             self._server.close()

@@ -43,7 +43,7 @@ class _CommandModules(click.Group):
             # A bad value (a negative --sites, a non-hex --version, a missing file) is bad
             # input like a bad file or code: exit 1. Malformed usage (an unknown option)
             # keeps click's exit 2.
-            err.exit_code = 1
+            err.exit_code = 1  # type: ignore[misc]  # click annotates a ClassVar; instances may differ
             raise
         except OutputError as err:  # every writer's faults (sim/output.py): one line, exit 1
             raise click.ClickException(str(err)) from None

@@ -19,7 +19,9 @@ class FiniteFloat(click.FloatRange):
     name = "finite float"
 
     def convert(self, value, param, ctx) -> float:
-        number = click.types.FloatParamType.convert(self, value, param, ctx)  # plain float
+        # A plain float first. FloatRange is a FloatParamType, but click parameterises their
+        # generic base differently, hence the ignore.
+        number = click.types.FloatParamType.convert(self, value, param, ctx)  # type: ignore[arg-type]
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         return super().convert(number, param, ctx)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
-from devices.han_join import KeyLevelJoin
+from devices.han_join import HanJoin, KeyLevelJoin
 from han.radio import RadioError
 from sim.cli._options import FiniteFloat
 from sim.dcc import gbcs_link
@@ -17,7 +18,8 @@ from sim.dcc.outcome import Outcome
 from sim.dcc.site_file import SiteFileError, default_premises, load_site
 from sim.duis import schema as duis_schema
 from sim.duis.precommand import signed_request, supplier_test_key
-from sim.duis.request import NotDUIS, NotModelled
+from sim.duis.request import NotDUIS, NotModelled, ServiceRequest
+from sim.duis.response import ServiceResponse
 from sim.han_join import FrameLevelJoin
 from sim.output import OutputDir, check_folder
 from sim.radio_join import open_radio
@@ -94,6 +96,7 @@ def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: s
     check_folder(out, overwrite)
     schema = _schema(schema_path, required=False)
     with contextlib.ExitStack() as stack:
+        join: HanJoin
         if radio_spec is not None:
             try:
                 join = open_radio(radio_spec, premises.hub.chf_id, {
@@ -158,7 +161,8 @@ def _write(out: Path, files: dict[str, bytes], overwrite: bool) -> None:
             staged.write(name, data)
 
 
-def _collect(files: dict[str, bytes], step: int, outcome: Outcome, first: list = ()) -> None:
+def _collect(files: dict[str, bytes], step: int, outcome: Outcome,
+             first: Sequence[tuple[str, ServiceRequest | ServiceResponse]] = ()) -> None:
     """Name files step-index_SRV_what.xml: sorted by name is the order they were sent."""
     srv = outcome.request.srv if outcome.request else "unreadable"
     for index, (name, document) in enumerate([*first, *outcome.documents], 1):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import click
 import numpy as np
@@ -85,7 +86,7 @@ def join(install_code: str, device_install_code: str | None, window: int, join_a
         env.run(until=join_at)
     report = run_join(env, log, CHF_ID, ESME_ID, meter_code, loss=loss, seed=seed, latency=latency)
     report.alerts[:0] = alerts
-    files = {pcap_path: pcap_bytes(((f.time, f.raw) for f in report.frames),
+    files: dict[str | Path, bytes | str] = {pcap_path: pcap_bytes(((f.time, f.raw) for f in report.frames),
                                    channel=report.channel if tap else None)}
     if keys_out:
         files[keys_out] = zigbee_key_rows([(bytes(chf_code.link_key()), "CHF install-code link key"),

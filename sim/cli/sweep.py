@@ -11,6 +11,7 @@ import os
 import shutil
 import zipfile
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -31,6 +32,7 @@ MAX_SITES = 10_000_000
 MAX_YEARS = 30.0
 MAX_REPLICATIONS = 10_000
 MAX_RUNS = 100_000  # parameter sets x policies x replications
+N = TypeVar("N", int, float)
 
 
 def read_sweep(path: Path) -> YamlDocument:
@@ -81,15 +83,14 @@ def parameter_sets(doc: YamlDocument) -> list[tuple[tuple, dict[str, object]]]:
     return [(("sets", i), base | item) for i, item in enumerate(sets)]
 
 
-def _number(doc: YamlDocument, key: str, default: int | float, low: float, high: float,
-            kind: type) -> int | float:
+def _number(doc: YamlDocument, key: str, default: N, low: float, high: float, kind: type[N]) -> N:
     value = doc.data.get(key, default)
     allowed = f"{low:g} to {high:g}"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
         raise _fail(doc, (key,), f"{value!r} is not a {'whole ' if kind is int else ''}number (allowed: {allowed})")
     if not low <= value <= high:  # also refuses NaN
         raise _fail(doc, (key,), f"{key} = {value:g} is outside the allowed range ({allowed})")
-    return value
+    return kind(value)
 
 
 @click.command("sweep", epilog="""\b

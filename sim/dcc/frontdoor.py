@@ -220,8 +220,9 @@ class Dcc:
         """
         fields = {name: _header_field(data, name) for name in HEADER_FIELDS}
         reference, variant = fields["ServiceReference"], fields["ServiceReferenceVariant"]
-        if not (self._valid("ServiceReference", reference)
-                and self._valid("ServiceReferenceVariant", variant)):
+        if (reference is None or variant is None
+                or not (self._valid("ServiceReference", reference)
+                        and self._valid("ServiceReferenceVariant", variant))):
             raise NotDUIS(f"{reason}; no readable ServiceReference to answer")
         try:
             request_id = RequestID.parse(fields["RequestID"] or "")

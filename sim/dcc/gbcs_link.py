@@ -25,6 +25,7 @@ from gbcs.grouping import Cra, GroupingHeader
 from gbcs.keystore import eui_bytes, shared
 from gbcs.messages import ACB, Envelopes
 from gbcs.use_cases import ActivationResult
+from sim.duis.bodies import UpdateHANDeviceLog, UpdateSecurityCredentialsCoS
 from sim.duis.request import ServiceRequest
 
 if TYPE_CHECKING:
@@ -61,7 +62,8 @@ def device_response(dcc: Dcc, request: ServiceRequest,
     e = envelopes()
     match request.srv:
         case "8.11":
-            adding = request.body.request_type == "Add"
+            body = request.body
+            adding = isinstance(body, UpdateHANDeviceLog) and body.request_type == "Add"
             code = uc.MessageCode.CCS01 if adding else uc.MessageCode.CCS02
             kinds = uc.CCS01_ACCESS if adding else uc.CCS02_ACCESS
             dcc.acb_counter += 1
@@ -69,7 +71,8 @@ def device_response(dcc: Dcc, request: ServiceRequest,
             return _b64(e.reply(header, uc.device_log_response(dcc.acb_counter, kinds), signed=False))
         case "8.1.1":
             now = _moment(dcc, dcc.now)
-            kind = dcc.smi.get(rid.target).device_type
+            record = dcc.smi.get(rid.target)
+            kind = record.device_type if record else None
             if kind == "GSME":
                 code, content = uc.MessageCode.GCS28, uc.gcs28_response(now)
             else:
@@ -103,6 +106,7 @@ def alert_payload(dcc: Dcc, alert: Alert, to_user: str) -> str:
         return _b64(e.reply(header, uc.firmware_receipt_alert(counter, verified, when, image_hash),
                             signed=True))
     if alert.code in (AlertCode.FIRMWARE_TRANSFER_SUCCEEDED, AlertCode.FIRMWARE_TRANSFER_FAILED):
+        assert alert.subject is not None  # firmware_transfer.transfer names the device
         content = uc.ccs08_firmware_transfer_alert(
             when, eui_bytes(alert.subject), bytes.fromhex(alert.detail["firmware_version"]),
             uc.TransferResult[alert.detail["transfer_result"]])
@@ -158,6 +162,7 @@ def cos_response(dcc: Dcc, request: ServiceRequest, losing: str | None,
             existing = (bytes(8), bytes(8))
         replaced.append(uc.Replacement(use, *existing, *_identity(cert)))
     body = request.body
+    assert isinstance(body, UpdateSecurityCredentialsCoS)  # change_of_supplier_credentials read it
     rid = request.request_id
     header = GroupingHeader(Cra.RESPONSE, rid.counter, eui_bytes(rid.target), TRANSCOS,
                             uc.MessageCode.CS02B_SUPPLIER_BY_TRANSCOS,

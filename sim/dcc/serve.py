@@ -178,8 +178,11 @@ class DccService:
         for note in notes:
             log.info("clock: %s", note)
         for name, document in self.dcc.outbox:
-            user = (document.response_id.target if document.response_id
-                    else document.request_id.originator)
+            if document.response_id is not None:  # an alert: raiser:user:counter
+                user = document.response_id.target
+            else:
+                assert document.request_id is not None  # a response names its request
+                user = document.request_id.originator
             self._forward(user, [(name, document)])
         self.dcc.outbox.clear()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 CRITICAL_VARIANTS = {5, 6, 7}  # signed pre-commands; 4 asks for one
 Service = Callable[["Dcc", ServiceRequest, Outcome], None]
 SERVICES: dict[str, Service] = {}
+B = TypeVar("B", bound=b.Body)
 
 
 def service(*srvs: str) -> Callable[[Service], Service]:
@@ -104,6 +105,16 @@ def run_future_dated(dcc: Dcc, request: ServiceRequest) -> str:
 
 
 # -- checks shared by services ----------------------------------------------------------
+def body_of(request: ServiceRequest, kind: type[B]) -> B:
+    """The request's body as the element its SRV carries (read by tag, so a mismatch is the
+    sender's error, answered as one)."""
+    body = request.body
+    if not isinstance(body, kind):
+        raise Refused(oc.INVALID_REQUEST,
+                      f"SRV {request.srv} carries {kind.TAG}, not {body.TAG}")
+    return body
+
+
 def smi_check(dcc: Dcc, event: str, device_id: str) -> None:
     try:
         dcc.smi.check(event, device_id)
@@ -133,7 +144,7 @@ def deliver(dcc: Dcc, target: str) -> None:
                       f"CHF {hub.chf_id} is {chf_status}: the DCC delivers only through a "
                       "Commissioned Comms Hub")
     holder = premises.holder(target)
-    if holder is not hub and (holder is None or not holder.joined):  # absent, or never joined
+    if holder is None or (isinstance(holder, HanDevice) and not holder.joined):  # absent, or never joined
         record = dcc.smi.get(target)
         kind = record.device_type if record else "device"
         raise Refused(oc.CANNOT_COMMUNICATE, f"{kind} {target.upper()} has not joined the HAN")
@@ -179,10 +190,11 @@ def send_alerts(dcc: Dcc, request: ServiceRequest, outcome: Outcome, alerts: lis
 # -- the services -------------------------------------------------------------------------
 @service("12.1")
 def request_wan_matrix(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
-    rows = dcc.premises.coverage.lookup(request.body)
+    body = body_of(request, b.RequestWANMatrix)
+    rows = dcc.premises.coverage.lookup(body)
     if rows is None:
         raise Refused(oc.INVALID_REQUEST, "premises not in the SM WAN coverage database")
-    outcome.payload = {"wan_matrix": (request.body, tuple(r.row() for r in rows))}
+    outcome.payload = {"wan_matrix": (body, tuple(r.row() for r in rows))}
     outcome.reason = ", ".join(
         f"{r.csp_region}: {'covered' if r.available else 'not covered'} ({r.likelihood})"
         for r in rows)
@@ -190,7 +202,7 @@ def request_wan_matrix(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> N
 
 @service("12.2")
 def prenotify(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
-    body = request.body
+    body = body_of(request, b.DevicePrenotification)
     record = SmiRecord(body.device_id.upper(), body.device_type, body.manufacturer,
                        body.model, body.firmware_version, smets_chts_version=body.smets_chts_version,
                        esme_variant=body.esme_variant)
@@ -215,8 +227,12 @@ def return_comms_hub(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> Non
 def comms_hub_event(dcc: Dcc, request: ServiceRequest, outcome: Outcome, event: str) -> None:
     """An 8.14 status update: both halves of the Comms Hub (CHF, GPF) or neither."""
     hub = dcc.premises.hub
-    if request.body.device_id.upper() != hub.chf_id:
-        raise Refused(oc.UNKNOWN_DEVICE, f"CHF {request.body.device_id} is not at this premises")
+    body = request.body
+    if not isinstance(body, (b.CHFInstallSuccessSMWAN, b.CHFInstallSuccessNoSMWAN,
+                             b.CHFFaultReturn, b.CHFNoFaultReturn)):
+        raise Refused(oc.INVALID_REQUEST, f"SRV {request.srv} carries no CHF {body.TAG}")
+    if body.device_id.upper() != hub.chf_id:
+        raise Refused(oc.UNKNOWN_DEVICE, f"CHF {body.device_id} is not at this premises")
     for device_id in (hub.chf_id, hub.gpf_id):
         smi_check(dcc, event, device_id)
     for device_id in (hub.chf_id, hub.gpf_id):
@@ -225,7 +241,7 @@ def comms_hub_event(dcc: Dcc, request: ServiceRequest, outcome: Outcome, event: 
 
 @service("8.11")
 def update_han_device_log(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
-    body: b.UpdateHANDeviceLog = request.body
+    body = body_of(request, b.UpdateHANDeviceLog)
     hub = dcc.premises.hub
     device_id = body.device_id.upper()
     adding = body.request_type == "Add"
@@ -281,7 +297,8 @@ def commission(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     device = dcc.premises.devices.get(target)
     if device is not None:
         device.commissioned = True
-    if dcc.smi.get(target).device_type == "GSME":  # its GPF with it (smi_transitions.yaml)
+    record = dcc.smi.get(target)
+    if record is not None and record.device_type == "GSME":  # its GPF with it (smi_transitions.yaml)
         smi_apply(dcc, outcome, "gsme_commissioned", dcc.premises.hub.gpf_id)
     send_alerts(dcc, request, outcome,
                 [Alert(AlertCode.DEVICE_COMMISSIONED, target, dcc.now, target)])
@@ -289,7 +306,10 @@ def commission(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
 
 @service("8.7.1", "8.7.2")
 def join_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
-    other = request.body.other_device_id.upper()
+    body = request.body
+    if not isinstance(body, (b.JoinServiceCritical, b.JoinServiceNonCritical)):
+        raise Refused(oc.INVALID_REQUEST, f"SRV {request.srv} carries no join service {body.TAG}")
+    other = body.other_device_id.upper()
     hub = dcc.premises.hub
     if other in (hub.chf_id, hub.gpf_id):
         return  # the Comms Hub's own functions are always on its HAN
@@ -307,7 +327,7 @@ def join_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
 def change_of_supplier_credentials(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     """The meter now trusts the key in the gaining supplier's Digital Signing certificate;
     its CS02b response names the certificates it replaced."""
-    body: b.UpdateSecurityCredentialsCoS = request.body
+    body = body_of(request, b.UpdateSecurityCredentialsCoS)
     given = {"ds": ("DigitalSigningCertificate", body.signing_certificate),
              "ka": ("KeyAgreementCertificate", body.key_agreement_certificate),
              "pp-ka": ("KeyAgreementTopUpCertificate", body.top_up_certificate)}
@@ -324,6 +344,8 @@ def change_of_supplier_credentials(dcc: Dcc, request: ServiceRequest, outcome: O
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise Refused(oc.INVALID_REQUEST, "DigitalSigningCertificate does not hold an EC key")
     holder = dcc.premises.holder(request.request_id.target)
+    if holder is None:  # deliver() has refused such a target already
+        raise Refused(oc.UNKNOWN_DEVICE, f"{request.request_id.target} is not at this premises")
     losing = next((user for user in dcc.premises.users
                    if holder.supplier_key is not None
                    and supplier_test_key(user).public_key() == holder.supplier_key), None)
@@ -334,7 +356,7 @@ def change_of_supplier_credentials(dcc: Dcc, request: ServiceRequest, outcome: O
 
 @service("8.2")
 def read_inventory(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
-    body: b.ReadInventory = request.body
+    body = body_of(request, b.ReadInventory)
     if body.device_id is not None:
         records = [dcc.smi.get(body.device_id)]
     else:  # by UPRN or MPxN: the premises' devices
@@ -355,12 +377,12 @@ def inventory_entry(record: SmiRecord) -> InventoryDevice:
 
 @service("8.3")
 def decommission(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
-    smi_apply(dcc, outcome, "decommission", request.body.device_id.upper())
+    smi_apply(dcc, outcome, "decommission", body_of(request, b.DecommissionDevice).device_id.upper())
 
 
 @service("8.4")
 def update_inventory(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
-    body: b.UpdateInventory = request.body
+    body = body_of(request, b.UpdateInventory)
     status = body.status_ch or body.status_except_ch
     event = "delete" if body.delete else f"set_{status}" if status else None
     if event is None:
@@ -378,7 +400,8 @@ def read_device_log(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None
 def update_firmware(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     """Distribute the image to each listed device that models firmware (0x8F72 / 0x8F1C)."""
     user = request.request_id.originator
-    devices = [d.strip().upper() for d in request.body.device_ids.split(",") if d.strip()]
+    body = body_of(request, b.UpdateFirmware)
+    devices = [d.strip().upper() for d in body.device_ids.split(",") if d.strip()]
     for device_id in devices:
         record = dcc.smi.get(device_id)
         if record is None:
@@ -393,7 +416,7 @@ def update_firmware(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None
     if not_commissioned:  # DUIS: listed in the response, the image goes to the others only
         outcome.code = oc.UPDATE_FIRMWARE_WARNING
         outcome.payload["not_commissioned"] = not_commissioned
-    image = base64.b64decode(request.body.image)
+    image = base64.b64decode(body.image)
     reached = [(d, fw) for d in devices
                if d not in not_commissioned and (fw := dcc.premises.firmware(d)) is not None]
     hub = dcc.premises.hub
@@ -403,7 +426,7 @@ def update_firmware(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None
         if holder is hub:  # the Comms Hub's own image: no HAN transfer
             alerts = firmware.deliver(image, dcc.now, key)
         else:
-            alerts = transfer(hub.chf_id, device_id, firmware, bool(holder and holder.joined),
+            alerts = transfer(hub.chf_id, device_id, firmware, isinstance(holder, HanDevice) and holder.joined,
                               image, dcc.now, key)
         send_alerts(dcc, request, outcome, alerts)
     outcome.reason = (f"image delivered to {', '.join(d for d, _ in reached)}" if reached
@@ -421,7 +444,8 @@ def activate_firmware(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> No
         outcome.reason = f"{target} models no firmware: signed activation delivered, no change"
         return
     try:
-        alerts = firmware.activate(bytes.fromhex(request.body.firmware_hash), dcc.now)
+        alerts = firmware.activate(bytes.fromhex(body_of(request, b.ActivateFirmware).firmware_hash),
+                                   dcc.now)
     except ActivationError as err:  # the device's own answer (CS06), not a DCC error
         outcome.payload["gbcs_payload"] = gbcs_link.device_response(
             dcc, request, (err.result, firmware.running))
@@ -429,7 +453,9 @@ def activate_firmware(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> No
         return
     outcome.payload["gbcs_payload"] = gbcs_link.device_response(
         dcc, request, (ActivationResult.SUCCESS, firmware.running))
+    version = alerts[0].detail["firmware_version"]
     record = dcc.smi.get(target)
-    record.firmware_version = alerts[0].detail["firmware_version"]
-    outcome.reason = f"{target} now runs firmware {record.firmware_version}"
+    if record is not None:
+        record.firmware_version = version
+    outcome.reason = f"{target} now runs firmware {version}"
     send_alerts(dcc, request, outcome, alerts)

@@ -12,7 +12,7 @@ import dataclasses
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from han.installcode import InstallCode
 from sim.duis.xmlio import sr
@@ -49,7 +49,7 @@ class Body:
     TAG: ClassVar[str]
 
     @classmethod
-    def from_element(cls, elem: ET.Element) -> Body:
+    def from_element(cls, elem: ET.Element) -> Self:
         values = {}
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             path, codec = f.metadata["xml"], f.metadata["codec"]

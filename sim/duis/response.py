@@ -187,7 +187,10 @@ def _read_message(elem: ET.Element) -> ResponseMessage:
     wan = None
     if matrix is not None:
         rows = tuple(WANMatrixRow.from_element(e) for e in matrix.findall(sr("DSPWANMatrixResponse")))
-        wan = (RequestWANMatrix.from_element(matrix.find(sr("Request"))), rows)
+        request = matrix.find(sr("Request"))
+        if request is None:
+            raise NotDUIS("DSPWANMatrix has no Request")
+        wan = (RequestWANMatrix.from_element(request), rows)
     return ResponseMessage(
         text(elem, "ServiceReference") or "",
         text(elem, "ServiceReferenceVariant") or "",

@@ -406,7 +406,7 @@ class StockRun:
             for wo in self.work_orders.values():
                 if wo.line.supplier == supplier:
                     states[wo.state] += len(wo.chs)
-            count = lambda name: sum(getattr(line.counters, name) for line in lines)  # noqa: E731
+            summed = lambda name: sum(getattr(line.counters, name) for line in lines)  # noqa: E731
             self.snapshots.append({
                 "date": date, "supplier": supplier,
                 "delivered": self.delivered[supplier],
@@ -414,7 +414,7 @@ class StockRun:
                 "mean_stock_age_days": round(float(ages.mean()), 3) if len(ids) else 0.0,
                 "p90_stock_age_days": round(_p90(ages), 3) if len(ids) else 0.0,
                 "shipping": states["to CSP"] + states["to supplier"], "at_csp": states["at CSP"],
-                "installed": count("installs"), "installed_old_firmware": count("installed_old"),
-                "written_off": count("written_off"), "reflashed": count("reflashed"),
-                "reflash_failed": count("reflash_failed"), "shortfalls": count("shortfalls"),
+                "installed": summed("installs"), "installed_old_firmware": summed("installed_old"),
+                "written_off": summed("written_off"), "reflashed": summed("reflashed"),
+                "reflash_failed": summed("reflash_failed"), "shortfalls": summed("shortfalls"),
             })

@@ -20,7 +20,7 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from sim.calendar import DAY  # noqa: E402
 from sim.mp155.costs import ALL, breakeven_rows, cost_rows, csp_rows, demand_rows  # noqa: E402
-from sim.mp155.model import StockRun  # noqa: E402
+from sim.mp155.model import StockRun, WorkOrder  # noqa: E402
 from sim.output import OutputDir  # noqa: E402
 
 CSV_FILES = ("stock.csv", "firmware_mix.csv", "costs.csv", "breakeven.csv", "demand.csv", "csp.csv",
@@ -78,14 +78,19 @@ def tables(runs: list[StockRun]) -> dict[str, list[dict]]:
         "csp_queue.csv": [dict(zip(("strategy", "date", "csp", "chs_waiting_end_of_day", "peak_chs_waiting",
                                     "lines_busy_end_of_day"), (run.strategy, *row)))
                           for run in reflash for row in run.queue_days],
-        "work_orders.csv": [{"strategy": run.strategy, "work_order": wo.number, "supplier": wo.line.supplier,
-                             "csp": wo.line.region, "model": wo.line.model, "chs": len(wo.chs),
-                             "raised": run.calendar.date_at(wo.raised).isoformat(),
-                             "days_at_csp": round((wo.reflashed - wo.at_csp) / DAY, 3),
-                             "returned": run.calendar.date_at(wo.returned).isoformat()}
-                            for run in reflash for wo in run.completed_work_orders],
+        "work_orders.csv": [_work_order_row(run, wo) for run in reflash for wo in run.completed_work_orders],
         "parameters.csv": [dict(zip(("parameter", "value", "source"), row)) for row in runs[0].s.parameters()],
     }
+
+
+def _work_order_row(run: StockRun, wo: WorkOrder) -> dict:
+    """A completed work order: by then it has been at the CSP, re-flashed and returned."""
+    assert wo.at_csp is not None and wo.reflashed is not None and wo.returned is not None
+    return {"strategy": run.strategy, "work_order": wo.number, "supplier": wo.line.supplier,
+            "csp": wo.line.region, "model": wo.line.model, "chs": len(wo.chs),
+            "raised": run.calendar.date_at(wo.raised).isoformat(),
+            "days_at_csp": round((wo.reflashed - wo.at_csp) / DAY, 3),
+            "returned": run.calendar.date_at(wo.returned).isoformat()}
 
 
 def _drawers(runs: list[StockRun], data: dict[str, list[dict]]) -> dict[str, Callable[[], plt.Figure]]:

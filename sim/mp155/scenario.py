@@ -213,13 +213,16 @@ def _scenario(doc: YamlDocument, base: Path) -> Scenario:
     def get(*path: str | int, convert: Callable[[Any], Any] = lambda v: v, default: Any = _MISSING):
         node = doc.data
         for i, key in enumerate(path):
-            if not isinstance(node, (dict, list)):
+            if isinstance(node, dict) and key in node:
+                node = node[key]
+            elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+                node = node[key]
+            elif not isinstance(node, (dict, list)):
                 raise _Invalid(path[:i], "expected a mapping or list here")
-            if (key not in node) if isinstance(node, dict) else not 0 <= key < len(node):
-                if default is not _MISSING:
-                    return default
+            elif default is not _MISSING:
+                return default
+            else:
                 raise _Invalid(path[:i], f"missing field {key!r}")
-            node = node[key]
         try:
             return convert(node)
         except (TypeError, ValueError, AttributeError, IndexError) as err:
@@ -334,10 +337,11 @@ def _check(s: Scenario) -> None:
         for region in x.regions:
             need(region in s.csps, (*at, "regions", region), f"no CSP {region!r} in csps")
         for name in sorted(set(x.models) | set(x.order_up_to)):
-            path = (*at, "models" if name in x.models else "order_up_to", name)
-            model = known(path, lambda: s.catalogue.model(name))
-            need(model.band is not None, path, f"model {name} is not a Comms Hub (no HAN band in the catalogue)")
-            known(path, lambda: model.latest_production(s.start))
+            model_at = (*at, "models" if name in x.models else "order_up_to", name)
+            model = known(model_at, lambda: s.catalogue.model(name))
+            need(model.band is not None, model_at,
+                 f"model {name} is not a Comms Hub (no HAN band in the catalogue)")
+            known(model_at, lambda: model.latest_production(s.start))
         for name, target in x.order_up_to.items():
             need(target >= 0, (*at, "order_up_to", name), f"{target} < 0")
         for j, lot in enumerate(x.initial_stock):
@@ -368,10 +372,10 @@ def _check(s: Scenario) -> None:
     money(("reflash", "volume_price", "fixed_gbp"), s.fixed_gbp)
     for band, value in s.writeoff_gbp.items():
         money(("writeoff", f"{band}_band_gbp"), value)
-    for path, value in [(("old_firmware", "install_failure_gbp"), s.install_failure_gbp),
+    for cost_at, value in [(("old_firmware", "install_failure_gbp"), s.install_failure_gbp),
                         (("old_firmware", "hub_day_gbp"), s.hub_day_gbp), (("ota", "per_hop_gbp"), s.ota_per_hop_gbp),
                         (("ota", "site_visit_gbp"), s.site_visit_gbp), (("shortfall_gbp",), s.shortfall_gbp)]:
-        money(path, value)
+        money(cost_at, value)
     probability(("old_firmware", "install_failure_probability"), s.install_failure_probability)
     probability(("ota", "failure_probability"), s.ota_failure_probability)
     need(0 <= s.wan_wait_days[0] <= s.wan_wait_days[1], ("old_firmware", "wan_wait_days"),

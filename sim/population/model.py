@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, Event
+from simpy.events import NORMAL, Event, EventCallbacks
 
 from sim.calendar import DAY, WorkingDayCalendar
-from sim.lifecycle import BACKLOG_STATES, DONE, ELECTRICITY, GAS, INF, YEAR, Lifecycle, Meter, State
+from sim.lifecycle import BACKLOG_STATES, DONE, ELECTRICITY, GAS, INF, YEAR, Lifecycle, Meter, State, stream
 from sim.policies import NoProcess, Policy
 from sim.population.params import PopulationParams
 from sim.suppliers import Market
@@ -143,8 +143,8 @@ class PopulationModel:
         self.direct_events = 0
         self._advance = self.lifecycle.advance
         self._schedule = self.env.schedule
-        self._site_callbacks = [self._fire]
-        self._install_callbacks = [self._install]
+        self._site_callbacks: EventCallbacks = [self._fire]
+        self._install_callbacks: EventCallbacks = [self._install]
         self._numbers = 0
 
     # -- sampling -------------------------------------------------------------------------
@@ -213,7 +213,7 @@ class PopulationModel:
         if not hazard:
             return INF
         dual = 1 - self.params.rules.single_fuel_switch
-        return meter.installed + meter.draws.exponential(YEAR / hazard * ((1 + dual) if paired else 1))
+        return meter.installed + stream(meter.draws).exponential(YEAR / hazard * ((1 + dual) if paired else 1))
 
     def _meters(self, t: float, visit: list[tuple]) -> list[Meter]:
         made = []

@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from sim.calendar import DAY
 from sim.lifecycle import SampledCommissioning, SiteRules
@@ -177,7 +178,8 @@ class PopulationParams:
         """Modelled meters installed in the history run (the rest are installed during the run)."""
         return int(round(self.sites * self.historic_years / (self.historic_years + self.years)))
 
-    def replace(self, **changes: object) -> PopulationParams:
+    def replace(self, **changes: Any) -> PopulationParams:
+        """A copy with ``changes``, which ``__post_init__`` checks (they come from users' files)."""
         return dataclasses.replace(self, **changes)
 
 
@@ -203,7 +205,8 @@ def with_overrides(params: PopulationParams, overrides: dict[str, object]) -> Po
     return params.replace(**top)
 
 
-def _rebuild(group: str, current: object, values: dict[str, object]) -> object:
+def _rebuild(group: str, current: Any, values: dict[str, object]) -> Any:
+    """``current`` (one of the dataclasses in ``GROUPS``) with ``values`` replaced."""
     if isinstance(current, MarketSpec):  # market.large.share: one level deeper
         classes: dict[str, dict[str, object]] = {}
         for name, value in values.items():

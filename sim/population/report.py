@@ -12,6 +12,7 @@ import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib import dates as mdates
@@ -147,7 +148,7 @@ def est_diff(values: list[float]) -> dict[str, float | None]:
 
 
 def run_summary(params: PopulationParams, seed: int,
-                results: Mapping[str, tuple[Policy, list[Replication]]]) -> dict[str, object]:
+                results: Mapping[str, tuple[Policy, list[Replication]]]) -> dict[str, Any]:
     """What ``summary.json`` holds: the inputs, every regime's figures, the paired differences."""
     return {
         "seed": seed,
@@ -161,7 +162,7 @@ def run_summary(params: PopulationParams, seed: int,
 
 def write_outputs(out: Path, params: PopulationParams, seed: int,
                   results: Mapping[str, tuple[Policy, list[Replication]]],
-                  overwrite: bool = False, plot_format: str = "png") -> dict[str, object]:
+                  overwrite: bool = False, plot_format: str = "png") -> dict[str, Any]:
     """``results``: policy label -> (the policy run, its replications). Returns the summary."""
     from sim.population.html_report import render  # the page reads the files written here
 
@@ -219,7 +220,8 @@ def backlog_figure(params: PopulationParams, results: Mapping[str, tuple[object,
     warm = 0  # the historic backlog comes from the lifecycle's own history: no wave to skip
     names = STATE_NAMES + ["total"]
     figure = new_figure(11, 15)
-    axes = figure.subplot_mosaic([names[0:2], names[2:4], names[4:6], [names[6], "steady"]],
+    axes = figure.subplot_mosaic([[names[0], names[1]], [names[2], names[3]], [names[4], names[5]],
+                                  [names[6], "steady"]],
                                  height_ratios=[1, 1, 1, 1.25])
     steady: dict[str, list[Estimate]] = {}
     for label, (_, reps) in results.items():
@@ -257,7 +259,7 @@ def _focus_on_steady_part(ax: Axes, warm: int, dates: np.ndarray) -> None:
         peak, later = max(peak, float(y.max())), max(later, float(y[warm:].max()) if y[warm:].size else 0.0)
     for band in ax.collections[1:]:  # the bands' upper edges after the warm-up
         for path in band.get_paths():
-            xy = path.vertices
+            xy = np.asarray(path.vertices, float)
             after_warmup = xy[:, 0] >= mdates.date2num(dates[min(warm, len(dates) - 1)])
             later = max(later, float(xy[after_warmup, 1].max(initial=0)))
     top = max(later * 1.25, 1.0)

@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,9 @@ def replication_path(folder: Path, index: int) -> Path:
 
 def save(path: Path, rep: Replication) -> None:
     data = io.BytesIO()
-    np.savez(data, **{k: np.asarray(v) for k, v in dataclasses.asdict(rep).items()})
+    # Any: numpy's stub lets the ** arrays fill its keyword-only allow_pickle: bool too.
+    arrays: dict[str, Any] = {k: np.asarray(v) for k, v in dataclasses.asdict(rep).items()}
+    np.savez(data, **arrays)
     atomic_write(path, data.getvalue(), parents=True)  # the run's own folder
 
 

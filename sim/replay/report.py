@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from matplotlib import dates as mdates
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -303,10 +304,11 @@ def timeline_figure(replay: Replay) -> Figure:
     for mark in MARKS:
         points = sorted(set(marks.get(mark, [])))
         if points:
-            ax.scatter(*zip(*points), marker=mark.marker, s=90 if mark.marker == "*" else 50, color=mark.colour,
+            xs, ys = zip(*points)
+            ax.scatter(xs, ys, marker=mark.marker, s=90 if mark.marker == "*" else 50, color=mark.colour,
                        edgecolors="#333333", linewidths=0.5, zorder=3)
-    handles = [Patch(color=c, label=s.lower().replace("_", " ")) for s, c in STATE_COLOURS.items()
-               if any(span.state == s for span in replay.spans)]
+    handles: list[Artist] = [Patch(color=c, label=s.lower().replace("_", " "))
+                             for s, c in STATE_COLOURS.items() if any(span.state == s for span in replay.spans)]
     handles += [Line2D([], [], marker=m.marker, linestyle="none", color=m.colour, markeredgecolor="#333333",
                        markersize=8, label=m.label) for m in MARKS if m in marks]
     ax.set_yticks(range(len(sites)), [f"site {s}" for s in sites])

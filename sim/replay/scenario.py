@@ -282,6 +282,7 @@ def event_day(event: Scripted, calendar: WorkingDayCalendar) -> dt.date:
     """The day a scripted event happens: its date, or ``wd`` working days after the start."""
     if event.date is not None:
         return event.date
+    assert event.wd is not None  # the scenario reader gives every event one or the other
     return calendar.add_working_days(calendar.epoch, event.wd)
 
 
