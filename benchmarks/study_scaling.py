@@ -23,6 +23,9 @@ from sim.population.params import PopulationParams
 from sim.population.sensitivity import points_of, sample
 from sim.population.study import BYTES_PER_SITE, Range, Study, evaluate
 
+SIMPY_GB_CPU_S = 22.35  # issue 17: 1,000,000 sites, 5 years, email-10wd, median of 3, CPU s
+ENGINE_TARGET_CPU_S = 0.7  # issue 17: the compiled engine's target a run at GB scale
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -55,11 +58,14 @@ def main() -> None:
         print(f"LocalCluster {n} worker(s): {wall:.1f} s, {runs / wall:.2f} runs/s, speed-up over in-process "
               f"{serial / wall:.2f}x, efficiency {serial / wall / n:.0%}, same bits as in-process: {same}")
 
-    per_run_gb = 1_000_000 * BYTES_PER_SITE / 2**30
-    workers = math.ceil(args.study_runs * cpu_per_run * (1_000_000 / args.sites) / (args.hours * 3600))
-    print(f"a {args.study_runs:,}-run study at GB scale (1,000,000 sites, {cpu_per_run * 1_000_000 / args.sites:.0f} "
-          f"CPU s a run by linear scaling from this size) in {args.hours:g} h: ~{workers:,} worker cores, "
-          f"~{per_run_gb:.1f} GiB each")
+    per_run_gib = 1_000_000 * BYTES_PER_SITE / 2**30
+    scaled = cpu_per_run * 1_000_000 / args.sites  # linear in sites (issue 17: n^1.13, so a floor)
+    for label, cpu in ((f"scaled from this run ({args.sites:,} sites)", scaled),
+                       ("issue 17's measured SimPy engine", SIMPY_GB_CPU_S),
+                       ("issue 17's compiled-engine target", ENGINE_TARGET_CPU_S)):
+        cores = math.ceil(args.study_runs * cpu / (args.hours * 3600))
+        print(f"{args.study_runs:,} runs at GB scale in {args.hours:g} h, {cpu:.2f} CPU s a run ({label}): "
+              f"~{cores:,} worker cores, ~{per_run_gib:.1f} GiB each")
 
 
 if __name__ == "__main__":
