@@ -253,8 +253,10 @@ class JoinStatistics:
 
 
 def join_statistics(loss: float, runs: int, seed: int = 0, *, latency: float = 0.002,
-                    timing: JoinTiming = JoinTiming()) -> JoinStatistics:
-    """Run ``runs`` joins (each with its own seed spawned from ``seed``) and collect the outcomes."""
+                    timing: JoinTiming = JoinTiming(),
+                    progress: Callable[[], None] | None = None) -> JoinStatistics:
+    """Run ``runs`` joins (each with its own seed spawned from ``seed``) and collect the outcomes;
+    ``progress()`` is called after each."""
     durations, attempts = [], []
     for child in np.random.SeedSequence(seed).spawn(runs):
         run_seed = int(child.generate_state(1)[0])
@@ -266,6 +268,8 @@ def join_statistics(loss: float, runs: int, seed: int = 0, *, latency: float = 0
         if report.joined:
             durations.append(report.duration)
             attempts.append(report.attempts)
+        if progress is not None:
+            progress()
     return JoinStatistics(loss, runs, len(durations), np.array(durations), np.array(attempts))
 
 

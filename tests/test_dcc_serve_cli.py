@@ -1,10 +1,15 @@
-"""``hansim dcc serve``'s options: bad values are one line and exit 1, before listening."""
+"""``hansim dcc serve``'s options: bad values are one line and exit 1, before listening;
+stopping it is clean."""
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from sim.cli import main
@@ -49,3 +54,27 @@ def test_port_in_use_is_one_line() -> None:
     assert result.exit_code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_stop_it_cleanly(sig: signal.Signals) -> None:
+    """The documented way to stop the server (Ctrl-C, or a service manager's SIGTERM) is a
+    clean shutdown: its cleanup runs, one line says so, exit 0, no traceback."""
+    proc = subprocess.Popen([sys.executable, "-c", "from sim.cli import main; main()",
+                             "dcc", "serve", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        while not any("listening on" in line for line in lines):
+            line = proc.stderr.readline()
+            assert line, "".join(lines)  # it ended before listening
+            lines.append(line)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert err.strip().splitlines()[-1] == "hansim dcc serve: stopped"
+    assert "Traceback" not in err and "Aborted" not in err and out == ""

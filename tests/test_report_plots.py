@@ -37,6 +37,9 @@ def test_backlog_plot_is_gb_scaled_and_its_comparison_panel_matches_the_summary(
     legend_texts = {t.get_text() for ax in figure.axes if ax.get_legend() for t in ax.get_legend().get_texts()}
     assert {"none", "email-10wd"} <= legend_texts
     assert "days" in ttc_figure(results).axes[0].get_xlabel()
+    figure.canvas.draw()  # the state names under the comparison panel do not run into each other
+    boxes = [t.get_window_extent() for t in steady.get_xticklabels()]
+    assert len(boxes) == 7 and all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:]))
 
 
 def test_replay_timeline_legends_every_marker_and_puts_it_on_its_site_row() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from aiohttp import web
 
+from sim.cli._stop import stop_on_signals, until
 from sim.cli.duis import SCHEMA_HELP, _schema
 from sim.dcc import gbcs_link
 from sim.dcc.delivery import Deliveries, RetryPolicy
@@ -93,8 +94,10 @@ async def _run(app: web.Application, host: str, port: int) -> None:
         await runner.cleanup()
         raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}") from None
     bound = runner.addresses[0]
+    stop = stop_on_signals()
     click.echo(f"hansim dcc serve: listening on http://{bound[0]}:{bound[1]}/api/v1/", err=True)
     try:
-        await asyncio.Event().wait()
+        await until(stop)
     finally:
         await runner.cleanup()
+    click.echo("hansim dcc serve: stopped", err=True)

@@ -14,6 +14,7 @@ from han.installcode import InstallCode, InstallCodeError
 from han.pcap import pcap_bytes, zigbee_key_rows
 from sim.han_join import JoinReport, join_statistics, run_join
 from sim.output import check_file, write_files
+from sim.progress import bar as progress_bar
 
 CHF_ID = "00-DB-12-34-56-78-90-A2"  # as in the DCC test templates
 ESME_ID = "00-DB-12-34-56-78-90-A0"
@@ -105,12 +106,14 @@ Examples:
               help="Probability (0 <= p < 1) that a frame is lost at its receiver.")
 @click.option("--runs", type=int, default=100, show_default=True, help="Independent joins to run (1-1000000).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed the runs' seeds are spawned from (>= 0).")
-def stats(loss: float, runs: int, seed: int) -> None:
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def stats(loss: float, runs: int, seed: int, quiet: bool) -> None:
     """Success rate and join time of a right-code meter over many runs (population-model input)."""
     _check(0 <= loss < 1, "--loss", f"{loss} is not a probability below 1")
     _check(1 <= runs <= 1_000_000, "--runs", f"{runs} is not a positive number of runs (at most 1000000)")
     _check(seed >= 0, "--seed", f"{seed} is negative")
-    result = join_statistics(loss, runs, seed)
+    with progress_bar(runs, "han stats", unit="join", quiet=quiet) as bar:
+        result = join_statistics(loss, runs, seed, progress=bar.update)
     low, high = _wilson(result.joined, runs)
     click.echo(f"loss {loss:g}: {result.joined}/{runs} joined, "
                f"success rate {result.success_rate:.3f} (95% CI {low:.3f}-{high:.3f})")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -47,12 +46,11 @@ def command(scenario_file: str, out: str, strategies: tuple[str, ...], seed: int
     source), PNG plots and a self-contained report.html. Same study and seed:
     byte-identical files.
     """
-    from tqdm import tqdm
-
     from sim.mp155 import report
     from sim.mp155.costs import ALL, cost_rows
     from sim.mp155.model import StockRun
     from sim.output import check_folder
+    from sim.progress import bar as progress_bar
 
     overrides = {name: value for name, value in [
         ("seed", seed), ("days", days), ("batch_size", batch_size), ("strategies", strategies or None),
@@ -65,8 +63,8 @@ def command(scenario_file: str, out: str, strategies: tuple[str, ...], seed: int
     out_dir = check_folder(Path(out), overwrite)
     runs = []
     # one step per simulated day per strategy, and one per plot (they take seconds too)
-    with tqdm(total=scenario.days * len(scenario.strategies) + len(report.PLOTS), unit="step", file=sys.stderr,
-              delay=2.0, disable=quiet, leave=False, desc="reflash") as bar:
+    with progress_bar(scenario.days * len(scenario.strategies) + len(report.PLOTS), "reflash",
+                      quiet=quiet) as bar:
         for strategy in scenario.strategies:
             bar.set_postfix_str(strategy)
             done = [0]

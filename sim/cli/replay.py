@@ -37,8 +37,10 @@ Examples:
                              "joins then run in real time and are not captured.")
 @click.option("--plot-format", type=click.Choice(FORMATS), default="png", show_default=True,
               help="File format of the timeline plot (svg: vector, for reports).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
 def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
-            schema_path: Path | None, radio: str | None, overwrite: bool, plot_format: str) -> None:
+            schema_path: Path | None, radio: str | None, overwrite: bool, plot_format: str,
+            quiet: bool) -> None:
     """Replay SCENARIO (a bundled name from `hansim scenarios list`, or a YAML file).
 
     Prints the timeline (date, working day, actor, event, SMI changes) and writes every
@@ -50,6 +52,7 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
 
     from han.radio import RadioError
     from sim.output import OutputDir, check_file, check_folder, write_files
+    from sim.progress import bar as progress_bar
     from sim.radio_join import check_radio_spec
     from sim.replay import report
     from sim.replay.scenario import load_scenario, locate
@@ -66,16 +69,25 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     check_folder(out, overwrite)  # refuse before the run, not after it
     if keys_out is not None:
         check_file(keys_out)
-    try:
-        if radio is not None:
-            check_radio_spec(radio)
-            loaded = dataclasses.replace(loaded, radio=radio)
-        result = replay(loaded, schema_path)
-    except RadioError as err:  # bad spec, a stick that will not start, or one pulled mid-run
-        raise click.ClickException(str(err)) from None
-    found = report.checks(result)
+    with progress_bar(1 + len(report.FILE_STEPS), "replay", quiet=quiet) as bar:
+        bar.set_postfix_str("story")
+        try:
+            if radio is not None:
+                check_radio_spec(radio)
+                loaded = dataclasses.replace(loaded, radio=radio)
+            result = replay(loaded, schema_path)
+        except RadioError as err:  # bad spec, a stick that will not start, or one pulled mid-run
+            raise click.ClickException(str(err)) from None
+        bar.update()
+
+        def step_done(step: str) -> None:
+            bar.set_postfix_str(step)
+            bar.update()
+
+        found = report.checks(result)
+        made = report.files(result, found, plot_format, progress=step_done)
     with OutputDir(out, overwrite) as staged:
-        for name, data in report.files(result, found, plot_format).items():
+        for name, data in made.items():
             staged.write(name, data)
         if keys_out is not None:  # inside: a key file that cannot be written keeps OUT as it was
             write_files({keys_out: report.wireshark_keys(result)}, secrets=[keys_out])

@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import json
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -219,10 +220,11 @@ def backlog_figure(params: PopulationParams, results: Mapping[str, tuple[object,
     dates = start + np.arange(params.days + 1).astype("timedelta64[D]")
     warm = 0  # the historic backlog comes from the lifecycle's own history: no wave to skip
     names = STATE_NAMES + ["total"]
-    figure = new_figure(11, 15)
+    figure = new_figure(11, 18)
+    # The six states two by two; the total and the regime comparison across the whole width.
     axes = figure.subplot_mosaic([[names[0], names[1]], [names[2], names[3]], [names[4], names[5]],
-                                  [names[6], "steady"]],
-                                 height_ratios=[1, 1, 1, 1.25])
+                                  [names[6], names[6]], ["steady", "steady"]],
+                                 height_ratios=[1, 1, 1, 1.1, 1.25])
     steady: dict[str, list[Estimate]] = {}
     for label, (_, reps) in results.items():
         stack = np.array([r.backlog for r in reps], float) * gb
@@ -281,7 +283,7 @@ def _steady_panel(ax: Axes, steady: Mapping[str, list[Estimate]], names: list[st
         err = np.array([[e.mean - e.lo for e in values], [e.hi - e.mean for e in values]])
         bars = ax.bar(x + (k - (len(steady) - 1) / 2) * width, means, width, yerr=err, capsize=3, label=label)
         ax.bar_label(bars, labels=[f"{m:,.0f}" for m in means], fontsize=6, padding=2, rotation=90)
-    ax.set_xticks(x, [n.replace("_", " ") for n in names])
+    ax.set_xticks(x, ["\n".join(textwrap.wrap(n.replace("_", " "), 14)) for n in names])
     ax.set_ylabel("GB sites (time average)")
     ax.yaxis.set_major_formatter(THOUSANDS)
     ax.set_ylim(0, ax.get_ylim()[1] * 1.2)

@@ -9,18 +9,17 @@ back in task order whatever order workers finish in: same seed, same output.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm import tqdm
 
 from sim.parent_death import end_with_parent
 from sim.policies import Policy
 from sim.population.model import Replication, run_replication
 from sim.population.params import PopulationParams
+from sim.progress import bar as progress_bar
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ def run_tasks(tasks: Sequence[Task], workers: int | None = None, dask_address: s
               progress: bool = True) -> list[Replication]:
     """Run every task; ``done(i, result)`` is called as each finishes (for sweeps to save)."""
     results: list[Replication | None] = [None] * len(tasks)
-    bar = tqdm(total=len(tasks), unit="run", file=sys.stderr, disable=not progress, leave=False)
+    bar = progress_bar(len(tasks), "replications", unit="run", quiet=not progress)
 
     def finish(i: int, result: Replication) -> None:
         results[i] = result

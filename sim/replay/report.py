@@ -4,6 +4,7 @@ Files (all or none, via :class:`~sim.output.OutputDir`): ``timeline.jsonl`` and
 ``timeline.csv`` (one event a line), ``duis/NNN-k_SRV_what.xml`` (every request, response
 and alert in the order sent; an 8.11 Add request carries the install code because DUIS
 does), ``pcap/join-NN_ID.pcap`` (one per HAN join, IEEE 802.15.4 with FCS),
+``keystore/`` (the certificates gbcs-parser needs to verify the DUIS files' GBCS payloads),
 ``summary.json`` (with which XSD, if any, every DUIS file was validated against),
 ``timeline.png`` (or ``.svg``) and ``report.html``. Nothing but the DUIS 8.11 requests
 holds an install code or a key.
@@ -16,6 +17,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -27,6 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from han.pcap import pcap_bytes, zigbee_key_rows
+from sim.dcc.gbcs_link import keystore_files
 from sim.duis import schema as duis_schema
 from sim.plotting import figure_bytes, new_figure
 from sim.replay.story import Entry, Replay
@@ -185,17 +188,30 @@ def timeline_csv(replay: Replay) -> str:
     return buffer.getvalue()
 
 
-def files(replay: Replay, found: list[Check], plot_format: str = "png") -> dict[str, bytes]:
-    """Every output file by relative name; the same replay gives the same bytes."""
+#: The steps of :func:`files`, each reported to its ``progress`` as it ends.
+FILE_STEPS = ("timeline", "DUIS XML", "pcaps", "summary", "plot", "report.html")
+
+
+def files(replay: Replay, found: list[Check], plot_format: str = "png",
+          progress: Callable[[str], None] | None = None) -> dict[str, bytes]:
+    """Every output file by relative name; the same replay gives the same bytes.
+
+    ``progress(step)`` is called as each of :data:`FILE_STEPS` ends (the plot and the
+    validation take seconds)."""
     from sim.replay.html_report import render  # the HTML page reads this module's tables
 
+    done = progress or (lambda _step: None)
     out: dict[str, bytes] = {}
     out["timeline.jsonl"] = "".join(json.dumps({
         "time_s": round(e.time, 3), "date": replay.date(e.time).isoformat(), "wd": replay.wd(e.time),
         "actor": e.actor, "event": e.event, "smi": e.smi, "site": e.site}) + "\n"
         for e in replay.entries).encode()
     out["timeline.csv"] = timeline_csv(replay).encode()
+    done("timeline")
     out.update(duis_files(replay))
+    # the certificates that verify the GBCS payloads in them (gbcs-parser's key store layout)
+    out.update(keystore_files(replay.dcc.premises))
+    done("DUIS XML")
     captured = [(name, r.report) for name, r in zip(pcap_files(replay), replay.joins.records)
                 if name is not None and r.report is not None]  # a radio's join: no capture here
     for name, report in captured:
@@ -203,11 +219,15 @@ def files(replay: Replay, found: list[Check], plot_format: str = "png") -> dict[
     if captured:  # the premises' one HAN, every join in one capture
         out[PREMISES_PCAP] = pcap_bytes((replay.epoch_s + f.time, f.raw)
                                                for _, report in captured for f in report.frames)
+    done("pcaps")
     validation = duis_validation(replay)
     out["summary.json"] = (json.dumps(summary(replay, found, validation), indent=2) + "\n").encode()
+    done("summary")
     figure = timeline_figure(replay)
     out[f"timeline.{plot_format}"] = figure_bytes(figure, plot_format)
+    done("plot")
     out["report.html"] = render(replay, found, validation, figure, f"timeline.{plot_format}").encode()
+    done("report.html")
     return out
 
 
