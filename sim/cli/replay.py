@@ -53,6 +53,7 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     from han.radio import RadioError
     from sim.output import OutputDir, check_file, check_folder, write_files
     from sim.progress import bar as progress_bar
+    from sim.progress import named_steps
     from sim.radio_join import check_radio_spec
     from sim.replay import report
     from sim.replay.scenario import load_scenario, locate
@@ -79,13 +80,8 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
         except RadioError as err:  # bad spec, a stick that will not start, or one pulled mid-run
             raise click.ClickException(str(err)) from None
         bar.update()
-
-        def step_done(step: str) -> None:
-            bar.set_postfix_str(step)
-            bar.update()
-
         found = report.checks(result)
-        made = report.files(result, found, plot_format, progress=step_done)
+        made = report.files(result, found, plot_format, progress=named_steps(bar))
     with OutputDir(out, overwrite) as staged:
         for name, data in made.items():
             staged.write(name, data)
