@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/fuzz.py [--examples N] [--target NAME ...]
 
 Per target (``tests/_fuzz_support.py``: YAML scenario/site/sweep/reflash files, DUIS
-files, firmware images, install codes, ZNP bytes, sniffer lines, CLI option values, and
-whatever else is registered there): inputs tried, accepted, refused with a clear error,
+files, GBCS payloads and signed pre-commands, firmware images (hansim's and the DCC's 11.1
+template image), install codes, ZNP bytes, sniffer lines, CLI option values, and whatever
+else is registered there): inputs tried, accepted, refused with a clear error,
 crashes, hangs (> HANG_SECONDS), leftovers (stray files), and the time per input. Exit 1
 when any crash, hang or leftover is found, with the first few inputs that caused one.
 """
@@ -51,7 +52,7 @@ def main() -> int:
     parser.add_argument("--target", action="append", choices=sorted(TARGETS), help="only these")
     args = parser.parse_args()
     names = args.target or sorted(TARGETS)
-    print(f"{'target':16} {'inputs':>7} {'accepted':>9} {'refused':>8} {'crashes':>8} "
+    print(f"{'target':20} {'inputs':>7} {'accepted':>9} {'refused':>8} {'crashes':>8} "
           f"{'hangs':>6} {'leftovers':>10} {'ms/input':>9}")
     total: Counter = Counter()
     problems = []
@@ -60,10 +61,10 @@ def main() -> int:
         tried = sum(counts.values())
         total += counts
         problems += [f"{name}: {s}" for s in samples]
-        print(f"{name:16} {tried:>7} {counts['accepted']:>9} {counts['refused']:>8} {counts['crash']:>8} "
+        print(f"{name:20} {tried:>7} {counts['accepted']:>9} {counts['refused']:>8} {counts['crash']:>8} "
               f"{counts['hang']:>6} {counts['leftover']:>10} {1000 * seconds / max(tried, 1):>9.1f}",
               flush=True)
-    print(f"{'all':16} {sum(total.values()):>7} {total['accepted']:>9} {total['refused']:>8} "
+    print(f"{'all':20} {sum(total.values()):>7} {total['accepted']:>9} {total['refused']:>8} "
           f"{total['crash']:>8} {total['hang']:>6} {total['leftover']:>10}   (hang: > {HANG_SECONDS:g} s)")
     for line in problems:
         print(line)

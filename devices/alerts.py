@@ -14,8 +14,8 @@ class AlertCode(IntEnum):
     ACTIVE_FIRMWARE_VERSION_CHANGED = 0x8F43
     JOINING_FAILED = 0x8F48
     JOINING_SUCCEEDED = 0x8F49
-    FUTURE_DATED_EXECUTED_DLMS = 0x8F66  # a future-dated command ran (ESME: DLMS COSEM)
-    FUTURE_DATED_EXECUTED_GBZ = 0x8F67  # the same for GBZ devices (GSME, CHF, GPF)
+    FUTURE_DATED_ACTIONED = 0x8F66  # a future-dated command ran and succeeded
+    FUTURE_DATED_NOT_ACTIONED = 0x8F67  # it ran and failed (DUIS MMC schema, gbcs-parser)
     DEVICE_COMMISSIONED = 0x8F69
     FIRMWARE_VERIFICATION_SUCCESSFUL = 0x8F72
     FIRMWARE_TRANSFER_FAILED = 0x8F89

@@ -31,6 +31,12 @@ def enumerated_success() -> bytes:
     return _Status("success").dump()
 
 
+def items(der: bytes) -> list[bytes]:
+    """The DER of each item of a SEQUENCE (a :class:`ValueError` when ``der`` is not one)."""
+    seq = core.Sequence.load(der, strict=True)
+    return [seq[i].dump() for i in range(len(seq))]
+
+
 def octet_string(value: bytes) -> bytes:
     return core.OctetString(value).dump()
 

@@ -148,6 +148,17 @@ class KeyStore:
         assert private is not None  # no KA certificate here, so the key is derived
         return _test_certificate(raw, use, private.public_key())
 
+    def test_pki_key(self, eui: str | bytes, use: Use) -> bytes | None:
+        """The PEM private key of a party whose key is hansim's test PKI (derived from its
+        EUI alone: public knowledge, no one's secret), None for a key from a folder. Written
+        for organisations so that gbcs-parser can check the MACs made with them."""
+        raw = eui_bytes(eui)
+        if self._file(raw, use, "key") is not None or self._file(raw, use, "pem") is not None:
+            return None
+        return _derived(raw + use.encode()).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption())
+
     def public(self, eui: str | bytes, use: Use) -> ec.EllipticCurvePublicKey:
         pem = self.certificate(eui, use)
         key: PublicKeyTypes

@@ -23,6 +23,7 @@ class MessageCode(IntEnum):
     CCS01 = 0x0001
     CCS02 = 0x0002
     CS03A1 = 0x000D
+    CS03A2 = 0x00AB  # method A join, the target not a meter (e.g. the GPF)
     CS06 = 0x0012
     CS14 = 0x0018
     ECS70 = 0x0062
@@ -31,6 +32,7 @@ class MessageCode(IntEnum):
     FDRA_ESME = 0x00CE  # firmware distribution receipt alert, DLMS devices (8F72 / 8F1C)
     CCS08 = 0x0128  # firmware transfer alert from the Comms Hub (8F8A / 8F89)
     CS02B_SUPPLIER_BY_TRANSCOS = 0x0107  # update security credentials on a change of supplier
+    CS02B_ALERT = 0x00CB  # future-dated update security credentials alert (8F66 / 8F67)
     CS08 = 0x0129
     GCA = 0x1000  # generic critical alert
     GNCA = 0x1001  # generic non-critical alert
@@ -119,15 +121,25 @@ def gcs28_response(clock: dt.datetime) -> bytes:
     return asn1.sequence(asn1.generalized_time(clock), asn1.integer(0))  # 0: reliable
 
 
-# -- CS03A1: method A join (8.7.1) ------------------------------------------------------------
-def cs03a1_command(other: bytes, other_type: str) -> bytes:
-    """Join the meter with ``other`` as method A initiator."""
-    return asn1.sequence(asn1.integer(0), asn1.octet_string(other),
+# -- CS03A1 / CS03A2: method A join (8.7.1) --------------------------------------------------
+#: Devices GBCS calls meters: they initiate a method A join (CS03A1); any other target of
+#: 8.7.1 is the method A responder (CS03A2), as in the RTDS vectors.
+METERS = ("ESME", "GSME")
+
+
+def join_use_case(target_type: str) -> MessageCode:
+    return MessageCode.CS03A1 if target_type in METERS else MessageCode.CS03A2
+
+
+def join_command(target_type: str, other: bytes, other_type: str) -> bytes:
+    """Join the target with ``other``: a meter as method A initiator (0), else responder (1)."""
+    role = 0 if target_type in METERS else 1
+    return asn1.sequence(asn1.integer(role), asn1.octet_string(other),
                          asn1.integer(DEVICE_TYPES[other_type]))
 
 
 def response_code(code: int = 0) -> bytes:
-    """A bare ASN.1 response code (CS03A1): 0 success."""
+    """A bare ASN.1 response code (CS03A1, CS03A2): 0 success."""
     return asn1.integer(code)
 
 
@@ -155,12 +167,22 @@ def cs06_outcome(result: ActivationResult, firmware_version: bytes) -> bytes:
     return asn1.sequence(asn1.integer(result), asn1.octet_string(firmware_version))
 
 
-def cs06_future_dated_alert(succeeded: bool, executed_at: dt.datetime, counter: int,
-                            result: ActivationResult, firmware_version: bytes) -> bytes:
-    """0x8F66 (actioned) / 0x8F67 (not actioned) when a future-dated activation runs."""
-    return asn1.sequence(asn1.integer(0x8F66 if succeeded else 0x8F67),
-                         asn1.generalized_time(executed_at), asn1.integer(counter),
-                         cs06_outcome(result, firmware_version))
+#: GBCS alert codes of a future-dated command's outcome (gbcs-parser: "Future-date HAN
+#: Interface Command [not] Successfully Actioned"; the DUIS MMC schema: success, failure).
+ACTIONED, NOT_ACTIONED = 0x8F66, 0x8F67
+
+
+def cs06_succeeded(outcome: bytes) -> bool:
+    """Whether a CS06 outcome (:func:`cs06_outcome`) says the image now runs."""
+    return asn1.items(outcome)[0] == asn1.integer(ActivationResult.SUCCESS)
+
+
+def cs06_future_dated_alert(executed_at: dt.datetime, counter: int, outcome: bytes) -> bytes:
+    """0x8F66 / 0x8F67 when a future-dated activation runs: the command's counter and the
+    outcome (:func:`cs06_outcome`) an immediate activation would have answered."""
+    code = ACTIONED if cs06_succeeded(outcome) else NOT_ACTIONED
+    return asn1.sequence(asn1.integer(code), asn1.generalized_time(executed_at),
+                         asn1.integer(counter), outcome)
 
 
 COMMAND_ACCEPTED = asn1.NULL  # the response to a future-dated (or cancelling) command
@@ -228,17 +250,29 @@ class Replacement:
                                                       self.replacing_id, self.replacing_key_id)))
 
 
-def cs02b_response(counter: int, replacements: list[Replacement], floor_seq: int,
-                   top_up_floor_seq: int | None) -> bytes:
-    """The meter's answer to CS02b supplier-by-TransCoS: accepted, its sequence number
-    floors and one outcome per replaced certificate (RTDS 6.23_CS02bSupplierByTransCoS)."""
+def cs02b_outcome(counter: int, replacements: list[Replacement], floor_seq: int,
+                  top_up_floor_seq: int | None) -> bytes:
+    """What the meter did on CS02b supplier-by-TransCoS: the command's counter, its sequence
+    number floors and one outcome per replaced certificate."""
     change = [asn1.integer(SUPPLIER_ROLE), asn1.integer(floor_seq)]
     if top_up_floor_seq is not None:
         change.append(asn1.sequence(asn1.sequence(asn1.integer(0), asn1.integer(top_up_floor_seq))))
-    outcome = asn1.sequence(asn1.integer(counter), asn1.integer(SUPPLIER_BY_TRANSCOS),
-                            asn1.sequence(asn1.sequence(*change)),
-                            asn1.sequence(*(r.to_der() for r in replacements)))
-    return asn1.sequence(asn1.NULL, outcome)
+    return asn1.sequence(asn1.integer(counter), asn1.integer(SUPPLIER_BY_TRANSCOS),
+                         asn1.sequence(asn1.sequence(*change)),
+                         asn1.sequence(*(r.to_der() for r in replacements)))
+
+
+def cs02b_response(outcome: bytes | None) -> bytes:
+    """The meter's answer to CS02b: accepted and, when it ran at once, the outcome (RTDS
+    6.23_CS02bSupplierByTransCoS ``IMMEDIATE`` / ``FUTURE_DATED`` responses)."""
+    return asn1.sequence(asn1.NULL, *([outcome] if outcome is not None else []))
+
+
+def cs02b_future_dated_alert(actioned: bool, executed_at: dt.datetime, outcome: bytes) -> bytes:
+    """0x8F66 / 0x8F67 when a future-dated CS02b ran, with its outcome (:func:`cs02b_outcome`;
+    the outcome is mandatory, so one that replaced nothing lists no replacements)."""
+    return asn1.sequence(asn1.integer(ACTIONED if actioned else NOT_ACTIONED),
+                         asn1.generalized_time(executed_at), outcome)
 
 
 # -- the table -------------------------------------------------------------------------------
@@ -281,6 +315,10 @@ USE_CASES = (
             "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX"),
     UseCase("CS03A1", "8.7.1", MessageCode.CS03A1, "response", "ESME signature",
             "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS03A2", "8.7.1", MessageCode.CS03A2, "pre-command", "none (the supplier signs it)",
+            "8.7.1_CS03A2Critical/CS03A2Critical_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX"),
+    UseCase("CS03A2", "8.7.1", MessageCode.CS03A2, "response", "device signature",
+            "8.7.1_CS03A2Critical/CS03A2Critical_8.7.1_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("CS06 immediate", "11.3", MessageCode.CS06, "pre-command", "none (the supplier signs it)",
             "11.3_CS06/CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX"),
     UseCase("CS06 immediate", "11.3", MessageCode.CS06, "response", "device signature",
@@ -305,6 +343,11 @@ USE_CASES = (
             "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("CS02b", "6.23", MessageCode.CS02B_SUPPLIER_BY_TRANSCOS, "response", "meter signature",
             "6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS02b future-dated", "6.23", MessageCode.CS02B_SUPPLIER_BY_TRANSCOS, "response",
+            "meter signature",
+            "6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_FUTURE_DATED_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS02b 0x8F66", "6.23", MessageCode.CS02B_ALERT, "alert", "meter signature",
+            "6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_8F66_FUTURE_DATED_SUCCESS_ALERT_GBCS.HEX"),
     UseCase("CCS08 0x8F8A", "11.1", MessageCode.CCS08, "alert", "CHF signature",
             "NA_CCS08/CCS08_NA_NA_ALERT_GBCS.HEX"),
     UseCase("FDRA 0x8F72", "11.1", MessageCode.FDRA_ESME, "alert", "device signature",

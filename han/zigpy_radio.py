@@ -114,10 +114,14 @@ class ZigpyRadio:
 
     async def permit(self, device_id: str, link_key: bytes, seconds: int) -> None:
         """ZigBee's permit-join lasts at most 254 s, but a JoinTimePeriod may be 3600:
-        re-open the window, as a CHF does, until ``seconds`` have passed."""
+        re-open the window, as a CHF does, until ``seconds`` have passed. zigpy-znp returns
+        when a window closes, bellows once it is open: wait out each window either way."""
+        loop = asyncio.get_running_loop()
         while seconds > 0:
             chunk = min(seconds, MAX_PERMIT_SECONDS)
+            closes = loop.time() + chunk
             await self.app.permit_with_link_key(to_eui64(device_id), zt.KeyData(link_key), chunk)
+            await asyncio.sleep(max(0.0, closes - loop.time()))
             seconds -= chunk
 
     async def remove(self, device_id: str) -> None:

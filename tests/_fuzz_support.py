@@ -14,6 +14,8 @@ To add an entry point (HTTP bodies, GBCS payloads, EZSP bytes ...), add a ``Targ
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import re
 import signal
 import tempfile
@@ -277,6 +279,137 @@ register(Target("firmware-image", st.deferred(lambda: mutated([_image_seed()[0]]
                 _firmware, _firmware_refusals()))
 
 
+# -- GBCS payloads --------------------------------------------------------------------------
+
+@cache
+def _gbcs_world() -> tuple[object, list[bytes], set]:
+    """The reader (RTDS / DCC Boxed organisation keys, hansim's test PKI for devices), the
+    seeds (every RTDS vector hansim builds a use case from, and hansim's own messages that
+    verify: MACed commands and alerts, device-signed responses, a signed pre-command) and
+    what each protected seed says (header, content): a mutation that still verifies must
+    say one of those, or it is a forgery accepted."""
+    from gbcs_support import rtds, rtds_keystore
+
+    from gbcs import use_cases as uc
+    from gbcs.grouping import Cra, GroupingHeader
+    from gbcs.keystore import KeyStore
+    from gbcs.messages import ACB, Envelopes
+    envelopes = Envelopes(KeyStore([rtds_keystore()]))
+    supplier, chf, esme = (bytes.fromhex(e) for e in ("90B3D51F30010000", "00DB1234567890A2",
+                                                       "00DB1234567890A0"))
+    when = dt.datetime(2024, 1, 8, 9, tzinfo=dt.UTC)
+    ours = [
+        envelopes.command(GroupingHeader(Cra.COMMAND, 7, ACB, chf, uc.MessageCode.CCS01, supplier, 9),
+                          uc.ccs01_command(7, esme, "ESME", b"0123456789ABCDEF", 90)),
+        envelopes.reply(GroupingHeader(Cra.ALERT, 8, chf, ACB, uc.MessageCode.CS14),
+                        uc.cs14_device_log_changed(8, when, [esme]), signed=False),
+        envelopes.reply(GroupingHeader(Cra.RESPONSE, 9, esme, supplier, uc.MessageCode.CS06,
+                                       date_time=bytes(12)),
+                        uc.cs06_outcome(uc.ActivationResult.SUCCESS, bytes(4)), signed=True),
+        envelopes.sign(envelopes.pre_command(GroupingHeader(Cra.COMMAND, 10, supplier, esme,
+                                                            uc.MessageCode.ECS70),
+                                             uc.ecs70_command(10, when, when))),
+    ]
+    seeds = [rtds(u.rtds) for u in uc.USE_CASES] + ours
+    said = set()
+    for seed in seeds:
+        try:
+            opened = envelopes.open(seed)
+        except ValueError:
+            continue  # an RTDS device signature: hansim's devices sign with its test PKI
+        said.add((opened.message.header, opened.message.content))
+    return envelopes, seeds, said
+
+
+_GBCS_HOSTILE = [b"\xdd" + bytes(6) + b"\x83\xff\xff\xff", b"\xdf\x09\x01" + bytes(8),
+                 b"\xdf\x09\x04" + bytes(30), b"\x82\xff\xff", b"\x84\x00\x00\x00\x01",
+                 b"\x40" + bytes(64), b"\x00", b"\xdd" * 64, bytes(5000)]
+
+
+def _gbcs(data: bytes, scratch: Path) -> object:
+    """A GBCS message into the reader that checks its MAC and signature (what a device or
+    the DCC model does before trusting one)."""
+    envelopes, _, said = _gbcs_world()
+    opened = envelopes.open(data)
+    message = opened.message
+    if (opened.maced or message.signature) and (message.header, message.content) not in said:
+        raise AssertionError("a changed GBCS message verified: a forgery accepted")
+    return opened
+
+
+def _gbcs_refusals() -> tuple[type[BaseException], ...]:
+    from gbcs.encoding import GbcsError
+    return (GbcsError,)
+
+
+register(Target("gbcs-payload", st.deferred(lambda: mutated(_gbcs_world()[1], _GBCS_HOSTILE)),
+                _gbcs, _gbcs_refusals(), prepare=_gbcs_world))
+
+
+@cache
+def _critical_command() -> tuple[str, str, object]:
+    """A pre-command the DCC issued for an ECS70 (8.1.1), the supplier's signed copy, and
+    the supplier's public key the meter checks it with."""
+    from gbcs.grouping import SignedMessage
+    from sim.duis.precommand import sign, supplier_test_key
+    from sim.duis.response import PreCommand
+    _, seeds, _ = _gbcs_world()
+    signed = SignedMessage.from_bytes(seeds[-1])
+    issued = base64.b64encode(SignedMessage(signed.header, signed.content, None).to_bytes()).decode()
+    key = supplier_test_key("90-B3-D5-1F-30-01-00-00")
+    return issued, sign(PreCommand("4.0", issued), key), key.public_key()
+
+
+def _signed_command(data: bytes, scratch: Path) -> object:
+    """A variant-5 GBCSPayload (base64, as DUIS carries it) into the meter's check: the
+    pre-command the DCC issued, signed by the supplier whose key it holds."""
+    from sim.duis.precommand import open_signed
+    issued, genuine, public = _critical_command()
+    opened = open_signed(base64.b64encode(data).decode(), issued, public)
+    if opened.to_bytes() != base64.b64decode(genuine):
+        raise AssertionError("a changed signed pre-command was obeyed")
+    return opened
+
+
+def _signed_command_refusals() -> tuple[type[BaseException], ...]:
+    from sim.duis.precommand import PreCommandError
+    return (PreCommandError,)
+
+
+register(Target("gbcs-signed-command",
+                st.deferred(lambda: mutated([base64.b64decode(_critical_command()[1])],
+                                            _GBCS_HOSTILE)),
+                _signed_command, _signed_command_refusals(), prepare=_critical_command))
+
+
+# -- firmware images as the DCC ships them ---------------------------------------------------
+
+@cache
+def _dcc_image() -> tuple[bytes, object]:
+    """The image in the DCC's 11.1 template and the DCC Boxed test supplier's certificate
+    that verifies it (GBCS: the supplier signs the manufacturer image)."""
+    from _firmware_support import template_image
+    from cryptography import x509
+    from gbcs_support import rtds_keystore
+    pem = (rtds_keystore() / "90b3d51f30010000-ds.pem").read_bytes()
+    return template_image(), x509.load_pem_x509_certificate(pem).public_key()
+
+
+def _dcc_firmware(data: bytes, scratch: Path) -> object:
+    from firmware import image
+    original, public = _dcc_image()
+    parsed = image.parse(data)
+    parsed.verify(public)
+    if parsed.manufacturer_image != image.parse(original).manufacturer_image:
+        raise AssertionError("a changed manufacturer image verified")
+    return parsed
+
+
+register(Target("firmware-dcc-image",
+                st.deferred(lambda: mutated([_dcc_image()[0]], [b"\xff" * 8, b"\x00" * 8])),
+                _dcc_firmware, _firmware_refusals(), prepare=_dcc_image))
+
+
 # -- install codes --------------------------------------------------------------------------
 
 def _install_code(text: str, scratch: Path) -> object:
@@ -311,6 +444,25 @@ def _znp(data: bytes, scratch: Path) -> object:
 _ZNP_SEEDS = [bytes.fromhex("fe00210120"), bytes.fromhex("fe0021022322"), bytes.fromhex("fe01410000" + "40"),
               bytes.fromhex("fe032608000000" + "2d")]
 register(Target("znp-bytes", mutated(_ZNP_SEEDS, [b"\xfe" * 40, b"\xfe\xff" + b"\x00" * 300]), _znp, ()))
+
+
+# -- EZSP over ASH (the virtual EmberZNet stick's host side) -----------------------------------
+
+def _ezsp(data: bytes, scratch: Path) -> object:
+    from han.ezsp.emulator import EzspEmulator
+    emulator = EzspEmulator(seed=1)
+    for start in range(0, len(data), 37):  # as a serial port delivers: in pieces
+        emulator.receive(data[start:start + 37], now=start / 1000)
+    emulator.advance(60.0)  # the NCP's retransmissions and its ERROR frame run out
+    return emulator.take_output()
+
+
+# RST; DATA version(13); DATA networkState; DATA getValue (ASH: stuffed, randomised, CRC)
+_EZSP_SEEDS = [bytes.fromhex("1ac038bc7e" "004321a9542a7d3816c07e" "104021a94c2aaa827e"
+                             "204121a9fe2a045a967e"),
+               bytes.fromhex("1ac038bc7e004321a9542a7d3816c07e")]
+register(Target("ezsp-bytes", mutated(_EZSP_SEEDS, [b"\x7e" * 40, b"\x7d" * 30, b"\x1a\x18\x11\x13",
+                                                    b"\x00" * 300 + b"\x7e"]), _ezsp, ()))
 
 
 # -- sniffer lines --------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Shared by the radio tests: a virtual Z-Stack stick with one ESME, and a RadioJoin
-driving it through unmodified zigpy-znp, both on one asyncio loop (``AsyncioBridge``)."""
+"""Shared by the radio tests: a virtual stick (Z-Stack, or EmberZNet) with one ESME, and a
+RadioJoin driving it through unmodified zigpy-znp (or bellows), both on one asyncio loop
+(``AsyncioBridge``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import gc
 
 from duis_support import template
 
+from han.ezsp.emulator import EzspEmulator
 from han.installcode import InstallCode
 from han.radio import RadioSpec
 from han.zigpy_radio import ZigpyRadio
@@ -28,13 +30,15 @@ WINDOW = 2  # seconds: the JoinTimePeriod the tests put in 8.11 (real time)
 class Stick:
     """A virtual stick with one ESME holding ``code``, and a RadioJoin on it (same loop)."""
 
-    def __init__(self, code: InstallCode, kind: str = "pty") -> None:
+    def __init__(self, code: InstallCode, kind: str = "pty", library: str = "znp") -> None:
         self.bridge = AsyncioBridge()
-        self.emulator = ZStackEmulator(meters=(EmulatedMeter.parse(f"{ESME}={code.reveal()}"),),
-                                       seed=7, join_delay=0.1)
+        front_end = EzspEmulator if library == "ezsp" else ZStackEmulator
+        self.emulator = front_end(meters=(EmulatedMeter.parse(f"{ESME}={code.reveal()}"),),
+                                  seed=7, join_delay=0.1)
         self.stick = self.bridge.call(make_stick(self.emulator))
         path = self.bridge.call(self.stick.open_pty() if kind == "pty" else self.stick.open_tcp())
-        self.radio = ZigpyRadio(RadioSpec.parse(f"znp:{path}"), FAST)
+        options = FAST if library == "znp" else {"network": FAST["network"]}
+        self.radio = ZigpyRadio(RadioSpec.parse(f"{library}:{path}"), options)
         self.join = RadioJoin(self.radio, self.bridge)
 
     def __enter__(self) -> Stick:
@@ -49,8 +53,8 @@ class Stick:
             self.bridge.close()
             settle()
 
-    
-async def make_stick(emulator: ZStackEmulator) -> VirtualStick:
+
+async def make_stick(emulator: ZStackEmulator | EzspEmulator) -> VirtualStick:
     return VirtualStick(emulator)
 
 

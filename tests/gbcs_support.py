@@ -75,6 +75,15 @@ def structure(message: dict) -> list:
     return [(name, structure(item.get("children", {}))) for name, item in message.items()]
 
 
+def layout(message: dict) -> tuple[str, str]:
+    """What the grouping header carries besides IDs and counters, as gbcs-parser reads it:
+    the Date Time field's length (GBCS: present in a response to a command that may be
+    future-dated) and the Other Information length (message code, or + supplementary
+    remote party ID and counter)."""
+    header = message["Grouping Header"]["children"]
+    return header["Date Time"]["hex"][:2], header["Other Information Length"]["hex"]
+
+
 def checks(message: dict) -> list[tuple[str, str]]:
     """Every MAC and signature verdict the parser wrote: ("MAC", "valid"), ("Valid", "true")."""
     found = []
@@ -102,6 +111,15 @@ def shape(message: dict, sections: tuple[str, ...] | None = None) -> list:
         return out
     chosen = {k: v for k, v in message.items() if sections is None or k in sections}
     return norm(chosen)
+
+
+def fits(ours: list, reference: list) -> bool:
+    """Shapes (:func:`shape`) alike, except that an empty array (a device log with nothing
+    left in it) fits the vector's array of entries."""
+    return len(ours) == len(reference) and all(
+        name == ref_name and (fits(children, ref_children)
+                              or (name.endswith("Array") and not children))
+        for (name, children), (ref_name, ref_children) in zip(ours, reference))
 
 
 def payloads_in(folder: Path) -> dict[str, bytes]:

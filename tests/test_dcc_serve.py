@@ -297,4 +297,6 @@ def test_serve_writes_the_gbcs_certificates_duis_run_writes(tmp_path: Path) -> N
     served = {p.name: p.read_bytes() for p in (tmp_path / "serve" / "keystore").iterdir()}
     written = {p.name: p.read_bytes() for p in (tmp_path / "run" / "keystore").iterdir()}
     assert served and served == written
-    assert all(name.endswith(("-ds.pem", "-ka.pem")) for name in served)
+    # certificates, and the derived test-PKI KA key of a user the RTDS key store lacks
+    # (docs/reference/gbcs.md): never a Digital Signing private key
+    assert all(name.endswith(("-ds.pem", "-ka.pem", "-ka.key")) for name in served)

@@ -19,13 +19,14 @@ from gbcs import use_cases as uc
 from gbcs.grouping import Cra, GroupingHeader
 from gbcs.keystore import KeyStore
 from gbcs.messages import ACB, Envelopes
-from tests.gbcs_support import all_valid, checks, parse_all, rtds, rtds_keystore, structure
+from tests.gbcs_support import all_valid, checks, layout, parse_all, rtds, rtds_keystore, structure
 
 SUPPLIER = bytes.fromhex("90B3D51F30010000")
 CHF = bytes.fromhex("00DB1234567890A2")
 ESME = bytes.fromhex("00DB1234567890A0")
 GSME = bytes.fromhex("00DB1234567890A1")
 HCALCS = bytes.fromhex("00DB1234567890A4")
+NON_METER = bytes.fromhex("00DB1234567890A5")  # the RTDS CS03A2 target
 TRANSCOS = bytes.fromhex("90B3D51F30000004")  # the DCC's TransCoS party (RTDS)
 T0 = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 HASH = bytes.fromhex("AA758690730934FF0685AA758690730934FF0685657788990011223344556677")
@@ -37,6 +38,11 @@ def header(cra: Cra, counter: int, originator: bytes, recipient: bytes, code: C,
            for_supplier: int | None = None) -> GroupingHeader:
     party = SUPPLIER if for_supplier is not None else None
     return GroupingHeader(cra, counter, originator, recipient, code, party, for_supplier)
+
+
+def dated(h: GroupingHeader) -> GroupingHeader:
+    """A response to a command that may be future-dated carries the device's date-time."""
+    return dataclasses.replace(h, date_time=dlms.date_time(T0))
 
 
 def built(envelopes: Envelopes) -> dict[str, bytes]:
@@ -79,27 +85,34 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
             header(Cra.RESPONSE, 1000, GSME, SUPPLIER, C.GCS28),
             uc.gcs28_response(dt.datetime(2014, 12, 31, 23, 30, tzinfo=dt.UTC)), signed=True),
         "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX": e.pre_command(
-            header(Cra.COMMAND, 1000, SUPPLIER, ESME, C.CS03A1),
-            uc.cs03a1_command(bytes.fromhex("00DB12345678909A"), "HCALCS")),
+            header(Cra.COMMAND, 1000, SUPPLIER, ESME, uc.join_use_case("ESME")),
+            uc.join_command("ESME", bytes.fromhex("00DB12345678909A"), "HCALCS")),
+        "8.7.1_CS03A2Critical/CS03A2Critical_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX": e.pre_command(
+            header(Cra.COMMAND, 1000, SUPPLIER, NON_METER, uc.join_use_case("HCALCS")),
+            uc.join_command("HCALCS", bytes.fromhex("00DB123456789093"), "ESME")),
+        "8.7.1_CS03A2Critical/CS03A2Critical_8.7.1_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1000, NON_METER, SUPPLIER, C.CS03A2), uc.response_code(0),
+            signed=True),
         "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
             header(Cra.RESPONSE, 1000, ESME, SUPPLIER, C.CS03A1), uc.response_code(0), signed=True),
         "11.3_CS06/CS06_11.3_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
-            header(Cra.RESPONSE, 1000, ESME, SUPPLIER, C.CS06),
+            dated(header(Cra.RESPONSE, 1000, ESME, SUPPLIER, C.CS06)),
             uc.cs06_outcome(uc.ActivationResult.SUCCESS, bytes.fromhex("0123ABCE")), signed=True),
         "11.3_CS06/CS06_11.3_IMMEDIATE_ERROR_RESPONSE_GBCS.HEX": e.reply(
-            header(Cra.RESPONSE, 1005, ESME, SUPPLIER, C.CS06),
+            dated(header(Cra.RESPONSE, 1005, ESME, SUPPLIER, C.CS06)),
             uc.cs06_outcome(uc.ActivationResult.NO_IMAGE_HELD, bytes.fromhex("0123ABCF")),
             signed=True),
         "11.3_CS06/CS06_11.3_FUTURE_DATED_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
-            header(Cra.RESPONSE, 1001, ESME, SUPPLIER, C.CS06), uc.COMMAND_ACCEPTED, signed=True),
+            dated(header(Cra.RESPONSE, 1001, ESME, SUPPLIER, C.CS06)), uc.COMMAND_ACCEPTED,
+            signed=True),
         "11.3_CS06/CS06_11.3_8F66_FUTURE_DATED_SUCCESS_ALERT_GBCS.HEX": e.reply(
             header(Cra.ALERT, 2000, ESME, SUPPLIER, C.CS06_ALERT),
-            uc.cs06_future_dated_alert(True, FUTURE, 1001, uc.ActivationResult.SUCCESS,
-                                       bytes.fromhex("0123ABCF")), signed=True),
+            uc.cs06_future_dated_alert(FUTURE, 1001, uc.cs06_outcome(
+                uc.ActivationResult.SUCCESS, bytes.fromhex("0123ABCF"))), signed=True),
         "11.3_CS06/CS06_11.3_8F67_FUTURE_DATED_ERROR_ALERT_GBCS.HEX": e.reply(
             header(Cra.ALERT, 2001, ESME, SUPPLIER, C.CS06_ALERT),
-            uc.cs06_future_dated_alert(False, FUTURE, 1004, uc.ActivationResult.HASH_MISMATCH,
-                                       bytes.fromhex("0123ABCF")), signed=True),
+            uc.cs06_future_dated_alert(FUTURE, 1004, uc.cs06_outcome(
+                uc.ActivationResult.HASH_MISMATCH, bytes.fromhex("0123ABCF"))), signed=True),
         "11.2_CS08/CS08_11.2_SUCCESS_COMMAND_GBCS.HEX": e.command(
             header(Cra.COMMAND, 1300, ACB, HCALCS, C.CS08, 1000), uc.CS08_COMMAND),
         "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
@@ -123,10 +136,17 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
                                bytes.fromhex("483972547DCD7835")),
                 uc.Replacement("pp-ka", old, bytes.fromhex("41FB49221588C570"), new,
                                bytes.fromhex("43049452FE1FCE0A"))]
-    out["6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX"] = \
-        e.reply(dataclasses.replace(header(Cra.RESPONSE, 6001, ESME, TRANSCOS,
-                                           C.CS02B_SUPPLIER_BY_TRANSCOS), date_time=dlms.date_time(T0)),
-                uc.cs02b_response(6001, replaced, 0, 0), signed=True)
+    cos = "6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_"
+    out[f"{cos}IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX"] = e.reply(
+        dated(header(Cra.RESPONSE, 6001, ESME, TRANSCOS, C.CS02B_SUPPLIER_BY_TRANSCOS)),
+        uc.cs02b_response(uc.cs02b_outcome(6001, replaced, 0, 0)), signed=True)
+    out[f"{cos}FUTURE_DATED_SUCCESS_RESPONSE_GBCS.HEX"] = e.reply(
+        dated(header(Cra.RESPONSE, 6002, ESME, TRANSCOS, C.CS02B_SUPPLIER_BY_TRANSCOS)),
+        uc.cs02b_response(None), signed=True)
+    out[f"{cos}8F66_FUTURE_DATED_SUCCESS_ALERT_GBCS.HEX"] = e.reply(
+        header(Cra.ALERT, 2001, ESME, TRANSCOS, C.CS02B_ALERT),
+        uc.cs02b_future_dated_alert(True, dt.datetime(2030, 1, 2, tzinfo=dt.UTC),
+                                    uc.cs02b_outcome(6002, replaced, 0, 0)), signed=True)
     for kind, (counter, when) in cs06.items():
         out[f"11.3_CS06/CS06_11.3_{kind}_SUCCESS_PRECOMMAND_GBCS.HEX"] = e.pre_command(
             header(Cra.COMMAND, counter, SUPPLIER, ESME, C.CS06), uc.cs06_command(HASH, counter, when))
@@ -140,6 +160,7 @@ EXACT = {
     "8.1.1_ECS70Commission/ECS70Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX",
     "8.1.1_GCS28Commission/GCS28Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX",
     "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX",
+    "8.7.1_CS03A2Critical/CS03A2Critical_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX",
     "11.3_CS06/CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX",
     "11.3_CS06/CS06_11.3_FUTURE_DATED_SUCCESS_PRECOMMAND_GBCS.HEX",
     "11.3_CS06/CS06_11.3_CANCELLATION_SUCCESS_PRECOMMAND_GBCS.HEX",
@@ -187,6 +208,7 @@ def test_same_structure_as_the_rtds_vector(messages):
     for vector, result in parsed.items():
         assert reference[vector]["ok"], vector
         assert structure(result["message"]) == structure(reference[vector]["message"]), vector
+        assert layout(result["message"]) == layout(reference[vector]["message"]), vector
 
 
 def test_deterministic():

@@ -7,37 +7,48 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+from functools import cache
 from pathlib import Path
 
 import pytest
-
 from _firmware_support import template_image
 from click.testing import CliRunner
 from duis_support import DEFAULT_SITE, cos_site, schema_path, templates, xsd
 
 from firmware import image
 from gbcs import use_cases as uc
+from han.installcode import InstallCode
 from sim.cli import main
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.site_file import default_premises, load_site
+from sim.duis.bodies import (
+    ActivateFirmware,
+    CommissionDeviceSynchroniseClock,
+    DevicePrenotification,
+    JoinServiceCritical,
+    SignedPreCommand,
+    UpdateHANDeviceLog,
+)
 from sim.duis.precommand import signed_request, supplier_test_key
-from sim.duis.bodies import ActivateFirmware, SignedPreCommand
 from sim.duis.request import RequestID, ServiceRequest
 from tests.gbcs_support import (
     all_valid,
     checks,
+    fits,
+    layout,
+    message_code,
     parse_all,
     payloads_in,
     rtds,
     rtds_keystore,
     shape,
-    message_code,
 )
 
-#: (message code, kind) -> the RTDS vector hansim's message must look like.
-VECTORS = {}
+#: (message code, kind) -> the RTDS vectors one of which hansim's message must look like
+#: (a CS06 response is an outcome, or "Command Accepted" to a future-dated command).
+VECTORS: dict[tuple[int, str], list[str]] = {}
 for use_case in uc.USE_CASES:
-    VECTORS.setdefault((use_case.code, use_case.kind), use_case.rtds)
+    VECTORS.setdefault((use_case.code, use_case.kind), []).append(use_case.rtds)
 
 
 def kind_of(message: dict) -> str:
@@ -47,8 +58,10 @@ def kind_of(message: dict) -> str:
     return cra
 
 
-def run_story(out: Path, *requests: Path, site: Path | None = None) -> dict[str, bytes]:
-    argv = ["duis", "run", *map(str, requests), "--out", str(out), "--schema", str(schema_path())]
+def run_story(out: Path, *requests: Path, site: Path | None = None,
+              interval: float = 60) -> dict[str, bytes]:
+    argv = ["duis", "run", *map(str, requests), "--out", str(out), "--schema", str(schema_path()),
+            "--interval", str(interval)]
     if site is not None:
         argv += ["--site", str(site)]
     result = CliRunner().invoke(main, argv)
@@ -56,12 +69,21 @@ def run_story(out: Path, *requests: Path, site: Path | None = None) -> dict[str,
     return payloads_in(out)
 
 
-def check_story(out: Path, payloads: dict[str, bytes]) -> set[tuple[int, str]]:
-    """The parser's verdict on every payload; returns the (code, kind) pairs seen."""
+@cache
+def rtds_reading() -> dict[str, dict]:
+    """gbcs-parser's reading of every RTDS vector a use case follows (read once)."""
+    vectors = sorted({v for vs in VECTORS.values() for v in vs})
+    return {k: r["message"] for k, r in parse_all({v: rtds(v) for v in vectors}).items()}
+
+
+def check_story(out: Path, payloads: dict[str, bytes],
+                keystore: Path | None = None) -> set[tuple[int, str]]:
+    """The parser's verdict on every payload (with the run's certificates, ``keystore`` or
+    ``out/keystore``, and the RTDS keys); returns the (code, kind) pairs seen."""
     assert payloads and all(payloads.values()), "a GBCSPayload is empty"
-    parsed = parse_all(payloads, [out / "keystore", rtds_keystore()])
+    parsed = parse_all(payloads, [keystore or out / "keystore", rtds_keystore()])
+    reference = rtds_reading()
     seen = set()
-    references = {}
     for name, result in parsed.items():
         assert result["ok"], (name, result.get("error"))
         message = result["message"]
@@ -69,16 +91,12 @@ def check_story(out: Path, payloads: dict[str, bytes]) -> set[tuple[int, str]]:
         kind = kind_of(message)
         assert checks(message) or kind == "pre-command", name  # something was verified
         code = message_code(message)
-        vector = VECTORS[(code, "pre-command" if kind == "signed pre-command" else kind)]
-        references.setdefault(vector, rtds(vector))
+        signed_pre = kind == "signed pre-command"
+        sections = ("Grouping Header", "Payload") if signed_pre else None
+        candidates = VECTORS[(code, "pre-command" if signed_pre else kind)]
+        assert any(fits(shape(message, sections), shape(reference[v], sections))
+                   and layout(message) == layout(reference[v]) for v in candidates), (name, candidates)
         seen.add((code, kind))
-    reference = parse_all(references)
-    for name, result in parsed.items():
-        message = result["message"]
-        kind = kind_of(message)
-        vector = VECTORS[(message_code(message), "pre-command" if kind == "signed pre-command" else kind)]
-        sections = ("Grouping Header", "Payload") if kind == "signed pre-command" else None
-        assert shape(message, sections) == shape(reference[vector]["message"], sections), (name, vector)
     return seen
 
 
@@ -94,6 +112,52 @@ def test_commissioning_story(tmp_path: Path) -> None:
     c = uc.MessageCode
     assert {(c.CCS01, "response"), (c.CS14, "alert"), (c.GNCA, "alert"), (c.ECS70, "pre-command"),
             (c.ECS70, "signed pre-command"), (c.ECS70, "response")} <= seen
+
+
+def test_gas_story_and_device_log_removal(tmp_path: Path) -> None:
+    """The GSME's path: 8.11 Add, 8.7.1 join with the GPF (CS03A1: a meter initiates),
+    8.1.1 (GCS28), 8.7.1 on the GPF (CS03A2: the GPF responds); then 8.11 Remove of the
+    GSME (CCS02 and 0x8F12 with the log after it)."""
+    gsme, gpf = "00-DB-12-34-56-78-90-A1", "00-DB-12-34-56-78-90-A3"
+    code = default_premises().devices[gsme].install_code
+
+    def request(name: str, target: str, cv: int, ref: str, srv: str, body, counter: int) -> Path:
+        path = tmp_path / f"{name}.xml"
+        path.write_bytes(ServiceRequest(RequestID(LOSING, target, counter), cv, ref, srv,
+                                        body).to_xml())
+        return path
+
+    chf = "00-DB-12-34-56-78-90-A2"
+    remove = tmp_path / "remove.xml"
+    remove.write_bytes(template("CCS02_").read_bytes().replace(ESME.encode(), gsme.encode()))
+    out = tmp_path / "out"
+    payloads = run_story(
+        out, request("prenotify", "90-B3-D5-1F-30-00-00-02", 8, "12.2", "12.2",
+                     DevicePrenotification(gsme, "AB01", "0A0B", "GSME"), 1),
+        template("8.14.1_"),
+        request("add", chf, 1, "8.11", "8.11",
+                UpdateHANDeviceLog(gsme, "Add", 120, InstallCode(code.code)), 2),
+        request("join", gsme, 4, "8.7", "8.7.1", JoinServiceCritical(gpf), 3),
+        request("commission", gsme, 4, "8.1", "8.1.1",
+                CommissionDeviceSynchroniseClock("2024-01-08T09:05:00Z", 60), 4),
+        request("gpf-join", gpf, 4, "8.7", "8.7.1", JoinServiceCritical(gsme), 5),
+        remove)
+    seen = check_story(out, payloads)
+    c = uc.MessageCode
+    assert {(c.CCS01, "response"), (c.CS03A1, "signed pre-command"), (c.CS03A1, "response"),
+            (c.GCS28, "pre-command"), (c.GCS28, "signed pre-command"), (c.GCS28, "response"),
+            (c.CS03A2, "signed pre-command"), (c.CS03A2, "response"),
+            (c.CCS02, "response"), (c.CS14, "alert")} <= seen
+
+
+@pytest.mark.parametrize("scenario", ["cos-email-10wd", "igt-gas-new-build", "wrong-code-then-right"])
+def test_replay_payloads_verify_with_the_keystore_it_writes(tmp_path: Path, scenario: str) -> None:
+    """``hansim replay`` writes keystore/ beside duis/: every GBCS payload of a change of
+    supplier, a gas-first new build and a failed then good join parses and verifies."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["replay", scenario, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    check_story(out, payloads_in(out / "duis"), out / "keystore")
 
 
 def test_the_dcc_template_pre_command_is_the_rtds_vector(tmp_path: Path) -> None:
@@ -137,10 +201,12 @@ def firmware_site(tmp_path: Path) -> Path:
     return site
 
 
-def activate(tmp_path: Path, name: str, image_hash: str, counter: int) -> Path:
+def activate(tmp_path: Path, name: str, image_hash: str, counter: int,
+             at: str | None = None) -> Path:
     path = tmp_path / f"{name}.xml"
+    body = ActivateFirmware(firmware_hash=image_hash, execution_date_time=at)
     path.write_bytes(ServiceRequest(RequestID(LOSING, ESME, counter), 4, "11.3", "11.3",
-                                    ActivateFirmware(firmware_hash=image_hash)).to_xml())
+                                    body).to_xml())
     return path
 
 
@@ -163,6 +229,54 @@ def test_firmware_story(tmp_path: Path) -> None:
     results = [p for k, p in payloads.items() if "11.3_response" in k and p[:1] == b"\xdf"
                and p[-65] == 0x40]
     assert len(results) == 2  # hash mismatch, then success
+
+
+def test_future_dated_firmware_story(tmp_path: Path) -> None:
+    """11.3 with an ExecutionDateTime: the pre-command carries it (CS06 future-dated), the
+    meter answers "Command Accepted" at once and, when the time comes, raises the signed
+    future-dated activation alert: 0x8F67 "not actioned" with "Hash Mismatch" for a wrong
+    hash, 0x8F66 "actioned" with success for the right one (then 0x8F43)."""
+    good = image.parse(template_image()).hash.hex().upper()
+    out = tmp_path / "out"
+    # default site start 09:00, one step an hour: the 11.3s are signed at 16:00 and 18:00
+    payloads = run_story(out, template("12.2_"), template("8.14.1_"), template("CCS01_"),
+                         template("ECS70"), template("11.1_"),
+                         activate(tmp_path, "wrong", "00" * 32, 2000, "2024-01-08T16:20:00Z"),
+                         activate(tmp_path, "right", good, 2001, "2024-01-08T18:20:00Z"),
+                         template("8.2_"), site=firmware_site(tmp_path), interval=3600)
+    seen = check_story(out, payloads)
+    c = uc.MessageCode
+    assert {(c.CS06, "pre-command"), (c.CS06, "response"), (c.CS06_ALERT, "alert")} <= seen
+    alerts = sorted(k for k in payloads if "scheduled_alert" in k)
+    assert [k.split("_")[-1] for k in alerts] == ["8F67.xml#0", "8F43.xml#0", "8F66.xml#0"], alerts
+    held = [alerts[0], alerts[2]]
+    parsed = parse_all({k: payloads[k] for k in held}, [out / "keystore", rtds_keystore()])
+    outcomes = [parsed[k]["message"]["Payload"]["children"]["Activate Firmware Alert"]["children"]
+                for k in held]
+    assert [o["Alert Code"]["notes"] for o in outcomes] == [
+        "Future-date HAN Interface Command not Successfully Actioned",
+        "Future-date HAN Interface Command Successfully Actioned"]
+    assert [o["Execution Outcome"]["children"]["Response Code"]["notes"] for o in outcomes] == [
+        "Hash Mismatch", "Success"]
+    assert [o["Originator Counter"]["notes"] for o in outcomes] == ["2000", "2001"]
+
+
+def test_future_dated_6_23_story(tmp_path: Path) -> None:
+    """6.23 with an ExecutionDateTime: the meter's signed CS02b "Command Accepted", then
+    0x8F66 with the certificates it replaced (the RTDS future-dated CS02b alert)."""
+    cos = tmp_path / "cos.xml"
+    cos.write_bytes(template("CS02b").read_bytes().replace(
+        b"<sr:UpdateSecurityCredentialsCoS>",
+        b"<sr:UpdateSecurityCredentialsCoS><sr:ExecutionDateTime>2024-01-08T09:55:00Z"
+        b"</sr:ExecutionDateTime>"))
+    out = tmp_path / "out"
+    payloads = run_story(out, template("12.2_"), template("8.14.1_"), template("CCS01_"),
+                         template("ECS70"), cos, template("8.2_"), interval=600)
+    seen = check_story(out, payloads)
+    c = uc.MessageCode
+    assert {(c.CS02B_SUPPLIER_BY_TRANSCOS, "response"), (c.CS02B_ALERT, "alert")} <= seen
+    alert = next(p for k, p in payloads.items() if "scheduled_alert_8F66" in k)
+    assert bytes.fromhex("4A8103ADAC183A89") in alert  # GITTESTSUPPLIER2's DS key ID
 
 
 def test_after_cos_only_the_gaining_suppliers_signature_is_obeyed(tmp_path: Path) -> None:
@@ -201,14 +315,15 @@ def test_6_23_story_cs02b_response(tmp_path: Path) -> None:
 
 def _mangled(payload: str, how: str) -> str:
     data = base64.b64decode(payload)
-    changed = {"truncated": data[:-10], "oversized": data + b"\x00",
+    unknown = data[:31] + b"\xff\xff" + data[33:]  # the message code: no GBCS use case
+    changed = {"truncated": data[:-10], "oversized": data + b"\x00", "unknown use case": unknown,
                "unsigned": data[:-65], "signature bit": data[:-1] + bytes([data[-1] ^ 1]),
                "not GBCS": b"\x00" + data[1:]}.get(how)
     return "%%% not base64" if changed is None else base64.b64encode(changed).decode()
 
 
 @pytest.mark.parametrize("how", ["truncated", "oversized", "unsigned", "signature bit",
-                                 "not GBCS", "not base64"])
+                                 "not GBCS", "not base64", "unknown use case"])
 def test_bad_signed_pre_command_is_refused_and_changes_nothing(how: str) -> None:
     dcc = Dcc(default_premises(), xsd())
     for prefix in ("12.2_", "8.14.1_", "CCS01_"):

@@ -37,10 +37,10 @@ def _node() -> str:
 class Stick:
     """``hansim dongle virtual --tcp 0`` in its own process, as a user runs it."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, kind: str = "znp") -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-c", "from sim.cli import main; main()", "dongle", "virtual",
-             "--tcp", "0", "--seed", str(seed), "--join-delay", "0.2",
+             "--type", kind, "--tcp", "0", "--seed", str(seed), "--join-delay", "0.2",
              "--meter", f"{METER}={CODE}", "--for", str(RUN_TIMEOUT * 2)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []
@@ -57,9 +57,10 @@ class Stick:
         return "".join(self.lines) + rest
 
 
-def drive(node: str, stick: Stick, state: Path, mode: str) -> dict[str, dict]:
+def drive(node: str, stick: Stick, state: Path, mode: str,
+          adapter: str = "zstack") -> dict[str, dict]:
     run = subprocess.run(
-        [node, "drive.js", "zstack", f"tcp://127.0.0.1:{stick.port}", str(state),
+        [node, "drive.js", adapter, f"tcp://127.0.0.1:{stick.port}", str(state),
          METER, CODE, mode], cwd=HERE, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     steps = {}
     for line in run.stdout.splitlines():

@@ -50,6 +50,19 @@ def test_8_11_add_through_the_dcc_joins_with_0x8f49() -> None:
     assert dcc.premises.hub.device_log.live[ESME].joined
 
 
+def test_8_11_on_an_ezsp_stick_through_bellows() -> None:
+    """The same join through bellows on the virtual EmberZNet stick: bellows returns from
+    the permit once the window is open, and the CHF still waits the window out."""
+    with Stick(TEMPLATE_CODE, library="ezsp") as stick:
+        log = DeviceLog(CHF)
+        log.add(ESME, TEMPLATE_CODE, WINDOW, now=0.0)
+        result = stick.join.join(log, ESME, TEMPLATE_CODE, 0.0)
+    assert result.joined, result.reason
+    assert [a.code for a in result.alerts] == [AlertCode.JOINING_SUCCEEDED]
+    [seen] = stick.emulator.outcomes
+    assert seen.joined and log.live[ESME].joined
+
+
 def test_wrong_install_code_no_join_and_0x8f48_when_window_closes() -> None:
     with Stick(OTHER_CODE) as stick:  # the meter holds another code than 8.11 sends
         log = DeviceLog(CHF)

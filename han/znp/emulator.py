@@ -11,11 +11,9 @@ the RPC error Z-Stack sends; nothing on the serial line can raise out of here.
 from __future__ import annotations
 
 import functools
-import heapq
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 
 import zigpy.types as zt
 import zigpy.zdo.types as zdo_t
@@ -25,12 +23,13 @@ import zigpy_znp.types as t
 from zigpy_znp.frames import GeneralFrame
 from zigpy_znp.types.nvids import ExNvIds, OsalNvIds
 
+from han.coordinator.core import COORDINATOR_NWK, LINK_LQI, ZDO_ENDPOINT, Air, Coordinator
 from han.installcode import InstallCode, InstallCodeError
 from han.znp import zdo_mt
 from han.znp.framing import FrameReader, encode, encode_frame
 from han.znp.meters import EmulatedMeter, JoinOutcome, MeterJoiner, NetworkParameters, key_level_join
 from han.znp.nvram import TABLE_CAPACITY, ZStackNvram, serialize
-from han.znp.responder import HanNode, ReportConfig, answer_zcl, answer_zdo, attribute_report
+from han.znp.responder import HanNode
 
 LOGGER = logging.getLogger(__name__)
 
@@ -38,53 +37,28 @@ CODE_REVISION = 20230507  # a Z-Stack 3.x build date after every zigpy-znp worka
 CAPABILITIES = (t.MTCapabilities.SYS | t.MTCapabilities.AF | t.MTCapabilities.ZDO
                 | t.MTCapabilities.UTIL | t.MTCapabilities.APP_CNF)
 DEFAULT_CHANNEL_MASK = t.Channels.from_channel_list([11])
-COORDINATOR_NWK = 0x0000
-PERMIT_FOREVER = 0xFF
-ZDO_ENDPOINT = 0
 MGMT_PERMIT_JOINING_REQ = 0x0036
 DEVICE_ANNCE = 0x0013
-GLOBAL_TC_LINK_KEY = b"ZigBeeAlliance09"
 ASSOC_ADD = 0x64  # UTIL_ASSOC_ADD (Z-Stack builds for Zigbee2MQTT): IEEE, NWK, relation
 MAX_GROUPS = 16  # groups per endpoint table
-WIFI_CHANNELS = {1: 12, 6: 17, 11: 22}  # Wi-Fi channel -> the ZigBee channel under its centre
-LINK_LQI = 255  # the meters sit next to the stick on the simulated air
-NWK_FRAMES_PER_JOIN = 4  # frames the coordinator secures while a meter joins
-
-
-@dataclass
-class MeterState:
-    """What a meter keeps across the stick's resets: its binding table and reporting."""
-
-    bindings: list = field(default_factory=list)
-    reporting: dict[tuple[int, int], ReportConfig] = field(default_factory=dict)
-    generation: int = 0  # increments when reporting changes, so stale report timers stop
-
-Timer = tuple[float, int, Callable[[], None]]
 
 
 class ZStackEmulator:
-    """The coordinator, its NVRAM, its network and the meters that may join it."""
+    """Z-Stack's MT front end and NV over the shared coordinator core."""
 
     def __init__(self, *, ieee: zt.EUI64 | None = None, meters: tuple[EmulatedMeter, ...] = (),
                  joiner: MeterJoiner = key_level_join, seed: int = 0,
                  join_delay: float = 0.5,
-                 on_outcome: Callable[[JoinOutcome], None] | None = None) -> None:
+                 on_outcome: Callable[[JoinOutcome], None] | None = None,
+                 air: Air | None = None) -> None:
         self._rng = random.Random(seed)
         self.ieee = ieee or zt.EUI64(bytes([self._rng.getrandbits(8) for _ in range(5)])
                                      + bytes([0x4B, 0x12, 0x00]))  # TI OUI 00:12:4B
         self.nvram = ZStackNvram(self.ieee)
-        self.meters = {meter.ieee: meter for meter in meters}
-        self.joiner = joiner
-        self.join_delay = join_delay
-        self.on_outcome = on_outcome
-        self.outcomes: list[JoinOutcome] = []
-        self._meter_state: dict[zt.EUI64, MeterState] = {}
-        self.now = 0.0
+        self.core = Coordinator(self, self, meters=meters, joiner=joiner, rng=self._rng,
+                                join_delay=join_delay, on_outcome=on_outcome, air=air)
         self._reader = FrameReader()
         self._tx = bytearray()
-        self._timers: list[Timer] = []
-        self._timer_seq = 0
-        self._window = 0  # increments with each permit window, so stale timers do nothing
         self._reset_volatile()
         self._handlers: dict[type, Callable] = {
             c.SYS.Ping.Req: self._ping, c.SYS.Version.Req: self._version,
@@ -182,20 +156,16 @@ class ZStackEmulator:
         self._tx += encode_frame(GeneralFrame(header, t.Bytes(data)))
 
     # -- time -----------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return self.core.now
+
     def advance(self, now: float) -> None:
         """Run everything due up to ``now`` (seconds, any origin, never decreasing)."""
-        while self._timers and self._timers[0][0] <= now:
-            when, _, action = heapq.heappop(self._timers)
-            self.now = max(self.now, when)
-            action()
-        self.now = max(self.now, now)
+        self.core.advance(now)
 
     def next_deadline(self) -> float | None:
-        return self._timers[0][0] if self._timers else None
-
-    def _at(self, when: float, action: Callable[[], None]) -> None:
-        self._timer_seq += 1
-        heapq.heappush(self._timers, (when, self._timer_seq, action))
+        return self.core.next_deadline()
 
     # -- SYS --------------------------------------------------------------------------
     def _ping(self, req) -> None:
@@ -215,15 +185,15 @@ class ZStackEmulator:
         self._send(req.Rsp(Status=t.Status.SUCCESS))
 
     def _get_ext_addr(self, req) -> None:
-        self._send(req.Rsp(ExtAddr=self._ieee()))
+        self._send(req.Rsp(ExtAddr=self.coordinator_ieee()))
 
     def _get_device_info(self, req) -> None:
-        joined = sorted(node.nwk for node in self._joined_nodes().values())
+        joined = sorted(self.core.joined().values())
         self._send(req.Rsp(
-            Status=t.Status.SUCCESS, IEEE=self._ieee(), NWK=COORDINATOR_NWK,
+            Status=t.Status.SUCCESS, IEEE=self.coordinator_ieee(), NWK=COORDINATOR_NWK,
             DeviceType=t.DeviceTypeCapabilities.Coordinator | t.DeviceTypeCapabilities.Router
             | t.DeviceTypeCapabilities.EndDevice,
-            DeviceState=t.DeviceState.StartedAsCoordinator if self._started
+            DeviceState=t.DeviceState.StartedAsCoordinator if self.core.started
             else t.DeviceState.InitializedNotStarted,
             AssociatedDevices=t.NWKList(joined)))
 
@@ -234,7 +204,7 @@ class ZStackEmulator:
             self._form()
         self._send(req.Rsp(State=c.zdo.StartupState.RestoredNetworkState if restored
                            else c.zdo.StartupState.NewNetworkState))
-        self._started = True
+        self.core.started = True
         self._send(c.ZDO.StateChangeInd.Callback(State=t.DeviceState.StartedAsCoordinator))
 
     def _ext_nwk_info(self, data: bytes) -> None:
@@ -243,7 +213,7 @@ class ZStackEmulator:
         network = self.network()
         pan_id, ext_pan_id, channel = (network.pan_id, network.extended_pan_id,
                                        network.channel) if network else (0xFFFF, bytes(8), 0)
-        state = t.DeviceState.StartedAsCoordinator if self._started and network \
+        state = t.DeviceState.StartedAsCoordinator if self.core.started and network \
             else t.DeviceState.InitializedNotStarted
         self._send_raw(t.CommandType.SRSP, t.Subsystem.ZDO, c.ZDO.ExtNwkInfo.Req.header.id,
                        COORDINATOR_NWK.to_bytes(2, "little") + bytes([state])
@@ -270,23 +240,15 @@ class ZStackEmulator:
         if option & (t.StartupOptions.ClearState | t.StartupOptions.ClearConfig):
             self.nvram.factory_reset()
         self.nvram.restore_hardware_address()
-        self._close_window(report=True)
         self._reset_volatile()
         self._send(c.SYS.ResetInd.Callback(
             Reason=t.ResetReason.External, TransportRev=2, ProductId=1, MajorRel=2,
             MinorRel=7, MaintRel=1))
 
     def _reset_volatile(self) -> None:
-        self._install_keys: dict[zt.EUI64, bytes] = {}
-        self._join_uses_install_code = False
+        self.core.reset()
         self._primary_channels = DEFAULT_CHANNEL_MASK
-        self._started = False
-        self._permit_until: float | None = None
-        self._endpoints: dict[int, zdo_t.SimpleDescriptor] = {}
         self._groups: dict[int, set[int]] = {}
-        self._tried: set[zt.EUI64] = set()
-        self._refusals: dict[zt.EUI64, str] = {}
-        self._keys_this_window: set[zt.EUI64] = set()  # given since the last window closed
 
     # -- UTIL -------------------------------------------------------------------------
     def _association(self, nwk: int, relation: c.util.NodeRelation) -> c.util.Device:
@@ -303,23 +265,20 @@ class ZStackEmulator:
         self._send(req.Rsp(Device=t.Bytes(serialize(empty))))
 
     def _assoc_get(self, req) -> None:
-        node = self._joined_nodes().get(req.IEEE)
+        node = self.core.joined_nodes().get(req.IEEE)
         relation = c.util.NodeRelation.NEIGHBOR if node else c.util.NodeRelation.NOTUSED
         self._send(req.Rsp(Device=self._association(node.nwk if node else 0xFFFE, relation)))
 
     def _assoc_remove(self, req) -> None:
-        node = self._joined_nodes().get(zt.EUI64(req.IEEE))
-        if node is not None:
-            self._forget(node.ieee)
-        self._send(req.Rsp(Status=t.Status.SUCCESS if node else t.Status.FAILURE))
+        removed = self.core.forget(zt.EUI64(req.IEEE))
+        self._send(req.Rsp(Status=t.Status.SUCCESS if removed else t.Status.FAILURE))
 
     def _assoc_add(self, data: bytes) -> None:
         """UTIL_ASSOC_ADD puts back a child zigbee-herdsman removed while recovering a route."""
         ok = len(data) >= 11
         if ok:
             ieee, nwk = zt.EUI64(data[:8]), int.from_bytes(data[8:10], "little")
-            ok = ieee in self.meters and (ieee in self._joined_nodes()
-                                          or self._store_joined(ieee, nwk))
+            ok = self.core.restore_child(ieee, nwk)
         self._send_raw(t.CommandType.SRSP, t.Subsystem.UTIL, ASSOC_ADD,
                        bytes([t.Status.SUCCESS if ok else t.Status.FAILURE]))
 
@@ -346,7 +305,7 @@ class ZStackEmulator:
         self._send(c.AppConfig.BDBCommissioningNotification.Callback(
             Status=status, Mode=mode, RemainingModes=c.app_config.BDBCommissioningMode.NONE))
         if self._on_network():
-            self._started = True
+            self.core.started = True
             self._send(c.ZDO.StateChangeInd.Callback(State=t.DeviceState.StartedAsCoordinator))
 
     def _on_network(self) -> bool:
@@ -389,11 +348,11 @@ class ZStackEmulator:
                         if e.ExtendedPanID == nib.extendedPANID), 0)
         return NetworkParameters(channel=int(nib.nwkLogicalChannel), pan_id=int(nib.nwkPanId),
                                  extended_pan_id=zt.EUI64(nib.extendedPANID),
-                                 coordinator_ieee=self._ieee(),
+                                 coordinator_ieee=self.coordinator_ieee(),
                                  network_key=bytes(key.Key) if key is not None else None,
                                  nwk_frame_counter=counter)
 
-    def _ieee(self) -> zt.EUI64:
+    def coordinator_ieee(self) -> zt.EUI64:
         return zt.EUI64(self.nvram.get(OsalNvIds.EXTADDR, t.EUI64, self.ieee))
 
     def _bdb_add_install_code(self, req) -> None:
@@ -410,111 +369,49 @@ class ZStackEmulator:
         if key is None:
             self._send(req.Rsp(Status=t.Status.INVALID_PARAMETER))
             return
-        self._install_keys[zt.EUI64(req.IEEE)] = key
-        self._keys_this_window.add(zt.EUI64(req.IEEE))
-        self._send(req.Rsp(Status=t.Status.SUCCESS))
+        added = self.core.add_install_key(zt.EUI64(req.IEEE), key)
+        self._send(req.Rsp(Status=t.Status.SUCCESS if added else t.Status.MEM_ERROR))
 
     def _bdb_join_uses_ic(self, req) -> None:
-        self._join_uses_install_code = bool(req.BdbJoinUsesInstallCodeKey)
+        self.core.join_uses_install_code = bool(req.BdbJoinUsesInstallCodeKey)
         self._send(req.Rsp(Status=t.Status.SUCCESS))
 
     # -- permit joining and the meters' joins ---------------------------------------------
     def _permit_join(self, req) -> None:
         self._send(req.Rsp(Status=t.Status.SUCCESS))
-        self._open_window(int(req.Duration))
+        self.core.open_window(int(req.Duration))
         self._send(c.ZDO.MgmtPermitJoinRsp.Callback(Src=COORDINATOR_NWK,
                                                     Status=zdo_t.Status.SUCCESS))
 
-    def _open_window(self, duration: int) -> None:
-        if not self._started:
-            return
-        if duration == 0:
-            self._close_window(report=True)
-            return
-        duration = min(duration, PERMIT_FOREVER - 1)  # ZigBee 3.0: 0xFF means 254 s
-        self._close_window(report=False)
-        self._window += 1
-        window = self._window
-        self._permit_until = self.now + duration
+    @property
+    def outcomes(self) -> list[JoinOutcome]:
+        return self.core.outcomes
 
-        def in_this_window(action: Callable[[], None]) -> Callable[[], None]:
-            def run() -> None:
-                if window == self._window:  # not closed or re-opened since
-                    action()
-            return run
+    @property
+    def meters(self) -> dict[zt.EUI64, EmulatedMeter]:
+        return self.core.meters
 
-        self._at(self._permit_until, in_this_window(lambda: self._close_window(report=True)))
-        waiting = [m for m in self.meters.values() if m.ieee not in self._joined_nodes()]
-        for index, meter in enumerate(waiting, start=1):
-            self._at(self.now + self.join_delay * index,
-                     in_this_window(functools.partial(self._attempt, meter)))
+    @meters.setter
+    def meters(self, meters: dict[zt.EUI64, EmulatedMeter]) -> None:
+        self.core.meters = meters
 
-    def _attempt(self, meter: EmulatedMeter) -> None:
-        network = self.network()
-        if network is None or meter.ieee in self._joined_nodes():
-            return
-        self._tried.add(meter.ieee)
-        key = self._install_keys.get(meter.ieee)
-        if key is None and not self._join_uses_install_code:
-            key = GLOBAL_TC_LINK_KEY  # a ZigBee 3.0 TC also lets devices join with it
-        nwk = self._allocate_nwk()
-        decision = self.joiner(replace(network, next_short=nwk), meter, key)
-        if not decision.joined:
-            LOGGER.info("meter %s refused: %s", meter.ieee, decision.reason)
-            self._refusals[meter.ieee] = decision.reason
-            return
-        if not self._store_joined(meter.ieee, nwk):
-            self._refusals[meter.ieee] = "the coordinator's address table is full"
-            return
-        if key is not None and key != GLOBAL_TC_LINK_KEY:
-            self._store_link_key(meter.ieee, key)
-        self._secured(NWK_FRAMES_PER_JOIN)
-        self._report(JoinOutcome(meter.ieee, True, self.now, decision.reason, nwk))
-        capabilities = meter.mac_capabilities()
-        self._send(
-            c.ZDO.TCDevInd.Callback(SrcNwk=nwk, SrcIEEE=meter.ieee, ParentNwk=COORDINATOR_NWK),
-            c.ZDO.EndDeviceAnnceInd.Callback(Src=nwk, NWK=nwk, IEEE=meter.ieee,
-                                             Capabilities=c.zdo.MACCapabilities(capabilities)),
-            c.ZDO.MsgCbIncoming.Callback(
-                Src=nwk, IsBroadcast=t.Bool.true, ClusterId=DEVICE_ANNCE, SecurityUse=0,
-                TSN=self._rng.getrandbits(8), MacDst=0xFFFF,
-                Data=t.Bytes(zt.serialize((nwk, meter.ieee, capabilities),
-                                          zdo_t.CLUSTERS[zdo_t.ZDOCmd.Device_annce][1]))))
+    @property
+    def permitting(self) -> bool:
+        """Whether a permit-join window is open now."""
+        return self.core.permitting
 
-    def _close_window(self, report: bool) -> None:
-        """End the permit window; a key given for a meter that did not join is a failure."""
-        if self._permit_until is None:
-            return
-        self._permit_until = None
-        self._window += 1
-        if not report:
-            return
-        joined = self._joined_nodes()
-        for ieee in sorted(self._keys_this_window | self._tried, key=str):
-            if ieee in joined:
-                continue
-            reason = self._refusals.get(ieee, "no device with this EUI-64 tried to join")
-            self._report(JoinOutcome(ieee, False, self.now,
-                                     f"permit window closed without a join ({reason})"))
-        self._tried.clear()
-        self._refusals.clear()
-        self._keys_this_window.clear()
+    def joined(self) -> dict[zt.EUI64, int]:
+        """Meters on the network now, with their short addresses."""
+        return self.core.joined()
 
-    def _report(self, outcome: JoinOutcome) -> None:
-        self.outcomes.append(outcome)
-        LOGGER.info("%s", outcome.describe())
-        if self.on_outcome is not None:
-            self.on_outcome(outcome)
+    # -- NetworkStore: the network in Z-Stack's NV items ---------------------------------
+    def children(self) -> dict[zt.EUI64, int]:
+        """Devices in the address manager as associated (where zigpy-znp backs them up)."""
+        return {zt.EUI64(entry.extAddr): int(entry.nwkAddr)
+                for entry in self.nvram.table(ExNvIds.ADDRMGR, t.AddrMgrEntry)
+                if entry.type & t.AddrMgrUserType.Assoc}
 
-    def _allocate_nwk(self) -> int:
-        used = {node.nwk for node in self._joined_nodes().values()}
-        while True:
-            nwk = self._rng.randint(0x0001, 0xFFF7)
-            if nwk not in used:
-                return nwk
-
-    def _store_joined(self, ieee: zt.EUI64, nwk: int) -> bool:
-        """Record the child in the address manager, where zigpy-znp backs devices up."""
+    def add_child(self, ieee: zt.EUI64, nwk: int) -> bool:
         free = self._addr_index(t.EUI64.convert("FF:FF:FF:FF:FF:FF:FF:FF"))
         if free is None:
             return False
@@ -523,11 +420,18 @@ class ZStackEmulator:
             nwkAddr=nwk, extAddr=ieee))
         return True
 
+    def remove_child(self, ieee: zt.EUI64) -> None:
+        entries = self.nvram.table(ExNvIds.ADDRMGR, t.AddrMgrEntry)
+        for index, entry in enumerate(entries):
+            if entry.extAddr == ieee:
+                self.nvram.put_table_entry(ExNvIds.ADDRMGR, index,
+                                           const.EMPTY_ADDR_MGR_ENTRY_ZSTACK3)
+
     def _addr_index(self, ieee: zt.EUI64) -> int | None:
         entries = self.nvram.table(ExNvIds.ADDRMGR, t.AddrMgrEntry)
         return next((i for i, e in enumerate(entries) if e.extAddr == ieee), None)
 
-    def _store_link_key(self, ieee: zt.EUI64, key: bytes) -> None:
+    def keep_link_key(self, ieee: zt.EUI64, key: bytes) -> None:
         """Keep the install-code link key in the APS key tables, as an unhashed key that a
         backup (zigpy-znp's or zigbee-herdsman's) carries and a restore writes back."""
         index = self._addr_index(ieee)
@@ -544,9 +448,8 @@ class ZStackEmulator:
             Key=t.KeyData(key), TxFrameCounter=0, RxFrameCounter=0))
         self.nvram.put_padded(OsalNvIds.APS_LINK_KEY_TABLE, t.APSLinkKeyTable(entries))
 
-    def _secured(self, frames: int) -> None:
-        """The coordinator sent ``frames`` NWK-secured frames: its outgoing frame counter
-        (kept in NV, so backups and restores carry it) moves on."""
+    def count_secured(self, frames: int) -> None:
+        """The outgoing NWK frame counter, kept in NV so backups and restores carry it."""
         network = self.network()
         if network is None:
             return
@@ -559,76 +462,54 @@ class ZStackEmulator:
                         ExtendedPanID=entry.ExtendedPanID))
                 return
 
-    @property
-    def permitting(self) -> bool:
-        """Whether a permit-join window is open now."""
-        return self._permit_until is not None
+    def move_channel(self, channel: int) -> None:
+        """Mgmt_NWK_Update_req with ScanDuration 0xFE: the whole network moves."""
+        nib = self.nvram.get(OsalNvIds.NIB, t.NIB, None)
+        if nib is None or not 11 <= channel <= 26:
+            return
+        self.nvram.put(OsalNvIds.NIB, nib.replace(
+            nwkLogicalChannel=channel, nwkUpdateId=(int(nib.nwkUpdateId) + 1) & 0xFF))
+        LOGGER.info("network moved to channel %d", channel)
 
-    def joined(self) -> dict[zt.EUI64, int]:
-        """Meters on the network now, with their short addresses."""
-        return {ieee: node.nwk for ieee, node in self._joined_nodes().items()}
+    # -- HostLink: what the core tells the host, as MT callbacks -------------------------
+    def device_joined(self, meter: EmulatedMeter, nwk: int) -> None:
+        capabilities = meter.mac_capabilities()
+        self._send(
+            c.ZDO.TCDevInd.Callback(SrcNwk=nwk, SrcIEEE=meter.ieee, ParentNwk=COORDINATOR_NWK),
+            c.ZDO.EndDeviceAnnceInd.Callback(Src=nwk, NWK=nwk, IEEE=meter.ieee,
+                                             Capabilities=c.zdo.MACCapabilities(capabilities)),
+            c.ZDO.MsgCbIncoming.Callback(
+                Src=nwk, IsBroadcast=t.Bool.true, ClusterId=DEVICE_ANNCE, SecurityUse=0,
+                TSN=self._rng.getrandbits(8), MacDst=0xFFFF,
+                Data=t.Bytes(zt.serialize((nwk, meter.ieee, capabilities),
+                                          zdo_t.CLUSTERS[zdo_t.ZDOCmd.Device_annce][1]))))
 
-    def _leave(self, node: HanNode) -> None:
+    def device_left(self, node: HanNode) -> None:
         """A meter told to leave (CCS02's HAN side) goes; it may join again when permitted."""
-        self._forget(node.ieee)
-        LOGGER.info("meter %s left the network", node.ieee)
         self._send(c.ZDO.LeaveInd.Callback(NWK=node.nwk, IEEE=node.ieee, Request=t.Bool.false,
                                            Remove=t.Bool.false, Rejoin=t.Bool.false))
 
-    def _forget(self, ieee: zt.EUI64) -> None:
-        entries = self.nvram.table(ExNvIds.ADDRMGR, t.AddrMgrEntry)
-        for index, entry in enumerate(entries):
-            if entry.extAddr == ieee:
-                self.nvram.put_table_entry(ExNvIds.ADDRMGR, index,
-                                           const.EMPTY_ADDR_MGR_ENTRY_ZSTACK3)
-        state = self._meter_state.pop(ieee, None)
-        if state is not None:
-            state.generation += 1  # its report timers stop
-
-    def _joined_nodes(self) -> dict[zt.EUI64, HanNode]:
-        nodes = {}
-        network = self.network()
-        for entry in self.nvram.table(ExNvIds.ADDRMGR, t.AddrMgrEntry):
-            meter = self.meters.get(entry.extAddr)
-            if meter is not None and entry.type & t.AddrMgrUserType.Assoc:
-                state = self._meter_state.setdefault(meter.ieee, MeterState())
-                neighbors = [] if network is None else [_neighbor(
-                    network.extended_pan_id, self._ieee(), COORDINATOR_NWK,
-                    zdo_t.Neighbor.DeviceType.Coordinator, zdo_t.Neighbor.Relationship.Parent)]
-                nodes[meter.ieee] = HanNode(
-                    nwk=int(entry.nwkAddr), ieee=meter.ieee,
-                    node_descriptor=meter.node_descriptor(),
-                    endpoints={d.endpoint: d for d in meter.simple_descriptors()},
-                    attributes=meter.attributes(), neighbors=neighbors,
-                    routes=[_route(COORDINATOR_NWK, COORDINATOR_NWK)],
-                    bindings=state.bindings, reporting=state.reporting)
-        return nodes
+    def zcl_received(self, node: HanNode, cluster: int, src_endpoint: int, dst_endpoint: int,
+                     payload: bytes) -> None:
+        """A ZCL frame from a meter arrives at the coordinator (AF_INCOMING_MSG)."""
+        self._send(c.AF.IncomingMsg.Callback(
+            GroupId=0x0000, ClusterId=cluster, SrcAddr=node.nwk, SrcEndpoint=src_endpoint,
+            DstEndpoint=dst_endpoint, WasBroadcast=t.Bool.false, LQI=LINK_LQI,
+            SecurityUse=t.Bool.false, TimeStamp=int(self.now * 1000) & 0xFFFFFFFF, TSN=0,
+            Data=t.ShortBytes(payload), MacSrcAddr=node.nwk, MsgResultRadius=29))
 
     def _route_check(self, req) -> None:
-        known = req.Dst == COORDINATOR_NWK or any(
-            node.nwk == req.Dst for node in self._joined_nodes().values())
+        known = self.core.node(nwk=int(req.Dst)) is not None
         status = c.zdo.RoutingStatus.SUCCESS if known else c.zdo.RoutingStatus.FAIL
         self._send(req.Rsp(Status=status))
 
     # -- AF: endpoints and data ---------------------------------------------------------
     def _af_register(self, req) -> None:
-        self._endpoints[int(req.Endpoint)] = zdo_t.SimpleDescriptor(
+        self.core.endpoints[int(req.Endpoint)] = zdo_t.SimpleDescriptor(
             endpoint=req.Endpoint, profile=req.ProfileId, device_type=req.DeviceId,
             device_version=req.DeviceVersion, input_clusters=list(req.InputClusters),
             output_clusters=list(req.OutputClusters))
         self._send(req.Rsp(Status=t.Status.SUCCESS))
-
-    def _coordinator_node(self) -> HanNode:
-        children = list(self._joined_nodes().values())
-        network = self.network()
-        neighbors = [] if network is None else [_neighbor(
-            network.extended_pan_id, child.ieee, child.nwk, zdo_t.Neighbor.DeviceType.Router,
-            zdo_t.Neighbor.Relationship.Child) for child in children]
-        return HanNode(nwk=COORDINATOR_NWK, ieee=self._ieee(),
-                       node_descriptor=_coordinator_descriptor(), endpoints=self._endpoints,
-                       neighbors=neighbors,
-                       routes=[_route(child.nwk, child.nwk) for child in children],
-                       energy_scan=self._energy_scan, change_channel=self._change_channel)
 
     def _af_data_request(self, req) -> None:
         """AF_DATA_REQUEST (zigbee-herdsman: short address) or AF_DATA_REQUEST_EXT."""
@@ -640,44 +521,28 @@ class ZStackEmulator:
                                                  and zdo_mt.is_broadcast(addr.address)):
             if req.DstEndpoint == ZDO_ENDPOINT and req.ClusterId == MGMT_PERMIT_JOINING_REQ \
                     and len(data) >= 2:
-                self._open_window(data[1])
+                self.core.open_window(data[1])
             return
         if addr.mode not in (t.AddrMode.NWK, t.AddrMode.IEEE):
             return
-        node = self._node_at(addr)
+        node = self.core.node(nwk=addr.address) if addr.mode == t.AddrMode.NWK \
+            else self.core.node(ieee=addr.address)
         if req.DstEndpoint != ZDO_ENDPOINT:
             status = t.Status.SUCCESS if node else t.Status.MAC_NO_ACK
             self._send(c.AF.DataConfirm.Callback(Status=status, Endpoint=req.SrcEndpoint,
                                                  TSN=req.TSN))
         if node is None:
             return
-        if node.nwk != COORDINATOR_NWK:
-            self._secured(1)
         if req.DstEndpoint == ZDO_ENDPOINT:
-            reply = answer_zdo(node, int(req.ClusterId), data)
+            reply = self.core.zdo(node, int(req.ClusterId), data)
             if reply is not None:
                 cluster, payload = reply
                 self._send(c.ZDO.MsgCbIncoming.Callback(
                     Src=node.nwk, IsBroadcast=t.Bool.false, ClusterId=cluster, SecurityUse=0,
                     TSN=payload[0], MacDst=COORDINATOR_NWK, Data=t.Bytes(payload[1:])))
-                self._after_zdo(node, cluster)
-        elif node.nwk != COORDINATOR_NWK and req.DstEndpoint in node.endpoints:
-            reporting = dict(node.reporting)
-            answer = answer_zcl(node, int(req.ClusterId), data)
-            if answer is not None:
-                self._incoming(node, int(req.ClusterId), int(req.DstEndpoint),
-                               int(req.SrcEndpoint), answer)
-            if node.reporting != reporting:
-                self._schedule_reports(node)
-
-    def _incoming(self, node: HanNode, cluster: int, src_endpoint: int, dst_endpoint: int,
-                  payload: bytes) -> None:
-        """A ZCL frame from a meter arrives at the coordinator (AF_INCOMING_MSG)."""
-        self._send(c.AF.IncomingMsg.Callback(
-            GroupId=0x0000, ClusterId=cluster, SrcAddr=node.nwk, SrcEndpoint=src_endpoint,
-            DstEndpoint=dst_endpoint, WasBroadcast=t.Bool.false, LQI=LINK_LQI,
-            SecurityUse=t.Bool.false, TimeStamp=int(self.now * 1000) & 0xFFFFFFFF, TSN=0,
-            Data=t.ShortBytes(payload), MacSrcAddr=node.nwk, MsgResultRadius=29))
+        else:
+            self.core.zcl(node, int(req.ClusterId), int(req.DstEndpoint), int(req.SrcEndpoint),
+                          data)
 
     def _zdo_request(self, command: int, data: bytes) -> None:
         """A ZDO request sent as an MT ZDO command (zigbee-herdsman's way)."""
@@ -687,114 +552,21 @@ class ZStackEmulator:
         if request is None:
             return
         if request.cluster == zdo_t.ZDOCmd.NWK_addr_req:
-            ieee = zt.EUI64(request.payload[:8])
-            node = next((n for n in [self._coordinator_node(), *self._joined_nodes().values()]
-                         if n.ieee == ieee), None)
+            node = self.core.node(ieee=zt.EUI64(request.payload[:8]))
         elif zdo_mt.is_broadcast(request.destination):
-            node = self._coordinator_node()  # the coordinator hears its own broadcast
+            node = self.core.coordinator_node()  # the coordinator hears its own broadcast
         else:
-            node = self._node_at(t.AddrModeAddress(mode=t.AddrMode.NWK,
-                                                   address=request.destination))
+            node = self.core.node(nwk=request.destination)
         if node is None:
             return  # nobody there: no response, as on the air
-        if node.nwk != COORDINATOR_NWK:
-            self._secured(1)
         tsn = self._rng.getrandbits(8)
-        reply = answer_zdo(node, int(request.cluster), bytes([tsn]) + request.payload)
+        reply = self.core.zdo(node, int(request.cluster), bytes([tsn]) + request.payload)
         if reply is None:
             return
         cluster, payload = reply
         callback = zdo_mt.to_mt(node.nwk, cluster, payload[1:])
         if callback is not None:
             self._send_raw(t.CommandType.AREQ, t.Subsystem.ZDO, *callback)
-        self._after_zdo(node, cluster)
-
-    def _after_zdo(self, node: HanNode, cluster: int) -> None:
-        if cluster == zdo_t.ZDOCmd.Mgmt_Leave_rsp:
-            self._leave(node)
-
-    # -- reports, radio ----------------------------------------------------------------
-    def _schedule_reports(self, node: HanNode) -> None:
-        """(Re)start the meter's reports: each configured attribute at its maximum
-        interval, to each coordinator endpoint the cluster is bound to."""
-        state = self._meter_state.get(node.ieee)
-        if state is None:
-            return
-        state.generation += 1
-        generation = state.generation
-        periods: dict[int, int] = {}
-        for (cluster, _), config in state.reporting.items():
-            period = max(config.maximum, config.minimum, 1) if config.maximum else 0
-            if period:
-                periods[cluster] = min(periods.get(cluster, period), period)
-        for cluster, period in periods.items():
-            def send(cluster=cluster, period=period) -> None:
-                current = self._joined_nodes().get(node.ieee)
-                if current is None or state.generation != generation:
-                    return
-                self._report_to_bindings(current, cluster)
-                self._at(self.now + period, send)
-            self._at(self.now + period, send)
-
-    def _report_to_bindings(self, node: HanNode, cluster: int) -> None:
-        configs = [config for (c_id, _), config in node.reporting.items() if c_id == cluster]
-        for binding in node.bindings:
-            address = binding.DstAddress
-            if int(binding.ClusterId) != cluster or address.addrmode != 0x03 \
-                    or address.ieee != self._ieee():
-                continue
-            self._secured(1)
-            payload = attribute_report(node, cluster, self._rng.getrandbits(8), configs)
-            self._incoming(node, cluster, int(binding.SrcEndpoint), int(address.endpoint),
-                           payload)
-
-    def _energy_scan(self, channels: list[int]) -> list[int]:
-        """Energy per channel (0-255) as a CC2652 measures it: the network's own channel
-        and channels under the common Wi-Fi channels are busier; deterministic by seed."""
-        network = self.network()
-        busy = set(WIFI_CHANNELS.values())
-        values = []
-        for channel in channels:
-            rng = random.Random(f"{self.ieee}:{channel}")
-            level = rng.randint(10, 60)
-            if channel in busy or any(abs(channel - b) == 1 for b in busy):
-                level += 80 if channel in busy else 40
-            if network is not None and channel == network.channel:
-                level += 30
-            values.append(min(level, 255))
-        return values
-
-    def _change_channel(self, channel: int) -> None:
-        """Mgmt_NWK_Update_req with ScanDuration 0xFE: the whole network moves."""
-        nib = self.nvram.get(OsalNvIds.NIB, t.NIB, None)
-        if nib is None or not 11 <= channel <= 26:
-            return
-        self.nvram.put(OsalNvIds.NIB, nib.replace(
-            nwkLogicalChannel=channel, nwkUpdateId=(int(nib.nwkUpdateId) + 1) & 0xFF))
-        LOGGER.info("network moved to channel %d", channel)
-
-    def _node_at(self, addr: t.AddrModeAddress) -> HanNode | None:
-        nodes = [self._coordinator_node(), *self._joined_nodes().values()]
-        for node in nodes:
-            if (addr.mode == t.AddrMode.NWK and node.nwk == addr.address) or \
-                    (addr.mode == t.AddrMode.IEEE and node.ieee == addr.address):
-                return node
-        return None
-
-
-def _neighbor(ext_pan_id: zt.EUI64, ieee: zt.EUI64, nwk: int, device_type,
-              relationship) -> zdo_t.Neighbor:
-    return zdo_t.Neighbor(
-        extended_pan_id=zt.ExtendedPanId(ext_pan_id), ieee=ieee, nwk=zt.NWK(nwk),
-        device_type=device_type, rx_on_when_idle=zdo_t.Neighbor.RxOnWhenIdle.On,
-        relationship=relationship, reserved1=0, permit_joining=zdo_t.Neighbor.PermitJoins.Unknown,
-        reserved2=0, depth=0 if nwk == COORDINATOR_NWK else 1, lqi=LINK_LQI)
-
-
-def _route(destination: int, next_hop: int) -> zdo_t.Route:
-    return zdo_t.Route(DstNWK=zt.NWK(destination), RouteStatus=zdo_t.RouteStatus.Active,
-                       MemoryConstrained=0, ManyToOne=0, RouteRecordRequired=0, Reserved=0,
-                       NextHop=zt.NWK(next_hop))
 
 
 def _coordinator_nib(channel: int, pan_id: int, ext_pan_id: t.EUI64,
@@ -817,16 +589,3 @@ def _coordinator_nib(channel: int, pan_id: int, ext_pan_id: t.EUI64,
         nwkUseMultiCast=t.Bool.false, nwkIsConcentrator=t.Bool.true,
         nwkConcentratorDiscoveryTime=120, nwkConcentratorRadius=10, nwkAllFresh=1,
         nwkManagerAddr=COORDINATOR_NWK, nwkTotalTransmissions=0, nwkUpdateId=0)
-
-
-def _coordinator_descriptor() -> zdo_t.NodeDescriptor:
-    flags = zdo_t.NodeDescriptor.MACCapabilityFlags
-    return zdo_t.NodeDescriptor(
-        logical_type=zdo_t.LogicalType.Coordinator, complex_descriptor_available=0,
-        user_descriptor_available=0, reserved=0, aps_flags=0,
-        frequency_band=zdo_t.NodeDescriptor.FrequencyBand.Freq2400MHz,
-        mac_capability_flags=(flags.AlternatePanCoordinator | flags.FullFunctionDevice
-                              | flags.MainsPowered | flags.RxOnWhenIdle),
-        manufacturer_code=0x0000, maximum_buffer_size=80, maximum_incoming_transfer_size=160,
-        server_mask=0x2C41, maximum_outgoing_transfer_size=160,
-        descriptor_capability_field=zdo_t.NodeDescriptor.DescriptorCapability.NONE)

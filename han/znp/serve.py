@@ -1,6 +1,7 @@
-"""The virtual stick on a real serial endpoint: a PTY or a loopback TCP port (asyncio).
+"""A virtual stick on a real serial endpoint: a PTY or a loopback TCP port (asyncio).
 
-This is the one place the emulator meets a clock: the asyncio loop's monotonic time,
+Either front end (the Z-Stack emulator or the EmberZNet one) is a sans-IO
+:class:`SerialStick`. This is the one place it meets a clock: the asyncio loop's monotonic time,
 counted from when the stick was plugged in. A PTY looks like ``/dev/ttyACM0`` to any
 serial library; a TCP port is ``socket://127.0.0.1:PORT`` to zigpy's ``serialx``.
 """
@@ -11,8 +12,22 @@ import asyncio
 import contextlib
 import os
 import tty
+from typing import Protocol
 
-from han.znp.emulator import ZStackEmulator
+
+class SerialStick(Protocol):
+    """A sans-IO stick: bytes in and out, time from the caller."""
+
+    def receive(self, data: bytes, now: float | None = None) -> None: ...
+
+    def take_output(self) -> bytes: ...
+
+    def advance(self, now: float) -> None: ...
+
+    def next_deadline(self) -> float | None: ...
+
+    def new_line(self) -> None:
+        """A new host on the line: nothing half-received or unsent carries over."""
 
 
 class _TcpLink(asyncio.Protocol):
@@ -42,9 +57,9 @@ class _TcpLink(asyncio.Protocol):
 
 
 class VirtualStick:
-    """Serves one :class:`ZStackEmulator` on a PTY or a TCP port until closed."""
+    """Serves one :class:`SerialStick` on a PTY or a TCP port until closed."""
 
-    def __init__(self, emulator: ZStackEmulator) -> None:
+    def __init__(self, emulator: SerialStick) -> None:
         self.emulator = emulator
         self.path: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -76,8 +76,13 @@ def probe(port: str, timeout: float) -> None:
 @command.command("virtual", epilog="""\b
 Examples:
   hansim dongle virtual --tcp 9999
+  hansim dongle virtual --type ezsp --tcp 9999
   hansim dongle virtual --pty --meter 00-DB-12-34-56-78-90-A0=83FED3407A939723A5C639B26916D505C3B5
   hansim dongle virtual --tcp 9999 --frame-level --capture captures""")
+@click.option("--type", "stick_type", type=click.Choice(["znp", "ezsp"]), default="znp",
+              show_default=True,
+              help="znp: a TI Z-Stack coordinator (zigpy-znp, Zigbee2MQTT zstack); ezsp: a "
+                   "Silicon Labs EmberZNet NCP over ASH (bellows, Zigbee2MQTT ember).")
 @click.option("--pty", "use_pty", is_flag=True, help="Serve on a pseudo-terminal (default).")
 @click.option("--tcp", "tcp_port", type=click.IntRange(0, 65535),
               help="Serve on 127.0.0.1:PORT instead (0: any free port).")
@@ -94,22 +99,26 @@ Examples:
               help="Run each join frame by frame on the simulated air (default: key level).")
 @click.option("--capture", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="With --frame-level: write each join attempt's frames to DIR as pcap.")
-def virtual(use_pty: bool, tcp_port: int | None, meters: tuple[str, ...], seed: int,
+def virtual(stick_type: str, use_pty: bool, tcp_port: int | None, meters: tuple[str, ...], seed: int,
             join_delay: float, duration: float | None, frame_level: bool,
             capture: Path | None) -> None:
-    """Run a virtual TI Z-Stack coordinator that zigpy-znp (ZHA) and zigbee-herdsman
-    (Zigbee2MQTT, adapter zstack, port tcp://127.0.0.1:PORT) drive.
+    """Run a virtual coordinator stick: TI Z-Stack (ZNP), which zigpy-znp (ZHA) and
+    zigbee-herdsman (Zigbee2MQTT, adapter zstack) drive, or Silicon Labs EmberZNet
+    (EZSP v13 over ASH), which bellows (ZHA) and zigbee-herdsman (adapter ember) drive.
+    Over TCP, Zigbee2MQTT's port is tcp://127.0.0.1:PORT.
 
     Prints the path to connect to, then one line per join and per permit window that
     closes without the join it was opened for.
     """
     try:
+        from han.ezsp.emulator import EzspEmulator
         from han.znp.emulator import ZStackEmulator
         from han.znp.meters import EmulatedMeter, key_level_join
         from han.znp.serve import VirtualStick
     except ImportError as err:
         raise click.ClickException(
-            f"the virtual stick needs zigpy-znp (pip install 'hansim[sticks]'): {err}") from None
+            f"the virtual sticks need zigpy-znp and bellows (pip install 'hansim[sticks]'): "
+            f"{err}") from None
     if use_pty and tcp_port is not None:
         raise click.UsageError("choose one of --pty and --tcp")
     try:
@@ -128,8 +137,9 @@ def virtual(use_pty: bool, tcp_port: int | None, meters: tuple[str, ...], seed: 
         except OSError as err:
             raise click.ClickException(f"--capture {capture}: {err.strerror or err}") from None
     joiner = _frame_level_joiner(seed, capture) if frame_level else key_level_join
-    emulator = ZStackEmulator(meters=parsed, seed=seed, join_delay=join_delay,
-                              on_outcome=report, joiner=joiner)
+    front_end = EzspEmulator if stick_type == "ezsp" else ZStackEmulator
+    emulator = front_end(meters=parsed, seed=seed, join_delay=join_delay, on_outcome=report,
+                         joiner=joiner)
 
     async def serve() -> None:
         async with VirtualStick(emulator) as stick:
@@ -139,11 +149,16 @@ def virtual(use_pty: bool, tcp_port: int | None, meters: tuple[str, ...], seed: 
             except OSError as err:
                 raise click.ClickException(f"cannot open the virtual stick: {err}") from None
             stop = stop_on_signals()
-            click.echo(f"virtual Z-Stack coordinator (CC2652, ZNP) on {path}")
-            click.echo(f"  e.g. zigpy-znp config: {{'device': {{'path': '{path}'}}}}")
+            if stick_type == "ezsp":
+                click.echo(f"virtual EmberZNet coordinator (EFR32MG21, EZSP v13 over ASH) on {path}")
+                click.echo(f"  e.g. bellows config: {{'device': {{'path': '{path}'}}}}")
+            else:
+                click.echo(f"virtual Z-Stack coordinator (CC2652, ZNP) on {path}")
+                click.echo(f"  e.g. zigpy-znp config: {{'device': {{'path': '{path}'}}}}")
             if path.startswith("socket://"):
+                adapter = "ember" if stick_type == "ezsp" else "zstack"
                 click.echo(f"  e.g. Zigbee2MQTT: serial: {{port: {path.replace('socket', 'tcp')}, "
-                           "adapter: zstack}")
+                           f"adapter: {adapter}}}")
             for meter in parsed:
                 click.echo(f"  meter {meter.ieee} waits for a permit")
             await until(stop, duration)

@@ -3,26 +3,28 @@ the GBCS message DUIS carries as ``GBCSPayload`` (base64), built with :mod:`gbcs
 
 Who builds what (GBCS 4.3): the CHF MACs its CCS01/CCS02 responses and the 0x8F12 alert
 for the DCC's Access Control Broker; a meter signs its responses to critical commands
-(ECS70, GCS28, CS03A1, CS06) and its firmware receipt alert (0x8F72 / 0x8F1C) for the
+(ECS70, GCS28, CS03A1 / CS03A2, CS06) and its firmware receipt alert (0x8F72 / 0x8F1C) for the
 supplier; the CHF signs its firmware transfer alert (CCS08 0x8F8A / 0x8F89) for the ACB;
 other alerts (0x8F48, 0x8F49, 0x8F43, 0x8F69) go to the supplier as generic non-critical
 alerts, MACed; the meter signs its CS02b response to 6.23 for the DCC's TransCoS party.
-SRVs whose GBCS hansim does not build (8.7.2, 8.9) answer without a payload.
+A command held until its execution time (11.3, 6.23) is answered "Command Accepted" and,
+when it runs, by the signed future-dated alert 0x8F66 / 0x8F67 with its outcome (CS06:
+0x00CA, CS02b: 0x00CB). SRVs whose GBCS hansim does not build (8.7.2, 8.9) answer without a payload.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from cryptography import x509
 
 from devices.alerts import Alert, AlertCode
-from gbcs import dlms
+from gbcs import asn1, dlms
 from gbcs import use_cases as uc
 from gbcs.grouping import Cra, GroupingHeader
-from gbcs.keystore import eui_bytes, shared
+from gbcs.keystore import Use, eui_bytes, shared
 from gbcs.messages import ACB, Envelopes
 from gbcs.use_cases import ActivationResult
 from sim.duis.bodies import UpdateHANDeviceLog, UpdateSecurityCredentialsCoS
@@ -52,6 +54,12 @@ def firmware_version(version: int) -> bytes:
     return version.to_bytes(4)
 
 
+def _device_time(dcc: Dcc) -> bytes:
+    """The grouping header's Date Time: GBCS puts the device's time in its response to a
+    command that may be future-dated (CS06, CS02b; as the RTDS responses)."""
+    return dlms.date_time(_moment(dcc, dcc.now))
+
+
 def device_response(dcc: Dcc, request: ServiceRequest,
                     activation: tuple[ActivationResult, int] | None = None) -> str | None:
     """The device's GBCS response to a request it carried out (None: not built).
@@ -60,6 +68,7 @@ def device_response(dcc: Dcc, request: ServiceRequest,
     rid = request.request_id
     device, user, counter = eui_bytes(rid.target), eui_bytes(rid.originator), rid.counter
     e = envelopes()
+    dated = b""
     match request.srv:
         case "8.11":
             body = request.body
@@ -78,14 +87,72 @@ def device_response(dcc: Dcc, request: ServiceRequest,
             else:
                 code, content = uc.MessageCode.ECS70, uc.ecs70_response(counter, now)
         case "8.7.1":
-            code, content = uc.MessageCode.CS03A1, uc.response_code(0)
+            record = dcc.smi.get(rid.target)
+            code = uc.join_use_case(record.device_type if record is not None else "")
+            content = uc.response_code(0)
         case "11.3" if activation is not None:
             result, version = activation
             code, content = uc.MessageCode.CS06, uc.cs06_outcome(result, firmware_version(version))
+            dated = _device_time(dcc)
         case _:
             return None
-    header = GroupingHeader(Cra.RESPONSE, counter, device, user, code)
+    header = GroupingHeader(Cra.RESPONSE, counter, device, user, code, date_time=dated)
     return _b64(e.reply(header, content, signed=True))
+
+
+def future_dated_response(dcc: Dcc, request: ServiceRequest) -> str | None:
+    """The device's "Command Accepted" to a command it holds until its execution time
+    (CS06 to the supplier, CS02b to the DCC's TransCoS party; None: not built)."""
+    rid = request.request_id
+    match request.srv:
+        case "11.3":
+            recipient, code = eui_bytes(rid.originator), uc.MessageCode.CS06
+            content = uc.COMMAND_ACCEPTED
+        case "6.23":
+            recipient, code = TRANSCOS, uc.MessageCode.CS02B_SUPPLIER_BY_TRANSCOS
+            content = uc.cs02b_response(None)
+        case _:
+            return None
+    header = GroupingHeader(Cra.RESPONSE, rid.counter, eui_bytes(rid.target), recipient, code,
+                            date_time=_device_time(dcc))
+    return _b64(envelopes().reply(header, content, signed=True))
+
+
+def future_dated_alert(dcc: Dcc, request: ServiceRequest, response: str | None,
+                       refused: bool) -> Alert:
+    """0x8F66 / 0x8F67 when a held command ran: actioned unless the DCC model refused it or
+    the device's own outcome (``response``, what it would have answered at once) is not
+    success. The GBCS alert carries that outcome (see :func:`alert_payload`)."""
+    actioned = not refused
+    if actioned and response and request.srv == "11.3":
+        outcome = envelopes().open(base64.b64decode(response)).message.content
+        actioned = uc.cs06_succeeded(outcome)
+    code = AlertCode.FUTURE_DATED_ACTIONED if actioned else AlertCode.FUTURE_DATED_NOT_ACTIONED
+    target = request.request_id.target.upper()
+    return Alert(code, target, dcc.now, target,
+                 {"srv": request.srv, "counter": str(request.request_id.counter),
+                  "response": response or ""})
+
+
+def _future_dated_payload(alert: Alert, counter: int, when: dt.datetime,
+                          user: bytes) -> bytes | None:
+    """The CS06 (0x00CA) or CS02b (0x00CB) future-dated alert, from the outcome the device
+    reached; None where hansim has no outcome to carry (a generic alert goes instead)."""
+    detail = alert.detail
+    if not detail.get("response"):
+        return None
+    content = envelopes().open(base64.b64decode(detail["response"])).message.content
+    raiser = eui_bytes(alert.raised_by)
+    actioned = alert.code == AlertCode.FUTURE_DATED_ACTIONED
+    if detail["srv"] == "11.3":
+        header = GroupingHeader(Cra.ALERT, counter, raiser, user, uc.MessageCode.CS06_ALERT)
+        body = uc.cs06_future_dated_alert(when, int(detail["counter"]), content)
+    elif detail["srv"] == "6.23":
+        header = GroupingHeader(Cra.ALERT, counter, raiser, TRANSCOS, uc.MessageCode.CS02B_ALERT)
+        body = uc.cs02b_future_dated_alert(actioned, when, asn1.items(content)[1])
+    else:
+        return None
+    return envelopes().reply(header, body, signed=True)
 
 
 def alert_payload(dcc: Dcc, alert: Alert, to_user: str) -> str:
@@ -112,6 +179,10 @@ def alert_payload(dcc: Dcc, alert: Alert, to_user: str) -> str:
             uc.TransferResult[alert.detail["transfer_result"]])
         header = GroupingHeader(Cra.ALERT, counter, raiser, ACB, uc.MessageCode.CCS08)
         return _b64(e.reply(header, content, signed=True))
+    if alert.code in (AlertCode.FUTURE_DATED_ACTIONED, AlertCode.FUTURE_DATED_NOT_ACTIONED):
+        built = _future_dated_payload(alert, counter, when, user)
+        if built is not None:
+            return _b64(built)
     header = GroupingHeader(Cra.ALERT, counter, raiser, user, uc.MessageCode.GNCA)
     return _b64(e.reply(header, uc.generic_alert(counter, alert.code, when), signed=False))
 
@@ -120,13 +191,19 @@ def alert_payload(dcc: Dcc, alert: Alert, to_user: str) -> str:
 def keystore_files(premises: Premises) -> dict[str, bytes]:
     """``keystore/<eui>-ds.pem`` and ``-ka.pem`` of every party of the premises (the ACB,
     the users, the Comms Hub and its devices): what gbcs-parser's key store needs, beside
-    the organisations' RTDS keys, to verify every payload of a run."""
-    parties = {ACB, *(eui_bytes(u) for u in premises.users),
-               eui_bytes(premises.hub.chf_id), eui_bytes(premises.hub.gpf_id),
+    the organisations' RTDS keys, to verify every payload of a run. An organisation on
+    hansim's test PKI (a user the RTDS key store does not hold) also gets its derived
+    ``-ka.key``: a device's MAC with it can be checked only with one side's private key."""
+    organisations = {ACB, *(eui_bytes(u) for u in premises.users)}
+    parties = {*organisations, eui_bytes(premises.hub.chf_id), eui_bytes(premises.hub.gpf_id),
                *(eui_bytes(d) for d in premises.devices)}
     keys = shared()
-    return {f"keystore/{eui.hex()}-{use}.pem": keys.certificate(eui, use)
-            for eui in sorted(parties) for use in ("ds", "ka")}
+    files = {f"keystore/{eui.hex()}-{use}.pem": keys.certificate(eui, use)
+             for eui in sorted(parties) for use in ("ds", "ka")}
+    for eui in sorted(organisations):
+        if (derived := keys.test_pki_key(eui, "ka")) is not None:
+            files[f"keystore/{eui.hex()}-ka.key"] = derived
+    return files
 
 
 #: The DCC's TransCoS party, which sends CS02b on a change of supplier (RTDS 6.23).
@@ -157,7 +234,7 @@ def cos_response(dcc: Dcc, request: ServiceRequest, losing: str | None,
     replaced = []
     for use, cert in new_certificates.items():
         if losing is not None:
-            existing = _pem_identity(shared().certificate(losing, use))  # type: ignore[arg-type]
+            existing = _pem_identity(shared().certificate(losing, cast(Use, use)))
         else:
             existing = (bytes(8), bytes(8))
         replaced.append(uc.Replacement(use, *existing, *_identity(cert)))
@@ -165,8 +242,7 @@ def cos_response(dcc: Dcc, request: ServiceRequest, losing: str | None,
     assert isinstance(body, UpdateSecurityCredentialsCoS)  # change_of_supplier_credentials read it
     rid = request.request_id
     header = GroupingHeader(Cra.RESPONSE, rid.counter, eui_bytes(rid.target), TRANSCOS,
-                            uc.MessageCode.CS02B_SUPPLIER_BY_TRANSCOS,
-                            date_time=dlms.date_time(_moment(dcc, dcc.now)))
-    content = uc.cs02b_response(rid.counter, replaced, body.floor_seq_number,
-                                body.prepayment_floor_seq_number)
+                            uc.MessageCode.CS02B_SUPPLIER_BY_TRANSCOS, date_time=_device_time(dcc))
+    content = uc.cs02b_response(uc.cs02b_outcome(rid.counter, replaced, body.floor_seq_number,
+                                                 body.prepayment_floor_seq_number))
     return _b64(envelopes().reply(header, content, signed=True))

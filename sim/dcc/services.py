@@ -72,7 +72,8 @@ def carry_out(dcc: Dcc, request: ServiceRequest, rule: dict, outcome: Outcome) -
         if at is not None:  # future-dated: the device accepts it now and runs it then
             dcc.schedule(at, request)
             outcome.reason = f"future-dated: the device runs it at {dcc.timestamp(at)}"
-            outcome.documents.append(("response", dcc.response(request, oc.SUCCESS)))
+            outcome.documents.append(("response", dcc.response(
+                request, oc.SUCCESS, gbcs_payload=gbcs_link.future_dated_response(dcc, request))))
             return
     SERVICES[request.srv](dcc, request, outcome)
     if outcome.code == oc.SUCCESS:  # a service that found a warning keeps it (e.g. W110101)
@@ -86,22 +87,21 @@ def carry_out(dcc: Dcc, request: ServiceRequest, rule: dict, outcome: Outcome) -
 
 
 def run_future_dated(dcc: Dcc, request: ServiceRequest) -> str:
-    """A future-dated command's time has come: the device runs it and raises 0x8F66 (DLMS
-    COSEM: ESME) or 0x8F67 (GBZ: GSME, CHF, GPF); documents go to ``dcc.outbox``."""
+    """A future-dated command's time has come: the device runs it and raises 0x8F66
+    (actioned) or 0x8F67 (not) with its outcome; documents go to ``dcc.outbox``."""
     target = request.request_id.target.upper()
     outcome = Outcome(request, oc.SUCCESS, "")
+    refused = False
     try:
         SERVICES[request.srv](dcc, request, outcome)
         result = outcome.reason or "done"
     except Refused as refusal:
-        result = f"failed: {refusal.reason}"
-    record = dcc.smi.get(target)
-    code = (AlertCode.FUTURE_DATED_EXECUTED_DLMS if record and record.device_type == "ESME"
-            else AlertCode.FUTURE_DATED_EXECUTED_GBZ)
-    send_alerts(dcc, request, outcome, [Alert(code, target, dcc.now, target)])
+        refused, result = True, f"failed: {refusal.reason}"
+    alert = gbcs_link.future_dated_alert(dcc, request, outcome.payload.get("gbcs_payload"), refused)
+    send_alerts(dcc, request, outcome, [alert])
     dcc.outbox.extend(outcome.documents)
     return (f"future-dated SRV {request.srv} {request.request_id} ran on {target}: {result}; "
-            f"alert {code.hex}")
+            f"alert {alert.code.hex}")
 
 
 # -- checks shared by services ----------------------------------------------------------

@@ -72,13 +72,16 @@ def command(request: ServiceRequest, device_type: Callable[[str], str]) -> tuple
             return uc.MessageCode.ECS70, uc.ecs70_command(counter, start, end)
         case b.JoinServiceCritical():
             other = body.other_device_id
-            return uc.MessageCode.CS03A1, uc.cs03a1_command(eui_bytes(other), device_type(other))
+            return (uc.join_use_case(target_type),
+                    uc.join_command(target_type, eui_bytes(other), device_type(other)))
         case b.ActivateFirmware():
             try:
                 image_hash = bytes.fromhex(body.firmware_hash)
             except ValueError:
                 raise PreCommandError("FirmwareHash is not hexBinary") from None
-            return uc.MessageCode.CS06, uc.cs06_command(image_hash, counter)
+            when = body.execution_date_time  # GBCS: CS06 carries it; a past one runs at once
+            execute_at = _time(when, "ExecutionDateTime") if when else None
+            return uc.MessageCode.CS06, uc.cs06_command(image_hash, counter, execute_at)
     raise PreCommandError(f"hansim builds no GBCS pre-command for SRV {request.srv}")
 
 

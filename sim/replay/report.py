@@ -4,6 +4,7 @@ Files (all or none, via :class:`~sim.output.OutputDir`): ``timeline.jsonl`` and
 ``timeline.csv`` (one event a line), ``duis/NNN-k_SRV_what.xml`` (every request, response
 and alert in the order sent; an 8.11 Add request carries the install code because DUIS
 does), ``pcap/join-NN_ID.pcap`` (one per HAN join, IEEE 802.15.4 with FCS),
+``keystore/`` (the certificates gbcs-parser needs to verify the DUIS files' GBCS payloads),
 ``summary.json`` (with which XSD, if any, every DUIS file was validated against),
 ``timeline.png`` (or ``.svg``) and ``report.html``. Nothing but the DUIS 8.11 requests
 holds an install code or a key.
@@ -28,6 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from han.pcap import pcap_bytes, zigbee_key_rows
+from sim.dcc.gbcs_link import keystore_files
 from sim.duis import schema as duis_schema
 from sim.plotting import figure_bytes, new_figure
 from sim.replay.story import Entry, Replay
@@ -207,6 +209,8 @@ def files(replay: Replay, found: list[Check], plot_format: str = "png",
     out["timeline.csv"] = timeline_csv(replay).encode()
     done("timeline")
     out.update(duis_files(replay))
+    # the certificates that verify the GBCS payloads in them (gbcs-parser's key store layout)
+    out.update(keystore_files(replay.dcc.premises))
     done("DUIS XML")
     captured = [(name, r.report) for name, r in zip(pcap_files(replay), replay.joins.records)
                 if name is not None and r.report is not None]  # a radio's join: no capture here

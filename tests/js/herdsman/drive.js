@@ -8,6 +8,8 @@
 //                      report arriving, lqi, routingTable, backup, stop
 //             restart: start again (same STATE_DIR: its database and backup), read the
 //                      meter's Metering again, stop
+//             network: start (restoring STATE_DIR's backup onto an empty stick), report
+//                      the network, stop
 "use strict";
 
 const path = require("node:path");
@@ -65,6 +67,11 @@ async function main() {
     say("network", {panID: parameters.panID, extendedPanID: parameters.extendedPanID,
         channel: parameters.channel, coordinator: coordinator.ieeeAddr});
 
+    if (mode === "network") {
+        await controller.stop();
+        say("stop");
+        return;
+    }
     let meter;
     if (mode === "join") {
         await controller.addInstallCode(`${ieee.slice(2)}|${installCode}`.toUpperCase());
