@@ -24,6 +24,7 @@ class MessageCode(IntEnum):
     CCS02 = 0x0002
     CS03A1 = 0x000D
     CS04AC = 0x000F  # method A or C unjoin (8.8.1, 8.8.2)
+    CS04B = 0x0010  # method B unjoin: a meter forgets a Type 2 device (8.8.2)
     CS03A2 = 0x00AB  # method A join, the target not a meter (e.g. the GPF)
     CS06 = 0x0012
     CS14 = 0x0018
@@ -35,6 +36,7 @@ class MessageCode(IntEnum):
     CS02B_SUPPLIER_BY_TRANSCOS = 0x0107  # update security credentials on a change of supplier
     CS02B_ALERT = 0x00CB  # future-dated update security credentials alert (8F66 / 8F67)
     CS08 = 0x0129
+    ECS52 = 0x0059  # read ESME / Comms Hub firmware version (11.2)
     GCA = 0x1000  # generic critical alert
     GNCA = 0x1001  # generic non-critical alert
 
@@ -199,6 +201,11 @@ def cs08_response(firmware_version: bytes) -> bytes:
     return asn1.sequence(asn1.octet_string(firmware_version), asn1.integer(0))
 
 
+def ecs52_response(counter: int, firmware_version: bytes) -> bytes:
+    """The ESME's (or CHF's) answer to ECS52: a DLMS get of 0-0:0.2.1.255 (class 1, Data)."""
+    return dlms.access_response(counter, [(Access.GET, 0, dlms.octet_string(firmware_version))])
+
+
 def firmware_receipt_alert(counter: int, verified: bool, when: dt.datetime,
                            image_hash: bytes) -> bytes:
     """0x8F72 (verification successful) or 0x8F1C (failed) with the hash the device
@@ -347,6 +354,12 @@ USE_CASES = (
             "11.2_CS08/CS08_11.2_SUCCESS_COMMAND_GBCS.HEX"),
     UseCase("CS08", "11.2", MessageCode.CS08, "response", "device MAC",
             "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("ECS52", "11.2", MessageCode.ECS52, "response", "device MAC",
+            "11.2_ECS52/ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS04AC non-critical", "8.8.2", MessageCode.CS04AC, "response", "device signature",
+            "8.8.2_CS04ACNonCritical/CS04ACNonCritical_8.8.2_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS04B", "8.8.2", MessageCode.CS04B, "response", "meter MAC",
+            "8.8.2_CS04B/CS04B_8.8.2_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("CS02b", "6.23", MessageCode.CS02B_SUPPLIER_BY_TRANSCOS, "response", "meter signature",
             "6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("CS02b future-dated", "6.23", MessageCode.CS02B_SUPPLIER_BY_TRANSCOS, "response",

@@ -118,6 +118,14 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
         "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
             header(Cra.RESPONSE, 1300, HCALCS, ACB, C.CS08, 1000),
             uc.cs08_response(bytes.fromhex("0123ABCD")), signed=False),
+        "11.2_ECS52/ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1000, ESME, SUPPLIER, C.ECS52),
+            uc.ecs52_response(1000, bytes.fromhex("0123ABCD")), signed=False),
+        "8.8.2_CS04ACNonCritical/CS04ACNonCritical_8.8.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1300, HCALCS, ACB, C.CS04AC, 1000), uc.response_code(0),
+            signed=True),
+        "8.8.2_CS04B/CS04B_8.8.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1000, GSME, SUPPLIER, C.CS04B), uc.response_code(0), signed=False),
         "NA_CCS08/CCS08_NA_NA_ALERT_GBCS.HEX": e.reply(
             header(Cra.ALERT, 4000, CHF, ACB, C.CCS08),
             uc.ccs08_firmware_transfer_alert(T0, HCALCS, bytes.fromhex("0123ABCD"),
@@ -165,6 +173,8 @@ EXACT = {
     "11.3_CS06/CS06_11.3_FUTURE_DATED_SUCCESS_PRECOMMAND_GBCS.HEX",
     "11.3_CS06/CS06_11.3_CANCELLATION_SUCCESS_PRECOMMAND_GBCS.HEX",
     "11.2_CS08/CS08_11.2_SUCCESS_COMMAND_GBCS.HEX", "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX",
+    "8.8.2_CS04B/CS04B_8.8.2_SUCCESS_RESPONSE_GBCS.HEX",
+    "11.2_ECS52/ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX",
     "NA_GNCA-DLMS/GNCA-DLMS_NA_810E_ALERT_GBCS.HEX",
 }
 

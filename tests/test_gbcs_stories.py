@@ -26,7 +26,10 @@ from sim.duis.bodies import (
     CommissionDeviceSynchroniseClock,
     DevicePrenotification,
     JoinServiceCritical,
+    JoinServiceNonCritical,
+    ReadFirmwareVersion,
     SignedPreCommand,
+    UnjoinServiceNonCritical,
     UpdateHANDeviceLog,
 )
 from sim.duis.precommand import signed_request, supplier_test_key
@@ -335,3 +338,33 @@ def test_bad_signed_pre_command_is_refused_and_changes_nothing(how: str) -> None
     assert outcome.code == "E100" and outcome.reason.startswith("device refused the command: ")
     assert dcc.smi.status(ESME) == "Whitelisted" and not dcc.premises.devices[ESME].commissioned
     assert dcc.handle(signed).code == "I0"  # the genuine one is still outstanding
+
+
+def plain_request(tmp_path: Path, name: str, target: str, srv: str, body, counter: int) -> Path:
+    """A non-critical request from the supplier (``LOSING``) to ``target``."""
+    path = tmp_path / f"{name}.xml"
+    reference = srv.rsplit(".", 1)[0] if srv.count(".") == 2 else srv  # 8.7.2 -> 8.7
+    path.write_bytes(ServiceRequest(RequestID(LOSING, target, counter), 1, reference, srv,
+                                    body).to_xml())
+    return path
+
+
+def test_read_firmware_and_non_critical_unjoin_story(tmp_path: Path) -> None:
+    """11.2 on the ESME is ECS52 (its DLMS get of the version it runs, MACed for the
+    supplier); 8.8.2 on a meter is CS04B (MACed, supplier to device), on the GPF CS04AC
+    sent by the DCC's ACB for the supplier and signed by the GPF (RTDS 8.8.2 vectors)."""
+    gpf = "00-DB-12-34-56-78-90-A3"
+    out = tmp_path / "out"
+    payloads = run_story(
+        out, template("12.2_"), template("8.14.1_"), template("CCS01_"), template("ECS70"),
+        template("11.1_"), plain_request(tmp_path, "version", ESME, "11.2", ReadFirmwareVersion(), 30),
+        plain_request(tmp_path, "join", ESME, "8.7.2", JoinServiceNonCritical(gpf), 31),
+        plain_request(tmp_path, "unjoin", ESME, "8.8.2", UnjoinServiceNonCritical(gpf), 32),
+        plain_request(tmp_path, "gpf-join", gpf, "8.7.2", JoinServiceNonCritical(ESME), 33),
+        plain_request(tmp_path, "gpf-unjoin", gpf, "8.8.2", UnjoinServiceNonCritical(ESME), 34),
+        site=firmware_site(tmp_path))
+    seen = check_story(out, payloads)
+    c = uc.MessageCode
+    assert {(c.ECS52, "response"), (c.CS04B, "response"), (c.CS04AC, "response")} <= seen
+    version = next(p for k, p in payloads.items() if "11.2_response" in k)
+    assert bytes.fromhex("ACDCACDB") in version  # the version firmware_site's ESME runs

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from cryptography import x509
@@ -68,16 +69,27 @@ def device_response(dcc: Dcc, request: ServiceRequest,
     rid = request.request_id
     device, user, counter = eui_bytes(rid.target), eui_bytes(rid.originator), rid.counter
     e = envelopes()
-    dated = b""
+    dated, signed = b"", True
     match request.srv:
         case "8.11":
             body = request.body
             adding = isinstance(body, UpdateHANDeviceLog) and body.request_type == "Add"
             code = uc.MessageCode.CCS01 if adding else uc.MessageCode.CCS02
             kinds = uc.CCS01_ACCESS if adding else uc.CCS02_ACCESS
-            dcc.acb_counter += 1
-            header = GroupingHeader(Cra.RESPONSE, dcc.acb_counter, device, ACB, code, user, counter)
-            return _b64(e.reply(header, uc.device_log_response(dcc.acb_counter, kinds), signed=False))
+            return _for_acb(dcc, request, code, lambda n: uc.device_log_response(n, kinds), False)
+        case "11.2" if (version := running_version(dcc, rid.target)) is not None:
+            running = firmware_version(version)
+            if _device_type(dcc, rid.target) not in ("ESME", "CHF"):
+                if _device_type(dcc, rid.target) == "GSME":
+                    return None  # GCS38 (a ZCL OTA read) is not built
+                return _for_acb(dcc, request, uc.MessageCode.CS08,
+                                lambda _: uc.cs08_response(running), False)
+            code, content, signed = uc.MessageCode.ECS52, uc.ecs52_response(counter, running), False
+        case "8.8.2" if not _is_meter(dcc, rid.target):
+            return _for_acb(dcc, request, uc.MessageCode.CS04AC,
+                            lambda _: uc.response_code(0), True)
+        case "8.8.2":
+            code, content, signed = uc.MessageCode.CS04B, uc.response_code(0), False
         case "8.1.1":
             now = _moment(dcc, dcc.now)
             record = dcc.smi.get(rid.target)
@@ -99,7 +111,43 @@ def device_response(dcc: Dcc, request: ServiceRequest,
         case _:
             return None
     header = GroupingHeader(Cra.RESPONSE, counter, device, user, code, date_time=dated)
-    return _b64(e.reply(header, content, signed=True))
+    return _b64(e.reply(header, content, signed=signed))
+
+
+def _for_acb(dcc: Dcc, request: ServiceRequest, code: uc.MessageCode,
+             content: Callable[[int], bytes], signed: bool) -> str:
+    """The device's response to a command the DCC's Access Control Broker sent for the
+    user (GBCS 4.3.1: the header names the user and its counter as supplementary remote
+    party); ``content`` gets the ACB's counter, which the response echoes."""
+    rid = request.request_id
+    dcc.acb_counter += 1
+    header = GroupingHeader(Cra.RESPONSE, dcc.acb_counter, eui_bytes(rid.target), ACB, code,
+                            eui_bytes(rid.originator), rid.counter)
+    return _b64(envelopes().reply(header, content(dcc.acb_counter), signed=signed))
+
+
+def _device_type(dcc: Dcc, device: str) -> str | None:
+    if device.upper() == dcc.premises.hub.chf_id:
+        return "CHF"
+    record = dcc.smi.get(device)
+    return record.device_type if record is not None else None
+
+
+def _is_meter(dcc: Dcc, device: str) -> bool:
+    return _device_type(dcc, device) in uc.METERS
+
+
+def running_version(dcc: Dcc, device: str) -> int | None:
+    """The firmware version the device runs: its firmware slots where modelled, else the
+    SMI's (None: unknown)."""
+    firmware = dcc.premises.firmware(device.upper())
+    if firmware is not None:
+        return firmware.running
+    record = dcc.smi.get(device.upper())
+    try:
+        return int(record.firmware_version, 16) if record and record.firmware_version else None
+    except ValueError:
+        return None
 
 
 def future_dated_response(dcc: Dcc, request: ServiceRequest) -> str | None:

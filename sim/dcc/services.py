@@ -456,11 +456,8 @@ def _certificate(srv: str, field: str, der: str) -> x509.Certificate:
 def read_firmware_version(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     """What the device runs: its firmware slots where modelled, else what the SMI holds."""
     target = request.request_id.target.upper()
-    firmware = dcc.premises.firmware(target)
-    record = dcc.smi.get(target)
-    version = (f"{firmware.running:08X}" if firmware is not None
-               else record.firmware_version if record is not None else None)
-    outcome.reason = f"{target} runs firmware {version or 'unknown'}"
+    version = gbcs_link.running_version(dcc, target)
+    outcome.reason = f"{target} runs firmware {'unknown' if version is None else f'{version:08X}'}"
 
 
 @service("8.2")
