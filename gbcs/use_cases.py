@@ -35,6 +35,7 @@ class MessageCode(IntEnum):
     CCS08 = 0x0128  # firmware transfer alert from the Comms Hub (8F8A / 8F89)
     CS02B_SUPPLIER_BY_TRANSCOS = 0x0107  # update security credentials on a change of supplier
     CS02B_ALERT = 0x00CB  # future-dated update security credentials alert (8F66 / 8F67)
+    CS07 = 0x0013  # read device join details (8.9 on a meter or other device)
     CS08 = 0x0129
     ECS52 = 0x0059  # read ESME / Comms Hub firmware version (11.2)
     GCA = 0x1000  # generic critical alert
@@ -144,6 +145,13 @@ def join_command(target_type: str, other: bytes, other_type: str) -> bytes:
 def cs04ac_command(other: bytes) -> bytes:
     """Unjoin ``other`` from the meter: its entity ID alone (GBCS CS04AC)."""
     return asn1.octet_string(other)
+
+
+def cs07_response(joined: list[tuple[bytes, str]]) -> bytes:
+    """The devices the target is joined to, each with its GBCS device type (RTDS CS07)."""
+    entries = [asn1.sequence(asn1.octet_string(eui), asn1.integer(DEVICE_TYPES[kind]))
+               for eui, kind in joined]
+    return asn1.sequence(asn1.integer(0), asn1.sequence(*entries))
 
 
 def response_code(code: int = 0) -> bytes:
@@ -354,6 +362,8 @@ USE_CASES = (
             "11.2_CS08/CS08_11.2_SUCCESS_COMMAND_GBCS.HEX"),
     UseCase("CS08", "11.2", MessageCode.CS08, "response", "device MAC",
             "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS07", "8.9", MessageCode.CS07, "response", "device MAC",
+            "8.9_CS07/CS07_8.9_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("ECS52", "11.2", MessageCode.ECS52, "response", "device MAC",
             "11.2_ECS52/ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("CS04AC non-critical", "8.8.2", MessageCode.CS04AC, "response", "device signature",

@@ -118,6 +118,10 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
         "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
             header(Cra.RESPONSE, 1300, HCALCS, ACB, C.CS08, 1000),
             uc.cs08_response(bytes.fromhex("0123ABCD")), signed=False),
+        "8.9_CS07/CS07_8.9_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1001, GSME, SUPPLIER, C.CS07), uc.cs07_response(
+                [(bytes.fromhex("0102030405060708"), "GPF"), (bytes.fromhex("00DB123456789099"), "GPF"),
+                 (bytes.fromhex("00DB123456789097"), "PPMID")]), signed=False),
         "11.2_ECS52/ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
             header(Cra.RESPONSE, 1000, ESME, SUPPLIER, C.ECS52),
             uc.ecs52_response(1000, bytes.fromhex("0123ABCD")), signed=False),
@@ -174,7 +178,7 @@ EXACT = {
     "11.3_CS06/CS06_11.3_CANCELLATION_SUCCESS_PRECOMMAND_GBCS.HEX",
     "11.2_CS08/CS08_11.2_SUCCESS_COMMAND_GBCS.HEX", "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX",
     "8.8.2_CS04B/CS04B_8.8.2_SUCCESS_RESPONSE_GBCS.HEX",
-    "11.2_ECS52/ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX",
+    "11.2_ECS52/ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX", "8.9_CS07/CS07_8.9_SUCCESS_RESPONSE_GBCS.HEX",
     "NA_GNCA-DLMS/GNCA-DLMS_NA_810E_ALERT_GBCS.HEX",
 }
 

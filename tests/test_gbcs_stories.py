@@ -27,6 +27,7 @@ from sim.duis.bodies import (
     DevicePrenotification,
     JoinServiceCritical,
     JoinServiceNonCritical,
+    ReadDeviceLog,
     ReadFirmwareVersion,
     SignedPreCommand,
     UnjoinServiceNonCritical,
@@ -359,12 +360,16 @@ def test_read_firmware_and_non_critical_unjoin_story(tmp_path: Path) -> None:
         out, template("12.2_"), template("8.14.1_"), template("CCS01_"), template("ECS70"),
         template("11.1_"), plain_request(tmp_path, "version", ESME, "11.2", ReadFirmwareVersion(), 30),
         plain_request(tmp_path, "join", ESME, "8.7.2", JoinServiceNonCritical(gpf), 31),
+        plain_request(tmp_path, "joined", ESME, "8.9", ReadDeviceLog(), 35),
         plain_request(tmp_path, "unjoin", ESME, "8.8.2", UnjoinServiceNonCritical(gpf), 32),
         plain_request(tmp_path, "gpf-join", gpf, "8.7.2", JoinServiceNonCritical(ESME), 33),
         plain_request(tmp_path, "gpf-unjoin", gpf, "8.8.2", UnjoinServiceNonCritical(ESME), 34),
         site=firmware_site(tmp_path))
     seen = check_story(out, payloads)
     c = uc.MessageCode
-    assert {(c.ECS52, "response"), (c.CS04B, "response"), (c.CS04AC, "response")} <= seen
+    assert {(c.ECS52, "response"), (c.CS07, "response"), (c.CS04B, "response"),
+            (c.CS04AC, "response")} <= seen
     version = next(p for k, p in payloads.items() if "11.2_response" in k)
     assert bytes.fromhex("ACDCACDB") in version  # the version firmware_site's ESME runs
+    joined = next(p for k, p in payloads.items() if "8.9_response" in k)
+    assert bytes.fromhex(gpf.replace("-", "")) in joined  # CS07 lists the GPF it joined

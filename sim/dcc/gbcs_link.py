@@ -90,6 +90,13 @@ def device_response(dcc: Dcc, request: ServiceRequest,
                             lambda _: uc.response_code(0), True)
         case "8.8.2":
             code, content, signed = uc.MessageCode.CS04B, uc.response_code(0), False
+        case "8.9" if rid.target.upper() != dcc.premises.hub.chf_id:
+            joined = sorted(other for meter, other in dcc.joins if meter == rid.target.upper())
+            kinds = [(eui_bytes(d), _device_type(dcc, d)) for d in joined]
+            if any(kind is None for _, kind in kinds):
+                return None  # a device the SMI does not type cannot be listed
+            code, signed = uc.MessageCode.CS07, False
+            content = uc.cs07_response([(eui, cast(str, kind)) for eui, kind in kinds])
         case "8.1.1":
             now = _moment(dcc, dcc.now)
             record = dcc.smi.get(rid.target)
@@ -127,8 +134,9 @@ def _for_acb(dcc: Dcc, request: ServiceRequest, code: uc.MessageCode,
 
 
 def _device_type(dcc: Dcc, device: str) -> str | None:
-    if device.upper() == dcc.premises.hub.chf_id:
-        return "CHF"
+    hub = dcc.premises.hub
+    if device.upper() in (hub.chf_id, hub.gpf_id):
+        return "CHF" if device.upper() == hub.chf_id else "GPF"
     record = dcc.smi.get(device)
     return record.device_type if record is not None else None
 
