@@ -92,11 +92,11 @@ def device_response(dcc: Dcc, request: ServiceRequest,
             code, content, signed = uc.MessageCode.CS04B, uc.response_code(0), False
         case "8.9" if rid.target.upper() != dcc.premises.hub.chf_id:
             joined = sorted(other for meter, other in dcc.joins if meter == rid.target.upper())
-            kinds = [(eui_bytes(d), _device_type(dcc, d)) for d in joined]
-            if any(kind is None for _, kind in kinds):
+            typed = [(eui_bytes(d), _device_type(dcc, d)) for d in joined]
+            if any(kind is None for _, kind in typed):
                 return None  # a device the SMI does not type cannot be listed
             code, signed = uc.MessageCode.CS07, False
-            content = uc.cs07_response([(eui, cast(str, kind)) for eui, kind in kinds])
+            content = uc.cs07_response([(eui, cast(str, kind)) for eui, kind in typed])
         case "8.1.1":
             now = _moment(dcc, dcc.now)
             record = dcc.smi.get(rid.target)
