@@ -358,6 +358,8 @@ USE_CASES = (
     UseCase("CS06 cancellation", "11.3", MessageCode.CS06, "pre-command",
             "none (the supplier signs it)",
             "11.3_CS06/CS06_11.3_CANCELLATION_SUCCESS_PRECOMMAND_GBCS.HEX"),
+    UseCase("CS06 cancellation", "11.3", MessageCode.CS06, "response", "device signature",
+            "11.3_CS06/CS06_11.3_CANCELLATION_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("CS08", "11.2", MessageCode.CS08, "command", "ACB MAC",
             "11.2_CS08/CS08_11.2_SUCCESS_COMMAND_GBCS.HEX"),
     UseCase("CS08", "11.2", MessageCode.CS08, "response", "device MAC",

@@ -105,6 +105,9 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
         "11.3_CS06/CS06_11.3_FUTURE_DATED_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
             dated(header(Cra.RESPONSE, 1001, ESME, SUPPLIER, C.CS06)), uc.COMMAND_ACCEPTED,
             signed=True),
+        "11.3_CS06/CS06_11.3_CANCELLATION_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            dated(header(Cra.RESPONSE, 1002, ESME, SUPPLIER, C.CS06)), uc.COMMAND_ACCEPTED,
+            signed=True),
         "11.3_CS06/CS06_11.3_8F66_FUTURE_DATED_SUCCESS_ALERT_GBCS.HEX": e.reply(
             header(Cra.ALERT, 2000, ESME, SUPPLIER, C.CS06_ALERT),
             uc.cs06_future_dated_alert(FUTURE, 1001, uc.cs06_outcome(

@@ -373,3 +373,24 @@ def test_read_firmware_and_non_critical_unjoin_story(tmp_path: Path) -> None:
     assert bytes.fromhex("ACDCACDB") in version  # the version firmware_site's ESME runs
     joined = next(p for k, p in payloads.items() if "8.9_response" in k)
     assert bytes.fromhex(gpf.replace("-", "")) in joined  # CS07 lists the GPF it joined
+
+
+def test_cancelled_firmware_activation_story(tmp_path: Path) -> None:
+    """A future-dated 11.3, then its cancellation (ExecutionDateTime 3000-12-31, the DCC's
+    CANCELLATION template value): the cancelling pre-command is CS06 with GBCS's
+    9999-12-31 23:59:59, the meter answers it "Command Accepted" (signed, as the RTDS
+    CANCELLATION response), and no future-dated alert follows."""
+    good = image.parse(template_image()).hash.hex().upper()
+    out = tmp_path / "out"
+    payloads = run_story(out, template("12.2_"), template("8.14.1_"), template("CCS01_"),
+                         template("ECS70"), template("11.1_"),
+                         activate(tmp_path, "held", good, 2000, "2024-01-08T18:20:00Z"),
+                         activate(tmp_path, "cancel", good, 2001, "3000-12-31T00:00:00Z"),
+                         template("8.2_"), site=firmware_site(tmp_path), interval=3600)
+    seen = check_story(out, payloads)
+    assert {(uc.MessageCode.CS06, "pre-command"), (uc.MessageCode.CS06, "response")} <= seen
+    pre, answer = payloads["009-1_11.3_response.xml#0"], "010-3_11.3_response.xml#0"
+    assert uc.cs06_command(bytes.fromhex(good), 2001, uc.CANCEL) in pre
+    parsed = parse_all({answer: payloads[answer]}, [out / "keystore", rtds_keystore()])
+    assert "Command Accepted" in parsed[answer]["message"]["Payload"]["children"]
+    assert not [k for k in payloads if "8F66" in k or "8F67" in k]  # the held one never ran

@@ -93,7 +93,10 @@ def carry_out(dcc: Dcc, request: ServiceRequest, rule: dict, outcome: Outcome) -
             outcome.reason = (f"cancelled {len(cancelled)} future-dated SRV {request.srv} "
                               f"command(s): {', '.join(map(str, cancelled))}" if cancelled
                               else f"no future-dated SRV {request.srv} command was pending")
-            outcome.documents.append(("response", dcc.response(request, oc.SUCCESS)))
+            # the device accepts a cancelling command as it does a future-dated one (RTDS
+            # CS06 CANCELLATION response: signed "Command Accepted" with its date-time)
+            outcome.documents.append(("response", dcc.response(
+                request, oc.SUCCESS, gbcs_payload=gbcs_link.future_dated_response(dcc, request))))
             return
         at = dcc.execution_time(request.body)
         if at is not None:  # future-dated: the device accepts it now and runs it then
