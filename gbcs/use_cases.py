@@ -34,6 +34,8 @@ class MessageCode(IntEnum):
     FDRA_ESME = 0x00CE  # firmware distribution receipt alert, DLMS devices (8F72 / 8F1C)
     CCS08 = 0x0128  # firmware transfer alert from the Comms Hub (8F8A / 8F89)
     CS02B_SUPPLIER_BY_TRANSCOS = 0x0107  # update security credentials on a change of supplier
+    CS02B_SUPPLIER_BY_SUPPLIER = 0x0102  # ... by the supplier (6.15.1) or on handover (6.21)
+    CS02B_NO_BY_NO = 0x0103  # ... the network operator's, by itself or on handover (6.21)
     CS02B_ALERT = 0x00CB  # future-dated update security credentials alert (8F66 / 8F67)
     CS07 = 0x0013  # read device join details (8.9 on a meter or other device)
     CS08 = 0x0129
@@ -246,8 +248,9 @@ def ccs08_firmware_transfer_alert(when: dt.datetime, device: bytes, firmware_ver
 #: X.509 keyUsage as a DER BIT STRING: digitalSignature, keyAgreement.
 DIGITAL_SIGNATURE_USAGE = bytes.fromhex("03020780")
 KEY_AGREEMENT_USAGE = bytes.fromhex("03020308")
-SUPPLIER_ROLE = 2
-SUPPLIER_BY_TRANSCOS = 7  # credentials replacement mode
+SUPPLIER_ROLE, NETWORK_OPERATOR_ROLE = 2, 3  # GBCS RemotePartyRole
+#: Credentials replacement modes (GBCS CS02b), as gbcs-parser names them.
+SUPPLIER_BY_SUPPLIER, NO_BY_NO, SUPPLIER_BY_TRANSCOS = 2, 3, 7
 
 
 @dataclass(frozen=True)
@@ -260,9 +263,10 @@ class Replacement:
     existing_key_id: bytes
     replacing_id: bytes
     replacing_key_id: bytes
+    role: int = SUPPLIER_ROLE
 
     def to_der(self) -> bytes:
-        cell = [asn1.integer(SUPPLIER_ROLE),
+        cell = [asn1.integer(self.role),
                 DIGITAL_SIGNATURE_USAGE if self.usage == "ds" else KEY_AGREEMENT_USAGE]
         if self.usage == "pp-ka":
             cell.append(asn1.integer(1))  # cell usage: prepayment top-up
@@ -272,13 +276,14 @@ class Replacement:
 
 
 def cs02b_outcome(counter: int, replacements: list[Replacement], floor_seq: int,
-                  top_up_floor_seq: int | None) -> bytes:
-    """What the meter did on CS02b supplier-by-TransCoS: the command's counter, its sequence
-    number floors and one outcome per replaced certificate."""
-    change = [asn1.integer(SUPPLIER_ROLE), asn1.integer(floor_seq)]
+                  top_up_floor_seq: int | None, mode: int = SUPPLIER_BY_TRANSCOS,
+                  role: int = SUPPLIER_ROLE) -> bytes:
+    """What the device did on CS02b (``mode``, for the party in ``role``): the command's
+    counter, its sequence number floors and one outcome per replaced certificate."""
+    change = [asn1.integer(role), asn1.integer(floor_seq)]
     if top_up_floor_seq is not None:
         change.append(asn1.sequence(asn1.sequence(asn1.integer(0), asn1.integer(top_up_floor_seq))))
-    return asn1.sequence(asn1.integer(counter), asn1.integer(SUPPLIER_BY_TRANSCOS),
+    return asn1.sequence(asn1.integer(counter), asn1.integer(mode),
                          asn1.sequence(asn1.sequence(*change)),
                          asn1.sequence(*(r.to_der() for r in replacements)))
 
@@ -374,6 +379,11 @@ USE_CASES = (
             "8.8.2_CS04B/CS04B_8.8.2_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("CS02b", "6.23", MessageCode.CS02B_SUPPLIER_BY_TRANSCOS, "response", "meter signature",
             "6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS02b handover", "6.21", MessageCode.CS02B_SUPPLIER_BY_SUPPLIER, "response",
+            "device signature",
+            "6.21_CS02bSupplierBySupplierHandover/CS02bSupplierBySupplierHandover_6.21_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS02b NO handover", "6.21", MessageCode.CS02B_NO_BY_NO, "response", "device signature",
+            "6.21_CS02bNOByNOHandover/CS02bNOByNOHandover_6.21_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("CS02b future-dated", "6.23", MessageCode.CS02B_SUPPLIER_BY_TRANSCOS, "response",
             "meter signature",
             "6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_FUTURE_DATED_SUCCESS_RESPONSE_GBCS.HEX"),

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from duis_support import assert_valid, commissioning_story, submit_signed, xsd
-from gbcs_support import all_valid, checks, message_code, parse_all, rtds_keystore
+from gbcs_support import all_valid, checks, fits, message_code, parse_all, rtds_keystore, shape
+from gbcs_support import rtds as rtds_vector
 
 from han.installcode import InstallCode
 from sim.dcc import gbcs_link
@@ -105,9 +106,25 @@ def test_read_firmware_version(site: Dcc, prefix: str, target: str) -> None:
     assert (outcome.code, outcome.reason) == ("I0", f"{target} runs firmware {expected}")
 
 
-def test_handover_of_a_dcc_controlled_device(site: Dcc) -> None:
+def test_handover_of_a_dcc_controlled_device(site: Dcc, tmp_path: Path) -> None:
+    """6.21: the device trusts the supplier's key; its signed CS02b supplier-by-supplier
+    response (ACB's credentials replaced by the template's) verifies with gbcs-parser."""
     request = rtds("CS02bSupplierBySupplierHandover_6.21", target=GPF)
     outcome = submit(site, request)
+    for name, data in gbcs_link.keystore_files(site.premises).items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    payload = base64.b64decode(dict(outcome.documents)["response"].body.gbcs_payload)
+    result = parse_all({"6.21": payload}, [tmp_path / "keystore", rtds_keystore()])["6.21"]
+    assert result["ok"], result.get("error")
+    assert message_code(result["message"]) == 0x0102  # CS02b supplier by supplier
+    assert all_valid(result["message"]) and checks(result["message"])
+    cells = result["message"]["Payload"]["children"]["Update Security Credentials Response"]
+    replaced = cells["children"]["Execution Outcome"]["children"]["Replacement Outcomes"]
+    assert len(replaced["children"]) >= 2  # the template's DS and KA certificates at least
+    vector = "6.21_CS02bSupplierBySupplierHandover/CS02bSupplierBySupplierHandover_6.21_SUCCESS_RESPONSE_GBCS.HEX"
+    reference = parse_all({"v": rtds_vector(vector)})["v"]["message"]
+    assert fits(shape(result["message"], ("Payload",)), shape(reference, ("Payload",)))
     assert outcome.code == "I0" and outcome.reason.startswith("Supplier credentials now ")
     assert "CN=GITTESTSUPPLIER" in outcome.reason  # the template's Digital Signing certificate
     der = base64.b64decode(re.search(rb"<sr:DigitalSigningCertificate>([^<]+)<", request)[1])

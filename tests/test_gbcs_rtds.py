@@ -25,6 +25,7 @@ SUPPLIER = bytes.fromhex("90B3D51F30010000")
 CHF = bytes.fromhex("00DB1234567890A2")
 ESME = bytes.fromhex("00DB1234567890A0")
 GSME = bytes.fromhex("00DB1234567890A1")
+GPF = bytes.fromhex("00DB1234567890A3")
 HCALCS = bytes.fromhex("00DB1234567890A4")
 NON_METER = bytes.fromhex("00DB1234567890A5")  # the RTDS CS03A2 target
 TRANSCOS = bytes.fromhex("90B3D51F30000004")  # the DCC's TransCoS party (RTDS)
@@ -151,6 +152,22 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
                                bytes.fromhex("483972547DCD7835")),
                 uc.Replacement("pp-ka", old, bytes.fromhex("41FB49221588C570"), new,
                                bytes.fromhex("43049452FE1FCE0A"))]
+    acb_ds, acb_ka = (ACB, bytes.fromhex("42693535D3DDE101")), (ACB, bytes.fromhex("4A9CE02C39AB910B"))
+    no = bytes.fromhex("90B3D51F30020000")
+    for folder, code, mode, role, counter, cells in (
+            ("6.21_CS02bSupplierBySupplierHandover/CS02bSupplierBySupplierHandover",
+             C.CS02B_SUPPLIER_BY_SUPPLIER, uc.SUPPLIER_BY_SUPPLIER, uc.SUPPLIER_ROLE, 1300,
+             [("ds", acb_ds, SUPPLIER, "44899792D196F4B8"), ("ka", acb_ka, SUPPLIER, "405B8C62687D8F70"),
+              ("pp-ka", acb_ka, SUPPLIER, "41FB49221588C570")]),
+            ("6.21_CS02bNOByNOHandover/CS02bNOByNOHandover", C.CS02B_NO_BY_NO, uc.NO_BY_NO,
+             uc.NETWORK_OPERATOR_ROLE, 1301,
+             [("ds", acb_ds, no, "48CF97FA9F827FB5"), ("ka", acb_ka, no, "4BC9D38D1CB49F2A")])):
+        handed = [uc.Replacement(use, *held, new_id, bytes.fromhex(key_id), role=role)
+                  for use, held, new_id, key_id in cells]
+        top_up = 0 if role == uc.SUPPLIER_ROLE else None
+        out[f"{folder}_6.21_SUCCESS_RESPONSE_GBCS.HEX"] = e.reply(
+            dated(header(Cra.RESPONSE, counter, GPF, ACB, code)),
+            uc.cs02b_response(uc.cs02b_outcome(counter, handed, 0, top_up, mode, role)), signed=True)
     cos = "6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_"
     out[f"{cos}IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX"] = e.reply(
         dated(header(Cra.RESPONSE, 6001, ESME, TRANSCOS, C.CS02B_SUPPLIER_BY_TRANSCOS)),

@@ -28,7 +28,11 @@ from gbcs.grouping import Cra, GroupingHeader
 from gbcs.keystore import Use, eui_bytes, shared
 from gbcs.messages import ACB, Envelopes
 from gbcs.use_cases import ActivationResult
-from sim.duis.bodies import UpdateHANDeviceLog, UpdateSecurityCredentialsCoS
+from sim.duis.bodies import (
+    RequestHandoverOfDCCControlledDevice,
+    UpdateHANDeviceLog,
+    UpdateSecurityCredentialsCoS,
+)
 from sim.duis.request import ServiceRequest
 
 if TYPE_CHECKING:
@@ -289,18 +293,48 @@ def cos_response(dcc: Dcc, request: ServiceRequest, losing: str | None,
                  new_certificates: dict[str, x509.Certificate]) -> str:
     """The meter's signed CS02b response to 6.23: which certificates it replaced. The
     losing supplier's come from the key store (None: a key hansim cannot name)."""
-    replaced = []
-    for use, cert in new_certificates.items():
-        if losing is not None:
-            existing = _pem_identity(shared().certificate(losing, cast(Use, use)))
-        else:
-            existing = (bytes(8), bytes(8))
-        replaced.append(uc.Replacement(use, *existing, *_identity(cert)))
     body = request.body
     assert isinstance(body, UpdateSecurityCredentialsCoS)  # change_of_supplier_credentials read it
     rid = request.request_id
     header = GroupingHeader(Cra.RESPONSE, rid.counter, eui_bytes(rid.target), TRANSCOS,
                             uc.MessageCode.CS02B_SUPPLIER_BY_TRANSCOS, date_time=_device_time(dcc))
+    replaced = _replacements(losing, new_certificates, uc.SUPPLIER_ROLE)
     content = uc.cs02b_response(uc.cs02b_outcome(rid.counter, replaced, body.floor_seq_number,
                                                  body.prepayment_floor_seq_number))
     return _b64(envelopes().reply(header, content, signed=True))
+
+
+def handover_response(dcc: Dcc, request: ServiceRequest,
+                      new_certificates: dict[str, x509.Certificate]) -> str:
+    """The device's signed CS02b response to 6.21: the DCC's Access Control Broker sent the
+    command with its own credentials, which the device now replaces by the party's (RTDS
+    6.21 vectors: supplier by supplier, or network operator by network operator)."""
+    body = request.body
+    assert isinstance(body, RequestHandoverOfDCCControlledDevice)  # the 6.21 service read it
+    operator = body.remote_party_role != "Supplier"
+    role = uc.NETWORK_OPERATOR_ROLE if operator else uc.SUPPLIER_ROLE
+    code = uc.MessageCode.CS02B_NO_BY_NO if operator else uc.MessageCode.CS02B_SUPPLIER_BY_SUPPLIER
+    dcc.acb_counter += 1
+    header = GroupingHeader(Cra.RESPONSE, dcc.acb_counter, eui_bytes(request.request_id.target),
+                            ACB, code, date_time=_device_time(dcc))
+    outcome = uc.cs02b_outcome(dcc.acb_counter, _replacements(ACB, new_certificates, role),
+                               body.floor_seq_number or 0, body.prepayment_floor_seq_number,
+                               uc.NO_BY_NO if operator else uc.SUPPLIER_BY_SUPPLIER, role)
+    return _b64(envelopes().reply(header, uc.cs02b_response(outcome), signed=True))
+
+
+def _replacements(existing: str | bytes | None, new_certificates: dict[str, x509.Certificate],
+                  role: int) -> list[uc.Replacement]:
+    """One replaced trust anchor per new certificate: ``existing``'s certificate of that use
+    from the key store, or zeros if unknown. The ACB holds no top-up key: the device's
+    top-up cell held its key agreement certificate (RTDS 6.21)."""
+    replaced = []
+    for use, cert in new_certificates.items():
+        if existing is not None:
+            top_up_from_acb = use == "pp-ka" and eui_bytes(existing) == ACB
+            held = cast(Use, "ka" if top_up_from_acb else use)
+            old = _pem_identity(shared().certificate(existing, held))
+        else:
+            old = (bytes(8), bytes(8))
+        replaced.append(uc.Replacement(use, *old, *_identity(cert), role=role))
+    return replaced

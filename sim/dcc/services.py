@@ -414,8 +414,7 @@ def change_of_supplier_credentials(dcc: Dcc, request: ServiceRequest, outcome: O
     given = {"ds": ("DigitalSigningCertificate", body.signing_certificate),
              "ka": ("KeyAgreementCertificate", body.key_agreement_certificate),
              "pp-ka": ("KeyAgreementTopUpCertificate", body.top_up_certificate)}
-    certificates = {use: _certificate(request.srv, field, der) for use, (field, der) in given.items()
-                    if der is not None}
+    certificates = _replacement_certificates(request.srv, given)
     cert = certificates["ds"]
     key = cert.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey):
@@ -437,7 +436,11 @@ def handover_of_dcc_controlled_device(dcc: Dcc, request: ServiceRequest, outcome
     """The device now trusts the requesting party's Digital Signing certificate in place of
     the DCC's (CS02b handover): its critical commands are checked with that key."""
     body = body_of(request, b.RequestHandoverOfDCCControlledDevice)
-    cert = _certificate(request.srv, "DigitalSigningCertificate", body.signing_certificate)
+    certificates = _replacement_certificates(request.srv, {
+        "ds": ("DigitalSigningCertificate", body.signing_certificate),
+        "ka": ("KeyAgreementCertificate", body.key_agreement_certificate),
+        "pp-ka": ("KeyAgreementTopUpCertificate", body.top_up_certificate)})
+    cert = certificates["ds"]
     key = cert.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise Refused(oc.code(request.srv, "bad_certificate"),
@@ -445,7 +448,15 @@ def handover_of_dcc_controlled_device(dcc: Dcc, request: ServiceRequest, outcome
     holder = dcc.premises.holder(request.request_id.target)
     assert holder is not None  # the front door found the target in the SMI and on the HAN
     holder.supplier_key = key
+    outcome.payload["gbcs_payload"] = gbcs_link.handover_response(dcc, request, certificates)
     outcome.reason = f"{body.remote_party_role} credentials now {cert.subject.rfc4514_string()}"
+
+
+def _replacement_certificates(srv: str, given: dict[str, tuple[str, str | None]]
+                              ) -> dict[str, x509.Certificate]:
+    """The replacement certificates a CS02b request carries, by use (ds, ka, pp-ka)."""
+    return {use: _certificate(srv, field, der) for use, (field, der) in given.items()
+            if der is not None}
 
 
 def _certificate(srv: str, field: str, der: str) -> x509.Certificate:
