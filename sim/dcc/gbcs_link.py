@@ -9,7 +9,10 @@ other alerts (0x8F48, 0x8F49, 0x8F43, 0x8F69) go to the supplier as generic non-
 alerts, MACed; the meter signs its CS02b response to 6.23 for the DCC's TransCoS party.
 A command held until its execution time (11.3, 6.23) is answered "Command Accepted" and,
 when it runs, by the signed future-dated alert 0x8F66 / 0x8F67 with its outcome (CS06:
-0x00CA, CS02b: 0x00CB). SRVs whose GBCS hansim does not build (8.7.2, 8.9) answer without a payload.
+0x00CA, CS02b: 0x00CB); a cancellation is answered "Command Accepted" too. Commands the
+ACB sends for a user (CCS01/CCS02, CS08, non-critical CS04AC) are answered to the ACB with
+the user as supplementary remote party. SRVs whose GBCS hansim does not build (8.7.2,
+8.9 on the CHF, 11.2 on a GSME) answer without a payload.
 """
 
 from __future__ import annotations
