@@ -39,6 +39,7 @@ class MessageCode(IntEnum):
     CS02B_ALERT = 0x00CB  # future-dated update security credentials alert (8F66 / 8F67)
     CS07 = 0x0013  # read device join details (8.9 on a meter or other device)
     CS08 = 0x0129
+    CS02D = 0x000B  # update device certificates on device (6.15.2)
     ECS52 = 0x0059  # read ESME / Comms Hub firmware version (11.2)
     GCA = 0x1000  # generic critical alert
     GNCA = 0x1001  # generic non-critical alert
@@ -266,11 +267,7 @@ class Replacement:
     role: int = SUPPLIER_ROLE
 
     def to_der(self) -> bytes:
-        cell = [asn1.integer(self.role),
-                DIGITAL_SIGNATURE_USAGE if self.usage == "ds" else KEY_AGREEMENT_USAGE]
-        if self.usage == "pp-ka":
-            cell.append(asn1.integer(1))  # cell usage: prepayment top-up
-        return asn1.sequence(asn1.sequence(*cell), asn1.enumerated_success(),
+        return asn1.sequence(_cell(self.role, self.usage), asn1.enumerated_success(),
                              *map(asn1.octet_string, (self.existing_id, self.existing_key_id,
                                                       self.replacing_id, self.replacing_key_id)))
 
@@ -286,6 +283,41 @@ def cs02b_outcome(counter: int, replacements: list[Replacement], floor_seq: int,
     return asn1.sequence(asn1.integer(counter), asn1.integer(mode),
                          asn1.sequence(asn1.sequence(*change)),
                          asn1.sequence(*(r.to_der() for r in replacements)))
+
+
+def _cell(role: int, usage: str) -> bytes:
+    """A trust anchor cell: role, key usage and, for the top-up key, its cell usage."""
+    items = [asn1.integer(role), DIGITAL_SIGNATURE_USAGE if usage == "ds" else KEY_AGREEMENT_USAGE]
+    if usage == "pp-ka":
+        items.append(asn1.integer(1))  # cell usage: prepayment top-up
+    return asn1.sequence(*items)
+
+
+def cs02b_command(counter: int, role: int, replacements: list[tuple[str, bytes]],
+                  path: list[bytes], floor_seq: int, top_up_floor_seq: int | None,
+                  time_based_cpv_checks: bool) -> bytes:
+    """CS02b by the party itself (supplier by supplier, NO by NO; 6.15.1): authorised by
+    its own Digital Signing trust anchor and the command's counter, the replacing
+    certificates (DER, by use: ds, ka, pp-ka) for its cells and the certification path."""
+    mode = SUPPLIER_BY_SUPPLIER if role == SUPPLIER_ROLE else NO_BY_NO
+    control = [asn1.integer(mode)]
+    if not time_based_cpv_checks:  # [1] 1 "disapply"; DER omits the default (apply)
+        control.append(asn1.implicit(1, asn1.integer(1)))
+    control += [asn1.implicit(2, _cell(role, "ds")),
+               asn1.implicit(3, asn1.integer(counter)),
+               asn1.implicit(4, asn1.integer(floor_seq))]
+    if top_up_floor_seq is not None:
+        control.append(asn1.implicit(5, asn1.sequence(
+            asn1.sequence(asn1.integer(0), asn1.integer(top_up_floor_seq)))))
+    return asn1.sequence(
+        asn1.sequence(*control),
+        asn1.sequence(*(asn1.sequence(cert, _cell(role, use)) for use, cert in replacements)),
+        asn1.sequence(*path))
+
+
+def cs02d_command(certificate: bytes) -> bytes:
+    """CS02d: the device's new certificate (DER) is the whole content."""
+    return certificate
 
 
 def cs02b_response(outcome: bytes | None) -> bytes:

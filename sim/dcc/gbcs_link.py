@@ -35,6 +35,7 @@ from sim.duis.bodies import (
     RequestHandoverOfDCCControlledDevice,
     UpdateHANDeviceLog,
     UpdateSecurityCredentialsCoS,
+    UpdateSecurityCredentialsKRP,
 )
 from sim.duis.request import ServiceRequest
 
@@ -323,6 +324,22 @@ def handover_response(dcc: Dcc, request: ServiceRequest,
     outcome = uc.cs02b_outcome(dcc.acb_counter, _replacements(ACB, new_certificates, role),
                                body.floor_seq_number or 0, body.prepayment_floor_seq_number,
                                uc.NO_BY_NO if operator else uc.SUPPLIER_BY_SUPPLIER, role)
+    return _b64(envelopes().reply(header, uc.cs02b_response(outcome), signed=True))
+
+
+def own_credentials_response(dcc: Dcc, request: ServiceRequest,
+                             new_certificates: dict[str, x509.Certificate]) -> str:
+    """The device's signed CS02b supplier-by-supplier response to 6.15.1: the supplier's
+    certificates it held (from the key store) replaced by the request's."""
+    body = request.body
+    assert isinstance(body, UpdateSecurityCredentialsKRP)  # the 6.15.1 service read it
+    rid = request.request_id
+    header = GroupingHeader(Cra.RESPONSE, rid.counter, eui_bytes(rid.target),
+                            eui_bytes(rid.originator), uc.MessageCode.CS02B_SUPPLIER_BY_SUPPLIER,
+                            date_time=_device_time(dcc))
+    replaced = _replacements(rid.originator, new_certificates, uc.SUPPLIER_ROLE)
+    outcome = uc.cs02b_outcome(rid.counter, replaced, body.floor_seq_number,
+                               body.prepayment_floor_seq_number, uc.SUPPLIER_BY_SUPPLIER)
     return _b64(envelopes().reply(header, uc.cs02b_response(outcome), signed=True))
 
 
