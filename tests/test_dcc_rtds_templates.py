@@ -237,3 +237,13 @@ def test_device_certificate_update() -> None:
     outcome = submit(dual_fuel_site(), request)
     assert (outcome.code, outcome.reason) == (
         "I0", f"device certificate {cert.subject.rfc4514_string() or cert.serial_number} taken")
+
+
+@pytest.mark.parametrize(("template", "reason"), [
+    ("CS02bNOByNO_6.15.1",  # hansim's devices hold a supplier key only
+     "device refused the command: supplier signature does not verify with the key the device holds"),
+    ("CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE",
+     "hansim builds no CS02b for RemotePartyRole LoadController")])
+def test_credentials_update_hansim_cannot_carry_out(template: str, reason: str) -> None:
+    outcome = submit(dual_fuel_site(), rtds(template))
+    assert (outcome.code, outcome.reason) == ("E100", reason)
