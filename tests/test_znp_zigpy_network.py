@@ -19,12 +19,12 @@ from zigpy.zcl import foundation
 pytest.importorskip("zigpy_znp")
 
 import zigpy_znp.zigbee.application as znp_app  # noqa: E402
+from test_ezsp_bellows import values, zcl  # noqa: E402
+from test_znp_virtual_stick import SPEC_CODE, Events, app_config  # noqa: E402
 
 from han.znp.emulator import ZStackEmulator  # noqa: E402
 from han.znp.meters import EmulatedMeter  # noqa: E402
 from han.znp.serve import VirtualStick  # noqa: E402
-from test_ezsp_bellows import values, zcl  # noqa: E402
-from test_znp_virtual_stick import SPEC_CODE, Events, app_config  # noqa: E402
 
 ESME = EmulatedMeter.parse(f"00-DB-12-34-56-78-90-A0={SPEC_CODE}")
 LINK_KEY = zigpy.util.convert_install_code(bytes.fromhex(SPEC_CODE))
