@@ -26,6 +26,13 @@ def restored_stick(extended_pan_id: zt.EUI64 = EPID) -> EzspEmulator:
     return stick
 
 
+def address_on(stick: EzspEmulator) -> int:
+    """The short address the stick's coordinator gives ESME on the stick's network."""
+    network = stick.tokens.network()
+    assert network is not None
+    return home_address(network, ESME.ieee)
+
+
 def import_key(stick: EzspEmulator, key: bytes) -> None:
     status = stick._handlers["importLinkKey"]({"index": 0, "address": ESME.ieee, "key": key})
     assert status == (0,)  # sl_Status.OK
@@ -36,7 +43,7 @@ def test_a_restored_key_table_puts_the_meter_back_where_it_joined() -> None:
     joined.core.install_keys[ESME.ieee] = ESME.link_key
     joined.core._attempt(ESME)  # joins this network: its key goes to the key table
     nwk = joined.core.joined()[ESME.ieee]
-    assert nwk == home_address(joined.tokens.network(), ESME.ieee)
+    assert nwk == address_on(joined)
 
     stick = restored_stick()  # another process: nothing shared with ``joined``
     assert stick.core.joined() == {}
@@ -53,4 +60,4 @@ def test_a_key_not_the_meters_does_not_and_each_network_has_its_own_address() ->
     assert stick.core.joined() == {}
     other = restored_stick(zt.EUI64.convert("11:22:33:44:55:66:77:88"))
     import_key(other, ESME.link_key)
-    assert other.core.joined()[ESME.ieee] != home_address(stick.tokens.network(), ESME.ieee)
+    assert other.core.joined() == {ESME.ieee: address_on(other)} != {ESME.ieee: address_on(stick)}
