@@ -6,6 +6,7 @@ bellows' onto a new stick, are in test_znp_zigpy_network.py and test_ezsp_bellow
 
 from __future__ import annotations
 
+import bellows.types as bt
 import zigpy.types as zt
 
 from han.coordinator.core import home_address
@@ -61,3 +62,20 @@ def test_a_key_not_the_meters_does_not_and_each_network_has_its_own_address() ->
     other = restored_stick(zt.EUI64.convert("11:22:33:44:55:66:77:88"))
     import_key(other, ESME.link_key)
     assert other.core.joined() == {ESME.ieee: address_on(other)} != {ESME.ieee: address_on(stick)}
+
+
+def replace_entry(stick: EzspEmulator, index: int, nwk: int) -> tuple:
+    return stick._handlers["replaceAddressTableEntry"](
+        {"addressTableIndex": index, "newEui64": ESME.ieee, "newId": nwk,
+         "newExtendedTimeout": False})
+
+
+def test_bellows_address_table_entry_puts_a_meter_back_only_at_a_router_address() -> None:
+    stick = restored_stick()
+    assert replace_entry(stick, 16, 0x1234)[0] == bt.EmberStatus.ADDRESS_TABLE_INDEX_OUT_OF_RANGE
+    for nwk in (0x0000, 0xFFFC, 0xFFFF):  # the coordinator's, broadcasts
+        assert replace_entry(stick, 0, nwk)[0] == bt.EmberStatus.SUCCESS  # as an NCP says
+        assert stick.core.joined() == {}
+    assert replace_entry(stick, 0, 0x1234)[0] == bt.EmberStatus.SUCCESS
+    assert stick.core.joined() == {ESME.ieee: 0x1234}
+    assert stick._handlers["getAddressTableRemoteNodeId"]({"addressTableIndex": 0}) == (0x1234,)

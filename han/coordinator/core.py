@@ -308,8 +308,9 @@ class Coordinator:
         return True
 
     def restore_child(self, ieee: zt.EUI64, nwk: int) -> bool:
-        """A host puts back a meter it knows joined (a restore, a route recovery)."""
-        if ieee not in self.meters:
+        """A host puts back a meter it knows joined (a restore, a route recovery), at a
+        short address a router can hold (not the coordinator's, nor a broadcast)."""
+        if ieee not in self.meters or not 0x0001 <= nwk <= 0xFFF7:
             return False
         return ieee in self.store.children() or self.store.add_child(ieee, nwk)
 
