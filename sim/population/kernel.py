@@ -33,7 +33,10 @@ INF = math.inf
 
 # Meter states and event kinds: the numbers of sim.lifecycle.State and sim.lifecycle.Event
 # (fast.py checks they match at import).
-WAITING_FOR_WAN, ORPHANED, WAITING_FOR_CODE, AWAITING_VISIT, STRANDED, COMMISSIONING, COMMISSIONED = range(7)
+# States are numpy integers, not Python ints: numba types a Python int constant as a literal and
+# compiled ``_enter`` (and all it calls) once per state.
+WAITING_FOR_WAN, ORPHANED, WAITING_FOR_CODE, AWAITING_VISIT, STRANDED, COMMISSIONING, COMMISSIONED = (
+    np.int64(s) for s in range(7))
 N_BACKLOG_STATES = 6
 EV_WAN, EV_COS, EV_CODE, EV_DONE, EV_VISIT = range(5)
 
@@ -559,7 +562,7 @@ def _advance(S, W, gains, heap, i, now):
     elif kind == EV_COS:  # Lifecycle.change_of_supplier, sampled
         losing = chain[i, N[i, I_CHAIN_LEN] - 1]
         gainer = _pick(N, keys, i, mk[6], losing)
-        p = N[i, I_PARTNER]
+        p = np.int64(N[i, I_PARTNER])  # a meter index is int64 everywhere (one compiled version)
         if p >= 0 and _uniform(N, keys, i) < R[R_DUAL] and chain[p, N[p, I_CHAIN_LEN] - 1] == losing:
             _switch(S, W, gains, p, now, gainer)
             _next(S, W, p)
