@@ -56,7 +56,7 @@ READS: dict[str, frozenset[str]] = {
 #: Policy classes the kernel runs, with the ``params()`` names it reads.
 POLICY_KINDS: dict[type[Policy], frozenset[str]] = {
     NoProcess: frozenset(),
-    _AskTheInstaller: frozenset({"sla_wd", "reply_probability", "reply_mean_wd", "p_identify_installer",
+    _AskTheInstaller: frozenset({"sla_wd", "reply_probability", "reply_mean_wd", "reply_wd", "p_identify_installer",
                                  "bulk_wd", "patience_wd", "give_up_wd", "p_escalated", "escalation_wd",
                                  "fixed_cost", "request_cost"}),
     SmiInstallCodes: frozenset({"delay_wd", "coverage", "fixed_cost"}),
@@ -78,6 +78,7 @@ def policy_vector(policy: Policy) -> np.ndarray:
         P[k.P_KIND] = k.POLICY_ASK
         P[k.P_SLA], P[k.P_REPLY_MEAN], P[k.P_IDENTIFY] = policy.sla_wd, policy.reply_mean_wd, policy.identify
         P[k.P_REPLY_PROB] = -1.0 if policy.reply_probability is None else policy.reply_probability
+        P[k.P_REPLY_WD] = -1.0 if policy.reply_wd is None else policy.reply_wd
         P[k.P_BULK], P[k.P_PATIENCE], P[k.P_GIVE_UP] = policy.bulk_wd, policy.patience_wd, policy.give_up_wd
         P[k.P_ESCALATED], P[k.P_ESCALATION_WD] = policy.p_escalated, policy.escalation_wd
         P[k.P_ROUTE] = float(policy.route_to_installer)
@@ -201,20 +202,14 @@ class _Meters:
     def __init__(self, history: _Plan, run: _Plan) -> None:
         self.first_new = history.installed.size
         n = self.first_new + run.installed.size
-        self.F = np.full((n, k.F_SIZE), np.inf)
-        self.F[:, k.F_GAINED_AT] = -np.inf
-        self.F[:, k.F_INSTALLED] = np.concatenate((history.installed, run.installed))
-        self.F[:, k.F_WAN_AT] = np.concatenate((history.wan_at, run.wan_at))
-        self.N = np.zeros((n, k.I_SIZE), np.int64)
-        self.N[:, k.I_HOLDS] = 1
-        self.N[:, k.I_PARTNER] = np.concatenate((history.partner, np.where(run.partner >= 0, run.partner
-                                                                             + self.first_new, -1)))
-        self.N[:, k.I_CHAIN_LEN] = 1
-        self.N[:, k.I_HOLD_LEN] = 1
-        self.chain = np.zeros((n, k.CHAIN_WIDTH), np.int16)
-        self.chain[:, 0] = np.concatenate((history.installer, run.installer))
-        self.holders = np.zeros((n, k.CHAIN_WIDTH // 2), np.int16)
-        self.holders[:, 0] = self.chain[:, 0]
+        self.F = np.empty((n, k.F_SIZE))
+        self.N = np.empty((n, k.I_SIZE), np.int32)
+        self.chain = np.empty((n, k.CHAIN_WIDTH), np.int16)
+        self.holders = np.empty((n, k.CHAIN_WIDTH // 2), np.int16)
+        k.new_meters(self.F, self.N, self.chain, self.holders, np.concatenate((history.installed, run.installed)),
+                     np.concatenate((history.wan_at, run.wan_at)),
+                     np.concatenate((history.installer, run.installer)),
+                     np.concatenate((history.partner, np.where(run.partner >= 0, run.partner + self.first_new, -1))))
         self.keys = np.concatenate((history.keys, run.keys))
 
     def order(self, rows: slice) -> np.ndarray:

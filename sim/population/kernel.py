@@ -8,7 +8,8 @@ by state. Each handler below names the method of :class:`~sim.lifecycle.Lifecycl
 mirrors; change one, change both (the test fails until both agree).
 
 Layout: meter i's times are row i of ``F`` (float64, columns ``F_*``), its flags and
-counters row i of ``N`` (int64, columns ``I_*``), its chain of suppliers row i of
+counters row i of ``N`` (int32, columns ``I_*``: half the
+cache lines of int64 for the row touched at random per event), its chain of suppliers row i of
 ``chain`` (installer first, current last) and the suppliers holding its install code
 row i of ``holders``. Each meter has its own SplitMix64 streams (``keys``), as
 :class:`~sim.worktime.MeterDraws`: draw n of stream k. Live meters wait in an indexed
@@ -32,14 +33,17 @@ INF = math.inf
 
 # Meter states and event kinds: the numbers of sim.lifecycle.State and sim.lifecycle.Event
 # (fast.py checks they match at import).
-WAITING_FOR_WAN, ORPHANED, WAITING_FOR_CODE, AWAITING_VISIT, STRANDED, COMMISSIONING, COMMISSIONED = range(7)
+# States are numpy integers, not Python ints: numba types a Python int constant as a literal and
+# compiled ``_enter`` (and all it calls) once per state.
+WAITING_FOR_WAN, ORPHANED, WAITING_FOR_CODE, AWAITING_VISIT, STRANDED, COMMISSIONING, COMMISSIONED = (
+    np.int64(s) for s in range(7))
 N_BACKLOG_STATES = 6
 EV_WAN, EV_COS, EV_CODE, EV_DONE, EV_VISIT = range(5)
 
 # Policy kinds (sim.population.fast.policy_vector packs a Policy into P).
 POLICY_NONE, POLICY_ASK, POLICY_SMI = range(3)
 (P_KIND, P_SLA, P_REPLY_PROB, P_REPLY_MEAN, P_IDENTIFY, P_BULK, P_PATIENCE, P_GIVE_UP, P_ESCALATED,
- P_ESCALATION_WD, P_ROUTE, P_DELAY, P_COVERAGE, P_SIZE) = range(14)
+ P_ESCALATION_WD, P_ROUTE, P_DELAY, P_COVERAGE, P_REPLY_WD, P_SIZE) = range(15)
 
 # Rules (SiteRules, SampledCommissioning and the run) packed into R.
 (R_COS_MEAN, R_PAIR_COS_MEAN, R_DUAL, R_LEAD_LOW, R_LEAD_HIGH, R_P_REPLACE, R_VISIT_LEAD, R_P_JOIN,
@@ -267,6 +271,26 @@ def _grow(a, n):
     return b
 
 
+@njit(cache=True)
+def new_meters(F, N, chain, holders, installed, wan_at, installer, partner):
+    """Every meter's row written once, in row order: not yet installed, holding its
+    installer's code, waiting for its WAN (one pass, rather than a pass a column)."""
+    for i in range(F.shape[0]):
+        F[i, :] = INF
+        F[i, F_INSTALLED] = installed[i]
+        F[i, F_WAN_AT] = wan_at[i]
+        F[i, F_GAINED_AT] = -INF
+        N[i, :] = 0
+        N[i, I_HOLDS] = 1
+        N[i, I_PARTNER] = partner[i]
+        N[i, I_CHAIN_LEN] = 1
+        N[i, I_HOLD_LEN] = 1
+        chain[i, :] = 0
+        chain[i, 0] = installer[i]
+        holders[i, :] = 0
+        holders[i, 0] = installer[i]
+
+
 # -- the lifecycle (sim.lifecycle.Lifecycle) --------------------------------------------------
 @_helper
 def _enter(F, N, R, acc, C, out, i, state, now):
@@ -377,6 +401,8 @@ def _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk, asked):
         delay = 0
         if P[P_REPLY_MEAN] > 0:
             delay = int(math.ceil(-P[P_REPLY_MEAN] * math.log(1.0 - _policy_uniform(N, keys, i))))
+        if P[P_REPLY_WD] >= 0:  # pinned (a scenario's): drawn anyway, so the streams stay aligned
+            delay = int(P[P_REPLY_WD])
         reply = _book(reply_book, reply_floor, reply_rate, party, first + delay) if replies else -1
         patience = sla if under_sla else patience_wd
         limit = first + int(P[P_GIVE_UP])
@@ -536,7 +562,7 @@ def _advance(S, W, gains, heap, i, now):
     elif kind == EV_COS:  # Lifecycle.change_of_supplier, sampled
         losing = chain[i, N[i, I_CHAIN_LEN] - 1]
         gainer = _pick(N, keys, i, mk[6], losing)
-        p = N[i, I_PARTNER]
+        p = np.int64(N[i, I_PARTNER])  # a meter index is int64 everywhere (one compiled version)
         if p >= 0 and _uniform(N, keys, i) < R[R_DUAL] and chain[p, N[p, I_CHAIN_LEN] - 1] == losing:
             _switch(S, W, gains, p, now, gainer)
             _next(S, W, p)
