@@ -72,3 +72,22 @@ def test_no_install_code_leaks_whatever_surrounds_it(code: str, tmp_path) -> Non
         assert "Traceback" not in text
         for digits in ("30313233", "31323334", "35363738", "36 37 38", "36-37-38", "36:37:38"):
             assert digits not in text, text
+
+
+def test_a_file_with_thousands_of_errors_reports_a_bounded_list() -> None:
+    """Hostile files cannot print megabytes: the first MAX_PROBLEMS violations, then one line."""
+    data = (templates() / "8.2_READ_INVENTORY_REQUEST_DUIS.XML").read_bytes()
+    flooded = data.replace(b"</sr:Header>", b"</sr:Header>" + b"<x/>" * 3000, 1)
+    found = duis_schema.check_bytes(xsd(), flooded)
+    assert len(found) == duis_schema.MAX_PROBLEMS + 1
+    assert str(found[-1]) == f"stopped after {duis_schema.MAX_PROBLEMS} problems; there may be more"
+
+
+def test_an_element_crowded_with_attributes_is_refused_before_the_schema_check() -> None:
+    """xmlschema's time grows with the square of one element's attributes (16,000 took 49 s):
+    such an element is refused unchecked, naming it and its line."""
+    data = (templates() / "8.2_READ_INVENTORY_REQUEST_DUIS.XML").read_bytes()
+    crowded = data.replace(b"<sr:Request", b"<sr:Request " + b" ".join(b'a%d="x"' % i for i in range(16_000)), 1)
+    [problem] = duis_schema.check_bytes(xsd(), crowded)
+    assert problem.reason.startswith("Request: 16001 attributes") and problem.line is not None
+    assert len(duis_schema.check_bytes(xsd(), data.replace(b"<sr:Request", b'<sr:Request a1="x"', 1))) == 1

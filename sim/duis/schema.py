@@ -63,12 +63,28 @@ class Problem:
         return f"line {self.line}: {self.reason}" if self.line else self.reason
 
 
+#: Schema violations reported per document: enough to fix a file, and each one costs
+#: xmlschema time that grows with the document, so a hostile file cannot take minutes.
+MAX_PROBLEMS = 100
+#: Attributes one element may carry before the document is refused without schema checks.
+MAX_ATTRIBUTES = 32
+
+
 def problems(schema: xmlschema.XMLSchema, doc: Document) -> list[Problem]:
-    """Every schema violation in ``doc``, with the line of the offending element."""
+    """The schema violations in ``doc`` (the first :data:`MAX_PROBLEMS`, then one line saying
+    there may be more), each with the line of the offending element."""
+    crowded = next((el for el in doc.root.iter() if len(el.attrib) > MAX_ATTRIBUTES), None)
+    if crowded is not None:  # xmlschema's time grows with the square of an element's attributes
+        name = re.sub(r"\{[^}]*\}", "", str(crowded.tag))
+        return [Problem(doc.line_of(crowded), f"{name}: {len(crowded.attrib)} attributes; DUIS elements "
+                                              f"carry a few, and more than {MAX_ATTRIBUTES} are refused unchecked")]
     found = []
     secrets = [el.text for el in doc.root.iter() if isinstance(el.tag, str)
                and el.tag.rsplit("}", 1)[-1] in SECRET_ELEMENTS and el.text]
     for err in schema.iter_errors(doc.root):
+        if len(found) == MAX_PROBLEMS:
+            found.append(Problem(None, f"stopped after {MAX_PROBLEMS} problems; there may be more"))
+            break
         where = re.sub(r"\{[^}]*\}", "", err.path or "")
         reason = redact(str(err.reason), secrets)  # however xmlschema quotes the value
         reason = f"{where}: {reason}" if where else reason
