@@ -119,7 +119,8 @@ class SiteRules:
     July 2022, H). ``single_fuel_switch``: share of a dual-fuel premises' switches that
     move one fuel only (assumed 0.15, range 0.05..0.3, L). ``p_replace``: chance a
     supplier left without the code replaces the meter rather than leaving it working as
-    a non-smart meter (assumed 0.4, range 0.2..0.8, L; the seeds: "a significant risk
+    a non-smart meter (L, range 0.2..0.8: 0.61, calibrated to the seeds' figures by
+    ``hansim calibrate``, docs/reference/studies.md; the seeds: "a significant risk
     that these non-commissioned Devices will be removed or replaced"). ``visit_lead_wd``:
     working days to book a replacement visit (L); the visit then waits for the supplier's
     field capacity (:mod:`sim.suppliers`). ``visit_cost``: GBP per replaced meter, meter
@@ -134,7 +135,7 @@ class SiteRules:
     cos_hazard: float = 0.10
     cos_lead_wd: tuple[int, int] = (1, 5)
     single_fuel_switch: float = 0.15
-    p_replace: float = 0.4
+    p_replace: float = 0.61  # calibrated (was 0.4, assumed)
     visit_lead_wd: int = 10
     visit_cost: float = 250.0
     scrap_cost: float = 45.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ from sim.policies import POLICIES, ParameterError
 from sim.population.params import PopulationParams
 from sim.population.report import write_outputs
 from sim.population.runner import Task, replication_seeds, run_tasks
+from sim.population.study import StudyError, check_memory
 
 
 def _override(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, object]:
@@ -72,6 +74,10 @@ def command(names: tuple[str, ...], sites: int, years: float, replications: int,
         params = params.replace(commissioning=calibrate(join_loss, calibration_joins, seed,
                                                         retry_wd=params.commissioning.retry_wd))
     regimes = policies(list(dict.fromkeys(names)) or ["email-10wd"], policy_overrides)
+    try:
+        check_memory(params, min(workers or os.cpu_count() or 1, replications * len(regimes)), bool(dask_address))
+    except StudyError as err:
+        raise click.ClickException(str(err)) from None
     check_folder(out, overwrite)  # refuse before the run, not after it
     seeds = replication_seeds(seed, replications)
     tasks = [Task(params, policy, s, engine) for policy in regimes for s in seeds]

@@ -7,6 +7,7 @@ import io
 import itertools
 import json
 import math
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -22,6 +23,7 @@ from sim.population.params import PopulationParams
 from sim.population.report import summarise
 from sim.population.runner import Task, replication_seeds, run_tasks
 from sim.population.store import load, replication_path, run_key, save
+from sim.population.study import StudyError, check_memory
 from sim.yamlfile import InputFileError, YamlDocument, load_yaml
 
 TOP_KEYS = {"sites", "years", "replications", "seed", "policies", "base", "factors", "sets"}
@@ -136,6 +138,10 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
         for policy in regimes:
             plan.append((i, overrides, params, policy, out / "runs" / run_key(params, policy, seed, engine)))
 
+    try:
+        check_memory(plan[0][2], min(workers or os.cpu_count() or 1, len(plan) * reps), bool(dask_address))
+    except StudyError as err:
+        raise click.ClickException(str(err)) from None
     _prepare(out, overwrite)  # once the whole file has been checked
     todo = [(folder, k, Task(params, policy, seeds[k], engine)) for _, _, params, policy, folder in plan
             for k in range(reps) if not _saved(replication_path(folder, k))]

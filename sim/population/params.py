@@ -30,7 +30,8 @@ class WanArrival:
     probability ``reactive_on_target`` (uniform over the target), else a tail beyond it,
     exponential with mean ``reactive_tail_days`` (target H; split and tail L).
     Proactive I&L (known no coverage): ``proactive_min_days`` plus an exponential with
-    mean ``proactive_mean_days`` (anticipated coverage date, L: 730, range 180..1500; the
+    mean ``proactive_mean_days`` (anticipated coverage date, L, range 180..1500: 1190, calibrated to the seeds'
+    figures by ``hansim calibrate``, docs/reference/studies.md; the
     last ~0.7% of premises outside the 99.25% coverage obligation wait for years).
     """
 
@@ -39,7 +40,7 @@ class WanArrival:
     reactive_on_target: float = 0.8
     reactive_tail_days: float = 90.0
     proactive_min_days: float = 90.0
-    proactive_mean_days: float = 730.0
+    proactive_mean_days: float = 1190.0  # calibrated (was 730, assumed)
 
     def __post_init__(self) -> None:
         check_range("wan.reactive_fraction", self.reactive_fraction, 0.0, 1.0)
@@ -62,7 +63,8 @@ class PopulationParams:
     """Everything a population run needs besides the policy and the seed.
 
     ``installs_per_year``: GB SMETS2 meters installed a year, 4,000,000 (M: ~19 M SMETS2
-    by end 2023). ``install_and_leave_fraction``: share installed without WAN, 0.03 (L,
+    by end 2023). ``install_and_leave_fraction``: share installed without WAN, 0.10 (L, calibrated to the seeds' figures
+    by ``hansim calibrate``, docs/reference/studies.md;
     range 0.01..0.05; WAN coverage 99.3% of premises, H, and reactive I&L where the
     coverage database was wrong). ``install_profile``: relative install volume per run
     year, repeated when shorter than the run (flat, L). ``historic_years``: the history
@@ -86,7 +88,7 @@ class PopulationParams:
     sites: int = 100_000
     years: float = 5.0
     installs_per_year: float = 4_000_000.0
-    install_and_leave_fraction: float = 0.08
+    install_and_leave_fraction: float = 0.10  # calibrated (was 0.08, assumed)
     install_profile: tuple[float, ...] = (1.0,)
     historic_years: float = 4.0
     smets2_meters: float = 11_000_000.0

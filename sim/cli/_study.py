@@ -1,0 +1,95 @@
+"""Shared by ``hansim calibrate`` and ``hansim sensitivity``: the study options, the
+output folder (resumed when it holds the same study) and errors as one line."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sim.cli._options import FiniteFloat
+from sim.cli._population import build, parse_value, split_overrides
+from sim.output import OutputError, check_folder, holds_results
+from sim.plotting import FORMATS
+from sim.population.params import PopulationParams
+from sim.population.study import Evaluations, Study
+
+EVALUATIONS = "evaluations.jsonl"
+
+
+def _override(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, object]:
+    parsed = {}
+    for item in values:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", ctx, param)
+        parsed[key.strip()] = parse_value(text.strip())
+    return parsed
+
+
+def study_options(out: str, sites: int, replications: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options every study command takes (``out``: default folder)."""
+    options = [
+        click.option("--param", "params", multiple=True, metavar="NAME[=LOW:HIGH]",
+                     help="An assumed parameter to vary, in its range from assumed.yaml or LOW:HIGH; "
+                          "repeat. [default: see the command's description]"),
+        click.option("--sites", type=click.IntRange(1, 10_000_000), default=sites, show_default=True,
+                     help="Install-and-leave meters modelled per run."),
+        click.option("--years", type=FiniteFloat(1.0, 30), default=3.0, show_default=True,
+                     help="Simulated years from the epoch (at least 1: targets read year 1)."),
+        click.option("--replications", type=click.IntRange(1, 1000), default=replications, show_default=True,
+                     help="Runs per parameter point, the same seeds at every point (common random numbers)."),
+        click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=1, show_default=True,
+                     help="Root seed of the runs and of the sampler: the same seed, the same files."),
+        click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", callback=_override,
+                     help="Hold a parameter at this value for the whole study (as hansim backlog --set)."),
+        click.option("--workers", type=click.IntRange(1, 512), default=None,
+                     help="Local worker processes.  [default: CPU count]"),
+        click.option("--dask", "dask_address", metavar="ADDRESS",
+                     help="Run on this Dask scheduler (same results bit for bit)."),
+        click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path(out),
+                     show_default=True, help="Folder for the results; a killed study resumes from it."),
+        click.option("--overwrite", is_flag=True,
+                     help="Start afresh: discard what OUT holds (another study's runs, or other results)."),
+        click.option("--quiet", is_flag=True, help="No progress."),
+        click.option("--plot-format", type=click.Choice(FORMATS), default="png", show_default=True,
+                     help="File format of the plot (svg: vector)."),
+    ]
+
+    def apply(f: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            f = option(f)
+        return f
+    return apply
+
+
+def base_study(sites: int, years: float, replications: int, seed: int, overrides: dict[str, object],
+               policies: tuple[str, ...]) -> Study:
+    model, policy = split_overrides(overrides)
+    base = build(PopulationParams(sites=sites, years=years), model)
+    return Study(base, policies, replications, seed, {f"policy.{k}": v for k, v in policy.items()})
+
+
+def open_store(out: Path, study: Study, overwrite: bool) -> Evaluations:
+    """OUT's evaluations: resumed when OUT holds this study's, refused when it holds
+    anything else (unless ``overwrite``, which empties it first)."""
+    check_folder(out, overwrite=True)  # writable, no file in the way
+    if holds_results(out) and overwrite:
+        shutil.rmtree(out)
+    elif holds_results(out) and not (out / EVALUATIONS).is_file():
+        raise OutputError(out, "it holds results that are not a study's; choose another folder "
+                          "or pass --overwrite to replace them")
+    out.mkdir(exist_ok=True)
+    store = Evaluations(out / EVALUATIONS, study)
+    if store.done:
+        click.echo(f"resuming: {len(store.done):,} runs already in {out / EVALUATIONS}", err=True)
+    return store
+
+
+def dask_errors(dask_address: str | None, err: OSError) -> click.ClickException:
+    if not dask_address:
+        raise err
+    return click.ClickException(f"cannot reach the Dask scheduler at {dask_address}: {err}")
