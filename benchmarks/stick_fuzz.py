@@ -244,6 +244,8 @@ def _ezsp_seeds(host: EzspHost, nwk: int) -> list[bytes]:
                                 "flags": bt.SecurityManagerContextFlags.NONE}),
         ("importLinkKey", {"index": 1, "address": METER.ieee, "key": METER.link_key}),
         ("exportLinkKeyByIndex", {"index": 0}),
+        ("replaceAddressTableEntry", {"addressTableIndex": 0, "newEui64": METER.ieee,
+                                      "newId": nwk, "newExtendedTimeout": False}),
         ("permitJoining", {"duration": 254}),
         ("setTokenData", {"token": bt.NV3KeyId.CREATOR_STACK_RESTORED_EUI64, "index": 0,
                           "token_data": bt.LVBytes32(bytes(8))}),

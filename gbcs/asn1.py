@@ -45,3 +45,9 @@ def generalized_time(when: dt.datetime) -> bytes:
     """YYYYMMDDHHMMSSZ, as every GBCS GeneralizedTime is written."""
     return core.GeneralizedTime(when.astimezone(dt.UTC).replace(microsecond=0)).dump()
 
+
+
+def implicit(number: int, der: bytes) -> bytes:
+    """``der`` retagged as context-specific [number] IMPLICIT (constructed if it was), as
+    CS02b's control fields are written."""
+    return bytes([0x80 | (der[0] & 0x20) | number]) + der[1:]

@@ -188,9 +188,10 @@ class KeyStore:
                   else {raw for raw, _ in self.used})
         written = []
         for raw in sorted(wanted):
-            for use in ("ds", "ka"):
+            uses: tuple[Use, ...] = ("ds", "ka")
+            for use in uses:
                 path = folder / f"{raw.hex()}-{use}.pem"
-                path.write_bytes(self.certificate(raw, use))  # type: ignore[arg-type]
+                path.write_bytes(self.certificate(raw, use))
                 written.append(path)
         return written
 

@@ -24,6 +24,7 @@ class MessageCode(IntEnum):
     CCS02 = 0x0002
     CS03A1 = 0x000D
     CS04AC = 0x000F  # method A or C unjoin (8.8.1, 8.8.2)
+    CS04B = 0x0010  # method B unjoin: a meter forgets a Type 2 device (8.8.2)
     CS03A2 = 0x00AB  # method A join, the target not a meter (e.g. the GPF)
     CS06 = 0x0012
     CS14 = 0x0018
@@ -33,8 +34,13 @@ class MessageCode(IntEnum):
     FDRA_ESME = 0x00CE  # firmware distribution receipt alert, DLMS devices (8F72 / 8F1C)
     CCS08 = 0x0128  # firmware transfer alert from the Comms Hub (8F8A / 8F89)
     CS02B_SUPPLIER_BY_TRANSCOS = 0x0107  # update security credentials on a change of supplier
+    CS02B_SUPPLIER_BY_SUPPLIER = 0x0102  # ... by the supplier (6.15.1) or on handover (6.21)
+    CS02B_NO_BY_NO = 0x0103  # ... the network operator's, by itself or on handover (6.21)
     CS02B_ALERT = 0x00CB  # future-dated update security credentials alert (8F66 / 8F67)
+    CS07 = 0x0013  # read device join details (8.9 on a meter or other device)
     CS08 = 0x0129
+    CS02D = 0x000B  # update device certificates on device (6.15.2)
+    ECS52 = 0x0059  # read ESME / Comms Hub firmware version (11.2)
     GCA = 0x1000  # generic critical alert
     GNCA = 0x1001  # generic non-critical alert
 
@@ -144,6 +150,13 @@ def cs04ac_command(other: bytes) -> bytes:
     return asn1.octet_string(other)
 
 
+def cs07_response(joined: list[tuple[bytes, str]]) -> bytes:
+    """The devices the target is joined to, each with its GBCS device type (RTDS CS07)."""
+    entries = [asn1.sequence(asn1.octet_string(eui), asn1.integer(DEVICE_TYPES[kind]))
+               for eui, kind in joined]
+    return asn1.sequence(asn1.integer(0), asn1.sequence(*entries))
+
+
 def response_code(code: int = 0) -> bytes:
     """A bare ASN.1 response code (CS03A1, CS03A2, CS04AC): 0 success."""
     return asn1.integer(code)
@@ -199,6 +212,11 @@ def cs08_response(firmware_version: bytes) -> bytes:
     return asn1.sequence(asn1.octet_string(firmware_version), asn1.integer(0))
 
 
+def ecs52_response(counter: int, firmware_version: bytes) -> bytes:
+    """The ESME's (or CHF's) answer to ECS52: a DLMS get of 0-0:0.2.1.255 (class 1, Data)."""
+    return dlms.access_response(counter, [(Access.GET, 0, dlms.octet_string(firmware_version))])
+
+
 def firmware_receipt_alert(counter: int, verified: bool, when: dt.datetime,
                            image_hash: bytes) -> bytes:
     """0x8F72 (verification successful) or 0x8F1C (failed) with the hash the device
@@ -231,8 +249,9 @@ def ccs08_firmware_transfer_alert(when: dt.datetime, device: bytes, firmware_ver
 #: X.509 keyUsage as a DER BIT STRING: digitalSignature, keyAgreement.
 DIGITAL_SIGNATURE_USAGE = bytes.fromhex("03020780")
 KEY_AGREEMENT_USAGE = bytes.fromhex("03020308")
-SUPPLIER_ROLE = 2
-SUPPLIER_BY_TRANSCOS = 7  # credentials replacement mode
+SUPPLIER_ROLE, NETWORK_OPERATOR_ROLE = 2, 3  # GBCS RemotePartyRole
+#: Credentials replacement modes (GBCS CS02b), as gbcs-parser names them.
+SUPPLIER_BY_SUPPLIER, NO_BY_NO, SUPPLIER_BY_TRANSCOS = 2, 3, 7
 
 
 @dataclass(frozen=True)
@@ -245,27 +264,60 @@ class Replacement:
     existing_key_id: bytes
     replacing_id: bytes
     replacing_key_id: bytes
+    role: int = SUPPLIER_ROLE
 
     def to_der(self) -> bytes:
-        cell = [asn1.integer(SUPPLIER_ROLE),
-                DIGITAL_SIGNATURE_USAGE if self.usage == "ds" else KEY_AGREEMENT_USAGE]
-        if self.usage == "pp-ka":
-            cell.append(asn1.integer(1))  # cell usage: prepayment top-up
-        return asn1.sequence(asn1.sequence(*cell), asn1.enumerated_success(),
+        return asn1.sequence(_cell(self.role, self.usage), asn1.enumerated_success(),
                              *map(asn1.octet_string, (self.existing_id, self.existing_key_id,
                                                       self.replacing_id, self.replacing_key_id)))
 
 
 def cs02b_outcome(counter: int, replacements: list[Replacement], floor_seq: int,
-                  top_up_floor_seq: int | None) -> bytes:
-    """What the meter did on CS02b supplier-by-TransCoS: the command's counter, its sequence
-    number floors and one outcome per replaced certificate."""
-    change = [asn1.integer(SUPPLIER_ROLE), asn1.integer(floor_seq)]
+                  top_up_floor_seq: int | None, mode: int = SUPPLIER_BY_TRANSCOS,
+                  role: int = SUPPLIER_ROLE) -> bytes:
+    """What the device did on CS02b (``mode``, for the party in ``role``): the command's
+    counter, its sequence number floors and one outcome per replaced certificate."""
+    change = [asn1.integer(role), asn1.integer(floor_seq)]
     if top_up_floor_seq is not None:
         change.append(asn1.sequence(asn1.sequence(asn1.integer(0), asn1.integer(top_up_floor_seq))))
-    return asn1.sequence(asn1.integer(counter), asn1.integer(SUPPLIER_BY_TRANSCOS),
+    return asn1.sequence(asn1.integer(counter), asn1.integer(mode),
                          asn1.sequence(asn1.sequence(*change)),
                          asn1.sequence(*(r.to_der() for r in replacements)))
+
+
+def _cell(role: int, usage: str) -> bytes:
+    """A trust anchor cell: role, key usage and, for the top-up key, its cell usage."""
+    items = [asn1.integer(role), DIGITAL_SIGNATURE_USAGE if usage == "ds" else KEY_AGREEMENT_USAGE]
+    if usage == "pp-ka":
+        items.append(asn1.integer(1))  # cell usage: prepayment top-up
+    return asn1.sequence(*items)
+
+
+def cs02b_command(counter: int, role: int, replacements: list[tuple[str, bytes]],
+                  path: list[bytes], floor_seq: int, top_up_floor_seq: int | None,
+                  time_based_cpv_checks: bool) -> bytes:
+    """CS02b by the party itself (supplier by supplier, NO by NO; 6.15.1): authorised by
+    its own Digital Signing trust anchor and the command's counter, the replacing
+    certificates (DER, by use: ds, ka, pp-ka) for its cells and the certification path."""
+    mode = SUPPLIER_BY_SUPPLIER if role == SUPPLIER_ROLE else NO_BY_NO
+    control = [asn1.integer(mode)]
+    if not time_based_cpv_checks:  # [1] 1 "disapply"; DER omits the default (apply)
+        control.append(asn1.implicit(1, asn1.integer(1)))
+    control += [asn1.implicit(2, _cell(role, "ds")),
+               asn1.implicit(3, asn1.integer(counter)),
+               asn1.implicit(4, asn1.integer(floor_seq))]
+    if top_up_floor_seq is not None:
+        control.append(asn1.implicit(5, asn1.sequence(
+            asn1.sequence(asn1.integer(0), asn1.integer(top_up_floor_seq)))))
+    return asn1.sequence(
+        asn1.sequence(*control),
+        asn1.sequence(*(asn1.sequence(cert, _cell(role, use)) for use, cert in replacements)),
+        asn1.sequence(*path))
+
+
+def cs02d_command(certificate: bytes) -> bytes:
+    """CS02d: the device's new certificate (DER) is the whole content."""
+    return certificate
 
 
 def cs02b_response(outcome: bytes | None) -> bytes:
@@ -343,12 +395,27 @@ USE_CASES = (
     UseCase("CS06 cancellation", "11.3", MessageCode.CS06, "pre-command",
             "none (the supplier signs it)",
             "11.3_CS06/CS06_11.3_CANCELLATION_SUCCESS_PRECOMMAND_GBCS.HEX"),
+    UseCase("CS06 cancellation", "11.3", MessageCode.CS06, "response", "device signature",
+            "11.3_CS06/CS06_11.3_CANCELLATION_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("CS08", "11.2", MessageCode.CS08, "command", "ACB MAC",
             "11.2_CS08/CS08_11.2_SUCCESS_COMMAND_GBCS.HEX"),
     UseCase("CS08", "11.2", MessageCode.CS08, "response", "device MAC",
             "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS07", "8.9", MessageCode.CS07, "response", "device MAC",
+            "8.9_CS07/CS07_8.9_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("ECS52", "11.2", MessageCode.ECS52, "response", "device MAC",
+            "11.2_ECS52/ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS04AC non-critical", "8.8.2", MessageCode.CS04AC, "response", "device signature",
+            "8.8.2_CS04ACNonCritical/CS04ACNonCritical_8.8.2_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS04B", "8.8.2", MessageCode.CS04B, "response", "meter MAC",
+            "8.8.2_CS04B/CS04B_8.8.2_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("CS02b", "6.23", MessageCode.CS02B_SUPPLIER_BY_TRANSCOS, "response", "meter signature",
             "6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS02b handover", "6.21", MessageCode.CS02B_SUPPLIER_BY_SUPPLIER, "response",
+            "device signature",
+            "6.21_CS02bSupplierBySupplierHandover/CS02bSupplierBySupplierHandover_6.21_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS02b NO handover", "6.21", MessageCode.CS02B_NO_BY_NO, "response", "device signature",
+            "6.21_CS02bNOByNOHandover/CS02bNOByNOHandover_6.21_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("CS02b future-dated", "6.23", MessageCode.CS02B_SUPPLIER_BY_TRANSCOS, "response",
             "meter signature",
             "6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_FUTURE_DATED_SUCCESS_RESPONSE_GBCS.HEX"),

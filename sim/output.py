@@ -265,9 +265,9 @@ class OutputDir:
         try:
             if exc_type is None:
                 self._commit()
-            elif issubclass(exc_type, OSError) and exc.errno in _WRITE_FAULTS:  # type: ignore[union-attr]
+            elif isinstance(exc, OSError) and exc.errno in _WRITE_FAULTS:
                 # a file a library wrote straight into the staging folder (a plot)
-                raise describe(self.target, exc) from None  # type: ignore[arg-type]
+                raise describe(self.target, exc) from None
         finally:
             shutil.rmtree(self.staging, ignore_errors=True)
 

@@ -10,6 +10,7 @@ seconds, so quick runs print nothing at all.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from tqdm import tqdm
@@ -29,3 +30,11 @@ def bar(total: int | None, desc: str, *, unit: str = "step", quiet: bool = False
     stream = sys.stderr
     return tqdm(total=total, desc=desc, unit=unit, file=stream, delay=DELAY, leave=False,
                 disable=quiet or not on_terminal(stream))
+
+
+def named_steps(progress: tqdm) -> Callable[[str], None]:
+    """A callback that moves ``progress`` on by one step and shows the step's name."""
+    def done(step: str) -> None:
+        progress.set_postfix_str(step)
+        progress.update()
+    return done

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from duis_support import assert_valid, commissioning_story, submit_signed, xsd
-from gbcs_support import all_valid, checks, message_code, parse_all, rtds_keystore
+from gbcs_support import all_valid, checks, fits, message_code, parse_all, rtds_keystore, shape
+from gbcs_support import rtds as rtds_vector
 
 from han.installcode import InstallCode
 from sim.dcc import gbcs_link
@@ -105,9 +106,25 @@ def test_read_firmware_version(site: Dcc, prefix: str, target: str) -> None:
     assert (outcome.code, outcome.reason) == ("I0", f"{target} runs firmware {expected}")
 
 
-def test_handover_of_a_dcc_controlled_device(site: Dcc) -> None:
+def test_handover_of_a_dcc_controlled_device(site: Dcc, tmp_path: Path) -> None:
+    """6.21: the device trusts the supplier's key; its signed CS02b supplier-by-supplier
+    response (ACB's credentials replaced by the template's) verifies with gbcs-parser."""
     request = rtds("CS02bSupplierBySupplierHandover_6.21", target=GPF)
     outcome = submit(site, request)
+    for name, data in gbcs_link.keystore_files(site.premises).items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    payload = base64.b64decode(dict(outcome.documents)["response"].body.gbcs_payload)
+    result = parse_all({"6.21": payload}, [tmp_path / "keystore", rtds_keystore()])["6.21"]
+    assert result["ok"], result.get("error")
+    assert message_code(result["message"]) == 0x0102  # CS02b supplier by supplier
+    assert all_valid(result["message"]) and checks(result["message"])
+    cells = result["message"]["Payload"]["children"]["Update Security Credentials Response"]
+    replaced = cells["children"]["Execution Outcome"]["children"]["Replacement Outcomes"]
+    assert len(replaced["children"]) >= 2  # the template's DS and KA certificates at least
+    vector = "6.21_CS02bSupplierBySupplierHandover/CS02bSupplierBySupplierHandover_6.21_SUCCESS_RESPONSE_GBCS.HEX"
+    reference = parse_all({"v": rtds_vector(vector)})["v"]["message"]
+    assert fits(shape(result["message"], ("Payload",)), shape(reference, ("Payload",)))
     assert outcome.code == "I0" and outcome.reason.startswith("Supplier credentials now ")
     assert "CN=GITTESTSUPPLIER" in outcome.reason  # the template's Digital Signing certificate
     der = base64.b64decode(re.search(rb"<sr:DigitalSigningCertificate>([^<]+)<", request)[1])
@@ -166,3 +183,67 @@ def test_cs07_reads_a_meters_join_details(site: Dcc) -> None:
     submit(site, rtds("CS03B_8.7.2", target=GSME, other=GPF, counter=30))
     outcome = submit(site, rtds("CS07_8.9", counter=31))
     assert (outcome.code, outcome.reason) == ("I0", f"{GSME} joined to: {GPF}")
+
+
+def _gbcs_reading(dcc: Dcc, payload: str, tmp_path: Path) -> dict:
+    """gbcs-parser's reading of one payload, with the run's and the RTDS key stores."""
+    for name, data in gbcs_link.keystore_files(dcc.premises).items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    result = parse_all({"p": base64.b64decode(payload)}, [tmp_path / "keystore", rtds_keystore()])["p"]
+    assert result["ok"], result.get("error")
+    return result["message"]
+
+
+@pytest.mark.parametrize(("template", "vector"), [
+    ("CS02bSupplierBySupplier_6.15.1_IMMEDIATE",
+     "6.15.1_CS02bSupplierBySupplier/CS02bSupplierBySupplier_6.15.1_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX"),
+    ("CS02bNOByNO_6.15.1", "6.15.1_CS02bNOByNO/CS02bNOByNO_6.15.1_SUCCESS_PRECOMMAND_GBCS.HEX"),
+    ("CS02d_6.15.2", "6.15.2_CS02d/CS02d_6.15.2_SUCCESS_PRECOMMAND_GBCS.HEX")])
+def test_update_security_credentials_pre_command_is_the_rtds_vector(template: str, vector: str) -> None:
+    """6.15.1 (CS02b supplier by supplier, network operator by network operator) and 6.15.2
+    (CS02d) on the DCC's templates: the pre-command is the RTDS vector, bit for bit."""
+    outcome = dual_fuel_site().submit(rtds(template))
+    assert outcome.pre_command is not None, outcome.reason
+    assert base64.b64decode(outcome.pre_command.gbcs_payload) == rtds_vector(vector)
+
+
+def test_supplier_replaces_its_own_credentials(tmp_path: Path) -> None:
+    """6.15.1 signed by the supplier: the ESME now trusts the template's Digital Signing
+    key and answers with its signed CS02b response (gbcs-parser verifies it, shaped as the
+    RTDS response); a later pre-command signed with the old key is refused."""
+    dcc = dual_fuel_site()
+    outcome = submit(dcc, rtds("CS02bSupplierBySupplier_6.15.1_IMMEDIATE", counter=40))
+    assert outcome.code == "I0" and outcome.reason.startswith("Supplier credentials now "), outcome.reason
+    message = _gbcs_reading(dcc, dict(outcome.documents)["response"].body.gbcs_payload, tmp_path)
+    assert message_code(message) == 0x0102 and all_valid(message) and checks(message)
+    vector = "6.15.1_CS02bSupplierBySupplier/CS02bSupplierBySupplier_6.15.1_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX"
+    reference = parse_all({"v": rtds_vector(vector)})["v"]["message"]
+    assert fits(shape(message, ("Payload",)), shape(reference, ("Payload",)))
+    der = base64.b64decode(re.search(rb"<sr:DigitalSigningCertificate>([^<]+)<",
+                                     rtds("CS02bSupplierBySupplier_6.15.1_IMMEDIATE"))[1])
+    trusted = dcc.premises.supplier_key(ESME)
+    assert trusted is not None
+    assert trusted.public_numbers() == x509.load_der_x509_certificate(der).public_key().public_numbers()
+    again = submit(dcc, rtds("CS02d_6.15.2", counter=41))  # signed with the old test key
+    assert again.code == "E100", again.reason
+
+
+def test_device_certificate_update() -> None:
+    """6.15.2 signed by the supplier: the device takes the template's certificate."""
+    request = rtds("CS02d_6.15.2", counter=42)
+    cert = x509.load_der_x509_certificate(
+        base64.b64decode(re.search(rb"<sr:DeviceCertificate>([^<]+)<", request)[1]))
+    outcome = submit(dual_fuel_site(), request)
+    assert (outcome.code, outcome.reason) == (
+        "I0", f"device certificate {cert.subject.rfc4514_string() or cert.serial_number} taken")
+
+
+@pytest.mark.parametrize(("template", "reason"), [
+    ("CS02bNOByNO_6.15.1",  # hansim's devices hold a supplier key only
+     "device refused the command: supplier signature does not verify with the key the device holds"),
+    ("CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE",
+     "hansim builds no CS02b for RemotePartyRole LoadController")])
+def test_credentials_update_hansim_cannot_carry_out(template: str, reason: str) -> None:
+    outcome = submit(dual_fuel_site(), rtds(template))
+    assert (outcome.code, outcome.reason) == ("E100", reason)

@@ -129,8 +129,9 @@ def test_bellows_forms_joins_reads_binds_reports_backs_up_and_restores() -> None
                 resumed = app.state.network_info
             finally:
                 await app.shutdown()
-        # Another stick (empty tokens) restored from bellows' backup, beside the same meter
-        fresh = EzspEmulator(meters=(ESME,), seed=11, air=stick.core.air)
+        # Another stick (empty tokens, nothing shared with the first) restored from
+        # bellows' backup, beside the same meter: it knows the meter by its key table
+        fresh = EzspEmulator(meters=(ESME,), seed=11)
         async with VirtualStick(fresh) as line:
             path = await line.open_tcp()
             app = bellows_app.ControllerApplication(config(path))
@@ -144,11 +145,13 @@ def test_bellows_forms_joins_reads_binds_reports_backs_up_and_restores() -> None
                 restored = app.state.network_info
                 meter = app.add_device(ESME.ieee, first["meter"].nwk)
                 again = await meter.zdo.Node_Desc_req(first["meter"].nwk)
+                basic = await zcl(meter, 0x0000, foundation.GeneralCommand.Read_Attributes,
+                                  [4, 5])
             finally:
                 await app.shutdown()
-        return stick, first, resumed, restored, again
+        return stick, first, resumed, restored, again, basic
 
-    stick, first, resumed, restored, again = asyncio.run(run())
+    stick, first, resumed, restored, again, basic = asyncio.run(run())
     backup = first["backup"].network_info
     assert backup.channel == 15 and backup.source.startswith("bellows@")
     [outcome] = stick.outcomes
@@ -177,4 +180,5 @@ def test_bellows_forms_joins_reads_binds_reports_backs_up_and_restores() -> None
         assert network.network_key.tx_counter >= backup.network_key.tx_counter
     assert restored.metadata["ezsp"]["stack_version"] == 13
     assert again[0] == zdo_t.Status.SUCCESS and again[2].is_router  # the meter answers
+    assert values(basic) == {4: "hansim", 5: "ESME"}  # without joining again
 

@@ -25,6 +25,7 @@ SUPPLIER = bytes.fromhex("90B3D51F30010000")
 CHF = bytes.fromhex("00DB1234567890A2")
 ESME = bytes.fromhex("00DB1234567890A0")
 GSME = bytes.fromhex("00DB1234567890A1")
+GPF = bytes.fromhex("00DB1234567890A3")
 HCALCS = bytes.fromhex("00DB1234567890A4")
 NON_METER = bytes.fromhex("00DB1234567890A5")  # the RTDS CS03A2 target
 TRANSCOS = bytes.fromhex("90B3D51F30000004")  # the DCC's TransCoS party (RTDS)
@@ -105,6 +106,9 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
         "11.3_CS06/CS06_11.3_FUTURE_DATED_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
             dated(header(Cra.RESPONSE, 1001, ESME, SUPPLIER, C.CS06)), uc.COMMAND_ACCEPTED,
             signed=True),
+        "11.3_CS06/CS06_11.3_CANCELLATION_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            dated(header(Cra.RESPONSE, 1002, ESME, SUPPLIER, C.CS06)), uc.COMMAND_ACCEPTED,
+            signed=True),
         "11.3_CS06/CS06_11.3_8F66_FUTURE_DATED_SUCCESS_ALERT_GBCS.HEX": e.reply(
             header(Cra.ALERT, 2000, ESME, SUPPLIER, C.CS06_ALERT),
             uc.cs06_future_dated_alert(FUTURE, 1001, uc.cs06_outcome(
@@ -118,6 +122,18 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
         "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
             header(Cra.RESPONSE, 1300, HCALCS, ACB, C.CS08, 1000),
             uc.cs08_response(bytes.fromhex("0123ABCD")), signed=False),
+        "8.9_CS07/CS07_8.9_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1001, GSME, SUPPLIER, C.CS07), uc.cs07_response(
+                [(bytes.fromhex("0102030405060708"), "GPF"), (bytes.fromhex("00DB123456789099"), "GPF"),
+                 (bytes.fromhex("00DB123456789097"), "PPMID")]), signed=False),
+        "11.2_ECS52/ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1000, ESME, SUPPLIER, C.ECS52),
+            uc.ecs52_response(1000, bytes.fromhex("0123ABCD")), signed=False),
+        "8.8.2_CS04ACNonCritical/CS04ACNonCritical_8.8.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1300, HCALCS, ACB, C.CS04AC, 1000), uc.response_code(0),
+            signed=True),
+        "8.8.2_CS04B/CS04B_8.8.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1000, GSME, SUPPLIER, C.CS04B), uc.response_code(0), signed=False),
         "NA_CCS08/CCS08_NA_NA_ALERT_GBCS.HEX": e.reply(
             header(Cra.ALERT, 4000, CHF, ACB, C.CCS08),
             uc.ccs08_firmware_transfer_alert(T0, HCALCS, bytes.fromhex("0123ABCD"),
@@ -136,6 +152,22 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
                                bytes.fromhex("483972547DCD7835")),
                 uc.Replacement("pp-ka", old, bytes.fromhex("41FB49221588C570"), new,
                                bytes.fromhex("43049452FE1FCE0A"))]
+    acb_ds, acb_ka = (ACB, bytes.fromhex("42693535D3DDE101")), (ACB, bytes.fromhex("4A9CE02C39AB910B"))
+    no = bytes.fromhex("90B3D51F30020000")
+    for folder, code, mode, role, counter, cells in (
+            ("6.21_CS02bSupplierBySupplierHandover/CS02bSupplierBySupplierHandover",
+             C.CS02B_SUPPLIER_BY_SUPPLIER, uc.SUPPLIER_BY_SUPPLIER, uc.SUPPLIER_ROLE, 1300,
+             [("ds", acb_ds, SUPPLIER, "44899792D196F4B8"), ("ka", acb_ka, SUPPLIER, "405B8C62687D8F70"),
+              ("pp-ka", acb_ka, SUPPLIER, "41FB49221588C570")]),
+            ("6.21_CS02bNOByNOHandover/CS02bNOByNOHandover", C.CS02B_NO_BY_NO, uc.NO_BY_NO,
+             uc.NETWORK_OPERATOR_ROLE, 1301,
+             [("ds", acb_ds, no, "48CF97FA9F827FB5"), ("ka", acb_ka, no, "4BC9D38D1CB49F2A")])):
+        handed = [uc.Replacement(use, *held, new_id, bytes.fromhex(key_id), role=role)
+                  for use, held, new_id, key_id in cells]
+        top_up = 0 if role == uc.SUPPLIER_ROLE else None
+        out[f"{folder}_6.21_SUCCESS_RESPONSE_GBCS.HEX"] = e.reply(
+            dated(header(Cra.RESPONSE, counter, GPF, ACB, code)),
+            uc.cs02b_response(uc.cs02b_outcome(counter, handed, 0, top_up, mode, role)), signed=True)
     cos = "6.23_CS02bSupplierByTransCoS/CS02bSupplierByTransCoS_6.23_"
     out[f"{cos}IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX"] = e.reply(
         dated(header(Cra.RESPONSE, 6001, ESME, TRANSCOS, C.CS02B_SUPPLIER_BY_TRANSCOS)),
@@ -165,6 +197,8 @@ EXACT = {
     "11.3_CS06/CS06_11.3_FUTURE_DATED_SUCCESS_PRECOMMAND_GBCS.HEX",
     "11.3_CS06/CS06_11.3_CANCELLATION_SUCCESS_PRECOMMAND_GBCS.HEX",
     "11.2_CS08/CS08_11.2_SUCCESS_COMMAND_GBCS.HEX", "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX",
+    "8.8.2_CS04B/CS04B_8.8.2_SUCCESS_RESPONSE_GBCS.HEX",
+    "11.2_ECS52/ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX", "8.9_CS07/CS07_8.9_SUCCESS_RESPONSE_GBCS.HEX",
     "NA_GNCA-DLMS/GNCA-DLMS_NA_810E_ALERT_GBCS.HEX",
 }
 

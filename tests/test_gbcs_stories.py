@@ -26,7 +26,11 @@ from sim.duis.bodies import (
     CommissionDeviceSynchroniseClock,
     DevicePrenotification,
     JoinServiceCritical,
+    JoinServiceNonCritical,
+    ReadDeviceLog,
+    ReadFirmwareVersion,
     SignedPreCommand,
+    UnjoinServiceNonCritical,
     UpdateHANDeviceLog,
 )
 from sim.duis.precommand import signed_request, supplier_test_key
@@ -335,3 +339,58 @@ def test_bad_signed_pre_command_is_refused_and_changes_nothing(how: str) -> None
     assert outcome.code == "E100" and outcome.reason.startswith("device refused the command: ")
     assert dcc.smi.status(ESME) == "Whitelisted" and not dcc.premises.devices[ESME].commissioned
     assert dcc.handle(signed).code == "I0"  # the genuine one is still outstanding
+
+
+def plain_request(tmp_path: Path, name: str, target: str, srv: str, body, counter: int) -> Path:
+    """A non-critical request from the supplier (``LOSING``) to ``target``."""
+    path = tmp_path / f"{name}.xml"
+    reference = srv.rsplit(".", 1)[0] if srv.count(".") == 2 else srv  # 8.7.2 -> 8.7
+    path.write_bytes(ServiceRequest(RequestID(LOSING, target, counter), 1, reference, srv,
+                                    body).to_xml())
+    return path
+
+
+def test_read_firmware_and_non_critical_unjoin_story(tmp_path: Path) -> None:
+    """11.2 on the ESME is ECS52 (its DLMS get of the version it runs, MACed for the
+    supplier); 8.8.2 on a meter is CS04B (MACed, supplier to device), on the GPF CS04AC
+    sent by the DCC's ACB for the supplier and signed by the GPF (RTDS 8.8.2 vectors)."""
+    gpf = "00-DB-12-34-56-78-90-A3"
+    out = tmp_path / "out"
+    payloads = run_story(
+        out, template("12.2_"), template("8.14.1_"), template("CCS01_"), template("ECS70"),
+        template("11.1_"), plain_request(tmp_path, "version", ESME, "11.2", ReadFirmwareVersion(), 30),
+        plain_request(tmp_path, "join", ESME, "8.7.2", JoinServiceNonCritical(gpf), 31),
+        plain_request(tmp_path, "joined", ESME, "8.9", ReadDeviceLog(), 35),
+        plain_request(tmp_path, "unjoin", ESME, "8.8.2", UnjoinServiceNonCritical(gpf), 32),
+        plain_request(tmp_path, "gpf-join", gpf, "8.7.2", JoinServiceNonCritical(ESME), 33),
+        plain_request(tmp_path, "gpf-unjoin", gpf, "8.8.2", UnjoinServiceNonCritical(ESME), 34),
+        site=firmware_site(tmp_path))
+    seen = check_story(out, payloads)
+    c = uc.MessageCode
+    assert {(c.ECS52, "response"), (c.CS07, "response"), (c.CS04B, "response"),
+            (c.CS04AC, "response")} <= seen
+    version = next(p for k, p in payloads.items() if "11.2_response" in k)
+    assert bytes.fromhex("ACDCACDB") in version  # the version firmware_site's ESME runs
+    joined = next(p for k, p in payloads.items() if "8.9_response" in k)
+    assert bytes.fromhex(gpf.replace("-", "")) in joined  # CS07 lists the GPF it joined
+
+
+def test_cancelled_firmware_activation_story(tmp_path: Path) -> None:
+    """A future-dated 11.3, then its cancellation (ExecutionDateTime 3000-12-31, the DCC's
+    CANCELLATION template value): the cancelling pre-command is CS06 with GBCS's
+    9999-12-31 23:59:59, the meter answers it "Command Accepted" (signed, as the RTDS
+    CANCELLATION response), and no future-dated alert follows."""
+    good = image.parse(template_image()).hash.hex().upper()
+    out = tmp_path / "out"
+    payloads = run_story(out, template("12.2_"), template("8.14.1_"), template("CCS01_"),
+                         template("ECS70"), template("11.1_"),
+                         activate(tmp_path, "held", good, 2000, "2024-01-08T18:20:00Z"),
+                         activate(tmp_path, "cancel", good, 2001, "3000-12-31T00:00:00Z"),
+                         template("8.2_"), site=firmware_site(tmp_path), interval=3600)
+    seen = check_story(out, payloads)
+    assert {(uc.MessageCode.CS06, "pre-command"), (uc.MessageCode.CS06, "response")} <= seen
+    pre, answer = payloads["009-1_11.3_response.xml#0"], "010-3_11.3_response.xml#0"
+    assert uc.cs06_command(bytes.fromhex(good), 2001, uc.CANCEL) in pre
+    parsed = parse_all({answer: payloads[answer]}, [out / "keystore", rtds_keystore()])
+    assert "Command Accepted" in parsed[answer]["message"]["Payload"]["children"]
+    assert not [k for k in payloads if "8F66" in k or "8F67" in k]  # the held one never ran

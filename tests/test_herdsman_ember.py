@@ -55,6 +55,10 @@ def test_herdsman_ember_forms_joins_interviews_reads_reports_maps_and_backs_up(n
     assert backup["network_key"]["frame_counter"] > 0  # the stick counts what it secures
     assert len(bytes.fromhex(backup["stack_specific"]["ezsp"]["hashed_tclk"])) == 16
 
+    # herdsman's ember adapter backs up no devices (it exports link keys only when
+    # ALLOW_APP_KEY_REQUESTS is set, and then hashed): a restored chip learns nothing of
+    # the meter from it, and reaching routers is left to route discovery on the air.
+    assert backup["devices"] == []
     # An empty stick (another chip) takes herdsman's backup: the same network comes up
     # (herdsman's ember adapter keeps the new chip's own EUI-64).
     fresh = Stick(seed=11, kind="ezsp")

@@ -52,6 +52,25 @@ def test_replay_report_renders_with_timeline_duis_joins_and_expectations(tmp_pat
     assert _links_resolve(dom, out) == []
 
 
+def test_street_report_renders_every_premises_on_one_calendar_and_links_each(tmp_path: Path) -> None:
+    """A street's own page: the stacked timelines (one panel per premises), each premises' HAN
+    and verdict, and a link to its report that the browser can follow."""
+    out = tmp_path / "street"
+    run = CliRunner().invoke(main, ["replay", "street-three-premises", "--out", str(out),
+                                    "--schema", str(schema_path()), "--plot-format", "svg"])
+    assert run.exit_code == 0, run.output
+    summary = json.loads((out / "summary.json").read_text())
+    dom, console = open_page(out / "report.html")
+    assert console == []
+    assert "Every premises meets its expectations" in dom
+    for premises in summary["premises"]:
+        assert f'href="{premises["folder"]}/report.html"' in dom and premises["pan_id"] in dom
+    assert _links_resolve(dom, out) == []
+    plot = (out / "timeline.svg").read_text()
+    assert all(p["premises"] in plot for p in summary["premises"])  # a titled panel per premises
+    assert dom.count("<svg") >= 1 and "working day" in dom
+
+
 def test_replay_report_says_so_when_an_expectation_fails(tmp_path: Path) -> None:
     scenario = Path(__file__).parents[1] / "scenarios" / "replay" / "reactive-wan.yaml"
     text = scenario.read_text()

@@ -14,15 +14,17 @@ import pytest
 import zigpy.application
 import zigpy.util
 import zigpy.zdo.types as zdo_t
+from zigpy.zcl import foundation
 
 pytest.importorskip("zigpy_znp")
 
 import zigpy_znp.zigbee.application as znp_app  # noqa: E402
+from test_ezsp_bellows import values, zcl  # noqa: E402
+from test_znp_virtual_stick import SPEC_CODE, Events, app_config  # noqa: E402
 
 from han.znp.emulator import ZStackEmulator  # noqa: E402
 from han.znp.meters import EmulatedMeter  # noqa: E402
 from han.znp.serve import VirtualStick  # noqa: E402
-from test_znp_virtual_stick import SPEC_CODE, Events, app_config  # noqa: E402
 
 ESME = EmulatedMeter.parse(f"00-DB-12-34-56-78-90-A0={SPEC_CODE}")
 LINK_KEY = zigpy.util.convert_install_code(bytes.fromhex(SPEC_CODE))
@@ -119,7 +121,8 @@ def test_restore_onto_a_new_stick_keeps_frame_counter_and_install_code_key() -> 
     backup = asyncio.run(joined_session(check))
 
     async def restore():
-        async with VirtualStick(ZStackEmulator(seed=21)) as stick:
+        # Another stick: the same meter beside it, nothing shared with the first stick
+        async with VirtualStick(ZStackEmulator(meters=(ESME,), seed=21)) as stick:
             config = app_config(await stick.open_tcp())
             app = await znp_app.ControllerApplication.new(config, auto_form=True)
             try:
@@ -127,12 +130,17 @@ def test_restore_onto_a_new_stick_keeps_frame_counter_and_install_code_key() -> 
             finally:
                 await app.shutdown()
             app = await znp_app.ControllerApplication.new(config, auto_form=False)
-            try:
-                return await app.backups.create_backup(load_devices=True)
+            try:  # no rejoin: the meter answers at once at its old address
+                meter = app.add_device(ESME.ieee, backup.network_info.nwk_addresses[ESME.ieee])
+                basic = await zcl(meter, 0x0000, foundation.GeneralCommand.Read_Attributes,
+                                  [4, 5])
+                return await app.backups.create_backup(load_devices=True), basic
             finally:
                 await app.shutdown()
 
-    again = asyncio.run(restore()).network_info
+    restored, basic = asyncio.run(restore())
+    assert values(basic) == {4: "hansim", 5: "ESME"}
+    again = restored.network_info
     before = backup.network_info
     assert (again.pan_id, again.extended_pan_id, again.channel) == \
         (before.pan_id, before.extended_pan_id, before.channel)

@@ -55,7 +55,11 @@ class NetworkStore(Protocol):
     def add_child(self, ieee: zt.EUI64, nwk: int) -> bool:
         """Record a joined device; False when the chip's table is full."""
 
-    def remove_child(self, ieee: zt.EUI64) -> None: ...
+    def remove_child(self, ieee: zt.EUI64) -> None:
+        """The device leaves the coordinator's tables, its link key with it."""
+
+    def key_table(self) -> dict[zt.EUI64, bytes]:
+        """The key table: partner EUI-64 -> link key (what a host's backup restores)."""
 
     def keep_link_key(self, ieee: zt.EUI64, key: bytes) -> None:
         """Keep the device's install-code link key where the chip's backups read it."""
@@ -103,6 +107,14 @@ class Air:
             return {}
         return {ieee: nwk for ieee, (epid, key, nwk) in self.memory.items()
                 if epid == network.extended_pan_id and key == network.network_key}
+
+
+def home_address(network: NetworkParameters, ieee: zt.EUI64) -> int:
+    """The short address the coordinator first offers ``ieee`` on ``network``: drawn from
+    the extended PAN ID and the EUI-64, so a stick restored from a backup that holds only
+    the meter's link key (bellows and herdsman restore no address for a router) finds the
+    meter where it is, as a real coordinator's route discovery would."""
+    return random.Random(f"{network.extended_pan_id}:{ieee}").randint(0x0001, 0xFFF7)
 
 
 class Coordinator:
@@ -236,7 +248,7 @@ class Coordinator:
         key = self.install_keys.get(meter.ieee)
         if key is None and not self.join_uses_install_code:
             key = GLOBAL_TC_LINK_KEY  # a ZigBee 3.0 TC also lets devices join with it
-        nwk = self._allocate_nwk()
+        nwk = self._allocate_nwk(network, meter.ieee)
         decision = self.joiner(replace(network, next_short=nwk), meter, key)
         if not decision.joined:
             LOGGER.info("meter %s refused: %s", meter.ieee, decision.reason)
@@ -259,12 +271,26 @@ class Coordinator:
             self.on_outcome(outcome)
 
     def members(self) -> dict[zt.EUI64, int]:
-        """Devices on the network: in the coordinator's tables, or meters that joined this
-        network (maybe through another stick holding the same network) and stay on it."""
-        return {**self.air.on_network(self.store.network()), **self.store.children()}
+        """Devices on the network: in the coordinator's tables, meters whose install-code
+        link key is in its key table (restored from a backup: the meter joined this
+        network and stays on it), or meters that joined this network through another
+        stick holding the same network."""
+        network = self.store.network()
+        return {**self._keyed(network), **self.air.on_network(network),
+                **self.store.children()}
 
-    def _allocate_nwk(self) -> int:
-        used = set(self.members().values())
+    def _keyed(self, network: NetworkParameters | None) -> dict[zt.EUI64, int]:
+        if network is None:
+            return {}
+        keys = self.store.key_table()
+        return {ieee: home_address(network, ieee) for ieee, meter in self.meters.items()
+                if keys.get(ieee) == meter.link_key}
+
+    def _allocate_nwk(self, network: NetworkParameters, ieee: zt.EUI64) -> int:
+        used = {nwk for other, nwk in self.members().items() if other != ieee}
+        nwk = home_address(network, ieee)
+        if nwk not in used:
+            return nwk
         while True:
             nwk = self.rng.randint(0x0001, 0xFFF7)
             if nwk not in used:
@@ -282,8 +308,9 @@ class Coordinator:
         return True
 
     def restore_child(self, ieee: zt.EUI64, nwk: int) -> bool:
-        """A host puts back a meter it knows joined (a restore, a route recovery)."""
-        if ieee not in self.meters:
+        """A host puts back a meter it knows joined (a restore, a route recovery), at a
+        short address a router can hold (not the coordinator's, nor a broadcast)."""
+        if ieee not in self.meters or not 0x0001 <= nwk <= 0xFFF7:
             return False
         return ieee in self.store.children() or self.store.add_child(ieee, nwk)
 

@@ -569,6 +569,22 @@ class EzspEmulator:
             eui64=zt.EUI64(bytes(8)), type=bt.EmberNodeType.UNKNOWN_DEVICE, id=0xFFFF,
             phy=0, power=0, timeout=0, timeout_remaining=0)
 
+    def _cmd_replaceAddressTableEntry(self, req: dict) -> tuple:
+        """The host names a device's short address (bellows does so for a device the
+        stack does not know, e.g. a meter after a restore): a meter beside the stick is
+        put back where the host says it is."""
+        index = int(req["addressTableIndex"])
+        if index >= ADDRESS_TABLE_SIZE:
+            return (bt.EmberStatus.ADDRESS_TABLE_INDEX_OUT_OF_RANGE, zt.EUI64(bytes(8)),
+                    bt.EmberDistinguishedNodeId.TABLE_ENTRY_UNUSED, bt.Bool.false)
+        old = self._address(index)
+        self.core.restore_child(req["newEui64"], int(req["newId"]))
+        if old is None:
+            return (bt.EmberStatus.SUCCESS, zt.EUI64(bytes(8)),
+                    bt.EmberDistinguishedNodeId.TABLE_ENTRY_UNUSED, bt.Bool.false)
+        return (bt.EmberStatus.SUCCESS, old[0], old[1],
+                bt.Bool(old[0] in self._extended_timeout))
+
     def _cmd_setChildData(self, req: dict) -> tuple:
         child = req["child_data"]
         restored = self.core.restore_child(child.eui64, int(child.id))

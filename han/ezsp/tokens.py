@@ -79,6 +79,11 @@ class EmberTokens:
 
     def remove_child(self, ieee: zt.EUI64) -> None:
         self.addresses.pop(ieee, None)
+        for index in [i for i, (eui, _) in self.link_keys.items() if eui == ieee]:
+            del self.link_keys[index]
+
+    def key_table(self) -> dict[zt.EUI64, bytes]:
+        return {eui: key for eui, key in self.link_keys.values()}
 
     def keep_link_key(self, ieee: zt.EUI64, key: bytes) -> None:
         index = self.key_index(ieee)

@@ -426,10 +426,25 @@ class ZStackEmulator:
             if entry.extAddr == ieee:
                 self.nvram.put_table_entry(ExNvIds.ADDRMGR, index,
                                            const.EMPTY_ADDR_MGR_ENTRY_ZSTACK3)
+                table = self.nvram.get(OsalNvIds.APS_LINK_KEY_TABLE, t.APSLinkKeyTable, None)
+                if table:
+                    kept = [e for e in table if e.AddressManagerIndex != index]
+                    self.nvram.put_padded(OsalNvIds.APS_LINK_KEY_TABLE, t.APSLinkKeyTable(kept))
 
     def _addr_index(self, ieee: zt.EUI64) -> int | None:
         entries = self.nvram.table(ExNvIds.ADDRMGR, t.AddrMgrEntry)
         return next((i for i, e in enumerate(entries) if e.extAddr == ieee), None)
+
+    def key_table(self) -> dict[zt.EUI64, bytes]:
+        """The APS link key table: each entry names its partner by address manager index
+        and its key by key data slot."""
+        addresses = self.nvram.table(ExNvIds.ADDRMGR, t.AddrMgrEntry)
+        keys = self.nvram.table(ExNvIds.APS_KEY_DATA_TABLE, t.APSKeyDataTableEntry)
+        table = self.nvram.get(OsalNvIds.APS_LINK_KEY_TABLE, t.APSLinkKeyTable, None) or []
+        return {zt.EUI64(addresses[e.AddressManagerIndex].extAddr): bytes(keys[e.LinkKeyNvId].Key)
+                for e in table if e.AddressManagerIndex < len(addresses)
+                and e.LinkKeyNvId < len(keys)
+                and addresses[e.AddressManagerIndex].type & t.AddrMgrUserType.Security}
 
     def keep_link_key(self, ieee: zt.EUI64, key: bytes) -> None:
         """Keep the install-code link key in the APS key tables, as an unhashed key that a

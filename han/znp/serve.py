@@ -41,7 +41,8 @@ class _TcpLink(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if self.stick._client is not None:
             self.stick._client.close()
-        self.transport = transport  # type: ignore[assignment]
+        assert isinstance(transport, asyncio.Transport)  # a TCP connection is a stream transport
+        self.transport = transport
         self.stick._client = self.transport
         self.stick.emulator.new_line()
 

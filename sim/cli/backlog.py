@@ -12,10 +12,11 @@ from sim.cli._population import build, parse_value, policies, split_overrides
 from sim.output import check_folder
 from sim.plotting import FORMATS
 from sim.policies import POLICIES, ParameterError
+from sim.population.memory import check_sites
 from sim.population.params import PopulationParams
-from sim.population.report import write_outputs
+from sim.population.report import OUTPUT_STEPS, write_outputs
 from sim.population.runner import Task, replication_seeds, run_tasks
-from sim.population.study import StudyError, check_memory
+from sim.progress import bar, named_steps
 
 
 def _override(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, object]:
@@ -75,8 +76,9 @@ def command(names: tuple[str, ...], sites: int, years: float, replications: int,
                                                         retry_wd=params.commissioning.retry_wd))
     regimes = policies(list(dict.fromkeys(names)) or ["email-10wd"], policy_overrides)
     try:
-        check_memory(params, min(workers or os.cpu_count() or 1, replications * len(regimes)), bool(dask_address))
-    except StudyError as err:
+        check_sites(params.sites, engine, 1 if dask_address else min(workers or os.cpu_count() or 1,
+                                                                       replications * len(regimes)))
+    except ParameterError as err:
         raise click.ClickException(str(err)) from None
     check_folder(out, overwrite)  # refuse before the run, not after it
     seeds = replication_seeds(seed, replications)
@@ -91,7 +93,9 @@ def command(names: tuple[str, ...], sites: int, years: float, replications: int,
         raise click.ClickException(f"cannot reach the Dask scheduler at {dask_address}: {err}") from None
     grouped = {p.label(): (p, results[i * replications:(i + 1) * replications])
                for i, p in enumerate(regimes)}
-    summary = write_outputs(out, params, seed, grouped, overwrite, plot_format)
+    with bar(len(OUTPUT_STEPS), "backlog outputs", quiet=quiet) as outputs:
+        summary = write_outputs(out, params, seed, grouped, overwrite, plot_format,
+                                progress=named_steps(outputs))
     click.echo(f"{'policy':<12} {'backlog at the end (GB)':>30} {'mean days':>10} {'replacements (GB)':>18}"
                f" {'gains uncommissioned, year 1':>29}")
     for label, s in summary["policies"].items():

@@ -55,6 +55,7 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     from sim.han_time.radio_join import check_radio_spec
     from sim.output import OutputDir, check_file, check_folder, write_files
     from sim.progress import bar as progress_bar
+    from sim.progress import named_steps
     from sim.replay import report
     from sim.replay.scenario import load_street, locate
     from sim.replay.story import replay
@@ -85,13 +86,8 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
                 bar.update()
         except RadioError as err:  # bad spec, a stick that will not start, or one pulled mid-run
             raise click.ClickException(str(err)) from None
-
-        def step_done(step: str) -> None:
-            bar.set_postfix_str(step)
-            bar.update()
-
         found = [report.checks(r) for r in results]
-        made = report.street_files(results, found, plot_format, progress=step_done)
+        made = report.street_files(results, found, plot_format, progress=named_steps(bar))
     with OutputDir(out, overwrite) as staged:
         for name, data in made.items():
             staged.write(name, data)

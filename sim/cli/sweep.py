@@ -19,11 +19,11 @@ from sim.cli._options import engine_option
 from sim.cli._population import build, policies, split_overrides
 from sim.output import OutputError, atomic_write, check_folder, holds_results
 from sim.policies import ParameterError
+from sim.population.memory import check_sites
 from sim.population.params import PopulationParams
 from sim.population.report import summarise
 from sim.population.runner import Task, replication_seeds, run_tasks
 from sim.population.store import load, replication_path, run_key, save
-from sim.population.study import StudyError, check_memory
 from sim.yamlfile import InputFileError, YamlDocument, load_yaml
 
 TOP_KEYS = {"sites", "years", "replications", "seed", "policies", "base", "factors", "sets"}
@@ -139,8 +139,9 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
             plan.append((i, overrides, params, policy, out / "runs" / run_key(params, policy, seed, engine)))
 
     try:
-        check_memory(plan[0][2], min(workers or os.cpu_count() or 1, len(plan) * reps), bool(dask_address))
-    except StudyError as err:
+        check_sites(max(p[2].sites for p in plan), engine,
+                    1 if dask_address else min(workers or os.cpu_count() or 1, len(plan) * reps))
+    except ParameterError as err:
         raise click.ClickException(str(err)) from None
     _prepare(out, overwrite)  # once the whole file has been checked
     todo = [(folder, k, Task(params, policy, seeds[k], engine)) for _, _, params, policy, folder in plan

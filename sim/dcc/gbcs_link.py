@@ -9,13 +9,17 @@ other alerts (0x8F48, 0x8F49, 0x8F43, 0x8F69) go to the supplier as generic non-
 alerts, MACed; the meter signs its CS02b response to 6.23 for the DCC's TransCoS party.
 A command held until its execution time (11.3, 6.23) is answered "Command Accepted" and,
 when it runs, by the signed future-dated alert 0x8F66 / 0x8F67 with its outcome (CS06:
-0x00CA, CS02b: 0x00CB). SRVs whose GBCS hansim does not build (8.7.2, 8.9) answer without a payload.
+0x00CA, CS02b: 0x00CB); a cancellation is answered "Command Accepted" too. Commands the
+ACB sends for a user (CCS01/CCS02, CS08, non-critical CS04AC) are answered to the ACB with
+the user as supplementary remote party. SRVs whose GBCS hansim does not build (8.7.2,
+8.9 on the CHF, 11.2 on a GSME) answer without a payload.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from cryptography import x509
@@ -27,7 +31,12 @@ from gbcs.grouping import Cra, GroupingHeader
 from gbcs.keystore import Use, eui_bytes, shared
 from gbcs.messages import ACB, Envelopes
 from gbcs.use_cases import ActivationResult
-from sim.duis.bodies import UpdateHANDeviceLog, UpdateSecurityCredentialsCoS
+from sim.duis.bodies import (
+    RequestHandoverOfDCCControlledDevice,
+    UpdateHANDeviceLog,
+    UpdateSecurityCredentialsCoS,
+    UpdateSecurityCredentialsKRP,
+)
 from sim.duis.request import ServiceRequest
 
 if TYPE_CHECKING:
@@ -68,16 +77,34 @@ def device_response(dcc: Dcc, request: ServiceRequest,
     rid = request.request_id
     device, user, counter = eui_bytes(rid.target), eui_bytes(rid.originator), rid.counter
     e = envelopes()
-    dated = b""
+    dated, signed = b"", True
     match request.srv:
         case "8.11":
             body = request.body
             adding = isinstance(body, UpdateHANDeviceLog) and body.request_type == "Add"
             code = uc.MessageCode.CCS01 if adding else uc.MessageCode.CCS02
             kinds = uc.CCS01_ACCESS if adding else uc.CCS02_ACCESS
-            dcc.acb_counter += 1
-            header = GroupingHeader(Cra.RESPONSE, dcc.acb_counter, device, ACB, code, user, counter)
-            return _b64(e.reply(header, uc.device_log_response(dcc.acb_counter, kinds), signed=False))
+            return _for_acb(dcc, request, code, lambda n: uc.device_log_response(n, kinds), False)
+        case "11.2" if (version := running_version(dcc, rid.target)) is not None:
+            running = firmware_version(version)
+            if _device_type(dcc, rid.target) not in ("ESME", "CHF"):
+                if _device_type(dcc, rid.target) == "GSME":
+                    return None  # GCS38 (a ZCL OTA read) is not built
+                return _for_acb(dcc, request, uc.MessageCode.CS08,
+                                lambda _: uc.cs08_response(running), False)
+            code, content, signed = uc.MessageCode.ECS52, uc.ecs52_response(counter, running), False
+        case "8.8.2" if not _is_meter(dcc, rid.target):
+            return _for_acb(dcc, request, uc.MessageCode.CS04AC,
+                            lambda _: uc.response_code(0), True)
+        case "8.8.2":
+            code, content, signed = uc.MessageCode.CS04B, uc.response_code(0), False
+        case "8.9" if rid.target.upper() != dcc.premises.hub.chf_id:
+            joined = sorted(other for meter, other in dcc.joins if meter == rid.target.upper())
+            typed = [(eui_bytes(d), _device_type(dcc, d)) for d in joined]
+            if any(kind is None for _, kind in typed):
+                return None  # a device the SMI does not type cannot be listed
+            code, signed = uc.MessageCode.CS07, False
+            content = uc.cs07_response([(eui, cast(str, kind)) for eui, kind in typed])
         case "8.1.1":
             now = _moment(dcc, dcc.now)
             record = dcc.smi.get(rid.target)
@@ -99,7 +126,44 @@ def device_response(dcc: Dcc, request: ServiceRequest,
         case _:
             return None
     header = GroupingHeader(Cra.RESPONSE, counter, device, user, code, date_time=dated)
-    return _b64(e.reply(header, content, signed=True))
+    return _b64(e.reply(header, content, signed=signed))
+
+
+def _for_acb(dcc: Dcc, request: ServiceRequest, code: uc.MessageCode,
+             content: Callable[[int], bytes], signed: bool) -> str:
+    """The device's response to a command the DCC's Access Control Broker sent for the
+    user (GBCS 4.3.1: the header names the user and its counter as supplementary remote
+    party); ``content`` gets the ACB's counter, which the response echoes."""
+    rid = request.request_id
+    dcc.acb_counter += 1
+    header = GroupingHeader(Cra.RESPONSE, dcc.acb_counter, eui_bytes(rid.target), ACB, code,
+                            eui_bytes(rid.originator), rid.counter)
+    return _b64(envelopes().reply(header, content(dcc.acb_counter), signed=signed))
+
+
+def _device_type(dcc: Dcc, device: str) -> str | None:
+    hub = dcc.premises.hub
+    if device.upper() in (hub.chf_id, hub.gpf_id):
+        return "CHF" if device.upper() == hub.chf_id else "GPF"
+    record = dcc.smi.get(device)
+    return record.device_type if record is not None else None
+
+
+def _is_meter(dcc: Dcc, device: str) -> bool:
+    return _device_type(dcc, device) in uc.METERS
+
+
+def running_version(dcc: Dcc, device: str) -> int | None:
+    """The firmware version the device runs: its firmware slots where modelled, else the
+    SMI's (None: unknown)."""
+    firmware = dcc.premises.firmware(device.upper())
+    if firmware is not None:
+        return firmware.running
+    record = dcc.smi.get(device.upper())
+    try:
+        return int(record.firmware_version, 16) if record and record.firmware_version else None
+    except ValueError:
+        return None
 
 
 def future_dated_response(dcc: Dcc, request: ServiceRequest) -> str | None:
@@ -233,18 +297,64 @@ def cos_response(dcc: Dcc, request: ServiceRequest, losing: str | None,
                  new_certificates: dict[str, x509.Certificate]) -> str:
     """The meter's signed CS02b response to 6.23: which certificates it replaced. The
     losing supplier's come from the key store (None: a key hansim cannot name)."""
-    replaced = []
-    for use, cert in new_certificates.items():
-        if losing is not None:
-            existing = _pem_identity(shared().certificate(losing, cast(Use, use)))
-        else:
-            existing = (bytes(8), bytes(8))
-        replaced.append(uc.Replacement(use, *existing, *_identity(cert)))
     body = request.body
     assert isinstance(body, UpdateSecurityCredentialsCoS)  # change_of_supplier_credentials read it
     rid = request.request_id
     header = GroupingHeader(Cra.RESPONSE, rid.counter, eui_bytes(rid.target), TRANSCOS,
                             uc.MessageCode.CS02B_SUPPLIER_BY_TRANSCOS, date_time=_device_time(dcc))
+    replaced = _replacements(losing, new_certificates, uc.SUPPLIER_ROLE)
     content = uc.cs02b_response(uc.cs02b_outcome(rid.counter, replaced, body.floor_seq_number,
                                                  body.prepayment_floor_seq_number))
     return _b64(envelopes().reply(header, content, signed=True))
+
+
+def handover_response(dcc: Dcc, request: ServiceRequest,
+                      new_certificates: dict[str, x509.Certificate]) -> str:
+    """The device's signed CS02b response to 6.21: the DCC's Access Control Broker sent the
+    command with its own credentials, which the device now replaces by the party's (RTDS
+    6.21 vectors: supplier by supplier, or network operator by network operator)."""
+    body = request.body
+    assert isinstance(body, RequestHandoverOfDCCControlledDevice)  # the 6.21 service read it
+    operator = body.remote_party_role != "Supplier"
+    role = uc.NETWORK_OPERATOR_ROLE if operator else uc.SUPPLIER_ROLE
+    code = uc.MessageCode.CS02B_NO_BY_NO if operator else uc.MessageCode.CS02B_SUPPLIER_BY_SUPPLIER
+    dcc.acb_counter += 1
+    header = GroupingHeader(Cra.RESPONSE, dcc.acb_counter, eui_bytes(request.request_id.target),
+                            ACB, code, date_time=_device_time(dcc))
+    outcome = uc.cs02b_outcome(dcc.acb_counter, _replacements(ACB, new_certificates, role),
+                               body.floor_seq_number or 0, body.prepayment_floor_seq_number,
+                               uc.NO_BY_NO if operator else uc.SUPPLIER_BY_SUPPLIER, role)
+    return _b64(envelopes().reply(header, uc.cs02b_response(outcome), signed=True))
+
+
+def own_credentials_response(dcc: Dcc, request: ServiceRequest,
+                             new_certificates: dict[str, x509.Certificate]) -> str:
+    """The device's signed CS02b supplier-by-supplier response to 6.15.1: the supplier's
+    certificates it held (from the key store) replaced by the request's."""
+    body = request.body
+    assert isinstance(body, UpdateSecurityCredentialsKRP)  # the 6.15.1 service read it
+    rid = request.request_id
+    header = GroupingHeader(Cra.RESPONSE, rid.counter, eui_bytes(rid.target),
+                            eui_bytes(rid.originator), uc.MessageCode.CS02B_SUPPLIER_BY_SUPPLIER,
+                            date_time=_device_time(dcc))
+    replaced = _replacements(rid.originator, new_certificates, uc.SUPPLIER_ROLE)
+    outcome = uc.cs02b_outcome(rid.counter, replaced, body.floor_seq_number,
+                               body.prepayment_floor_seq_number, uc.SUPPLIER_BY_SUPPLIER)
+    return _b64(envelopes().reply(header, uc.cs02b_response(outcome), signed=True))
+
+
+def _replacements(existing: str | bytes | None, new_certificates: dict[str, x509.Certificate],
+                  role: int) -> list[uc.Replacement]:
+    """One replaced trust anchor per new certificate: ``existing``'s certificate of that use
+    from the key store, or zeros if unknown. The ACB holds no top-up key: the device's
+    top-up cell held its key agreement certificate (RTDS 6.21)."""
+    replaced = []
+    for use, cert in new_certificates.items():
+        if existing is not None:
+            top_up_from_acb = use == "pp-ka" and eui_bytes(existing) == ACB
+            held = cast(Use, "ka" if top_up_from_acb else use)
+            old = _pem_identity(shared().certificate(existing, held))
+        else:
+            old = (bytes(8), bytes(8))
+        replaced.append(uc.Replacement(use, *old, *_identity(cert), role=role))
+    return replaced

@@ -93,7 +93,10 @@ def carry_out(dcc: Dcc, request: ServiceRequest, rule: dict, outcome: Outcome) -
             outcome.reason = (f"cancelled {len(cancelled)} future-dated SRV {request.srv} "
                               f"command(s): {', '.join(map(str, cancelled))}" if cancelled
                               else f"no future-dated SRV {request.srv} command was pending")
-            outcome.documents.append(("response", dcc.response(request, oc.SUCCESS)))
+            # the device accepts a cancelling command as it does a future-dated one (RTDS
+            # CS06 CANCELLATION response: signed "Command Accepted" with its date-time)
+            outcome.documents.append(("response", dcc.response(
+                request, oc.SUCCESS, gbcs_payload=gbcs_link.future_dated_response(dcc, request))))
             return
         at = dcc.execution_time(request.body)
         if at is not None:  # future-dated: the device accepts it now and runs it then
@@ -407,17 +410,9 @@ def unjoin_service(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
 def change_of_supplier_credentials(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     """The meter now trusts the key in the gaining supplier's Digital Signing certificate;
     its CS02b response names the certificates it replaced."""
-    body = body_of(request, b.UpdateSecurityCredentialsCoS)
-    given = {"ds": ("DigitalSigningCertificate", body.signing_certificate),
-             "ka": ("KeyAgreementCertificate", body.key_agreement_certificate),
-             "pp-ka": ("KeyAgreementTopUpCertificate", body.top_up_certificate)}
-    certificates = {use: _certificate(request.srv, field, der) for use, (field, der) in given.items()
-                    if der is not None}
+    certificates, key = _replacement_certificates(
+        request.srv, body_of(request, b.UpdateSecurityCredentialsCoS))
     cert = certificates["ds"]
-    key = cert.public_key()
-    if not isinstance(key, ec.EllipticCurvePublicKey):
-        raise Refused(oc.code(request.srv, "bad_certificate"),
-                      "DigitalSigningCertificate does not hold an EC key")
     holder = dcc.premises.holder(request.request_id.target)
     if holder is None:  # deliver() has refused such a target already
         raise Refused(oc.UNKNOWN_DEVICE, f"{request.request_id.target} is not at this premises")
@@ -434,15 +429,54 @@ def handover_of_dcc_controlled_device(dcc: Dcc, request: ServiceRequest, outcome
     """The device now trusts the requesting party's Digital Signing certificate in place of
     the DCC's (CS02b handover): its critical commands are checked with that key."""
     body = body_of(request, b.RequestHandoverOfDCCControlledDevice)
-    cert = _certificate(request.srv, "DigitalSigningCertificate", body.signing_certificate)
-    key = cert.public_key()
-    if not isinstance(key, ec.EllipticCurvePublicKey):
-        raise Refused(oc.code(request.srv, "bad_certificate"),
-                      "DigitalSigningCertificate does not hold an EC key")
+    certificates, key = _replacement_certificates(request.srv, body)
+    cert = certificates["ds"]
     holder = dcc.premises.holder(request.request_id.target)
     assert holder is not None  # the front door found the target in the SMI and on the HAN
     holder.supplier_key = key
+    outcome.payload["gbcs_payload"] = gbcs_link.handover_response(dcc, request, certificates)
     outcome.reason = f"{body.remote_party_role} credentials now {cert.subject.rfc4514_string()}"
+
+
+@service("6.15.1")
+def update_own_credentials(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
+    """CS02b supplier by supplier (the device verified it with the supplier's current
+    key): the device now trusts the new Digital Signing certificate; its signed response
+    names the certificates it replaced."""
+    body = body_of(request, b.UpdateSecurityCredentialsKRP)
+    certificates, key = _replacement_certificates(request.srv, body)
+    holder = dcc.premises.holder(request.request_id.target)
+    assert holder is not None  # the front door found the target in the SMI and on the HAN
+    holder.supplier_key = key
+    outcome.payload["gbcs_payload"] = gbcs_link.own_credentials_response(dcc, request, certificates)
+    outcome.reason = (f"{body.remote_party_role} credentials now "
+                      f"{certificates['ds'].subject.rfc4514_string()}")
+
+
+@service("6.15.2")
+def update_device_certificate(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
+    """CS02d: the device takes the certificate issued for it. hansim's devices sign with
+    their key-store keys, so only the certificate's subject is checked and reported."""
+    body = body_of(request, b.UpdateSecurityCredentialsDevice)
+    cert = _certificate(request.srv, "DeviceCertificate", body.device_certificate)
+    outcome.reason = f"device certificate {cert.subject.rfc4514_string() or cert.serial_number} taken"
+
+
+def _replacement_certificates(
+    srv: str, body: b.UpdateSecurityCredentialsCoS | b.RequestHandoverOfDCCControlledDevice
+    | b.UpdateSecurityCredentialsKRP,
+) -> tuple[dict[str, x509.Certificate], ec.EllipticCurvePublicKey]:
+    """The replacement certificates a CS02b request carries, by use (ds, ka, pp-ka), and
+    the key of the Digital Signing one, which the device will trust."""
+    given = {"ds": ("DigitalSigningCertificate", body.signing_certificate),
+             "ka": ("KeyAgreementCertificate", body.key_agreement_certificate),
+             "pp-ka": ("KeyAgreementTopUpCertificate", body.top_up_certificate)}
+    certificates = {use: _certificate(srv, field, der) for use, (field, der) in given.items()
+                    if der is not None}
+    key = certificates["ds"].public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise Refused(oc.code(srv, "bad_certificate"), "DigitalSigningCertificate does not hold an EC key")
+    return certificates, key
 
 
 def _certificate(srv: str, field: str, der: str) -> x509.Certificate:
@@ -456,11 +490,8 @@ def _certificate(srv: str, field: str, der: str) -> x509.Certificate:
 def read_firmware_version(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     """What the device runs: its firmware slots where modelled, else what the SMI holds."""
     target = request.request_id.target.upper()
-    firmware = dcc.premises.firmware(target)
-    record = dcc.smi.get(target)
-    version = (f"{firmware.running:08X}" if firmware is not None
-               else record.firmware_version if record is not None else None)
-    outcome.reason = f"{target} runs firmware {version or 'unknown'}"
+    version = gbcs_link.running_version(dcc, target)
+    outcome.reason = f"{target} runs firmware {'unknown' if version is None else f'{version:08X}'}"
 
 
 @service("8.2")

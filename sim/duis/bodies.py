@@ -221,6 +221,34 @@ class UpdateSecurityCredentialsCoS(Body):
 
 
 @dataclass(frozen=True)
+class UpdateSecurityCredentialsKRP(Body):
+    """6.15.1 (CS02b, critical): the supplier or network operator replaces its own
+    certificates on a device, authorised by its current Digital Signing key."""
+
+    TAG = "UpdateSecurityCredentialsKRP"
+    execution_date_time: str | None = xml("ExecutionDateTime")
+    remote_party_role: str = xml("RemotePartyRole")
+    floor_seq_number: int = xml("RemotePartyFloorSeqNumber", INT, 0)
+    prepayment_floor_seq_number: int | None = xml("RemotePartyPrepaymentTopUpFloorSeqNumber", INT)
+    signing_certificate: str = xml(
+        "ReplacementCertificates/SupplierOrNetworkOperatorCertificates/DigitalSigningCertificate")
+    key_agreement_certificate: str | None = xml(
+        "ReplacementCertificates/SupplierOrNetworkOperatorCertificates/KeyAgreementCertificate")
+    top_up_certificate: str | None = xml(
+        "ReplacementCertificates/SupplierOrNetworkOperatorCertificates/KeyAgreementTopUpCertificate")
+    path_certificates: tuple[str, ...] = xml("CertificationPathCertificates/Certificate", REPEATED)
+    time_based_cpv_checks: bool = xml("ApplyTimeBasedCPVChecks", BOOL, False)
+
+
+@dataclass(frozen=True)
+class UpdateSecurityCredentialsDevice(Body):
+    """6.15.2 (CS02d, critical): a device's own certificate, issued for it, installed."""
+
+    TAG = "UpdateSecurityCredentialsDevice"
+    device_certificate: str = xml("DeviceCertificate")
+
+
+@dataclass(frozen=True)
 class RequestHandoverOfDCCControlledDevice(Body):
     """6.21 (CS02b handover): a supplier or network operator takes over, from the DCC, the
     credentials a device holds for its role (future-dated by the DCC when later than now)."""
@@ -279,7 +307,8 @@ BODIES: dict[str, type[Body]] = {
         CHFInstallSuccessNoSMWAN, CHFFaultReturn, CHFNoFaultReturn, UpdateHANDeviceLog, JoinServiceCritical,
         JoinServiceNonCritical, UnjoinServiceCritical, UnjoinServiceNonCritical,
         CommissionDeviceSynchroniseClock, RestoreHANDeviceLog, RestoreGPFDeviceLog, UpdateInventory,
-        ReadInventory, DecommissionDevice, ReadDeviceLog, UpdateSecurityCredentialsCoS,
+        ReadInventory, DecommissionDevice, ReadDeviceLog, UpdateSecurityCredentialsCoS, UpdateSecurityCredentialsKRP,
+        UpdateSecurityCredentialsDevice,
         RequestHandoverOfDCCControlledDevice, ReadFirmwareVersion,
         UpdateFirmware, ActivateFirmware, SignedPreCommand,
     )

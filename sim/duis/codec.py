@@ -51,7 +51,7 @@ class Body:
     @classmethod
     def from_element(cls, elem: ET.Element) -> Self:
         values = {}
-        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]  # every Body subclass is a dataclass
             path, codec = f.metadata["xml"], f.metadata["codec"]
             qpath = "/".join(sr(p) for p in path.split("/"))
             if codec is REPEATED:
@@ -67,7 +67,7 @@ class Body:
 
     def to_element(self, parent: ET.Element) -> ET.Element:
         root = ET.SubElement(parent, sr(self.TAG))
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]  # every Body subclass is a dataclass
             value = getattr(self, f.name)
             path, codec = f.metadata["xml"], f.metadata["codec"]
             if value is None or value is False and codec is FLAG:

@@ -95,7 +95,39 @@ def command(request: ServiceRequest, device_type: Callable[[str], str]) -> tuple
             except ValueError:
                 raise PreCommandError("FirmwareHash is not hexBinary") from None
             return uc.MessageCode.CS06, uc.cs06_command(image_hash, counter, _execute_at(body))
+        case b.UpdateSecurityCredentialsKRP():
+            return _cs02b(body, counter)
+        case b.UpdateSecurityCredentialsDevice():
+            return uc.MessageCode.CS02D, uc.cs02d_command(_der(body.device_certificate,
+                                                                "DeviceCertificate"))
     raise PreCommandError(f"hansim builds no GBCS pre-command for SRV {request.srv}")
+
+
+#: 6.15.1's RemotePartyRole -> (GBCS role, CS02b message code); others (e.g. CS02g for a
+#: load controller) are not built.
+_KRP_ROLES = {"Supplier": (uc.SUPPLIER_ROLE, uc.MessageCode.CS02B_SUPPLIER_BY_SUPPLIER),
+              "NetworkOperator": (uc.NETWORK_OPERATOR_ROLE, uc.MessageCode.CS02B_NO_BY_NO)}
+
+
+def _cs02b(body: b.UpdateSecurityCredentialsKRP, counter: int) -> tuple[uc.MessageCode, bytes]:
+    if body.remote_party_role not in _KRP_ROLES:
+        raise PreCommandError(f"hansim builds no CS02b for RemotePartyRole {body.remote_party_role}")
+    role, code = _KRP_ROLES[body.remote_party_role]
+    given = (("ds", body.signing_certificate, "DigitalSigningCertificate"),
+             ("ka", body.key_agreement_certificate, "KeyAgreementCertificate"),
+             ("pp-ka", body.top_up_certificate, "KeyAgreementTopUpCertificate"))
+    replacements = [(use, _der(value, field)) for use, value, field in given if value]
+    path = [_der(value, "CertificationPathCertificates/Certificate") for value in body.path_certificates]
+    return code, uc.cs02b_command(counter, role, replacements, path, body.floor_seq_number,
+                                  body.prepayment_floor_seq_number, body.time_based_cpv_checks)
+
+
+def _der(value: str, field: str) -> bytes:
+    """A base64 certificate of the request, as the DER GBCS carries."""
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        raise PreCommandError(f"{field} is not base64") from None
 
 
 def pre_command(request: ServiceRequest, device_type: Callable[[str], str]) -> PreCommand:

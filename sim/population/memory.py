@@ -45,17 +45,21 @@ def needed_bytes(sites: int, engine: str, parallel: int) -> int:
 
 
 def check_memory(tasks: Sequence[Task], parallel: int, available: int | None = None) -> None:
-    """Raise :class:`StudyTooLarge` (one line: what, how much, what to do) if the largest
-    task, ``parallel`` at once, needs more than the memory available."""
-    if not tasks:
-        return
-    largest = max(tasks, key=lambda t: t.params.sites * BYTES_PER_SITE[t.engine])
-    need = needed_bytes(largest.params.sites, largest.engine, parallel)
+    """Raise :class:`StudyTooLarge` if the largest task, ``parallel`` at once, needs more than
+    the memory available."""
+    if tasks:
+        largest = max(tasks, key=lambda t: t.params.sites * BYTES_PER_SITE[t.engine])
+        check_sites(largest.params.sites, largest.engine, parallel, available)
+
+
+def check_sites(sites: int, engine: str, parallel: int, available: int | None = None) -> None:
+    """Raise :class:`StudyTooLarge` (one line: what, how much, what to do) if ``parallel``
+    replications of ``sites`` sites on ``engine`` need more than the memory available."""
+    need = needed_bytes(sites, engine, parallel)
     have = available_bytes() if available is None else available
     if need > have:
-        per_site = BYTES_PER_SITE[largest.engine]
         raise StudyTooLarge(
-            f"study too large for memory: {largest.params.sites:,} sites x {per_site} B a site "
-            f"({largest.engine} engine) x {parallel} worker{'s' if parallel > 1 else ''} needs about "
+            f"study too large for memory: {sites:,} sites x {BYTES_PER_SITE[engine]} B a site "
+            f"({engine} engine) x {parallel} worker{'s' if parallel > 1 else ''} needs about "
             f"{need / 2**30:.1f} GiB, {have / 2**30:.1f} GiB available "
             f"(allowed: fewer --sites or --workers)")

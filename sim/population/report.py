@@ -11,7 +11,7 @@ import datetime as dt
 import io
 import json
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -161,19 +161,33 @@ def run_summary(params: PopulationParams, seed: int,
         "cost_sources": COST_SOURCES,
     }
 
+#: The steps of :func:`write_outputs`, each reported to its ``progress`` as it ends.
+OUTPUT_STEPS = ("tables", "backlog plot", "time-to-commission plot", "report.html")
+
+
 def write_outputs(out: Path, params: PopulationParams, seed: int,
                   results: Mapping[str, tuple[Policy, list[Replication]]],
-                  overwrite: bool = False, plot_format: str = "png") -> dict[str, Any]:
-    """``results``: policy label -> (the policy run, its replications). Returns the summary."""
+                  overwrite: bool = False, plot_format: str = "png",
+                  progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """``results``: policy label -> (the policy run, its replications). Returns the summary.
+
+    ``progress(step)`` is called as each of :data:`OUTPUT_STEPS` ends (drawing the plots
+    takes seconds)."""
     from sim.population.html_report import render  # the page reads the files written here
 
+    done = progress or (lambda _step: None)
     summary = run_summary(params, seed, results)
     with OutputDir(out, overwrite) as staged:
         staged.write("backlog.csv", _backlog_csv(params, results))
         staged.write("time_to_commission.csv", _ttc_csv(results))
         staged.write("summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
-        figures = _plots(staged, params, results, plot_format)
+        done("tables")
+        figures = {"backlog": backlog_figure(params, results), "time_to_commission": ttc_figure(results)}
+        for (name, figure), step in zip(figures.items(), OUTPUT_STEPS[1:3]):
+            staged.write(f"{name}.{plot_format}", figure_bytes(figure, plot_format))
+            done(step)
         staged.write("report.html", render(summary, figures, plot_format))
+        done("report.html")
     return summary
 
 
@@ -198,14 +212,6 @@ def _ttc_csv(results: Mapping[str, tuple[object, list[Replication]]]) -> str:
             e = estimate([ttc_quantile(r, q) for r in reps])
             w.writerow([label, q, *(f"{v:.3f}" for v in (e.mean, e.lo, e.hi))])
     return buf.getvalue()
-
-
-def _plots(out: OutputDir, params: PopulationParams, results: Mapping[str, tuple[object, list[Replication]]],
-           plot_format: str) -> dict[str, Figure]:
-    figures = {"backlog": backlog_figure(params, results), "time_to_commission": ttc_figure(results)}
-    for name, figure in figures.items():
-        out.write(f"{name}.{plot_format}", figure_bytes(figure, plot_format))
-    return figures
 
 
 def backlog_figure(params: PopulationParams, results: Mapping[str, tuple[object, list[Replication]]]) -> Figure:

@@ -78,7 +78,9 @@ def run_tasks(tasks: Sequence[Task], workers: int | None = None, dask_address: s
                     finish(futures[future], future.result())
     finally:
         bar.close()
-    return results  # type: ignore[return-value]
+    finished = [r for r in results if r is not None]
+    assert len(finished) == len(tasks)  # every task finished, or run_tasks raised
+    return finished
 
 
 def _on_dask(tasks: Sequence[Task], address: str, finish: Callable[[int, Replication], None]) -> None:

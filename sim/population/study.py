@@ -14,7 +14,6 @@ file holds.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -29,6 +28,7 @@ import yaml
 from sim.api import regimes, split_overrides
 from sim.output import OutputError, describe
 from sim.policies import POLICIES, ParameterError, Policy
+from sim.population.memory import check_sites
 from sim.population.model import Replication
 from sim.population.params import PopulationParams, as_dict, with_overrides
 from sim.population.report import costs_of, count_in_year, gain_share
@@ -57,8 +57,6 @@ FIGURES: dict[str, Figure] = {
 FIGURE_NAMES = tuple(FIGURES)
 
 #: Memory one modelled meter costs a run in flight (0.62 KiB measured at GB scale, issue 17),
-#: with headroom for the history run and the replication's arrays.
-BYTES_PER_SITE = 1024
 MAX_RUNS = 1_000_000
 
 
@@ -151,28 +149,9 @@ class Study:
                 "seed": self.seed, "overrides": dict(self.overrides), "figures": list(FIGURE_NAMES)}
 
     def check_memory(self, workers: int, dask: bool) -> None:
-        check_memory(self.base, workers, dask)
-
-
-def check_memory(params: PopulationParams, workers: int, dask: bool) -> None:
-    """Refuse, before anything runs, runs in flight that would not fit in memory."""
-    per_run = params.sites * BYTES_PER_SITE + (params.days + 1) * 6 * 16
-    in_flight = 1 if dask else max(1, workers)  # on a cluster each worker holds its own
-    need, have = per_run * in_flight, available_memory()
-    if have is not None and need > have:
-        where = "one run" if dask else f"{in_flight} runs in flight (--workers)"
-        raise StudyError(f"study too large for memory: {where} of {params.sites:,} sites need "
-                         f"~{need / 2**30:.1f} GiB, {have / 2**30:.1f} GiB is available "
-                         "(use fewer --sites or --workers)")
-
-
-def available_memory() -> int | None:
-    """Bytes of memory available now (Linux ``MemAvailable``), None where unknown."""
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    return None
+        """Refuse, before anything runs, runs in flight that would not fit in memory (on a
+        cluster each worker holds one)."""
+        check_sites(self.base.sites, "numba", 1 if dask else max(1, workers))
 
 
 def point_key(point: Mapping[str, object]) -> str:

@@ -38,3 +38,11 @@ def _validation_text(validation: dict) -> str:
     verdict = "all valid" if not bad else f"{len(bad)} invalid: " + ", ".join(bad)
     return (f"{validation['documents']} documents checked against {validation['schema']} "
             f"(SHA-256 {validation['schema_sha256'][:16]}...): {verdict}.")
+
+
+def render_street(street: dict, figure: Figure, plot_file: str = "timeline.png") -> str:
+    """The street's own page: every premises' timeline on one calendar, and for each premises
+    its HAN, its verdict and a link to its own report in its folder."""
+    return render_page("street.html", title=f"hansim replay: {street['scenario']}", s=street,
+                       failed=sum(not p["ok"] for p in street["premises"]),
+                       figure=inline_svg(figure, f"timelines of {street['scenario']}"), plot_file=plot_file)

@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlparse
 
 from matplotlib import dates as mdates
 from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -61,7 +62,10 @@ def street_files(replays: list[Replay], found: list[list[Check]], plot_format: s
                  progress: Callable[[str], None] | None = None) -> dict[str, bytes]:
     """A one-premises replay's files as :func:`files` writes them; for a street, each
     premises' files in its own folder (``no-2/``: timeline, DUIS, its capture, plot,
-    report) and a ``summary.json`` over the street saying where each is and whether it held."""
+    report), with a ``summary.json``, a ``timeline`` plot and a ``report.html`` over the street
+    saying where each premises is and whether it held."""
+    from sim.replay.html_report import render_street  # the HTML page reads this module's tables
+
     if len(replays) == 1 and replays[0].scenario.premises is None:
         return files(replays[0], found[0], plot_format, progress=progress)
     out: dict[str, bytes] = {}
@@ -79,9 +83,12 @@ def street_files(replays: list[Replay], found: list[list[Check]], plot_format: s
                        "expectations": [{"what": c.what, "expected": c.expected, "actual": c.actual, "ok": c.ok}
                                         for c in checked]})
     first = replays[0].scenario
-    out["summary.json"] = (json.dumps({"scenario": first.name, "title": first.title, "start": first.start.isoformat(),
-                                       "policy": first.policy.name, "premises": street,
-                                       "ok": all(p["ok"] for p in street)}, indent=2) + "\n").encode()
+    whole = {"scenario": first.name, "title": first.title, "start": first.start.isoformat(),
+             "policy": first.policy.name, "premises": street, "ok": all(p["ok"] for p in street)}
+    out["summary.json"] = (json.dumps(whole, indent=2) + "\n").encode()
+    figure = street_figure(replays)
+    out[f"timeline.{plot_format}"] = figure_bytes(figure, plot_format)
+    out["report.html"] = render_street(whole, figure, f"timeline.{plot_format}").encode()
     return out
 
 
@@ -338,15 +345,49 @@ def _rows(replay: Replay, entry: Entry, last_site: int) -> list[int]:
 def timeline_figure(replay: Replay) -> Figure:
     """Each site's lifecycle states against the calendar, every marked event on its site's row,
     a legend for every colour and marker; working days of the events along the top."""
+    figure = new_figure(10, 2.4 + 0.7 * _site_count(replay))
+    handles = _draw_timeline(figure.add_subplot(), replay, replay.end)
+    figure.axes[0].set_title(f"{replay.scenario.name}: {replay.scenario.title}", fontsize=10)
+    figure.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8, frameon=False)
+    return figure
+
+
+def street_figure(replays: list[Replay]) -> Figure:
+    """A street's timelines one premises under another on one shared calendar, so what happened
+    next door on the same day lines up; one legend for them all."""
+    end = max(r.end + (r.epoch_s - replays[0].epoch_s) for r in replays)
+    figure = new_figure(10, 1.6 + sum(0.9 + 0.7 * _site_count(r) for r in replays))
+    axes = figure.subplots(len(replays), 1, sharex=True,
+                           height_ratios=[0.9 + 0.7 * _site_count(r) for r in replays], squeeze=False)[:, 0]
+    handles: dict[str, Artist] = {}
+    for ax, replay in zip(axes, replays):
+        for handle in _draw_timeline(ax, replay, end - (replay.epoch_s - replays[0].epoch_s)):
+            handles.setdefault(str(handle.get_label()), handle)
+        ax.set_title(f"{replay.scenario.premises}", fontsize=9, loc="left")
+    for ax in axes[:-1]:  # one date label, under the last
+        ax.set_xlabel("")
+    first_day = min(mdates.date2num(r.moment(0.0)) for r in replays)
+    axes[0].set_xlim(first_day - 1, max(ax.get_xlim()[1] for ax in axes))
+    first = replays[0].scenario
+    figure.suptitle(f"{first.name}: {first.title}", fontsize=10)
+    figure.legend(handles=list(handles.values()), loc="outside lower center", ncols=4, fontsize=8, frameon=False)
+    return figure
+
+
+def _site_count(replay: Replay) -> int:
+    return len({s.site for s in replay.spans}) or 1
+
+
+def _draw_timeline(ax: Axes, replay: Replay, end: float) -> list[Artist]:
+    """Draw ``replay``'s states and marked events on ``ax`` up to ``end`` (seconds from its day 0);
+    the legend entries for what was drawn."""
     sites = sorted({s.site for s in replay.spans}) or [1]
     row = {site: n for n, site in enumerate(sites)}
-    end_t = replay.end + max(0.04 * replay.end, 5 * 86400.0)
+    end_t = end + max(0.04 * end, 5 * 86400.0)
 
     def when(t: float) -> float:
         return mdates.date2num(replay.moment(t))
 
-    figure = new_figure(10, 2.4 + 0.7 * len(sites))
-    ax = figure.add_subplot()
     for span in replay.spans:
         stop = end_t if span.state == "COMMISSIONED" else max(span.end, span.start + 0.3 * 86400)
         ax.barh(row[span.site], when(stop) - when(span.start), left=when(span.start), height=0.36,
@@ -389,6 +430,4 @@ def timeline_figure(replay: Replay) -> Figure:
             shown.append((wd, t))
     top.set_xticks([when(t) for _, t in shown], [str(wd) for wd, _ in shown], fontsize=8)
     top.set_xlabel("working day (England and Wales) of the events", fontsize=8)
-    ax.set_title(f"{replay.scenario.name}: {replay.scenario.title}", fontsize=10)
-    figure.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8, frameon=False)
-    return figure
+    return handles
