@@ -78,7 +78,7 @@ def problems(schema: xmlschema.XMLSchema, doc: Document) -> list[Problem]:
         name = re.sub(r"\{[^}]*\}", "", str(crowded.tag))
         return [Problem(doc.line_of(crowded), f"{name}: {len(crowded.attrib)} attributes; DUIS elements "
                                               f"carry a few, and more than {MAX_ATTRIBUTES} are refused unchecked")]
-    found = []
+    found: list[Problem] = []
     secrets = [el.text for el in doc.root.iter() if isinstance(el.tag, str)
                and el.tag.rsplit("}", 1)[-1] in SECRET_ELEMENTS and el.text]
     for err in schema.iter_errors(doc.root):
