@@ -11,7 +11,7 @@ from sim.api import regimes, split_overrides
 from sim.policies import ParameterError, Policy
 from sim.population.params import PopulationParams, with_overrides
 
-__all__ = ["build", "parse_value", "policies", "split_overrides"]
+__all__ = ["build", "parse_overrides", "parse_value", "policies", "split_overrides"]
 
 
 def parse_value(text: str) -> object:
@@ -29,6 +29,17 @@ def parse_value(text: str) -> object:
         except ValueError:
             return value
     return value if isinstance(value, (bool, int, float, list)) else text
+
+
+def parse_overrides(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, object]:
+    """``--set KEY=VALUE`` options as a mapping, each value read as :func:`parse_value` reads it."""
+    parsed = {}
+    for item in values:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", ctx, param)
+        parsed[key.strip()] = parse_value(text.strip())
+    return parsed
 
 
 EPOCHS = (dt.date(2000, 1, 1), dt.date(2100, 12, 31))  # the calendar's holidays end long before 9999

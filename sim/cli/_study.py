@@ -11,23 +11,13 @@ from typing import Any
 import click
 
 from sim.cli._options import FiniteFloat
-from sim.cli._population import build, parse_value, split_overrides
+from sim.cli._population import build, parse_overrides, split_overrides
 from sim.output import OutputError, check_folder, holds_results
 from sim.plotting import FORMATS
 from sim.population.params import PopulationParams
 from sim.population.study import Evaluations, Study
 
 EVALUATIONS = "evaluations.jsonl"
-
-
-def _override(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, object]:
-    parsed = {}
-    for item in values:
-        key, sep, text = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", ctx, param)
-        parsed[key.strip()] = parse_value(text.strip())
-    return parsed
 
 
 def study_options(out: str, sites: int, replications: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -44,7 +34,7 @@ def study_options(out: str, sites: int, replications: int) -> Callable[[Callable
                      help="Runs per parameter point, the same seeds at every point (common random numbers)."),
         click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=1, show_default=True,
                      help="Root seed of the runs and of the sampler: the same seed, the same files."),
-        click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", callback=_override,
+        click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", callback=parse_overrides,
                      help="Hold a parameter at this value for the whole study (as hansim backlog --set)."),
         click.option("--workers", type=click.IntRange(1, 512), default=None,
                      help="Local worker processes.  [default: CPU count]"),

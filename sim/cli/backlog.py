@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from sim.cli._options import FiniteFloat, engine_option
-from sim.cli._population import build, parse_value, policies, split_overrides
+from sim.cli._population import build, parse_overrides, policies, split_overrides
 from sim.output import check_folder
 from sim.plotting import FORMATS
 from sim.policies import POLICIES, ParameterError
@@ -17,16 +17,6 @@ from sim.population.params import PopulationParams
 from sim.population.report import OUTPUT_STEPS, write_outputs
 from sim.population.runner import Task, replication_seeds, run_tasks
 from sim.progress import bar, named_steps
-
-
-def _override(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, object]:
-    parsed = {}
-    for item in values:
-        key, sep, text = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", ctx, param)
-        parsed[key.strip()] = parse_value(text.strip())
-    return parsed
 
 
 @click.command("backlog", epilog="""\b
@@ -50,7 +40,7 @@ Examples:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("backlog-out"),
               show_default=True, help="Folder for the CSV files, summary.json, plots and report.html.")
 @click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on this Dask scheduler.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", callback=_override,
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", callback=parse_overrides,
               help="Override a parameter: wan.target_days=60, rules.cos_hazard=0.2, "
                    "policy.reply_probability=0.5 ... (see docs/reference/backlog.md).")
 @click.option("--join-loss", type=click.FloatRange(0.0, 0.99), default=None, metavar="LOSS",
