@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_herdsman_zstack import NETWORK_KEY, Stick, _node, drive
+from test_herdsman_zstack import NETWORK_KEY, Stick, _node, assert_meter_steps, drive
 
 
 @pytest.fixture(scope="module")
@@ -32,19 +32,7 @@ def test_herdsman_ember_forms_joins_interviews_reads_reports_maps_and_backs_up(n
     assert steps["start"]["result"] == "reset"  # a fresh stick: herdsman formed the network
     coordinator = steps["network"]["coordinator"]
     assert coordinator.startswith("0x000b57")  # a Silicon Labs EUI-64
-    assert steps["network"]["panID"] == 0x1A62 and steps["network"]["channel"] == 15
-    assert steps["deviceJoined"]["ieee"] == "0x00db1234567890a0"
-    interview = steps["interview"]
-    assert interview["endpoints"] == [{"id": 1, "profile": 0x0109, "deviceID": 0x0501,
-                                       "inputClusters": [0x0000, 0x0702]}]
-    assert (interview["manufacturerName"], interview["modelID"], interview["type"]) == \
-        ("hansim", "ESME", "Router")
-    assert steps["readBasic"]["modelId"] == "ESME"
-    assert steps["readMetering"]["divisor"] == 1000
-    assert steps["bind"]["binds"] == ["seMetering"]
-    assert "currentSummDelivered" in steps["attributeReport"]["data"]
-    assert steps["lqi"]["neighbors"] == [{"ieee": coordinator, "nwk": 0, "relationship": 0,
-                                          "lqi": 255}]
+    assert_meter_steps(steps, coordinator)
     assert steps["routingTable"]["routes"][0]["status"] == "ACTIVE"
     assert again["start"]["result"] == "resumed" and again["network"] == steps["network"]
     assert again["readMetering"]["divisor"] == 1000
