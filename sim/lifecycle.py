@@ -171,7 +171,7 @@ class Meter:
     __slots__ = ("number", "fuel", "installed", "wan_at", "wan", "holds_code", "chain", "holders",
                  "cos_count", "state", "entered", "cos_at", "code_at", "code_ok", "commission_at",
                  "visit_at", "due", "kind", "attempts", "replaced", "last_request", "cos_agreed",
-                 "partner", "gained_at", "wake", "draws", "policy_draws")
+                 "partner", "gained_at", "wake", "draws", "policy_draws", "late_code_at")
 
     def __init__(self, number: int, installed: float, wan_at: float, cos_agreed: float,
                  installer: int = 0, fuel: int = ELECTRICITY, draws: Draws | None = None,
@@ -190,6 +190,7 @@ class Meter:
         self.cos_at = cos_agreed
         self.cos_agreed = True  # cos_at is when the CoS is agreed: the lead time is still to add
         self.code_at = self.commission_at = self.visit_at = self.due = INF
+        self.late_code_at = INF  #: a failed request's code that still comes (a tracked incident)
         self.code_ok = self.replaced = False
         self.kind = WAN
         self.attempts = 0
@@ -208,7 +209,7 @@ class Meter:
     def shift(self, offset: float) -> None:
         """Move every time by ``-offset``: a meter from a history run enters the main run."""
         for name in ("installed", "wan_at", "entered", "cos_at", "code_at", "commission_at",
-                     "visit_at", "due", "gained_at"):
+                     "visit_at", "due", "gained_at", "late_code_at"):
             setattr(self, name, getattr(self, name) - offset)
 
 
@@ -341,8 +342,11 @@ class Lifecycle:
         self._switch(meter, now, gainer)
 
     def code_resolved(self, meter: Meter, now: float) -> None:
+        """The request's outcome: the code (commission, or wait for WAN; a planned visit is
+        cancelled), or none (replace or strand; a tracked incident's late code may follow)."""
         meter.code_at = INF
         if meter.code_ok:
+            meter.visit_at = INF
             meter.holds_code = True
             if meter.supplier not in meter.holders:
                 meter.holders += (meter.supplier,)
@@ -357,6 +361,8 @@ class Lifecycle:
                 self._book_visit(meter, now)
         else:
             self._enter(meter, STRANDED, now)
+        if meter.late_code_at < INF:  # the incident is still open: its code comes later
+            meter.code_at, meter.code_ok, meter.late_code_at = meter.late_code_at, True, INF
 
     def replacement_visit(self, meter: Meter, now: float) -> None:
         """A new meter fitted by the current supplier, with WAN: commissioned on the visit."""
@@ -396,6 +402,7 @@ class Lifecycle:
         request = self.policy.request(meter, now, under_sla, self.market, self.clock, stream(meter.policy_draws))
         meter.last_request = request
         meter.code_ok = request.success
+        meter.late_code_at = request.late
         self.observer.requested(meter, request)
         self._enter(meter, WAITING_FOR_CODE if meter.wan else ORPHANED, now)
         if request.resolved <= now:

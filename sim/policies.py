@@ -70,7 +70,9 @@ class CodeRequest(NamedTuple):
     """The outcome of one install-code request: when the requester knows, and what.
 
     ``requests``: messages sent (emails, incidents, SMI reads), for the handling cost;
-    ``escalations``: SLA breaches escalated.
+    ``escalations``: SLA breaches escalated. ``late``: when the code of a request the
+    requester stopped waiting for still reaches it (a tracked SSI incident stays open
+    until its creator closes it); ``inf``: never.
     """
 
     resolved: float
@@ -78,6 +80,7 @@ class CodeRequest(NamedTuple):
     attempts: int
     steps: tuple[Step, ...]
     escalations: int = 0
+    late: float = math.inf
 
 
 class Holder(Protocol):
@@ -143,9 +146,15 @@ class _AskTheInstaller(Policy):
     the incident to whoever pre-notified the device); otherwise the requester finds the
     installer with ``p_identify_installer`` at each step and else asks the most recent
     earlier supplier it has not asked yet, never the same wrong party twice.
+    ``tracked``: the request is an incident that stays open, assigned to the installer,
+    until the requester closes it, and the requester is told of every note (SSI, DCC
+    preliminary assessment §3.2.4 and §4): a reply that comes after the requester stopped
+    waiting still brings the code (:attr:`CodeRequest.late`). An email request is
+    untracked: once the requester gives up, a late reply is not matched to the meter.
     """
 
     route_to_installer = False
+    tracked = False
 
     def __init__(self, sla_wd: int, reply_probability: float | None, reply_mean_wd: float,
                  identify: float, bulk_wd: int, patience_wd: int, give_up_wd: int,
@@ -212,9 +221,14 @@ class _AskTheInstaller(Policy):
             deadline = min(first + patience, limit)
             while reply is None or reply > deadline:
                 if deadline >= limit:
-                    steps.append(Step(at_working_day(clock, sent, deadline), "no reply: the requester gives up"))
-                    return CodeRequest(at_working_day(clock, sent, deadline), False, len(asked),
-                                       tuple(steps), escalations)
+                    gave_up = at_working_day(clock, sent, deadline)
+                    if self.tracked and reply is not None and holds:
+                        late = at_working_day(clock, sent, reply)
+                        steps += [Step(gave_up, "no reply: the requester stops waiting; the incident stays open"),
+                                  Step(late, "install code added to the open incident")]
+                        return CodeRequest(gave_up, False, len(asked), tuple(steps), escalations, late)
+                    steps.append(Step(gave_up, "no reply: the requester gives up"))
+                    return CodeRequest(gave_up, False, len(asked), tuple(steps), escalations)
                 messages += 1
                 if under_sla:
                     escalations += 1
@@ -273,6 +287,7 @@ class SsiIncident(_AskTheInstaller):
 
     name = "ssi"
     route_to_installer = True
+    tracked = True
 
     def __init__(self, sla_wd: int = 5, reply_probability: float | None = None,
                  reply_mean_wd: float = 3.0, patience_wd: int = 20, give_up_wd: int = 60,

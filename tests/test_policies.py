@@ -171,3 +171,19 @@ def test_fractional_capacity_averages_out() -> None:
 def test_labels_show_the_sla_that_ran() -> None:
     assert make_policy("email-5wd", sla_wd=30).label() == "email-30wd"
     assert make_policy("ssi-5wd").label() == "ssi-5wd" and make_policy("none").label() == "none"
+
+
+def test_a_tracked_incident_still_brings_a_late_code_an_email_does_not() -> None:
+    """The installer replies on WD 100; the requester stops waiting on WD 60. The SSI
+    incident stays open until its creator closes it (DCC preliminary assessment §3.2.4, §4),
+    so the code still comes on WD 100; an untracked email reply is not matched any more."""
+    start = CAL.time(dt.date(2025, 3, 3)) + 3600  # a Monday
+    rules = dict(reply_probability=1.0, reply_wd=100, give_up_wd=60, p_escalated=0.0)
+    ssi = SsiIncident(**rules).request(Chain(0, 1), start, False, market(), CLOCK, draws())
+    email = Email(**rules).request(Chain(0, 1), start, False, market(), CLOCK, draws())
+    for outcome in (ssi, email):
+        assert not outcome.success
+        assert CAL.date_at(outcome.resolved) == CAL.add_working_days(dt.date(2025, 3, 3), 60)
+    assert CAL.date_at(ssi.late) == CAL.add_working_days(dt.date(2025, 3, 3), 100)
+    assert ssi.steps[-1].what == "install code added to the open incident"
+    assert email.late == float("inf")

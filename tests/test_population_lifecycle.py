@@ -152,3 +152,29 @@ def test_market_defaults_add_up() -> None:
     spec = MarketSpec()
     assert abs(sum(c.count * c.share for c in spec.classes) - 1) < 1e-9
     assert len(Market.of(spec, 1.0)) == 22
+
+
+def test_a_late_code_from_an_open_incident_commissions_a_stranded_meter_or_cancels_the_visit() -> None:
+    """SSI: the requester stops waiting on WD 60 (stranded, or a visit planned), the code
+    the incident still brings on WD 100 commissions the meter; by email the meter stays
+    stranded, or is replaced."""
+    from sim.policies import SsiIncident
+
+    rules = dict(reply_probability=1.0, reply_wd=100, give_up_wd=60, p_escalated=0.0)
+    outcomes = {}
+    for name, policy in (("ssi", SsiIncident(**rules)), ("email", Email(**rules))):
+        for p_replace, field in ((0.0, 0.0), (1.0, 1 / 200)):  # a visit ~200 WD out
+            log = Log()
+            lifecycle = life(policy, log, two_suppliers(field_per_wd=field), p_replace=p_replace)
+            meter = Meter(1, 0.0, 5 * DAY, INF, draws=Draws(np.random.default_rng(1)))
+            lifecycle.install(meter, 0.0)
+            meter.state, meter.wan = State.WAITING_FOR_WAN, True
+            due = lifecycle.switch(meter, 7 * DAY, 1)  # Wed 8 Jan 2025
+            while due < INF:
+                due = lifecycle.advance(meter, due)
+            outcomes[name, p_replace] = (meter.state, meter.replaced,
+                                         CAL.working_days_between(CAL.date_at(7 * DAY), CAL.date_at(log.finished[0]))
+                                         if log.finished else None)
+    assert outcomes["ssi", 0.0] == outcomes["ssi", 1.0] == (State.COMMISSIONED, False, 100)
+    assert outcomes["email", 0.0] == (State.STRANDED, False, None)
+    assert outcomes["email", 1.0][:2] == (State.COMMISSIONED, True) and outcomes["email", 1.0][2] > 100

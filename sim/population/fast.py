@@ -82,6 +82,7 @@ def policy_vector(policy: Policy) -> np.ndarray:
         P[k.P_BULK], P[k.P_PATIENCE], P[k.P_GIVE_UP] = policy.bulk_wd, policy.patience_wd, policy.give_up_wd
         P[k.P_ESCALATED], P[k.P_ESCALATION_WD] = policy.p_escalated, policy.escalation_wd
         P[k.P_ROUTE] = float(policy.route_to_installer)
+        P[k.P_TRACKED] = float(policy.tracked)
     else:
         raise EngineError(f"policy {policy.name!r} ({type(policy).__name__}) has no numba kernel yet "
                           "(allowed: run it with --engine simpy)")

@@ -43,7 +43,7 @@ EV_WAN, EV_COS, EV_CODE, EV_DONE, EV_VISIT = range(5)
 # Policy kinds (sim.population.fast.policy_vector packs a Policy into P).
 POLICY_NONE, POLICY_ASK, POLICY_SMI = range(3)
 (P_KIND, P_SLA, P_REPLY_PROB, P_REPLY_MEAN, P_IDENTIFY, P_BULK, P_PATIENCE, P_GIVE_UP, P_ESCALATED,
- P_ESCALATION_WD, P_ROUTE, P_DELAY, P_COVERAGE, P_REPLY_WD, P_SIZE) = range(15)
+ P_ESCALATION_WD, P_ROUTE, P_DELAY, P_COVERAGE, P_REPLY_WD, P_TRACKED, P_SIZE) = range(16)
 
 # Rules (SiteRules, SampledCommissioning and the run) packed into R.
 (R_COS_MEAN, R_PAIR_COS_MEAN, R_DUAL, R_LEAD_LOW, R_LEAD_HIGH, R_P_REPLACE, R_VISIT_LEAD, R_P_JOIN,
@@ -51,7 +51,7 @@ POLICY_NONE, POLICY_ASK, POLICY_SMI = range(3)
 
 # Per-meter columns.
 (F_INSTALLED, F_WAN_AT, F_ENTERED, F_COS_AT, F_CODE_AT, F_COMMISSION_AT, F_VISIT_AT, F_DUE,
- F_GAINED_AT, F_SIZE) = range(10)
+ F_GAINED_AT, F_LATE_CODE_AT, F_SIZE) = range(11)
 (I_STATE, I_KIND, I_WAN, I_HOLDS, I_COS_AGREED, I_CODE_OK, I_REPLACED, I_ATTEMPTS, I_PARTNER,
  I_CHAIN_LEN, I_HOLD_LEN, I_DRAWN, I_POLICY_DRAWN, I_HEAP, I_SIZE) = range(15)
 
@@ -346,15 +346,15 @@ def _holds(holders, N, i, s):
 
 @_helper
 def _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk, asked):
-    """Policy.request: (resolved, success); messages and escalations into C."""
+    """Policy.request: (resolved, success, late); messages and escalations into C."""
     reply_book, reply_floor, reply_rate, forwards, p_reply = mk[0], mk[1], mk[2], mk[7], mk[8]
     kind = int(P[P_KIND])
     if kind == POLICY_NONE:
-        return now, False
+        return now, False, INF
     if kind == POLICY_SMI:
         delay = int(P[P_DELAY])
         at = _later(now, delay, clk) if delay else now
-        return at, _policy_uniform(N, keys, i) < P[P_COVERAGE]
+        return at, _policy_uniform(N, keys, i) < P[P_COVERAGE], INF
     # _AskTheInstaller.request
     length = N[i, I_CHAIN_LEN]
     installer, current = chain[i, 0], chain[i, length - 1]
@@ -411,7 +411,9 @@ def _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk, asked):
             if deadline >= limit:
                 C[C_REQUESTS] += messages
                 C[C_ESCALATIONS] += escalations
-                return _at_working_day(sent, deadline, clk), False
+                # a tracked incident stays open: its code still comes (CodeRequest.late)
+                late = _at_working_day(sent, reply, clk) if P[P_TRACKED] != 0.0 and reply >= 0 and holds else INF
+                return _at_working_day(sent, deadline, clk), False, late
             messages += 1
             if under_sla:
                 escalations += 1
@@ -423,11 +425,11 @@ def _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk, asked):
         if holds:
             C[C_REQUESTS] += messages
             C[C_ESCALATIONS] += escalations
-            return answered, True
+            return answered, True, INF
         t = answered
     C[C_REQUESTS] += messages
     C[C_ESCALATIONS] += escalations
-    return t, False
+    return t, False, INF
 
 
 @_helper
@@ -450,6 +452,7 @@ def _code_resolved(S, W, i, now):
     R, P, C, acc, out, mk, clk, _ = W
     F[i, F_CODE_AT] = INF
     if N[i, I_CODE_OK]:
+        F[i, F_VISIT_AT] = INF
         N[i, I_HOLDS] = 1
         _add_holder(N, holders, i, chain[i, N[i, I_CHAIN_LEN] - 1])
         if N[i, I_WAN]:
@@ -463,6 +466,10 @@ def _code_resolved(S, W, i, now):
             _book_visit(F, N, R, i, now, clk, chain, mk)
     else:
         _enter(F, N, R, acc, C, out, i, STRANDED, now)
+    if F[i, F_LATE_CODE_AT] < INF:  # the incident is still open: its code comes later
+        F[i, F_CODE_AT] = F[i, F_LATE_CODE_AT]
+        N[i, I_CODE_OK] = 1
+        F[i, F_LATE_CODE_AT] = INF
 
 
 @_helper
@@ -471,8 +478,9 @@ def _ask(S, W, i, now):
     F, N, chain, holders, keys = S
     R, P, C, acc, out, mk, clk, _ = W
     under_sla = F[i, F_GAINED_AT] >= R[R_OBLIGATION]
-    resolved, success = _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk, W[7])
+    resolved, success, late = _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk, W[7])
     N[i, I_CODE_OK] = success
+    F[i, F_LATE_CODE_AT] = late
     _enter(F, N, R, acc, C, out, i, WAITING_FOR_CODE if N[i, I_WAN] else ORPHANED, now)
     if resolved <= now:
         _code_resolved(S, W, i, now)

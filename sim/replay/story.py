@@ -259,7 +259,8 @@ class _Story:
         incident: Incident | None = None
         for step in request.steps:
             if not step.what.startswith("request sent"):
-                if step.what == "install code received" and incident is not None:
+                if step.what in ("install code received", "install code added to the open incident") \
+                        and incident is not None:
                     steps += self._answered(incident, step.time, requester, site)
                 else:
                     steps.append(step)
@@ -267,7 +268,7 @@ class _Story:
             try:
                 incident = self.ssi.raise_incident(user, device_id, step.time)
             except IncidentRefused as refusal:
-                site.code_ok = False
+                site.code_ok, site.late_code_at = False, INF
                 self.deferred.append((site, entry[1]))
                 return [Step(step.time, f"SSI refuses the incident: {refusal}")]
             assignee = self.names[incident.assignee]
@@ -287,7 +288,7 @@ class _Story:
         if site is None and holds:  # a party outside the lifecycle: it holds the code now
             self.code_holders[incident.device_id].add(requester)
         elif site is not None and not holds:
-            site.code_ok = False
+            site.code_ok, site.late_code_at = False, INF
         note = "the install code" if holds else "that it does not hold the install code"
         return [Step(at, f"{assignee} adds a note to {incident.number}: {note}; DSMS emails {requester}"),
                 Step(at, f"{requester} closes {incident.number} (only its creator may)"),
