@@ -18,7 +18,8 @@ requester escalates at each deadline (every ``sla_wd``), and each escalation is 
 with ``p_escalated`` within ``escalation_wd``. Requests not under the obligation (the
 historic backlog, and gains before the obligation starts) have no deadline: the
 requester chases every ``patience_wd`` working days, without escalation. Whatever the
-SLA, a requester gives up ``give_up_wd`` working days after asking a party.
+SLA, a requester gives up ``give_up_wd`` working days after asking a party; a tracked
+SSI incident stays open, so the installer's late reply still brings the code.
 
 Sources: ../shared/domain.md §1 (MP121 options, SLA 5 WD in consultation and 10 WD in
 the final report, MP281 install codes in the SMI) and §7; docs/reference/backlog.md
@@ -149,17 +150,20 @@ class _AskTheInstaller(Policy):
     ``tracked``: the request is an incident that stays open, assigned to the installer,
     until the requester closes it, and the requester is told of every note (SSI, DCC
     preliminary assessment §3.2.4 and §4): a reply that comes after the requester stopped
-    waiting still brings the code (:attr:`CodeRequest.late`). An email request is
-    untracked: once the requester gives up, a late reply is not matched to the meter.
+    waiting still brings the code (:attr:`CodeRequest.late`), which commissions a meter
+    left stranded or cancels its replacement visit. Untracked (email): once the requester
+    gives up, a late reply is not matched to the meter any more.
     """
 
     route_to_installer = False
-    tracked = False
 
     def __init__(self, sla_wd: int, reply_probability: float | None, reply_mean_wd: float,
                  identify: float, bulk_wd: int, patience_wd: int, give_up_wd: int,
                  p_escalated: float, escalation_wd: int, fixed_cost: float, request_cost: float,
-                 reply_wd: int | None = None) -> None:
+                 reply_wd: int | None = None, tracked: bool = False) -> None:
+        if not isinstance(tracked, bool):
+            raise ParameterError(f"tracked = {tracked!r} is not true/false")
+        self.tracked = tracked
         self.sla_wd = check_int("sla_wd", sla_wd, 1, 250)
         self.reply_probability = (None if reply_probability is None
                                   else check_range("reply_probability", reply_probability, 0.0, 1.0))
@@ -180,7 +184,7 @@ class _AskTheInstaller(Policy):
                 "bulk_wd": self.bulk_wd, "patience_wd": self.patience_wd,
                 "give_up_wd": self.give_up_wd, "p_escalated": self.p_escalated,
                 "escalation_wd": self.escalation_wd, "fixed_cost": self.fixed_cost,
-                "request_cost": self.request_cost}
+                "request_cost": self.request_cost, "tracked": self.tracked}
 
     def label(self) -> str:
         return f"{self.name.split('-')[0]}-{self.sla_wd}wd"
@@ -261,7 +265,7 @@ class Email(_AskTheInstaller):
     Assumed (L): mean reply 3 WD when capacity allows, the installer identified with 0.8
     at each step, chasing every 20 WD outside the obligation, giving up after 60 WD, each
     escalation answered with 0.5 within 2 WD; handling £10 a message (15-30 min of staff
-    time, range £5-£25).
+    time, range £5-£25). Untracked (L): a reply after the requester gave up is lost.
     """
 
     name = "email"
@@ -270,32 +274,34 @@ class Email(_AskTheInstaller):
                  reply_mean_wd: float = 3.0, p_identify_installer: float = 0.8, bulk_wd: int = 0,
                  patience_wd: int = 20, give_up_wd: int = 60, p_escalated: float = 0.5,
                  escalation_wd: int = 2, fixed_cost: float = 0.0, request_cost: float = 10.0,
-                 reply_wd: int | None = None) -> None:
+                 reply_wd: int | None = None, tracked: bool = False) -> None:
         super().__init__(sla_wd, reply_probability, reply_mean_wd, p_identify_installer, bulk_wd,
                          patience_wd, give_up_wd, p_escalated, escalation_wd, fixed_cost, request_cost,
-                         reply_wd)
+                         reply_wd, tracked)
 
 
 class SsiIncident(_AskTheInstaller):
     """MP121 SSI "Request for Install Code" incident.
 
     DSMS auto-assigns the incident to whoever pre-notified the device, so it always
-    reaches the installing supplier; the code comes back as a note. Tracked incidents
-    make escalation surer (0.7, L). Build £150k-£350k (DCC preliminary assessment, H;
-    default the midpoint); handling £10 an incident (L, as email).
+    reaches the installing supplier; the code comes back as a note. The incident is
+    tracked (H): it stays open until the requester closes it and DSMS emails the requester
+    at every note, so a late code still arrives; breaches are visible, which makes
+    escalation surer (0.7, L; the seeds: "fully trackable ... easier to enforce"). Build
+    £150k-£350k (DCC preliminary assessment, H; default the midpoint); handling £10 an
+    incident (L, as email).
     """
 
     name = "ssi"
     route_to_installer = True
-    tracked = True
 
     def __init__(self, sla_wd: int = 5, reply_probability: float | None = None,
                  reply_mean_wd: float = 3.0, patience_wd: int = 20, give_up_wd: int = 60,
                  p_escalated: float = 0.7, escalation_wd: int = 2, fixed_cost: float = 250_000.0,
-                 request_cost: float = 10.0, reply_wd: int | None = None) -> None:
+                 request_cost: float = 10.0, reply_wd: int | None = None, tracked: bool = True) -> None:
         check_range("fixed_cost", fixed_cost, 150_000.0, 350_000.0)
         super().__init__(sla_wd, reply_probability, reply_mean_wd, 1.0, 0, patience_wd, give_up_wd,
-                         p_escalated, escalation_wd, fixed_cost, request_cost, reply_wd)
+                         p_escalated, escalation_wd, fixed_cost, request_cost, reply_wd, tracked)
 
     def params(self) -> dict[str, object]:
         return {k: v for k, v in super().params().items() if k not in ("p_identify_installer", "bulk_wd")}

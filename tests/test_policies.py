@@ -49,6 +49,7 @@ def test_cli_names_build_the_right_regimes() -> None:
     (lambda: SsiIncident(fixed_cost=1e6), ["fixed_cost", "150000..350000"]),
     (lambda: Email(p_identify_installer=-0.1), ["p_identify_installer", "0..1"]),
     (lambda: SmiInstallCodes(coverage=2), ["coverage", "0..1"]),
+    (lambda: Email(tracked=1), ["tracked", "true/false"]),
     (lambda: make_policy("none", sla_wd=5), ["none", "sla_wd"]),
 ])
 def test_bad_parameters_name_parameter_and_range(make, words) -> None:

@@ -58,7 +58,7 @@ POLICY_KINDS: dict[type[Policy], frozenset[str]] = {
     NoProcess: frozenset(),
     _AskTheInstaller: frozenset({"sla_wd", "reply_probability", "reply_mean_wd", "reply_wd", "p_identify_installer",
                                  "bulk_wd", "patience_wd", "give_up_wd", "p_escalated", "escalation_wd",
-                                 "fixed_cost", "request_cost"}),
+                                 "fixed_cost", "request_cost", "tracked"}),
     SmiInstallCodes: frozenset({"delay_wd", "coverage", "fixed_cost"}),
 }
 
