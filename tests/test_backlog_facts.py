@@ -20,7 +20,7 @@ ORDER = ["none", "email-10wd", "email-5wd", "ssi-5wd", "smi-codes"]
 def defaults(tmp_path_factory) -> Path:
     """Every regime, default parameters, at a size CI affords (GB figures scaled from it)."""
     out = tmp_path_factory.mktemp("facts")
-    args = ["backlog", "--sites", "5000", "--years", "5", "--replications", "6", "--quiet", "--out", str(out)]
+    args = ["backlog", "--sites", "5000", "--years", "5", "--replications", "10", "--quiet", "--out", str(out)]
     for name in ORDER:
         args += ["--policy", name]
     result = CliRunner().invoke(main, args)
