@@ -433,7 +433,7 @@ class _Story:
             under_sla = site.gained_at >= lifecycle.obligation_start
             again = silent.request(site, asked.steps[0].time, under_sla, self.market, self.clock, self.draws)
             self.pending_steps[site.number] = [s for s in again.steps if s.time > now]
-            site.code_ok, site.code_at = again.success, max(again.resolved, now)
+            site.code_ok, site.code_at, site.late_code_at = again.success, max(again.resolved, now), again.late
             site.due = lifecycle.wan_due(site, site.wan_at)  # the lifecycle picks its next event again
 
     def _on_incident(self, event: Scripted, now: float) -> None:
