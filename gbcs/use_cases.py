@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import IntEnum
 
-from gbcs import asn1, dlms
+from gbcs import asn1, dlms, gbz
 from gbcs.dlms import Access, AttributeRef
 
 
@@ -41,6 +41,9 @@ class MessageCode(IntEnum):
     CS08 = 0x0129
     CS02D = 0x000B  # update device certificates on device (6.15.2)
     ECS52 = 0x0059  # read ESME / Comms Hub firmware version (11.2)
+    GCS38 = 0x0084  # read GSME firmware version (11.2)
+    FDRA_GSME = 0x00CF  # firmware distribution receipt alert, the GSME (8F72 / 8F1C)
+    CCS06 = 0x010F  # read CHF device log and check HAN communications (8.9 on the CHF)
     GCA = 0x1000  # generic critical alert
     GNCA = 0x1001  # generic non-critical alert
 
@@ -81,6 +84,59 @@ CCS01_ACCESS = [Access.ACTION, Access.SET, Access.SET]
 CCS02_ACCESS = [Access.ACTION]
 
 
+@dataclass(frozen=True)
+class ActiveDevice:
+    """One entry of the CHF's active devices (DLMS class 104 ZigBee Network Control,
+    attribute 4 ``active_devices``): what the CHF knows of a device's HAN link."""
+
+    device: bytes
+    authorised: bool  # on the PAN with its link key (joined)
+    reporting: bool  # heard on the PAN
+    sep_transmitting: bool  # exchanging Smart Energy (ZCL) messages
+    rssi: tuple[int, int, int]  # max, average, min (dBm)
+    lqi: tuple[int, int, int]  # max, average, min
+    last_heard: dt.datetime | None  # None: never
+    hops: int
+    transmission_failures: int
+    transmission_successes: int
+    application_version: int = 0
+    stack_version: int = 0
+
+    def status(self) -> bytes:
+        """The status bit-string (8 bits, bit 0 first): authorised on PAN, actively
+        reporting, unauthorised but has reported, authorised after swap-out, SEP
+        transmitting (the RTDS CCS06 vector's C8 is bits 0, 1 and 4)."""
+        bits = (self.authorised, self.reporting and self.authorised,
+                self.reporting and not self.authorised, False, self.sep_transmitting)
+        value = sum(0x80 >> n for n, on in enumerate(bits) if on)
+        return bytes([0x04, 8, value])
+
+    def to_dlms(self) -> bytes:
+        def byte(n: int) -> bytes:  # counters and versions are DLMS unsigned: they saturate
+            return dlms.unsigned(min(max(n, 0), 0xFF))
+        return dlms.structure(
+            dlms.octet_string(self.device), self.status(),
+            *(dlms.integer(max(-128, min(127, v))) for v in self.rssi),
+            *(byte(v) for v in self.lqi),
+            dlms.octet_string(dlms.date_time(self.last_heard, weekday=True)),
+            byte(self.hops), byte(self.transmission_failures),
+            byte(self.transmission_successes), byte(self.application_version),
+            byte(self.stack_version))
+
+
+ACTIVE_DEVICES = AttributeRef(Access.GET, ZIGBEE_NETWORK_CONTROL, DEVICE_LOG, 4)
+
+
+def ccs06_command(counter: int) -> bytes:
+    """Read the CHF device log with each device's HAN link figures (RTDS CCS06)."""
+    return dlms.access_request(counter, [ACTIVE_DEVICES], [dlms.NULL])
+
+
+def ccs06_response(counter: int, devices: list[ActiveDevice]) -> bytes:
+    return dlms.access_response(counter, [(Access.GET, 0, dlms.array(
+        [d.to_dlms() for d in devices]))])
+
+
 def cs14_device_log_changed(counter: int, when: dt.datetime, log: list[bytes]) -> bytes:
     """0x8F12 CHF Device Log Changed, with the device log after the change. The RTDS vector
     carries an 8-byte field and a 16-byte field per entry that hansim does not model: it
@@ -90,9 +146,10 @@ def cs14_device_log_changed(counter: int, when: dt.datetime, log: list[bytes]) -
         dlms.octet_string(dlms.date_time(when)), dlms.octet_string(bytes(8)), dlms.array(entries)))
 
 
-def generic_alert(counter: int, code: int, when: dt.datetime) -> bytes:
-    """A device alert with no use-case content (GCA / GNCA): alert code and time stamp."""
-    return dlms.data_notification(counter, code, when)
+def generic_alert(counter: int, code: int, when: dt.datetime, gas: bool = False) -> bytes:
+    """A device alert with no use-case content (GCA / GNCA): alert code and time stamp, as
+    a DLMS data notification or, from a GSME (``gas``), a GBZ alert (RTDS GNCA-ZigBee)."""
+    return gbz.alert(code, when) if gas else dlms.data_notification(counter, code, when)
 
 
 # -- ECS70 / GCS28: set the meter's clock (8.1.1 commissioning) --------------------------------
@@ -218,11 +275,36 @@ def ecs52_response(counter: int, firmware_version: bytes) -> bytes:
 
 
 def firmware_receipt_alert(counter: int, verified: bool, when: dt.datetime,
-                           image_hash: bytes) -> bytes:
+                           image_hash: bytes, gas: bool = False) -> bytes:
     """0x8F72 (verification successful) or 0x8F1C (failed) with the hash the device
-    calculated over the manufacturer image (RTDS FDRA-DLMS)."""
-    return dlms.data_notification(counter, 0x8F72 if verified else 0x8F1C, when,
-                                  dlms.octet_string(image_hash))
+    calculated over the manufacturer image: a DLMS data notification (RTDS FDRA-DLMS,
+    message code 0x00CE) or, from a GSME (``gas``), a GBZ alert with one component
+    (RTDS FDRA-ZigBee, 0x00CF)."""
+    code = 0x8F72 if verified else 0x8F1C
+    if gas:
+        return gbz.alert(code, when, dlms.octet_string(image_hash), components=1)
+    return dlms.data_notification(counter, code, when, dlms.octet_string(image_hash))
+
+
+def firmware_receipt_use_case(gas: bool) -> MessageCode:
+    return MessageCode.FDRA_GSME if gas else MessageCode.FDRA_ESME
+
+
+# GCS38: the GSME's firmware version is its Metering cluster's CurrentMeterID attribute
+# (ZSE 0x0206), an octet string (RTDS GCS38 vectors).
+METERING_CLUSTER = 0x0702
+CURRENT_METER_ID = 0x0206
+
+
+def gcs38_command() -> bytes:
+    """Read the GSME's firmware version: one ZCL Read Attributes (RTDS GCS38)."""
+    return gbz.payload(gbz.component(METERING_CLUSTER, gbz.read_attributes(0, [CURRENT_METER_ID])))
+
+
+def gcs38_response(firmware_version: bytes) -> bytes:
+    """The GSME's answer to GCS38: the Read Attributes Response with its version."""
+    frame = gbz.read_attributes_response(0, {CURRENT_METER_ID: gbz.octet_string(firmware_version)})
+    return gbz.payload(gbz.component(METERING_CLUSTER, frame))
 
 
 class TransferResult(IntEnum):
@@ -313,6 +395,19 @@ def cs02b_command(counter: int, role: int, replacements: list[tuple[str, bytes]]
         asn1.sequence(*control),
         asn1.sequence(*(asn1.sequence(cert, _cell(role, use)) for use, cert in replacements)),
         asn1.sequence(*path))
+
+
+class CertificateUpdate(IntEnum):
+    """CS02d response codes (gbcs-parser's names)."""
+
+    SUCCESS = 0
+    INVALID_CERTIFICATE = 1
+    WRONG_DEVICE_IDENTITY = 2
+    INVALID_KEY_USAGE = 3
+    NO_CORRESPONDING_KEY_PAIR = 4
+    WRONG_PUBLIC_KEY = 5
+    CERTIFICATE_STORAGE_FAILED = 6
+    PRIVATE_KEY_CHANGE_FAILED = 7
 
 
 def cs02d_command(certificate: bytes) -> bytes:
@@ -427,4 +522,18 @@ USE_CASES = (
             "NA_FDRA-DLMS/FDRA-DLMS_NA_8F72_ALERT_GBCS.HEX"),
     UseCase("GNCA", "-", MessageCode.GNCA, "alert", "device MAC",
             "NA_GNCA-DLMS/GNCA-DLMS_NA_810E_ALERT_GBCS.HEX"),
+    UseCase("GNCA (GSME)", "-", MessageCode.GNCA, "alert", "GSME MAC",
+            "NA_GNCA-ZigBee/GNCA-ZigBee_NA_810E_ALERT_GBCS.HEX"),
+    UseCase("FDRA 0x8F72 (GSME)", "11.1", MessageCode.FDRA_GSME, "alert", "GSME signature",
+            "NA_FDRA-ZigBee/FDRA-ZigBee_NA_8F72_ALERT_GBCS.HEX"),
+    UseCase("GCS38", "11.2", MessageCode.GCS38, "command", "ACB MAC",
+            "11.2_GCS38/GCS38_11.2_SUCCESS_COMMAND_GBCS.HEX"),
+    UseCase("GCS38", "11.2", MessageCode.GCS38, "response", "GSME MAC",
+            "11.2_GCS38/GCS38_11.2_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS02d", "6.15.2", MessageCode.CS02D, "response", "device signature",
+            "6.15.2_CS02d/CS02d_6.15.2_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CCS06", "8.9", MessageCode.CCS06, "command", "ACB MAC",
+            "8.9_CCS06/CCS06_8.9_SUCCESS_COMMAND_GBCS.HEX"),
+    UseCase("CCS06", "8.9", MessageCode.CCS06, "response", "CHF MAC",
+            "8.9_CCS06/CCS06_8.9_SUCCESS_RESPONSE_GBCS.HEX"),
 )

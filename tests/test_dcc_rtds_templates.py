@@ -10,15 +10,20 @@ against the V5.4 XSD.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import re
 from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from duis_support import assert_valid, commissioning_story, submit_signed, xsd
 from gbcs_support import all_valid, checks, fits, message_code, parse_all, rtds_keystore, shape
 from gbcs_support import rtds as rtds_vector
 
+from gbcs.keystore import KeyStore, eui_bytes
 from han.installcode import InstallCode
 from sim.dcc import gbcs_link
 from sim.dcc.frontdoor import Dcc
@@ -229,14 +234,74 @@ def test_supplier_replaces_its_own_credentials(tmp_path: Path) -> None:
     assert again.code == "E100", again.reason
 
 
-def test_device_certificate_update() -> None:
-    """6.15.2 signed by the supplier: the device takes the template's certificate."""
+CS02D_RESPONSE = "6.15.2_CS02d/CS02d_6.15.2_SUCCESS_RESPONSE_GBCS.HEX"
+
+
+def _cs02d_answer(dcc: Dcc, outcome: Outcome, tmp_path: Path) -> tuple[dict, str]:
+    """gbcs-parser's reading of the device's CS02d response and its response code."""
+    message = _gbcs_reading(dcc, dict(outcome.documents)["response"].body.gbcs_payload, tmp_path)
+    assert message_code(message) == 0x000B and all_valid(message) and checks(message)
+    reference = parse_all({"v": rtds_vector(CS02D_RESPONSE)})["v"]["message"]
+    assert fits(shape(message), shape(reference))
+    return message, message["Payload"]["children"]["Response Code"]["notes"]
+
+
+def test_device_certificate_update(tmp_path: Path) -> None:
+    """6.15.2 signed by the supplier: the device takes the template's certificate (the
+    ESME's own RTDS Digital Signing certificate) and answers CS02d "Success", signed."""
     request = rtds("CS02d_6.15.2", counter=42)
     cert = x509.load_der_x509_certificate(
         base64.b64decode(re.search(rb"<sr:DeviceCertificate>([^<]+)<", request)[1]))
-    outcome = submit(dual_fuel_site(), request)
+    dcc = dual_fuel_site()
+    outcome = submit(dcc, request)
     assert (outcome.code, outcome.reason) == (
         "I0", f"device certificate {cert.subject.rfc4514_string() or cert.serial_number} taken")
+    assert _cs02d_answer(dcc, outcome, tmp_path)[1] == "Success"
+
+
+def _device_certificate(eui: str, *, signing: bool = True, agreement: bool = False) -> bytes:
+    """A DER certificate naming ``eui`` as GBCS device certificates do (hardwareModuleName)
+    for a fresh key no device holds, with the key usages asked for."""
+    key = ec.derive_private_key(0x5EED, ec.SECP256R1())
+    usage = x509.KeyUsage(digital_signature=signing, content_commitment=False,
+                          key_encipherment=False, data_encipherment=False, key_agreement=agreement,
+                          key_cert_sign=False, crl_sign=False, encipher_only=False,
+                          decipher_only=False)
+    module = bytes.fromhex("3019060D2A863A0001848FB90F010202010408") + eui_bytes(eui)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test")])
+    when = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([])).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1)
+            .not_valid_before(when).not_valid_after(when + dt.timedelta(days=365))
+            .add_extension(x509.SubjectAlternativeName([x509.OtherName(
+                x509.ObjectIdentifier("1.3.6.1.5.5.7.8.4"), module)]), critical=True)
+            .add_extension(usage, critical=True).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def _published(eui: str, use: str) -> bytes:
+    pem = KeyStore([rtds_keystore()]).published(eui_bytes(eui), use)
+    assert pem is not None
+    return x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+
+
+@pytest.mark.parametrize(("certificate", "answer"), [
+    (lambda: _published(GSME, "ds"), "Wrong Device Identity"),  # the GSME's, sent to the ESME
+    (lambda: _device_certificate(ESME), "Wrong Public Key"),  # a key the ESME does not hold
+    (lambda: _device_certificate(ESME, agreement=True), "Invalid Key Usage"),  # DS and KA
+    (lambda: _published(ESME, "ka"), "Success")])  # its own Key Agreement certificate
+def test_device_certificate_the_device_refuses(tmp_path: Path, certificate, answer: str) -> None:
+    """CS02d checks the certificate against the device: a refusal is the device's signed
+    response code (I0 from the DCC), not a DCC error."""
+    request = re.sub(rb"(?<=<sr:DeviceCertificate>)[^<]+", base64.b64encode(certificate()),
+                     rtds("CS02d_6.15.2", counter=43))
+    dcc = dual_fuel_site()
+    outcome = submit(dcc, request)
+    assert outcome.code == "I0"
+    _, code = _cs02d_answer(dcc, outcome, tmp_path)
+    assert code == answer, outcome.reason
+    if answer != "Success":
+        assert outcome.reason.startswith(f"device response: {answer.lower()}: "), outcome.reason
 
 
 @pytest.mark.parametrize(("template", "reason"), [

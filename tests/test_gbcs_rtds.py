@@ -144,6 +144,28 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
         "NA_GNCA-DLMS/GNCA-DLMS_NA_810E_ALERT_GBCS.HEX": e.reply(
             header(Cra.ALERT, 2000, ESME, SUPPLIER, C.GNCA), uc.generic_alert(2000, 0x810E, T0),
             signed=False),
+        "NA_GNCA-ZigBee/GNCA-ZigBee_NA_810E_ALERT_GBCS.HEX": e.reply(
+            header(Cra.ALERT, 3000, GSME, SUPPLIER, C.GNCA),
+            uc.generic_alert(3000, 0x810E, T0, gas=True), signed=False),
+        "NA_FDRA-ZigBee/FDRA-ZigBee_NA_8F72_ALERT_GBCS.HEX": e.reply(
+            header(Cra.ALERT, 3000, GSME, SUPPLIER, C.FDRA_GSME),
+            uc.firmware_receipt_alert(3000, True, T0, bytes([0xA1]) * 32, gas=True), signed=True),
+        "11.2_GCS38/GCS38_11.2_SUCCESS_COMMAND_GBCS.HEX": e.command(
+            header(Cra.COMMAND, 1000, SUPPLIER, GSME, C.GCS38), uc.gcs38_command()),
+        "11.2_GCS38/GCS38_11.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1000, GSME, SUPPLIER, C.GCS38),
+            uc.gcs38_response(bytes.fromhex("0123ABCD")), signed=False),
+        "6.15.2_CS02d/CS02d_6.15.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1000, ESME, SUPPLIER, C.CS02D), uc.response_code(0), signed=True),
+        "8.9_CCS06/CCS06_8.9_SUCCESS_COMMAND_GBCS.HEX": e.command(
+            header(Cra.COMMAND, 1300, ACB, CHF, C.CCS06, 1000), uc.ccs06_command(1300)),
+        "8.9_CCS06/CCS06_8.9_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1300, CHF, ACB, C.CCS06, 1000), uc.ccs06_response(1300, [
+                uc.ActiveDevice(ESME, True, True, True, (-35, -50, -100), (2, 39, 247),
+                                dt.datetime(2014, 12, 31, 23, 50, tzinfo=dt.UTC), 1, 0, 100, 1, 1),
+                uc.ActiveDevice(GSME, True, True, True, (-34, -54, -77), (1, 96, 205),
+                                dt.datetime(2014, 12, 31, 23, 40, tzinfo=dt.UTC), 1, 0, 100, 1, 1)]),
+            signed=False),
     }
     old, new = SUPPLIER, bytes.fromhex("90B3D51F30030000")
     replaced = [uc.Replacement("ds", old, bytes.fromhex("44899792D196F4B8"), new,
@@ -199,7 +221,9 @@ EXACT = {
     "11.2_CS08/CS08_11.2_SUCCESS_COMMAND_GBCS.HEX", "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX",
     "8.8.2_CS04B/CS04B_8.8.2_SUCCESS_RESPONSE_GBCS.HEX",
     "11.2_ECS52/ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX", "8.9_CS07/CS07_8.9_SUCCESS_RESPONSE_GBCS.HEX",
-    "NA_GNCA-DLMS/GNCA-DLMS_NA_810E_ALERT_GBCS.HEX",
+    "NA_GNCA-DLMS/GNCA-DLMS_NA_810E_ALERT_GBCS.HEX", "NA_GNCA-ZigBee/GNCA-ZigBee_NA_810E_ALERT_GBCS.HEX",
+    "11.2_GCS38/GCS38_11.2_SUCCESS_COMMAND_GBCS.HEX", "11.2_GCS38/GCS38_11.2_SUCCESS_RESPONSE_GBCS.HEX",
+    "8.9_CCS06/CCS06_8.9_SUCCESS_COMMAND_GBCS.HEX", "8.9_CCS06/CCS06_8.9_SUCCESS_RESPONSE_GBCS.HEX",
 }
 
 

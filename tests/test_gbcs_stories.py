@@ -63,9 +63,9 @@ def kind_of(message: dict) -> str:
 
 
 def run_story(out: Path, *requests: Path, site: Path | None = None,
-              interval: float = 60) -> dict[str, bytes]:
+              interval: float = 60, join: str = "keys") -> dict[str, bytes]:
     argv = ["duis", "run", *map(str, requests), "--out", str(out), "--schema", str(schema_path()),
-            "--interval", str(interval)]
+            "--interval", str(interval), "--join", join]
     if site is not None:
         argv += ["--site", str(site)]
     result = CliRunner().invoke(main, argv)
@@ -104,6 +104,22 @@ def check_story(out: Path, payloads: dict[str, bytes],
     return seen
 
 
+def active_devices(message: dict) -> list[dict]:
+    """The CHF's active devices as gbcs-parser reads a CCS06 response: per device its EUI,
+    status bits, RSSI (max, average, min) and transmission successes."""
+    data = message["Payload"]["children"]["DLMS Access Response"]["children"]
+    array = next(iter(data["List of Access Response Data"]["children"].values()))
+    devices = []
+    for entry in array.get("children", {}).values():
+        fields = [item["hex"].replace(" ", "") for item in entry["children"].values()]
+        def signed(h: str) -> int:
+            return int.from_bytes(bytes.fromhex(h[2:]), signed=True)
+        devices.append({"mac": fields[0][4:], "status": int(fields[1][-2:], 16),
+                        "rssi": [signed(f) for f in fields[2:5]],
+                        "successes": int(fields[11][2:], 16)})
+    return devices
+
+
 def template(prefix: str) -> Path:
     return next(p for p in templates().iterdir() if p.name.startswith(prefix))
 
@@ -119,9 +135,11 @@ def test_commissioning_story(tmp_path: Path) -> None:
 
 
 def test_gas_story_and_device_log_removal(tmp_path: Path) -> None:
-    """The GSME's path: 8.11 Add, 8.7.1 join with the GPF (CS03A1: a meter initiates),
-    8.1.1 (GCS28), 8.7.1 on the GPF (CS03A2: the GPF responds); then 8.11 Remove of the
-    GSME (CCS02 and 0x8F12 with the log after it)."""
+    """The GSME's path, its joins frame by frame: 8.11 Add, 8.7.1 join with the GPF
+    (CS03A1: a meter initiates), 8.1.1 (GCS28; the GSME's 0x8F69 is a GBZ alert), 8.7.1 on
+    the GPF (CS03A2: the GPF responds), 11.2 (GCS38), 8.9 on the CHF (CCS06: the device log
+    with the GSME's link as the CHF measured it); then 8.11 Remove of the GSME (CCS02 and
+    0x8F12 with the log after it)."""
     gsme, gpf = "00-DB-12-34-56-78-90-A1", "00-DB-12-34-56-78-90-A3"
     code = default_premises().devices[gsme].install_code
 
@@ -137,7 +155,8 @@ def test_gas_story_and_device_log_removal(tmp_path: Path) -> None:
     out = tmp_path / "out"
     payloads = run_story(
         out, request("prenotify", "90-B3-D5-1F-30-00-00-02", 8, "12.2", "12.2",
-                     DevicePrenotification(gsme, "AB01", "0A0B", "GSME"), 1),
+                     DevicePrenotification(gsme, "AB01", "0A0B", "GSME",
+                                           firmware_version="0102ABCD"), 1),
         template("8.14.1_"),
         request("add", chf, 1, "8.11", "8.11",
                 UpdateHANDeviceLog(gsme, "Add", 120, InstallCode(code.code)), 2),
@@ -145,13 +164,25 @@ def test_gas_story_and_device_log_removal(tmp_path: Path) -> None:
         request("commission", gsme, 4, "8.1", "8.1.1",
                 CommissionDeviceSynchroniseClock("2024-01-08T09:05:00Z", 60), 4),
         request("gpf-join", gpf, 4, "8.7", "8.7.1", JoinServiceCritical(gsme), 5),
-        remove)
+        request("version", gsme, 1, "11.2", "11.2", ReadFirmwareVersion(), 6),
+        template("CCS06_"), remove, join="frames")
     seen = check_story(out, payloads)
     c = uc.MessageCode
     assert {(c.CCS01, "response"), (c.CS03A1, "signed pre-command"), (c.CS03A1, "response"),
             (c.GCS28, "pre-command"), (c.GCS28, "signed pre-command"), (c.GCS28, "response"),
-            (c.CS03A2, "signed pre-command"), (c.CS03A2, "response"),
-            (c.CCS02, "response"), (c.CS14, "alert")} <= seen
+            (c.CS03A2, "signed pre-command"), (c.CS03A2, "response"), (c.GCS38, "response"),
+            (c.CCS06, "response"), (c.CCS02, "response"), (c.CS14, "alert")} <= seen
+    commissioned = next(p for k, p in payloads.items() if "8F69" in k)
+    assert uc.gbz.SMART_ENERGY_PROFILE.to_bytes(2) + b"\x00\x8f\x69" in commissioned
+    version = next(p for k, p in payloads.items() if "11.2_response" in k)
+    assert uc.gcs38_response(bytes.fromhex("0102ABCD")) in version
+    log = next(p for k, p in payloads.items() if "8.9_response" in k)
+    reading = parse_all({"log": log}, [out / "keystore", rtds_keystore()])["log"]["message"]
+    (entry,) = active_devices(reading)
+    assert entry["mac"] == gsme.replace("-", "")
+    assert entry["status"] == 0xC8  # authorised, actively reporting, Smart Energy traffic
+    assert -100 < entry["rssi"][2] <= entry["rssi"][1] <= entry["rssi"][0] < 0
+    assert entry["successes"] > 0
 
 
 @pytest.mark.parametrize("scenario", ["cos-email-10wd", "igt-gas-new-build", "wrong-code-then-right"])

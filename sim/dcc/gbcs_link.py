@@ -11,8 +11,11 @@ A command held until its execution time (11.3, 6.23) is answered "Command Accept
 when it runs, by the signed future-dated alert 0x8F66 / 0x8F67 with its outcome (CS06:
 0x00CA, CS02b: 0x00CB); a cancellation is answered "Command Accepted" too. Commands the
 ACB sends for a user (CCS01/CCS02, CS08, non-critical CS04AC) are answered to the ACB with
-the user as supplementary remote party. SRVs whose GBCS hansim does not build (8.7.2,
-8.9 on the CHF, 11.2 on a GSME) answer without a payload.
+the user as supplementary remote party; so is CCS06 (8.9 on the CHF: the device log with
+each device's link figures as the CHF measured them). A GSME speaks GBZ: its 11.2 answer
+is GCS38, its alerts GBZ alerts (0x00CF firmware receipt, generic ones). The device signs
+its CS02d response to 6.15.2. SRVs whose GBCS hansim does not build (8.7.2) answer
+without a payload.
 """
 
 from __future__ import annotations
@@ -87,18 +90,25 @@ def device_response(dcc: Dcc, request: ServiceRequest,
             return _for_acb(dcc, request, code, lambda n: uc.device_log_response(n, kinds), False)
         case "11.2" if (version := running_version(dcc, rid.target)) is not None:
             running = firmware_version(version)
-            if _device_type(dcc, rid.target) not in ("ESME", "CHF"):
-                if _device_type(dcc, rid.target) == "GSME":
-                    return None  # GCS38 (a ZCL OTA read) is not built
-                return _for_acb(dcc, request, uc.MessageCode.CS08,
-                                lambda _: uc.cs08_response(running), False)
-            code, content, signed = uc.MessageCode.ECS52, uc.ecs52_response(counter, running), False
+            match _device_type(dcc, rid.target):
+                case "ESME" | "CHF":
+                    code, content = uc.MessageCode.ECS52, uc.ecs52_response(counter, running)
+                case "GSME":
+                    code, content = uc.MessageCode.GCS38, uc.gcs38_response(running)
+                case _:
+                    return _for_acb(dcc, request, uc.MessageCode.CS08,
+                                    lambda _: uc.cs08_response(running), False)
+            signed = False
         case "8.8.2" if not _is_meter(dcc, rid.target):
             return _for_acb(dcc, request, uc.MessageCode.CS04AC,
                             lambda _: uc.response_code(0), True)
         case "8.8.2":
             code, content, signed = uc.MessageCode.CS04B, uc.response_code(0), False
-        case "8.9" if rid.target.upper() != dcc.premises.hub.chf_id:
+        case "8.9" if rid.target.upper() == dcc.premises.hub.chf_id:
+            devices = active_devices(dcc)
+            return _for_acb(dcc, request, uc.MessageCode.CCS06,
+                            lambda n: uc.ccs06_response(n, devices), False)
+        case "8.9":
             joined = sorted(other for meter, other in dcc.joins if meter == rid.target.upper())
             typed = [(eui_bytes(d), _device_type(dcc, d)) for d in joined]
             if any(kind is None for _, kind in typed):
@@ -139,6 +149,20 @@ def _for_acb(dcc: Dcc, request: ServiceRequest, code: uc.MessageCode,
     header = GroupingHeader(Cra.RESPONSE, dcc.acb_counter, eui_bytes(rid.target), ACB, code,
                             eui_bytes(rid.originator), rid.counter)
     return _b64(envelopes().reply(header, content(dcc.acb_counter), signed=signed))
+
+
+def active_devices(dcc: Dcc) -> list[uc.ActiveDevice]:
+    """The CHF's device log as CCS06 reads it: each device with what the CHF measured of
+    its link (nothing, under the key-level join model, which exchanges no frames)."""
+    out = []
+    for entry in dcc.premises.hub.device_log.live.values():
+        link = entry.link
+        heard = None if link.last_heard is None else _moment(dcc, link.last_heard)
+        out.append(uc.ActiveDevice(
+            eui_bytes(entry.device_id), entry.joined, link.heard > 0, link.smart_energy,
+            link.rssi, link.lqi, heard, link.hops if link.heard else 0,
+            link.transmission_failures, link.transmission_successes))
+    return out
 
 
 def _device_type(dcc: Dcc, device: str) -> str | None:
@@ -231,13 +255,14 @@ def alert_payload(dcc: Dcc, alert: Alert, to_user: str) -> str:
         log = [eui_bytes(d) for d in dcc.premises.hub.device_log.live]
         header = GroupingHeader(Cra.ALERT, counter, raiser, ACB, uc.MessageCode.CS14)
         return _b64(e.reply(header, uc.cs14_device_log_changed(counter, when, log), signed=False))
+    gas = _device_type(dcc, alert.raised_by) == "GSME"  # a GSME speaks GBZ, not DLMS
     if alert.code in (AlertCode.FIRMWARE_VERIFICATION_SUCCESSFUL,
                       AlertCode.FIRMWARE_VERIFICATION_FAILED):
         image_hash = bytes.fromhex(alert.detail["firmware_hash"])
         verified = alert.code == AlertCode.FIRMWARE_VERIFICATION_SUCCESSFUL
-        header = GroupingHeader(Cra.ALERT, counter, raiser, user, uc.MessageCode.FDRA_ESME)
-        return _b64(e.reply(header, uc.firmware_receipt_alert(counter, verified, when, image_hash),
-                            signed=True))
+        header = GroupingHeader(Cra.ALERT, counter, raiser, user, uc.firmware_receipt_use_case(gas))
+        return _b64(e.reply(header, uc.firmware_receipt_alert(counter, verified, when, image_hash,
+                                                              gas), signed=True))
     if alert.code in (AlertCode.FIRMWARE_TRANSFER_SUCCEEDED, AlertCode.FIRMWARE_TRANSFER_FAILED):
         assert alert.subject is not None  # firmware_transfer.transfer names the device
         content = uc.ccs08_firmware_transfer_alert(
@@ -250,7 +275,7 @@ def alert_payload(dcc: Dcc, alert: Alert, to_user: str) -> str:
         if built is not None:
             return _b64(built)
     header = GroupingHeader(Cra.ALERT, counter, raiser, user, uc.MessageCode.GNCA)
-    return _b64(e.reply(header, uc.generic_alert(counter, alert.code, when), signed=False))
+    return _b64(e.reply(header, uc.generic_alert(counter, alert.code, when, gas), signed=False))
 
 
 
@@ -341,6 +366,61 @@ def own_credentials_response(dcc: Dcc, request: ServiceRequest,
     outcome = uc.cs02b_outcome(rid.counter, replaced, body.floor_seq_number,
                                body.prepayment_floor_seq_number, uc.SUPPLIER_BY_SUPPLIER)
     return _b64(envelopes().reply(header, uc.cs02b_response(outcome), signed=True))
+
+
+def device_certificate_result(device: str, cert: x509.Certificate,
+                              ) -> tuple[uc.CertificateUpdate, str]:
+    """What the device makes of the certificate CS02d gives it (GBCS CS02d): it must be for
+    one use (Digital Signing or Key Agreement), name the device in its hardwareModuleName,
+    and certify the key pair the device holds for that use. hansim's devices generate no
+    new pair (CS02c), so that is the key they use, or the key of the device's certificate
+    in the key store folders (an RTDS device's, whose private half is not published and
+    for which the device signs with hansim's test PKI: the DCC's 6.15.2 template sends it)."""
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return uc.CertificateUpdate.INVALID_KEY_USAGE, "the certificate has no key usage"
+    uses = [use for use, on in (("ds", usage.digital_signature), ("ka", usage.key_agreement)) if on]
+    if len(uses) != 1:
+        return (uc.CertificateUpdate.INVALID_KEY_USAGE,
+                "the certificate is for neither or both of Digital Signing and Key Agreement")
+    named = _hardware_module(cert)
+    if named != eui_bytes(device):
+        return (uc.CertificateUpdate.WRONG_DEVICE_IDENTITY,
+                f"the certificate names {named.hex().upper() if named else 'no device'}")
+    use = cast(Use, uses[0])
+    held: list[object] = [shared().public(device, use)]
+    if (published := shared().published(device, use)) is not None:
+        held.append(x509.load_pem_x509_certificate(published).public_key())
+    if cert.public_key() not in held:
+        return (uc.CertificateUpdate.WRONG_PUBLIC_KEY,
+                f"the certificate's key is not the device's {uses[0].upper()} key")
+    return uc.CertificateUpdate.SUCCESS, ""
+
+
+_HARDWARE_MODULE_NAME = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.4")
+
+
+def _hardware_module(cert: x509.Certificate) -> bytes | None:
+    """The device ID a device certificate names: the serial number of its
+    hardwareModuleName (RFC 4108) subject alternative name, the EUI-64."""
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+    for other in names.get_values_for_type(x509.OtherName):
+        if other.type_id == _HARDWARE_MODULE_NAME:
+            return asn1.hardware_serial(other.value)
+    return None
+
+
+def certificate_update_response(dcc: Dcc, request: ServiceRequest,
+                                result: uc.CertificateUpdate) -> str:
+    """The device's signed CS02d response to 6.15.2: its response code (RTDS CS02d)."""
+    rid = request.request_id
+    header = GroupingHeader(Cra.RESPONSE, rid.counter, eui_bytes(rid.target),
+                            eui_bytes(rid.originator), uc.MessageCode.CS02D)
+    return _b64(envelopes().reply(header, uc.response_code(result), signed=True))
 
 
 def _replacements(existing: str | bytes | None, new_certificates: dict[str, x509.Certificate],

@@ -22,7 +22,7 @@ from devices.firmware import ActivationError
 from devices.firmware_transfer import transfer
 from devices.han_join import HanLeave
 from devices.meter import HanDevice
-from gbcs.use_cases import ActivationResult
+from gbcs.use_cases import ActivationResult, CertificateUpdate
 from sim.dcc import gbcs_link
 from sim.dcc import outcome as oc
 from sim.dcc.outcome import Outcome, Refused
@@ -455,10 +455,15 @@ def update_own_credentials(dcc: Dcc, request: ServiceRequest, outcome: Outcome) 
 
 @service("6.15.2")
 def update_device_certificate(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
-    """CS02d: the device takes the certificate issued for it. hansim's devices sign with
-    their key-store keys, so only the certificate's subject is checked and reported."""
+    """CS02d: the device takes the certificate issued for it if it names the device and
+    certifies the key pair it holds; its signed response says so, or why not."""
     body = body_of(request, b.UpdateSecurityCredentialsDevice)
     cert = _certificate(request.srv, "DeviceCertificate", body.device_certificate)
+    result, why = gbcs_link.device_certificate_result(request.request_id.target, cert)
+    outcome.payload["gbcs_payload"] = gbcs_link.certificate_update_response(dcc, request, result)
+    if result != CertificateUpdate.SUCCESS:  # the device's own answer (CS02d), not a DCC error
+        outcome.reason = f"device response: {result.name.lower().replace('_', ' ')}: {why}"
+        return
     outcome.reason = f"device certificate {cert.subject.rfc4514_string() or cert.serial_number} taken"
 
 
