@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import re
 from functools import cache
 from pathlib import Path
 
@@ -138,8 +139,8 @@ def test_gas_story_and_device_log_removal(tmp_path: Path) -> None:
     """The GSME's path, its joins frame by frame: 8.11 Add, 8.7.1 join with the GPF
     (CS03A1: a meter initiates), 8.1.1 (GCS28; the GSME's 0x8F69 is a GBZ alert), 8.7.1 on
     the GPF (CS03A2: the GPF responds), 11.2 (GCS38), 8.9 on the CHF (CCS06: the device log
-    with the GSME's link as the CHF measured it); then 8.11 Remove of the GSME (CCS02 and
-    0x8F12 with the log after it)."""
+    with the GSME's link as the CHF measured it), 11.1 to the GSME (its signed GBZ 0x00CF
+    receipt); then 8.11 Remove of the GSME (CCS02 and 0x8F12 with the log after it)."""
     gsme, gpf = "00-DB-12-34-56-78-90-A1", "00-DB-12-34-56-78-90-A3"
     code = default_premises().devices[gsme].install_code
 
@@ -155,8 +156,7 @@ def test_gas_story_and_device_log_removal(tmp_path: Path) -> None:
     out = tmp_path / "out"
     payloads = run_story(
         out, request("prenotify", "90-B3-D5-1F-30-00-00-02", 8, "12.2", "12.2",
-                     DevicePrenotification(gsme, "AB01", "0A0B", "GSME",
-                                           firmware_version="0102ABCD"), 1),
+                     DevicePrenotification(gsme, "AB01", "0A0B", "GSME"), 1),
         template("8.14.1_"),
         request("add", chf, 1, "8.11", "8.11",
                 UpdateHANDeviceLog(gsme, "Add", 120, InstallCode(code.code)), 2),
@@ -165,17 +165,21 @@ def test_gas_story_and_device_log_removal(tmp_path: Path) -> None:
                 CommissionDeviceSynchroniseClock("2024-01-08T09:05:00Z", 60), 4),
         request("gpf-join", gpf, 4, "8.7", "8.7.1", JoinServiceCritical(gsme), 5),
         request("version", gsme, 1, "11.2", "11.2", ReadFirmwareVersion(), 6),
-        template("CCS06_"), remove, join="frames")
+        template("CCS06_"), firmware_for(tmp_path, gsme), remove, site=gas_firmware_site(tmp_path),
+        join="frames")
     seen = check_story(out, payloads)
     c = uc.MessageCode
     assert {(c.CCS01, "response"), (c.CS03A1, "signed pre-command"), (c.CS03A1, "response"),
             (c.GCS28, "pre-command"), (c.GCS28, "signed pre-command"), (c.GCS28, "response"),
             (c.CS03A2, "signed pre-command"), (c.CS03A2, "response"), (c.GCS38, "response"),
-            (c.CCS06, "response"), (c.CCS02, "response"), (c.CS14, "alert")} <= seen
+            (c.CCS06, "response"), (c.CCS02, "response"), (c.CS14, "alert"),
+            (c.FDRA_GSME, "alert")} <= seen
+    receipt = next(p for k, p in payloads.items() if "alert_8F72" in k)
+    assert image.parse(template_image()).hash in receipt  # the hash the GSME calculated
     commissioned = next(p for k, p in payloads.items() if "8F69" in k)
     assert uc.gbz.SMART_ENERGY_PROFILE.to_bytes(2) + b"\x00\x8f\x69" in commissioned
     version = next(p for k, p in payloads.items() if "11.2_response" in k)
-    assert uc.gcs38_response(bytes.fromhex("0102ABCD")) in version
+    assert uc.gcs38_response(bytes.fromhex("ACDCACDB")) in version  # what its firmware runs
     log = next(p for k, p in payloads.items() if "8.9_response" in k)
     reading = parse_all({"log": log}, [out / "keystore", rtds_keystore()])["log"]["message"]
     (entry,) = active_devices(reading)
@@ -234,6 +238,24 @@ def firmware_site(tmp_path: Path) -> Path:
         'type: ESME, install_code: "30313233343536373839414243444546",\n'
         '     firmware: {model: GFI-ESME, hardware_version: 0x1111, running: 0xACDCACDB}}'))
     return site
+
+
+def gas_firmware_site(tmp_path: Path) -> Path:
+    """The default site with the GSME's firmware modelled (the 11.1 template's model)."""
+    site = tmp_path / "gas-site.yaml"
+    site.write_text(DEFAULT_SITE.read_text().replace(
+        "type: GSME, install_code: generate}",
+        "type: GSME, install_code: generate,\n"
+        "     firmware: {model: GFI-ESME, hardware_version: 0x1111, running: 0xACDCACDB}}"))
+    return site
+
+
+def firmware_for(tmp_path: Path, device: str) -> Path:
+    """The DCC's 11.1 template, its image sent to ``device`` only."""
+    path = tmp_path / "11.1-gas.xml"
+    path.write_bytes(re.sub(rb"(?<=<sr:DeviceIDList>)[^<]+", device.encode(),
+                            template("11.1_").read_bytes()))
+    return path
 
 
 def activate(tmp_path: Path, name: str, image_hash: str, counter: int,
