@@ -165,7 +165,7 @@ def test_gas_story_and_device_log_removal(tmp_path: Path) -> None:
                 CommissionDeviceSynchroniseClock("2024-01-08T09:05:00Z", 60), 4),
         request("gpf-join", gpf, 4, "8.7", "8.7.1", JoinServiceCritical(gsme), 5),
         request("version", gsme, 1, "11.2", "11.2", ReadFirmwareVersion(), 6),
-        template("CCS06_"), firmware_for(tmp_path, gsme), remove, site=gas_firmware_site(tmp_path),
+        template("CCS06_"), firmware_for(tmp_path, gsme), remove, site=firmware_site(tmp_path, "GSME"),
         join="frames")
     seen = check_story(out, payloads)
     c = uc.MessageCode
@@ -230,23 +230,14 @@ def test_change_of_supplier_story(tmp_path: Path) -> None:
     assert any(gaining in p for k, p in payloads.items() if "8.1.1_request_cv5" in k)
 
 
-def firmware_site(tmp_path: Path) -> Path:
-    """The default site with the ESME's firmware modelled: the DCC 11.1 template's model."""
+def firmware_site(tmp_path: Path, meter: str = "ESME") -> Path:
+    """The default site with the meter's (ESME's or GSME's) firmware modelled: the DCC
+    11.1 template's model."""
     site = tmp_path / "site.yaml"
-    site.write_text(DEFAULT_SITE.read_text().replace(
-        'type: ESME, install_code: "30313233343536373839414243444546"}',
-        'type: ESME, install_code: "30313233343536373839414243444546",\n'
-        '     firmware: {model: GFI-ESME, hardware_version: 0x1111, running: 0xACDCACDB}}'))
-    return site
-
-
-def gas_firmware_site(tmp_path: Path) -> Path:
-    """The default site with the GSME's firmware modelled (the 11.1 template's model)."""
-    site = tmp_path / "gas-site.yaml"
-    site.write_text(DEFAULT_SITE.read_text().replace(
-        "type: GSME, install_code: generate}",
-        "type: GSME, install_code: generate,\n"
-        "     firmware: {model: GFI-ESME, hardware_version: 0x1111, running: 0xACDCACDB}}"))
+    entry = {"ESME": 'type: ESME, install_code: "30313233343536373839414243444546"',
+             "GSME": "type: GSME, install_code: generate"}[meter]
+    site.write_text(DEFAULT_SITE.read_text().replace(entry + "}", entry + ",\n     firmware: "
+                    "{model: GFI-ESME, hardware_version: 0x1111, running: 0xACDCACDB}}"))
     return site
 
 
