@@ -40,6 +40,7 @@ class MessageCode(IntEnum):
     CS07 = 0x0013  # read device join details (8.9 on a meter or other device)
     CS08 = 0x0129
     CS02D = 0x000B  # update device certificates on device (6.15.2)
+    CS02G = 0x0126  # update security credentials: the load controller's, by the supplier (6.15.1)
     ECS52 = 0x0059  # read ESME / Comms Hub firmware version (11.2)
     GCS38 = 0x0084  # read GSME firmware version (11.2)
     FDRA_GSME = 0x00CF  # firmware distribution receipt alert, the GSME (8F72 / 8F1C)
@@ -331,9 +332,11 @@ def ccs08_firmware_transfer_alert(when: dt.datetime, device: bytes, firmware_ver
 #: X.509 keyUsage as a DER BIT STRING: digitalSignature, keyAgreement.
 DIGITAL_SIGNATURE_USAGE = bytes.fromhex("03020780")
 KEY_AGREEMENT_USAGE = bytes.fromhex("03020308")
-SUPPLIER_ROLE, NETWORK_OPERATOR_ROLE = 2, 3  # GBCS RemotePartyRole
-#: Credentials replacement modes (GBCS CS02b), as gbcs-parser names them.
+SUPPLIER_ROLE, NETWORK_OPERATOR_ROLE, LOAD_CONTROLLER_ROLE = 2, 3, 8  # GBCS RemotePartyRole
+#: Credentials replacement modes (GBCS CS02b), as gbcs-parser names them, and CS02g's
+#: (the RTDS CS02g vectors' 11).
 SUPPLIER_BY_SUPPLIER, NO_BY_NO, SUPPLIER_BY_TRANSCOS = 2, 3, 7
+LOAD_CONTROLLER_BY_SUPPLIER = 11
 
 
 @dataclass(frozen=True)
@@ -382,15 +385,36 @@ def cs02b_command(counter: int, role: int, replacements: list[tuple[str, bytes]]
     its own Digital Signing trust anchor and the command's counter, the replacing
     certificates (DER, by use: ds, ka, pp-ka) for its cells and the certification path."""
     mode = SUPPLIER_BY_SUPPLIER if role == SUPPLIER_ROLE else NO_BY_NO
+    floors = [asn1.implicit(4, asn1.integer(floor_seq))]
+    if top_up_floor_seq is not None:
+        floors.append(asn1.implicit(5, asn1.sequence(
+            asn1.sequence(asn1.integer(0), asn1.integer(top_up_floor_seq)))))
+    return _credentials_command(mode, role, role, counter, floors, replacements, path,
+                                time_based_cpv_checks)
+
+
+def cs02g_command(counter: int, replacements: list[tuple[str, bytes]], path: list[bytes],
+                  floor_seq: int, time_based_cpv_checks: bool) -> bytes:
+    """CS02g: the supplier replaces the load controller's certificates (6.15.1, role
+    LoadController), authorised by the supplier's own Digital Signing trust anchor; the
+    floor is the load controller's, as [6] role and number (RTDS CS02g pre-command)."""
+    floors = [asn1.implicit(6, asn1.sequence(asn1.sequence(
+        asn1.integer(LOAD_CONTROLLER_ROLE), asn1.integer(floor_seq))))]
+    return _credentials_command(LOAD_CONTROLLER_BY_SUPPLIER, SUPPLIER_ROLE, LOAD_CONTROLLER_ROLE,
+                                counter, floors, replacements, path, time_based_cpv_checks)
+
+
+def _credentials_command(mode: int, authoriser: int, role: int, counter: int,
+                         floors: list[bytes], replacements: list[tuple[str, bytes]],
+                         path: list[bytes], time_based_cpv_checks: bool) -> bytes:
+    """The Update Security Credentials command: control (mode, [1] time-based CPV checks,
+    [2] the authorising DS cell, [3] counter, the floors), the replacing certificates with
+    the cells (``role``) they go to, the certification path."""
     control = [asn1.integer(mode)]
     if not time_based_cpv_checks:  # [1] 1 "disapply"; DER omits the default (apply)
         control.append(asn1.implicit(1, asn1.integer(1)))
-    control += [asn1.implicit(2, _cell(role, "ds")),
-               asn1.implicit(3, asn1.integer(counter)),
-               asn1.implicit(4, asn1.integer(floor_seq))]
-    if top_up_floor_seq is not None:
-        control.append(asn1.implicit(5, asn1.sequence(
-            asn1.sequence(asn1.integer(0), asn1.integer(top_up_floor_seq)))))
+    control += [asn1.implicit(2, _cell(authoriser, "ds")), asn1.implicit(3, asn1.integer(counter)),
+                *floors]
     return asn1.sequence(
         asn1.sequence(*control),
         asn1.sequence(*(asn1.sequence(cert, _cell(role, use)) for use, cert in replacements)),

@@ -204,7 +204,9 @@ def _gbcs_reading(dcc: Dcc, payload: str, tmp_path: Path) -> dict:
     ("CS02bSupplierBySupplier_6.15.1_IMMEDIATE",
      "6.15.1_CS02bSupplierBySupplier/CS02bSupplierBySupplier_6.15.1_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX"),
     ("CS02bNOByNO_6.15.1", "6.15.1_CS02bNOByNO/CS02bNOByNO_6.15.1_SUCCESS_PRECOMMAND_GBCS.HEX"),
-    ("CS02d_6.15.2", "6.15.2_CS02d/CS02d_6.15.2_SUCCESS_PRECOMMAND_GBCS.HEX")])
+    ("CS02d_6.15.2", "6.15.2_CS02d/CS02d_6.15.2_SUCCESS_PRECOMMAND_GBCS.HEX"),
+    ("CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE",
+     "6.15.1_CS02gLoadControllerBySupplier/CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX")])
 def test_update_security_credentials_pre_command_is_the_rtds_vector(template: str, vector: str) -> None:
     """6.15.1 (CS02b supplier by supplier, network operator by network operator) and 6.15.2
     (CS02d) on the DCC's templates: the pre-command is the RTDS vector, bit for bit."""
@@ -304,11 +306,43 @@ def test_device_certificate_the_device_refuses(tmp_path: Path, certificate, answ
         assert outcome.reason.startswith(f"device response: {answer.lower()}: "), outcome.reason
 
 
-@pytest.mark.parametrize(("template", "reason"), [
-    ("CS02bNOByNO_6.15.1",  # hansim's devices hold a supplier key only
+@pytest.mark.parametrize(("template", "target", "reason"), [
+    ("CS02bNOByNO_6.15.1", ESME,  # hansim's devices hold a supplier key only
      "device refused the command: supplier signature does not verify with the key the device holds"),
-    ("CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE",
-     "hansim builds no CS02b for RemotePartyRole LoadController")])
-def test_credentials_update_hansim_cannot_carry_out(template: str, reason: str) -> None:
-    outcome = submit(dual_fuel_site(), rtds(template))
+    ("CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE", GSME,
+     "CS02g (RemotePartyRole LoadController) goes to an ESME, not a GSME")])
+def test_credentials_update_hansim_cannot_carry_out(template: str, target: str, reason: str) -> None:
+    outcome = submit(dual_fuel_site(), rtds(template, target=target, counter=1001))
     assert (outcome.code, outcome.reason) == ("E100", reason)
+
+
+def test_supplier_replaces_the_load_controllers_credentials(tmp_path: Path) -> None:
+    """6.15.1 for RemotePartyRole LoadController (CS02g), signed by the supplier: the ESME
+    puts the template's certificates in its load controller cells and answers with its
+    signed CS02g response, which gbcs-parser verifies (it names 0x0126 but does not read
+    its content). The content is the RTDS response's byte for byte, except that the ESME
+    held no load controller certificate before (zero IDs where the RTDS device held
+    90-B3-D5-1F-30-01-00-08's) and that DER writes one length the RTDS writes long."""
+    dcc = dual_fuel_site()
+    outcome = submit(dcc, rtds("CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE"))
+    assert outcome.code == "I0" and outcome.reason.startswith("LoadController credentials now ")
+    message = _gbcs_reading(dcc, dict(outcome.documents)["response"].body.gbcs_payload, tmp_path)
+    assert message_code(message) == 0x0126 and all_valid(message) and checks(message)
+    vector = ("6.15.1_CS02gLoadControllerBySupplier/"
+              "CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX")
+    reference = parse_all({"v": rtds_vector(vector)})["v"]["message"]
+    assert shape(message) == shape(reference)
+
+    def content(parsed: dict) -> bytes:
+        return bytes.fromhex(parsed["Payload"]["children"]["Payload"]["hex"].replace(" ", ""))
+    held = "040890B3D51F300100080408"
+    expected = (content(reference).hex().upper()
+                .replace("308200830500", "3081830500")
+                .replace(held + "4694FE8205DC1ACD", "0408" + "00" * 8 + "0408" + "00" * 8)
+                .replace(held + "4C42629AFA881F7A", "0408" + "00" * 8 + "0408" + "00" * 8))
+    assert content(message).hex().upper() == expected
+    assert dcc.premises.supplier_key(ESME) is not None  # the supplier's own key is untouched
+    again = submit(dcc, rtds("CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE", counter=1001))
+    message = _gbcs_reading(dcc, dict(again.documents)["response"].body.gbcs_payload, tmp_path)
+    existing_ds = content(message).hex().upper().split("0A0100")[1][:40]  # after the first status
+    assert existing_ds == "040890B3D51F30010000040843046B4FB7C4F11B"  # what the first one put there

@@ -302,8 +302,9 @@ TRANSCOS = bytes.fromhex("90B3D51F30000004")
 _UNIQUE_ID = x509.ObjectIdentifier("2.5.4.45")  # x500UniqueIdentifier: 00 + the EUI-64
 
 
-def _identity(cert: x509.Certificate) -> tuple[bytes, bytes]:
-    """(subject unique ID, subject key ID) of an SMKI certificate."""
+def identity(cert: x509.Certificate) -> tuple[bytes, bytes]:
+    """(subject unique ID, subject key ID) of an SMKI certificate, as a trust anchor cell
+    records it."""
     unique = cert.subject.get_attributes_for_oid(_UNIQUE_ID)
     raw = unique[0].value if unique else b""
     eui = raw[-8:] if isinstance(raw, bytes) and len(raw) >= 8 else bytes(8)
@@ -315,7 +316,7 @@ def _identity(cert: x509.Certificate) -> tuple[bytes, bytes]:
 
 
 def _pem_identity(pem: bytes) -> tuple[bytes, bytes]:
-    return _identity(x509.load_pem_x509_certificate(pem))
+    return identity(x509.load_pem_x509_certificate(pem))
 
 
 def cos_response(dcc: Dcc, request: ServiceRequest, losing: str | None,
@@ -353,18 +354,29 @@ def handover_response(dcc: Dcc, request: ServiceRequest,
 
 
 def own_credentials_response(dcc: Dcc, request: ServiceRequest,
-                             new_certificates: dict[str, x509.Certificate]) -> str:
-    """The device's signed CS02b supplier-by-supplier response to 6.15.1: the supplier's
-    certificates it held (from the key store) replaced by the request's."""
+                             new_certificates: dict[str, x509.Certificate],
+                             load_controller: dict[str, tuple[bytes, bytes]] | None = None) -> str:
+    """The device's signed response to 6.15.1: CS02b supplier by supplier (the supplier's
+    certificates it held, from the key store, replaced by the request's) or, for the
+    LoadController role, CS02g (the load controller certificates it held, by use in
+    ``load_controller``, zero IDs for a cell it had none in; RTDS CS02g response)."""
     body = request.body
     assert isinstance(body, UpdateSecurityCredentialsKRP)  # the 6.15.1 service read it
     rid = request.request_id
+    if load_controller is not None:
+        code, mode, role, top_up = (uc.MessageCode.CS02G, uc.LOAD_CONTROLLER_BY_SUPPLIER,
+                                    uc.LOAD_CONTROLLER_ROLE, None)
+        replaced = [uc.Replacement(use, *load_controller.get(use, (bytes(8), bytes(8))),
+                                   *identity(cert), role=role)
+                    for use, cert in new_certificates.items()]
+    else:
+        code, mode, role = (uc.MessageCode.CS02B_SUPPLIER_BY_SUPPLIER, uc.SUPPLIER_BY_SUPPLIER,
+                            uc.SUPPLIER_ROLE)
+        top_up = body.prepayment_floor_seq_number
+        replaced = _replacements(rid.originator, new_certificates, role)
     header = GroupingHeader(Cra.RESPONSE, rid.counter, eui_bytes(rid.target),
-                            eui_bytes(rid.originator), uc.MessageCode.CS02B_SUPPLIER_BY_SUPPLIER,
-                            date_time=_device_time(dcc))
-    replaced = _replacements(rid.originator, new_certificates, uc.SUPPLIER_ROLE)
-    outcome = uc.cs02b_outcome(rid.counter, replaced, body.floor_seq_number,
-                               body.prepayment_floor_seq_number, uc.SUPPLIER_BY_SUPPLIER)
+                            eui_bytes(rid.originator), code, date_time=_device_time(dcc))
+    outcome = uc.cs02b_outcome(rid.counter, replaced, body.floor_seq_number, top_up, mode, role)
     return _b64(envelopes().reply(header, uc.cs02b_response(outcome), signed=True))
 
 
@@ -436,5 +448,5 @@ def _replacements(existing: str | bytes | None, new_certificates: dict[str, x509
             old = _pem_identity(shared().certificate(existing, held))
         else:
             old = (bytes(8), bytes(8))
-        replaced.append(uc.Replacement(use, *old, *_identity(cert), role=role))
+        replaced.append(uc.Replacement(use, *old, *identity(cert), role=role))
     return replaced

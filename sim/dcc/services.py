@@ -447,6 +447,15 @@ def update_own_credentials(dcc: Dcc, request: ServiceRequest, outcome: Outcome) 
     certificates, key = _replacement_certificates(request.srv, body)
     holder = dcc.premises.holder(request.request_id.target)
     assert holder is not None  # the front door found the target in the SMI and on the HAN
+    if body.remote_party_role == "LoadController":  # CS02g: the ESME's load controller cells
+        assert isinstance(holder, HanDevice)  # the pre-command went to an ESME only
+        held = dict(holder.load_controller)
+        holder.load_controller = {use: gbcs_link.identity(cert) for use, cert in certificates.items()}
+        outcome.payload["gbcs_payload"] = gbcs_link.own_credentials_response(
+            dcc, request, certificates, held)
+        outcome.reason = (f"LoadController credentials now "
+                          f"{certificates['ds'].subject.rfc4514_string()}")
+        return
     holder.supplier_key = key
     outcome.payload["gbcs_payload"] = gbcs_link.own_credentials_response(dcc, request, certificates)
     outcome.reason = (f"{body.remote_party_role} credentials now "
