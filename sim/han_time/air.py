@@ -127,7 +127,7 @@ class Air:
             acked = yield from self._attempt(sender, raw, label, retry, wants_ack, channel)
             if acked or not wants_ack:
                 break
-        if wants_ack:
+        if wants_ack and self.link is not None:
             self.unicasts.append((sender.name, acked))
 
     def _attempt(self, sender: Radio, raw: bytes, label: str, retry: int, wants_ack: bool,

@@ -148,6 +148,8 @@ def run_join(env: simpy.Environment | None, device_log: JoinLog, chf_id: str, de
     stands (None: a fresh one whose radio is ``chf_id``); ``seed`` fixes every loss, and for a
     fresh network its PAN ID, channel, network key, sequence numbers and addresses.
     ``sleepy``: the meter is a sleepy end device (a battery GSME) that polls its parent.
+    ``capture``: keep the frames and what the CHF measured of the meter's link (RSSI, LQI,
+    unicast outcomes; a population's join statistics need neither).
     """
     env = env if env is not None else simpy.Environment()
     rng = np.random.default_rng(seed)
@@ -158,8 +160,8 @@ def run_join(env: simpy.Environment | None, device_log: JoinLog, chf_id: str, de
         if not wake[0].triggered:
             wake[0].succeed()
 
-    air = Air(env, rng, loss=loss, latency=latency, on_change=changed,
-              link=LinkBudget(loss, np.random.default_rng([seed, LINK_STREAM])))
+    link = LinkBudget(loss, np.random.default_rng([seed, LINK_STREAM])) if capture else None
+    air = Air(env, rng, loss=loss, latency=latency, on_change=changed, link=link)
     chf = network.trust_centre(device_log)
     esme = network.meter(device_id, device_install_code, timing=timing, reading=reading, sleepy=sleepy)
     air.attach(CHF, chf)
