@@ -41,6 +41,7 @@ class MessageCode(IntEnum):
     CS08 = 0x0129
     CS02D = 0x000B  # update device certificates on device (6.15.2)
     CS02G = 0x0126  # update security credentials: the load controller's, by the supplier (6.15.1)
+    CS02G_ALERT = 0x0124  # its future-dated alert (8F66 / 8F67; RTDS CS02g)
     ECS52 = 0x0059  # read ESME / Comms Hub firmware version (11.2)
     GCS38 = 0x0084  # read GSME firmware version (11.2)
     FDRA_GSME = 0x00CF  # firmware distribution receipt alert, the GSME (8F72 / 8F1C)
@@ -380,36 +381,41 @@ def _cell(role: int, usage: str) -> bytes:
 
 def cs02b_command(counter: int, role: int, replacements: list[tuple[str, bytes]],
                   path: list[bytes], floor_seq: int, top_up_floor_seq: int | None,
-                  time_based_cpv_checks: bool) -> bytes:
+                  time_based_cpv_checks: bool, execute_at: dt.datetime | None = None) -> bytes:
     """CS02b by the party itself (supplier by supplier, NO by NO; 6.15.1): authorised by
     its own Digital Signing trust anchor and the command's counter, the replacing
-    certificates (DER, by use: ds, ka, pp-ka) for its cells and the certification path."""
+    certificates (DER, by use: ds, ka, pp-ka) for its cells and the certification path;
+    future-dated, or cancelling (:data:`CANCEL`), with ``execute_at``."""
     mode = SUPPLIER_BY_SUPPLIER if role == SUPPLIER_ROLE else NO_BY_NO
     floors = [asn1.implicit(4, asn1.integer(floor_seq))]
     if top_up_floor_seq is not None:
         floors.append(asn1.implicit(5, asn1.sequence(
             asn1.sequence(asn1.integer(0), asn1.integer(top_up_floor_seq)))))
     return _credentials_command(mode, role, role, counter, floors, replacements, path,
-                                time_based_cpv_checks)
+                                time_based_cpv_checks, execute_at)
 
 
 def cs02g_command(counter: int, replacements: list[tuple[str, bytes]], path: list[bytes],
-                  floor_seq: int, time_based_cpv_checks: bool) -> bytes:
+                  floor_seq: int, time_based_cpv_checks: bool,
+                  execute_at: dt.datetime | None = None) -> bytes:
     """CS02g: the supplier replaces the load controller's certificates (6.15.1, role
     LoadController), authorised by the supplier's own Digital Signing trust anchor; the
     floor is the load controller's, as [6] role and number (RTDS CS02g pre-command)."""
     floors = [asn1.implicit(6, asn1.sequence(asn1.sequence(
         asn1.integer(LOAD_CONTROLLER_ROLE), asn1.integer(floor_seq))))]
     return _credentials_command(LOAD_CONTROLLER_BY_SUPPLIER, SUPPLIER_ROLE, LOAD_CONTROLLER_ROLE,
-                                counter, floors, replacements, path, time_based_cpv_checks)
+                                counter, floors, replacements, path, time_based_cpv_checks,
+                                execute_at)
 
 
 def _credentials_command(mode: int, authoriser: int, role: int, counter: int,
                          floors: list[bytes], replacements: list[tuple[str, bytes]],
-                         path: list[bytes], time_based_cpv_checks: bool) -> bytes:
+                         path: list[bytes], time_based_cpv_checks: bool,
+                         execute_at: dt.datetime | None) -> bytes:
     """The Update Security Credentials command: control (mode, [1] time-based CPV checks,
     [2] the authorising DS cell, [3] counter, the floors), the replacing certificates with
-    the cells (``role``) they go to, the certification path."""
+    the cells (``role``) they go to, the certification path and, if future-dated or
+    cancelling, the execution date-time (RTDS 6.15.1 FUTURE_DATED / CANCELLATION)."""
     control = [asn1.integer(mode)]
     if not time_based_cpv_checks:  # [1] 1 "disapply"; DER omits the default (apply)
         control.append(asn1.implicit(1, asn1.integer(1)))
@@ -418,7 +424,8 @@ def _credentials_command(mode: int, authoriser: int, role: int, counter: int,
     return asn1.sequence(
         asn1.sequence(*control),
         asn1.sequence(*(asn1.sequence(cert, _cell(role, use)) for use, cert in replacements)),
-        asn1.sequence(*path))
+        asn1.sequence(*path),
+        *([asn1.generalized_time(execute_at)] if execute_at is not None else []))
 
 
 class CertificateUpdate(IntEnum):

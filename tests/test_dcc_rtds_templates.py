@@ -346,3 +346,41 @@ def test_supplier_replaces_the_load_controllers_credentials(tmp_path: Path) -> N
     message = _gbcs_reading(dcc, dict(again.documents)["response"].body.gbcs_payload, tmp_path)
     existing_ds = content(message).hex().upper().split("0A0100")[1][:40]  # after the first status
     assert existing_ds == "040890B3D51F30010000040843046B4FB7C4F11B"  # what the first one put there
+
+
+@pytest.mark.parametrize(("use_case", "alert_code"), [
+    ("CS02bSupplierBySupplier", 0x00CB), ("CS02gLoadControllerBySupplier", 0x0124)])
+def test_future_dated_and_cancelled_credentials_update(tmp_path: Path, use_case: str,
+                                                      alert_code: int) -> None:
+    """6.15.1 future-dated and cancelled (the DCC's templates): the pre-commands carry the
+    execution date-time (GBCS's 9999-12-31 23:59:59 to cancel), bit for bit the RTDS
+    vectors; the device answers "Command Accepted", signed and shaped as the RTDS response;
+    when the date comes it raises its signed 8F66 alert (0x00CB, or 0x0124 for CS02g) for
+    the supplier, with the outcome; a cancelled one never runs."""
+    folder = f"6.15.1_{use_case}/{use_case}_6.15.1_"
+    for kind in ("FUTURE_DATED", "CANCELLATION"):
+        pre = dual_fuel_site().submit(rtds(f"{use_case}_6.15.1_{kind}"))
+        assert pre.pre_command is not None, pre.reason
+        assert base64.b64decode(pre.pre_command.gbcs_payload) == rtds_vector(
+            f"{folder}{kind}_SUCCESS_PRECOMMAND_GBCS.HEX")
+    dcc = dual_fuel_site()
+    dated = submit(dcc, rtds(f"{use_case}_6.15.1_FUTURE_DATED"))
+    assert dated.code == "I0" and dated.reason.startswith("future-dated: the device runs it at ")
+    accepted = _gbcs_reading(dcc, dict(dated.documents)["response"].body.gbcs_payload, tmp_path)
+    reference = parse_all({"v": rtds_vector(f"{folder}FUTURE_DATED_SUCCESS_RESPONSE_GBCS.HEX")})["v"]
+    assert all_valid(accepted) and checks(accepted)
+    assert shape(accepted) == shape(reference["message"])
+    notes = dcc.advance(10 * 365 * 86400.0 * 10)
+    assert len(notes) == 1 and "alert 8F66" in notes[0], notes
+    (alert,) = [d.body for _, d in dcc.outbox if isinstance(d.body, DeviceAlertMessage)]
+    message = _gbcs_reading(dcc, alert.gbcs_payload, tmp_path)
+    assert message_code(message) == alert_code and all_valid(message) and checks(message)
+    vector = parse_all({"v": rtds_vector(f"{folder}8F66_FUTURE_DATED_SUCCESS_ALERT_GBCS.HEX")})["v"]
+    assert fits(shape(message), shape(vector["message"]))
+    again = dual_fuel_site()
+    submit(again, rtds(f"{use_case}_6.15.1_FUTURE_DATED"))
+    cancel = submit(again, rtds(f"{use_case}_6.15.1_CANCELLATION"))
+    assert cancel.code == "I0" and cancel.reason.startswith("cancelled 1 future-dated SRV 6.15.1")
+    assert all_valid(_gbcs_reading(again, dict(cancel.documents)["response"].body.gbcs_payload,
+                                   tmp_path))
+    assert again.advance(10 * 365 * 86400.0 * 10) == [] and again.outbox == []

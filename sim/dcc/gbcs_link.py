@@ -201,6 +201,9 @@ def future_dated_response(dcc: Dcc, request: ServiceRequest) -> str | None:
         case "6.23":
             recipient, code = TRANSCOS, uc.MessageCode.CS02B_SUPPLIER_BY_TRANSCOS
             content = uc.cs02b_response(None)
+        case "6.15.1" if isinstance(request.body, UpdateSecurityCredentialsKRP):
+            recipient, code = eui_bytes(rid.originator), _own_credentials_use_case(request.body)
+            content = uc.cs02b_response(None)
         case _:
             return None
     header = GroupingHeader(Cra.RESPONSE, rid.counter, eui_bytes(rid.target), recipient, code,
@@ -226,19 +229,23 @@ def future_dated_alert(dcc: Dcc, request: ServiceRequest, response: str | None,
 
 def _future_dated_payload(alert: Alert, counter: int, when: dt.datetime,
                           user: bytes) -> bytes | None:
-    """The CS06 (0x00CA) or CS02b (0x00CB) future-dated alert, from the outcome the device
-    reached; None where hansim has no outcome to carry (a generic alert goes instead)."""
+    """The CS06 (0x00CA), CS02b (0x00CB) or CS02g (0x0124) future-dated alert, from the
+    outcome the device reached, to whom the response went (the user, or TransCoS for
+    6.23); None where hansim has no outcome to carry (a generic alert goes instead)."""
     detail = alert.detail
     if not detail.get("response"):
         return None
-    content = envelopes().open(base64.b64decode(detail["response"])).message.content
+    response = envelopes().open(base64.b64decode(detail["response"])).message
+    content = response.content
     raiser = eui_bytes(alert.raised_by)
     actioned = alert.code == AlertCode.FUTURE_DATED_ACTIONED
     if detail["srv"] == "11.3":
         header = GroupingHeader(Cra.ALERT, counter, raiser, user, uc.MessageCode.CS06_ALERT)
         body = uc.cs06_future_dated_alert(when, int(detail["counter"]), content)
-    elif detail["srv"] == "6.23":
-        header = GroupingHeader(Cra.ALERT, counter, raiser, TRANSCOS, uc.MessageCode.CS02B_ALERT)
+    elif detail["srv"] in ("6.23", "6.15.1"):
+        code = (uc.MessageCode.CS02G_ALERT if response.header.message_code == uc.MessageCode.CS02G
+                else uc.MessageCode.CS02B_ALERT)
+        header = GroupingHeader(Cra.ALERT, counter, raiser, response.header.recipient, code)
         body = uc.cs02b_future_dated_alert(actioned, when, asn1.items(content)[1])
     else:
         return None
@@ -363,21 +370,28 @@ def own_credentials_response(dcc: Dcc, request: ServiceRequest,
     body = request.body
     assert isinstance(body, UpdateSecurityCredentialsKRP)  # the 6.15.1 service read it
     rid = request.request_id
+    code = _own_credentials_use_case(body)
     if load_controller is not None:
-        code, mode, role, top_up = (uc.MessageCode.CS02G, uc.LOAD_CONTROLLER_BY_SUPPLIER,
-                                    uc.LOAD_CONTROLLER_ROLE, None)
+        mode, role, top_up = uc.LOAD_CONTROLLER_BY_SUPPLIER, uc.LOAD_CONTROLLER_ROLE, None
         replaced = [uc.Replacement(use, *load_controller.get(use, (bytes(8), bytes(8))),
                                    *identity(cert), role=role)
                     for use, cert in new_certificates.items()]
     else:
-        code, mode, role = (uc.MessageCode.CS02B_SUPPLIER_BY_SUPPLIER, uc.SUPPLIER_BY_SUPPLIER,
-                            uc.SUPPLIER_ROLE)
+        mode, role = uc.SUPPLIER_BY_SUPPLIER, uc.SUPPLIER_ROLE
         top_up = body.prepayment_floor_seq_number
         replaced = _replacements(rid.originator, new_certificates, role)
     header = GroupingHeader(Cra.RESPONSE, rid.counter, eui_bytes(rid.target),
                             eui_bytes(rid.originator), code, date_time=_device_time(dcc))
     outcome = uc.cs02b_outcome(rid.counter, replaced, body.floor_seq_number, top_up, mode, role)
     return _b64(envelopes().reply(header, uc.cs02b_response(outcome), signed=True))
+
+
+def _own_credentials_use_case(body: UpdateSecurityCredentialsKRP) -> uc.MessageCode:
+    """6.15.1's GBCS use case: CS02g for the load controller, else CS02b supplier by
+    supplier (the only other role hansim's devices carry out)."""
+    if body.remote_party_role == "LoadController":
+        return uc.MessageCode.CS02G
+    return uc.MessageCode.CS02B_SUPPLIER_BY_SUPPLIER
 
 
 def device_certificate_result(device: str, cert: x509.Certificate,

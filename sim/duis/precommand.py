@@ -63,8 +63,8 @@ def _time(value: str, field: str) -> dt.datetime:
 DUIS_CANCEL = dt.datetime(3000, 12, 31, tzinfo=dt.UTC)
 
 
-def _execute_at(body: b.ActivateFirmware) -> dt.datetime | None:
-    """The CS06 execution date-time: none (now), the cancel value, or the future moment."""
+def _execute_at(body: b.ActivateFirmware | b.UpdateSecurityCredentialsKRP) -> dt.datetime | None:
+    """A command's execution date-time: none (now), the cancel value, or the future moment."""
     if not body.execution_date_time:
         return None
     moment = _time(body.execution_date_time, "ExecutionDateTime")
@@ -120,12 +120,13 @@ def _cs02b(body: b.UpdateSecurityCredentialsKRP, counter: int) -> tuple[uc.Messa
     if body.remote_party_role == "LoadController":
         return uc.MessageCode.CS02G, uc.cs02g_command(counter, replacements, path,
                                                       body.floor_seq_number,
-                                                      body.time_based_cpv_checks)
+                                                      body.time_based_cpv_checks, _execute_at(body))
     if body.remote_party_role not in _KRP_ROLES:
         raise PreCommandError(f"hansim builds no CS02b for RemotePartyRole {body.remote_party_role}")
     role, code = _KRP_ROLES[body.remote_party_role]
     return code, uc.cs02b_command(counter, role, replacements, path, body.floor_seq_number,
-                                  body.prepayment_floor_seq_number, body.time_based_cpv_checks)
+                                  body.prepayment_floor_seq_number, body.time_based_cpv_checks,
+                                  _execute_at(body))
 
 
 def _der(value: str, field: str) -> bytes:
