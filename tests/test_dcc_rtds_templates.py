@@ -36,7 +36,7 @@ def test_unjoin_undoes_a_join_and_a_second_unjoin_is_refused(site: Dcc) -> None:
     assert (unjoin.code, unjoin.reason) == ("I0", f"{GPF} unjoined from {GSME}")
     assert [name for name, _ in unjoin.documents] == ["ack", "response"]
     again = submit(site, rtds("CS04B_8.8.2", target=GSME, other=GPF, counter=3))
-    assert (again.code, again.reason) == ("E080801", f"{GPF} is not joined to {GSME}")
+    assert (again.code, again.reason) == ("E080821", f"{GPF} is not joined to {GSME}")
     assert [name for name, _ in again.documents] == ["response"]  # at once, no I99 first
     unknown = submit(site, rtds("CS04ACNonCritical_8.8.2", target=ESME, counter=4))
     assert (unknown.code, unknown.reason) == ("E19", "device 01-02-03-04-05-06-07-08 is not in the SMI")

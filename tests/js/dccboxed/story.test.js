@@ -185,7 +185,7 @@ test('8.7.2 joins the GPF to the ESME, 8.8.2 (RTDS CS04AC) unjoins it, a second 
   assert.equal(done.header.responseCode, 'I0')
   const again = await send(fromTemplate('CS04ACNonCritical_8.8.2', { originatorId: SUPPLIER, targetId: ESME },
     unjoinBody, RTDS))
-  assert.equal(code(again), 'E080801')
+  assert.equal(code(again), 'E080821')
 })
 
 test('11.3 future-dated (RTDS CS06), then its cancellation: both acknowledged, both answered I0', async () => {
