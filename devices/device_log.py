@@ -169,6 +169,25 @@ class DeviceLog:
             self.historic.popitem(last=False)
         return [self._changed(now, device_id, "removed")]
 
+    # -- SRV 8.12.1 (CCS03): a replacement CHF ------------------------------------------
+    def restore(self, backup: DeviceLog, now: float) -> list[Alert]:
+        """Take the replaced CHF's logs: each device with its link key, none joined yet,
+        no window open (a device rejoins with the key it holds, :meth:`rejoin`)."""
+        self.live = OrderedDict((d, LiveEntry(d, e.link_key)) for d, e in backup.live.items())
+        self.historic = OrderedDict(backup.historic)
+        if not self.live:
+            return []
+        return [self._changed(now, next(iter(self.live)), "restored")]
+
+    def rejoin(self, device_id: str, held_key: bytes) -> bool:
+        """A device that lost its Comms Hub rejoins with the link key it holds: accepted iff
+        it is the key this log holds for it."""
+        entry = self.live.get(device_id)
+        if entry is None or entry.link_key != held_key:
+            return False
+        entry.joined = True
+        return True
+
     # -- the join -------------------------------------------------------------------------
     def acceptable_keys(self, device_id: str, now: float) -> list[tuple[KeySource, bytes]]:
         """The link keys ``device_id`` may join with at ``now``: none outside its window."""

@@ -22,6 +22,7 @@ class MessageCode(IntEnum):
 
     CCS01 = 0x0001
     CCS02 = 0x0002
+    CCS03 = 0x0003  # restore the CHF device log onto a replacement Comms Hub (8.12.1)
     CS03A1 = 0x000D
     CS04AC = 0x000F  # method A or C unjoin (8.8.1, 8.8.2)
     CS04B = 0x0010  # method B unjoin: a meter forgets a Type 2 device (8.8.2)
@@ -46,6 +47,7 @@ class MessageCode(IntEnum):
     GCS38 = 0x0084  # read GSME firmware version (11.2)
     FDRA_GSME = 0x00CF  # firmware distribution receipt alert, the GSME (8F72 / 8F1C)
     CCS06 = 0x010F  # read CHF device log and check HAN communications (8.9 on the CHF)
+    GCS59 = 0x008C  # restore the GPF device log onto a replacement GPF (8.12.2)
     GCA = 0x1000  # generic critical alert
     GNCA = 0x1001  # generic non-critical alert
 
@@ -84,6 +86,20 @@ def device_log_response(counter: int, kinds: list[Access], result: int = 0) -> b
 
 CCS01_ACCESS = [Access.ACTION, Access.SET, Access.SET]
 CCS02_ACCESS = [Access.ACTION]
+CCS03_ACCESS = [Access.ACTION]
+RESTORE_PAN = 5  # method 5 of ZigBee Network Control
+#: Action results a CHF gives CCS03 (DLMS action-result, as gbcs-parser reads them).
+ACTION_SUCCESS, ACTION_HARDWARE_FAULT = 0, 1
+
+
+def ccs03_command(counter: int, extended_pan_id: bytes,
+                  entries: list[tuple[bytes, bytes]]) -> bytes:
+    """Restore PAN on a replacement CHF: the network's Extended PAN ID and the old CHF's
+    device log as its last CS14 backup carried it, (device, 16-byte key field) per entry."""
+    spec = AttributeRef(Access.ACTION, ZIGBEE_NETWORK_CONTROL, DEVICE_LOG, RESTORE_PAN)
+    log = [dlms.structure(dlms.octet_string(eui), dlms.octet_string(key)) for eui, key in entries]
+    return dlms.access_request(counter, [spec], [dlms.structure(
+        dlms.octet_string(extended_pan_id), dlms.array(log))])
 
 
 @dataclass(frozen=True)
@@ -214,6 +230,23 @@ def cs07_response(joined: list[tuple[bytes, str]]) -> bytes:
     entries = [asn1.sequence(asn1.octet_string(eui), asn1.integer(DEVICE_TYPES[kind]))
                for eui, kind in joined]
     return asn1.sequence(asn1.integer(0), asn1.sequence(*entries))
+
+
+# -- GCS59: restore the GPF device log (8.12.2) ---------------------------------------------
+def _log_entry(eui: bytes, kind: str) -> bytes:
+    return asn1.sequence(asn1.octet_string(eui), asn1.integer(DEVICE_TYPES[kind]))
+
+
+def gcs59_command(entries: list[tuple[bytes, str]]) -> bytes:
+    """The old GPF's device log (device, GBCS device type) for the replacement GPF."""
+    return asn1.sequence(asn1.sequence(*(_log_entry(eui, kind) for eui, kind in entries)))
+
+
+def gcs59_response(outcomes: list[tuple[bytes, str, int]]) -> bytes:
+    """The replacement GPF's outcome per restored entry: the entry and its join response
+    code (0 success, 4 device log full, ...; gbcs-parser's table)."""
+    return asn1.sequence(asn1.sequence(*(
+        asn1.sequence(_log_entry(eui, kind), asn1.integer(code)) for eui, kind, code in outcomes)))
 
 
 def response_code(code: int = 0) -> bytes:
@@ -483,6 +516,16 @@ USE_CASES = (
             "8.11_CCS02/CCS02_8.11_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("CS14 0x8F12", "8.11", MessageCode.CS14, "alert", "CHF MAC",
             "NA_CS14/CS14_NA_8F12_ALERT_GBCS.HEX"),
+    UseCase("CCS03", "8.12.1", MessageCode.CCS03, "command", "ACB MAC",
+            "8.12.1_CCS03/CCS03_8.12.1_SUCCESS_COMMAND_GBCS.HEX"),
+    UseCase("CCS03", "8.12.1", MessageCode.CCS03, "response", "CHF MAC",
+            "8.12.1_CCS03/CCS03_8.12.1_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CCS03 hardware fault", "8.12.1", MessageCode.CCS03, "response", "CHF MAC",
+            "8.12.1_CCS03/CCS03_8.12.1_ERROR_RESPONSE_GBCS.HEX"),
+    UseCase("GCS59", "8.12.2", MessageCode.GCS59, "command", "ACB MAC",
+            "8.12.2_GCS59/GCS59_8.12.2_SUCCESS_COMMAND_GBCS.HEX"),
+    UseCase("GCS59", "8.12.2", MessageCode.GCS59, "response", "GPF MAC",
+            "8.12.2_GCS59/GCS59_8.12.2_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("ECS70", "8.1.1", MessageCode.ECS70, "pre-command", "none (the supplier signs it)",
             "8.1.1_ECS70Commission/ECS70Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX"),
     UseCase("ECS70", "8.1.1", MessageCode.ECS70, "command", "supplier signature + ACB MAC",

@@ -58,6 +58,9 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
     cs06 = {
         "IMMEDIATE": (1000, None), "FUTURE_DATED": (1001, FUTURE), "CANCELLATION": (1002, uc.CANCEL),
     }
+    restored = [(ESME, bytes.fromhex("83FED3407A939723A5C639B26916D506")),
+                (GSME, bytes.fromhex("83FED3407A939723A5C639B26916D505"))]
+    gpf_log = [(bytes.fromhex("0011223344556677"), "PPMID"), (bytes.fromhex("8899AABBCCDDEEFF"), "Type 2")]
     out = {
         "8.11_CCS01/CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX": e.command(
             header(Cra.COMMAND, 1302, ACB, CHF, C.CCS01, 1002),
@@ -70,6 +73,20 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
         "8.11_CCS02/CCS02_8.11_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
             header(Cra.RESPONSE, 1302, CHF, ACB, C.CCS02, 1002),
             uc.device_log_response(1302, uc.CCS02_ACCESS), signed=False),
+        "8.12.1_CCS03/CCS03_8.12.1_SUCCESS_COMMAND_GBCS.HEX": e.command(
+            header(Cra.COMMAND, 1302, ACB, CHF, C.CCS03, 1002),
+            uc.ccs03_command(1302, bytes.fromhex("0000000000000140"), restored)),
+        "8.12.1_CCS03/CCS03_8.12.1_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1302, CHF, ACB, C.CCS03, 1002),
+            uc.device_log_response(1302, uc.CCS03_ACCESS), signed=False),
+        "8.12.1_CCS03/CCS03_8.12.1_ERROR_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1303, CHF, ACB, C.CCS03, 1003),
+            uc.device_log_response(1303, uc.CCS03_ACCESS, uc.ACTION_HARDWARE_FAULT), signed=False),
+        "8.12.2_GCS59/GCS59_8.12.2_SUCCESS_COMMAND_GBCS.HEX": e.command(
+            header(Cra.COMMAND, 1300, ACB, GPF, C.GCS59), uc.gcs59_command(gpf_log)),
+        "8.12.2_GCS59/GCS59_8.12.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1300, GPF, ACB, C.GCS59),
+            uc.gcs59_response([(eui, kind, 0) for eui, kind in gpf_log]), signed=False),
         "NA_CS14/CS14_NA_8F12_ALERT_GBCS.HEX": e.reply(
             header(Cra.ALERT, 4000, CHF, ACB, C.CS14),
             uc.cs14_device_log_changed(4000, T0, [ESME, GSME]), signed=False),
@@ -211,6 +228,9 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
 EXACT = {
     "8.11_CCS01/CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX", "8.11_CCS01/CCS01_8.11_SUCCESS_RESPONSE_GBCS.HEX",
     "8.11_CCS02/CCS02_8.11_SUCCESS_COMMAND_GBCS.HEX", "8.11_CCS02/CCS02_8.11_SUCCESS_RESPONSE_GBCS.HEX",
+    "8.12.1_CCS03/CCS03_8.12.1_SUCCESS_COMMAND_GBCS.HEX", "8.12.1_CCS03/CCS03_8.12.1_SUCCESS_RESPONSE_GBCS.HEX",
+    "8.12.1_CCS03/CCS03_8.12.1_ERROR_RESPONSE_GBCS.HEX",
+    "8.12.2_GCS59/GCS59_8.12.2_SUCCESS_COMMAND_GBCS.HEX", "8.12.2_GCS59/GCS59_8.12.2_SUCCESS_RESPONSE_GBCS.HEX",
     "8.1.1_ECS70Commission/ECS70Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX",
     "8.1.1_GCS28Commission/GCS28Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX",
     "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX",

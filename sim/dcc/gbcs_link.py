@@ -82,6 +82,9 @@ def device_response(dcc: Dcc, request: ServiceRequest,
     e = envelopes()
     dated, signed = b"", True
     match request.srv:
+        case "8.12.1":
+            return _for_acb(dcc, request, uc.MessageCode.CCS03,
+                            lambda n: uc.device_log_response(n, uc.CCS03_ACCESS), False)
         case "8.11":
             body = request.body
             adding = isinstance(body, UpdateHANDeviceLog) and body.request_type == "Add"
@@ -163,6 +166,18 @@ def active_devices(dcc: Dcc) -> list[uc.ActiveDevice]:
             link.rssi, link.lqi, heard, link.hops if link.heard else 0,
             link.transmission_failures, link.transmission_successes))
     return out
+
+
+def gpf_log_restore_response(dcc: Dcc, request: ServiceRequest,
+                             entries: list[tuple[str, str]]) -> str:
+    """The new GPF's GCS59 response to the ACB (no supplementary remote party, as RTDS
+    8.12.2): each restored entry, joined (response code 0)."""
+    dcc.acb_counter += 1
+    header = GroupingHeader(Cra.RESPONSE, dcc.acb_counter, eui_bytes(request.request_id.target),
+                            ACB, uc.MessageCode.GCS59)
+    content = uc.gcs59_response([(eui_bytes(d), kind if kind in uc.DEVICE_TYPES else "Type 2", 0)
+                                 for d, kind in entries])
+    return _b64(envelopes().reply(header, content, signed=False))
 
 
 def _device_type(dcc: Dcc, device: str) -> str | None:
