@@ -71,3 +71,29 @@ def test_the_reference_table_is_the_file() -> None:
     answered = sorted((srv, code) for srv, codes in SRV_CODES.items() for code in codes.values())
     answered.append(("11.1", "W110101"))  # sim.dcc.outcome.UPDATE_FIRMWARE_WARNING
     assert documented == sorted(answered)
+
+
+def _candidates(srv: str, code: str, families: dict[str, set[str]]) -> set[str]:
+    """The XSD's codes hansim could have chosen for this SRV's outcome: same letter, same
+    family, same variant group (0x / 2x) where the family is split."""
+    members = families[_family(srv)]
+    split = any(m < "20" for m in members) and any(m >= "21" for m in members)
+    parts = srv.split(".")
+    if split and len(parts) == 3:
+        members = {m for m in members if (m >= "21") == (parts[2] == "2")}
+    enumeration = set(xsd().types["ResponseCode"].enumeration)
+    return {f"{code[0]}{_family(srv)}{m}" for m in members} & enumeration
+
+
+def test_where_the_schema_leaves_one_choice() -> None:
+    """W110101 is 11.1's only warning (its body, DSPUpdateFirmwareWarning, lists the devices
+    not Commissioned) and E080801 8.8.1's only code: the XSD fixes those members. Every
+    other row chooses among several, which only the DUIS text could settle."""
+    families = _xsd_families()
+    assert _candidates("11.1", "W110101", families) == {"W110101"}
+    assert _candidates("8.8.1", "E080801", families) == {"E080801"}
+    assert "NotCommissionedDeviceIDList" in [e.local_name for e in
+                                             xsd().types["DSPUpdateFirmwareWarning"].content.iter_elements()]
+    chosen = {(srv, code) for srv, codes in SRV_CODES.items() for code in codes.values()}
+    several = {(srv, code) for srv, code in chosen if len(_candidates(srv, code, families)) > 1}
+    assert several == chosen - {("8.8.1", "E080801")}

@@ -68,6 +68,12 @@ def alerts(outcome: Outcome) -> list[str]:
 
 
 @pytest.fixture(scope="module")
+def unswapped(tmp_path_factory) -> Dcc:
+    """The same site before any swap (refusals change nothing, so one site serves them all)."""
+    return swap_site(tmp_path_factory.mktemp("unswapped"))
+
+
+@pytest.fixture(scope="module")
 def swapped(tmp_path_factory) -> tuple[Dcc, dict[str, Outcome]]:
     """The whole swap, step by step, on one site."""
     dcc = swap_site(tmp_path_factory.mktemp("swap"))
@@ -148,13 +154,10 @@ def test_payloads_are_read_by_gbcs_parser_as_the_rtds_vectors(swapped, tmp_path:
     ("00-DB-12-34-56-78-90-95", "8.12.1", ("E19", "device 00-DB-12-34-56-78-90-95 is not in the SMI")),
     (ESME, "8.12.1", ("E11", f"device {ESME} is a ESME, not CHF")),
 ])
-def test_restore_refused_before_any_swap(tmp_path: Path, old: str, srv: str, expected) -> None:
+def test_restore_refused_before_any_swap(unswapped: Dcc, old: str, srv: str, expected) -> None:
     """On a site whose hub was never replaced, there is no log to restore: refused at once,
     no I99 first."""
-    site = tmp_path / "site.yaml"
-    site.write_text(DEFAULT_SITE.read_text().replace("model: 010A030B}", f"model: 010A030B, {REPLACEMENT}}}"))
-    dcc = dual_fuel_site(load_site(site))
-    outcome = restore_chf(dcc, old, CHF) if srv == "8.12.1" else restore_gpf(dcc, old, GPF)
+    outcome = restore_chf(unswapped, old, CHF) if srv == "8.12.1" else restore_gpf(unswapped, old, GPF)
     assert (outcome.code, outcome.reason) == expected
     assert [name for name, _ in outcome.documents] == ["response"]
 
@@ -165,3 +168,32 @@ def test_only_suppliers_may_restore(swapped) -> None:
         b"90-B3-D5-1F-30-01-00-00:", b"00-DB-12-34-56-78-00-04:")  # the Other User
     outcome = submit(dcc, with_old(data, "OldCHFID", CHF))
     assert (outcome.code, outcome.reason) == ("E2", "OtherUser may not send SRV 8.12.1")
+
+
+def test_duis_run_writes_the_swap_and_gbcs_parser_reads_every_payload(tmp_path: Path) -> None:
+    """The same swap through ``hansim duis run`` (files in, files out): the commissioning
+    templates, then 8.14.1 of the replacement, 8.14.3 of the old hub and 8.12.1; every
+    GBCS payload it writes parses with MACs and signatures valid, shaped as its RTDS vector."""
+    from test_gbcs_stories import check_story, run_story
+
+    from gbcs import use_cases as uc
+
+    site = tmp_path / "site.yaml"
+    site.write_text(DEFAULT_SITE.read_text().replace("model: 010A030B}", f"model: 010A030B, {REPLACEMENT}}}"))
+    steps = {"install.xml": re.sub(rb"(?<=<sr:DeviceID>)[^<]+", NEW_CHF.encode(), template("8.14.1_")),
+             "return.xml": re.sub(rb"(?<=<sr:DeviceID>)[^<]+", CHF.encode(), rtds("8.14.3_", counter=1002)),
+             "restore.xml": with_old(rtds("CCS03_8.12.1", target=NEW_CHF, counter=1003), "OldCHFID", CHF)}
+    for name, data in steps.items():
+        (tmp_path / name).write_bytes(data)
+    out = tmp_path / "out"
+    payloads = run_story(out, template_path("12.2_"), template_path("8.14.1_"), template_path("CCS01_"),
+                         template_path("ECS70"), *(tmp_path / n for n in steps), site=site)
+    seen = check_story(out, payloads)
+    assert {(uc.MessageCode.CCS03, "response"), (uc.MessageCode.CS14, "alert")} <= seen
+    restored = [p for p in out.glob("*.xml") if b"<sr:ServiceReferenceVariant>8.12.1<" in p.read_bytes()]
+    assert any(b"<sr:ResponseCode>I0<" in p.read_bytes() for p in restored)
+
+
+def template_path(prefix: str) -> Path:
+    from duis_support import templates
+    return next(p for p in templates().iterdir() if p.name.startswith(prefix))
