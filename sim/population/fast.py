@@ -268,6 +268,21 @@ def run_policies(params: PopulationParams, policies: Sequence[Policy],
     """
     for policy in policies:
         check(params, policy)  # refuse what the kernel lacks before any work
+    main, meters, survivors, _ = at_epoch(params, seed)
+    order = meters.order(slice(meters.first_new, meters.M.size))
+    saved = meters.state() if len(policies) > 1 else None
+    results = []
+    for n, policy in enumerate(policies):
+        if n and saved is not None:
+            meters.restore(saved)
+        counts, gains, acc, out = main.run(meters, order, survivors, policy)
+        results.append(_summary(main, meters, survivors, counts, gains, acc, out))
+    return results
+
+
+def at_epoch(params: PopulationParams, seed: np.random.SeedSequence) -> tuple[_Run, _Meters, np.ndarray, np.ndarray]:
+    """Every meter at the epoch: the history run, the run's premises sampled. The run's
+    clock, the meters, the history's survivors (on the run's clock) and its counters."""
     history_seed, run_seed = (np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, j))
                               for j in (0, 1))
     epoch = dt.date.fromisoformat(params.epoch)
@@ -278,19 +293,11 @@ def run_policies(params: PopulationParams, policies: Sequence[Policy],
     meters = _Meters(history.new_meters(params.historic_sites, (1.0,)),
                      main.new_meters(new_count, params.install_profile) if new_count > 0 else _Plan(
                          *(np.zeros(0, t) for t in (float, float, np.int64, np.uint64, np.int64))))
-    old, new = slice(0, meters.first_new), slice(meters.first_new, meters.M.size)
-    history.run(meters, meters.order(old), np.zeros(0, np.int64), NoProcess())
+    old = slice(0, meters.first_new)
+    counts = history.run(meters, meters.order(old), np.zeros(0, np.int64), NoProcess())[0]
     survivors = meters.open(old)
     meters.shift(survivors, -history_days * DAY)  # onto the run's clock
-    order = meters.order(new)
-    at_epoch = meters.state() if len(policies) > 1 else None
-    results = []
-    for n, policy in enumerate(policies):
-        if n and at_epoch is not None:
-            meters.restore(at_epoch)
-        counts, gains, acc, out = main.run(meters, order, survivors, policy)
-        results.append(_summary(main, meters, survivors, counts, gains, acc, out))
-    return results
+    return main, meters, survivors, counts
 
 
 def _summary(run: _Run, meters: _Meters, survivors: np.ndarray, counts: np.ndarray, gains: np.ndarray,
@@ -330,5 +337,5 @@ def parameter_fields() -> dict[str, frozenset[str]]:
     return {c.__name__: frozenset(f.name for f in dataclasses.fields(c)) for c in classes}
 
 
-__all__ = ["POLICY_KINDS", "READS", "EngineError", "check", "parameter_fields",
+__all__ = ["POLICY_KINDS", "READS", "EngineError", "at_epoch", "check", "parameter_fields",
            "policy_vector", "run_policies", "run_replication"]

@@ -663,7 +663,8 @@ def run(M, installed, gained, chain, holders, R, P, mk, clk, order, resume, proc
     size = order.size + resume.size + 16
     heap = (np.empty(size), np.empty(size, np.int64))
     for i in resume:  # Lifecycle.resume
-        gains = _grow(gains, C[C_GAINS] + 4)
+        if C[C_GAINS] + 4 >= gains.size:
+            gains = _grow(gains, C[C_GAINS] + 4)
         M[i].entered = 0.0
         s = M[i].state
         if process and (s == STRANDED or s == ORPHANED or s == WAITING_FOR_CODE):
@@ -673,8 +674,10 @@ def run(M, installed, gained, chain, holders, R, P, mk, clk, order, resume, proc
     k = 0
     n_new = order.size
     while True:
-        gains = _grow(gains, C[C_GAINS] + 4)
-        heap = _heap_room(heap, C, 4)
+        if C[C_GAINS] + 4 >= gains.size:  # checked here: a call a loop costs reference counting
+            gains = _grow(gains, C[C_GAINS] + 4)
+        if C[C_HEAP] + 4 > heap[0].size:
+            heap = _heap_room(heap, C, 4)
         t_install = installed[order[k]] if k < n_new else INF
         top = _heap_top(heap, C, M)
         t_event = heap[0][0] if top >= 0 else INF
