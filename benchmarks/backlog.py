@@ -189,10 +189,6 @@ def main() -> None:
     print(f"   1 worker {one:7.1f} s, 2 workers {two:7.1f} s, speed-up {speedup:4.2f}x (target >= 1.9x)")
     print(f"   cores busy on average: {one_cores:.2f} with 1 worker, {two_cores:.2f} with 2 "
           "(below 2 means the machine did not give us two cores)")
-    one_cpu, two_cpu = one * one_cores, two * two_cores
-    print(f"   CPU-seconds: {one_cpu:.1f} with 1 worker, {two_cpu:.1f} with 2; on two idle cores the "
-          f"speed-up would be at most {2 * one_cpu / two_cpu:.2f}x (the work's own CPU cost of running "
-          "two at once, which the wall-time figure above measures only when the cores are free)")
 
     print(f"4. Projected: 1,000 replications x {len(POLICIES)} policies at {args.sites:,} sites ({load()}):")
     seed_cpu = fresh_policies(args.sites, args.years)
