@@ -46,10 +46,19 @@ def locate(explicit: str | os.PathLike | None = None) -> Path:
     )
 
 
+class SchemaUnusable(ValueError):
+    """A file given as the DUIS XSD that is not one (not XML, not a schema, unreadable)."""
+
+
 @functools.lru_cache(maxsize=4)
 def load(path: Path) -> xmlschema.XMLSchema:
     """The schema at ``path`` (imports the MMC and xmldsig schemas beside it), cached."""
-    return xmlschema.XMLSchema(str(path))
+    try:
+        return xmlschema.XMLSchema(str(path))
+    except (xmlschema.XMLSchemaException, SyntaxError, OSError, ValueError) as err:
+        reason = getattr(err, "message", None) or getattr(err, "strerror", None) or str(err)
+        first = str(reason).strip().splitlines()[0] if str(reason).strip() else type(err).__name__
+        raise SchemaUnusable(f"{path}: not a usable DUIS XSD: {first}") from None
 
 
 @dataclass(frozen=True)
