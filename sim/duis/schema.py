@@ -95,10 +95,19 @@ def problems(schema: xmlschema.XMLSchema, doc: Document) -> list[Problem]:
             found.append(Problem(None, f"stopped after {MAX_PROBLEMS} problems; there may be more"))
             break
         where = re.sub(r"\{[^}]*\}", "", err.path or "")
-        reason = redact(str(err.reason), secrets)  # however xmlschema quotes the value
+        reason = _shorten(redact(str(err.reason), secrets))  # however xmlschema quotes the value
         reason = f"{where}: {reason}" if where else reason
         found.append(Problem(doc.line_of(err.elem), reason))
     return found
+
+
+#: A value quoted in a reason is cut to this many characters (a firmware image is 100 kB of base64).
+MAX_QUOTED = 60
+
+
+def _shorten(reason: str) -> str:
+    return re.sub(rf"""(['"])([^'"]{{{MAX_QUOTED + 1},}})\1""",
+                  lambda m: f"{m[1]}{m[2][:MAX_QUOTED]}...{m[1]} ({len(m[2])} characters)", reason)
 
 
 def check_bytes(schema: xmlschema.XMLSchema, data: bytes) -> list[Problem]:
