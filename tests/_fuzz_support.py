@@ -775,3 +775,70 @@ def _http_prepare() -> None:
 
 HTTP_STATUSES.add(404)  # /api/v1/nowhere: aiohttp's own answer to a URL it does not serve
 register(Target("duis-http", st.deferred(_http_inputs), _http, (), prepare=_http_prepare))
+
+
+# -- population parameters (--set KEY=VALUE, sweep sets) ----------------------------------------
+# Every parameter a user may set, with hostile and edge values, through the CLI's own
+# parsing and checks (sim/cli/_population.py); a set the checks accept must then run a
+# small population on the compiled engine without a traceback: an accepted value that
+# breaks the model deep inside is a crash.
+
+@cache
+def _parameter_keys() -> list[str]:
+    import dataclasses
+
+    from sim.policies import POLICIES
+    from sim.population.params import GROUPS, PopulationParams
+    defaults = PopulationParams()
+    keys = [f.name for f in dataclasses.fields(defaults) if f.name not in GROUPS + ("sites", "years")]
+    for group in GROUPS:
+        value = getattr(defaults, group)
+        if group == "market":
+            keys += [f"market.{kind}.{f.name}" for kind in ("large", "small")
+                     for f in dataclasses.fields(getattr(value, kind)) if f.name != "name"]
+        else:
+            keys += [f"{group}.{f.name}" for f in dataclasses.fields(value) if f.name != "name"]
+    keys += sorted({f"policy.{k}" for cls, _ in POLICIES.values() for k in cls().params()})
+    return keys
+
+
+_VALUES = st.one_of(_NUMBERS, st.sampled_from(["[1]", "[5, 1]", "[0, 0]", "[1, 2, 3]", "[]", "[nan, 1]", "[-1, 2]",
+                                               "[0.5, 0.5]", "{a: 1}", "true", "~", "2000-01-01", "1999-12-31",
+                                               "2100-12-31", "9999-12-31", "2024-02-30", "'1'", "1.5", "0.999",
+                                               "1e-9", "250", "251"]))
+
+
+@st.composite
+def _set_inputs(draw) -> tuple[str, list[str]]:
+    keys = st.sampled_from(_parameter_keys())
+    pairs = draw(st.lists(st.tuples(keys, _VALUES), min_size=1, max_size=3))
+    policy = draw(st.sampled_from(["none", "email-5wd", "email-10wd", "ssi-5wd", "smi-codes"]))
+    return policy, [f"{k}={v}" for k, v in pairs]
+
+
+def _population_set(value: tuple[str, list[str]], scratch: Path) -> object:
+    import numpy as np
+
+    from sim.cli._population import build, parse_value, policies, split_overrides
+    from sim.population.fast import run_replication
+    from sim.population.params import PopulationParams
+    policy_name, items = value
+    overrides = {k: parse_value(v) for k, _, v in (i.partition("=") for i in items)}
+    model, policy_params = split_overrides(overrides)
+    params = build(PopulationParams(sites=30, years=0.5), model)
+    (policy,) = policies([policy_name], policy_params)
+    return run_replication(params.replace(sites=30), policy, np.random.SeedSequence(1))
+
+
+def _population_prepare() -> None:
+    """Compile the engine once, outside the hang timer."""
+    _population_set(("email-10wd", ["years=0.1"]), Path("."))
+
+
+def _population_refusals() -> tuple[type[BaseException], ...]:
+    from sim.policies import ParameterError
+    return (click.ClickException, ParameterError)
+
+
+register(Target("population-set", st.deferred(_set_inputs), _population_set, _population_refusals(),
+                prepare=cache(_population_prepare)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import click
 import yaml
@@ -61,6 +62,10 @@ def build(params: PopulationParams, model: dict[str, object]) -> PopulationParam
         _check_epoch(model.get("epoch", params.epoch))
         built = with_overrides(params, model)
         _check_epoch(built.epoch)
+        if not 1 <= built.il_per_year < math.inf or not built.gb_factor < math.inf:  # each in range
+            # alone, their product can still be nothing (or overflow) and the model divides by it
+            raise ParameterError(f"installs_per_year x install_and_leave_fraction = {built.il_per_year:g} "
+                                 "install-and-leave meters a year (allowed: at least 1, finite)")
         return built
     except ParameterError as err:
         raise click.ClickException(str(err)) from None
