@@ -6,7 +6,8 @@ Per target (``tests/_fuzz_support.py``: YAML scenario/site/sweep/reflash files, 
 files, GBCS payloads and signed pre-commands, firmware images (hansim's and the DCC's 11.1
 template image), install codes, ZNP bytes, sniffer lines, CLI option values, and whatever
 else is registered there): inputs tried, accepted, refused with a clear error,
-crashes, hangs (> HANG_SECONDS of CPU, or WALL_FACTOR times that of wall time), leftovers (stray files), and the time per input. Exit 1
+crashes, hangs (> HANG_SECONDS of CPU, or WALL_FACTOR times that of wall time), leftovers
+(stray files), and the time per input. Exit 1
 when any crash, hang or leftover is found, with the first few inputs that caused one.
 """
 

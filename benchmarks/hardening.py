@@ -271,11 +271,39 @@ OPTION_CASES: dict[str, Callable[[Path], list[str]]] = {
                                                 "--start-time", "nan"],
     "dongle sniff --start-time -5": lambda t: ["dongle", "sniff", "/dev/null", "--out", str(t / "c.pcap"),
                                                "--start-time", "-5"],
+    # issue 17's bad input: inconsistent or empty ranges and targets, a study too large
+    "calibrate --param rules.cos_hazard=0.5:0.1": lambda t: ["calibrate", "--param", "rules.cos_hazard=0.5:0.1",
+                                                             "--out", str(t / "o")],
+    "calibrate --param rules.cos_hazard=0.1:0.1": lambda t: ["calibrate", "--param", "rules.cos_hazard=0.1:0.1",
+                                                             "--out", str(t / "o")],
+    "calibrate --param nan:1": lambda t: ["calibrate", "--param", "rules.cos_hazard=nan:1", "--out", str(t / "o")],
+    "calibrate --param unknown": lambda t: ["calibrate", "--param", "colour=1:2", "--out", str(t / "o")],
+    "calibrate --param share above 1": lambda t: ["calibrate", "--param", "igt_share=0.5:1.5", "--out", str(t / "o")],
+    "calibrate --targets empty": lambda t: ["calibrate", "--targets", str(t / "empty.yaml"), "--out", str(t / "o")],
+    "calibrate --targets inconsistent": lambda t: ["calibrate", "--targets", str(t / "odd.yaml"),
+                                                   "--out", str(t / "o")],
+    "calibrate --sites 10000000 (memory)": lambda t: ["calibrate", "--sites", "10000000", "--replications", "1000",
+                                                      "--workers", "512", "--out", str(t / "o")],
+    "sensitivity --param 2:1": lambda t: ["sensitivity", "--param", "rules.cos_hazard=2:1", "--out", str(t / "o")],
+    "backlog --sites 50000000 (memory)": lambda t: ["backlog", "--sites", "50000000", "--workers", "64",
+                                                    "--replications", "64", "--out", str(t / "o")],
+    # issue 12's: shares above 1, capacities below 0, a list for a number, an obligation before the epoch
+    "backlog --set gas_share=0.9 --set igt_share=0.5": lambda t: ["backlog", "--set", "gas_share=0.9", "--set",
+                                                                  "igt_share=0.5", "--out", str(t / "o")],
+    "backlog --set market.small.field_per_wd=-1": lambda t: ["backlog", "--set", "market.small.field_per_wd=-1",
+                                                             "--out", str(t / "o")],
+    "backlog --set wan.target_days=[1, 2]": lambda t: ["backlog", "--set", "wan.target_days=[1, 2]",
+                                                       "--out", str(t / "o")],
+    "backlog --set obligation_start=1999-01-01": lambda t: ["backlog", "--set", "obligation_start=1999-01-01",
+                                                            "--out", str(t / "o")],
 }
 IN_RANGE = {"han join --join-at 0"}  # the issue's traceback: a value the option allows
 for _what, _args in OPTION_CASES.items():
     def _option_case(tmp: Path, what: str = _what, args: Callable[[Path], list[str]] = _args) -> Result:
         (tmp / "bad.xsd").write_text("<xs:schema xmlns:xs='http://www.w3.org/2001/XMLSchema'><xs:element")
+        (tmp / "empty.yaml").write_text("")
+        (tmp / "odd.yaml").write_text("t:\n  figure: backlog_at_epoch\n  policy: email-10wd\n  kind: about\n"
+                                      "  value: 500000\n  tolerance: -5\n  source: x\n")
         return refused(what, args(tmp), tmp, exit_codes=(0, 1, 2, 3) if what in IN_RANGE else (1, 2))
     case(_what)(_option_case)
 
