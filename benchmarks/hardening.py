@@ -698,22 +698,37 @@ def _stick_killed(command: str) -> Callable[[Path], Result]:
                 break
             time.sleep(0.2)
         radio = f"znp:socket://127.0.0.1:{port}"
-        if command == "duis run":
-            args = ["duis", "run", str(next(templates().glob("CCS01_*"))), "--radio", radio, "--out", str(tmp / "o")]
+        if command == "duis run":  # 12.2 and 8.14.1 answered, then the 8.11 window on the stick
+            requests = [str(next(templates().glob(f"{p}*"))) for p in ("12.2_", "8.14.1_", "CCS01_")]
+            args = ["duis", "run", *requests, "--radio", radio, "--out", str(tmp / "o"), "--no-sign"]
+            cue = "8.14.1"
         else:
-            args = ["replay", "--radio", radio, "--out", str(tmp / "o"), "--quiet"]
+            args = ["replay", "--radio", radio, "--out", str(tmp / "o")]
+            cue = "8.11"
         proc = subprocess.Popen([*HANSIM, *args], cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
-        time.sleep(25)
+        assert proc.stdout is not None
+        out_lines = []
+        reached = threading.Event()
+
+        def watch() -> None:
+            for line in proc.stdout:  # type: ignore[union-attr]
+                out_lines.append(line)
+                if cue in line:
+                    reached.set()
+            reached.set()
+
+        threading.Thread(target=watch, daemon=True).start()
+        reached.wait(600)
+        time.sleep(3)  # inside the join window
         stick.kill()
         stick.wait()
         try:
-            out, err = proc.communicate(timeout=240)
-            run = Run(proc.returncode, out, err, 0)
+            proc.wait(timeout=240)
+            run = Run(proc.returncode, "".join(out_lines), proc.stderr.read() if proc.stderr else "", 0)
         except subprocess.TimeoutExpired:
             proc.kill()
-            out, err = proc.communicate()
-            run = Run(None, out, err, 0)
+            run = Run(None, "".join(out_lines), "", 0)
         problems = []
         if run.code is None:
             problems.append("hang")
@@ -728,7 +743,7 @@ def _stick_killed(command: str) -> Callable[[Path], Result]:
         if not kept:
             problems.append("nothing written so far was kept")
         return Result("", f"hansim dongle virtual --tcp P & hansim {' '.join(_short(a, tmp) for a in args)}; "
-                      "kill the stick after 25 s", problems, 0,
+                      f"kill the stick 3 s after the '{cue}' line", problems, 0,
                       f"{errors[-1][:110] if errors else run.text[-100:]!r}; kept {len(kept)} files")
     return run_case
 
