@@ -418,11 +418,11 @@ WRITERS: dict[str, tuple[Callable[[Path], list[str]], str, bool]] = {
     "firmware keygen": (lambda t: ["firmware", "keygen", "--public", str(t / "pub.pem")], "-o", False),
     "firmware keygen --public": (lambda t: ["firmware", "keygen", "-o", str(t / "key.pem")], "--public", False),
     "firmware build": (_firmware_args, "-o", False),
-    "calibrate": (lambda t: ["calibrate", "--generations", "1", "--popsize", "2", "--param", "rules.cos_hazard",
+    "calibrate": (lambda t: ["calibrate", "--generations", "1", "--popsize", "2", "--param", "rules.p_replace",
                              "--sites", "200", "--years", "1", "--replications", "1", "--workers", "1",
                              "--quiet"], "--out", True),
-    "sensitivity": (lambda t: ["sensitivity", "--samples", "2", "--param", "rules.cos_hazard", "--param",
-                               "wan.target_days", "--sites", "200", "--years", "1", "--workers", "1", "--quiet"],
+    "sensitivity": (lambda t: ["sensitivity", "--samples", "2", "--param", "rules.p_replace", "--param",
+                               "wan.reactive_fraction", "--sites", "200", "--years", "1", "--workers", "1", "--quiet"],
                     "--out", True),
 }
 
@@ -706,7 +706,7 @@ def _stick_killed(command: str) -> Callable[[Path], Result]:
             args = ["replay", "--radio", radio, "--out", str(tmp / "o")]
             cue = "8.11"
         proc = subprocess.Popen([*HANSIM, *args], cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+                                text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})  # lines as they come
         assert proc.stdout is not None
         out_lines = []
         reached = threading.Event()
