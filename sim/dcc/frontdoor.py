@@ -61,11 +61,12 @@ class Dcc:
         #: Documents raised by the clock (a future-dated command running), not by a request.
         self.outbox: list[tuple[str, ServiceResponse]] = []
         self._order = itertools.count()  # ties at the same time run in arrival order
-        hub = premises.hub
-        for device_id, kind in ((hub.chf_id, "CHF"), (hub.gpf_id, "GPF")):
-            record = SmiRecord(device_id, kind, *premises.hub_model, mpxn=premises.mpxn)
-            record.history.append(("Pending", self.date()))
-            self.smi.records[device_id] = record
+        hubs = [premises.hub, *([premises.replacement] if premises.replacement else [])]
+        for hub in hubs:  # the CSP pre-notified them (ch_prenotify)
+            for device_id, kind in ((hub.chf_id, "CHF"), (hub.gpf_id, "GPF")):
+                record = SmiRecord(device_id, kind, *premises.hub_model, mpxn=premises.mpxn)
+                record.history.append(("Pending", self.date()))
+                self.smi.records[device_id] = record
 
     # -- time -----------------------------------------------------------------------------
     def timestamp(self, at: float | None = None) -> str:
