@@ -6,7 +6,8 @@ Per target (``tests/_fuzz_support.py``: YAML scenario/site/sweep/reflash files, 
 files, GBCS payloads and signed pre-commands, firmware images (hansim's and the DCC's 11.1
 template image), install codes, ZNP bytes, sniffer lines, CLI option values, and whatever
 else is registered there): inputs tried, accepted, refused with a clear error,
-crashes, hangs (> HANG_SECONDS), leftovers (stray files), and the time per input. Exit 1
+crashes, hangs (> HANG_SECONDS of CPU, or WALL_FACTOR times that of wall time), leftovers
+(stray files), and the time per input. Exit 1
 when any crash, hang or leftover is found, with the first few inputs that caused one.
 """
 
@@ -65,7 +66,7 @@ def main() -> int:
               f"{counts['hang']:>6} {counts['leftover']:>10} {1000 * seconds / max(tried, 1):>9.1f}",
               flush=True)
     print(f"{'all':20} {sum(total.values()):>7} {total['accepted']:>9} {total['refused']:>8} "
-          f"{total['crash']:>8} {total['hang']:>6} {total['leftover']:>10}   (hang: > {HANG_SECONDS:g} s)")
+          f"{total['crash']:>8} {total['hang']:>6} {total['leftover']:>10}   (hang: > {HANG_SECONDS:g} CPU s)")
     for line in problems:
         print(line)
     return 1 if any(total[k] for k in BAD) else 0

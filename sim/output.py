@@ -12,6 +12,10 @@ the path and the reason; the CLI prints it and exits 1 (``sim/cli/__init__.py``)
   renamed into place when the run succeeds: never half a run, never two runs mixed. A
   folder that already holds results is refused (:func:`check_folder`) unless the user
   asked to overwrite it, and then it is replaced whole.
+- A run killed outright (``kill -9``, a power cut) cannot clean up after itself: its
+  staging names carry its process ID and host, and the next run writing the same target
+  removes those of processes that are gone (:func:`clear_stale`), or puts back an earlier
+  result the killed run had moved aside.
 - Files are readable as the user's umask allows (``mkstemp`` alone would make them
   0600); secrets (private keys, key rows) stay owner-only.
 """
@@ -21,7 +25,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
@@ -98,13 +104,57 @@ def _stage_file(path: Path, data: bytes, secret: bool) -> Path:
     return Path(tmp)
 
 
+_CAPTURE = ".capture"  # a live capture's staging file: frames a killed run caught, kept
+
+
+def _owner() -> str:
+    """Who stages: this process on this host (a sweep's workers are processes of their own)."""
+    host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40]
+    return f"{os.getpid()}@{host}"
+
+
+def _prefix(target: Path, kind: str = "") -> str:
+    return f".{target.name}.{kind}{_owner()}."
+
+
 # The three places this module touches the disk; fault tests replace them.
-def _temp_file(path: Path) -> tuple[int, str]:
-    return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _temp_file(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
+    return tempfile.mkstemp(dir=path.parent, prefix=_prefix(path), suffix=suffix)
 
 
 def _temp_folder(target: Path) -> Path:
-    return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    return Path(tempfile.mkdtemp(dir=target.parent, prefix=_prefix(target)))
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's
+        return False
+    return False
+
+
+def clear_stale(target: Path) -> None:
+    """Remove what a killed run staged for ``target`` (this host's, its process gone);
+    an earlier result it had moved aside goes back in place. Best effort: a folder we may
+    not change is left as it is, and the write that follows says why."""
+    host = _owner().partition("@")[2]
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(old\.)?(\d+)@{re.escape(host)}\.[^/]*(?<!{_CAPTURE})$")
+    with contextlib.suppress(OSError):
+        for entry in target.parent.iterdir():
+            found = pattern.fullmatch(entry.name)
+            if not found or not _gone(int(found[2])):
+                continue
+            with contextlib.suppress(OSError):
+                if found[1] and (entry / "previous").is_dir() and not target.exists():
+                    os.replace(entry / "previous", target)
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+
 
 
 def _write_all(handle, data: bytes) -> None:
@@ -143,6 +193,7 @@ def write_files(files: Mapping[str | Path, bytes | str], *,
             _check_parent(current)
             if current.is_dir():
                 raise OutputError(current, "is a folder")
+            clear_stale(current)
             staged.append((_stage_file(current, _encode(data), current in secret_paths), current))
         for tmp, final in staged:
             current = final
@@ -181,7 +232,7 @@ def growing_file(path: str | Path) -> Iterator[BinaryIO]:
     or a Ctrl-C keeps everything written so far. Faults are OutputErrors, as above."""
     path = check_file(path)
     try:
-        fd, tmp = _temp_file(path)
+        fd, tmp = _temp_file(path, _CAPTURE)
     except (OSError, ValueError) as err:
         raise describe(path, err) from None
     handle = os.fdopen(fd, "wb")
@@ -214,6 +265,7 @@ def check_folder(target: str | Path, overwrite: bool = False) -> Path:
         if target.exists() and not target.is_dir():
             raise OutputError(target, "a file is in the way (a folder was expected)")
         _check_parent(target)
+        clear_stale(target)
         if holds_results(target) and not overwrite:
             raise OutputError(target, "it already holds results; choose another folder or "
                               f"pass {OVERWRITE_HINT} to replace them")
@@ -277,7 +329,7 @@ class OutputDir:
                 os.chmod(folder, 0o777 & ~_umask())
             old = None
             if self.target.exists():  # empty, or --overwrite: moved aside, removed once replaced
-                old = Path(tempfile.mkdtemp(dir=self.target.parent, prefix=f".{self.target.name}.old."))
+                old = Path(tempfile.mkdtemp(dir=self.target.parent, prefix=_prefix(self.target, "old.")))
                 os.replace(self.target, old / "previous")
             try:
                 os.replace(self.staging, self.target)

@@ -44,11 +44,14 @@ class ParameterError(ValueError):
 
 def check_range(name: str, value: float, low: float, high: float = math.inf) -> float:
     """``value`` if ``low <= value <= high``, else a :class:`ParameterError` naming the range."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:  # NaN
         raise ParameterError(f"{name} = {value!r} is not a number (allowed: {low:g}..{high:g})")
-    if not low <= value <= high:
+    beyond_floats = isinstance(value, int) and value.bit_length() > 1000  # the model computes in floats
+    if beyond_floats or not low <= value <= high:  # int against float compares exactly
         allowed = f">= {low:g}" if math.isinf(high) else f"{low:g}..{high:g}"
-        raise ParameterError(f"{name} = {value:g} is outside the allowed range ({allowed})")
+        shown = (f"{value:g}" if isinstance(value, float) or abs(value) < 10**15  # huge ints: no float
+                 else f"{'-' if value < 0 else ''}10^{int(value.bit_length() * math.log10(2))}")
+        raise ParameterError(f"{name} = {shown} is outside the allowed range ({allowed})")
     return value
 
 

@@ -61,6 +61,8 @@ def test_good_site(tmp_path: Path) -> None:
     (("connected: false", "connected: maybe"), ":4: wan.connected: 'maybe' is not true or false"),
     (("{id: 00-DB", "{id: 00:DB"), ":6: devices[0].id: '00:DB-00-00-00-00-00-01' is not an ID"),
     (("devices:", "devices: [\n"), ": not valid YAML"),
+    (("gpf: 00-DB-00-00-00-00-00-03", "gpf: 00-DB-00-00-00-00-00-02"),  # issue 19: was accepted
+     ":3: comms_hub.gpf: 00-DB-00-00-00-00-00-02 is the CHF's ID too"),
     (("gpf: 00-DB-00-00-00-00-00-03}", "gpf: 00-DB-00-00-00-00-00-03, replacement: {chf: 00-DB-00-00-00-00-00-12}}"),
      ":3: comms_hub.replacement.gpf: missing"),
     (("gpf: 00-DB-00-00-00-00-00-03}", "gpf: 00-DB-00-00-00-00-00-03, replacement: {chf: 00-DB-00-00-00-00-00-02, "

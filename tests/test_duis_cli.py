@@ -3,6 +3,8 @@
 import base64
 from pathlib import Path
 
+import pytest
+
 from _firmware_support import signed
 from click.testing import CliRunner
 from duis_support import cos_site, schema_path, templates, xsd
@@ -116,6 +118,23 @@ def test_validate_without_schema_says_so(tmp_path: Path) -> None:
     result = run("duis", "validate", story_files()[0], "--schema", tmp_path)
     assert result.exit_code == 1
     assert "validation is off" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("text", ["<xs:schema xmlns:xs='http://www.w3.org/2001/XMLSchema'><xs:element",
+                                  "<a/>", "\x00\xff"])
+@pytest.mark.parametrize("command", [["duis", "validate"], ["duis", "run", "--out", "o"],
+                                     ["replay", "--quiet", "--out", "o"]])
+def test_a_schema_that_is_no_xsd_is_one_line_and_writes_nothing(tmp_path: Path, monkeypatch, text: str,
+                                                                command: list[str]) -> None:
+    """Issue 19: ``--schema bad.xsd`` was an XMLResourceParseError traceback."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.xsd").write_bytes(text.encode("latin-1"))
+    requests = [str(story_files()[0])] if command[0] == "duis" else []
+    result = CliRunner().invoke(main, [*command[:2], *requests, *command[2:], "--schema", "bad.xsd"])
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[-1].startswith("Error: bad.xsd: not a usable DUIS XSD: ")
+    assert "Traceback" not in result.output and len(result.output.splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.xsd"]
 
 
 def test_no_sign_stops_at_the_pre_command(tmp_path: Path) -> None:

@@ -91,3 +91,19 @@ def test_an_element_crowded_with_attributes_is_refused_before_the_schema_check()
     [problem] = duis_schema.check_bytes(xsd(), crowded)
     assert problem.reason.startswith("Request: 16001 attributes") and problem.line is not None
     assert len(duis_schema.check_bytes(xsd(), data.replace(b"<sr:Request", b'<sr:Request a1="x"', 1))) == 1
+
+
+def test_a_long_bad_value_is_quoted_cut_and_the_request_not_called_srv_question_mark() -> None:
+    """Issue 19: an 11.1 whose firmware image is not base64 printed the whole image and
+    "SRV ?"; the value is cut and the line says the request could not be read."""
+    import re
+
+    from sim.dcc.frontdoor import Dcc
+    from sim.dcc.site_file import default_premises
+    request = next(templates().glob("11.1_*")).read_bytes()
+    bad = re.sub(rb"(<sr:FirmwareImage>)[^<]{8}", rb"\g<1>!!!*;^%$", request, count=1)
+    (problem,) = duis_schema.check_bytes(xsd(), bad)
+    assert re.search(r"invalid value '!!!\*;\^%\$\S{52}\.\.\.' \(\d+ characters\) for xs:base64Binary",
+                     problem.reason), problem
+    summary = Dcc(default_premises(), xsd()).submit(bad).summary()
+    assert summary.startswith("not read as a request: E100 refused") and len(summary) < 300, summary

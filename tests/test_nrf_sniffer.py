@@ -214,3 +214,19 @@ def test_64_bit_timer_keeps_long_gaps_and_times_follow_the_host_clock(tmp_path: 
     first, second = (float(p.time) for p in rdpcap(str(out)))
     assert abs((second - first) - 4500.0) < 1e-6
     assert before - 1 <= first <= time.time() + 1
+
+
+def test_a_frame_time_beyond_classic_pcap_is_dropped_and_the_capture_goes_on(tmp_path: Path) -> None:
+    """Issue 19's long fuzz pass: a 64-bit timer of 10^17 us put a frame after 2106 and
+    scapy raised struct.error; capture() now drops it as it drops a malformed line."""
+    import io
+
+    from han.sniffer.nrf802154 import PcapFile, TimeOutOfRange, parse_line
+    pcap = PcapFile(io.BytesIO(), 15, 1.7e9)
+    good, bad = (parse_line(b"received: %s power: -61 lqi: 172 time: %d" % (FRAMES[0].hex().encode(), t))
+                 for t in (1000, 10**17))
+    pcap.add(good)
+    with pytest.raises(TimeOutOfRange):
+        pcap.add(bad)
+    pcap.add(good)
+    assert pcap.count == 2

@@ -135,3 +135,49 @@ def test_a_growing_file_keeps_what_was_written_however_the_block_ends(tmp_path: 
     with pytest.raises(OutputError, match="folder .* does not exist"):
         with growing_file(tmp_path / "no" / "x.pcap"):
             pass
+
+
+KILLED_MID_RUN = """
+import os, signal, sys
+from pathlib import Path
+from unittest import mock
+import sim.output as output
+out = Path(sys.argv[1])
+if sys.argv[2] == "commit":  # killed between moving the earlier result aside and the new one in
+    real = os.replace
+    def replace(src, dst):
+        real(src, dst)
+        if Path(src) == out:
+            os.kill(os.getpid(), signal.SIGKILL)
+    mock.patch.object(output.os, "replace", replace).start()
+with output.OutputDir(out, overwrite=True) as run:
+    run.write("a.csv", "new")
+    if sys.argv[2] == "mid-write":
+        handle = output._write_all
+        output._write_all = lambda h, data: (handle(h, data[:3]), os.kill(os.getpid(), signal.SIGKILL))
+        output.atomic_write(out.parent / "key.pem", "half a key")
+        run.write("b.csv", "x")
+        os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.parametrize("moment", ["mid-write", "commit"])
+def test_a_run_killed_outright_leaves_nothing_once_the_next_run_starts(tmp_path: Path, moment: str) -> None:
+    """kill -9 cannot be caught: the next run writing the same target clears what the dead
+    run staged, and puts back an earlier result it had moved aside."""
+    import signal
+    import subprocess
+    import sys
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "earlier.csv").write_text("earlier")
+    (tmp_path / "key.pem").write_text("earlier key")
+    killed = subprocess.run([sys.executable, "-c", KILLED_MID_RUN, str(tmp_path / "out"), moment])
+    assert killed.returncode == -signal.SIGKILL
+    assert any(name.startswith(".") for name in names(tmp_path))  # what kill -9 leaves
+    alive = tmp_path / f".out.{output._owner()}.live"  # a staging folder of a live run
+    alive.mkdir()
+    with pytest.raises(OutputError, match="already holds results"):
+        check_folder(tmp_path / "out")  # the earlier result is back, so refused as before
+    assert (tmp_path / "out" / "earlier.csv").read_text() == "earlier"
+    atomic_write(tmp_path / "key.pem", "new key")
+    assert names(tmp_path) == [alive.name, "key.pem", "out", "out/earlier.csv"]

@@ -89,6 +89,9 @@ def test_dask_cluster_gives_the_same_results(tmp_path: Path) -> None:
     (["--policy", "none", "--set", "policy.reply_probability=0.5"], ["reply_probability", "none"]),
     (["--set", "rules.cos_lead_wd=[1]"], ["rules.cos_lead_wd", "[low, high]"]),
     (["--set", "obligation_start=2020-01-01"], ["obligation_start", "before the epoch"]),
+    (["--set", "epoch=9999-12-31"], ["epoch = 9999-12-31", "2100-12-31"]),  # not the obligation date's fault
+    (["--set", "commissioning.retry_wd=" + "9" * 400], ["retry_wd = 10^400", "0..60"]),  # was an OverflowError
+    (["--set", "install_and_leave_fraction=5e-324"], ["install_and_leave_fraction", "at least 1"]),  # was / 0
     (["--set", "market.large.share=0.5"], ["market shares", "= 1"]),
     (["--set", "market.small.reply_per_wd=-2"], ["market.small.reply_per_wd", ">= 0"]),
     (["--set", "rules.p_replace=[0.5]"], ["rules.p_replace", "0..1"]),

@@ -418,6 +418,8 @@ BAD_STREETS = [
     ("gpf: 00-DB-12-34-56-78-02-A3}", "gpf: 00-DB-12-34-56-78-01-A0}",
      ":13: premises[1].comms_hub.gpf: 00-DB-12-34-56-78-01-A0 is already a device at another premises"),
     ("  - name: two", "  - name: One", ":12: premises[1].name: 'One' appears twice"),
+    ("gpf: 00-DB-12-34-56-78-02-A3}", "gpf: 00-DB-12-34-56-78-02-A2}",  # issue 19: said "another premises"
+     ":13: premises[1].comms_hub.gpf: 00-DB-12-34-56-78-02-A2 is the CHF's ID too"),
     ("    timeline: [{wd: 0, event: install, by: a}, {wd: 30, event: wan}]\n    expect: {commissioned: {ESME: 30}}\n"
      "  - name: two", "    timeline: [{wd: 0, event: install, by: a, devices: [GSME]}]\n    expect: {joins: 0}\n"
      "  - name: two", ":10: premises[0].timeline[0].devices[0]: unknown device 'GSME'"),  # a meter it lacks

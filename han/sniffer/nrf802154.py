@@ -164,6 +164,10 @@ def answers_as_sniffer(port: str, timeout: float = 1.0) -> bool:
             sniffer.serial.close()
 
 
+class TimeOutOfRange(ValueError):
+    """A frame whose timer puts it where a classic pcap cannot (a garbled time on the line)."""
+
+
 class PcapFile:
     """A TAP pcap (link type 283) on ``stream``, each frame flushed as it arrives.
 
@@ -183,6 +187,8 @@ class PcapFile:
         if self.start_time is None:
             self.start_time = time.time() - micros / 1e6
         stamp = round(self.start_time * 1e6) + micros
+        if not 0 <= stamp // 10**6 < 2**32:
+            raise TimeOutOfRange(f"frame at {stamp // 10**6} s: a classic pcap holds 0 to 2^32-1 s")
         tap = tap_header(self.channel, fcs=False, rssi=float(frame.rssi), lqi=frame.lqi)
         if not self._writer.header_present:
             self._writer.write_header(None)
@@ -226,7 +232,10 @@ def capture(sniffer: NrfSniffer, channel: int, out: BinaryIO, *, count: int | No
     try:
         sniffer.start(channel)
         for frame in sniffer.frames(keep_going):
-            packet = pcap.add(frame)
+            try:
+                packet = pcap.add(frame)
+            except TimeOutOfRange:
+                continue  # dropped, as a malformed line is
             if on_frame is not None:
                 on_frame(frame, packet)
     except SnifferGone as err:

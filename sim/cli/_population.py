@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import click
 import yaml
@@ -45,13 +46,26 @@ def parse_overrides(ctx: click.Context, param: click.Parameter, values: tuple[st
 EPOCHS = (dt.date(2000, 1, 1), dt.date(2100, 12, 31))  # the calendar's holidays end long before 9999
 
 
+def _check_epoch(value: object) -> None:
+    """The epoch in the calendar's range; checked before the rest, which is relative to it
+    (an epoch of 9999-12-31 is the user's mistake, not the obligation date's)."""
+    try:
+        epoch = dt.date.fromisoformat(str(value))
+    except ValueError:
+        return  # not a date at all: the parameters' own check says so
+    if not EPOCHS[0] <= epoch <= EPOCHS[1]:
+        raise ParameterError(f"epoch = {value} is outside the allowed range ({EPOCHS[0]}..{EPOCHS[1]})")
+
+
 def build(params: PopulationParams, model: dict[str, object]) -> PopulationParams:
     try:
+        _check_epoch(model.get("epoch", params.epoch))
         built = with_overrides(params, model)
-        epoch = dt.date.fromisoformat(built.epoch)
-        if not EPOCHS[0] <= epoch <= EPOCHS[1]:
-            raise ParameterError(f"epoch = {built.epoch} is outside the allowed range "
-                                 f"({EPOCHS[0]}..{EPOCHS[1]})")
+        _check_epoch(built.epoch)
+        if not 1 <= built.il_per_year < math.inf or not built.gb_factor < math.inf:  # each in range
+            # alone, their product can still be nothing (or overflow) and the model divides by it
+            raise ParameterError(f"installs_per_year x install_and_leave_fraction = {built.il_per_year:g} "
+                                 "install-and-leave meters a year (allowed: at least 1, finite)")
         return built
     except ParameterError as err:
         raise click.ClickException(str(err)) from None

@@ -36,6 +36,8 @@ def _schema(option: str | None, required: bool):
             raise click.ClickException(str(err)) from None
         click.echo(f"warning: {err}", err=True)
         return None
+    except duis_schema.SchemaUnusable as err:  # given, but broken: not silently off
+        raise click.ClickException(str(err)) from None
 
 
 def _read(path: Path) -> bytes:

@@ -52,6 +52,7 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
 
     from han.radio import RadioError
     from scenarios import FOLDER
+    from sim.duis.schema import SchemaUnusable
     from sim.han_time.radio_join import check_radio_spec
     from sim.output import OutputDir, check_file, check_folder, write_files
     from sim.progress import bar as progress_bar
@@ -84,8 +85,8 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
             for one in street:
                 results.append(replay(one, schema_path))
                 bar.update()
-        except RadioError as err:  # bad spec, a stick that will not start, or one pulled mid-run
-            raise click.ClickException(str(err)) from None
+        except (RadioError, SchemaUnusable) as err:  # a stick that will not start or is pulled
+            raise click.ClickException(str(err)) from None  # mid-run; a --schema that is no XSD
         found = [report.checks(r) for r in results]
         made = report.street_files(results, found, plot_format, progress=named_steps(bar))
     with OutputDir(out, overwrite) as staged:

@@ -82,7 +82,7 @@ class Outcome:
 
     def summary(self) -> str:
         """One line for people: SRV, outcome, SMI changes, alerts. Never a secret."""
-        srv = f"SRV {self.request.srv} CV{self.request.command_variant}" if self.request else "SRV ?"
+        srv = f"SRV {self.request.srv} CV{self.request.command_variant}" if self.request else "not read as a request"
         text = f"{srv}: {self.code} {'accepted' if self.accepted else 'refused'}"
         if self.reason:
             text += f" ({self.reason})"

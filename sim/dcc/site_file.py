@@ -174,6 +174,8 @@ def load_site(path: Path) -> Premises:
         site.flag(("wan", "connected"), True),
         keys[suppliers.get("electricity") or next(iter(suppliers.values()))],
     )
+    if hub.gpf_id == hub.chf_id:  # two devices on one HAN: the DCC addresses each by its own ID
+        raise doc.error(("comms_hub", "gpf"), f"{hub.gpf_id} is the CHF's ID too; the GPF needs its own")
     hub.firmware = _firmware(site, ("comms_hub", "firmware"), hub.chf_id)
     replacement = _replacement_hub(site, hub)
     arrives = None

@@ -46,10 +46,19 @@ def locate(explicit: str | os.PathLike | None = None) -> Path:
     )
 
 
+class SchemaUnusable(ValueError):
+    """A file given as the DUIS XSD that is not one (not XML, not a schema, unreadable)."""
+
+
 @functools.lru_cache(maxsize=4)
 def load(path: Path) -> xmlschema.XMLSchema:
     """The schema at ``path`` (imports the MMC and xmldsig schemas beside it), cached."""
-    return xmlschema.XMLSchema(str(path))
+    try:
+        return xmlschema.XMLSchema(str(path))
+    except (xmlschema.XMLSchemaException, SyntaxError, OSError, ValueError) as err:
+        reason = getattr(err, "message", None) or getattr(err, "strerror", None) or str(err)
+        first = str(reason).strip().splitlines()[0] if str(reason).strip() else type(err).__name__
+        raise SchemaUnusable(f"{path}: not a usable DUIS XSD: {first}") from None
 
 
 @dataclass(frozen=True)
@@ -86,10 +95,19 @@ def problems(schema: xmlschema.XMLSchema, doc: Document) -> list[Problem]:
             found.append(Problem(None, f"stopped after {MAX_PROBLEMS} problems; there may be more"))
             break
         where = re.sub(r"\{[^}]*\}", "", err.path or "")
-        reason = redact(str(err.reason), secrets)  # however xmlschema quotes the value
+        reason = _shorten(redact(str(err.reason), secrets))  # however xmlschema quotes the value
         reason = f"{where}: {reason}" if where else reason
         found.append(Problem(doc.line_of(err.elem), reason))
     return found
+
+
+#: A value quoted in a reason is cut to this many characters (a firmware image is 100 kB of base64).
+MAX_QUOTED = 60
+
+
+def _shorten(reason: str) -> str:
+    return re.sub(rf"""(['"])([^'"]{{{MAX_QUOTED + 1},}})\1""",
+                  lambda m: f"{m[1]}{m[2][:MAX_QUOTED]}...{m[1]} ({len(m[2])} characters)", reason)
 
 
 def check_bytes(schema: xmlschema.XMLSchema, data: bytes) -> list[Problem]:

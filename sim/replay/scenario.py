@@ -209,6 +209,8 @@ def _premises(doc: YamlDocument, path: Path, seed: int | None, ids: set[str], in
     read.mapping(("comms_hub",), KEYS[("comms_hub",)])
     chf = read.eui(("comms_hub", "chf"), "00-DB-12-34-56-78-90-A2")
     gpf = read.eui(("comms_hub", "gpf"), "00-DB-12-34-56-78-90-A3")
+    if gpf == chf:
+        raise doc.error(("comms_hub", "gpf"), f"{gpf} is the CHF's ID too; the GPF needs its own")
     for key, hub_id in (("chf", chf), ("gpf", gpf)):
         if hub_id in ids:
             raise doc.error(("comms_hub", key), f"{hub_id} is already a device at another premises of the street")
