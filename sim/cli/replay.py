@@ -58,7 +58,7 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     from sim.progress import named_steps
     from sim.replay import report
     from sim.replay.scenario import load_street, locate
-    from sim.replay.story import replay
+    from sim.replay.story import replay_street
 
     path = locate(scenario)
     if not path.exists() and (FOLDER / "reflash" / f"{scenario}.yaml").exists():
@@ -80,10 +80,8 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
             if radio is not None:
                 check_radio_spec(radio)
                 street = [dataclasses.replace(s, radio=radio) for s in street]
-            results = []
-            for one in street:
-                results.append(replay(one, schema_path))
-                bar.update()
+            results = replay_street(street, schema_path)  # one DCC for the whole street
+            bar.update(len(street))
         except RadioError as err:  # bad spec, a stick that will not start, or one pulled mid-run
             raise click.ClickException(str(err)) from None
         found = [report.checks(r) for r in results]
