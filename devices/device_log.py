@@ -14,7 +14,7 @@ No clock inside: every call takes the time (seconds) from the caller.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from devices.alerts import Alert, AlertCode
@@ -52,13 +52,79 @@ class JoinWindow:
 
 
 @dataclass
+class LinkStatistics:
+    """What the CHF measured of one device's HAN link: every frame it heard from the device
+    (RSSI, LQI, when) and every unicast it sent it (acknowledged or not after the MAC's
+    retries). These are the figures of its active devices list that CCS06 reads (DLMS
+    class 104 ``active_devices``); none are known until a frame-level join feeds them."""
+
+    heard: int = 0
+    rssi_max: int = 0
+    rssi_min: int = 0
+    rssi_sum: int = 0
+    lqi_max: int = 0
+    lqi_min: int = 0
+    lqi_sum: int = 0
+    last_heard: float | None = None
+    transmission_successes: int = 0
+    transmission_failures: int = 0
+    smart_energy: bool = False  # the device answered a Smart Energy (ZCL) request
+    hops: int = 1  # the simulated HAN is one hop: every device is the hub's child
+
+    def hear(self, rssi: int, lqi: int, now: float) -> None:
+        first = self.heard == 0
+        self.heard += 1
+        self.rssi_max = rssi if first else max(self.rssi_max, rssi)
+        self.rssi_min = rssi if first else min(self.rssi_min, rssi)
+        self.lqi_max = lqi if first else max(self.lqi_max, lqi)
+        self.lqi_min = lqi if first else min(self.lqi_min, lqi)
+        self.rssi_sum += rssi
+        self.lqi_sum += lqi
+        self.last_heard = now if self.last_heard is None else max(self.last_heard, now)
+
+    def sent(self, acked: bool) -> None:
+        if acked:
+            self.transmission_successes += 1
+        else:
+            self.transmission_failures += 1
+
+    def add(self, other: LinkStatistics) -> None:
+        """Take in what a later exchange (another join attempt) measured."""
+        if other.heard:
+            if not self.heard:
+                self.rssi_max, self.rssi_min = other.rssi_max, other.rssi_min
+                self.lqi_max, self.lqi_min = other.lqi_max, other.lqi_min
+            self.rssi_max, self.rssi_min = max(self.rssi_max, other.rssi_max), min(self.rssi_min, other.rssi_min)
+            self.lqi_max, self.lqi_min = max(self.lqi_max, other.lqi_max), min(self.lqi_min, other.lqi_min)
+            self.heard += other.heard
+            self.rssi_sum += other.rssi_sum
+            self.lqi_sum += other.lqi_sum
+            assert other.last_heard is not None  # set with the first frame heard
+            self.last_heard = max(self.last_heard or other.last_heard, other.last_heard)
+        self.transmission_successes += other.transmission_successes
+        self.transmission_failures += other.transmission_failures
+        self.smart_energy = self.smart_energy or other.smart_energy
+
+    @property
+    def rssi(self) -> tuple[int, int, int]:
+        """Max, average, min RSSI (dBm); zeros while nothing was heard."""
+        return self.rssi_max, round(self.rssi_sum / self.heard) if self.heard else 0, self.rssi_min
+
+    @property
+    def lqi(self) -> tuple[int, int, int]:
+        return self.lqi_max, round(self.lqi_sum / self.heard) if self.heard else 0, self.lqi_min
+
+
+@dataclass
 class LiveEntry:
-    """A whitelisted device: its current link key and its join window, if any."""
+    """A whitelisted device: its current link key, its join window, if any, and what the
+    CHF measured of its link."""
 
     device_id: str
     link_key: bytes
     joined: bool = False
     window: JoinWindow | None = None
+    link: LinkStatistics = field(default_factory=LinkStatistics)
 
 
 class DeviceLog:
@@ -102,6 +168,25 @@ class DeviceLog:
         while len(self.historic) > HISTORIC_LOG_CAPACITY:
             self.historic.popitem(last=False)
         return [self._changed(now, device_id, "removed")]
+
+    # -- SRV 8.12.1 (CCS03): a replacement CHF ------------------------------------------
+    def restore(self, backup: DeviceLog, now: float) -> list[Alert]:
+        """Take the replaced CHF's logs: each device with its link key, none joined yet,
+        no window open (a device rejoins with the key it holds, :meth:`rejoin`)."""
+        self.live = OrderedDict((d, LiveEntry(d, e.link_key)) for d, e in backup.live.items())
+        self.historic = OrderedDict(backup.historic)
+        if not self.live:
+            return []
+        return [self._changed(now, next(iter(self.live)), "restored")]
+
+    def rejoin(self, device_id: str, held_key: bytes) -> bool:
+        """A device that lost its Comms Hub rejoins with the link key it holds: accepted iff
+        it is the key this log holds for it."""
+        entry = self.live.get(device_id)
+        if entry is None or entry.link_key != held_key:
+            return False
+        entry.joined = True
+        return True
 
     # -- the join -------------------------------------------------------------------------
     def acceptable_keys(self, device_id: str, now: float) -> list[tuple[KeySource, bytes]]:

@@ -8,7 +8,7 @@ replace it (6.23).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -31,6 +31,9 @@ class HanDevice:
     commissioned: bool = False
     supplier_key: ec.EllipticCurvePublicKey | None = None
     firmware: DeviceFirmware | None = None  # SRV 11.1/11.3 slots, when modelled
+    #: An ESME's load controller trust anchors (CS02g), by use ("ds", "ka"): the subject
+    #: unique ID and subject key ID of each certificate it holds (none until a CS02g).
+    load_controller: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # the install code never appears
         return (

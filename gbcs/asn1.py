@@ -51,3 +51,20 @@ def implicit(number: int, der: bytes) -> bytes:
     """``der`` retagged as context-specific [number] IMPLICIT (constructed if it was), as
     CS02b's control fields are written."""
     return bytes([0x80 | (der[0] & 0x20) | number]) + der[1:]
+
+
+class _HardwareModuleName(core.Sequence):
+    """RFC 4108 HardwareModuleName: a type OID and the device's serial number."""
+
+    _fields = [("hw_type", core.ObjectIdentifier), ("hw_serial_num", core.OctetString)]
+
+
+def hardware_serial(value: bytes) -> bytes | None:
+    """The serial number (the device's EUI-64) in a hardwareModuleName other-name value:
+    the RFC 4108 sequence, or a bare OCTET STRING as some test certificates write it."""
+    try:
+        if value[:1] == b"\x04":
+            return bytes(core.OctetString.load(value).native)
+        return bytes(_HardwareModuleName.load(value)["hw_serial_num"].native)
+    except (ValueError, TypeError):
+        return None

@@ -59,13 +59,15 @@ def array(items: list[bytes]) -> bytes:
     return bytes([0x01, len(items)]) + b"".join(items)
 
 
-def date_time(when: dt.datetime | None) -> bytes:
-    """COSEM date-time (12 bytes) in UTC, day of week and deviation "not specified";
-    ``None`` is the all-FF "never" the RTDS uses for an open bound."""
+def date_time(when: dt.datetime | None, weekday: bool = False) -> bytes:
+    """COSEM date-time (12 bytes) in UTC, deviation "not specified" and the day of week
+    too (1 Monday .. 7 Sunday), or "not specified" unless ``weekday`` (the RTDS vectors
+    differ by use case); ``None`` is the all-FF "never" the RTDS uses for an open bound."""
     if when is None:
         return bytes([0xFF] * 9) + b"\x80\x00\xFF"
     when = when.astimezone(dt.UTC)
-    return (when.year.to_bytes(2) + bytes([when.month, when.day, 0xFF, when.hour,
+    day = when.isoweekday() if weekday else 0xFF
+    return (when.year.to_bytes(2) + bytes([when.month, when.day, day, when.hour,
                                            when.minute, when.second, 0x00])
             + b"\x80\x00\xFF")
 

@@ -148,6 +148,12 @@ class KeyStore:
         assert private is not None  # no KA certificate here, so the key is derived
         return _test_certificate(raw, use, private.public_key())
 
+    def published(self, eui: str | bytes, use: Use) -> bytes | None:
+        """The party's certificate in the folders (e.g. an RTDS device's), even when the
+        party signs with the test PKI because its private key is not published."""
+        path = self._file(eui_bytes(eui), use, "pem")
+        return self._pem(path) if path is not None else None
+
     def test_pki_key(self, eui: str | bytes, use: Use) -> bytes | None:
         """The PEM private key of a party whose key is hansim's test PKI (derived from its
         EUI alone: public knowledge, no one's secret), None for a key from a folder. Written

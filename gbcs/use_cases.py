@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import IntEnum
 
-from gbcs import asn1, dlms
+from gbcs import asn1, dlms, gbz
 from gbcs.dlms import Access, AttributeRef
 
 
@@ -22,6 +22,7 @@ class MessageCode(IntEnum):
 
     CCS01 = 0x0001
     CCS02 = 0x0002
+    CCS03 = 0x0003  # restore the CHF device log onto a replacement Comms Hub (8.12.1)
     CS03A1 = 0x000D
     CS04AC = 0x000F  # method A or C unjoin (8.8.1, 8.8.2)
     CS04B = 0x0010  # method B unjoin: a meter forgets a Type 2 device (8.8.2)
@@ -40,7 +41,13 @@ class MessageCode(IntEnum):
     CS07 = 0x0013  # read device join details (8.9 on a meter or other device)
     CS08 = 0x0129
     CS02D = 0x000B  # update device certificates on device (6.15.2)
+    CS02G = 0x0126  # update security credentials: the load controller's, by the supplier (6.15.1)
+    CS02G_ALERT = 0x0124  # its future-dated alert (8F66 / 8F67; RTDS CS02g)
     ECS52 = 0x0059  # read ESME / Comms Hub firmware version (11.2)
+    GCS38 = 0x0084  # read GSME firmware version (11.2)
+    FDRA_GSME = 0x00CF  # firmware distribution receipt alert, the GSME (8F72 / 8F1C)
+    CCS06 = 0x010F  # read CHF device log and check HAN communications (8.9 on the CHF)
+    GCS59 = 0x008C  # restore the GPF device log onto a replacement GPF (8.12.2)
     GCA = 0x1000  # generic critical alert
     GNCA = 0x1001  # generic non-critical alert
 
@@ -79,6 +86,73 @@ def device_log_response(counter: int, kinds: list[Access], result: int = 0) -> b
 
 CCS01_ACCESS = [Access.ACTION, Access.SET, Access.SET]
 CCS02_ACCESS = [Access.ACTION]
+CCS03_ACCESS = [Access.ACTION]
+RESTORE_PAN = 5  # method 5 of ZigBee Network Control
+#: Action results a CHF gives CCS03 (DLMS action-result, as gbcs-parser reads them).
+ACTION_SUCCESS, ACTION_HARDWARE_FAULT = 0, 1
+
+
+def ccs03_command(counter: int, extended_pan_id: bytes,
+                  entries: list[tuple[bytes, bytes]]) -> bytes:
+    """Restore PAN on a replacement CHF: the network's Extended PAN ID and the old CHF's
+    device log as its last CS14 backup carried it, (device, 16-byte key field) per entry."""
+    spec = AttributeRef(Access.ACTION, ZIGBEE_NETWORK_CONTROL, DEVICE_LOG, RESTORE_PAN)
+    log = [dlms.structure(dlms.octet_string(eui), dlms.octet_string(key)) for eui, key in entries]
+    return dlms.access_request(counter, [spec], [dlms.structure(
+        dlms.octet_string(extended_pan_id), dlms.array(log))])
+
+
+@dataclass(frozen=True)
+class ActiveDevice:
+    """One entry of the CHF's active devices (DLMS class 104 ZigBee Network Control,
+    attribute 4 ``active_devices``): what the CHF knows of a device's HAN link."""
+
+    device: bytes
+    authorised: bool  # on the PAN with its link key (joined)
+    reporting: bool  # heard on the PAN
+    sep_transmitting: bool  # exchanging Smart Energy (ZCL) messages
+    rssi: tuple[int, int, int]  # max, average, min (dBm)
+    lqi: tuple[int, int, int]  # max, average, min
+    last_heard: dt.datetime | None  # None: never
+    hops: int
+    transmission_failures: int
+    transmission_successes: int
+    application_version: int = 0
+    stack_version: int = 0
+
+    def status(self) -> bytes:
+        """The status bit-string (8 bits, bit 0 first): authorised on PAN, actively
+        reporting, unauthorised but has reported, authorised after swap-out, SEP
+        transmitting (the RTDS CCS06 vector's C8 is bits 0, 1 and 4)."""
+        bits = (self.authorised, self.reporting and self.authorised,
+                self.reporting and not self.authorised, False, self.sep_transmitting)
+        value = sum(0x80 >> n for n, on in enumerate(bits) if on)
+        return bytes([0x04, 8, value])
+
+    def to_dlms(self) -> bytes:
+        def byte(n: int) -> bytes:  # counters and versions are DLMS unsigned: they saturate
+            return dlms.unsigned(min(max(n, 0), 0xFF))
+        return dlms.structure(
+            dlms.octet_string(self.device), self.status(),
+            *(dlms.integer(max(-128, min(127, v))) for v in self.rssi),
+            *(byte(v) for v in self.lqi),
+            dlms.octet_string(dlms.date_time(self.last_heard, weekday=True)),
+            byte(self.hops), byte(self.transmission_failures),
+            byte(self.transmission_successes), byte(self.application_version),
+            byte(self.stack_version))
+
+
+ACTIVE_DEVICES = AttributeRef(Access.GET, ZIGBEE_NETWORK_CONTROL, DEVICE_LOG, 4)
+
+
+def ccs06_command(counter: int) -> bytes:
+    """Read the CHF device log with each device's HAN link figures (RTDS CCS06)."""
+    return dlms.access_request(counter, [ACTIVE_DEVICES], [dlms.NULL])
+
+
+def ccs06_response(counter: int, devices: list[ActiveDevice]) -> bytes:
+    return dlms.access_response(counter, [(Access.GET, 0, dlms.array(
+        [d.to_dlms() for d in devices]))])
 
 
 def cs14_device_log_changed(counter: int, when: dt.datetime, log: list[bytes]) -> bytes:
@@ -90,9 +164,10 @@ def cs14_device_log_changed(counter: int, when: dt.datetime, log: list[bytes]) -
         dlms.octet_string(dlms.date_time(when)), dlms.octet_string(bytes(8)), dlms.array(entries)))
 
 
-def generic_alert(counter: int, code: int, when: dt.datetime) -> bytes:
-    """A device alert with no use-case content (GCA / GNCA): alert code and time stamp."""
-    return dlms.data_notification(counter, code, when)
+def generic_alert(counter: int, code: int, when: dt.datetime, gas: bool = False) -> bytes:
+    """A device alert with no use-case content (GCA / GNCA): alert code and time stamp, as
+    a DLMS data notification or, from a GSME (``gas``), a GBZ alert (RTDS GNCA-ZigBee)."""
+    return gbz.alert(code, when) if gas else dlms.data_notification(counter, code, when)
 
 
 # -- ECS70 / GCS28: set the meter's clock (8.1.1 commissioning) --------------------------------
@@ -157,6 +232,23 @@ def cs07_response(joined: list[tuple[bytes, str]]) -> bytes:
     return asn1.sequence(asn1.integer(0), asn1.sequence(*entries))
 
 
+# -- GCS59: restore the GPF device log (8.12.2) ---------------------------------------------
+def _log_entry(eui: bytes, kind: str) -> bytes:
+    return asn1.sequence(asn1.octet_string(eui), asn1.integer(DEVICE_TYPES[kind]))
+
+
+def gcs59_command(entries: list[tuple[bytes, str]]) -> bytes:
+    """The old GPF's device log (device, GBCS device type) for the replacement GPF."""
+    return asn1.sequence(asn1.sequence(*(_log_entry(eui, kind) for eui, kind in entries)))
+
+
+def gcs59_response(outcomes: list[tuple[bytes, str, int]]) -> bytes:
+    """The replacement GPF's outcome per restored entry: the entry and its join response
+    code (0 success, 4 device log full, ...; gbcs-parser's table)."""
+    return asn1.sequence(asn1.sequence(*(
+        asn1.sequence(_log_entry(eui, kind), asn1.integer(code)) for eui, kind, code in outcomes)))
+
+
 def response_code(code: int = 0) -> bytes:
     """A bare ASN.1 response code (CS03A1, CS03A2, CS04AC): 0 success."""
     return asn1.integer(code)
@@ -218,11 +310,36 @@ def ecs52_response(counter: int, firmware_version: bytes) -> bytes:
 
 
 def firmware_receipt_alert(counter: int, verified: bool, when: dt.datetime,
-                           image_hash: bytes) -> bytes:
+                           image_hash: bytes, gas: bool = False) -> bytes:
     """0x8F72 (verification successful) or 0x8F1C (failed) with the hash the device
-    calculated over the manufacturer image (RTDS FDRA-DLMS)."""
-    return dlms.data_notification(counter, 0x8F72 if verified else 0x8F1C, when,
-                                  dlms.octet_string(image_hash))
+    calculated over the manufacturer image: a DLMS data notification (RTDS FDRA-DLMS,
+    message code 0x00CE) or, from a GSME (``gas``), a GBZ alert with one component
+    (RTDS FDRA-ZigBee, 0x00CF)."""
+    code = 0x8F72 if verified else 0x8F1C
+    if gas:
+        return gbz.alert(code, when, dlms.octet_string(image_hash), components=1)
+    return dlms.data_notification(counter, code, when, dlms.octet_string(image_hash))
+
+
+def firmware_receipt_use_case(gas: bool) -> MessageCode:
+    return MessageCode.FDRA_GSME if gas else MessageCode.FDRA_ESME
+
+
+# GCS38: the GSME's firmware version is its Metering cluster's CurrentMeterID attribute
+# (ZSE 0x0206), an octet string (RTDS GCS38 vectors).
+METERING_CLUSTER = 0x0702
+CURRENT_METER_ID = 0x0206
+
+
+def gcs38_command() -> bytes:
+    """Read the GSME's firmware version: one ZCL Read Attributes (RTDS GCS38)."""
+    return gbz.payload(gbz.component(METERING_CLUSTER, gbz.read_attributes(0, [CURRENT_METER_ID])))
+
+
+def gcs38_response(firmware_version: bytes) -> bytes:
+    """The GSME's answer to GCS38: the Read Attributes Response with its version."""
+    frame = gbz.read_attributes_response(0, {CURRENT_METER_ID: gbz.octet_string(firmware_version)})
+    return gbz.payload(gbz.component(METERING_CLUSTER, frame))
 
 
 class TransferResult(IntEnum):
@@ -249,9 +366,11 @@ def ccs08_firmware_transfer_alert(when: dt.datetime, device: bytes, firmware_ver
 #: X.509 keyUsage as a DER BIT STRING: digitalSignature, keyAgreement.
 DIGITAL_SIGNATURE_USAGE = bytes.fromhex("03020780")
 KEY_AGREEMENT_USAGE = bytes.fromhex("03020308")
-SUPPLIER_ROLE, NETWORK_OPERATOR_ROLE = 2, 3  # GBCS RemotePartyRole
-#: Credentials replacement modes (GBCS CS02b), as gbcs-parser names them.
+SUPPLIER_ROLE, NETWORK_OPERATOR_ROLE, LOAD_CONTROLLER_ROLE = 2, 3, 8  # GBCS RemotePartyRole
+#: Credentials replacement modes (GBCS CS02b), as gbcs-parser names them, and CS02g's
+#: (the RTDS CS02g vectors' 11).
 SUPPLIER_BY_SUPPLIER, NO_BY_NO, SUPPLIER_BY_TRANSCOS = 2, 3, 7
+LOAD_CONTROLLER_BY_SUPPLIER = 11
 
 
 @dataclass(frozen=True)
@@ -295,24 +414,64 @@ def _cell(role: int, usage: str) -> bytes:
 
 def cs02b_command(counter: int, role: int, replacements: list[tuple[str, bytes]],
                   path: list[bytes], floor_seq: int, top_up_floor_seq: int | None,
-                  time_based_cpv_checks: bool) -> bytes:
+                  time_based_cpv_checks: bool, execute_at: dt.datetime | None = None) -> bytes:
     """CS02b by the party itself (supplier by supplier, NO by NO; 6.15.1): authorised by
     its own Digital Signing trust anchor and the command's counter, the replacing
-    certificates (DER, by use: ds, ka, pp-ka) for its cells and the certification path."""
+    certificates (DER, by use: ds, ka, pp-ka) for its cells and the certification path;
+    future-dated, or cancelling (:data:`CANCEL`), with ``execute_at``."""
     mode = SUPPLIER_BY_SUPPLIER if role == SUPPLIER_ROLE else NO_BY_NO
+    floors = [asn1.implicit(4, asn1.integer(floor_seq))]
+    if top_up_floor_seq is not None:
+        floors.append(asn1.implicit(5, asn1.sequence(
+            asn1.sequence(asn1.integer(0), asn1.integer(top_up_floor_seq)))))
+    return _credentials_command(mode, role, role, counter, floors, replacements, path,
+                                time_based_cpv_checks, execute_at)
+
+
+def cs02g_command(counter: int, replacements: list[tuple[str, bytes]], path: list[bytes],
+                  floor_seq: int, time_based_cpv_checks: bool,
+                  execute_at: dt.datetime | None = None) -> bytes:
+    """CS02g: the supplier replaces the load controller's certificates (6.15.1, role
+    LoadController), authorised by the supplier's own Digital Signing trust anchor; the
+    floor is the load controller's, as [6] role and number (RTDS CS02g pre-command)."""
+    floors = [asn1.implicit(6, asn1.sequence(asn1.sequence(
+        asn1.integer(LOAD_CONTROLLER_ROLE), asn1.integer(floor_seq))))]
+    return _credentials_command(LOAD_CONTROLLER_BY_SUPPLIER, SUPPLIER_ROLE, LOAD_CONTROLLER_ROLE,
+                                counter, floors, replacements, path, time_based_cpv_checks,
+                                execute_at)
+
+
+def _credentials_command(mode: int, authoriser: int, role: int, counter: int,
+                         floors: list[bytes], replacements: list[tuple[str, bytes]],
+                         path: list[bytes], time_based_cpv_checks: bool,
+                         execute_at: dt.datetime | None) -> bytes:
+    """The Update Security Credentials command: control (mode, [1] time-based CPV checks,
+    [2] the authorising DS cell, [3] counter, the floors), the replacing certificates with
+    the cells (``role``) they go to, the certification path and, if future-dated or
+    cancelling, the execution date-time (RTDS 6.15.1 FUTURE_DATED / CANCELLATION)."""
     control = [asn1.integer(mode)]
     if not time_based_cpv_checks:  # [1] 1 "disapply"; DER omits the default (apply)
         control.append(asn1.implicit(1, asn1.integer(1)))
-    control += [asn1.implicit(2, _cell(role, "ds")),
-               asn1.implicit(3, asn1.integer(counter)),
-               asn1.implicit(4, asn1.integer(floor_seq))]
-    if top_up_floor_seq is not None:
-        control.append(asn1.implicit(5, asn1.sequence(
-            asn1.sequence(asn1.integer(0), asn1.integer(top_up_floor_seq)))))
+    control += [asn1.implicit(2, _cell(authoriser, "ds")), asn1.implicit(3, asn1.integer(counter)),
+                *floors]
     return asn1.sequence(
         asn1.sequence(*control),
         asn1.sequence(*(asn1.sequence(cert, _cell(role, use)) for use, cert in replacements)),
-        asn1.sequence(*path))
+        asn1.sequence(*path),
+        *([asn1.generalized_time(execute_at)] if execute_at is not None else []))
+
+
+class CertificateUpdate(IntEnum):
+    """CS02d response codes (gbcs-parser's names)."""
+
+    SUCCESS = 0
+    INVALID_CERTIFICATE = 1
+    WRONG_DEVICE_IDENTITY = 2
+    INVALID_KEY_USAGE = 3
+    NO_CORRESPONDING_KEY_PAIR = 4
+    WRONG_PUBLIC_KEY = 5
+    CERTIFICATE_STORAGE_FAILED = 6
+    PRIVATE_KEY_CHANGE_FAILED = 7
 
 
 def cs02d_command(certificate: bytes) -> bytes:
@@ -357,6 +516,16 @@ USE_CASES = (
             "8.11_CCS02/CCS02_8.11_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("CS14 0x8F12", "8.11", MessageCode.CS14, "alert", "CHF MAC",
             "NA_CS14/CS14_NA_8F12_ALERT_GBCS.HEX"),
+    UseCase("CCS03", "8.12.1", MessageCode.CCS03, "command", "ACB MAC",
+            "8.12.1_CCS03/CCS03_8.12.1_SUCCESS_COMMAND_GBCS.HEX"),
+    UseCase("CCS03", "8.12.1", MessageCode.CCS03, "response", "CHF MAC",
+            "8.12.1_CCS03/CCS03_8.12.1_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CCS03 hardware fault", "8.12.1", MessageCode.CCS03, "response", "CHF MAC",
+            "8.12.1_CCS03/CCS03_8.12.1_ERROR_RESPONSE_GBCS.HEX"),
+    UseCase("GCS59", "8.12.2", MessageCode.GCS59, "command", "ACB MAC",
+            "8.12.2_GCS59/GCS59_8.12.2_SUCCESS_COMMAND_GBCS.HEX"),
+    UseCase("GCS59", "8.12.2", MessageCode.GCS59, "response", "GPF MAC",
+            "8.12.2_GCS59/GCS59_8.12.2_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("ECS70", "8.1.1", MessageCode.ECS70, "pre-command", "none (the supplier signs it)",
             "8.1.1_ECS70Commission/ECS70Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX"),
     UseCase("ECS70", "8.1.1", MessageCode.ECS70, "command", "supplier signature + ACB MAC",
@@ -427,4 +596,18 @@ USE_CASES = (
             "NA_FDRA-DLMS/FDRA-DLMS_NA_8F72_ALERT_GBCS.HEX"),
     UseCase("GNCA", "-", MessageCode.GNCA, "alert", "device MAC",
             "NA_GNCA-DLMS/GNCA-DLMS_NA_810E_ALERT_GBCS.HEX"),
+    UseCase("GNCA (GSME)", "-", MessageCode.GNCA, "alert", "GSME MAC",
+            "NA_GNCA-ZigBee/GNCA-ZigBee_NA_810E_ALERT_GBCS.HEX"),
+    UseCase("FDRA 0x8F72 (GSME)", "11.1", MessageCode.FDRA_GSME, "alert", "GSME signature",
+            "NA_FDRA-ZigBee/FDRA-ZigBee_NA_8F72_ALERT_GBCS.HEX"),
+    UseCase("GCS38", "11.2", MessageCode.GCS38, "command", "ACB MAC",
+            "11.2_GCS38/GCS38_11.2_SUCCESS_COMMAND_GBCS.HEX"),
+    UseCase("GCS38", "11.2", MessageCode.GCS38, "response", "GSME MAC",
+            "11.2_GCS38/GCS38_11.2_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS02d", "6.15.2", MessageCode.CS02D, "response", "device signature",
+            "6.15.2_CS02d/CS02d_6.15.2_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CCS06", "8.9", MessageCode.CCS06, "command", "ACB MAC",
+            "8.9_CCS06/CCS06_8.9_SUCCESS_COMMAND_GBCS.HEX"),
+    UseCase("CCS06", "8.9", MessageCode.CCS06, "response", "CHF MAC",
+            "8.9_CCS06/CCS06_8.9_SUCCESS_RESPONSE_GBCS.HEX"),
 )

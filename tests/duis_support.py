@@ -6,17 +6,31 @@ them skip when it is absent.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from han.installcode import InstallCode
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.outcome import Outcome
+from sim.dcc.premises import Premises
 from sim.dcc.site_file import default_premises
 from sim.duis import schema as duis_schema
+from sim.duis.bodies import (
+    CommissionDeviceSynchroniseClock,
+    DevicePrenotification,
+    JoinServiceCritical,
+    UpdateHANDeviceLog,
+)
 from sim.duis.precommand import signed_request, supplier_test_key
+from sim.duis.request import RequestID, ServiceRequest
 
 WORKTREE_SHARED = Path("/work/shared/duis")
+#: SmartDCC's ``@smartdcc/duis-templates`` (the DCC's RTDS request templates), from npm.
+RTDS = Path(__file__).parent / "js" / "dccboxed" / "node_modules" / "@smartdcc" / "duis-templates" / "templates"
+SUPPLIER = "90-B3-D5-1F-30-01-00-00"
+ESME, GSME, CHF, GPF = ("00-DB-12-34-56-78-90-" + x for x in ("A0", "A1", "A2", "A3"))
 
 
 def schema_path() -> Path:
@@ -91,3 +105,46 @@ def cos_site(folder: Path, gaining: str) -> Path:
         text = text.replace("users:\n", f"users:\n  {gaining}: [ImportSupplier]\n")
     site.write_text(text + f"supplier_changes: [{{at: 2024-01-08T09:02:30Z, fuel: electricity, to: {gaining}}}]\n")
     return site
+
+
+def rtds(prefix: str, target: str | None = None, other: str | None = None, counter: int = 0) -> bytes:
+    """The RTDS template whose name starts with ``prefix``, with this site's IDs."""
+    if not RTDS.exists():
+        pytest.skip("SmartDCC's duis-templates package is not installed: run .ci/install")
+    (path,) = [p for p in RTDS.iterdir() if p.name.startswith(prefix)]
+    data = path.read_bytes()
+    if target or counter:
+        def rid(m: re.Match) -> bytes:
+            return b"%s:%s:%d" % (m[1], (target or m[2].decode()).encode(), counter or int(m[3]))
+        data = re.sub(rb"(?<=<sr:RequestID>)([^:<]+):([^:<]+):(\d+)", rid, data)
+    if other:
+        data = re.sub(rb"(?<=<sr:OtherDeviceID>)[^<]+", other.encode(), data)
+    return data
+
+
+def submit(dcc: Dcc, data: bytes) -> Outcome:
+    """Submit, sign the pre-command of a critical request as the supplier does, check the XSD."""
+    outcome = dcc.submit(data)
+    if outcome.pre_command is not None:
+        outcome = submit_signed(dcc, outcome)
+    assert_valid(outcome)
+    return outcome
+
+
+def dual_fuel_site(premises: Premises | None = None) -> Dcc:
+    """The default site (or ``premises``) with its ESME (the DCC's own templates) and GSME
+    commissioned, the GSME joined to the GPF."""
+    premises = premises or default_premises()
+    dcc = Dcc(premises, xsd())
+    assert all(o.accepted for o in commissioning_story(dcc))
+    code = premises.devices[GSME].install_code
+    steps = [(premises.dcc_id, 8, "12.2", DevicePrenotification(GSME, "AB01", "0A0B", "GSME")),
+             (CHF, 1, "8.11", UpdateHANDeviceLog(GSME, "Add", 120, InstallCode(code.code))),
+             (GSME, 4, "8.7.1", JoinServiceCritical(GPF)),
+             (GSME, 4, "8.1.1", CommissionDeviceSynchroniseClock("2024-01-08T09:05:00Z", 60))]
+    for counter, (target, cv, srv, body) in enumerate(steps, start=900):
+        request = ServiceRequest(RequestID(SUPPLIER, target, counter), cv, srv.rsplit(".", 1)[0]
+                                 if srv.count(".") == 2 else srv, srv, body)
+        assert submit(dcc, request.to_xml()).accepted, srv
+    assert dcc.smi.status(GPF) == "Commissioned"
+    return dcc

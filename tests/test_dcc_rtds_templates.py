@@ -10,74 +10,34 @@ against the V5.4 XSD.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import re
 from pathlib import Path
 
 import pytest
 from cryptography import x509
-from duis_support import assert_valid, commissioning_story, submit_signed, xsd
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from duis_support import (
+    ESME,
+    GPF,
+    GSME,
+    SUPPLIER,
+    assert_valid,
+    dual_fuel_site,
+    rtds,
+    submit,
+    submit_signed,
+)
 from gbcs_support import all_valid, checks, fits, message_code, parse_all, rtds_keystore, shape
 from gbcs_support import rtds as rtds_vector
 
-from han.installcode import InstallCode
+from gbcs.keystore import KeyStore, eui_bytes
 from sim.dcc import gbcs_link
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.outcome import Outcome
-from sim.dcc.site_file import default_premises
-from sim.duis.bodies import (
-    CommissionDeviceSynchroniseClock,
-    DevicePrenotification,
-    JoinServiceCritical,
-    UpdateHANDeviceLog,
-)
-from sim.duis.request import RequestID, ServiceRequest
 from sim.duis.response import DeviceAlertMessage
-
-RTDS = Path(__file__).parent / "js" / "dccboxed" / "node_modules" / "@smartdcc" / "duis-templates" / "templates"
-SUPPLIER = "90-B3-D5-1F-30-01-00-00"
-ESME, GSME, CHF, GPF = ("00-DB-12-34-56-78-90-" + x for x in ("A0", "A1", "A2", "A3"))
-
-
-def rtds(prefix: str, target: str | None = None, other: str | None = None, counter: int = 0) -> bytes:
-    """The RTDS template whose name starts with ``prefix``, with this site's IDs."""
-    if not RTDS.exists():
-        pytest.skip("SmartDCC's duis-templates package is not installed: run .ci/install")
-    (path,) = [p for p in RTDS.iterdir() if p.name.startswith(prefix)]
-    data = path.read_bytes()
-    if target or counter:
-        def rid(m: re.Match) -> bytes:
-            return b"%s:%s:%d" % (m[1], (target or m[2].decode()).encode(), counter or int(m[3]))
-        data = re.sub(rb"(?<=<sr:RequestID>)([^:<]+):([^:<]+):(\d+)", rid, data)
-    if other:
-        data = re.sub(rb"(?<=<sr:OtherDeviceID>)[^<]+", other.encode(), data)
-    return data
-
-
-def submit(dcc: Dcc, data: bytes) -> Outcome:
-    """Submit, sign the pre-command of a critical request as the supplier does, check the XSD."""
-    outcome = dcc.submit(data)
-    if outcome.pre_command is not None:
-        outcome = submit_signed(dcc, outcome)
-    assert_valid(outcome)
-    return outcome
-
-
-def dual_fuel_site() -> Dcc:
-    """The default site with its ESME (the DCC's own templates) and GSME commissioned."""
-    premises = default_premises()
-    dcc = Dcc(premises, xsd())
-    assert all(o.accepted for o in commissioning_story(dcc))
-    code = premises.devices[GSME].install_code
-    steps = [(premises.dcc_id, 8, "12.2", DevicePrenotification(GSME, "AB01", "0A0B", "GSME")),
-             (CHF, 1, "8.11", UpdateHANDeviceLog(GSME, "Add", 120, InstallCode(code.code))),
-             (GSME, 4, "8.7.1", JoinServiceCritical(GPF)),
-             (GSME, 4, "8.1.1", CommissionDeviceSynchroniseClock("2024-01-08T09:05:00Z", 60))]
-    for counter, (target, cv, srv, body) in enumerate(steps, start=900):
-        request = ServiceRequest(RequestID(SUPPLIER, target, counter), cv, srv.rsplit(".", 1)[0]
-                                 if srv.count(".") == 2 else srv, srv, body)
-        assert submit(dcc, request.to_xml()).accepted, srv
-    assert dcc.smi.status(GPF) == "Commissioned"
-    return dcc
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +52,7 @@ def test_unjoin_undoes_a_join_and_a_second_unjoin_is_refused(site: Dcc) -> None:
     assert (unjoin.code, unjoin.reason) == ("I0", f"{GPF} unjoined from {GSME}")
     assert [name for name, _ in unjoin.documents] == ["ack", "response"]
     again = submit(site, rtds("CS04B_8.8.2", target=GSME, other=GPF, counter=3))
-    assert (again.code, again.reason) == ("E080801", f"{GPF} is not joined to {GSME}")
+    assert (again.code, again.reason) == ("E080821", f"{GPF} is not joined to {GSME}")
     assert [name for name, _ in again.documents] == ["response"]  # at once, no I99 first
     unknown = submit(site, rtds("CS04ACNonCritical_8.8.2", target=ESME, counter=4))
     assert (unknown.code, unknown.reason) == ("E19", "device 01-02-03-04-05-06-07-08 is not in the SMI")
@@ -199,7 +159,9 @@ def _gbcs_reading(dcc: Dcc, payload: str, tmp_path: Path) -> dict:
     ("CS02bSupplierBySupplier_6.15.1_IMMEDIATE",
      "6.15.1_CS02bSupplierBySupplier/CS02bSupplierBySupplier_6.15.1_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX"),
     ("CS02bNOByNO_6.15.1", "6.15.1_CS02bNOByNO/CS02bNOByNO_6.15.1_SUCCESS_PRECOMMAND_GBCS.HEX"),
-    ("CS02d_6.15.2", "6.15.2_CS02d/CS02d_6.15.2_SUCCESS_PRECOMMAND_GBCS.HEX")])
+    ("CS02d_6.15.2", "6.15.2_CS02d/CS02d_6.15.2_SUCCESS_PRECOMMAND_GBCS.HEX"),
+    ("CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE",
+     "6.15.1_CS02gLoadControllerBySupplier/CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX")])
 def test_update_security_credentials_pre_command_is_the_rtds_vector(template: str, vector: str) -> None:
     """6.15.1 (CS02b supplier by supplier, network operator by network operator) and 6.15.2
     (CS02d) on the DCC's templates: the pre-command is the RTDS vector, bit for bit."""
@@ -229,21 +191,151 @@ def test_supplier_replaces_its_own_credentials(tmp_path: Path) -> None:
     assert again.code == "E100", again.reason
 
 
-def test_device_certificate_update() -> None:
-    """6.15.2 signed by the supplier: the device takes the template's certificate."""
+CS02D_RESPONSE = "6.15.2_CS02d/CS02d_6.15.2_SUCCESS_RESPONSE_GBCS.HEX"
+
+
+def _cs02d_answer(dcc: Dcc, outcome: Outcome, tmp_path: Path) -> tuple[dict, str]:
+    """gbcs-parser's reading of the device's CS02d response and its response code."""
+    message = _gbcs_reading(dcc, dict(outcome.documents)["response"].body.gbcs_payload, tmp_path)
+    assert message_code(message) == 0x000B and all_valid(message) and checks(message)
+    reference = parse_all({"v": rtds_vector(CS02D_RESPONSE)})["v"]["message"]
+    assert fits(shape(message), shape(reference))
+    return message, message["Payload"]["children"]["Response Code"]["notes"]
+
+
+def test_device_certificate_update(tmp_path: Path) -> None:
+    """6.15.2 signed by the supplier: the device takes the template's certificate (the
+    ESME's own RTDS Digital Signing certificate) and answers CS02d "Success", signed."""
     request = rtds("CS02d_6.15.2", counter=42)
     cert = x509.load_der_x509_certificate(
         base64.b64decode(re.search(rb"<sr:DeviceCertificate>([^<]+)<", request)[1]))
-    outcome = submit(dual_fuel_site(), request)
+    dcc = dual_fuel_site()
+    outcome = submit(dcc, request)
     assert (outcome.code, outcome.reason) == (
         "I0", f"device certificate {cert.subject.rfc4514_string() or cert.serial_number} taken")
+    assert _cs02d_answer(dcc, outcome, tmp_path)[1] == "Success"
 
 
-@pytest.mark.parametrize(("template", "reason"), [
-    ("CS02bNOByNO_6.15.1",  # hansim's devices hold a supplier key only
+def _device_certificate(eui: str, *, signing: bool = True, agreement: bool = False) -> bytes:
+    """A DER certificate naming ``eui`` as GBCS device certificates do (hardwareModuleName)
+    for a fresh key no device holds, with the key usages asked for."""
+    key = ec.derive_private_key(0x5EED, ec.SECP256R1())
+    usage = x509.KeyUsage(digital_signature=signing, content_commitment=False,
+                          key_encipherment=False, data_encipherment=False, key_agreement=agreement,
+                          key_cert_sign=False, crl_sign=False, encipher_only=False,
+                          decipher_only=False)
+    module = bytes.fromhex("3019060D2A863A0001848FB90F010202010408") + eui_bytes(eui)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test")])
+    when = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([])).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1)
+            .not_valid_before(when).not_valid_after(when + dt.timedelta(days=365))
+            .add_extension(x509.SubjectAlternativeName([x509.OtherName(
+                x509.ObjectIdentifier("1.3.6.1.5.5.7.8.4"), module)]), critical=True)
+            .add_extension(usage, critical=True).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def _published(eui: str, use: str) -> bytes:
+    pem = KeyStore([rtds_keystore()]).published(eui_bytes(eui), use)
+    assert pem is not None
+    return x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+
+
+@pytest.mark.parametrize(("certificate", "answer"), [
+    (lambda: _published(GSME, "ds"), "Wrong Device Identity"),  # the GSME's, sent to the ESME
+    (lambda: _device_certificate(ESME), "Wrong Public Key"),  # a key the ESME does not hold
+    (lambda: _device_certificate(ESME, agreement=True), "Invalid Key Usage"),  # DS and KA
+    (lambda: _published(ESME, "ka"), "Success")])  # its own Key Agreement certificate
+def test_device_certificate_the_device_refuses(tmp_path: Path, certificate, answer: str) -> None:
+    """CS02d checks the certificate against the device: a refusal is the device's signed
+    response code (I0 from the DCC), not a DCC error."""
+    request = re.sub(rb"(?<=<sr:DeviceCertificate>)[^<]+", base64.b64encode(certificate()),
+                     rtds("CS02d_6.15.2", counter=43))
+    dcc = dual_fuel_site()
+    outcome = submit(dcc, request)
+    assert outcome.code == "I0"
+    _, code = _cs02d_answer(dcc, outcome, tmp_path)
+    assert code == answer, outcome.reason
+    if answer != "Success":
+        assert outcome.reason.startswith(f"device response: {answer.lower()}: "), outcome.reason
+
+
+@pytest.mark.parametrize(("template", "target", "reason"), [
+    ("CS02bNOByNO_6.15.1", ESME,  # hansim's devices hold a supplier key only
      "device refused the command: supplier signature does not verify with the key the device holds"),
-    ("CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE",
-     "hansim builds no CS02b for RemotePartyRole LoadController")])
-def test_credentials_update_hansim_cannot_carry_out(template: str, reason: str) -> None:
-    outcome = submit(dual_fuel_site(), rtds(template))
+    ("CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE", GSME,
+     "CS02g (RemotePartyRole LoadController) goes to an ESME, not a GSME")])
+def test_credentials_update_hansim_cannot_carry_out(template: str, target: str, reason: str) -> None:
+    outcome = submit(dual_fuel_site(), rtds(template, target=target, counter=1001))
     assert (outcome.code, outcome.reason) == ("E100", reason)
+
+
+def test_supplier_replaces_the_load_controllers_credentials(tmp_path: Path) -> None:
+    """6.15.1 for RemotePartyRole LoadController (CS02g), signed by the supplier: the ESME
+    puts the template's certificates in its load controller cells and answers with its
+    signed CS02g response, which gbcs-parser verifies (it names 0x0126 but does not read
+    its content). The content is the RTDS response's byte for byte, except that the ESME
+    held no load controller certificate before (zero IDs where the RTDS device held
+    90-B3-D5-1F-30-01-00-08's) and that DER writes one length the RTDS writes long."""
+    dcc = dual_fuel_site()
+    outcome = submit(dcc, rtds("CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE"))
+    assert outcome.code == "I0" and outcome.reason.startswith("LoadController credentials now ")
+    message = _gbcs_reading(dcc, dict(outcome.documents)["response"].body.gbcs_payload, tmp_path)
+    assert message_code(message) == 0x0126 and all_valid(message) and checks(message)
+    vector = ("6.15.1_CS02gLoadControllerBySupplier/"
+              "CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX")
+    reference = parse_all({"v": rtds_vector(vector)})["v"]["message"]
+    assert shape(message) == shape(reference)
+
+    def content(parsed: dict) -> bytes:
+        return bytes.fromhex(parsed["Payload"]["children"]["Payload"]["hex"].replace(" ", ""))
+    held = "040890B3D51F300100080408"
+    expected = (content(reference).hex().upper()
+                .replace("308200830500", "3081830500")
+                .replace(held + "4694FE8205DC1ACD", "0408" + "00" * 8 + "0408" + "00" * 8)
+                .replace(held + "4C42629AFA881F7A", "0408" + "00" * 8 + "0408" + "00" * 8))
+    assert content(message).hex().upper() == expected
+    assert dcc.premises.supplier_key(ESME) is not None  # the supplier's own key is untouched
+    again = submit(dcc, rtds("CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE", counter=1001))
+    message = _gbcs_reading(dcc, dict(again.documents)["response"].body.gbcs_payload, tmp_path)
+    existing_ds = content(message).hex().upper().split("0A0100")[1][:40]  # after the first status
+    assert existing_ds == "040890B3D51F30010000040843046B4FB7C4F11B"  # what the first one put there
+
+
+@pytest.mark.parametrize(("use_case", "alert_code"), [
+    ("CS02bSupplierBySupplier", 0x00CB), ("CS02gLoadControllerBySupplier", 0x0124)])
+def test_future_dated_and_cancelled_credentials_update(tmp_path: Path, use_case: str,
+                                                      alert_code: int) -> None:
+    """6.15.1 future-dated and cancelled (the DCC's templates): the pre-commands carry the
+    execution date-time (GBCS's 9999-12-31 23:59:59 to cancel), bit for bit the RTDS
+    vectors; the device answers "Command Accepted", signed and shaped as the RTDS response;
+    when the date comes it raises its signed 8F66 alert (0x00CB, or 0x0124 for CS02g) for
+    the supplier, with the outcome; a cancelled one never runs."""
+    folder = f"6.15.1_{use_case}/{use_case}_6.15.1_"
+    for kind in ("FUTURE_DATED", "CANCELLATION"):
+        pre = dual_fuel_site().submit(rtds(f"{use_case}_6.15.1_{kind}"))
+        assert pre.pre_command is not None, pre.reason
+        assert base64.b64decode(pre.pre_command.gbcs_payload) == rtds_vector(
+            f"{folder}{kind}_SUCCESS_PRECOMMAND_GBCS.HEX")
+    dcc = dual_fuel_site()
+    dated = submit(dcc, rtds(f"{use_case}_6.15.1_FUTURE_DATED"))
+    assert dated.code == "I0" and dated.reason.startswith("future-dated: the device runs it at ")
+    accepted = _gbcs_reading(dcc, dict(dated.documents)["response"].body.gbcs_payload, tmp_path)
+    reference = parse_all({"v": rtds_vector(f"{folder}FUTURE_DATED_SUCCESS_RESPONSE_GBCS.HEX")})["v"]
+    assert all_valid(accepted) and checks(accepted)
+    assert shape(accepted) == shape(reference["message"])
+    notes = dcc.advance(10 * 365 * 86400.0 * 10)
+    assert len(notes) == 1 and "alert 8F66" in notes[0], notes
+    (alert,) = [d.body for _, d in dcc.outbox if isinstance(d.body, DeviceAlertMessage)]
+    message = _gbcs_reading(dcc, alert.gbcs_payload, tmp_path)
+    assert message_code(message) == alert_code and all_valid(message) and checks(message)
+    vector = parse_all({"v": rtds_vector(f"{folder}8F66_FUTURE_DATED_SUCCESS_ALERT_GBCS.HEX")})["v"]
+    assert fits(shape(message), shape(vector["message"]))
+    again = dual_fuel_site()
+    submit(again, rtds(f"{use_case}_6.15.1_FUTURE_DATED"))
+    cancel = submit(again, rtds(f"{use_case}_6.15.1_CANCELLATION"))
+    assert cancel.code == "I0" and cancel.reason.startswith("cancelled 1 future-dated SRV 6.15.1")
+    assert all_valid(_gbcs_reading(again, dict(cancel.documents)["response"].body.gbcs_payload,
+                                   tmp_path))
+    assert again.advance(10 * 365 * 86400.0 * 10) == [] and again.outbox == []

@@ -223,16 +223,3 @@ def test_11_1_for_an_uncommissioned_device_is_listed_not_sent() -> None:
     assert response.body.not_commissioned == (ESME,)
     assert esme.firmware.pending is None and dcc.premises.hub.firmware.pending is not None
     assert_valid(outcome)
-
-
-def test_srv_specific_codes_are_the_xsds_and_of_their_srvs_family() -> None:
-    """Every code of srv_codes.yaml is one of the V5.4 XSD's ResponseCodes, and of the
-    family DUIS names after the SRV it answers (E0811xx for 8.11, E1202xx for 12.2 ...)."""
-    from sim.dcc.outcome import SRV_CODES
-    enumeration = set(xsd().types["ResponseCode"].enumeration)
-    for srv, codes in SRV_CODES.items():
-        major, minor = srv.split(".")[:2]
-        family = f"{int(major):02d}{int(minor):02d}"
-        for outcome, code in codes.items():
-            assert code in enumeration, (srv, outcome, code)
-            assert code[0] in "EW" and code[1:5] == family and len(code) == 7, (srv, outcome, code)

@@ -61,6 +61,17 @@ def test_good_site(tmp_path: Path) -> None:
     (("connected: false", "connected: maybe"), ":4: wan.connected: 'maybe' is not true or false"),
     (("{id: 00-DB", "{id: 00:DB"), ":6: devices[0].id: '00:DB-00-00-00-00-00-01' is not an ID"),
     (("devices:", "devices: [\n"), ": not valid YAML"),
+    (("gpf: 00-DB-00-00-00-00-00-03}", "gpf: 00-DB-00-00-00-00-00-03, replacement: {chf: 00-DB-00-00-00-00-00-12}}"),
+     ":3: comms_hub.replacement.gpf: missing"),
+    (("gpf: 00-DB-00-00-00-00-00-03}", "gpf: 00-DB-00-00-00-00-00-03, replacement: {chf: 00-DB-00-00-00-00-00-02, "
+                                        "gpf: 00-DB-00-00-00-00-00-13}}"),
+     ":3: comms_hub.replacement.chf: 00-DB-00-00-00-00-00-02 appears twice"),
+    (("gpf: 00-DB-00-00-00-00-00-03}", "gpf: 00-DB-00-00-00-00-00-03, replacement: {chf: 00-DB-00-00-00-00-00-12, "
+                                        "gpf: 00-DB-00-00-00-00-00-01}}"),
+     ":3: comms_hub.replacement.gpf: 00-DB-00-00-00-00-00-01 appears twice"),
+    (("gpf: 00-DB-00-00-00-00-00-03}", "gpf: 00-DB-00-00-00-00-00-03, replacement: {chf: 00-DB-00-00-00-00-00-12, "
+                                        "gpf: 00-DB-00-00-00-00-00-13, firmware: 1}}"),
+     ":3: comms_hub.replacement.firmware: unknown key"),
 ])
 def test_bad_site_says_where_and_why(tmp_path: Path, change, expected) -> None:
     path = write(tmp_path, GOOD.replace(*change))
@@ -69,6 +80,19 @@ def test_bad_site_says_where_and_why(tmp_path: Path, change, expected) -> None:
     assert str(err.value).startswith(str(path))
     assert expected in str(err.value)
     assert "83FED3407A939723A5C639B26916D505" not in str(err.value)
+
+
+def test_replacement_hub_is_pending_in_the_smi(tmp_path: Path) -> None:
+    from sim.dcc.frontdoor import Dcc
+    text = GOOD.replace("gpf: 00-DB-00-00-00-00-00-03}", "gpf: 00-DB-00-00-00-00-00-03, "
+                        "replacement: {chf: 00-db-00-00-00-00-00-12, gpf: 00-DB-00-00-00-00-00-13}}")
+    premises = load_site(write(tmp_path, text))
+    assert premises.replacement is not None
+    assert (premises.replacement.chf_id, premises.replacement.gpf_id) == (
+        "00-DB-00-00-00-00-00-12", "00-DB-00-00-00-00-00-13")
+    dcc = Dcc(premises)
+    assert [dcc.smi.status(d) for d in ("00-DB-00-00-00-00-00-12", "00-DB-00-00-00-00-00-13")] == [
+        "Pending", "Pending"]
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -91,3 +91,22 @@ def test_window_is_exactly_join_time_period(period: int, t: float) -> None:
     log = DeviceLog(CHF)
     log.add(ESME, code(3), period, now=0.0)
     assert bool(log.acceptable_keys(ESME, t)) == (t < period)
+
+
+def test_restore_takes_the_old_logs_and_a_device_rejoins_only_with_its_key() -> None:
+    """CCS03 (8.12.1): the replacement CHF holds each old entry's link key, nobody joined and
+    no window open; a device rejoins with the key it holds, not with another."""
+    old = DeviceLog(CHF)
+    old.add(ESME, code(1), 60, now=0.0)
+    old.joined(ESME, bytes(code(1).link_key()), 10.0)
+    old.add("00-DB-12-34-56-78-90-A1", code(2), 60, now=20.0)
+    old.remove("00-DB-12-34-56-78-90-A1", 30.0)  # its key now in the historic log
+    new = DeviceLog("00-DB-12-34-56-78-90-C2")
+    alerts = new.restore(old, 100.0)
+    assert [(a.code, a.raised_by) for a in alerts] == [(AlertCode.DEVICE_LOG_CHANGED, new.chf_id)]
+    assert list(new.live) == [ESME] and list(new.historic) == ["00-DB-12-34-56-78-90-A1"]
+    assert not new.live[ESME].joined and new.acceptable_keys(ESME, 100.0) == []
+    assert not new.rejoin(ESME, bytes(code(3).link_key()))
+    assert new.rejoin(ESME, bytes(code(1).link_key())) and new.live[ESME].joined
+    assert not new.rejoin("00-DB-12-34-56-78-90-A1", bytes(code(2).link_key()))  # not in the live log
+    assert DeviceLog("00-DB-12-34-56-78-90-C4").restore(DeviceLog(CHF), 0.0) == []  # nothing to restore

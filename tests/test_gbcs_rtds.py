@@ -58,6 +58,9 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
     cs06 = {
         "IMMEDIATE": (1000, None), "FUTURE_DATED": (1001, FUTURE), "CANCELLATION": (1002, uc.CANCEL),
     }
+    restored = [(ESME, bytes.fromhex("83FED3407A939723A5C639B26916D506")),
+                (GSME, bytes.fromhex("83FED3407A939723A5C639B26916D505"))]
+    gpf_log = [(bytes.fromhex("0011223344556677"), "PPMID"), (bytes.fromhex("8899AABBCCDDEEFF"), "Type 2")]
     out = {
         "8.11_CCS01/CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX": e.command(
             header(Cra.COMMAND, 1302, ACB, CHF, C.CCS01, 1002),
@@ -70,6 +73,20 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
         "8.11_CCS02/CCS02_8.11_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
             header(Cra.RESPONSE, 1302, CHF, ACB, C.CCS02, 1002),
             uc.device_log_response(1302, uc.CCS02_ACCESS), signed=False),
+        "8.12.1_CCS03/CCS03_8.12.1_SUCCESS_COMMAND_GBCS.HEX": e.command(
+            header(Cra.COMMAND, 1302, ACB, CHF, C.CCS03, 1002),
+            uc.ccs03_command(1302, bytes.fromhex("0000000000000140"), restored)),
+        "8.12.1_CCS03/CCS03_8.12.1_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1302, CHF, ACB, C.CCS03, 1002),
+            uc.device_log_response(1302, uc.CCS03_ACCESS), signed=False),
+        "8.12.1_CCS03/CCS03_8.12.1_ERROR_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1303, CHF, ACB, C.CCS03, 1003),
+            uc.device_log_response(1303, uc.CCS03_ACCESS, uc.ACTION_HARDWARE_FAULT), signed=False),
+        "8.12.2_GCS59/GCS59_8.12.2_SUCCESS_COMMAND_GBCS.HEX": e.command(
+            header(Cra.COMMAND, 1300, ACB, GPF, C.GCS59), uc.gcs59_command(gpf_log)),
+        "8.12.2_GCS59/GCS59_8.12.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1300, GPF, ACB, C.GCS59),
+            uc.gcs59_response([(eui, kind, 0) for eui, kind in gpf_log]), signed=False),
         "NA_CS14/CS14_NA_8F12_ALERT_GBCS.HEX": e.reply(
             header(Cra.ALERT, 4000, CHF, ACB, C.CS14),
             uc.cs14_device_log_changed(4000, T0, [ESME, GSME]), signed=False),
@@ -144,6 +161,28 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
         "NA_GNCA-DLMS/GNCA-DLMS_NA_810E_ALERT_GBCS.HEX": e.reply(
             header(Cra.ALERT, 2000, ESME, SUPPLIER, C.GNCA), uc.generic_alert(2000, 0x810E, T0),
             signed=False),
+        "NA_GNCA-ZigBee/GNCA-ZigBee_NA_810E_ALERT_GBCS.HEX": e.reply(
+            header(Cra.ALERT, 3000, GSME, SUPPLIER, C.GNCA),
+            uc.generic_alert(3000, 0x810E, T0, gas=True), signed=False),
+        "NA_FDRA-ZigBee/FDRA-ZigBee_NA_8F72_ALERT_GBCS.HEX": e.reply(
+            header(Cra.ALERT, 3000, GSME, SUPPLIER, C.FDRA_GSME),
+            uc.firmware_receipt_alert(3000, True, T0, bytes([0xA1]) * 32, gas=True), signed=True),
+        "11.2_GCS38/GCS38_11.2_SUCCESS_COMMAND_GBCS.HEX": e.command(
+            header(Cra.COMMAND, 1000, SUPPLIER, GSME, C.GCS38), uc.gcs38_command()),
+        "11.2_GCS38/GCS38_11.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1000, GSME, SUPPLIER, C.GCS38),
+            uc.gcs38_response(bytes.fromhex("0123ABCD")), signed=False),
+        "6.15.2_CS02d/CS02d_6.15.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1000, ESME, SUPPLIER, C.CS02D), uc.response_code(0), signed=True),
+        "8.9_CCS06/CCS06_8.9_SUCCESS_COMMAND_GBCS.HEX": e.command(
+            header(Cra.COMMAND, 1300, ACB, CHF, C.CCS06, 1000), uc.ccs06_command(1300)),
+        "8.9_CCS06/CCS06_8.9_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1300, CHF, ACB, C.CCS06, 1000), uc.ccs06_response(1300, [
+                uc.ActiveDevice(ESME, True, True, True, (-35, -50, -100), (2, 39, 247),
+                                dt.datetime(2014, 12, 31, 23, 50, tzinfo=dt.UTC), 1, 0, 100, 1, 1),
+                uc.ActiveDevice(GSME, True, True, True, (-34, -54, -77), (1, 96, 205),
+                                dt.datetime(2014, 12, 31, 23, 40, tzinfo=dt.UTC), 1, 0, 100, 1, 1)]),
+            signed=False),
     }
     old, new = SUPPLIER, bytes.fromhex("90B3D51F30030000")
     replaced = [uc.Replacement("ds", old, bytes.fromhex("44899792D196F4B8"), new,
@@ -189,6 +228,9 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
 EXACT = {
     "8.11_CCS01/CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX", "8.11_CCS01/CCS01_8.11_SUCCESS_RESPONSE_GBCS.HEX",
     "8.11_CCS02/CCS02_8.11_SUCCESS_COMMAND_GBCS.HEX", "8.11_CCS02/CCS02_8.11_SUCCESS_RESPONSE_GBCS.HEX",
+    "8.12.1_CCS03/CCS03_8.12.1_SUCCESS_COMMAND_GBCS.HEX", "8.12.1_CCS03/CCS03_8.12.1_SUCCESS_RESPONSE_GBCS.HEX",
+    "8.12.1_CCS03/CCS03_8.12.1_ERROR_RESPONSE_GBCS.HEX",
+    "8.12.2_GCS59/GCS59_8.12.2_SUCCESS_COMMAND_GBCS.HEX", "8.12.2_GCS59/GCS59_8.12.2_SUCCESS_RESPONSE_GBCS.HEX",
     "8.1.1_ECS70Commission/ECS70Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX",
     "8.1.1_GCS28Commission/GCS28Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX",
     "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX",
@@ -199,7 +241,9 @@ EXACT = {
     "11.2_CS08/CS08_11.2_SUCCESS_COMMAND_GBCS.HEX", "11.2_CS08/CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX",
     "8.8.2_CS04B/CS04B_8.8.2_SUCCESS_RESPONSE_GBCS.HEX",
     "11.2_ECS52/ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX", "8.9_CS07/CS07_8.9_SUCCESS_RESPONSE_GBCS.HEX",
-    "NA_GNCA-DLMS/GNCA-DLMS_NA_810E_ALERT_GBCS.HEX",
+    "NA_GNCA-DLMS/GNCA-DLMS_NA_810E_ALERT_GBCS.HEX", "NA_GNCA-ZigBee/GNCA-ZigBee_NA_810E_ALERT_GBCS.HEX",
+    "11.2_GCS38/GCS38_11.2_SUCCESS_COMMAND_GBCS.HEX", "11.2_GCS38/GCS38_11.2_SUCCESS_RESPONSE_GBCS.HEX",
+    "8.9_CCS06/CCS06_8.9_SUCCESS_COMMAND_GBCS.HEX", "8.9_CCS06/CCS06_8.9_SUCCESS_RESPONSE_GBCS.HEX",
 }
 
 

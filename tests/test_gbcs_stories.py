@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import re
 from functools import cache
 from pathlib import Path
 
@@ -63,9 +64,9 @@ def kind_of(message: dict) -> str:
 
 
 def run_story(out: Path, *requests: Path, site: Path | None = None,
-              interval: float = 60) -> dict[str, bytes]:
+              interval: float = 60, join: str = "keys") -> dict[str, bytes]:
     argv = ["duis", "run", *map(str, requests), "--out", str(out), "--schema", str(schema_path()),
-            "--interval", str(interval)]
+            "--interval", str(interval), "--join", join]
     if site is not None:
         argv += ["--site", str(site)]
     result = CliRunner().invoke(main, argv)
@@ -104,6 +105,22 @@ def check_story(out: Path, payloads: dict[str, bytes],
     return seen
 
 
+def active_devices(message: dict) -> list[dict]:
+    """The CHF's active devices as gbcs-parser reads a CCS06 response: per device its EUI,
+    status bits, RSSI (max, average, min) and transmission successes."""
+    data = message["Payload"]["children"]["DLMS Access Response"]["children"]
+    array = next(iter(data["List of Access Response Data"]["children"].values()))
+    devices = []
+    for entry in array.get("children", {}).values():
+        fields = [item["hex"].replace(" ", "") for item in entry["children"].values()]
+        def signed(h: str) -> int:
+            return int.from_bytes(bytes.fromhex(h[2:]), signed=True)
+        devices.append({"mac": fields[0][4:], "status": int(fields[1][-2:], 16),
+                        "rssi": [signed(f) for f in fields[2:5]],
+                        "successes": int(fields[11][2:], 16)})
+    return devices
+
+
 def template(prefix: str) -> Path:
     return next(p for p in templates().iterdir() if p.name.startswith(prefix))
 
@@ -119,9 +136,11 @@ def test_commissioning_story(tmp_path: Path) -> None:
 
 
 def test_gas_story_and_device_log_removal(tmp_path: Path) -> None:
-    """The GSME's path: 8.11 Add, 8.7.1 join with the GPF (CS03A1: a meter initiates),
-    8.1.1 (GCS28), 8.7.1 on the GPF (CS03A2: the GPF responds); then 8.11 Remove of the
-    GSME (CCS02 and 0x8F12 with the log after it)."""
+    """The GSME's path, its joins frame by frame: 8.11 Add, 8.7.1 join with the GPF
+    (CS03A1: a meter initiates), 8.1.1 (GCS28; the GSME's 0x8F69 is a GBZ alert), 8.7.1 on
+    the GPF (CS03A2: the GPF responds), 11.2 (GCS38), 8.9 on the CHF (CCS06: the device log
+    with the GSME's link as the CHF measured it), 11.1 to the GSME (its signed GBZ 0x00CF
+    receipt); then 8.11 Remove of the GSME (CCS02 and 0x8F12 with the log after it)."""
     gsme, gpf = "00-DB-12-34-56-78-90-A1", "00-DB-12-34-56-78-90-A3"
     code = default_premises().devices[gsme].install_code
 
@@ -145,13 +164,29 @@ def test_gas_story_and_device_log_removal(tmp_path: Path) -> None:
         request("commission", gsme, 4, "8.1", "8.1.1",
                 CommissionDeviceSynchroniseClock("2024-01-08T09:05:00Z", 60), 4),
         request("gpf-join", gpf, 4, "8.7", "8.7.1", JoinServiceCritical(gsme), 5),
-        remove)
+        request("version", gsme, 1, "11.2", "11.2", ReadFirmwareVersion(), 6),
+        template("CCS06_"), firmware_for(tmp_path, gsme), remove, site=firmware_site(tmp_path, "GSME"),
+        join="frames")
     seen = check_story(out, payloads)
     c = uc.MessageCode
     assert {(c.CCS01, "response"), (c.CS03A1, "signed pre-command"), (c.CS03A1, "response"),
             (c.GCS28, "pre-command"), (c.GCS28, "signed pre-command"), (c.GCS28, "response"),
-            (c.CS03A2, "signed pre-command"), (c.CS03A2, "response"),
-            (c.CCS02, "response"), (c.CS14, "alert")} <= seen
+            (c.CS03A2, "signed pre-command"), (c.CS03A2, "response"), (c.GCS38, "response"),
+            (c.CCS06, "response"), (c.CCS02, "response"), (c.CS14, "alert"),
+            (c.FDRA_GSME, "alert")} <= seen
+    receipt = next(p for k, p in payloads.items() if "alert_8F72" in k)
+    assert image.parse(template_image()).hash in receipt  # the hash the GSME calculated
+    commissioned = next(p for k, p in payloads.items() if "8F69" in k)
+    assert uc.gbz.SMART_ENERGY_PROFILE.to_bytes(2) + b"\x00\x8f\x69" in commissioned
+    version = next(p for k, p in payloads.items() if "11.2_response" in k)
+    assert uc.gcs38_response(bytes.fromhex("ACDCACDB")) in version  # what its firmware runs
+    log = next(p for k, p in payloads.items() if "8.9_response" in k)
+    reading = parse_all({"log": log}, [out / "keystore", rtds_keystore()])["log"]["message"]
+    (entry,) = active_devices(reading)
+    assert entry["mac"] == gsme.replace("-", "")
+    assert entry["status"] == 0xC8  # authorised, actively reporting, Smart Energy traffic
+    assert -100 < entry["rssi"][2] <= entry["rssi"][1] <= entry["rssi"][0] < 0
+    assert entry["successes"] > 0
 
 
 @pytest.mark.parametrize("scenario", ["cos-email-10wd", "igt-gas-new-build", "wrong-code-then-right"])
@@ -195,14 +230,23 @@ def test_change_of_supplier_story(tmp_path: Path) -> None:
     assert any(gaining in p for k, p in payloads.items() if "8.1.1_request_cv5" in k)
 
 
-def firmware_site(tmp_path: Path) -> Path:
-    """The default site with the ESME's firmware modelled: the DCC 11.1 template's model."""
+def firmware_site(tmp_path: Path, meter: str = "ESME") -> Path:
+    """The default site with the meter's (ESME's or GSME's) firmware modelled: the DCC
+    11.1 template's model."""
     site = tmp_path / "site.yaml"
-    site.write_text(DEFAULT_SITE.read_text().replace(
-        'type: ESME, install_code: "30313233343536373839414243444546"}',
-        'type: ESME, install_code: "30313233343536373839414243444546",\n'
-        '     firmware: {model: GFI-ESME, hardware_version: 0x1111, running: 0xACDCACDB}}'))
+    entry = {"ESME": 'type: ESME, install_code: "30313233343536373839414243444546"',
+             "GSME": "type: GSME, install_code: generate"}[meter]
+    site.write_text(DEFAULT_SITE.read_text().replace(entry + "}", entry + ",\n     firmware: "
+                    "{model: GFI-ESME, hardware_version: 0x1111, running: 0xACDCACDB}}"))
     return site
+
+
+def firmware_for(tmp_path: Path, device: str) -> Path:
+    """The DCC's 11.1 template, its image sent to ``device`` only."""
+    path = tmp_path / "11.1-gas.xml"
+    path.write_bytes(re.sub(rb"(?<=<sr:DeviceIDList>)[^<]+", device.encode(),
+                            template("11.1_").read_bytes()))
+    return path
 
 
 def activate(tmp_path: Path, name: str, image_hash: str, counter: int,

@@ -81,13 +81,13 @@ class Dcc:
         self.outbox: list[tuple[str, ServiceResponse]] = []
         self._order = itertools.count()  # ties at the same time run in arrival order
         for site in self.estate:
-            hub = site.hub
-            for device_id, kind in ((hub.chf_id, "CHF"), (hub.gpf_id, "GPF")):
-                if self.smi.get(device_id) is not None:
-                    raise ValueError(f"{kind} {device_id} is at two premises of one DCC")
-                record = SmiRecord(device_id, kind, *site.hub_model, mpxn=site.mpxn)
-                record.history.append(("Pending", self.date()))
-                self.smi.records[device_id] = record
+            for hub in [site.hub, *([site.replacement] if site.replacement else [])]:  # the CSP pre-notified them
+                for device_id, kind in ((hub.chf_id, "CHF"), (hub.gpf_id, "GPF")):
+                    if self.smi.get(device_id) is not None:
+                        raise ValueError(f"{kind} {device_id} is at two premises of one DCC")
+                    record = SmiRecord(device_id, kind, *site.hub_model, mpxn=site.mpxn)
+                    record.history.append(("Pending", self.date()))
+                    self.smi.records[device_id] = record
 
     # -- the premises a request concerns --------------------------------------------------
     def roles(self, user: str) -> set[str] | None:
@@ -96,9 +96,14 @@ class Dcc:
         return set().union(*found) if found else None
 
     def premises_of(self, device_id: str) -> Premises | None:
-        """The premises whose Comms Hub or HAN devices include ``device_id``."""
+        """The premises whose Comms Hub (in service, delivered for a swap, or swapped out)
+        or HAN devices include ``device_id``."""
         device_id = device_id.upper()
-        return next((p for p in self.estate if p.holder(device_id) is not None), None)
+
+        def here(site: Premises) -> bool:
+            hubs = [site.hub, *([site.replacement] if site.replacement else []), *site.replaced.values()]
+            return site.holder(device_id) is not None or any(device_id in (h.chf_id, h.gpf_id) for h in hubs)
+        return next((site for site in self.estate if here(site)), None)
 
     def concerned(self, request: ServiceRequest) -> Premises:
         """The premises a request is about: that of its target device, else of the device

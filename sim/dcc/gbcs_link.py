@@ -11,8 +11,11 @@ A command held until its execution time (11.3, 6.23) is answered "Command Accept
 when it runs, by the signed future-dated alert 0x8F66 / 0x8F67 with its outcome (CS06:
 0x00CA, CS02b: 0x00CB); a cancellation is answered "Command Accepted" too. Commands the
 ACB sends for a user (CCS01/CCS02, CS08, non-critical CS04AC) are answered to the ACB with
-the user as supplementary remote party. SRVs whose GBCS hansim does not build (8.7.2,
-8.9 on the CHF, 11.2 on a GSME) answer without a payload.
+the user as supplementary remote party; so is CCS06 (8.9 on the CHF: the device log with
+each device's link figures as the CHF measured them). A GSME speaks GBZ: its 11.2 answer
+is GCS38, its alerts GBZ alerts (0x00CF firmware receipt, generic ones). The device signs
+its CS02d response to 6.15.2. SRVs whose GBCS hansim does not build (8.7.2) answer
+without a payload.
 """
 
 from __future__ import annotations
@@ -79,6 +82,9 @@ def device_response(dcc: Dcc, request: ServiceRequest,
     e = envelopes()
     dated, signed = b"", True
     match request.srv:
+        case "8.12.1":
+            return _for_acb(dcc, request, uc.MessageCode.CCS03,
+                            lambda n: uc.device_log_response(n, uc.CCS03_ACCESS), False)
         case "8.11":
             body = request.body
             adding = isinstance(body, UpdateHANDeviceLog) and body.request_type == "Add"
@@ -87,18 +93,25 @@ def device_response(dcc: Dcc, request: ServiceRequest,
             return _for_acb(dcc, request, code, lambda n: uc.device_log_response(n, kinds), False)
         case "11.2" if (version := running_version(dcc, rid.target)) is not None:
             running = firmware_version(version)
-            if _device_type(dcc, rid.target) not in ("ESME", "CHF"):
-                if _device_type(dcc, rid.target) == "GSME":
-                    return None  # GCS38 (a ZCL OTA read) is not built
-                return _for_acb(dcc, request, uc.MessageCode.CS08,
-                                lambda _: uc.cs08_response(running), False)
-            code, content, signed = uc.MessageCode.ECS52, uc.ecs52_response(counter, running), False
+            match _device_type(dcc, rid.target):
+                case "ESME" | "CHF":
+                    code, content = uc.MessageCode.ECS52, uc.ecs52_response(counter, running)
+                case "GSME":
+                    code, content = uc.MessageCode.GCS38, uc.gcs38_response(running)
+                case _:
+                    return _for_acb(dcc, request, uc.MessageCode.CS08,
+                                    lambda _: uc.cs08_response(running), False)
+            signed = False
         case "8.8.2" if not _is_meter(dcc, rid.target):
             return _for_acb(dcc, request, uc.MessageCode.CS04AC,
                             lambda _: uc.response_code(0), True)
         case "8.8.2":
             code, content, signed = uc.MessageCode.CS04B, uc.response_code(0), False
-        case "8.9" if rid.target.upper() != dcc.premises.hub.chf_id:
+        case "8.9" if rid.target.upper() == dcc.premises.hub.chf_id:
+            devices = active_devices(dcc)
+            return _for_acb(dcc, request, uc.MessageCode.CCS06,
+                            lambda n: uc.ccs06_response(n, devices), False)
+        case "8.9":
             joined = sorted(other for meter, other in dcc.joins if meter == rid.target.upper())
             typed = [(eui_bytes(d), _device_type(dcc, d)) for d in joined]
             if any(kind is None for _, kind in typed):
@@ -141,6 +154,32 @@ def _for_acb(dcc: Dcc, request: ServiceRequest, code: uc.MessageCode,
     return _b64(envelopes().reply(header, content(dcc.acb_counter), signed=signed))
 
 
+def active_devices(dcc: Dcc) -> list[uc.ActiveDevice]:
+    """The CHF's device log as CCS06 reads it: each device with what the CHF measured of
+    its link (nothing, under the key-level join model, which exchanges no frames)."""
+    out = []
+    for entry in dcc.premises.hub.device_log.live.values():
+        link = entry.link
+        heard = None if link.last_heard is None else _moment(dcc, link.last_heard)
+        out.append(uc.ActiveDevice(
+            eui_bytes(entry.device_id), entry.joined, link.heard > 0, link.smart_energy,
+            link.rssi, link.lqi, heard, link.hops if link.heard else 0,
+            link.transmission_failures, link.transmission_successes))
+    return out
+
+
+def gpf_log_restore_response(dcc: Dcc, request: ServiceRequest,
+                             entries: list[tuple[str, str]]) -> str:
+    """The new GPF's GCS59 response to the ACB (no supplementary remote party, as RTDS
+    8.12.2): each restored entry, joined (response code 0)."""
+    dcc.acb_counter += 1
+    header = GroupingHeader(Cra.RESPONSE, dcc.acb_counter, eui_bytes(request.request_id.target),
+                            ACB, uc.MessageCode.GCS59)
+    content = uc.gcs59_response([(eui_bytes(d), kind if kind in uc.DEVICE_TYPES else "Type 2", 0)
+                                 for d, kind in entries])
+    return _b64(envelopes().reply(header, content, signed=False))
+
+
 def _device_type(dcc: Dcc, device: str) -> str | None:
     hub = dcc.premises.hub
     if device.upper() in (hub.chf_id, hub.gpf_id):
@@ -177,6 +216,9 @@ def future_dated_response(dcc: Dcc, request: ServiceRequest) -> str | None:
         case "6.23":
             recipient, code = TRANSCOS, uc.MessageCode.CS02B_SUPPLIER_BY_TRANSCOS
             content = uc.cs02b_response(None)
+        case "6.15.1" if isinstance(request.body, UpdateSecurityCredentialsKRP):
+            recipient, code = eui_bytes(rid.originator), _own_credentials_use_case(request.body)
+            content = uc.cs02b_response(None)
         case _:
             return None
     header = GroupingHeader(Cra.RESPONSE, rid.counter, eui_bytes(rid.target), recipient, code,
@@ -202,19 +244,23 @@ def future_dated_alert(dcc: Dcc, request: ServiceRequest, response: str | None,
 
 def _future_dated_payload(alert: Alert, counter: int, when: dt.datetime,
                           user: bytes) -> bytes | None:
-    """The CS06 (0x00CA) or CS02b (0x00CB) future-dated alert, from the outcome the device
-    reached; None where hansim has no outcome to carry (a generic alert goes instead)."""
+    """The CS06 (0x00CA), CS02b (0x00CB) or CS02g (0x0124) future-dated alert, from the
+    outcome the device reached, to whom the response went (the user, or TransCoS for
+    6.23); None where hansim has no outcome to carry (a generic alert goes instead)."""
     detail = alert.detail
     if not detail.get("response"):
         return None
-    content = envelopes().open(base64.b64decode(detail["response"])).message.content
+    response = envelopes().open(base64.b64decode(detail["response"])).message
+    content = response.content
     raiser = eui_bytes(alert.raised_by)
     actioned = alert.code == AlertCode.FUTURE_DATED_ACTIONED
     if detail["srv"] == "11.3":
         header = GroupingHeader(Cra.ALERT, counter, raiser, user, uc.MessageCode.CS06_ALERT)
         body = uc.cs06_future_dated_alert(when, int(detail["counter"]), content)
-    elif detail["srv"] == "6.23":
-        header = GroupingHeader(Cra.ALERT, counter, raiser, TRANSCOS, uc.MessageCode.CS02B_ALERT)
+    elif detail["srv"] in ("6.23", "6.15.1"):
+        code = (uc.MessageCode.CS02G_ALERT if response.header.message_code == uc.MessageCode.CS02G
+                else uc.MessageCode.CS02B_ALERT)
+        header = GroupingHeader(Cra.ALERT, counter, raiser, response.header.recipient, code)
         body = uc.cs02b_future_dated_alert(actioned, when, asn1.items(content)[1])
     else:
         return None
@@ -231,13 +277,14 @@ def alert_payload(dcc: Dcc, alert: Alert, to_user: str) -> str:
         log = [eui_bytes(d) for d in dcc.premises.hub.device_log.live]
         header = GroupingHeader(Cra.ALERT, counter, raiser, ACB, uc.MessageCode.CS14)
         return _b64(e.reply(header, uc.cs14_device_log_changed(counter, when, log), signed=False))
+    gas = _device_type(dcc, alert.raised_by) == "GSME"  # a GSME speaks GBZ, not DLMS
     if alert.code in (AlertCode.FIRMWARE_VERIFICATION_SUCCESSFUL,
                       AlertCode.FIRMWARE_VERIFICATION_FAILED):
         image_hash = bytes.fromhex(alert.detail["firmware_hash"])
         verified = alert.code == AlertCode.FIRMWARE_VERIFICATION_SUCCESSFUL
-        header = GroupingHeader(Cra.ALERT, counter, raiser, user, uc.MessageCode.FDRA_ESME)
-        return _b64(e.reply(header, uc.firmware_receipt_alert(counter, verified, when, image_hash),
-                            signed=True))
+        header = GroupingHeader(Cra.ALERT, counter, raiser, user, uc.firmware_receipt_use_case(gas))
+        return _b64(e.reply(header, uc.firmware_receipt_alert(counter, verified, when, image_hash,
+                                                              gas), signed=True))
     if alert.code in (AlertCode.FIRMWARE_TRANSFER_SUCCEEDED, AlertCode.FIRMWARE_TRANSFER_FAILED):
         assert alert.subject is not None  # firmware_transfer.transfer names the device
         content = uc.ccs08_firmware_transfer_alert(
@@ -250,7 +297,7 @@ def alert_payload(dcc: Dcc, alert: Alert, to_user: str) -> str:
         if built is not None:
             return _b64(built)
     header = GroupingHeader(Cra.ALERT, counter, raiser, user, uc.MessageCode.GNCA)
-    return _b64(e.reply(header, uc.generic_alert(counter, alert.code, when), signed=False))
+    return _b64(e.reply(header, uc.generic_alert(counter, alert.code, when, gas), signed=False))
 
 
 
@@ -277,8 +324,9 @@ TRANSCOS = bytes.fromhex("90B3D51F30000004")
 _UNIQUE_ID = x509.ObjectIdentifier("2.5.4.45")  # x500UniqueIdentifier: 00 + the EUI-64
 
 
-def _identity(cert: x509.Certificate) -> tuple[bytes, bytes]:
-    """(subject unique ID, subject key ID) of an SMKI certificate."""
+def identity(cert: x509.Certificate) -> tuple[bytes, bytes]:
+    """(subject unique ID, subject key ID) of an SMKI certificate, as a trust anchor cell
+    records it."""
     unique = cert.subject.get_attributes_for_oid(_UNIQUE_ID)
     raw = unique[0].value if unique else b""
     eui = raw[-8:] if isinstance(raw, bytes) and len(raw) >= 8 else bytes(8)
@@ -290,7 +338,7 @@ def _identity(cert: x509.Certificate) -> tuple[bytes, bytes]:
 
 
 def _pem_identity(pem: bytes) -> tuple[bytes, bytes]:
-    return _identity(x509.load_pem_x509_certificate(pem))
+    return identity(x509.load_pem_x509_certificate(pem))
 
 
 def cos_response(dcc: Dcc, request: ServiceRequest, losing: str | None,
@@ -328,19 +376,92 @@ def handover_response(dcc: Dcc, request: ServiceRequest,
 
 
 def own_credentials_response(dcc: Dcc, request: ServiceRequest,
-                             new_certificates: dict[str, x509.Certificate]) -> str:
-    """The device's signed CS02b supplier-by-supplier response to 6.15.1: the supplier's
-    certificates it held (from the key store) replaced by the request's."""
+                             new_certificates: dict[str, x509.Certificate],
+                             load_controller: dict[str, tuple[bytes, bytes]] | None = None) -> str:
+    """The device's signed response to 6.15.1: CS02b supplier by supplier (the supplier's
+    certificates it held, from the key store, replaced by the request's) or, for the
+    LoadController role, CS02g (the load controller certificates it held, by use in
+    ``load_controller``, zero IDs for a cell it had none in; RTDS CS02g response)."""
     body = request.body
     assert isinstance(body, UpdateSecurityCredentialsKRP)  # the 6.15.1 service read it
     rid = request.request_id
+    code = _own_credentials_use_case(body)
+    if load_controller is not None:
+        mode, role, top_up = uc.LOAD_CONTROLLER_BY_SUPPLIER, uc.LOAD_CONTROLLER_ROLE, None
+        replaced = [uc.Replacement(use, *load_controller.get(use, (bytes(8), bytes(8))),
+                                   *identity(cert), role=role)
+                    for use, cert in new_certificates.items()]
+    else:
+        mode, role = uc.SUPPLIER_BY_SUPPLIER, uc.SUPPLIER_ROLE
+        top_up = body.prepayment_floor_seq_number
+        replaced = _replacements(rid.originator, new_certificates, role)
     header = GroupingHeader(Cra.RESPONSE, rid.counter, eui_bytes(rid.target),
-                            eui_bytes(rid.originator), uc.MessageCode.CS02B_SUPPLIER_BY_SUPPLIER,
-                            date_time=_device_time(dcc))
-    replaced = _replacements(rid.originator, new_certificates, uc.SUPPLIER_ROLE)
-    outcome = uc.cs02b_outcome(rid.counter, replaced, body.floor_seq_number,
-                               body.prepayment_floor_seq_number, uc.SUPPLIER_BY_SUPPLIER)
+                            eui_bytes(rid.originator), code, date_time=_device_time(dcc))
+    outcome = uc.cs02b_outcome(rid.counter, replaced, body.floor_seq_number, top_up, mode, role)
     return _b64(envelopes().reply(header, uc.cs02b_response(outcome), signed=True))
+
+
+def _own_credentials_use_case(body: UpdateSecurityCredentialsKRP) -> uc.MessageCode:
+    """6.15.1's GBCS use case: CS02g for the load controller, else CS02b supplier by
+    supplier (the only other role hansim's devices carry out)."""
+    if body.remote_party_role == "LoadController":
+        return uc.MessageCode.CS02G
+    return uc.MessageCode.CS02B_SUPPLIER_BY_SUPPLIER
+
+
+def device_certificate_result(device: str, cert: x509.Certificate,
+                              ) -> tuple[uc.CertificateUpdate, str]:
+    """What the device makes of the certificate CS02d gives it (GBCS CS02d): it must be for
+    one use (Digital Signing or Key Agreement), name the device in its hardwareModuleName,
+    and certify the key pair the device holds for that use. hansim's devices generate no
+    new pair (CS02c), so that is the key they use, or the key of the device's certificate
+    in the key store folders (an RTDS device's, whose private half is not published and
+    for which the device signs with hansim's test PKI: the DCC's 6.15.2 template sends it)."""
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return uc.CertificateUpdate.INVALID_KEY_USAGE, "the certificate has no key usage"
+    uses = [use for use, on in (("ds", usage.digital_signature), ("ka", usage.key_agreement)) if on]
+    if len(uses) != 1:
+        return (uc.CertificateUpdate.INVALID_KEY_USAGE,
+                "the certificate is for neither or both of Digital Signing and Key Agreement")
+    named = _hardware_module(cert)
+    if named != eui_bytes(device):
+        return (uc.CertificateUpdate.WRONG_DEVICE_IDENTITY,
+                f"the certificate names {named.hex().upper() if named else 'no device'}")
+    use = cast(Use, uses[0])
+    held: list[object] = [shared().public(device, use)]
+    if (published := shared().published(device, use)) is not None:
+        held.append(x509.load_pem_x509_certificate(published).public_key())
+    if cert.public_key() not in held:
+        return (uc.CertificateUpdate.WRONG_PUBLIC_KEY,
+                f"the certificate's key is not the device's {uses[0].upper()} key")
+    return uc.CertificateUpdate.SUCCESS, ""
+
+
+_HARDWARE_MODULE_NAME = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.4")
+
+
+def _hardware_module(cert: x509.Certificate) -> bytes | None:
+    """The device ID a device certificate names: the serial number of its
+    hardwareModuleName (RFC 4108) subject alternative name, the EUI-64."""
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+    for other in names.get_values_for_type(x509.OtherName):
+        if other.type_id == _HARDWARE_MODULE_NAME:
+            return asn1.hardware_serial(other.value)
+    return None
+
+
+def certificate_update_response(dcc: Dcc, request: ServiceRequest,
+                                result: uc.CertificateUpdate) -> str:
+    """The device's signed CS02d response to 6.15.2: its response code (RTDS CS02d)."""
+    rid = request.request_id
+    header = GroupingHeader(Cra.RESPONSE, rid.counter, eui_bytes(rid.target),
+                            eui_bytes(rid.originator), uc.MessageCode.CS02D)
+    return _b64(envelopes().reply(header, uc.response_code(result), signed=True))
 
 
 def _replacements(existing: str | bytes | None, new_certificates: dict[str, x509.Certificate],
@@ -356,5 +477,5 @@ def _replacements(existing: str | bytes | None, new_certificates: dict[str, x509
             old = _pem_identity(shared().certificate(existing, held))
         else:
             old = (bytes(8), bytes(8))
-        replaced.append(uc.Replacement(use, *old, *_identity(cert), role=role))
+        replaced.append(uc.Replacement(use, *old, *identity(cert), role=role))
     return replaced

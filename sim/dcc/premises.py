@@ -43,6 +43,12 @@ class Premises:
     supplier_changes: list[tuple[float, str, str]] = field(default_factory=list)
     #: The HAN its Comms Hub runs (None: the DCC's default join), one per premises of a street.
     han_join: HanJoin | None = None
+    #: A Comms Hub the CSP has delivered to the supplier for this premises (SMI Pending),
+    #: installed in place of ``hub`` by an 8.14.1 / 8.14.2 naming its CHF.
+    replacement: CommsHub | None = None
+    #: Comms Hubs taken out of service here, by CHF ID: the DCC still holds their device
+    #: logs (the CS14 / GCS62 backups) for 8.12.1 / 8.12.2 to restore.
+    replaced: dict[str, CommsHub] = field(default_factory=dict)
 
     def registered_suppliers(self, device_type: str) -> set[str]:
         """Who may send device SRVs for a device of this type now (after any CoS)."""
@@ -66,6 +72,23 @@ class Premises:
         for device in self.devices.values():
             if not device.commissioned and user_id in self.registered_suppliers(device.device_type):
                 device.supplier_key = gaining
+
+    def install_replacement(self) -> CommsHub:
+        """The replacement Comms Hub goes in: it serves the premises' SM WAN, the old one is
+        out of service, and the HAN devices have lost their hub until its device log is
+        restored (8.12.1). Returns the old hub."""
+        new, old = self.replacement, self.hub
+        assert new is not None  # the caller found the replacement's CHF named
+        new.wan_connected, new.supplier_key = old.wan_connected, old.supplier_key
+        self.hub, self.replacement = new, None
+        self.replaced[old.chf_id] = old
+        for device in self.devices.values():
+            device.joined = False
+        return old
+
+    def replaced_by_gpf(self, gpf_id: str) -> CommsHub | None:
+        """The out-of-service Comms Hub whose GPF is ``gpf_id``."""
+        return next((h for h in self.replaced.values() if h.gpf_id == gpf_id.upper()), None)
 
     def holder(self, device_id: str) -> CommsHub | HanDevice | None:
         """What holds a device's supplier key and firmware: the Comms Hub for its CHF and

@@ -17,12 +17,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from devices.alerts import Alert, AlertCode
+from devices.commshub import CommsHub
 from devices.device_log import DeviceLogError
 from devices.firmware import ActivationError
 from devices.firmware_transfer import transfer
 from devices.han_join import HanLeave
 from devices.meter import HanDevice
-from gbcs.use_cases import ActivationResult
+from gbcs.use_cases import ActivationResult, CertificateUpdate
 from sim.dcc import gbcs_link
 from sim.dcc import outcome as oc
 from sim.dcc.outcome import Outcome, Refused
@@ -275,19 +276,100 @@ def return_comms_hub(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> Non
 
 
 def comms_hub_event(dcc: Dcc, request: ServiceRequest, outcome: Outcome, event: str) -> None:
-    """An 8.14 status update: both halves of the Comms Hub (CHF, GPF) or neither."""
-    hub = dcc.premises.hub
+    """An 8.14 status update: both halves of the Comms Hub (CHF, GPF) or neither. Installing
+    the premises' replacement hub swaps it in; returning names the hub it replaced."""
     body = request.body
     if not isinstance(body, (b.CHFInstallSuccessSMWAN, b.CHFInstallSuccessNoSMWAN,
                              b.CHFFaultReturn, b.CHFNoFaultReturn)):
         raise Refused(oc.INVALID_REQUEST, f"SRV {request.srv} carries no CHF {body.TAG}")
-    if body.device_id.upper() != hub.chf_id:
-        raise Refused(oc.code(request.srv, "not_this_premises"),
-                      f"CHF {body.device_id} is not at this premises")
+    premises = dcc.premises
+    named = body.device_id.upper()
+    installing = event != "ch_return"
+    hub = premises.hub
+    if named != hub.chf_id:
+        candidate = premises.replacement if installing else premises.replaced.get(named)
+        if candidate is None or candidate.chf_id != named:
+            raise Refused(oc.code(request.srv, "not_this_premises"),
+                          f"CHF {body.device_id} is not at this premises")
+        hub = candidate
     for device_id in (hub.chf_id, hub.gpf_id):
         smi_check(dcc, event, device_id)
     for device_id in (hub.chf_id, hub.gpf_id):
         smi_apply(dcc, outcome, event, device_id)
+    if hub is premises.replacement:
+        old = premises.install_replacement()
+        outcome.reason = (f"Comms Hub {hub.chf_id} installed in place of {old.chf_id}: its HAN "
+                          "devices rejoin once 8.12.1 restores the device log")
+
+
+def restore_source(dcc: Dcc, request: ServiceRequest) -> CommsHub:
+    """The replaced Comms Hub whose device log an 8.12.1 (CHF) or 8.12.2 (GPF) restores:
+    one this premises took out of service, not the one in service (codes: hansim's
+    reading of the E0812xx family, L)."""
+    body, premises = request.body, dcc.premises
+    if isinstance(body, b.RestoreHANDeviceLog):
+        old_id, in_service = body.old_chf_id.upper(), premises.hub.chf_id
+        old = premises.replaced.get(old_id)
+    elif isinstance(body, b.RestoreGPFDeviceLog):
+        old_id, in_service = body.old_gpf_id.upper(), premises.hub.gpf_id
+        old = premises.replaced_by_gpf(old_id)
+    else:
+        raise Refused(oc.INVALID_REQUEST, f"SRV {request.srv} carries no restore body {body.TAG}")
+    if old_id == in_service:
+        raise Refused(oc.code(request.srv, "old_in_service"),
+                      f"{old_id} is the Comms Hub in service here: there is no replaced log")
+    if old is None:
+        raise Refused(oc.code(request.srv, "no_backup"),
+                      f"the DCC holds no device log of {old_id}: no Comms Hub replaced here")
+    return old
+
+
+@service("8.12.1", "8.12.2", table=CHECKS)
+def check_restore(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
+    restore_source(dcc, request)
+
+
+@service("8.12.1")
+def restore_han_device_log(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
+    """CCS03: the DCC sends the old CHF's device log (its CS14 backup) to the new CHF, which
+    forms the old HAN; each device still holding its link key rejoins (0x8F12 follows)."""
+    old = restore_source(dcc, request)
+    log = dcc.premises.hub.device_log
+    alerts = log.restore(old.device_log, dcc.now)
+    rejoined, left_out = [], []
+    for device_id in log.live:
+        device = dcc.premises.devices.get(device_id)
+        if device is not None and device.present and log.rejoin(
+                device_id, bytes(device.install_code.link_key())):
+            device.joined = True
+            rejoined.append(device_id)
+        else:
+            left_out.append(device_id)
+    send_alerts(dcc, request, outcome, alerts)
+    outcome.reason = (f"device log of {old.chf_id} restored: {len(log.live)} entries; rejoined "
+                      f"{', '.join(rejoined) or 'none'}"
+                      + (f"; not rejoined {', '.join(left_out)}" if left_out else ""))
+
+
+@service("8.12.2")
+def restore_gpf_device_log(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
+    """GCS59: the devices joined to the old GPF are joined to the new one; the new GPF is
+    Commissioned with a Commissioned gas meter, as 8.1.1 of the GSME does (L)."""
+    old = restore_source(dcc, request)
+    new_gpf = dcc.premises.hub.gpf_id
+    def moved(device_id: str) -> str:
+        return new_gpf if device_id == old.gpf_id else device_id
+    restored = sorted({other for pair in dcc.joins if old.gpf_id in pair
+                       for other in pair if other != old.gpf_id})
+    dcc.joins = {(moved(target), moved(other)) for target, other in dcc.joins}
+    entries = [(device_id, record.device_type if (record := dcc.smi.get(device_id)) else "Type 2")
+               for device_id in restored]
+    outcome.payload["gbcs_payload"] = gbcs_link.gpf_log_restore_response(dcc, request, entries)
+    if any(r.device_type == "GSME" and r.status == "Commissioned" for r in dcc.smi.records.values()
+           if r.device_id in dcc.premises.devices):
+        smi_apply(dcc, outcome, "gsme_commissioned", new_gpf)
+    outcome.reason = (f"GPF device log of {old.gpf_id} restored: "
+                      f"{', '.join(restored) or 'no devices joined to it'}")
 
 
 @service("8.11")
@@ -447,6 +529,15 @@ def update_own_credentials(dcc: Dcc, request: ServiceRequest, outcome: Outcome) 
     certificates, key = _replacement_certificates(request.srv, body)
     holder = dcc.premises.holder(request.request_id.target)
     assert holder is not None  # the front door found the target in the SMI and on the HAN
+    if body.remote_party_role == "LoadController":  # CS02g: the ESME's load controller cells
+        assert isinstance(holder, HanDevice)  # the pre-command went to an ESME only
+        held = dict(holder.load_controller)
+        holder.load_controller = {use: gbcs_link.identity(cert) for use, cert in certificates.items()}
+        outcome.payload["gbcs_payload"] = gbcs_link.own_credentials_response(
+            dcc, request, certificates, held)
+        outcome.reason = (f"LoadController credentials now "
+                          f"{certificates['ds'].subject.rfc4514_string()}")
+        return
     holder.supplier_key = key
     outcome.payload["gbcs_payload"] = gbcs_link.own_credentials_response(dcc, request, certificates)
     outcome.reason = (f"{body.remote_party_role} credentials now "
@@ -455,10 +546,15 @@ def update_own_credentials(dcc: Dcc, request: ServiceRequest, outcome: Outcome) 
 
 @service("6.15.2")
 def update_device_certificate(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
-    """CS02d: the device takes the certificate issued for it. hansim's devices sign with
-    their key-store keys, so only the certificate's subject is checked and reported."""
+    """CS02d: the device takes the certificate issued for it if it names the device and
+    certifies the key pair it holds; its signed response says so, or why not."""
     body = body_of(request, b.UpdateSecurityCredentialsDevice)
     cert = _certificate(request.srv, "DeviceCertificate", body.device_certificate)
+    result, why = gbcs_link.device_certificate_result(request.request_id.target, cert)
+    outcome.payload["gbcs_payload"] = gbcs_link.certificate_update_response(dcc, request, result)
+    if result != CertificateUpdate.SUCCESS:  # the device's own answer (CS02d), not a DCC error
+        outcome.reason = f"device response: {result.name.lower().replace('_', ' ')}: {why}"
+        return
     outcome.reason = f"device certificate {cert.subject.rfc4514_string() or cert.serial_number} taken"
 
 

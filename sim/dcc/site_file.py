@@ -3,7 +3,8 @@
 ```yaml
 start: 2024-01-08T09:00:00Z          # the run's clock origin (optional)
 premises: {post_code: M22 0RR, address: Threapwood Road, csp_region: North, mpxn: "1000999888"}
-comms_hub: {chf: 00-DB-12-34-56-78-90-A2, gpf: 00-DB-12-34-56-78-90-A3}
+comms_hub: {chf: 00-DB-12-34-56-78-90-A2, gpf: 00-DB-12-34-56-78-90-A3,
+            replacement: {chf: 00-DB-12-34-56-78-90-C2, gpf: 00-DB-12-34-56-78-90-C3}}
 wan: {connected: false, arrives: 2024-03-01T00:00:00Z, likelihood: Low}
 devices:
   - {id: 00-DB-12-34-56-78-90-A0, type: ESME, install_code: generate}
@@ -12,7 +13,9 @@ suppliers: {electricity: 90-B3-D5-1F-30-01-00-00, gas: 90-B3-D5-1F-30-01-00-00}
 supplier_changes: [{at: 2024-02-01T00:00:00Z, fuel: electricity, to: 90-B3-D5-1F-30-05-00-00}]
 seed: 0                               # for "generate" install codes
 ```
-``devices``, ``users`` and ``suppliers`` are required; other keys take the default
+``comms_hub.replacement`` is an optional second Comms Hub in the supplier's stock (SMI
+Pending): an 8.14.1 / 8.14.2 naming its CHF swaps it in, and 8.12.1 / 8.12.2 restore the
+old hub's device logs onto it. ``devices``, ``users`` and ``suppliers`` are required; other keys take the default
 site's values. Install codes given here are secrets and never printed.
 """
 
@@ -43,7 +46,8 @@ KEYS = {
          "supplier_changes", "seed"),
     ("supplier_change",): ("at", "fuel", "to"),
     ("premises",): ("post_code", "address", "uprn", "csp_region", "mpxn"),
-    ("comms_hub",): ("chf", "gpf", "manufacturer", "model", "firmware"),
+    ("comms_hub",): ("chf", "gpf", "manufacturer", "model", "firmware", "replacement"),
+    ("replacement",): ("chf", "gpf"),
     ("wan",): ("connected", "arrives", "likelihood"),
     ("suppliers",): ("electricity", "gas"),
     ("device",): ("id", "type", "install_code", "present", "firmware"),
@@ -171,15 +175,21 @@ def load_site(path: Path) -> Premises:
         keys[suppliers.get("electricity") or next(iter(suppliers.values()))],
     )
     hub.firmware = _firmware(site, ("comms_hub", "firmware"), hub.chf_id)
+    replacement = _replacement_hub(site, hub)
     arrives = None
     if "arrives" in site.mapping(("wan",)):
         arrives = (site.time(("wan", "arrives"), start) - start).total_seconds()
         if hub.wan_connected or arrives < 0:
             raise doc.error(("wan", "arrives"),
                             "only for a premises without WAN (connected: false), after start")
+    devices = _devices(site, hub, suppliers, keys)
+    if replacement is not None:
+        for which, device_id in (("chf", replacement.chf_id), ("gpf", replacement.gpf_id)):
+            if device_id in devices:
+                raise doc.error(("comms_hub", "replacement", which), f"{device_id} appears twice")
     return Premises(
         hub=hub,
-        devices=_devices(site, hub, suppliers, keys),
+        devices=devices,
         users=users,
         suppliers=suppliers,
         coverage=_coverage(site, hub.wan_connected, start, arrives),
@@ -189,7 +199,21 @@ def load_site(path: Path) -> Premises:
         start=start,
         wan_arrives=arrives,
         supplier_changes=_supplier_changes(site, start, users),
+        replacement=replacement,
     )
+
+
+def _replacement_hub(site: _Site, hub: CommsHub) -> CommsHub | None:
+    """``comms_hub.replacement: {chf, gpf}``: a second Comms Hub for a hub swap."""
+    path = ("comms_hub", "replacement")
+    if site.get(path) is None:
+        return None
+    site.mapping(path, KEYS[("replacement",)], required=("chf", "gpf"))
+    chf, gpf = site.eui((*path, "chf")), site.eui((*path, "gpf"))
+    for which, device_id in (("chf", chf), ("gpf", gpf)):
+        if device_id in (hub.chf_id, hub.gpf_id) or (which == "gpf" and device_id == chf):
+            raise site.doc.error((*path, which), f"{device_id} appears twice")
+    return CommsHub(chf, gpf, hub.wan_connected, hub.supplier_key)
 
 
 def _users(site: _Site) -> dict[str, set[str]]:

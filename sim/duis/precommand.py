@@ -63,8 +63,8 @@ def _time(value: str, field: str) -> dt.datetime:
 DUIS_CANCEL = dt.datetime(3000, 12, 31, tzinfo=dt.UTC)
 
 
-def _execute_at(body: b.ActivateFirmware) -> dt.datetime | None:
-    """The CS06 execution date-time: none (now), the cancel value, or the future moment."""
+def _execute_at(body: b.ActivateFirmware | b.UpdateSecurityCredentialsKRP) -> dt.datetime | None:
+    """A command's execution date-time: none (now), the cancel value, or the future moment."""
     if not body.execution_date_time:
         return None
     moment = _time(body.execution_date_time, "ExecutionDateTime")
@@ -96,6 +96,9 @@ def command(request: ServiceRequest, device_type: Callable[[str], str]) -> tuple
                 raise PreCommandError("FirmwareHash is not hexBinary") from None
             return uc.MessageCode.CS06, uc.cs06_command(image_hash, counter, _execute_at(body))
         case b.UpdateSecurityCredentialsKRP():
+            if body.remote_party_role == "LoadController" and target_type != "ESME":
+                raise PreCommandError("CS02g (RemotePartyRole LoadController) goes to an ESME, "
+                                      f"not a {target_type}")
             return _cs02b(body, counter)
         case b.UpdateSecurityCredentialsDevice():
             return uc.MessageCode.CS02D, uc.cs02d_command(_der(body.device_certificate,
@@ -103,23 +106,27 @@ def command(request: ServiceRequest, device_type: Callable[[str], str]) -> tuple
     raise PreCommandError(f"hansim builds no GBCS pre-command for SRV {request.srv}")
 
 
-#: 6.15.1's RemotePartyRole -> (GBCS role, CS02b message code); others (e.g. CS02g for a
-#: load controller) are not built.
+#: 6.15.1's RemotePartyRole -> (GBCS role, CS02b message code); LoadController is CS02g.
 _KRP_ROLES = {"Supplier": (uc.SUPPLIER_ROLE, uc.MessageCode.CS02B_SUPPLIER_BY_SUPPLIER),
               "NetworkOperator": (uc.NETWORK_OPERATOR_ROLE, uc.MessageCode.CS02B_NO_BY_NO)}
 
 
 def _cs02b(body: b.UpdateSecurityCredentialsKRP, counter: int) -> tuple[uc.MessageCode, bytes]:
-    if body.remote_party_role not in _KRP_ROLES:
-        raise PreCommandError(f"hansim builds no CS02b for RemotePartyRole {body.remote_party_role}")
-    role, code = _KRP_ROLES[body.remote_party_role]
     given = (("ds", body.signing_certificate, "DigitalSigningCertificate"),
              ("ka", body.key_agreement_certificate, "KeyAgreementCertificate"),
              ("pp-ka", body.top_up_certificate, "KeyAgreementTopUpCertificate"))
     replacements = [(use, _der(value, field)) for use, value, field in given if value]
     path = [_der(value, "CertificationPathCertificates/Certificate") for value in body.path_certificates]
+    if body.remote_party_role == "LoadController":
+        return uc.MessageCode.CS02G, uc.cs02g_command(counter, replacements, path,
+                                                      body.floor_seq_number,
+                                                      body.time_based_cpv_checks, _execute_at(body))
+    if body.remote_party_role not in _KRP_ROLES:
+        raise PreCommandError(f"hansim builds no CS02b for RemotePartyRole {body.remote_party_role}")
+    role, code = _KRP_ROLES[body.remote_party_role]
     return code, uc.cs02b_command(counter, role, replacements, path, body.floor_seq_number,
-                                  body.prepayment_floor_seq_number, body.time_based_cpv_checks)
+                                  body.prepayment_floor_seq_number, body.time_based_cpv_checks,
+                                  _execute_at(body))
 
 
 def _der(value: str, field: str) -> bytes:

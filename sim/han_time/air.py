@@ -17,6 +17,7 @@ import numpy as np
 import simpy
 
 from han.node import HanNode
+from sim.han_time.link import LinkBudget, Reception
 
 SYMBOL = 16e-6
 BYTE_TIME = 2 * SYMBOL
@@ -41,6 +42,16 @@ class OnAir:
     retry: int = 0
     lost: bool = False
     channel: int | None = None  # the channel it went out on (None: the air's one channel)
+
+
+@dataclass(frozen=True)
+class Heard:
+    """One frame a radio received, with what it measured of it."""
+
+    time: float
+    sender: str
+    receiver: str
+    reception: Reception
 
 
 class Radio:
@@ -78,10 +89,13 @@ class Radio:
 
 
 class Air:
-    """One channel shared by the attached radios; ``rng`` decides every loss."""
+    """One channel shared by the attached radios; ``rng`` decides every loss. With a
+    ``link``, each frame received (MAC acks too) is measured (:attr:`heard`), and each
+    unicast's outcome after its retries is kept (:attr:`unicasts`: sender, acked)."""
 
     def __init__(self, env: simpy.Environment, rng: np.random.Generator, *, loss: float = 0.0,
-                 latency: float = 0.002, on_change: Callable[[], None] | None = None) -> None:
+                 latency: float = 0.002, on_change: Callable[[], None] | None = None,
+                 link: LinkBudget | None = None) -> None:
         if not 0.0 <= loss < 1.0:
             raise ValueError(f"loss probability {loss} is outside 0 <= p < 1")
         if latency < 0:
@@ -90,6 +104,9 @@ class Air:
         self.radios: list[Radio] = []
         self.channel = simpy.Resource(env, capacity=1)  # stands in for CSMA-CA: wait until idle
         self.on_air: list[OnAir] = []
+        self.link = link
+        self.heard: list[Heard] = []
+        self.unicasts: list[tuple[str, bool]] = []
         self._on_change = on_change
 
     def attach(self, name: str, node: HanNode) -> Radio:
@@ -105,10 +122,13 @@ class Air:
         """Send ``raw`` on ``channel`` (with MAC retries if it asks for an ack): a SimPy process body."""
         label = sender.node.labels.pop(raw, "frame")
         wants_ack = bool(raw[0] & 0x20)  # FCF ack-request bit
+        acked = False
         for retry in range(MAX_FRAME_RETRIES + 1 if wants_ack else 1):
             acked = yield from self._attempt(sender, raw, label, retry, wants_ack, channel)
             if acked or not wants_ack:
-                return
+                break
+        if wants_ack and self.link is not None:
+            self.unicasts.append((sender.name, acked))
 
     def _attempt(self, sender: Radio, raw: bytes, label: str, retry: int, wants_ack: bool,
                  channel: int | None = None):
@@ -125,12 +145,15 @@ class Air:
                 if self.rng.random() < self.loss:
                     continue
                 lost_everywhere = False
+                self._measure(sender.name, receiver.name)
                 out = receiver.node.receive(raw, self.env.now)
                 if out.ack is not None:
                     ack_time = self.env.now + TURNAROUND
                     ack_lost = bool(self.rng.random() < self.loss)
                     self.on_air.append(OnAir(ack_time, receiver.name, out.ack, "MAC ack", lost=ack_lost,
                                              channel=channel))
+                    if not ack_lost:
+                        self._measure(receiver.name, sender.name, ack_time)
                     acked = acked or not ack_lost
                 if out.frames:
                     self.env.process(self._after_latency(receiver, out.frames))
@@ -140,6 +163,11 @@ class Air:
             if wants_ack:
                 yield self.env.timeout(ACK_WAIT)
             return acked
+
+    def _measure(self, sender: str, receiver: str, at: float | None = None) -> None:
+        if self.link is not None:
+            self.heard.append(Heard(self.env.now if at is None else at, sender, receiver,
+                                    self.link.receive()))
 
     def _after_latency(self, radio: Radio, raws: list[bytes]):
         yield self.env.timeout(self.latency)

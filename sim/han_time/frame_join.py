@@ -18,7 +18,7 @@ import numpy as np
 import simpy
 
 from devices.alerts import Alert
-from devices.device_log import MAX_JOIN_TIME_PERIOD, DeviceLog
+from devices.device_log import MAX_JOIN_TIME_PERIOD, DeviceLog, LinkStatistics
 from devices.han_join import JoinResult
 from han.eui import to_eui64
 from han.installcode import InstallCode
@@ -27,6 +27,7 @@ from han.trust_centre import JoinDecision, KeyAuthority, TrustCentre
 from han.zcl import MeterReading
 from han.znp.meters import NetworkParameters
 from sim.han_time.air import Air, OnAir
+from sim.han_time.link import LinkBudget
 
 CHF, ESME = "CHF", "ESME"
 _STATS_CHF, _STATS_ESME = "00-DB-12-34-56-78-90-A2", "00-DB-12-34-56-78-90-A0"
@@ -34,6 +35,8 @@ _STATS_CHF, _STATS_ESME = "00-DB-12-34-56-78-90-A2", "00-DB-12-34-56-78-90-A0"
 ZCL_WAIT = 5.0
 #: A CHF that has been running a while: its network frame counter is well past zero.
 CHF_FRAME_COUNTER_SPAN = 1 << 20
+#: Second seed word of the stream that draws what radios measure (RSSI): losses keep theirs.
+LINK_STREAM = 0x4C494E4B
 
 
 class JoinLog(KeyAuthority, Protocol):
@@ -66,6 +69,8 @@ class JoinReport:
     pan_id: int
     channel: int
     network_key: bytes = field(repr=False)
+    #: What the CHF measured of the meter's link during this attempt (frames heard, unicasts).
+    link: LinkStatistics = field(default_factory=LinkStatistics)
 
     @property
     def outcome(self) -> str:
@@ -143,6 +148,8 @@ def run_join(env: simpy.Environment | None, device_log: JoinLog, chf_id: str, de
     stands (None: a fresh one whose radio is ``chf_id``); ``seed`` fixes every loss, and for a
     fresh network its PAN ID, channel, network key, sequence numbers and addresses.
     ``sleepy``: the meter is a sleepy end device (a battery GSME) that polls its parent.
+    ``capture``: keep the frames and what the CHF measured of the meter's link (RSSI, LQI,
+    unicast outcomes; a population's join statistics need neither).
     """
     env = env if env is not None else simpy.Environment()
     rng = np.random.default_rng(seed)
@@ -153,7 +160,8 @@ def run_join(env: simpy.Environment | None, device_log: JoinLog, chf_id: str, de
         if not wake[0].triggered:
             wake[0].succeed()
 
-    air = Air(env, rng, loss=loss, latency=latency, on_change=changed)
+    link = LinkBudget(loss, np.random.default_rng([seed, LINK_STREAM])) if capture else None
+    air = Air(env, rng, loss=loss, latency=latency, on_change=changed, link=link)
     chf = network.trust_centre(device_log)
     esme = network.meter(device_id, device_install_code, timing=timing, reading=reading, sleepy=sleepy)
     air.attach(CHF, chf)
@@ -229,7 +237,20 @@ def run_join(env: simpy.Environment | None, device_log: JoinLog, chf_id: str, de
         pan_id=network.pan_id,
         channel=network.channel,
         network_key=network.network_key,
+        link=_link_statistics(air, device_id in chf.readings),
     )
+
+
+def _link_statistics(air: Air, smart_energy: bool) -> LinkStatistics:
+    """The CHF's view of the meter's link: the frames it heard from it, its unicasts."""
+    stats = LinkStatistics(smart_energy=smart_energy)
+    for heard in air.heard:
+        if heard.receiver == CHF:
+            stats.hear(heard.reception.rssi, heard.reception.lqi, heard.time)
+    for sender, acked in air.unicasts:
+        if sender == CHF:
+            stats.sent(acked)
+    return stats
 
 
 def _second_half(device_log: JoinLog, device_id: str, now: float) -> float | None:
@@ -321,6 +342,8 @@ class FrameLevelJoin:
                           network=self.network(log.chf_id), sleepy=self.sleepy(device_id))
         self.reports.append(report)
         self.device_ids.append(device_id)
+        if device_id in log.live:  # the CHF keeps what it measured in the device's entry
+            log.live[device_id].link.add(report.link)
         if refusal is not None:  # no window at ``now``: the meter scans in vain (as KeyLevelJoin)
             return JoinResult(False, refusal, 0.0, [])
         alerts = [a for a in report.alerts if a.subject == device_id]

@@ -26,6 +26,8 @@ const ESME = '00-db-12-34-56-78-90-a0'
 const CHF = '00-db-12-34-56-78-90-a2'
 const GPF = '00-db-12-34-56-78-90-a3'
 const DCC = '90-b3-d5-1f-30-00-00-02'
+const NEW_CHF = '00-db-12-34-56-78-90-c2' // the replacement Comms Hub of site.yaml
+const NEW_GPF = '00-db-12-34-56-78-90-c3'
 
 // -- the local receiver: every POST is parsed at once; its DSP signature is checked with
 // validateDuis (one JVM each) in parallel, and the last test waits for all of them.
@@ -185,7 +187,7 @@ test('8.7.2 joins the GPF to the ESME, 8.8.2 (RTDS CS04AC) unjoins it, a second 
   assert.equal(done.header.responseCode, 'I0')
   const again = await send(fromTemplate('CS04ACNonCritical_8.8.2', { originatorId: SUPPLIER, targetId: ESME },
     unjoinBody, RTDS))
-  assert.equal(code(again), 'E080801')
+  assert.equal(code(again), 'E080821')
 })
 
 test('11.3 future-dated (RTDS CS06), then its cancellation: both acknowledged, both answered I0', async () => {
@@ -258,6 +260,40 @@ test('years later: the future-dated 6.23 ran (8F66), the cancelled 11.3 never di
   assert.doesNotMatch(moved.text, /SRV 11\.3/)
   const alerts = await waitFor('8F66', (d) => d.body?.DeviceAlertMessage?.AlertCode === '8F66')
   assert.equal(alerts.length, 1)
+})
+
+// -- Comms Hub swap ------------------------------------------------------------------------
+test('hub swap: 8.14.1 installs the replacement, the ESME is off the HAN until 8.12.1 restores the log', async () => {
+  const install = fromTemplate('8.14.1_', { originatorId: SUPPLIER })
+  install.body.CHFInstallSuccessSMWAN.DeviceID = NEW_CHF.toUpperCase()
+  assert.equal(code(await send(install)), 'I99')
+  const orphan = await send(fromTemplate('ECS52_11.2', { originatorId: SUPPLIER2, targetId: ESME }, undefined, RTDS))
+  assert.equal(code(orphan), 'E20') // not on any HAN: its hub is gone
+  const giveBack = fromTemplate('8.14.3_', { originatorId: SUPPLIER }, undefined, RTDS)
+  giveBack.body.CHFFaultReturn.DeviceID = CHF.toUpperCase()
+  assert.equal(code(await send(giveBack)), 'I99')
+  const restore = await send(fromTemplate('CCS03_8.12.1', { originatorId: SUPPLIER, targetId: NEW_CHF },
+    { RestoreHANDeviceLog: { OldCHFID: CHF.toUpperCase() } }, RTDS))
+  assert.equal(code(restore), 'I99', restore.text)
+  const [done] = await waitFor('8.12.1 response', responseTo('8.12.1', restore.requestId))
+  assert.equal(done.header.responseCode, 'I0')
+  await waitFor('8F12 from the new CHF', (d) => d.body?.DeviceAlertMessage?.AlertCode === '8F12'
+    && String(d.header.responseId?.originatorId).toLowerCase() === NEW_CHF)
+  const reached = await send(fromTemplate('ECS52_11.2', { originatorId: SUPPLIER2, targetId: ESME }, undefined, RTDS))
+  assert.equal(code(reached), 'I99') // rejoined the new hub's HAN
+  const [read] = await waitFor('11.2 response', responseTo('11.2', reached.requestId))
+  assert.equal(read.header.responseCode, 'I0')
+})
+
+test('hub swap: 8.12.2 (RTDS GCS59) restores the GPF device log; an in-service OldGPFID is refused', async () => {
+  const wrong = await send(fromTemplate('GCS59_8.12.2', { originatorId: SUPPLIER, targetId: NEW_GPF },
+    { RestoreGPFDeviceLog: { OldGPFID: NEW_GPF.toUpperCase() } }, RTDS))
+  assert.equal(code(wrong), 'E081223')
+  const restore = await send(fromTemplate('GCS59_8.12.2', { originatorId: SUPPLIER, targetId: NEW_GPF },
+    { RestoreGPFDeviceLog: { OldGPFID: GPF.toUpperCase() } }, RTDS))
+  assert.equal(code(restore), 'I99', restore.text)
+  const [done] = await waitFor('8.12.2 response', responseTo('8.12.2', restore.requestId))
+  assert.equal(done.header.responseCode, 'I0')
 })
 
 test('every message the receiver got passed the DSP signature check', async () => {
