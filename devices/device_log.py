@@ -220,12 +220,13 @@ class DeviceLog:
         return [Alert(AlertCode.JOINING_SUCCEEDED, self.chf_id, now, device_id)]
 
     def expire(self, now: float) -> list[Alert]:
-        """Close every window that has ended without a join: a 0x8F48 each."""
+        """Close every window that has ended without a join by ``now``: a 0x8F48 each,
+        raised when the window closed (the caller may learn of it later)."""
         alerts = []
         for entry in self.live.values():
             if entry.window is not None and now >= entry.window.closes:
+                alerts.append(Alert(AlertCode.JOINING_FAILED, self.chf_id, entry.window.closes, entry.device_id))
                 entry.window = None
-                alerts.append(Alert(AlertCode.JOINING_FAILED, self.chf_id, now, entry.device_id))
         return alerts
 
     def next_window_close(self) -> float | None:

@@ -28,7 +28,8 @@ A_BASE_SUPERFRAME_DURATION = 960  # symbols
 
 @dataclass(frozen=True)
 class JoinTiming:
-    """Joiner timeouts and retries (seconds). Defaults are the IEEE 802.15.4 / ZigBee PRO / BDB values.
+    """Joiner timeouts and retries (seconds). Defaults are the IEEE 802.15.4 / ZigBee PRO / BDB values
+    as public stacks implement them (docs/reference/han-join.md cites each).
 
     - ``scan_duration``: active scan of one channel, ScanDuration 3:
       (2**3 + 1) * aBaseSuperframeDuration symbols = 138 ms (Z-Stack's default exponent).
@@ -36,9 +37,13 @@ class JoinTiming:
       the wait between association request and the data request that fetches the answer,
       and again for the answer itself.
     - ``key_wait``: how long the joiner waits for the Transport Key after association:
-      the BDB's bdbcTCLinkKeyExchangeTimeout, 5 s (apsSecurityTimeOutPeriod in stacks).
-    - ``attempts``: 1 + bdbcRecSameNetworkRetryAttempts (3) whole joins.
-    - ``backoff``: seconds before retry k (1-based) is ``backoff * 2**(k-1)``: 1, 2, 4 s.
+      the BDB's bdbcTCLinkKeyExchangeTimeout, 5 s (NXP's BDB reference options; the timer
+      NXP's network steering starts for it).
+    - ``attempts``: 1 + bdbcRecSameNetworkRetryAttempts (3) whole joins: BDB 8.3 allows
+      trying the same network "again", recommending 3 times in succession and at most
+      bdbcMaxSameNetworkRetryAttempts (10) (NXP's network steering makes 3 in all).
+    - ``backoff``: seconds before retry k (1-based) is ``backoff * 2**(k-1)``; 0: at once,
+      as NXP's network steering joins the same network again as soon as a join fails.
     - ``broadcast_retries`` / ``passive_ack_timeout``: nwkMaxBroadcastRetries (2) and
       nwkPassiveAckTimeout (0.5 s): the Device_annce broadcast is sent again until the CHF is
       heard (standing in for the passive acknowledgement of a relayed broadcast).
@@ -47,8 +52,11 @@ class JoinTiming:
       times for the CHF's first frames (assumed, L: stacks fast-poll at 0.1-1 s while joining).
     - ``steering_backoff`` / ``steering_backoff_max``: after a failed network steering (all
       ``attempts``), the device starts steering again after this back-off, doubled each time
-      up to the maximum, for as long as the join window is open (assumed, L: BDB leaves the
-      retry to the application; stacks retry every 10-60 s).
+      up to the maximum, for as long as the join window is open. BDB leaves this retry to the
+      application; the defaults are Nordic's nRF Connect SDK (zigbee_app_utils: 2^n s, 1 s
+      doubling to REJOIN_INTERVAL_MAX_S, 15 min). Espressif's esp-zigbee-sdk examples retry
+      after a fixed 1 s; what a SMETS2 meter's firmware does is not public (range: a fixed
+      1 s .. 1 s doubling to 15 min).
     - ``channel_sets``: the channels of the active scan, BDB's primary set
       (bdbcPrimaryChannelSet: 11, 15, 20, 25) first, then the secondary set (the other
       2.4 GHz channels) only if the primary set found no network permitting joining; each
@@ -60,13 +68,13 @@ class JoinTiming:
     response_wait: float = 32 * A_BASE_SUPERFRAME_DURATION * SYMBOL
     key_wait: float = 5.0
     attempts: int = 4
-    backoff: float = 1.0
+    backoff: float = 0.0
     broadcast_retries: int = 2
     passive_ack_timeout: float = 0.5
     poll_period: float = 0.5
     fast_polls: int = 20
-    steering_backoff: float = 10.0
-    steering_backoff_max: float = 60.0
+    steering_backoff: float = 1.0
+    steering_backoff_max: float = 900.0
     channel_sets: tuple[tuple[int, ...], ...] = ()
 
 

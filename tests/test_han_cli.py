@@ -46,7 +46,7 @@ def test_join_exits_0_with_a_timeline_and_no_secrets(tmp_path: Path) -> None:
 def test_wrong_meter_code_exits_3_with_the_reason(tmp_path: Path) -> None:
     result = run("--install-code", CODE, "--device-install-code", OTHER, "--pcap", str(tmp_path / "x.pcap"))
     assert result.exit_code == 3
-    assert "NOT JOINED: wrong link key (20 attempt(s)" in result.output  # steering until the window closed
+    assert "NOT JOINED: wrong link key (28 attempt(s)" in result.output  # steering until the window closed
     assert "ALERT 0x8F48" in result.output and "Device_annce" not in result.output
     assert list(tmp_path.iterdir()) == [tmp_path / "x.pcap"]  # no key file unless asked
 

@@ -59,7 +59,7 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
     from sim.progress import named_steps
     from sim.replay import report
     from sim.replay.scenario import load_street, locate
-    from sim.replay.story import replay
+    from sim.replay.story import replay_street
 
     path = locate(scenario)
     if not path.exists() and (FOLDER / "reflash" / f"{scenario}.yaml").exists():
@@ -81,12 +81,10 @@ def command(scenario: str, out: Path, seed: int | None, keys_out: Path | None,
             if radio is not None:
                 check_radio_spec(radio)
                 street = [dataclasses.replace(s, radio=radio) for s in street]
-            results = []
-            for one in street:
-                results.append(replay(one, schema_path))
-                bar.update()
-        except (RadioError, SchemaUnusable) as err:  # a stick that will not start or is pulled
-            raise click.ClickException(str(err)) from None  # mid-run; a --schema that is no XSD
+            results = replay_street(street, schema_path)  # one DCC for the whole street
+            bar.update(len(street))
+        except (RadioError, SchemaUnusable) as err:  # a bad or pulled stick; a --schema that is no XSD
+            raise click.ClickException(str(err)) from None
         found = [report.checks(r) for r in results]
         made = report.street_files(results, found, plot_format, progress=named_steps(bar))
     with OutputDir(out, overwrite) as staged:

@@ -20,6 +20,7 @@ import datetime as dt
 import heapq
 import itertools
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import xmlschema
@@ -32,6 +33,7 @@ from sim.dcc.premises import SUPPLIER_ROLES, Premises
 from sim.dcc.services import carry_out, execution_moment, run_future_dated
 from sim.dcc.smi import Inventory, SmiRecord, SmiRefusal, StatusChange
 from sim.duis import schema as duis_schema
+from sim.duis.bodies import RequestWANMatrix
 from sim.duis.codec import Body
 from sim.duis.request import BadRequest, NotDUIS, NotModelled, RequestID, ServiceRequest
 from sim.duis.response import ResponseMessage, ServiceResponse
@@ -41,17 +43,34 @@ SRV_RULES = yaml.safe_load(Path(__file__).with_name("srv_rules.yaml").read_text(
 
 
 class Dcc:
-    """The DCC serving one premises, with its clock in seconds since ``premises.start``."""
+    """The DCC serving one premises or a street of them, with its clock in seconds since
+    their common ``start``.
 
-    def __init__(self, premises: Premises, schema: xmlschema.XMLSchema | None = None,
+    One DCC, as a real street has: one SMI holding every premises' devices, one set of
+    users (a user's roles are those any premises lists), one alert counter and one record
+    of each user's highest RequestID counter, one DCC clock. Each premises keeps its own
+    Comms Hub, HAN (``Premises.han_join``, else the DCC's ``han_join``), registration
+    data and coverage rows. ``premises`` is the one the request in hand concerns, found
+    from the devices the request names (:meth:`premises_of`).
+    """
+
+    def __init__(self, premises: Premises | Sequence[Premises], schema: xmlschema.XMLSchema | None = None,
                  han_join: HanJoin | None = None, smi: Inventory | None = None) -> None:
-        self.premises = premises
+        self.estate = [premises] if isinstance(premises, Premises) else list(premises)
+        if not self.estate:
+            raise ValueError("a DCC serves at least one premises")
+        self.start = self.estate[0].start
+        if any(p.start != self.start for p in self.estate):
+            raise ValueError("the premises of one DCC share one clock: give them one start")
+        self.premises = self.estate[0]
         self.schema = schema
         self.han_join = han_join or KeyLevelJoin()
         self.smi = smi or Inventory()
         self.now = 0.0
         self.counter = 0
         self.acb_counter = 0  # originator counter of the GBCS messages the DCC and devices build
+        #: The highest RequestID counter each user has sent (DUIS: a user's counter only rises).
+        self.counters: dict[str, int] = {}
         #: RequestID -> (pre-command payload issued, the request body it carries out)
         self.pre_commands: dict[str, tuple[str, Body]] = {}
         #: Future-dated commands the devices hold: (clock seconds, order, request).
@@ -61,16 +80,57 @@ class Dcc:
         #: Documents raised by the clock (a future-dated command running), not by a request.
         self.outbox: list[tuple[str, ServiceResponse]] = []
         self._order = itertools.count()  # ties at the same time run in arrival order
-        hubs = [premises.hub, *([premises.replacement] if premises.replacement else [])]
-        for hub in hubs:  # the CSP pre-notified them (ch_prenotify)
-            for device_id, kind in ((hub.chf_id, "CHF"), (hub.gpf_id, "GPF")):
-                record = SmiRecord(device_id, kind, *premises.hub_model, mpxn=premises.mpxn)
-                record.history.append(("Pending", self.date()))
-                self.smi.records[device_id] = record
+        for site in self.estate:
+            for hub in [site.hub, *([site.replacement] if site.replacement else [])]:  # the CSP pre-notified them
+                for device_id, kind in ((hub.chf_id, "CHF"), (hub.gpf_id, "GPF")):
+                    if self.smi.get(device_id) is not None:
+                        raise ValueError(f"{kind} {device_id} is at two premises of one DCC")
+                    record = SmiRecord(device_id, kind, *site.hub_model, mpxn=site.mpxn)
+                    record.history.append(("Pending", self.date()))
+                    self.smi.records[device_id] = record
+
+    # -- the premises a request concerns --------------------------------------------------
+    def roles(self, user: str) -> set[str] | None:
+        """The user's roles: those any premises lists for it (None: not a user known here)."""
+        found = [p.users[user] for p in self.estate if user in p.users]
+        return set().union(*found) if found else None
+
+    def premises_of(self, device_id: str) -> Premises | None:
+        """The premises whose Comms Hub (in service, delivered for a swap, or swapped out)
+        or HAN devices include ``device_id``."""
+        device_id = device_id.upper()
+
+        def here(site: Premises) -> bool:
+            hubs = [site.hub, *([site.replacement] if site.replacement else []), *site.replaced.values()]
+            return site.holder(device_id) is not None or any(device_id in (h.chf_id, h.gpf_id) for h in hubs)
+        return next((site for site in self.estate if here(site)), None)
+
+    def concerned(self, request: ServiceRequest) -> Premises:
+        """The premises a request is about: that of its target device, else of the device
+        its body names, else (12.1) the one whose coverage rows match; a lone premises
+        answers for everything."""
+        if len(self.estate) == 1:
+            return self.estate[0]
+        body = request.body
+        named = [request.request_id.target, *(getattr(body, name, None) or "" for name in
+                                              ("device_id", "other_device_id", "mpxn"))]
+        named += (getattr(body, "device_ids", None) or "").split(",")
+        for device_id in named:
+            found = self.premises_of(device_id.strip()) if device_id.strip() else None
+            if found is not None:
+                return found
+        for site in self.estate:
+            if site.mpxn in named or isinstance(body, RequestWANMatrix) and site.coverage.lookup(body) is not None:
+                return site
+        return self.estate[0]
+
+    def han(self) -> HanJoin:
+        """The HAN of the premises in hand: its own, else the DCC's."""
+        return self.premises.han_join or self.han_join
 
     # -- time -----------------------------------------------------------------------------
     def timestamp(self, at: float | None = None) -> str:
-        moment = self.premises.start + dt.timedelta(seconds=self.now if at is None else at)
+        moment = self.start + dt.timedelta(seconds=self.now if at is None else at)
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def date(self) -> str:
@@ -85,17 +145,18 @@ class Dcc:
         while self.scheduled and self.scheduled[0][0] <= target:
             at, _, request = heapq.heappop(self.scheduled)
             self.now = at
+            self.premises = self.premises_of(request.request_id.target) or self.premises
             notes.append(run_future_dated(self, request))
         self.now = target
-        premises = self.premises
-        while premises.supplier_changes and premises.supplier_changes[0][0] <= self.now:
-            _, fuel, user = premises.supplier_changes.pop(0)
-            premises.change_supplier(fuel, user)
-            notes.append(f"change of supplier: {fuel} now {user}")
-        arrives = premises.wan_arrives
-        if not premises.hub.wan_connected and arrives is not None and self.now >= arrives:
-            changes = self.wan_arrives()
-            notes.append("SM WAN arrived" + (f": SMI {', '.join(map(str, changes))}" if changes else ""))
+        for premises in self.estate:
+            while premises.supplier_changes and premises.supplier_changes[0][0] <= self.now:
+                _, fuel, user = premises.supplier_changes.pop(0)
+                premises.change_supplier(fuel, user)
+                notes.append(f"change of supplier: {fuel} now {user}")
+            arrives = premises.wan_arrives
+            if not premises.hub.wan_connected and arrives is not None and self.now >= arrives:
+                changes = self.wan_arrives(premises)
+                notes.append("SM WAN arrived" + (f": SMI {', '.join(map(str, changes))}" if changes else ""))
         return notes
 
     def execution_time(self, body: object) -> float | None:
@@ -103,7 +164,7 @@ class Dcc:
         when = getattr(body, "execution_date_time", None)
         if not when:
             return None
-        at = (execution_moment(when) - self.premises.start).total_seconds()
+        at = (execution_moment(when) - self.start).total_seconds()
         return at if at > self.now else None
 
     def schedule(self, at: float, request: ServiceRequest) -> None:
@@ -119,10 +180,11 @@ class Dcc:
         heapq.heapify(self.scheduled)
         return dropped
 
-    def wan_arrives(self) -> list[StatusChange]:
-        """The SM WAN reaches the premises: the Comms Hub connects and is commissioned."""
-        self.premises.hub.wan_connected = True
-        hub = self.premises.hub
+    def wan_arrives(self, premises: Premises | None = None) -> list[StatusChange]:
+        """The SM WAN reaches the premises (default: the one in hand): its Comms Hub
+        connects and is commissioned."""
+        hub = (premises or self.premises).hub
+        hub.wan_connected = True
         changes = []
         for device_id in (hub.chf_id, hub.gpf_id):
             try:
@@ -157,6 +219,9 @@ class Dcc:
     def handle(self, request: ServiceRequest) -> Outcome:
         """Check and carry out a parsed request."""
         outcome = Outcome(request, oc.SUCCESS, "")
+        self.premises = self.concerned(request)
+        user = request.request_id.originator
+        self.counters[user] = max(self.counters.get(user, -1), request.request_id.counter)
         try:
             rule = self._authorise(request)
             carry_out(self, request, rule, outcome)
@@ -170,7 +235,7 @@ class Dcc:
         if rule is None:
             raise NotModelled(f"hansim does not model SRV {request.srv}")
         user = request.request_id.originator
-        roles = self.premises.users.get(user)
+        roles = self.roles(user)
         if roles is None:
             raise Refused(oc.INVALID_USER, f"user {user} is not a DCC user known here")
         if not roles & set(rule["roles"]):

@@ -59,7 +59,7 @@ def _b64(data: bytes) -> str:
 
 
 def _moment(dcc: Dcc, at: float) -> dt.datetime:
-    return dcc.premises.start + dt.timedelta(seconds=at)
+    return dcc.start + dt.timedelta(seconds=at)
 
 
 def firmware_version(version: int) -> bytes:

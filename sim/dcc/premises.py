@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from devices.commshub import CommsHub
 from devices.firmware import DeviceFirmware
+from devices.han_join import HanJoin
 from devices.meter import HanDevice
 from sim.dcc.coverage import CoverageDatabase
 from sim.duis.precommand import supplier_test_key
@@ -40,6 +41,8 @@ class Premises:
     dcc_id: str = DCC_ID
     #: Scheduled changes of supplier: (seconds after start, fuel, gaining user), in order.
     supplier_changes: list[tuple[float, str, str]] = field(default_factory=list)
+    #: The HAN its Comms Hub runs (None: the DCC's default join), one per premises of a street.
+    han_join: HanJoin | None = None
     #: A Comms Hub the CSP has delivered to the supplier for this premises (SMI Pending),
     #: installed in place of ``hub`` by an 8.14.1 / 8.14.2 naming its CHF.
     replacement: CommsHub | None = None

@@ -89,7 +89,6 @@ class DccService:
     deliveries: Deliveries
     clock: Clock = field(default_factory=Clock)
     read_timeout_s: float = READ_TIMEOUT_S
-    counters: dict[str, int] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def app(self, max_body: int = MAX_BODY) -> web.Application:
@@ -156,7 +155,7 @@ class DccService:
         replay = self._replayed(request_id, header["RequestID"], variant)
         if replay:
             return _refuse(409, replay)
-        self.counters[user] = max(self.counters.get(user, -1), request_id.counter)
+        self.dcc.counters[user] = max(self.dcc.counters.get(user, -1), request_id.counter)
         if variant is not None and variant not in ENDPOINTS[endpoint]:
             right = next((n for n, v in ENDPOINTS.items() if variant in v), None)
             return self._sign(ServiceResponse(
@@ -197,7 +196,7 @@ class DccService:
                 self._tick(self.clock.catch_up(self.dcc))
 
     def _replayed(self, request_id: RequestID, as_sent: str, variant: int | None) -> str | None:
-        last = self.counters.get(request_id.originator)
+        last = self.dcc.counters.get(request_id.originator)
         if last is None or request_id.counter > last:
             return None
         if variant in SIGNED_VARIANTS and as_sent in self.dcc.pre_commands:
@@ -245,10 +244,11 @@ class DccService:
         return web.Response(text="\n".join([self.dcc.timestamp(), *notes]) + "\n")
 
     def _next_event(self) -> float | None:
-        premises = self.dcc.premises
-        times = [at for at, _, _ in premises.supplier_changes]
-        if not premises.hub.wan_connected and premises.wan_arrives is not None:
-            times.append(premises.wan_arrives)
+        times = []
+        for premises in self.dcc.estate:
+            times += [at for at, _, _ in premises.supplier_changes]
+            if not premises.hub.wan_connected and premises.wan_arrives is not None:
+                times.append(premises.wan_arrives)
         return max(0.0, min(times) - self.dcc.now) if times else None
 
 

@@ -238,7 +238,7 @@ def send_alerts(dcc: Dcc, request: ServiceRequest, outcome: Outcome, alerts: lis
 @service("12.1")
 def request_wan_matrix(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     body = body_of(request, b.RequestWANMatrix)
-    rows = dcc.premises.coverage.lookup(body)
+    rows = dcc.premises.coverage.lookup(body)  # the premises whose rows match (Dcc.concerned)
     if rows is None:
         raise Refused(oc.code("12.1", "not_covered"), "premises not in the SM WAN coverage database")
     outcome.payload = {"wan_matrix": (body, tuple(r.row() for r in rows))}
@@ -401,8 +401,8 @@ def update_han_device_log(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -
         DCCAlertMessage("N24", request.request_id))))
     device = dcc.premises.devices.get(device_id)
     if not adding:
-        if isinstance(dcc.han_join, HanLeave):
-            dcc.han_join.removed(device_id, dcc.now)
+        if isinstance(han := dcc.han(), HanLeave):
+            han.removed(device_id, dcc.now)
         if device is not None:
             device.joined = False
         return
@@ -418,7 +418,7 @@ def attempt_join(dcc: Dcc, device: HanDevice | None, device_id: str) -> tuple[st
     if device is None or not device.present:
         alerts = [a for a in log.expire(window.closes) if a.subject == device_id]
         return f"{device_id} is not on site: no join attempt", alerts
-    result = dcc.han_join.join(log, device_id, device.install_code, dcc.now)
+    result = dcc.han().join(log, device_id, device.install_code, dcc.now)
     device.joined = device.joined or result.joined
     return f"HAN join: {result.reason} after {result.duration_s:.0f} s", result.alerts
 
@@ -595,8 +595,9 @@ def read_inventory(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None:
     body = body_of(request, b.ReadInventory)
     if body.device_id is not None:
         records = [dcc.smi.get(body.device_id)]
-    else:  # by UPRN or MPxN: the premises' devices
-        records = list(dcc.smi.records.values())
+    else:  # by UPRN or MPxN: that premises' devices (the SMI holds the whole street's)
+        records = [r for r in dcc.smi.records.values()
+                   if len(dcc.estate) == 1 or dcc.premises_of(r.device_id) is dcc.premises]
     found = [r for r in records if r is not None][:17]
     outcome.payload = {"inventory": tuple(inventory_entry(r) for r in found)}
     outcome.reason = ", ".join(f"{r.device_type} {r.device_id} {r.status or 'no status'}" for r in found)

@@ -257,7 +257,7 @@ def files(replay: Replay, found: list[Check], plot_format: str = "png",
     done("timeline")
     out.update(duis_files(replay))
     # the certificates that verify the GBCS payloads in them (gbcs-parser's key store layout)
-    out.update(keystore_files(replay.dcc.premises))
+    out.update(keystore_files(replay.premises))
     done("DUIS XML")
     captured = [(name, r.report) for name, r in zip(pcap_files(replay), replay.joins.records)
                 if name is not None and r.report is not None]  # a radio's join: no capture here

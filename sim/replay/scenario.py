@@ -23,6 +23,7 @@ from sim.dcc.site_file import _Site
 from sim.han_time.radio_join import check_radio_spec
 from sim.lifecycle import SiteRules
 from sim.policies import ParameterError, Policy, SsiIncident, make_policy
+from sim.replay import consistency
 from sim.yamlfile import InputFileError, YamlDocument, load_yaml
 
 BUNDLED = scenarios.FOLDER / "replay"
@@ -147,7 +148,9 @@ def load_street(path: Path, seed: int | None = None) -> list[Scenario]:
     if "sites" in doc.data or "start" not in doc.data and "timeline" not in doc.data and "premises" not in doc.data:
         raise doc.error((), "not a replay scenario (it needs title, devices, parties, timeline)")
     if "premises" not in doc.data:
-        return [_premises(doc, path, seed, set())]
+        alone = [_premises(doc, path, seed, set())]
+        _street_pins(doc, alone)
+        return alone
     read = _Site(doc)
     read.mapping((), STREET_KEYS, required=("title", "start", "parties", "premises"))
     entries = _list(read, ("premises",), "premises")
@@ -159,10 +162,21 @@ def load_street(path: Path, seed: int | None = None) -> list[Scenario]:
         if not folder_name(name) or any(folder_name(s.premises or "") == folder_name(name) for s in found):
             raise doc.error(("premises", index, "name"), f"{name!r} appears twice (or names no folder: "
                                                          "letters or digits, please)")
+        if len(name) > ADDRESS_LENGTH:  # it is the premises' DUIS AddressIdentifier (12.1)
+            raise doc.error(("premises", index, "name"), f"{name!r} is longer than {ADDRESS_LENGTH} characters "
+                                                         "(it is the premises' address on the street)")
         view = _PremisesView(doc, index)
         scenario = _premises(view, path, seed, ids, index)
         found.append(replace(scenario, premises=name))
+    _street_pins(doc, found)
     return found
+
+
+def _street_pins(doc: YamlDocument, found: list[Scenario]) -> None:
+    """The ``policy:`` pins, once for the file: against each other, and against a street
+    (or premises) where nobody is ever asked for a code."""
+    consistency.policy_pins(doc, found[0].policy)
+    consistency.pinned_but_never_asked(doc, sum(e.kind == "cos" for s in found for e in s.timeline))
 
 
 def folder_name(premises: str) -> str:
@@ -170,6 +184,8 @@ def folder_name(premises: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", premises.lower()).strip("-")
 
 
+#: The longest DUIS AddressIdentifier (XSD V5.4): a street's premises name is its address.
+ADDRESS_LENGTH = 30
 #: Keys of a street's top level, and of each of its premises.
 STREET_KEYS = ("title", "source", "start", "seed", "policy", "rules", "parties", "coverage", "premises")
 PREMISES_KEYS = ("name", "comms_hub", "coverage", "devices", "parties", "timeline", "expect")
@@ -232,8 +248,27 @@ def _premises(doc: YamlDocument, path: Path, seed: int | None, ids: set[str], in
         raise doc.error(("rules", "visit_lead_wd"), str(err)) from None
     timeline = _timeline(read, start, devices, parties, policy)
     expect = _expect(read, devices, parties, _wan_wd(timeline, start))
+    consistency.check(_story(doc, start, timeline, devices, parties, policy), expect)
     return Scenario(path.stem, str(path), read.text(("title",)), read.text(("source",), ""), start, seed,
                     chf, gpf, coverage, devices, parties, policy, rules, timeline, expect, radio)
+
+
+def _story(doc: YamlDocument, start: dt.date, timeline: tuple[Scripted, ...], devices: dict[str, Device],
+           parties: dict[str, Party], policy: Policy) -> consistency.Story:
+    """The premises as :mod:`sim.replay.consistency` reads it: events in time order, each on
+    its working day."""
+    calendar = WorkingDayCalendar(start, years=HORIZON_YEARS)
+    ordered = sorted(timeline, key=lambda e: (event_day(e, calendar), e.seconds, e.index))
+    events = [consistency.Timed(e.index, order, e.kind,
+                                calendar.working_days_between(start, event_day(e, calendar)) if e.wd is None else e.wd,
+                                e.seconds, calendar.is_working_day(event_day(e, calendar)),
+                                "date" if e.wd is None else "wd", e.fields)
+              for order, e in enumerate(ordered)]
+    return consistency.Story(doc, events, {n: d.device_type for n, d in devices.items()},
+                             {n: d.fuel for n, d in devices.items()},
+                             {n: "right" if d.installer_record is d.install_code else "wrong"
+                              for n, d in devices.items()},
+                             {n: p.fuels for n, p in parties.items()}, policy)
 
 
 def _radio(read: _Site) -> str | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,7 +46,9 @@ from sim.worktime import Draws, WorkClock
 ROLES = {"electricity": "ImportSupplier", "gas": "GasSupplier"}
 #: Simulated seconds between one request and the next in a supplier's sequence.
 STEP_SECONDS = 30.0
-MPXN = "1000999888"
+#: Each user's RequestID counter before its first request of a story (then it only rises).
+FIRST_COUNTER = 1000
+MPXN = 1000999888
 POST_CODE, ADDRESS, CSP_REGION = "M22 0RR", "Threapwood Road", "North"
 
 
@@ -87,6 +90,7 @@ class Replay:
 
     scenario: Scenario
     seed: int
+    premises: Premises  # its Comms Hub, devices and users; the DCC (``dcc``) may serve a whole street
     entries: list[Entry]
     requests: list[Request]
     joins: RecordedJoins
@@ -125,11 +129,18 @@ def story_start(start: dt.date) -> dt.datetime:
 
 
 class _Story:
-    """The driver: one SimPy process walks the scripted events and the lifecycle's due ones."""
+    """The driver of one premises: one SimPy process walks its scripted events and the
+    lifecycle's due ones, sending requests to the DCC it is attached to (:meth:`serve`)."""
 
-    def __init__(self, scenario: Scenario, seed: int, schema: Path | None) -> None:
+    def __init__(self, scenario: Scenario, env: simpy.Environment, counters: dict[str, int],
+                 number: int = 0) -> None:
         self.scenario = scenario
-        self.seed = seed
+        # The n-th premises of a street: MPxN 1000999888 + n, its name its address on the street.
+        self.mpxn = str(MPXN + number)
+        self.address = ADDRESS if scenario.premises is None else scenario.premises
+        self.seed = seed = scenario.seed
+        self.env = env
+        self.counters = counters  # each user's RequestID counter, shared by a street's premises
         self.clock = WorkClock(WorkingDayCalendar(scenario.start, years=HORIZON_YEARS))
         self.draws = Draws(np.random.default_rng(seed))
         self.rng = random.Random(seed)
@@ -147,7 +158,6 @@ class _Story:
         self.code_requests = 0
         self.code_holders: dict[str, set[str]] = {}  # device ID -> names of the parties holding its code
         self.deferred: list[tuple[Meter, Lifecycle]] = []  # a code request settled at once (SSI refusal)
-        self.counter = 1000
         parties = scenario.parties
         installs = sorted((e for e in scenario.timeline if e.kind == "install"), key=lambda e: (self._time(e), e.index))
         self.installer = parties[installs[0].fields["by"]]
@@ -167,15 +177,12 @@ class _Story:
                    for d in scenario.devices.values()}
         start = story_start(scenario.start)
         coverage = CoverageDatabase()
-        coverage.add(premises_key(post_code=POST_CODE, address_identifier=ADDRESS),
+        coverage.add(premises_key(post_code=POST_CODE, address_identifier=self.address),
                      Coverage(CSP_REGION, *scenario.coverage))
-        self.premises = Premises(hub, devices, users, suppliers, coverage, mpxn=MPXN, start=start)
-        try:  # the DCC checks each request against the DUIS XSD when it is at hand
-            xsd = duis_schema.load(duis_schema.locate(schema))
-        except duis_schema.SchemaNotFound:
-            xsd = None
-        self.dcc = Dcc(self.premises, xsd, han_join=self.joins)
-        self.ssi = SelfServiceInterface(self.dcc.smi)
+        self.premises = Premises(hub, devices, users, suppliers, coverage, mpxn=self.mpxn, start=start,
+                                 han_join=self.joins)
+        self.dcc: Dcc  # attached by serve(): one DCC (and SSI) for every premises of a street
+        self.ssi: SelfServiceInterface
         self.slots = {name: d.device_id for name, d in scenario.devices.items()}
         self.codes = {d.device_id: d.install_code for d in scenario.devices.values()}
         self.kinds = {d.device_id: d.device_type for d in scenario.devices.values()}
@@ -186,20 +193,22 @@ class _Story:
         #: Scripted changes of supplier not yet in the DCC's registration data: (time, index, event).
         self.registrations = sorted((self._time(e), e.index, e) for e in scenario.timeline if e.kind == "cos")
         self.pending_steps: dict[int, list[Step]] = {}
-        self.env = simpy.Environment()
+        self.end = 0.0
 
     # -- the run ------------------------------------------------------------------------
-    def run(self) -> Replay:
+    def serve(self, dcc: Dcc, ssi: SelfServiceInterface) -> None:
+        """Attach the DCC (and its SSI) that serves this premises, and start the story."""
+        self.dcc, self.ssi = dcc, ssi
         self.env.process(self._walk())
-        try:
-            self.env.run()
-        finally:
-            self.joins.close()
-        end = self.env.now
+
+    def result(self) -> Replay:
+        """What the story produced, once the environment has run."""
+        end = self.end
         for site, _, _ in self.sites:
             self._flush(site, INF)
             self.spans.append(StateSpan(site.number, site.state.name, site.entered, max(end, site.entered)))
-        return Replay(self.scenario, self.seed, sorted(self.entries, key=lambda e: e.time), self.requests,
+        return Replay(self.scenario, self.seed, self.premises, sorted(self.entries, key=lambda e: e.time),
+                      self.requests,
                       self.joins, self.spans, self.dcc, self.clock, self.slots, self.codes, self.alerts,
                       self.refusals, self.code_holders, self.code_requests,
                       any(s.replaced for s, _, _ in self.sites), end)
@@ -214,6 +223,7 @@ class _Story:
             due = min(((s.due, n) for n, (s, _, _) in enumerate(self.sites)), default=(INF, -1))
             next_scripted = scripted[0][0] if scripted else INF
             if min(due[0], next_scripted) == INF:
+                self.end = self.env.now
                 return
             if next_scripted <= due[0]:
                 t, _, event = scripted.pop(0)
@@ -322,7 +332,7 @@ class _Story:
         self.dcc.now = max(self.dcc.now, now)
         if first:  # the installer looks the premises up in the coverage database first
             self._send(by.user_id, self.premises.dcc_id, 8, "12.1", "12.1",
-                       b.RequestWANMatrix(post_code=POST_CODE, address_identifier=ADDRESS))
+                       b.RequestWANMatrix(post_code=POST_CODE, address_identifier=self.address))
         ids = []
         for name in names:
             device = self.scenario.devices[name]
@@ -336,10 +346,11 @@ class _Story:
             if event.fields.get("wan"):
                 hub.wan_connected = True
                 self._send(by.user_id, self.premises.dcc_id, 8, "8.14", "8.14.1",
-                           b.CHFInstallSuccessSMWAN(hub.chf_id, "New CHF Install", MPXN, False, "Basement or Cellar"))
+                           b.CHFInstallSuccessSMWAN(hub.chf_id, "New CHF Install", self.mpxn, False,
+                                                    "Basement or Cellar"))
             else:
                 self._send(by.user_id, self.premises.dcc_id, 8, "8.14", "8.14.2",
-                           b.CHFInstallSuccessNoSMWAN(hub.chf_id, "CHF Install - no SM WAN", MPXN, False,
+                           b.CHFInstallSuccessNoSMWAN(hub.chf_id, "CHF Install - no SM WAN", self.mpxn, False,
                                                       "Basement or Cellar", "Detached / Semi Detached"))
         if not hub.wan_connected and event.fields.get("update_inventory", True):
             for device_id in ids:  # install and leave: installed, not commissioned, as 8.4 allows
@@ -372,7 +383,7 @@ class _Story:
 
     def _on_wan(self, event: Scripted, now: float) -> None:
         self.dcc.now = max(self.dcc.now, now)
-        changes = self.dcc.wan_arrives()
+        changes = self.dcc.wan_arrives(self.premises)
         self.entries.append(Entry(now, "CSP", "SM WAN arrives", [str(c) for c in changes]))
         for site, lifecycle, ids in self._live():
             if self._reachable(ids):
@@ -465,8 +476,8 @@ class _Story:
     def _send(self, user: str, target: str, variant: int, reference: str, srv: str, body) -> Outcome:
         """One request to the DCC at its clock; a variant-4 pre-command is signed and resent."""
         self._register(self.dcc.now)
-        self.counter += 1
-        request = ServiceRequest(RequestID(user, target, self.counter), variant, reference, srv, body)
+        self.counters[user] = self.counters.get(user, FIRST_COUNTER) + 1
+        request = ServiceRequest(RequestID(user, target, self.counters[user]), variant, reference, srv, body)
         documents = [("request", request.to_xml())]
         outcome = self.dcc.submit(request.to_xml())
         self._record(user, outcome, documents)
@@ -617,7 +628,33 @@ def replay(scenario: Scenario, schema: Path | None = None) -> Replay:
     The DCC checks each request against the DUIS XSD at ``schema`` (default: where
     :func:`sim.duis.schema.locate` looks; none found: no check).
     """
-    return _Story(scenario, scenario.seed, schema).run()
+    return replay_street([scenario], schema)[0]
+
+
+def replay_street(street: Sequence[Scenario], schema: Path | None = None) -> list[Replay]:
+    """Run the premises of a street together, as one DCC serves them: one SimPy
+    environment, one DCC model (one SMI, one set of users, one RequestID counter per
+    user, one SSI, one clock), each premises with its own Comms Hub and HAN. The DCC
+    carries requests out one at a time in arrival order (as ``hansim dcc serve`` does), so
+    a commissioning sequence due while another premises' is under way follows it by the
+    minutes that one takes. Deterministic: same street and seeds, same Replays."""
+    env = simpy.Environment()
+    counters: dict[str, int] = {}
+    stories = [_Story(scenario, env, counters, n) for n, scenario in enumerate(street)]
+    try:  # the DCC checks each request against the DUIS XSD when it is at hand
+        xsd = duis_schema.load(duis_schema.locate(schema))
+    except duis_schema.SchemaNotFound:
+        xsd = None
+    try:
+        dcc = Dcc([story.premises for story in stories], xsd)
+        ssi = SelfServiceInterface(dcc.smi)
+        for story in stories:
+            story.serve(dcc, ssi)
+        env.run()
+    finally:
+        for story in stories:
+            story.joins.close()
+    return [story.result() for story in stories]
 
 
 def _fuel(kind: str) -> str:
