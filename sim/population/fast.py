@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -34,6 +35,8 @@ if [s.value for s in State] != list(range(k.COMMISSIONED + 1)) or len(BACKLOG_ST
     raise ImportError("sim.population.kernel's states no longer match sim.lifecycle.State")
 if [e.value for e in Event] != [k.EV_WAN, k.EV_COS, k.EV_CODE, k.EV_DONE, k.EV_VISIT]:
     raise ImportError("sim.population.kernel's events no longer match sim.lifecycle.Event")
+if k.METER.itemsize != 64:
+    raise ImportError("sim.population.kernel.METER is no longer one 64-byte cache line")
 
 #: Every parameter field the kernel reads, by dataclass: the cross-validation test checks
 #: that no field of these classes is missing (a new rule must reach both engines).
@@ -113,39 +116,42 @@ def _rules(params: PopulationParams, clock: WorkClock, end: float, obligation: f
 
 
 class _Run:
-    """One clock (history or run): its calendar tables, market books and rules."""
+    """One clock (history or run): its calendar tables, market and rules. The policy comes
+    with each :meth:`run`: what is sampled before it does not depend on the policy."""
 
-    def __init__(self, params: PopulationParams, policy: Policy, seed: np.random.SeedSequence,
-                 epoch: dt.date, days: int, record: bool) -> None:
-        self.sampler = PopulationModel(params, policy, seed, epoch=epoch, days=days)  # its sampling, its rng
+    def __init__(self, params: PopulationParams, seed: np.random.SeedSequence, epoch: dt.date, days: int,
+                 record: bool) -> None:
+        self.sampler = PopulationModel(params, NoProcess(), seed, epoch=epoch, days=days)  # its sampling, its rng
         clock = self.sampler.clock
         number = np.asarray(clock._number, np.int64)
         self.clk = (number, np.asarray(clock._is_working, np.bool_),
                     np.asarray(clock.calendar._working_index, np.int64))
-        market: Market = self.sampler.market
-        width = int(number[-1]) + 2_000
-        behaviour = market.behaviour
-        self.mk = (np.zeros((len(behaviour), width), np.int64), np.zeros(len(behaviour), np.int64),
-                   np.asarray(market._reply, float), np.zeros((len(behaviour), width), np.int64),
-                   np.zeros(len(behaviour), np.int64), np.asarray(market._field, float),
-                   np.asarray(market._cumulative, float), np.array([c.forwards for c in behaviour], np.bool_),
-                   np.array([c.p_reply for c in behaviour], float))
+        self.market: Market = self.sampler.market
+        self.width = int(number[-1]) + 2_000
         self.end = days * DAY
         obligation = (dt.date.fromisoformat(params.obligation_start) - epoch).days * DAY
         self.R = _rules(params, clock, self.end, obligation, record)
-        self.P = policy_vector(policy)
-        self.process = policy.process
         self.days = days
+
+    def _books(self) -> tuple[np.ndarray, ...]:
+        """The market as the kernel reads it, with empty reply and visit books (a run fills them)."""
+        market, width = self.market, self.width
+        behaviour = market.behaviour
+        return (np.zeros((len(behaviour), width), np.int64), np.zeros(len(behaviour), np.int64),
+                np.asarray(market._reply, float), np.zeros((len(behaviour), width), np.int64),
+                np.zeros(len(behaviour), np.int64), np.asarray(market._field, float),
+                np.asarray(market._cumulative, float), np.array([c.forwards for c in behaviour], np.bool_),
+                np.array([c.p_reply for c in behaviour], float))
 
     def new_meters(self, meters: int, profile: tuple[float, ...]) -> _Plan:
         """The premises' meters, sampled as the SimPy model samples them (installers picked
         by market share from the same stream, vectorised)."""
         installed, wan_at, igt, dual, split, esme_lag, keys = self.sampler.premises_draws(meters, profile)
-        rng, cumulative = self.sampler.rng, self.mk[6]
+        rng, cumulative = self.sampler.rng, np.asarray(self.market._cumulative, float)
         count = np.where(igt | dual, 2, 1)
-        keep = (np.cumsum(count) - count) < meters
+        keep = int(np.searchsorted(np.cumsum(count) - count, meters))  # premises started below ``meters``
         installed, wan_at, igt, dual, split, esme_lag, keys = (
-            a[keep] for a in (installed, wan_at, igt, dual, split, esme_lag, keys))
+            a[:keep] for a in (installed, wan_at, igt, dual, split, esme_lag, keys))
         n = installed.size
         first = _pick(rng, cumulative, np.full(n, -1))
         other = _pick(rng, cumulative, first)
@@ -163,13 +169,14 @@ class _Run:
                      np.concatenate((first, np.where(igt | split, other, first)[idx])),
                      np.concatenate((keys[:, 0], keys[idx, 1])).astype(np.uint64), partner)
 
-    def run(self, meters: _Meters, order: np.ndarray,
-            resume: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def run(self, meters: _Meters, order: np.ndarray, resume: np.ndarray,
+            policy: Policy) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         acc = np.zeros((4, len(BACKLOG_STATES), self.days + 1))
         out = np.empty((3, order.size + resume.size))
         gains = np.empty(max(16, order.size // 4))
-        counts, gains = k.run(meters.F, meters.N, meters.chain, meters.holders, meters.keys, self.R, self.P,
-                              self.mk, self.clk, order, resume, self.process, acc, out, gains)
+        counts, gains = k.run(meters.M, meters.installed, meters.gained, meters.chain, meters.holders, self.R,
+                              policy_vector(policy), self._books(), self.clk, order, resume, policy.process,
+                              acc, out, gains)
         return counts, gains[:counts[k.C_GAINS]], acc, out
 
 
@@ -202,58 +209,104 @@ class _Meters:
     def __init__(self, history: _Plan, run: _Plan) -> None:
         self.first_new = history.installed.size
         n = self.first_new + run.installed.size
-        self.F = np.empty((n, k.F_SIZE))
-        self.N = np.empty((n, k.I_SIZE), np.int32)
+        self.M = _aligned(n, k.METER)
+        self.installed = np.concatenate((history.installed, run.installed))
+        self.gained = np.empty(n)
         self.chain = np.empty((n, k.CHAIN_WIDTH), np.int16)
         self.holders = np.empty((n, k.CHAIN_WIDTH // 2), np.int16)
-        k.new_meters(self.F, self.N, self.chain, self.holders, np.concatenate((history.installed, run.installed)),
-                     np.concatenate((history.wan_at, run.wan_at)),
-                     np.concatenate((history.installer, run.installer)),
-                     np.concatenate((history.partner, np.where(run.partner >= 0, run.partner + self.first_new, -1))))
-        self.keys = np.concatenate((history.keys, run.keys))
+        for start, plan, offset in ((0, history, 0), (self.first_new, run, self.first_new)):
+            k.new_meters(self.M, self.gained, self.chain, self.holders, start, plan.wan_at, plan.installer,
+                         np.where(plan.partner >= 0, plan.partner + offset, -1), plan.keys)
 
     def order(self, rows: slice) -> np.ndarray:
         """Rows ``rows`` by install time (a premises' ESME before its GSME: row order)."""
-        installed = self.F[rows, k.F_INSTALLED]
-        return rows.start + np.lexsort((np.arange(installed.size), installed))
+        return rows.start + np.argsort(self.installed[rows], kind="stable")
 
     def open(self, rows: slice) -> np.ndarray:
-        return rows.start + np.flatnonzero(self.N[rows, k.I_STATE] != k.COMMISSIONED)
+        return rows.start + np.flatnonzero(self.M["state"][rows] != k.COMMISSIONED)
+
+    def _changing(self) -> tuple[np.ndarray, ...]:
+        """What a run changes (the install times it only reads)."""
+        return (self.M, self.gained, self.chain, self.holders)
+
+    def state(self) -> tuple[np.ndarray, ...]:
+        return tuple(a.copy() for a in self._changing())
+
+    def restore(self, state: tuple[np.ndarray, ...]) -> None:
+        for a, saved in zip(self._changing(), state, strict=True):
+            np.copyto(a, saved)
+
+    def shift(self, rows: np.ndarray, by: float) -> None:
+        """Meters ``rows``' times moved by ``by`` seconds (onto another clock)."""
+        for times in (self.M["wan_at"], self.M["entered"], self.M["cos_at"], self.M["action_at"],
+                      self.installed, self.gained):
+            times[rows] += by
+
+
+def _aligned(n: int, dtype: np.dtype) -> np.ndarray:
+    """``n`` uninitialised records starting on a cache line (so each record is one line)."""
+    raw = np.empty(n * dtype.itemsize + 64, np.uint8)
+    start = -raw.ctypes.data % 64
+    return raw[start:start + n * dtype.itemsize].view(dtype)
 
 
 def run_replication(params: PopulationParams, policy: Policy, seed: np.random.SeedSequence) -> Replication:
-    """One replication (:func:`sim.population.model.run_replication`'s contract), compiled.
+    """One replication (:func:`sim.population.model.run_replication`'s contract), compiled."""
+    return run_policies(params, (policy,), seed)[0]
+
+
+def run_policies(params: PopulationParams, policies: Sequence[Policy],
+                 seed: np.random.SeedSequence) -> list[Replication]:
+    """:func:`run_replication` under each policy from one seed, bit for bit, sampling and
+    running the history once.
 
     The history runs under no process from its own child stream, as in the SimPy model,
-    so every policy with the same seed starts from the same historic backlog.
+    so every policy with the same seed starts from the same historic backlog; the run's
+    premises come from the run's stream before any policy acts. Neither depends on the
+    policy, so a study of several policies shares them: each policy's run starts from a
+    copy of the meters at the epoch.
     """
-    check(params, policy)  # refuse what the kernel lacks before any work
+    for policy in policies:
+        check(params, policy)  # refuse what the kernel lacks before any work
+    main, meters, survivors, _ = at_epoch(params, seed)
+    order = meters.order(slice(meters.first_new, meters.M.size))
+    saved = meters.state() if len(policies) > 1 else None
+    results = []
+    for n, policy in enumerate(policies):
+        if n and saved is not None:
+            meters.restore(saved)
+        counts, gains, acc, out = main.run(meters, order, survivors, policy)
+        results.append(_summary(main, meters, survivors, counts, gains, acc, out))
+    return results
+
+
+def at_epoch(params: PopulationParams, seed: np.random.SeedSequence) -> tuple[_Run, _Meters, np.ndarray, np.ndarray]:
+    """Every meter at the epoch: the history run, the run's premises sampled. The run's
+    clock, the meters, the history's survivors (on the run's clock) and its counters."""
     history_seed, run_seed = (np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, j))
                               for j in (0, 1))
     epoch = dt.date.fromisoformat(params.epoch)
     history_days = int(round(params.historic_years * 365.25))
-    history = _Run(params, NoProcess(), history_seed, epoch - dt.timedelta(days=history_days), history_days,
-                   record=False)
-    main = _Run(params, policy, run_seed, epoch, params.days, record=True)
+    history = _Run(params, history_seed, epoch - dt.timedelta(days=history_days), history_days, record=False)
+    main = _Run(params, run_seed, epoch, params.days, record=True)
     new_count = params.sites - params.historic_sites
     meters = _Meters(history.new_meters(params.historic_sites, (1.0,)),
                      main.new_meters(new_count, params.install_profile) if new_count > 0 else _Plan(
                          *(np.zeros(0, t) for t in (float, float, np.int64, np.uint64, np.int64))))
-    old, new = slice(0, meters.first_new), slice(meters.first_new, meters.F.shape[0])
-    history.run(meters, meters.order(old), np.zeros(0, np.int64))
+    old = slice(0, meters.first_new)
+    counts = history.run(meters, meters.order(old), np.zeros(0, np.int64), NoProcess())[0]
     survivors = meters.open(old)
-    meters.F[survivors] -= history_days * DAY  # onto the run's clock
-    counts, gains, acc, out = main.run(meters, meters.order(new), survivors)
-    return _summary(main, meters, survivors, counts, gains, acc, out)
+    meters.shift(survivors, -history_days * DAY)  # onto the run's clock
+    return main, meters, survivors, counts
 
 
 def _summary(run: _Run, meters: _Meters, survivors: np.ndarray, counts: np.ndarray, gains: np.ndarray,
              acc: np.ndarray, out: np.ndarray) -> Replication:
-    new = meters.F[meters.first_new:, k.F_INSTALLED]
-    still = np.concatenate((survivors[meters.N[survivors, k.I_STATE] != k.COMMISSIONED],
-                            meters.open(slice(meters.first_new, meters.F.shape[0]))))
-    states = meters.N[still, k.I_STATE]
-    entered = np.maximum(meters.F[still, k.F_ENTERED], 0.0)
+    new = meters.installed[meters.first_new:]
+    still = np.concatenate((survivors[meters.M["state"][survivors] != k.COMMISSIONED],
+                            meters.open(slice(meters.first_new, meters.M.size))))
+    states = meters.M["state"][still]
+    entered = np.maximum(meters.M["entered"][still], 0.0)
     grid = np.arange(run.days + 1) * DAY
     for s in BACKLOG_STATES:  # meters still open: entered, never left
         e = entered[states == s]
@@ -266,7 +319,7 @@ def _summary(run: _Run, meters: _Meters, survivors: np.ndarray, counts: np.ndarr
     site_days = (grid * count_in - sum_in - (grid * count_out - sum_out)) / DAY
     done = int(counts[k.C_DONE])
     return outcome(backlog, site_days, out[0, :done].copy(), out[1, :done].copy(),
-                   meters.F[still, k.F_INSTALLED], run.end, gains.copy(),
+                   meters.installed[still], run.end, gains.copy(),
                    out[2, :int(counts[k.C_REPLACEMENTS])].copy(),
                    installed=int(np.count_nonzero(new < run.end)), historic=survivors.size,
                    replaced=int(counts[k.C_REPLACED]), requests=int(counts[k.C_REQUESTS]),
@@ -284,5 +337,5 @@ def parameter_fields() -> dict[str, frozenset[str]]:
     return {c.__name__: frozenset(f.name for f in dataclasses.fields(c)) for c in classes}
 
 
-__all__ = ["POLICY_KINDS", "READS", "EngineError", "check", "parameter_fields",
-           "policy_vector", "run_replication"]
+__all__ = ["POLICY_KINDS", "READS", "EngineError", "at_epoch", "check", "parameter_fields",
+           "policy_vector", "run_policies", "run_replication"]

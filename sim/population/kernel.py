@@ -7,14 +7,17 @@ SimPy lifecycle stays the reference: scenario replay runs it, and
 by state. Each handler below names the method of :class:`~sim.lifecycle.Lifecycle` it
 mirrors; change one, change both (the test fails until both agree).
 
-Layout: meter i's times are row i of ``F`` (float64, columns ``F_*``), its flags and
-counters row i of ``N`` (int32, columns ``I_*``: half the
-cache lines of int64 for the row touched at random per event), its chain of suppliers row i of
-``chain`` (installer first, current last) and the suppliers holding its install code
-row i of ``holders``. Each meter has its own SplitMix64 streams (``keys``), as
-:class:`~sim.worktime.MeterDraws`: draw n of stream k. Live meters wait in an indexed
-binary heap keyed by (due time, meter); a partner moved by a dual-fuel switch leaves a
-stale entry behind, dropped when it surfaces (as the SimPy model's stale events are).
+Layout: meter i's hot state is record i of ``M`` (:data:`METER`: 64 bytes, one cache line,
+the array aligned to 64), so an event costs one random memory access rather than one per
+column array. Its cold state is apart: install time (``installed``), time of its last
+gain (``gained``), its chain of suppliers (row i of ``chain``, installer first, current
+last) and the suppliers holding its install code (row i of ``holders``). The three
+pending actions (code reply, commissioning, replacement visit) are exclusive, so they
+share one time, ``action_at``, whose kind follows from the state (:func:`_action`). Each
+meter has its own SplitMix64 streams (``key``), as :class:`~sim.worktime.MeterDraws`:
+draw n of stream k. Live meters wait in an indexed binary heap keyed by (due time,
+meter); a partner moved by a dual-fuel switch leaves a stale entry behind, dropped when
+it surfaces (as the SimPy model's stale events are).
 
 Backlog counts and meter-days are accumulated per day as intervals close (no interval
 list is kept), which is what keeps a GB run's memory near the per-meter state.
@@ -49,11 +52,13 @@ POLICY_NONE, POLICY_ASK, POLICY_SMI = range(3)
 (R_COS_MEAN, R_PAIR_COS_MEAN, R_DUAL, R_LEAD_LOW, R_LEAD_HIGH, R_P_REPLACE, R_VISIT_LEAD, R_P_JOIN,
  R_ATTEMPT_S, R_RETRY_WD, R_OBLIGATION, R_END, R_HORIZON, R_RECORD, R_SIZE) = range(15)
 
-# Per-meter columns.
-(F_INSTALLED, F_WAN_AT, F_ENTERED, F_COS_AT, F_CODE_AT, F_COMMISSION_AT, F_VISIT_AT, F_DUE,
- F_GAINED_AT, F_SIZE) = range(10)
-(I_STATE, I_KIND, I_WAN, I_HOLDS, I_COS_AGREED, I_CODE_OK, I_REPLACED, I_ATTEMPTS, I_PARTNER,
- I_CHAIN_LEN, I_HOLD_LEN, I_DRAWN, I_POLICY_DRAWN, I_HEAP, I_SIZE) = range(15)
+#: A meter's hot state: what every event reads, in one cache line.
+METER = np.dtype([("wan_at", np.float64), ("entered", np.float64), ("cos_at", np.float64),
+                  ("action_at", np.float64), ("key", np.uint64), ("partner", np.int32), ("drawn", np.int32),
+                  ("policy_drawn", np.int32), ("heap", np.int32), ("attempts", np.int32), ("state", np.int8),
+                  ("chain_len", np.int8), ("hold_len", np.int8), ("flags", np.uint8)])
+# Bits of ``flags``.
+WAN, HOLDS, COS_AGREED, CODE_OK, REPLACED = (np.uint8(1 << b) for b in range(5))
 
 #: Suppliers remembered per meter. Past this many changes of supplier the oldest
 #: non-installing supplier is forgotten (it can no longer be asked); at a CoS hazard of
@@ -87,15 +92,26 @@ def _splitmix(key, n):
 
 
 @_leaf
-def _uniform(N, keys, i):
-    N[i, I_DRAWN] += 1
-    return _splitmix(keys[i], N[i, I_DRAWN])
+def _uniform(m):
+    m.drawn += 1
+    return _splitmix(m.key, m.drawn)
 
 
 @_leaf
-def _policy_uniform(N, keys, i):
-    N[i, I_POLICY_DRAWN] += 1
-    return _splitmix(~keys[i], N[i, I_POLICY_DRAWN])
+def _policy_uniform(m):
+    m.policy_drawn += 1
+    return _splitmix(~m.key, m.policy_drawn)
+
+
+# -- flags -----------------------------------------------------------------------------------
+@_leaf
+def _has(m, bit):
+    return (m.flags & bit) != 0
+
+
+@_leaf
+def _flag(m, bit, on):
+    m.flags = (m.flags | bit) if on else (m.flags & ~bit)
 
 
 # -- working days (sim.worktime.WorkClock) ----------------------------------------------------
@@ -163,85 +179,91 @@ def _book(book, floors, rates, s, day):
 
 
 @_helper
-def _pick(N, keys, i, cumulative, other_than):
+def _pick(m, cumulative, other_than):
     n = cumulative.size
     while True:
-        u = _uniform(N, keys, i)
+        u = _uniform(m)
         s = min(np.searchsorted(cumulative, u, side="right"), n - 1)
         if s != other_than or n == 1:
             return s
 
 
 # -- the queue of live meters ----------------------------------------------------------------
-# A binary heap of (due time, meter, version) in three arrays of its own, so that sifting
-# reads contiguous memory rather than meters' rows. A meter's entry is live while its
-# version equals the meter's I_HEAP; rescheduling bumps that, leaving the old entry stale
-# (dropped when it surfaces), as the SimPy model's stale events are.
+# A binary heap of (due time, meter and version) in two arrays of its own, so that sifting
+# reads contiguous memory rather than meters' records; meter and version share one int64
+# (meter in the high half), so ordering on it orders by meter. A meter's entry is live
+# while its version equals the meter's ``heap``; rescheduling bumps that, leaving the old
+# entry stale (dropped when it surfaces), as the SimPy model's stale events are. Two
+# entries of one meter at one time are one live and one stale: their order changes nothing.
+_LOW = np.int64(0xFFFFFFFF)
+
+
 @_leaf
-def _before(key, meter, hkey, hval, j):
-    return key < hkey[j] or (key == hkey[j] and meter < hval[j])
+def _before(key, tag, hkey, htag, j):
+    return key < hkey[j] or (key == hkey[j] and tag < htag[j])
 
 
 @_helper
-def _heap_push(heap, C, N, i, due):
-    hkey, hval, hver = heap
-    N[i, I_HEAP] += 1
+def _heap_push(heap, C, M, i, due):
+    hkey, htag = heap
+    M[i].heap += 1
+    tag = (np.int64(i) << 32) | (np.int64(M[i].heap) & _LOW)
     pos = C[C_HEAP]
     C[C_HEAP] = pos + 1
     while pos > 0:
         parent = (pos - 1) >> 1
-        if not _before(due, i, hkey, hval, parent):
+        if not _before(due, tag, hkey, htag, parent):
             break
-        hkey[pos], hval[pos], hver[pos] = hkey[parent], hval[parent], hver[parent]
+        hkey[pos], htag[pos] = hkey[parent], htag[parent]
         pos = parent
-    hkey[pos], hval[pos], hver[pos] = due, i, N[i, I_HEAP]
+    hkey[pos], htag[pos] = due, tag
 
 
 @_helper
 def _heap_pop(heap, C):
     """Drop the root entry."""
-    hkey, hval, hver = heap
+    hkey, htag = heap
     size = C[C_HEAP] - 1
     C[C_HEAP] = size
     if size == 0:
         return
-    key, meter, version = hkey[size], hval[size], hver[size]
+    key, tag = hkey[size], htag[size]
     pos = 0
     while True:
         child = 2 * pos + 1
         if child >= size:
             break
-        if child + 1 < size and (hkey[child + 1] < hkey[child]
-                                 or (hkey[child + 1] == hkey[child] and hval[child + 1] < hval[child])):
+        if child + 1 < size and _before(hkey[child + 1], htag[child + 1], hkey, htag, child):
             child += 1
-        if _before(key, meter, hkey, hval, child):
+        if _before(key, tag, hkey, htag, child):
             break
-        hkey[pos], hval[pos], hver[pos] = hkey[child], hval[child], hver[child]
+        hkey[pos], htag[pos] = hkey[child], htag[child]
         pos = child
-    hkey[pos], hval[pos], hver[pos] = key, meter, version
+    hkey[pos], htag[pos] = key, tag
 
 
 @_helper
-def _heap_top(heap, C, N):
+def _heap_top(heap, C, M):
     """The meter due first (stale entries dropped on the way), or -1."""
-    hkey, hval, hver = heap
+    hkey, htag = heap
     while C[C_HEAP] > 0:
-        if hver[0] == N[hval[0], I_HEAP]:
-            return hval[0]
+        i = htag[0] >> 32
+        if (htag[0] & _LOW) == (np.int64(M[i].heap) & _LOW):
+            return i
         _heap_pop(heap, C)
-    return -1
+    return np.int64(-1)
 
 
 @njit(cache=True)
 def _heap_room(heap, C, extra):
     """The heap with room for ``extra`` more entries (doubled when short)."""
-    hkey, hval, hver = heap
+    hkey, htag = heap
     if C[C_HEAP] + extra <= hkey.size:
         return heap
     n = hkey.size * 2 + extra
-    k2, v2, r2 = np.empty(n), np.empty(n, np.int64), np.empty(n, np.int64)
-    k2[:hkey.size], v2[:hkey.size], r2[:hkey.size] = hkey, hval, hver
-    return (k2, v2, r2)
+    k2, t2 = np.empty(n), np.empty(n, np.int64)
+    k2[:hkey.size], t2[:hkey.size] = hkey, htag
+    return (k2, t2)
 
 
 # -- recording (sim.population.model._Recorder) -----------------------------------------------
@@ -272,81 +294,106 @@ def _grow(a, n):
 
 
 @njit(cache=True)
-def new_meters(F, N, chain, holders, installed, wan_at, installer, partner):
-    """Every meter's row written once, in row order: not yet installed, holding its
-    installer's code, waiting for its WAN (one pass, rather than a pass a column)."""
-    for i in range(F.shape[0]):
-        F[i, :] = INF
-        F[i, F_INSTALLED] = installed[i]
-        F[i, F_WAN_AT] = wan_at[i]
-        F[i, F_GAINED_AT] = -INF
-        N[i, :] = 0
-        N[i, I_HOLDS] = 1
-        N[i, I_PARTNER] = partner[i]
-        N[i, I_CHAIN_LEN] = 1
-        N[i, I_HOLD_LEN] = 1
-        chain[i, :] = 0
-        chain[i, 0] = installer[i]
-        holders[i, :] = 0
-        holders[i, 0] = installer[i]
+def new_meters(M, gained, chain, holders, start, wan_at, installer, partner, keys):
+    """Rows ``start``.. written once, in row order: not yet installed, holding their
+    installer's code, waiting for their WAN (one pass, rather than a pass a field)."""
+    for j in range(wan_at.size):
+        i = start + j
+        m = M[i]
+        m.wan_at = wan_at[j]
+        m.entered = INF
+        m.cos_at = INF
+        m.action_at = INF
+        m.key = keys[j]
+        m.partner = partner[j]
+        m.drawn = 0
+        m.policy_drawn = 0
+        m.heap = 0
+        m.attempts = 0
+        m.state = 0
+        m.chain_len = 1
+        m.hold_len = 1
+        m.flags = HOLDS
+        gained[i] = -INF
+        chain[i, 0] = installer[j]
+        holders[i, 0] = installer[j]
 
 
 # -- the lifecycle (sim.lifecycle.Lifecycle) --------------------------------------------------
+@_leaf
+def _action(state):
+    """The kind of a meter's pending action (its code, commissioning or visit), by state."""
+    if state == COMMISSIONING:
+        return EV_DONE
+    if state == AWAITING_VISIT:
+        return EV_VISIT
+    return EV_CODE
+
+
 @_helper
-def _enter(F, N, R, acc, C, out, i, state, now):
+def _enter(S, W, i, state, now):
     """Lifecycle._enter (observer.left, observer.done)."""
-    if N[i, I_STATE] != state:
-        if now > F[i, F_ENTERED]:
-            _left(R, acc, N[i, I_STATE], F[i, F_ENTERED], now)
-        N[i, I_STATE] = state
-        F[i, F_ENTERED] = now
+    M, installed = S[0], S[1]
+    R, C, acc, out = W[0], W[2], W[3], W[4]
+    m = M[i]
+    if m.state != state:
+        if now > m.entered:
+            _left(R, acc, m.state, m.entered, now)
+        m.state = state
+        m.entered = now
     if state == COMMISSIONED:
-        F[i, F_DUE] = INF
-        p = N[i, I_PARTNER]
+        p = m.partner
         if p >= 0:
-            N[p, I_PARTNER] = -1
-            N[i, I_PARTNER] = -1
+            M[p].partner = -1
+            m.partner = -1
         n = C[C_DONE]
-        out[0, n] = F[i, F_INSTALLED]
+        out[0, n] = installed[i]
         out[1, n] = now
         C[C_DONE] = n + 1
-        if N[i, I_REPLACED]:
+        if _has(m, REPLACED):
             C[C_REPLACED] += 1
             out[2, C[C_REPLACEMENTS]] = now
             C[C_REPLACEMENTS] += 1
-        C[C_ATTEMPTS] += N[i, I_ATTEMPTS]
+        C[C_ATTEMPTS] += m.attempts
 
 
 @_helper
-def _commission(F, N, R, acc, C, out, keys, i, now, clk):
+def _commission(S, W, i, now):
     """Lifecycle._commission with SampledCommissioning.commission."""
+    R, clk = W[0], W[6]
+    m = S[0][i]
     t, attempts = now, 1
-    while _uniform(N, keys, i) >= R[R_P_JOIN]:
+    while _uniform(m) >= R[R_P_JOIN]:
         t = _later(t + R[R_ATTEMPT_S], int(R[R_RETRY_WD]), clk)
         attempts += 1
-    N[i, I_ATTEMPTS] += attempts
-    F[i, F_COMMISSION_AT] = t + R[R_ATTEMPT_S]
-    _enter(F, N, R, acc, C, out, i, COMMISSIONING, now)
+    m.attempts += attempts
+    m.action_at = t + R[R_ATTEMPT_S]
+    _enter(S, W, i, COMMISSIONING, now)
 
 
 @_helper
-def _book_visit(F, N, R, i, now, clk, chain, mk):
-    s = chain[i, N[i, I_CHAIN_LEN] - 1]
+def _book_visit(S, W, i, now):
+    M, chain = S[0], S[3]
+    R, mk, clk = W[0], W[5], W[6]
+    s = chain[i, M[i].chain_len - 1]
     day = _book(mk[3], mk[4], mk[5], s, _number(now, clk[0]) + int(R[R_VISIT_LEAD]))
-    F[i, F_VISIT_AT] = _at_working_day(now, day, clk)
+    M[i].action_at = _at_working_day(now, day, clk)
 
 
 @_helper
-def _holds(holders, N, i, s):
-    for k in range(N[i, I_HOLD_LEN]):
+def _holds(m, holders, i, s):
+    for k in range(m.hold_len):
         if holders[i, k] == s:
             return True
     return False
 
 
 @_helper
-def _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk, asked):
+def _request(S, W, i, now, under_sla):
     """Policy.request: (resolved, success); messages and escalations into C."""
+    M, chain, holders = S[0], S[3], S[4]
+    P, C, mk, clk, asked = W[1], W[2], W[5], W[6], W[7]
+    m = M[i]
     reply_book, reply_floor, reply_rate, forwards, p_reply = mk[0], mk[1], mk[2], mk[7], mk[8]
     kind = int(P[P_KIND])
     if kind == POLICY_NONE:
@@ -354,9 +401,9 @@ def _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk, asked):
     if kind == POLICY_SMI:
         delay = int(P[P_DELAY])
         at = _later(now, delay, clk) if delay else now
-        return at, _policy_uniform(N, keys, i) < P[P_COVERAGE]
+        return at, _policy_uniform(m) < P[P_COVERAGE]
     # _AskTheInstaller.request
-    length = N[i, I_CHAIN_LEN]
+    length = m.chain_len
     installer, current = chain[i, 0], chain[i, length - 1]
     n_asked = 0
     t = now
@@ -364,7 +411,7 @@ def _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk, asked):
     sla, patience_wd = int(P[P_SLA]), int(P[P_PATIENCE])
     while True:
         # _next_party
-        found = _policy_uniform(N, keys, i) < P[P_IDENTIFY]
+        found = _policy_uniform(m) < P[P_IDENTIFY]
         installer_asked = False
         for k in range(n_asked):
             if asked[k] == installer:
@@ -394,13 +441,13 @@ def _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk, asked):
         sent = _next_batch(t, bulk, clk) if bulk else _later(t, 0, clk)
         sent = max(sent, t)
         messages += 1
-        holds = _holds(holders, N, i, party) and (party == installer or forwards[party])
+        holds = _holds(m, holders, i, party) and (party == installer or forwards[party])
         first = _number(sent, clk[0]) + (0 if _is_working(sent, clk[0], clk[1]) else 1)
         probability = p_reply[party] if P[P_REPLY_PROB] < 0 else P[P_REPLY_PROB]
-        replies = _policy_uniform(N, keys, i) < probability
+        replies = _policy_uniform(m) < probability
         delay = 0
         if P[P_REPLY_MEAN] > 0:
-            delay = int(math.ceil(-P[P_REPLY_MEAN] * math.log(1.0 - _policy_uniform(N, keys, i))))
+            delay = int(math.ceil(-P[P_REPLY_MEAN] * math.log(1.0 - _policy_uniform(m))))
         if P[P_REPLY_WD] >= 0:  # pinned (a scenario's): drawn anyway, so the streams stay aligned
             delay = int(P[P_REPLY_WD])
         reply = _book(reply_book, reply_floor, reply_rate, party, first + delay) if replies else -1
@@ -415,7 +462,7 @@ def _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk, asked):
             messages += 1
             if under_sla:
                 escalations += 1
-                if _policy_uniform(N, keys, i) < P[P_ESCALATED]:
+                if _policy_uniform(m) < P[P_ESCALATED]:
                     late = deadline + int(P[P_ESCALATION_WD])
                     reply = late if reply < 0 else min(reply, late)
             deadline = min(deadline + patience, limit)
@@ -431,231 +478,235 @@ def _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk, asked):
 
 
 @_helper
-def _add_holder(N, holders, i, s):
-    if _holds(holders, N, i, s):
+def _add_holder(m, holders, i, s):
+    if _holds(m, holders, i, s):
         return
-    n = N[i, I_HOLD_LEN]
+    n = m.hold_len
     if n == holders.shape[1]:  # full: forget the oldest receiver, keep the installer
         for j in range(1, n - 1):
             holders[i, j] = holders[i, j + 1]
         n -= 1
     holders[i, n] = s
-    N[i, I_HOLD_LEN] = n + 1
+    m.hold_len = n + 1
 
 
 @_helper
 def _code_resolved(S, W, i, now):
     """Lifecycle.code_resolved."""
-    F, N, chain, holders, keys = S
-    R, P, C, acc, out, mk, clk, _ = W
-    F[i, F_CODE_AT] = INF
-    if N[i, I_CODE_OK]:
-        N[i, I_HOLDS] = 1
-        _add_holder(N, holders, i, chain[i, N[i, I_CHAIN_LEN] - 1])
-        if N[i, I_WAN]:
-            _commission(F, N, R, acc, C, out, keys, i, now, clk)
+    M, chain, holders = S[0], S[3], S[4]
+    R = W[0]
+    m = M[i]
+    m.action_at = INF
+    if _has(m, CODE_OK):
+        _flag(m, HOLDS, True)
+        _add_holder(m, holders, i, chain[i, m.chain_len - 1])
+        if _has(m, WAN):
+            _commission(S, W, i, now)
         else:
-            _enter(F, N, R, acc, C, out, i, WAITING_FOR_WAN, now)
+            _enter(S, W, i, WAITING_FOR_WAN, now)
         return
-    if _uniform(N, keys, i) < R[R_P_REPLACE]:
-        _enter(F, N, R, acc, C, out, i, AWAITING_VISIT, now)
-        if N[i, I_WAN]:
-            _book_visit(F, N, R, i, now, clk, chain, mk)
+    if _uniform(m) < R[R_P_REPLACE]:
+        _enter(S, W, i, AWAITING_VISIT, now)
+        if _has(m, WAN):
+            _book_visit(S, W, i, now)
     else:
-        _enter(F, N, R, acc, C, out, i, STRANDED, now)
+        _enter(S, W, i, STRANDED, now)
 
 
 @_helper
 def _ask(S, W, i, now):
     """Lifecycle._ask."""
-    F, N, chain, holders, keys = S
-    R, P, C, acc, out, mk, clk, _ = W
-    under_sla = F[i, F_GAINED_AT] >= R[R_OBLIGATION]
-    resolved, success = _request(N, P, C, keys, i, now, under_sla, chain, holders, mk, clk, W[7])
-    N[i, I_CODE_OK] = success
-    _enter(F, N, R, acc, C, out, i, WAITING_FOR_CODE if N[i, I_WAN] else ORPHANED, now)
+    m = S[0][i]
+    under_sla = S[2][i] >= W[0][R_OBLIGATION]
+    resolved, success = _request(S, W, i, now, under_sla)
+    _flag(m, CODE_OK, success)
+    _enter(S, W, i, WAITING_FOR_CODE if _has(m, WAN) else ORPHANED, now)
     if resolved <= now:
         _code_resolved(S, W, i, now)
     else:
-        F[i, F_CODE_AT] = resolved
+        m.action_at = resolved
 
 
 @_helper
 def _switch(S, W, gains, i, now, gainer):
     """Lifecycle._switch (observer.gained)."""
-    F, N, chain, holders, keys = S
-    R, P, C, acc, out, mk, clk, _ = W
-    n = N[i, I_CHAIN_LEN]
+    M, gained, chain, holders = S[0], S[2], S[3], S[4]
+    R, C = W[0], W[2]
+    m = M[i]
+    n = m.chain_len
     if n == chain.shape[1]:  # full: forget the oldest non-installing supplier
         for j in range(1, n - 1):
             chain[i, j] = chain[i, j + 1]
         n -= 1
     chain[i, n] = gainer
-    N[i, I_CHAIN_LEN] = n + 1
-    F[i, F_GAINED_AT] = now
-    N[i, I_HOLDS] = 0
-    F[i, F_COMMISSION_AT] = INF
-    F[i, F_VISIT_AT] = INF
-    F[i, F_CODE_AT] = INF
-    mean = R[R_COS_MEAN] if N[i, I_PARTNER] < 0 else R[R_PAIR_COS_MEAN]
-    F[i, F_COS_AT] = INF if mean == INF else now - mean * math.log(1.0 - _uniform(N, keys, i))
-    N[i, I_COS_AGREED] = 1
+    m.chain_len = n + 1
+    gained[i] = now
+    _flag(m, HOLDS, False)
+    m.action_at = INF
+    mean = R[R_COS_MEAN] if m.partner < 0 else R[R_PAIR_COS_MEAN]
+    m.cos_at = INF if mean == INF else now - mean * math.log(1.0 - _uniform(m))
+    _flag(m, COS_AGREED, True)
     if R[R_RECORD] != 0.0:
         gains[C[C_GAINS]] = now
         C[C_GAINS] += 1
-    if _holds(holders, N, i, gainer):
-        N[i, I_HOLDS] = 1
-        if N[i, I_WAN]:
-            _commission(F, N, R, acc, C, out, keys, i, now, clk)
+    if _holds(m, holders, i, gainer):
+        _flag(m, HOLDS, True)
+        if _has(m, WAN):
+            _commission(S, W, i, now)
         else:
-            _enter(F, N, R, acc, C, out, i, WAITING_FOR_WAN, now)
+            _enter(S, W, i, WAITING_FOR_WAN, now)
         return
     _ask(S, W, i, now)
 
 
 @_helper
 def _next(S, W, i):
-    """Lifecycle._next: the earliest pending event; INF when the meter is done."""
-    F, N, chain, holders, keys = S
+    """Lifecycle._next: the earliest pending event (due, kind); due INF when the meter is done."""
     R, clk = W[0], W[6]
-    if N[i, I_STATE] == COMMISSIONED:
-        return INF
-    due, kind = F[i, F_WAN_AT], EV_WAN
-    if F[i, F_CODE_AT] < due:
-        due, kind = F[i, F_CODE_AT], EV_CODE
-    if F[i, F_COMMISSION_AT] < due:
-        due, kind = F[i, F_COMMISSION_AT], EV_DONE
-    if F[i, F_VISIT_AT] < due:
-        due, kind = F[i, F_VISIT_AT], EV_VISIT
-    if F[i, F_COS_AT] < due:
-        if N[i, I_COS_AGREED]:  # Lifecycle._effective: the lead time, drawn once the CoS could come first
-            agreed = F[i, F_COS_AT]
+    m = S[0][i]
+    if m.state == COMMISSIONED:
+        return INF, EV_DONE
+    due, kind = m.wan_at, EV_WAN
+    if m.action_at < due:
+        due, kind = m.action_at, _action(m.state)
+    if m.cos_at < due:
+        if _has(m, COS_AGREED):  # Lifecycle._effective: the lead time, drawn once the CoS could come first
+            agreed = m.cos_at
             if agreed == INF or agreed >= R[R_HORIZON]:
-                F[i, F_COS_AT] = INF
+                m.cos_at = INF
             else:
                 low, high = int(R[R_LEAD_LOW]), int(R[R_LEAD_HIGH])
-                lead = low + int(_uniform(N, keys, i) * (high - low + 1))
-                F[i, F_COS_AT] = _later(agreed, lead, clk)
-            N[i, I_COS_AGREED] = 0
-        if F[i, F_COS_AT] < due:
-            due, kind = F[i, F_COS_AT], EV_COS
-    F[i, F_DUE] = due
-    N[i, I_KIND] = kind
-    return due
+                lead = low + int(_uniform(m) * (high - low + 1))
+                m.cos_at = _later(agreed, lead, clk)
+            _flag(m, COS_AGREED, False)
+        if m.cos_at < due:
+            due, kind = m.cos_at, EV_COS
+    return due, kind
+
+
+@_leaf
+def _kind(m, due):
+    """The kind of the event a meter's live heap entry at ``due`` is for: what :func:`_next`
+    chose (its fields have not changed since, or the entry would be stale)."""
+    if m.wan_at == due:
+        return EV_WAN
+    if m.action_at == due:
+        return _action(m.state)
+    return EV_COS
 
 
 @_helper
 def _advance(S, W, gains, heap, i, now):
-    """Lifecycle.advance: handle the meter's earliest event and set its next."""
-    F, N, chain, holders, keys = S
-    R, P, C, acc, out, mk, clk, _ = W
-    kind = N[i, I_KIND]
+    """Lifecycle.advance: handle the meter's event due ``now`` and schedule its next."""
+    M, chain = S[0], S[3]
+    R, mk = W[0], W[5]
+    m = M[i]
+    kind = _kind(m, now)
     if kind == EV_WAN:  # Lifecycle.wan_arrives
-        N[i, I_WAN] = 1
-        F[i, F_WAN_AT] = INF
-        if N[i, I_STATE] == AWAITING_VISIT:
-            _book_visit(F, N, R, i, now, clk, chain, mk)
-        elif N[i, I_HOLDS]:
-            _commission(F, N, R, acc, C, out, keys, i, now, clk)
-        elif N[i, I_STATE] == ORPHANED:
-            _enter(F, N, R, acc, C, out, i, WAITING_FOR_CODE, now)
+        _flag(m, WAN, True)
+        m.wan_at = INF
+        if m.state == AWAITING_VISIT:
+            _book_visit(S, W, i, now)
+        elif _has(m, HOLDS):
+            _commission(S, W, i, now)
+        elif m.state == ORPHANED:
+            _enter(S, W, i, WAITING_FOR_CODE, now)
     elif kind == EV_COS:  # Lifecycle.change_of_supplier, sampled
-        losing = chain[i, N[i, I_CHAIN_LEN] - 1]
-        gainer = _pick(N, keys, i, mk[6], losing)
-        p = np.int64(N[i, I_PARTNER])  # a meter index is int64 everywhere (one compiled version)
-        if p >= 0 and _uniform(N, keys, i) < R[R_DUAL] and chain[p, N[p, I_CHAIN_LEN] - 1] == losing:
+        losing = chain[i, m.chain_len - 1]
+        gainer = _pick(m, mk[6], losing)
+        p = np.int64(m.partner)  # a meter index is int64 everywhere (one compiled version)
+        if p >= 0 and _uniform(m) < R[R_DUAL] and chain[p, M[p].chain_len - 1] == losing:
             _switch(S, W, gains, p, now, gainer)
-            _next(S, W, p)
-            N[p, I_HEAP] += 1  # PopulationModel.reschedule (observer.moved): its old entry is stale
-            if N[p, I_STATE] != COMMISSIONED:
-                _schedule(S, W, gains, heap, p)
+            M[p].heap += 1  # PopulationModel.reschedule (observer.moved): its old entry is stale
+            _schedule(S, W, gains, heap, p)
         _switch(S, W, gains, i, now, gainer)
     elif kind == EV_CODE:
         _code_resolved(S, W, i, now)
     elif kind == EV_DONE:  # Lifecycle._commissioned
-        _enter(F, N, R, acc, C, out, i, COMMISSIONED, now)
+        _enter(S, W, i, COMMISSIONED, now)
     else:  # Lifecycle.replacement_visit
-        F[i, F_VISIT_AT] = INF
-        N[i, I_REPLACED] = 1
-        N[i, I_HOLDS] = 1
-        _enter(F, N, R, acc, C, out, i, COMMISSIONED, now)
-    _next(S, W, i)
+        m.action_at = INF
+        _flag(m, REPLACED, True)
+        _flag(m, HOLDS, True)
+        _enter(S, W, i, COMMISSIONED, now)
+    _schedule(S, W, gains, heap, i)
 
 
 @_helper
 def _schedule(S, W, gains, heap, i):
-    """PopulationModel._schedule_due: meter ``i`` waits for F_DUE unless that is past the end
-    or the end of its commissioning (finished at once: it touches nothing shared)."""
-    F, N = S[0], S[1]
+    """Lifecycle._next then PopulationModel._schedule_due: meter ``i`` waits for its next
+    event unless it is done, that is past the end, or it is the end of its commissioning
+    (finished at once: it touches nothing shared)."""
     R, C = W[0], W[2]
-    due = F[i, F_DUE]
+    due, kind = _next(S, W, i)
     if due >= R[R_END]:
         return
-    if N[i, I_KIND] == EV_DONE:  # Lifecycle._commissioned, at once (no recursion: numba's cache needs none)
+    if kind == EV_DONE:  # Lifecycle._commissioned, at once (no recursion: numba's cache needs none)
         C[C_EVENTS] += 1
         C[C_DIRECT] += 1
-        _enter(F, N, R, W[3], C, W[4], i, COMMISSIONED, due)
+        _enter(S, W, i, COMMISSIONED, due)
         return
-    _heap_push(heap, C, N, i, due)
+    _heap_push(heap, C, S[0], i, due)
 
 
 @njit(cache=True)
-def run(F, N, chain, holders, keys, R, P, mk, clk, order, resume, process, acc, out, gains):
+def run(M, installed, gained, chain, holders, R, P, mk, clk, order, resume, process, acc, out, gains):
     """Run the meters from clock 0 to R[R_END]; (counters, gains).
 
     Meters ``resume`` are the historic backlog, resumed at 0 (Lifecycle.resume); meters
-    ``order`` are installed at F_INSTALLED, in that order (by time). ``gains`` grows as
+    ``order`` are installed at ``installed``, in that order (by time). ``gains`` grows as
     needed and comes back with the counters.
     """
     C = np.zeros(C_SIZE, np.int64)
-    S = (F, N, chain, holders, keys)
+    S = (M, installed, gained, chain, holders)
     W = (R, P, C, acc, out, mk, clk, np.empty(CHAIN_WIDTH + 1, np.int64))  # the last: asked parties
     size = order.size + resume.size + 16
-    heap = (np.empty(size), np.empty(size, np.int64), np.empty(size, np.int64))
+    heap = (np.empty(size), np.empty(size, np.int64))
     for i in resume:  # Lifecycle.resume
-        gains = _grow(gains, C[C_GAINS] + 4)
-        F[i, F_ENTERED] = 0.0
-        s = N[i, I_STATE]
+        if C[C_GAINS] + 4 >= gains.size:
+            gains = _grow(gains, C[C_GAINS] + 4)
+        M[i].entered = 0.0
+        s = M[i].state
         if process and (s == STRANDED or s == ORPHANED or s == WAITING_FOR_CODE):
             _ask(S, W, i, 0.0)
-        _next(S, W, i)
         _schedule(S, W, gains, heap, i)
     end = R[R_END]
     k = 0
     n_new = order.size
     while True:
-        gains = _grow(gains, C[C_GAINS] + 4)
-        heap = _heap_room(heap, C, 4)
-        t_install = F[order[k], F_INSTALLED] if k < n_new else INF
-        top = _heap_top(heap, C, N)
+        if C[C_GAINS] + 4 >= gains.size:  # checked here: a call a loop costs reference counting
+            gains = _grow(gains, C[C_GAINS] + 4)
+        if C[C_HEAP] + 4 > heap[0].size:
+            heap = _heap_room(heap, C, 4)
+        t_install = installed[order[k]] if k < n_new else INF
+        top = _heap_top(heap, C, M)
         t_event = heap[0][0] if top >= 0 else INF
         if t_install >= end and t_event >= end:
             break
         if t_install <= t_event:  # PopulationModel._install: one premises' meters
             start = k
-            while k < n_new and F[order[k], F_INSTALLED] == t_install:
+            while k < n_new and installed[order[k]] == t_install:
                 i = order[k]
                 k += 1
-                mean = R[R_COS_MEAN] if N[i, I_PARTNER] < 0 else R[R_PAIR_COS_MEAN]
-                F[i, F_COS_AT] = INF if mean == INF else t_install - mean * math.log(1.0 - _uniform(N, keys, i))
-                N[i, I_COS_AGREED] = 1
+                m = M[i]
+                mean = R[R_COS_MEAN] if m.partner < 0 else R[R_PAIR_COS_MEAN]
+                m.cos_at = INF if mean == INF else t_install - mean * math.log(1.0 - _uniform(m))
+                _flag(m, COS_AGREED, True)
             for j in range(start, k):  # Lifecycle.install, each meter of the premises
                 i = order[j]
-                if N[i, I_STATE] == COMMISSIONED:
+                m = M[i]
+                if m.state == COMMISSIONED:
                     continue
-                F[i, F_ENTERED] = t_install
-                if F[i, F_WAN_AT] <= t_install:
-                    N[i, I_WAN] = 1
-                    F[i, F_WAN_AT] = INF
-                    _commission(F, N, R, acc, C, out, keys, i, t_install, clk)
+                m.entered = t_install
+                if m.wan_at <= t_install:
+                    _flag(m, WAN, True)
+                    m.wan_at = INF
+                    _commission(S, W, i, t_install)
                 C[C_EVENTS] += 1
-                _next(S, W, i)
                 _schedule(S, W, gains, heap, i)
             continue
         i = top
         _heap_pop(heap, C)
         C[C_EVENTS] += 1
         _advance(S, W, gains, heap, i, t_event)
-        if N[i, I_STATE] != COMMISSIONED:
-            _schedule(S, W, gains, heap, i)
     return C, gains

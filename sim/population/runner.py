@@ -2,8 +2,11 @@
 
 A task is (parameters, policy, seed); each replication gets its own stream from
 ``SeedSequence(seed).spawn``. Replication k uses the same stream under every policy
-and parameter set (common random numbers), so comparisons are sharper. Results come
-back in task order whatever order workers finish in: same seed, same output.
+and parameter set (common random numbers), so comparisons are sharper. Tasks that
+differ only in policy go to a worker together: the numba engine samples and runs their
+history once (:func:`sim.population.fast.run_policies`), with the same bits as one at a
+time. Results come back in task order whatever order workers finish in: same seed, same
+output.
 """
 
 from __future__ import annotations
@@ -35,8 +38,24 @@ def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequen
     return np.random.SeedSequence(seed).spawn(replications)
 
 
-def _run(task: Task) -> Replication:
-    return run_replication(task.params, task.policy, task.seed, task.engine)
+def _run(tasks: Sequence[Task]) -> list[Replication]:
+    """Tasks that differ only in policy (:func:`_batches`), one replication each."""
+    first = tasks[0]
+    if first.engine == "numba" and len(tasks) > 1:
+        from sim.population import fast
+
+        return fast.run_policies(first.params, [task.policy for task in tasks], first.seed)
+    return [run_replication(task.params, task.policy, task.seed, task.engine) for task in tasks]
+
+
+def _batches(tasks: Sequence[Task]) -> list[list[int]]:
+    """Indices of ``tasks`` grouped by (parameters, seed, engine), in order of first task."""
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for i, task in enumerate(tasks):
+        seed = task.seed
+        key = (id(task.params), task.engine, repr(seed.entropy), tuple(seed.spawn_key), seed.pool_size)
+        groups.setdefault(key, []).append(i)
+    return list(groups.values())
 
 
 def run_tasks(tasks: Sequence[Task], workers: int | None = None, dask_address: str | None = None,
@@ -64,18 +83,21 @@ def run_tasks(tasks: Sequence[Task], workers: int | None = None, dask_address: s
             done(i, result)
         bar.update()
 
+    batches = _batches(tasks)
     try:
         if dask_address:
-            _on_dask(tasks, dask_address, finish)
-        elif (workers or os.cpu_count() or 1) <= 1 or len(tasks) <= 1:
-            for i, task in enumerate(tasks):
-                finish(i, _run(task))
+            _on_dask(tasks, batches, dask_address, finish)
+        elif (workers or os.cpu_count() or 1) <= 1 or len(batches) <= 1:
+            for batch in batches:
+                for i, result in zip(batch, _run([tasks[i] for i in batch]), strict=True):
+                    finish(i, result)
         else:
-            with ProcessPoolExecutor(max_workers=min(workers or os.cpu_count() or 1, len(tasks)),
+            with ProcessPoolExecutor(max_workers=min(workers or os.cpu_count() or 1, len(batches)),
                                      initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
-                futures = {pool.submit(_run, task): i for i, task in enumerate(tasks)}
+                futures = {pool.submit(_run, [tasks[i] for i in batch]): batch for batch in batches}
                 for future in as_completed(futures):
-                    finish(futures[future], future.result())
+                    for i, result in zip(futures[future], future.result(), strict=True):
+                        finish(i, result)
     finally:
         bar.close()
     finished = [r for r in results if r is not None]
@@ -83,12 +105,14 @@ def run_tasks(tasks: Sequence[Task], workers: int | None = None, dask_address: s
     return finished
 
 
-def _on_dask(tasks: Sequence[Task], address: str, finish: Callable[[int, Replication], None]) -> None:
+def _on_dask(tasks: Sequence[Task], batches: list[list[int]], address: str,
+             finish: Callable[[int, Replication], None]) -> None:
     from distributed import Client
     from distributed import as_completed as dask_completed
 
     with Client(address, set_as_default=False, timeout="20s") as client:
-        futures = client.map(_run, list(tasks), pure=False)
-        index = {future.key: i for i, future in enumerate(futures)}
+        futures = client.map(_run, [[tasks[i] for i in batch] for batch in batches], pure=False)
+        index = {future.key: batch for future, batch in zip(futures, batches, strict=True)}
         for future in dask_completed(futures, loop=client.loop):
-            finish(index[future.key], future.result())
+            for i, result in zip(index[future.key], future.result(), strict=True):
+                finish(i, result)
