@@ -132,6 +132,9 @@ class DeviceLog:
 
     def __init__(self, chf_id: str) -> None:
         self.chf_id = chf_id
+        #: The CHF whose PAN the logged devices are on: this one, or after CCS03 (Restore
+        #: PAN carries the Extended PAN ID) the replaced one's.
+        self.pan_of = chf_id
         self.live: OrderedDict[str, LiveEntry] = OrderedDict()
         self.historic: OrderedDict[str, bytes] = OrderedDict()
 
@@ -175,6 +178,7 @@ class DeviceLog:
         no window open (a device rejoins with the key it holds, :meth:`rejoin`)."""
         self.live = OrderedDict((d, LiveEntry(d, e.link_key)) for d, e in backup.live.items())
         self.historic = OrderedDict(backup.historic)
+        self.pan_of = backup.pan_of
         if not self.live:
             return []
         return [self._changed(now, next(iter(self.live)), "restored")]

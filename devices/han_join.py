@@ -48,6 +48,17 @@ class HanLeave(Protocol):
         ...
 
 
+@runtime_checkable
+class PanIdentity(Protocol):
+    """A HAN join model that runs a PAN per hub, and so knows its Extended PAN ID (the CHF
+    writes it into its device log backup, CS14)."""
+
+    def extended_pan_id(self, chf_id: str) -> bytes | None:
+        """The Extended PAN ID of the HAN of the CHF ``chf_id``, as GBCS writes an EUI-64
+        (None: not known to this model)."""
+        ...
+
+
 @dataclass(frozen=True)
 class KeyLevelJoin:
     """The fast model: compare link keys, take ``join_seconds``, no frames."""

@@ -24,6 +24,7 @@ class MessageCode(IntEnum):
     CCS02 = 0x0002
     CCS03 = 0x0003  # restore the CHF device log onto a replacement Comms Hub (8.12.1)
     CS03A1 = 0x000D
+    CS03B = 0x000E  # method B join: a meter with another device, non-critical (8.7.2)
     CS04AC = 0x000F  # method A or C unjoin (8.8.1, 8.8.2)
     CS04B = 0x0010  # method B unjoin: a meter forgets a Type 2 device (8.8.2)
     CS03A2 = 0x00AB  # method A join, the target not a meter (e.g. the GPF)
@@ -155,13 +156,15 @@ def ccs06_response(counter: int, devices: list[ActiveDevice]) -> bytes:
         [d.to_dlms() for d in devices]))])
 
 
-def cs14_device_log_changed(counter: int, when: dt.datetime, log: list[bytes]) -> bytes:
-    """0x8F12 CHF Device Log Changed, with the device log after the change. The RTDS vector
-    carries an 8-byte field and a 16-byte field per entry that hansim does not model: it
-    writes them as zero bytes."""
-    entries = [dlms.structure(dlms.octet_string(eui), dlms.octet_string(bytes(16))) for eui in log]
+def cs14_device_log_changed(counter: int, when: dt.datetime, extended_pan_id: bytes,
+                            log: list[tuple[bytes, bytes]]) -> bytes:
+    """0x8F12 CHF Device Log Changed: the CHF's backup of its device log after the change,
+    the HAN's Extended PAN ID and (device, link key) per entry, what CCS03 gives a
+    replacement CHF back (the RTDS CS14 vector carries CCS03's own test keys)."""
+    entries = [dlms.structure(dlms.octet_string(eui), dlms.octet_string(key)) for eui, key in log]
     return dlms.data_notification(counter, 0x8F12, when, dlms.structure(
-        dlms.octet_string(dlms.date_time(when)), dlms.octet_string(bytes(8)), dlms.array(entries)))
+        dlms.octet_string(dlms.date_time(when)), dlms.octet_string(extended_pan_id),
+        dlms.array(entries)))
 
 
 def generic_alert(counter: int, code: int, when: dt.datetime, gas: bool = False) -> bytes:
@@ -203,21 +206,27 @@ def gcs28_response(clock: dt.datetime) -> bytes:
     return asn1.sequence(asn1.generalized_time(clock), asn1.integer(0))  # 0: reliable
 
 
-# -- CS03A1 / CS03A2: method A join (8.7.1) --------------------------------------------------
-#: Devices GBCS calls meters: they initiate a method A join (CS03A1); any other target of
-#: 8.7.1 is the method A responder (CS03A2), as in the RTDS vectors.
+# -- CS03A1 / CS03A2 / CS03B: joins (8.7.1, 8.7.2) -------------------------------------------
+#: Devices GBCS calls meters: they initiate a method A join (CS03A1) or, non-critically, a
+#: method B join (CS03B); any other target of 8.7.1 or 8.7.2 is the method A responder
+#: (CS03A2), as in the RTDS vectors.
 METERS = ("ESME", "GSME")
+#: Join Method and Role of each use case (gbcs-parser's names: Method A Initiator, Method A
+#: Responder, Method B).
+JOIN_ROLES = {MessageCode.CS03A1: 0, MessageCode.CS03A2: 1, MessageCode.CS03B: 2}
 
 
-def join_use_case(target_type: str) -> MessageCode:
-    return MessageCode.CS03A1 if target_type in METERS else MessageCode.CS03A2
+def join_use_case(target_type: str, critical: bool = True) -> MessageCode:
+    """8.7.1 (``critical``) or 8.7.2's use case for a target of this device type."""
+    if target_type not in METERS:
+        return MessageCode.CS03A2
+    return MessageCode.CS03A1 if critical else MessageCode.CS03B
 
 
-def join_command(target_type: str, other: bytes, other_type: str) -> bytes:
-    """Join the target with ``other``: a meter as method A initiator (0), else responder (1)."""
-    role = 0 if target_type in METERS else 1
-    return asn1.sequence(asn1.integer(role), asn1.octet_string(other),
-                         asn1.integer(DEVICE_TYPES[other_type]))
+def join_command(target_type: str, other: bytes, other_type: str, critical: bool = True) -> bytes:
+    """Join the target with ``other`` in the role :func:`join_use_case` gives it."""
+    return asn1.sequence(asn1.integer(JOIN_ROLES[join_use_case(target_type, critical)]),
+                         asn1.octet_string(other), asn1.integer(DEVICE_TYPES[other_type]))
 
 
 def cs04ac_command(other: bytes) -> bytes:
@@ -250,7 +259,7 @@ def gcs59_response(outcomes: list[tuple[bytes, str, int]]) -> bytes:
 
 
 def response_code(code: int = 0) -> bytes:
-    """A bare ASN.1 response code (CS03A1, CS03A2, CS04AC): 0 success."""
+    """A bare ASN.1 response code (CS03A1, CS03A2, CS03B, CS04AC): 0 success."""
     return asn1.integer(code)
 
 
@@ -546,6 +555,12 @@ USE_CASES = (
             "8.7.1_CS03A2Critical/CS03A2Critical_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX"),
     UseCase("CS03A2", "8.7.1", MessageCode.CS03A2, "response", "device signature",
             "8.7.1_CS03A2Critical/CS03A2Critical_8.7.1_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS03B", "8.7.2", MessageCode.CS03B, "command", "supplier MAC",
+            "8.7.2_CS03B/CS03B_8.7.2_SUCCESS_COMMAND_GBCS.HEX"),
+    UseCase("CS03B", "8.7.2", MessageCode.CS03B, "response", "meter MAC",
+            "8.7.2_CS03B/CS03B_8.7.2_SUCCESS_RESPONSE_GBCS.HEX"),
+    UseCase("CS03A2 non-critical", "8.7.2", MessageCode.CS03A2, "response", "device signature",
+            "8.7.2_CS03A2NonCritical/CS03A2NonCritical_8.7.2_SUCCESS_RESPONSE_GBCS.HEX"),
     UseCase("CS06 immediate", "11.3", MessageCode.CS06, "pre-command", "none (the supplier signs it)",
             "11.3_CS06/CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX"),
     UseCase("CS06 immediate", "11.3", MessageCode.CS06, "response", "device signature",

@@ -146,6 +146,29 @@ def test_payloads_are_read_by_gbcs_parser_as_the_rtds_vectors(swapped, tmp_path:
     assert entry["Join Response Code"]["notes"] == "Success"
 
 
+def test_8f12_is_the_backup_ccs03_restores(swapped, tmp_path: Path) -> None:
+    """The replacement CHF's 0x8F12 (CS14), as gbcs-parser reads it: the old HAN's Extended
+    PAN ID (Restore PAN carried it over; the key-level join model runs no PAN, so it is
+    the old CHF's EUI-64) and per entry the EUI-64 and the link key zigpy derives from the
+    device's install code, the key each meter rejoined with."""
+    dcc, steps = swapped
+    for name, data in gbcs_link.keystore_files(dcc.premises).items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    payload = base64.b64decode(dict(steps["8.12.1"].documents)["alert_8F12"].body.gbcs_payload)
+    result = parse_all({"8f12": payload}, [tmp_path / "keystore", rtds_keystore()])["8f12"]
+    assert result["ok"] and all_valid(result["message"]) and checks(result["message"])
+    notification = result["message"]["Payload"]["children"]["DLMS Data Notification"]["children"]
+    backup = notification["Body"]["children"]["[0] Structure"]["children"]
+    def octets(item: dict) -> str:
+        return item["hex"].replace(" ", "")[4:]  # after the DLMS tag and length
+    assert octets(backup["[1] Octet String"]) == CHF.replace("-", "")
+    entries = [[octets(field) for field in entry["children"].values()]
+               for entry in backup["[2] Array"]["children"].values()]
+    assert entries == [[d.replace("-", ""), bytes(dcc.premises.devices[d].install_code.link_key()).hex().upper()]
+                       for d in (ESME, GSME)]
+
+
 @pytest.mark.parametrize(("old", "srv", "expected"), [
     (CHF, "8.12.1", ("E081204", f"{CHF} is the Comms Hub in service here: there is no replaced log")),
     (GPF, "8.12.2", ("E081223", f"{GPF} is the Comms Hub in service here: there is no replaced log")),

@@ -58,6 +58,19 @@ def test_unjoin_undoes_a_join_and_a_second_unjoin_is_refused(site: Dcc) -> None:
     assert (unknown.code, unknown.reason) == ("E19", "device 01-02-03-04-05-06-07-08 is not in the SMI")
 
 
+def test_non_critical_join_answers_the_rtds_cs03b_response() -> None:
+    """8.7.2 on the gas meter, the DCC's own CS03B template (its target and counter, the
+    GPF as the other device): the GSME's response, MACed for the supplier, is the RTDS
+    CS03B response bit for bit, and gbcs-parser verifies its MAC."""
+    outcome = submit(dual_fuel_site(), rtds("CS03B_8.7.2", other=GPF))
+    assert (outcome.code, outcome.reason) == ("I0", f"{GPF} joined to {GSME}")
+    payload = base64.b64decode(dict(outcome.documents)["response"].body.gbcs_payload)
+    vector = "8.7.2_CS03B/CS03B_8.7.2_SUCCESS_RESPONSE_GBCS.HEX"
+    assert payload.hex().upper() == rtds_vector(vector).hex().upper()
+    result = parse_all({"cs03b": payload})["cs03b"]
+    assert result["ok"] and all_valid(result["message"]) and checks(result["message"])
+
+
 @pytest.mark.parametrize(("prefix", "target"), [("ECS52_11.2", ESME), ("GCS38_11.2", GSME)])
 def test_read_firmware_version(site: Dcc, prefix: str, target: str) -> None:
     outcome = submit(site, rtds(prefix))

@@ -89,7 +89,8 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
             uc.gcs59_response([(eui, kind, 0) for eui, kind in gpf_log]), signed=False),
         "NA_CS14/CS14_NA_8F12_ALERT_GBCS.HEX": e.reply(
             header(Cra.ALERT, 4000, CHF, ACB, C.CS14),
-            uc.cs14_device_log_changed(4000, T0, [ESME, GSME]), signed=False),
+            uc.cs14_device_log_changed(4000, T0, bytes.fromhex("0001020304050607"), restored),
+            signed=False),
         "8.1.1_ECS70Commission/ECS70Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX": ecs70_pre,
         "8.1.1_ECS70Commission/ECS70Commission_8.1.1_SUCCESS_COMMAND_GBCS.HEX":
             e.critical_command(e.sign(ecs70_pre)),
@@ -111,6 +112,14 @@ def built(envelopes: Envelopes) -> dict[str, bytes]:
         "8.7.1_CS03A2Critical/CS03A2Critical_8.7.1_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
             header(Cra.RESPONSE, 1000, NON_METER, SUPPLIER, C.CS03A2), uc.response_code(0),
             signed=True),
+        "8.7.2_CS03B/CS03B_8.7.2_SUCCESS_COMMAND_GBCS.HEX": e.command(
+            header(Cra.COMMAND, 1001, SUPPLIER, GSME, uc.join_use_case("GSME", critical=False)),
+            uc.join_command("GSME", bytes.fromhex("00DB12345678909C"), "GPF", critical=False)),
+        "8.7.2_CS03B/CS03B_8.7.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1001, GSME, SUPPLIER, C.CS03B), uc.response_code(0), signed=False),
+        "8.7.2_CS03A2NonCritical/CS03A2NonCritical_8.7.2_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
+            header(Cra.RESPONSE, 1300, HCALCS, ACB, uc.join_use_case("HCALCS", critical=False),
+                   1000), uc.response_code(0), signed=True),
         "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
             header(Cra.RESPONSE, 1000, ESME, SUPPLIER, C.CS03A1), uc.response_code(0), signed=True),
         "11.3_CS06/CS06_11.3_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX": e.reply(
@@ -235,6 +244,8 @@ EXACT = {
     "8.1.1_GCS28Commission/GCS28Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX",
     "8.7.1_CS03A1/CS03A1_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX",
     "8.7.1_CS03A2Critical/CS03A2Critical_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX",
+    "8.7.2_CS03B/CS03B_8.7.2_SUCCESS_COMMAND_GBCS.HEX", "8.7.2_CS03B/CS03B_8.7.2_SUCCESS_RESPONSE_GBCS.HEX",
+    "NA_CS14/CS14_NA_8F12_ALERT_GBCS.HEX",
     "11.3_CS06/CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX",
     "11.3_CS06/CS06_11.3_FUTURE_DATED_SUCCESS_PRECOMMAND_GBCS.HEX",
     "11.3_CS06/CS06_11.3_CANCELLATION_SUCCESS_PRECOMMAND_GBCS.HEX",

@@ -18,6 +18,8 @@ from duis_support import DEFAULT_SITE, cos_site, schema_path, templates, xsd
 
 from firmware import image
 from gbcs import use_cases as uc
+from gbcs.keystore import KeyStore, eui_bytes
+from gbcs.messages import ACB, Envelopes
 from han.installcode import InstallCode
 from sim.cli import main
 from sim.dcc.frontdoor import Dcc
@@ -396,8 +398,9 @@ def plain_request(tmp_path: Path, name: str, target: str, srv: str, body, counte
 
 def test_read_firmware_and_non_critical_unjoin_story(tmp_path: Path) -> None:
     """11.2 on the ESME is ECS52 (its DLMS get of the version it runs, MACed for the
-    supplier); 8.8.2 on a meter is CS04B (MACed, supplier to device), on the GPF CS04AC
-    sent by the DCC's ACB for the supplier and signed by the GPF (RTDS 8.8.2 vectors)."""
+    supplier); 8.7.2 and 8.8.2 on a meter are CS03B and CS04B (MACed, supplier to device),
+    on the GPF CS03A2 and CS04AC sent by the DCC's ACB for the supplier and signed by the
+    GPF (RTDS 8.7.2 and 8.8.2 vectors)."""
     gpf = "00-DB-12-34-56-78-90-A3"
     out = tmp_path / "out"
     payloads = run_story(
@@ -412,7 +415,12 @@ def test_read_firmware_and_non_critical_unjoin_story(tmp_path: Path) -> None:
     seen = check_story(out, payloads)
     c = uc.MessageCode
     assert {(c.ECS52, "response"), (c.CS07, "response"), (c.CS04B, "response"),
-            (c.CS04AC, "response")} <= seen
+            (c.CS04AC, "response"), (c.CS03B, "response"), (c.CS03A2, "response")} <= seen
+    joins = [Envelopes(KeyStore([out / "keystore", rtds_keystore()])).open(p).message.header
+             for k, p in sorted(payloads.items()) if "8.7.2_response" in k]
+    assert [(h.message_code, h.originator, h.recipient, h.supplementary_party) for h in joins] == [
+        (c.CS03B, eui_bytes(ESME), eui_bytes(LOSING), None),
+        (c.CS03A2, eui_bytes(gpf), ACB, eui_bytes(LOSING))]
     version = next(p for k, p in payloads.items() if "11.2_response" in k)
     assert bytes.fromhex("ACDCACDB") in version  # the version firmware_site's ESME runs
     joined = next(p for k, p in payloads.items() if "8.9_response" in k)

@@ -1,9 +1,11 @@
 """Wireshark decodes our captures: given only the install-code link key it finds the network key
 in the Transport Key and decrypts everything after it; without it, it cannot; with the wrong
-code on the meter, no Device_annce is ever on air. Both link types (195 and 283 TAP) open."""
+code on the meter, no Device_annce is ever on air. Both link types (195 and 283 TAP) open.
+The CHF's 0x8F12 names the Extended PAN ID its beacons carry."""
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import subprocess
@@ -12,8 +14,14 @@ from pathlib import Path
 import pytest
 
 from han.pcap import pcap_bytes, zigbee_key_rows
+from sim.dcc.frontdoor import Dcc
+from sim.dcc.site_file import default_premises
+from sim.han_time.frame_join import FrameLevelJoin
 from sim.output import atomic_write
+from duis_support import GPF, xsd
+from gbcs_support import parse_all
 from han_support import code, join
+from test_gbcs_stories import template
 
 pytestmark = pytest.mark.tshark
 TSHARK = shutil.which("tshark")
@@ -85,3 +93,27 @@ def test_wrong_code_run_never_puts_a_device_annce_on_air(tshark, tmp_path: Path)
     assert all(r["zbee_aps.cmd.key"] == report.network_key.hex() for r in transport_keys)
     assert not any(r["zbee_aps.zdp_cluster"] for r in rows)
     assert {r["zbee_nwk.src"] for r in rows if r["zbee_nwk.src"]} == {"0x0000"}  # the meter sent no NWK frame
+
+
+def test_8f12_names_the_pan_the_beacons_carry(tshark, tmp_path: Path) -> None:
+    """The CHF's 0x8F12 (CS14) device log backup, as gbcs-parser reads it, names the
+    Extended PAN ID the hub's trust centre beacons on the air, as tshark reads it from
+    the frame-level join's capture."""
+    premises = default_premises()
+    joins = FrameLevelJoin(seed=3, radio_of={premises.hub.chf_id: GPF})
+    dcc = Dcc(premises, xsd(), han_join=joins)
+    for prefix in ("12.2_", "8.14.1_"):
+        assert dcc.submit(template(prefix).read_bytes()).accepted
+    add = dcc.submit(template("CCS01_").read_bytes())
+    assert add.accepted and joins.reports
+    payload = base64.b64decode(dict(add.documents)["alert_8F12"].body.gbcs_payload)
+    message = parse_all({"8f12": payload})["8f12"]["message"]
+    backup = message["Payload"]["children"]["DLMS Data Notification"]["children"]["Body"]
+    named = backup["children"]["[0] Structure"]["children"]["[1] Octet String"]["hex"]
+    report = joins.reports[-1]
+    pcap = tmp_path / "join.pcap"
+    atomic_write(pcap, pcap_bytes(((f.time, f.raw) for f in report.frames), channel=report.channel))
+    beaconed = {r["zbee_beacon.ext_panid"] for r in tshark(pcap, fields=("zbee_beacon.ext_panid",))
+                if r["zbee_beacon.ext_panid"]}
+    octets = named.replace(" ", "")[4:].lower()  # after the DLMS tag and length
+    assert beaconed == {":".join(octets[i:i + 2] for i in range(0, 16, 2))}

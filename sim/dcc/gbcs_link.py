@@ -14,8 +14,9 @@ ACB sends for a user (CCS01/CCS02, CS08, non-critical CS04AC) are answered to th
 the user as supplementary remote party; so is CCS06 (8.9 on the CHF: the device log with
 each device's link figures as the CHF measured them). A GSME speaks GBZ: its 11.2 answer
 is GCS38, its alerts GBZ alerts (0x00CF firmware receipt, generic ones). The device signs
-its CS02d response to 6.15.2. SRVs whose GBCS hansim does not build (8.7.2) answer
-without a payload.
+its CS02d response to 6.15.2. 8.7.2 on a meter is CS03B (supplier to meter, MACed both
+ways); on any other device, CS03A2 sent by the ACB for the user and signed by the device
+(RTDS 8.7.2 vectors). SRVs whose GBCS hansim does not build answer without a payload.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, cast
 from cryptography import x509
 
 from devices.alerts import Alert, AlertCode
+from devices.han_join import PanIdentity
 from gbcs import asn1, dlms
 from gbcs import use_cases as uc
 from gbcs.grouping import Cra, GroupingHeader
@@ -126,10 +128,12 @@ def device_response(dcc: Dcc, request: ServiceRequest,
                 code, content = uc.MessageCode.GCS28, uc.gcs28_response(now)
             else:
                 code, content = uc.MessageCode.ECS70, uc.ecs70_response(counter, now)
-        case "8.7.1":
-            record = dcc.smi.get(rid.target)
-            code = uc.join_use_case(record.device_type if record is not None else "")
-            content = uc.response_code(0)
+        case "8.7.1" | "8.7.2":
+            critical = request.srv == "8.7.1"
+            code = uc.join_use_case(_device_type(dcc, rid.target) or "", critical)
+            if not critical and code == uc.MessageCode.CS03A2:  # the ACB sends it for the user
+                return _for_acb(dcc, request, code, lambda _: uc.response_code(0), True)
+            content, signed = uc.response_code(0), critical
         case "8.8.1":
             code, content = uc.MessageCode.CS04AC, uc.response_code(0)
         case "11.3" if activation is not None:
@@ -178,6 +182,14 @@ def gpf_log_restore_response(dcc: Dcc, request: ServiceRequest,
     content = uc.gcs59_response([(eui_bytes(d), kind if kind in uc.DEVICE_TYPES else "Type 2", 0)
                                  for d, kind in entries])
     return _b64(envelopes().reply(header, content, signed=False))
+
+
+def extended_pan_id(dcc: Dcc, chf_id: str) -> bytes:
+    """The Extended PAN ID of the CHF's HAN: the one its join model's PAN carries or, with
+    no PAN modelled, the CHF's own EUI-64 (what a trust centre given none takes, ZigBee
+    apsUseExtendedPANID 0)."""
+    held = dcc.han_join.extended_pan_id(chf_id) if isinstance(dcc.han_join, PanIdentity) else None
+    return held if held is not None else eui_bytes(chf_id)
 
 
 def _device_type(dcc: Dcc, device: str) -> str | None:
@@ -274,9 +286,11 @@ def alert_payload(dcc: Dcc, alert: Alert, to_user: str) -> str:
     raiser, user = eui_bytes(alert.raised_by), eui_bytes(to_user)
     e = envelopes()
     if alert.code == AlertCode.DEVICE_LOG_CHANGED:
-        log = [eui_bytes(d) for d in dcc.premises.hub.device_log.live]
+        hub = dcc.premises.hub
+        log = [(eui_bytes(d), entry.link_key) for d, entry in hub.device_log.live.items()]
         header = GroupingHeader(Cra.ALERT, counter, raiser, ACB, uc.MessageCode.CS14)
-        return _b64(e.reply(header, uc.cs14_device_log_changed(counter, when, log), signed=False))
+        content = uc.cs14_device_log_changed(counter, when, extended_pan_id(dcc, hub.device_log.pan_of), log)
+        return _b64(e.reply(header, content, signed=False))
     gas = _device_type(dcc, alert.raised_by) == "GSME"  # a GSME speaks GBZ, not DLMS
     if alert.code in (AlertCode.FIRMWARE_VERIFICATION_SUCCESSFUL,
                       AlertCode.FIRMWARE_VERIFICATION_FAILED):

@@ -20,7 +20,7 @@ import simpy
 from devices.alerts import Alert
 from devices.device_log import MAX_JOIN_TIME_PERIOD, DeviceLog, LinkStatistics
 from devices.han_join import JoinResult
-from han.eui import to_eui64
+from han.eui import to_eui64, to_int
 from han.installcode import InstallCode
 from han.joiner import Joiner, JoinState, JoinTiming
 from han.trust_centre import JoinDecision, KeyAuthority, TrustCentre
@@ -106,6 +106,13 @@ class HanNetwork:
             self._first_short = formed.next_short
         self._trust_centre: TrustCentre | None = None
         self._meters: dict[str, Joiner] = {}
+
+    @property
+    def extended_pan_id(self) -> bytes:
+        """The PAN's Extended PAN ID, most significant byte first: the formed network's,
+        else the trust centre's own EUI-64 (as :class:`TrustCentre` takes it)."""
+        chosen = self._extended_pan_id
+        return (to_int(to_eui64(self.radio_id)) if chosen is None else chosen).to_bytes(8, "big")
 
     def __repr__(self) -> str:  # the network key stays out
         return f"HanNetwork({self.radio_id}, pan=0x{self.pan_id:04X}, channel={self.channel})"
@@ -330,6 +337,10 @@ class FrameLevelJoin:
             rng = np.random.default_rng([self.seed, len(self.networks)])
             self.networks[chf_id] = HanNetwork(self.radio_of.get(chf_id, chf_id), rng)
         return self.networks[chf_id]
+
+    def extended_pan_id(self, chf_id: str) -> bytes | None:
+        """The Extended PAN ID of the CHF's HAN (:class:`devices.han_join.PanIdentity`)."""
+        return self.network(chf_id).extended_pan_id
 
     def join(self, log: DeviceLog, device_id: str, device_install_code: InstallCode,
              now: float) -> JoinResult:

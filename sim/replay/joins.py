@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from devices.device_log import DeviceLog
-from devices.han_join import HanJoin, HanLeave, JoinResult
+from devices.han_join import HanJoin, HanLeave, JoinResult, PanIdentity
 from han.installcode import InstallCode
 from han.joiner import BDB_SCAN, JoinTiming
 from han.radio import RadioLost
@@ -51,6 +51,9 @@ class RecordedJoins:
         report = reports[-1] if len(reports) > before else None
         self.records.append(JoinRecord(device_id, result, report))
         return result
+
+    def extended_pan_id(self, chf_id: str) -> bytes | None:
+        return self.inner.extended_pan_id(chf_id) if isinstance(self.inner, PanIdentity) else None
 
     def removed(self, device_id: str, now: float) -> None:
         if isinstance(self.inner, HanLeave):
