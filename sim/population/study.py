@@ -56,7 +56,7 @@ FIGURES: dict[str, Figure] = {
 }
 FIGURE_NAMES = tuple(FIGURES)
 
-#: Memory one modelled meter costs a run in flight (0.62 KiB measured at GB scale, issue 17),
+#: The most runs one sensitivity study may plan, refused up front rather than run for days.
 MAX_RUNS = 1_000_000
 
 
