@@ -308,10 +308,14 @@ def test_garbled_signature_and_vanishing_client_leave_no_traceback(caplog: pytes
     check) was HTTP 500 with a traceback, and so was a client gone mid-body."""
     _npm_tools()
     garbled = re.sub(rb"(<ds:SignatureValue>.{5}).", rb"\1`", _request("12.1_", 1), flags=re.S)
+    # found by the fuzz target too: a relative namespace URI in a signed request (C14NError)
+    relative = re.sub(rb"<sr:Request ", b'<sr:Request xmlns:x="htance" ', _request("12.1_", 3), count=1)
 
     async def scenario(client: TestClient) -> None:
         async with _post(client, garbled) as reply:
             assert reply.status == 401 and "signature check failed" in await reply.text()
+        async with _post(client, relative) as reply:
+            assert reply.status == 401 and "canonicalised" in await reply.text()
         _, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
         writer.write(b"POST /api/v1/serviceD HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\n"
                      b"Content-Length: 5000\r\n\r\n<sr:Request")

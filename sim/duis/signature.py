@@ -82,7 +82,11 @@ def sign(data: bytes, signer: SigningKey) -> bytes:
     xml_signer = XMLSigner(signature_algorithm=SIGNATURE_METHOD, digest_algorithm=DIGEST,
                            c14n_algorithm=C14N)
     xml_signer.namespaces = {"ds": DS}
-    signed = xml_signer.sign(root, key=signer.key, key_info=_key_info(signer.certificate))
+    try:
+        signed = xml_signer.sign(root, key=signer.key, key_info=_key_info(signer.certificate))
+    except etree.C14NError:
+        raise SignatureError("cannot sign: the document cannot be canonicalised (C14N), "
+                             "e.g. a namespace URI that is not absolute") from None
     return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
 
 
@@ -116,6 +120,9 @@ def verify(data: bytes, certificates: list[x509.Certificate]) -> tuple[bytes, x5
         # DocumentInvalid: the ds:Signature is not xmldsig's shape (e.g. a SignatureValue
         # that is not base64), which signxml checks against the xmldsig schema first.
         raise SignatureError(f"signature check failed: {err}") from None
+    except etree.C14NError:  # e.g. a relative namespace URI, which C14N cannot serialise
+        raise SignatureError("signature check failed: the document cannot be canonicalised "
+                             "(C14N), e.g. a namespace URI that is not absolute") from None
     root.remove(signature)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), matching[0]
 
