@@ -34,6 +34,10 @@ DIGEST = DigestAlgorithm.SHA256
 C14N = CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0
 
 
+#: Why C14N fails on a document lxml has parsed (e.g. a relative namespace URI).
+NOT_CANONICAL = "the document cannot be canonicalised (C14N), e.g. a namespace URI that is not absolute"
+
+
 class SignatureError(ValueError):
     """A document whose signature is missing, malformed, or not by the expected signer."""
 
@@ -85,8 +89,7 @@ def sign(data: bytes, signer: SigningKey) -> bytes:
     try:
         signed = xml_signer.sign(root, key=signer.key, key_info=_key_info(signer.certificate))
     except etree.C14NError:
-        raise SignatureError("cannot sign: the document cannot be canonicalised (C14N), "
-                             "e.g. a namespace URI that is not absolute") from None
+        raise SignatureError(f"cannot sign: {NOT_CANONICAL}") from None
     return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
 
 
@@ -121,8 +124,7 @@ def verify(data: bytes, certificates: list[x509.Certificate]) -> tuple[bytes, x5
         # that is not base64), which signxml checks against the xmldsig schema first.
         raise SignatureError(f"signature check failed: {err}") from None
     except etree.C14NError:  # e.g. a relative namespace URI, which C14N cannot serialise
-        raise SignatureError("signature check failed: the document cannot be canonicalised "
-                             "(C14N), e.g. a namespace URI that is not absolute") from None
+        raise SignatureError(f"signature check failed: {NOT_CANONICAL}") from None
     root.remove(signature)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), matching[0]
 
