@@ -294,32 +294,6 @@ def _grow(a, n):
     return b
 
 
-@njit(cache=True)
-def new_meters(M, gained, chain, holders, start, wan_at, installer, partner, keys):
-    """Rows ``start``.. written once, in row order: not yet installed, holding their
-    installer's code, waiting for their WAN (one pass, rather than a pass a field)."""
-    for j in range(wan_at.size):
-        i = start + j
-        m = M[i]
-        m.wan_at = wan_at[j]
-        m.entered = INF
-        m.cos_at = INF
-        m.action_at = INF
-        m.key = keys[j]
-        m.partner = partner[j]
-        m.drawn = 0
-        m.policy_drawn = 0
-        m.heap = 0
-        m.attempts = 0
-        m.state = 0
-        m.chain_len = 1
-        m.hold_len = 1
-        m.flags = HOLDS
-        gained[i] = -INF
-        chain[i, 0] = installer[j]
-        holders[i, 0] = installer[j]
-
-
 # -- the lifecycle (sim.lifecycle.Lifecycle) --------------------------------------------------
 @_leaf
 def _action(state):
