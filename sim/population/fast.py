@@ -316,9 +316,9 @@ def _summary(run: _Run, meters: _Meters, survivors: np.ndarray, counts: np.ndarr
     backlog = np.rint(count_in - count_out).astype(np.int64)
     site_days = (grid * count_in - sum_in - (grid * count_out - sum_out)) / DAY
     done = int(counts[k.C_DONE])
-    return outcome(backlog, site_days, out[0, :done].copy(), out[1, :done].copy(),
-                   open_installed, run.end, gains.copy(),
-                   out[2, :int(counts[k.C_REPLACEMENTS])].copy(),
+    # outcome keeps none of the arrays it is given (views of this run's buffers): it derives new ones
+    return outcome(backlog, site_days, out[0, :done], out[1, :done], open_installed, run.end, gains,
+                   out[2, :int(counts[k.C_REPLACEMENTS])],
                    installed=int(np.count_nonzero(new < run.end)), historic=survivors.size,
                    replaced=int(counts[k.C_REPLACED]), requests=int(counts[k.C_REQUESTS]),
                    escalations=int(counts[k.C_ESCALATIONS]), join_attempts=int(counts[k.C_ATTEMPTS]),
