@@ -135,24 +135,22 @@ def workers(sites: int, years: float, replications: int = 8) -> list[tuple[float
 
 
 def floor_workers(live: int, events: int, runs: int = 8) -> list[tuple[float, float, float]]:
-    """The minimal loop's ``runs`` runs on 1 and 2 worker processes (forked, loop loaded)."""
+    """The minimal loop's ``runs`` runs on 1 and 2 worker processes, forked from this process
+    with the loop loaded, as the runner forks its workers."""
     _floor_loop(10, 10, 1.0, 1)
     args = [(max(1, live), events, float(live), 7 + r) for r in range(runs)]
-    figures = []
-    for n in (1, 2):
-        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
-            _floors(pool, args[:n])  # the workers started
-            figures.append(_timed(partial(_floors, pool, args), runs))
-    return figures
+    return [_timed(partial(_floors, n, args), runs) for n in (1, 2)]
 
 
-def _floors(pool: ProcessPoolExecutor, args: list[tuple[int, int, float, int]]) -> None:
-    for _ in pool.map(_floor_loop, *zip(*args, strict=True)):
-        pass
+def _floors(workers: int, args: list[tuple[int, int, float, int]]) -> None:
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        for _ in pool.map(_floor_loop, *zip(*args, strict=True)):
+            pass
 
 
 def _timed(work: Callable[[], object], runs: int) -> tuple[float, float, float]:
-    """(wall s, cores busy on average, CPU s a run) of ``work``, this process and its workers."""
+    """(wall s, cores busy on average, CPU s a run) of ``work``, this process and its workers
+    (counted once they have ended: ``work`` shuts its pool down)."""
     start, cpu = time.perf_counter(), _cpu_seconds()
     work()
     wall, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
@@ -168,9 +166,9 @@ def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> d
               workers=1, progress=False)  # the kernel loaded before the workers fork
     seed_list = replication_seeds(2026, seeds)
     tasks = [Task(params, policy, s) for policy in policies for s in seed_list]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_seconds()
     results = run_tasks(tasks, workers=workers, progress=False)
-    runs = time.perf_counter() - start
+    runs, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     outputs = []  # backlog's outputs for the first seed, then for all: a fixed cost (the plots) and one a run
     for n in (1, seeds):
         grouped = {p.label(): (p, results[i * seeds:i * seeds + n]) for i, p in enumerate(policies)}
@@ -183,7 +181,7 @@ def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> d
         save(replication_path(folder / "sweep", i), rep)
     saving = time.perf_counter() - start
     size = sum(len(pickle.dumps(r, pickle.HIGHEST_PROTOCOL)) for r in results) / len(results)
-    return {"runs": runs, "outputs": outputs[1], "outputs_fixed": outputs[0] - len(policies) * per_run,
+    return {"runs": runs, "cpu": cpu, "outputs": outputs[1], "outputs_fixed": outputs[0] - len(policies) * per_run,
             "outputs_per_run": per_run, "saving": saving, "replications": len(results),
             "bytes": size, "file": (replication_path(folder / "sweep", 0)).stat().st_size}
 
@@ -274,7 +272,9 @@ def main() -> None:
           f"({load()}):")
     print(f"   {args.seeds} seeds x {len(POLICIES)} policies through the runner on {cores} workers: "
           f"{st['runs']:.1f} s wall, {per_seed:.1f} s a seed ({per_seed / len(POLICIES):.2f} s a replication)")
-    print(f"   replications: {runs_wall / 60:.1f} min for 1,000 seeds (target <= 30 min)")
+    print(f"   replications: {runs_wall / 60:.1f} min for 1,000 seeds (target <= 30 min); CPU {st['cpu']:.1f} s, "
+          f"{st['cpu'] / st['replications']:.2f} s a replication (workers and parent): "
+          f"{st['cpu'] / args.seeds * 1000 / cores / 60:.1f} min on {cores} whole cores")
     print(f"   outside them: hansim backlog's summaries, tables and plots {st['outputs']:.1f} s for "
           f"{st['replications']} replications ({st['outputs_fixed']:.1f} s + {st['outputs_per_run']:.2f} s a "
           f"replication: {outputs / 60:.1f} min at 5,000); hansim sweep's files "

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 BYTES_PER_SITE = {"numba": 500, "simpy": 900}
 #: What a worker process costs before it models anything (Python, numpy, numba, SimPy).
 BASELINE_BYTES = 250 * 2**20
+#: Bytes a site of one replication's result (its per-meter arrays: completions, time in the
+#: backlog, time to commission), which a study holds when it summarises replications
+#: together: 16.0 MiB at 1,000,000 sites (``benchmarks/backlog.py``, section 4), with a margin.
+RESULT_BYTES_PER_SITE = 20
 
 
 class StudyTooLarge(ParameterError):
@@ -50,6 +54,19 @@ def check_memory(tasks: Sequence[Task], parallel: int, available: int | None = N
     if tasks:
         largest = max(tasks, key=lambda t: t.params.sites * BYTES_PER_SITE[t.engine])
         check_sites(largest.params.sites, largest.engine, parallel, available)
+
+
+def check_held(sites: int, replications: int, available: int | None = None) -> None:
+    """Raise :class:`StudyTooLarge` if ``replications`` results of ``sites`` sites, held
+    together to be summarised, need more than the memory available."""
+    need = replications * sites * RESULT_BYTES_PER_SITE
+    have = available_bytes() if available is None else available
+    if need > have:
+        raise StudyTooLarge(
+            f"study too large for memory: {replications:,} replications' results held together "
+            f"x {sites:,} sites x {RESULT_BYTES_PER_SITE} B a site need about {need / 2**30:.1f} GiB, "
+            f"{have / 2**30:.1f} GiB available (allowed: fewer --replications, policies or --sites; "
+            "hansim calibrate and sensitivity reduce each replication as it arrives)")
 
 
 def check_sites(sites: int, engine: str, parallel: int, available: int | None = None) -> None:
