@@ -59,24 +59,23 @@ def check_memory(tasks: Sequence[Task], parallel: int, available: int | None = N
 def check_held(sites: int, replications: int, available: int | None = None) -> None:
     """Raise :class:`StudyTooLarge` if ``replications`` results of ``sites`` sites, held
     together to be summarised, need more than the memory available."""
-    need = replications * sites * RESULT_BYTES_PER_SITE
-    have = available_bytes() if available is None else available
-    if need > have:
-        raise StudyTooLarge(
-            f"study too large for memory: {replications:,} replications' results held together "
-            f"x {sites:,} sites x {RESULT_BYTES_PER_SITE} B a site need about {need / 2**30:.1f} GiB, "
-            f"{have / 2**30:.1f} GiB available (allowed: fewer --replications, policies or --sites; "
-            "hansim calibrate and sensitivity reduce each replication as it arrives)")
+    _refuse_beyond(replications * sites * RESULT_BYTES_PER_SITE, available,
+                   f"{replications:,} replications' results held together x {sites:,} sites x "
+                   f"{RESULT_BYTES_PER_SITE} B a site need",
+                   "fewer --replications, policies or --sites; hansim calibrate and sensitivity reduce "
+                   "each replication as it arrives")
 
 
 def check_sites(sites: int, engine: str, parallel: int, available: int | None = None) -> None:
     """Raise :class:`StudyTooLarge` (one line: what, how much, what to do) if ``parallel``
     replications of ``sites`` sites on ``engine`` need more than the memory available."""
-    need = needed_bytes(sites, engine, parallel)
+    _refuse_beyond(needed_bytes(sites, engine, parallel), available,
+                   f"{sites:,} sites x {BYTES_PER_SITE[engine]} B a site ({engine} engine) x {parallel} "
+                   f"worker{'s' if parallel > 1 else ''} needs", "fewer --sites or --workers")
+
+
+def _refuse_beyond(need: int, available: int | None, what: str, allowed: str) -> None:
     have = available_bytes() if available is None else available
     if need > have:
-        raise StudyTooLarge(
-            f"study too large for memory: {sites:,} sites x {BYTES_PER_SITE[engine]} B a site "
-            f"({engine} engine) x {parallel} worker{'s' if parallel > 1 else ''} needs about "
-            f"{need / 2**30:.1f} GiB, {have / 2**30:.1f} GiB available "
-            f"(allowed: fewer --sites or --workers)")
+        raise StudyTooLarge(f"study too large for memory: {what} about {need / 2**30:.1f} GiB, "
+                            f"{have / 2**30:.1f} GiB available (allowed: {allowed})")
