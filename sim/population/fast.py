@@ -214,7 +214,7 @@ class _Meters:
         self.installed, self.gained, self.late = np.empty(n), np.empty(n), np.empty(n)
         self.chain = np.empty((n, k.CHAIN_WIDTH), np.int16)
         self.holders = np.empty((n, k.CHAIN_WIDTH // 2), np.int16)
-        self.run_plan = run
+        self.run_plan: _Plan | None = run  # for restore(); dropped when no policy follows
         self._pack(0, history)
         self._pack(self.first_new, run)
 
@@ -244,6 +244,7 @@ class _Meters:
     def restore(self, survivors: np.ndarray, state: tuple[np.ndarray, ...]) -> None:
         for a, saved in zip(self._changing(), state, strict=True):
             layout.put(a, survivors, saved)
+        assert self.run_plan is not None, "restore() after the run's plan was dropped"
         self._pack(self.first_new, self.run_plan)
 
     def shift(self, rows: np.ndarray, by: float) -> None:
@@ -279,6 +280,8 @@ def run_policies(params: PopulationParams, policies: Sequence[Policy],
     main, meters, survivors, _ = at_epoch(params, seed)
     order = meters.order(slice(meters.first_new, meters.M.size))
     saved = meters.state(survivors) if len(policies) > 1 else None
+    if saved is None:
+        meters.run_plan = None  # no restore: its memory back before the run
     results = []
     for n, policy in enumerate(policies):
         if n and saved is not None:
