@@ -313,13 +313,35 @@ for _what, _args in OPTION_CASES.items():
 
 @case("duis run: bad base64 image in 11.1, no schema")
 def _bad_image(tmp: Path) -> Result:
+    """Without a schema no XSD refuses the image, so the DCC model must: its own E100 in a
+    DUIS response the V5.4 XSD accepts (the protocol's error, not an Error line), after a
+    12.2 that puts the ESME in the SMI so that no E19 can stand in for it."""
+    from sim.duis import schema
     request = next(templates().glob("11.1_*")).read_bytes()
     bad = re.sub(rb"(<sr:FirmwareImage>)[^<]{8}", rb"\g<1>!!!*;^%$", request, count=1)
     assert bad != request
     (tmp / "11.1.xml").write_bytes(bad)
-    result = refused("", ["duis", "run", str(tmp / "11.1.xml"), "--schema", str(tmp / "none.xsd"),
-                          "--out", str(tmp / "o")], tmp)
-    return result
+    args = ["duis", "run", str(next(templates().glob("12.2_*"))), str(tmp / "11.1.xml"),
+            "--schema", str(tmp / "none.xsd"), "--out", str(tmp / "o")]
+    run = hansim(args, tmp)
+    problems = [] if run.code == 0 else [f"exit {run.code}"]
+    for word in ("Traceback", "Error"):
+        if word in run.text:
+            problems.append(f"'{word}' printed")
+    said = next((line for line in run.text.splitlines() if line.startswith("11.1.xml")), "")
+    if "E100 refused (FirmwareImage is not base64)" not in said:
+        problems.append(f"11.1 not refused for its image: {said[:100]!r}")
+    responses = sorted((tmp / "o").glob("*_11.1_response.xml")) if (tmp / "o").is_dir() else []
+    if len(responses) != 1:
+        problems.append(f"{len(responses)} 11.1 responses written")
+    else:
+        text = responses[0].read_bytes()
+        if b"<sr:ResponseCode>E100</sr:ResponseCode>" not in text:
+            problems.append("the response does not carry E100")
+        invalid = schema.check_bytes(schema.load(schema.locate(None)), text)
+        if invalid:
+            problems.append(f"the response fails the DUIS XSD: {invalid[:1]}")
+    return Result("", "hansim " + " ".join(_short(a, tmp) for a in args), problems, run.seconds, said[:160])
 
 
 # -- secrets in messages -----------------------------------------------------------------------
