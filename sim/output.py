@@ -211,6 +211,19 @@ def write_files(files: Mapping[str | Path, bytes | str], *,
     return [final for _, final in staged]
 
 
+def append(path: str | Path, data: bytes) -> None:
+    """Add ``data`` to the end of a journal that a killed run resumes from (a study's
+    evaluations), flushed to disk: a kill or a full disk cuts at most its last line, which
+    the reader drops. Faults are OutputErrors, as above."""
+    try:
+        with open(path, "ab") as handle:
+            _write_all(handle, data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except (OSError, ValueError) as err:
+        raise describe(path, err) from None
+
+
 def check_file(path: str | Path) -> Path:
     """Refuse, before a run starts, a file target it could not write."""
     path = Path(path)

@@ -15,7 +15,6 @@ file holds.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -26,7 +25,7 @@ import numpy as np
 import yaml
 
 from sim.api import regimes, split_overrides
-from sim.output import OutputError, atomic_write, describe
+from sim.output import OutputError, append, atomic_write, describe
 from sim.policies import POLICIES, ParameterError, Policy
 from sim.population.memory import check_sites
 from sim.population.model import Replication
@@ -201,19 +200,9 @@ class Evaluations:
     def _line(record: Mapping[str, object]) -> bytes:
         return json.dumps(record, separators=(",", ":"), default=list).encode() + b"\n"
 
-    def _append(self, record: Mapping[str, object]) -> None:
-        with open(self.path, "ab") as handle:
-            handle.write(self._line(record))
-            handle.flush()
-            os.fsync(handle.fileno())
-
     def add(self, point: str, policy: str, rep: int, figures: list[float]) -> None:
         self.done[(point, policy, rep)] = figures
-        try:
-            self._append({"point": point, "policy": policy, "rep": rep, "figures": figures})
-        except OSError as err:
-            raise describe(self.path, err) from None
-
+        append(self.path, self._line({"point": point, "policy": policy, "rep": rep, "figures": figures}))
 
 def evaluate(study: Study, points: Sequence[Mapping[str, object]], store: Evaluations | None = None,
              workers: int | None = None, dask_address: str | None = None,
