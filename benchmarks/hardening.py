@@ -683,14 +683,16 @@ def _sniffer_case(lines: bytes) -> Callable[[Path], Result]:
         for word in ("Traceback", "Warning"):
             if word in run.text:
                 problems.append(f"{word} printed")
+        count = 0
         if not (tmp / "c.pcap").exists():
             problems.append("no pcap kept")
         else:
             from scapy.utils import RawPcapReader
             with RawPcapReader(str(tmp / "c.pcap")) as reader:
                 count = sum(1 for _ in reader)
-            if count < 1:
-                problems.append("the frame captured before the fault was lost")
+            good = lines.count(FRAME.split(b"%d")[0])  # the whole, valid frames sent before the fault
+            if count < good:
+                problems.append(f"{good - count} of the {good} frames sent before the fault lost")
         stray = [p.name for p in tmp.iterdir() if p.name.startswith(".")]
         if stray:
             problems.append(f"left: {stray}")
@@ -698,7 +700,7 @@ def _sniffer_case(lines: bytes) -> Callable[[Path], Result]:
         if len(lines_out) > 2:
             problems.append(f"{len(lines_out)} lines printed")
         return Result("", f"hansim dongle sniff PTY --channel 15 --out c.pcap --quiet  (PTY: {lines[-60:]!r})",
-                      problems, run.seconds, " | ".join(lines_out)[:160])
+                      problems, run.seconds, (" | ".join(lines_out)[:140] + f"; {count} frames kept"))
     return run_case
 
 
