@@ -52,15 +52,15 @@ def command(method: str, samples: int, names: tuple[str, ...], params: tuple[str
         study.check_memory(workers or os.cpu_count() or 1, bool(dask_address))
     except (StudyError, ParameterError) as err:
         raise click.ClickException(str(err)) from None
-    store = open_store(out, study, overwrite)
-    try:
-        result = run(study, ranges, method, samples, store, workers, dask_address, progress=not quiet,
-                     report=None if quiet else lambda line: click.echo(line, err=True))
-    except OSError as err:
-        raise dask_errors(dask_address, err) from None
-    except (StudyError, ParameterError) as err:
-        raise click.ClickException(str(err)) from None
-    write(out, result, plot_format)
+    with open_store(out, study, overwrite) as (folder, store):
+        try:
+            result = run(study, ranges, method, samples, store, workers, dask_address, progress=not quiet,
+                         report=None if quiet else lambda line: click.echo(line, err=True))
+        except OSError as err:
+            raise dask_errors(dask_address, err) from None
+        except (StudyError, ParameterError) as err:
+            raise click.ClickException(str(err)) from None
+        write(folder, result, plot_format)
     key = "mu_star" if method == "morris" else "ST"
     for policy, by_answer in result["results"].items():  # type: ignore[attr-defined]
         for answer, by_param in by_answer.items():
