@@ -55,9 +55,7 @@ from sim.population import fast
 from sim.population.memory import available_bytes
 from sim.population.model import run_replication
 from sim.population.params import PopulationParams
-from sim.population.report import write_outputs
 from sim.population.runner import Task, replication_seeds, run_tasks
-from sim.population.store import replication_path, save
 
 
 def _measure(sites: int, years: float, policy: str, engine: str, twice: bool) -> dict[str, float]:
@@ -160,6 +158,10 @@ def _timed(work: Callable[[], object], runs: int) -> tuple[float, float, float]:
 def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> dict[str, float]:
     """``seeds`` seeds x every policy at ``sites`` sites, run as ``hansim backlog`` runs them
     (the runner's batching, results back in the parent), then its outputs and a sweep's files."""
+    # imported here: matplotlib would swell the baseline of section 1's fresh processes
+    from sim.population.report import write_outputs
+    from sim.population.store import replication_path, save
+
     params = PopulationParams(sites=sites, years=years)
     policies = [make_policy(name) for name in POLICIES]
     run_tasks([Task(PopulationParams(sites=1000, years=1.0), policies[0], np.random.SeedSequence(1))],
