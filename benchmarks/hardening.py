@@ -287,6 +287,8 @@ OPTION_CASES: dict[str, Callable[[Path], list[str]]] = {
                                                    "--out", str(t / "o")],
     "calibrate --sites 10000000 (memory)": lambda t: ["calibrate", "--sites", "10000000", "--replications", "1000",
                                                       "--workers", "512", "--out", str(t / "o")],
+    "calibrate: more than 1,000,000 runs": lambda t: ["calibrate", "--generations", "1000", "--popsize", "100",
+                                                     "--replications", "1000", "--out", str(t / "o")],
     "sensitivity --param 2:1": lambda t: ["sensitivity", "--param", "rules.cos_hazard=2:1", "--out", str(t / "o")],
     "backlog --sites 50000000 (memory)": lambda t: ["backlog", "--sites", "50000000", "--workers", "64",
                                                     "--replications", "64", "--out", str(t / "o")],
