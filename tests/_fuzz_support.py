@@ -658,14 +658,14 @@ class _HttpServer:
         from sim.dcc.delivery import Deliveries, RetryPolicy
         from sim.dcc.frontdoor import Dcc
         from sim.dcc.keystore import Keystore, load_keystore
-        from sim.dcc.serve import Clock, DccService
+        from sim.dcc.serve import Clock, DccService, app_runner
         from sim.dcc.site_file import default_premises
         keystore = Keystore({HTTP_USER.replace("-", ""): [self.signer.certificate]}, load_keystore().dsp)
         service = DccService(Dcc(default_premises(), xsd()), keystore, {},
                              Deliveries(RetryPolicy(attempts=1)), Clock("scenario"),
                              read_timeout_s=HTTP_READ_TIMEOUT_S)
         self.service = service
-        runner = web.AppRunner(service.app(max_body=HTTP_MAX_BODY), access_log=None)
+        runner = app_runner(service.app(max_body=HTTP_MAX_BODY))
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
@@ -689,27 +689,38 @@ def _http_server() -> _HttpServer:
 
 def _exchange(port: int, endpoint: str, body: bytes, content_type: str = "application/xml",
               send: int | None = None, pause_s: float = 0.0) -> tuple[int | None, bytes]:
-    """One client over a raw socket: send the head and ``send`` bytes of the body (all by
-    default), pause, and either read the answer or (``send`` short, no pause) go away."""
-    import socket
-    import time
+    """One client: send the head and ``send`` bytes of the body (all by default), pause,
+    and either read the answer or (``send`` short, no pause) go away."""
     head = (f"POST /api/v1/{endpoint} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    vanish = send is not None and send < len(body) and not pause_s
+    return _converse(port, head + body[:send], pause_s, vanish)
+
+
+def _converse(port: int, raw: bytes, pause_s: float = 0.0, vanish: bool = False,
+              head_only: bool = False) -> tuple[int | None, bytes]:
+    """One client over a raw socket: send ``raw``, pause, and read the final answer (after
+    any 100 Continue) until it is whole (its Content-Length, or only its head when it
+    answers a HEAD) or the server closes; or (``vanish``) go away at once."""
+    import socket
+    import time
     with socket.create_connection(("127.0.0.1", port), timeout=HANG_SECONDS / 2) as conn:
         try:
-            conn.sendall(head + body[:send])
+            conn.sendall(raw)
         except OSError:  # the server answered (e.g. 413) and closed before taking it all
             pass
-        if send is not None and send < len(body) and not pause_s:
-            return None, b""  # the client vanishes mid-body
+        if vanish:
+            return None, b""
         time.sleep(pause_s)
         reply = bytearray()
-        try:  # until the answer is whole (its Content-Length) or the server closes
+        try:
             while chunk := conn.recv(65536):
                 reply += chunk
+                while re.match(rb"HTTP/1\.\d 1\d\d [^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n", reply):
+                    del reply[:reply.find(b"\r\n\r\n") + 4]  # an interim answer: the final one follows
                 head_end = reply.find(b"\r\n\r\n")
                 length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", reply[:head_end])
-                if head_end >= 0 and length and len(reply) >= head_end + 4 + int(length[1]):
+                if head_end >= 0 and (head_only or length and len(reply) >= head_end + 4 + int(length[1])):
                     break
         except (ConnectionResetError, TimeoutError):
             pass
@@ -720,10 +731,27 @@ def _exchange(port: int, endpoint: str, body: bytes, content_type: str = "applic
     return int(parts[1]), rest.partition(b"\r\n\r\n")[2]
 
 
-def _http(value: tuple[str, bytes, str, int], scratch: Path) -> object:
+def _still_serving(server: _HttpServer, errors_before: int) -> None:
+    """No handler traceback was logged, and a genuine request is answered I0."""
+    if len(server.errors) > errors_before:
+        raise AssertionError(server.errors[-1])
+    probe, answer = _exchange(server.port, "serviceD", server.signed(_http_probe()))
+    if probe != 200 or b"<sr:ResponseCode>I0<" not in answer:
+        raise AssertionError(f"the server stopped serving: HTTP {probe} {answer[:200]!r}")
+
+
+def _valid_duis_answer(body: bytes) -> None:
     from duis_support import xsd
 
     from sim.duis import schema as duis_schema
+    if b"<ds:SignatureValue>" not in body:
+        raise AssertionError("an unsigned DUIS answer")
+    problems = duis_schema.check_bytes(xsd(), body)
+    if problems:
+        raise AssertionError(f"answer not valid DUIS: {problems[:2]}")
+
+
+def _http(value: tuple[str, bytes, str, int], scratch: Path) -> object:
     kind, data, endpoint, cut = value
     server = _http_server()
     errors_before = len(server.errors)
@@ -743,16 +771,8 @@ def _http(value: tuple[str, bytes, str, int], scratch: Path) -> object:
     if status is not None and status not in HTTP_STATUSES:
         raise AssertionError(f"HTTP {status}: {body[:200]!r}")
     if status == 200:
-        if b"<ds:SignatureValue>" not in body:
-            raise AssertionError("an unsigned DUIS answer")
-        problems = duis_schema.check_bytes(xsd(), body)
-        if problems:
-            raise AssertionError(f"answer not valid DUIS: {problems[:2]}")
-    if len(server.errors) > errors_before:
-        raise AssertionError(server.errors[-1])
-    probe, answer = _exchange(server.port, "serviceD", server.signed(_http_probe()))
-    if probe != 200 or b"<sr:ResponseCode>I0<" not in answer:
-        raise AssertionError(f"the server stopped serving: HTTP {probe} {answer[:200]!r}")
+        _valid_duis_answer(body)
+    _still_serving(server, errors_before)
     return status
 
 
@@ -793,6 +813,126 @@ def _http_prepare() -> None:
 
 HTTP_STATUSES.add(404)  # /api/v1/nowhere: aiohttp's own answer to a URL it does not serve
 register(Target("duis-http", st.deferred(_http_inputs), _http, (), prepare=_http_prepare))
+
+
+# -- HTTP heads (hansim dcc serve) -----------------------------------------------------------
+# The same server; each input is one request whose head is hostile: its method, target
+# (DCC Boxed's URLs and hansim's clock URL with hostile query values), version, and
+# headers (Content-Type, Content-Length, Transfer-Encoding with good and broken chunks,
+# Content-Encoding, Expect, Connection, Host, over-long, binary and malformed lines), then
+# a few bytes of the head flipped. The body is a genuine signed request, so a head that
+# gets through reaches the DUIS model. Held: an HTTP status the server (or aiohttp's own
+# parser, for a request that is not HTTP) promises, valid signed DUIS on a 200 from a
+# DUIS URL, no handler traceback, and the next genuine request is answered I0.
+
+HTTP_HEAD_STATUSES = HTTP_STATUSES | {405, 417}  # aiohttp: a method the URL does not take; an Expect it does not
+_EOL = b"\r\n"
+
+
+def _chunked(body: bytes, broken: str) -> bytes:
+    """``body`` in HTTP/1.1 chunks, or broken one way."""
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 700]), body[i:i + 700]) for i in range(0, len(body), 700))
+    return {"good": chunks + b"0\r\n\r\n", "no-end": chunks, "bad-size": b"zz\r\n" + body + b"\r\n0\r\n\r\n",
+            "huge-size": b"ffffffffffffffff\r\n" + body, "extension": chunks.replace(b"\r\n", b";a=b\r\n", 1)
+            + b"0\r\n\r\n", "trailer": chunks + b"0\r\nX-T: 1\r\n\r\n", "short": b"5\r\n" + body}[broken]
+
+
+_HEADER_CHOICES: dict[str, list[str | None]] = {
+    "Content-Type": ["application/xml", "text/xml", "application/xml; charset=utf-8", "application/xml; charset=nope",
+                     "APPLICATION/XML", "application/xml;;;=", "application/xml; a=" + "b" * 5000, "",
+                     "application/xml\x00", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded",
+                     None],
+    "Content-Length": ["exact", None, "-1", "0", "more", "less", "1" * 30, "abc", "+exact", " exact", "0x10", "1e3",
+                       "exact, exact", "twice"],
+    "Transfer-Encoding": [None, None, None, "chunked", "gzip, chunked", "identity", "chunked, chunked", "bogus",
+                          "Chunked"],
+    "Content-Encoding": [None, None, None, "gzip", "deflate", "br", "x-unknown", "gzip, gzip"],
+    "Expect": [None, None, "100-continue", "200-ok"],
+    "Connection": ["close", "close", None, "keep-alive", "upgrade", "close, close"],
+    "Upgrade": [None, None, "websocket", "h2c"],
+    "Host": ["127.0.0.1", None, "", "a" * 300, "127.0.0.1\r\nHost: other"],
+}
+_EXTRA_HEADERS = [b"", b"", b"X-Long: " + b"a" * 10000 + _EOL, b"".join(b"X-%d: v\r\n" % i for i in range(120)),
+                  b"NoColon\r\n", b"Space : x\r\n", b" folded line\r\n", b"X-Bin: \xff\xfe\x80\r\n",
+                  b"X-Nul: a\x00b\r\n", b": empty name\r\n", b"Cookie: " + b"c=1; " * 2000 + _EOL]
+_TARGETS = ["/api/v1/serviceD", "/api/v1/serviceD", "/api/v1/serviceS", "/api/v1/serviceT", "/hansim/clock?to=next",
+            "/hansim/clock?to=later", "/hansim/clock", "/api/v1/serviceD?x=%ff%00", "/api/v1/../v1/serviceD",
+            "/api/v1/serviceD%00", "*", "http://127.0.0.1/api/v1/serviceD", "/" + "a" * 9000, "", "/%zz",
+            "/api/v1/serviceD#frag", "/api/v1//serviceD"]
+
+
+_GOOD_HEADERS = {"Content-Type": "application/xml", "Content-Length": "exact", "Transfer-Encoding": None,
+                 "Content-Encoding": None, "Expect": None, "Connection": "close", "Upgrade": None,
+                 "Host": "127.0.0.1"}
+
+
+@st.composite
+def _head_inputs(draw) -> dict:
+    """A genuine head with a few parts made hostile, so each part's refusal is reached
+    (a head hostile everywhere is refused at its first bad byte)."""
+    from urllib.parse import quote
+    target = draw(st.one_of(st.sampled_from(_TARGETS[:4]), st.sampled_from(_TARGETS),
+                            _NUMBERS.map(lambda v: "/hansim/clock?advance=" + quote(v)),
+                            st.text(max_size=40).map(lambda v: "/hansim/clock?advance=" + quote(v))))
+    hostile = draw(st.lists(st.sampled_from(sorted(_HEADER_CHOICES)), max_size=3, unique=True))
+    plain = draw(st.booleans())  # method, version, line ends and bytes as a client sends them
+    return {
+        "method": "POST" if plain else draw(st.sampled_from(
+            ["POST", "GET", "HEAD", "PUT", "OPTIONS", "DELETE", "CONNECT", "TRACE", "P\x00ST", "post", "X" * 300])),
+        "target": target,
+        "version": "HTTP/1.1" if plain else draw(st.sampled_from(
+            ["HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/0.9", "HTTP/1.1x", "", "HTTP/11.1", "http/1.1"])),
+        "headers": {name: draw(st.sampled_from(_HEADER_CHOICES[name])) if name in hostile else good
+                    for name, good in _GOOD_HEADERS.items()},
+        "extra": b"" if plain else draw(st.sampled_from(_EXTRA_HEADERS)),
+        "eol": b"\r\n" if plain else draw(st.sampled_from([b"\r\n", b"\n", b"\r"])),
+        "chunks": draw(st.sampled_from(["good", "good", "no-end", "bad-size", "huge-size", "extension", "trailer",
+                                        "short"])),
+        "gzip": draw(st.booleans()),
+        "flips": [] if plain else draw(st.lists(st.tuples(st.integers(0, 4096), st.integers(0, 255)), max_size=2)),
+    }
+
+
+def _head_request(value: dict, body: bytes) -> bytes:
+    """The raw request ``value`` describes, around the signed ``body``."""
+    import gzip
+    headers = value["headers"]
+    if headers["Content-Encoding"] and value["gzip"]:
+        body = gzip.compress(body, mtime=0)
+    if headers["Transfer-Encoding"]:
+        body = _chunked(body, value["chunks"])
+    exact = str(len(body))
+    lines = [f"{value['method']} {value['target']} {value['version']}".strip().encode("utf-8", "surrogatepass")]
+    for name, choice in headers.items():
+        if choice is None:
+            continue
+        if name == "Content-Length":
+            lengths = {"exact": exact, "more": str(len(body) + 10), "less": str(max(len(body) - 10, 0)),
+                       "twice": f"{exact}\r\nContent-Length: {len(body) + 1}"}
+            choice = lengths.get(choice, choice.replace("exact", exact))
+        lines.append(f"{name}: {choice}".encode("latin-1"))
+    head = bytearray(_EOL.join(lines) + _EOL + value["extra"] + _EOL)
+    head = bytearray(bytes(head).replace(_EOL, value["eol"]))
+    for at, byte in value["flips"]:
+        if head:
+            head[at % len(head)] = byte
+    return bytes(head) + body
+
+
+def _http_head(value: dict, scratch: Path) -> object:
+    server = _http_server()
+    errors_before = len(server.errors)
+    raw = _head_request(value, server.signed(_http_probe()))
+    status, body = _converse(server.port, raw, head_only=value["method"] == "HEAD")
+    if status not in HTTP_HEAD_STATUSES:
+        raise AssertionError(f"HTTP {status}: {body[:200]!r}")
+    if status == 200 and value["target"].startswith("/api/") and value["method"] == "POST":
+        _valid_duis_answer(body)
+    _still_serving(server, errors_before)
+    return status
+
+
+register(Target("http-head", _head_inputs(), _http_head, (), prepare=_http_prepare))
 
 
 # -- population parameters (--set KEY=VALUE, sweep sets) ----------------------------------------
