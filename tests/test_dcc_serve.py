@@ -32,6 +32,7 @@ from sim.dcc.frontdoor import SRV_RULES, Dcc
 from sim.dcc.keystore import load_keystore
 from sim.dcc.serve import Clock, DccService, app_runner
 from sim.dcc.site_file import default_premises
+from sim.duis import schema as duis_schema
 from sim.duis.signature import SigningKey, sign
 from duis_support import schema_path, template, templates, xsd
 from gbcs_support import rtds_keystore
@@ -394,3 +395,24 @@ def test_requests_that_are_not_http_get_400_and_one_log_line(caplog: pytest.LogC
     assert statuses == [status for _, status in cases] + [200]
     assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.exc_info], caplog.text
     assert caplog.text.count("is not valid HTTP") >= 4, caplog.text
+
+
+def test_wrong_url_with_a_service_reference_duis_would_refuse_is_400() -> None:
+    """A signed request at the wrong URL was answered E13 echoing its ServiceReference
+    as sent, so a bad one made the signed answer invalid DUIS (found by the duis-http
+    fuzz target at 3,000 inputs); with nothing valid to echo, it is not DUIS: 400."""
+    _npm_tools()
+    bad = sign(template("12.1_").replace(b"<sr:ServiceReference>12.1<", b"<sr:ServiceReference>99.9<"),
+               _user_key(SUPPLIER))
+
+    async def scenario(client: TestClient) -> None:
+        async with _post(client, bad, "serviceS") as reply:
+            assert (reply.status, "no valid ServiceReference" in await reply.text()) == (400, True)
+        async with _post(client, _request("12.1_", 1001), "serviceS") as reply:  # still E13 when it can be
+            body = await reply.text()
+            assert reply.status == 200 and "<sr:ResponseCode>E13<" in body
+            assert duis_schema.check_bytes(xsd(), body.encode()) == []
+        async with _post(client, _request("12.1_", 1002)) as reply:
+            assert reply.status == 200 and "<sr:ResponseCode>I0<" in await reply.text()
+
+    _run(_service(), scenario)

@@ -198,6 +198,9 @@ class DccService:
             return _refuse(409, replay)
         self.dcc.counters[user] = max(self.dcc.counters.get(user, -1), request_id.counter)
         if variant is not None and variant not in ENDPOINTS[endpoint]:
+            if not self.dcc.answerable(header["ServiceReference"], header["ServiceReferenceVariant"]):
+                return _refuse(400, "not a DUIS service request: no valid ServiceReference to answer "
+                                    "E13 (wrong URL) with")
             right = next((n for n, v in ENDPOINTS.items() if variant in v), None)
             return self._sign(ServiceResponse(
                 oc.WRONG_URL, self.dcc.timestamp(),
