@@ -122,16 +122,28 @@ HOSTILE_YAML = [
 ]
 
 
+#: values put in place of a YAML field's: wrong types, edges, and numbers no float holds
+HOSTILE_VALUES = [b"[1]", b"{a: 1}", b"[]", b"{}", b"9" * 400, b"-" + b"9" * 400, b".nan", b".inf", b"-.inf",
+                  b"-1", b"0", b"''", b"~", b"true", b"2024-02-30", b"1e309", b"x" * 5000, b"!!binary AAAA",
+                  b"0x7fffffffffffffff", b"1_000", b"-0.0", b"2100-01-01"]
+_FIELD = re.compile(rb"^([ \t-]*[\w.-]+:)[ \t]+\S[^\n]*$", re.M)
+
+
 def mutated(seeds: list[bytes], hostile: list[bytes]) -> st.SearchStrategy[bytes]:
-    """A seed with bytes flipped, cut, duplicated or a hostile snippet spliced in."""
+    """A seed with bytes flipped, cut, duplicated or a hostile snippet spliced in, or (in
+    YAML) a field's value replaced by a hostile one."""
 
     @st.composite
     def build(draw) -> bytes:
         data = bytearray(draw(st.sampled_from(seeds)))
         for _ in range(draw(st.integers(1, 4))):
-            op = draw(st.sampled_from(["flip", "cut", "dup", "splice", "byte"]))
+            op = draw(st.sampled_from(["flip", "cut", "dup", "splice", "byte", "value", "value"]))
             at = draw(st.integers(0, max(len(data) - 1, 0)))
-            if op == "flip" and data:
+            fields = list(_FIELD.finditer(data)) if op == "value" else []
+            if fields:
+                field = fields[draw(st.integers(0, len(fields) - 1))]
+                data[field.end(1):field.end()] = b" " + draw(st.sampled_from(HOSTILE_VALUES))
+            elif op == "flip" and data:
                 data[at] ^= 1 << draw(st.integers(0, 7))
             elif op == "cut":
                 del data[at:at + draw(st.integers(1, 64))]
@@ -208,6 +220,19 @@ register(Target("yaml-site", mutated(_docs_yaml("how-to/duis-site-file.md"), _YA
                 _yaml_refusals()))
 register(Target("yaml-sweep", mutated(_docs_yaml("how-to/backlog-sweeps.md"), _YAML_HOSTILE), _sweep,
                 _yaml_refusals()))
+def _targets(data: bytes, scratch: Path) -> object:
+    from sim.population.calibration import load_targets
+    return load_targets(_write(data, scratch, "targets.yaml"))
+
+
+def _targets_refusals() -> tuple[type[BaseException], ...]:
+    from sim.population.study import StudyError
+    return (StudyError,)
+
+
+register(Target("yaml-targets", mutated(_text_files([ROOT / "sim" / "population" / "targets.yaml"])
+                                        + _docs_yaml("tutorial/calibration.md"), _YAML_HOSTILE),
+                _targets, _targets_refusals()))
 register(Target("yaml-reflash", mutated(_text_files([ROOT / "scenarios" / "reflash" / "mp155-reflash.yaml"]),
                                         _YAML_HOSTILE), _reflash, _yaml_refusals()))
 
