@@ -788,7 +788,7 @@ class _HttpServer:
         logging.getLogger().addHandler(Tracebacks(logging.ERROR))
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, daemon=True, name="fuzz-dcc-serve").start()
-        self.port = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(60)
+        self.port = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(600)
 
     async def _start(self) -> int:
         from aiohttp import web
@@ -947,6 +947,8 @@ def _http_inputs() -> st.SearchStrategy:
 
 
 def _http_prepare() -> None:
+    from duis_support import xsd
+    xsd()  # loading the schema takes a minute on a loaded machine: before the server starts
     _http_server()
 
 
