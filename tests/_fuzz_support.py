@@ -684,35 +684,50 @@ _NUMBERS = st.one_of(st.sampled_from(["nan", "inf", "-inf", "1e309", "-1", "0", 
 
 _OPTIONS = {
     ("han", "join"): ["--join-at", "--loss", "--latency", "--seed", "--window"],
+    ("han", "stats"): ["--loss", "--seed"],  # one run
     ("dongle", "sniff"): ["--start-time", "--channel", "--count", "--seconds"],
     ("backlog",): ["--years", "--seed", "--workers", "--set"],  # on one site: any valid value is fast
     ("duis", "run"): ["--interval"],
     ("reflash",): ["--seed", "--batch-size", "--turnaround-wd"],  # over one day
+    ("firmware", "build"): ["--manufacturer-code", "--image-type", "--version", "--header-string",
+                            "--hardware-versions"],
+    ("installcode", "new"): ["--length"],
 }
 _SET_KEYS = ["epoch", "rules.cos_lead_wd", "wan.target_days", "rules.cos_hazard", "policy.reply_probability"]
+_TEXTS = st.one_of(_NUMBERS, st.text(max_size=40), st.sampled_from(
+    ["ffff", "10000", "0x", "FFFFFFFF", "1ffffffff", "+1", "1_0", " 1", "ff" * 20, "1-2", "2-1", "0-ffff", "-",
+     "x" * 300, "\u00e9" * 17, "a\x00b"]))
 
 
 @st.composite
 def _cli_inputs(draw) -> list[str]:
     command = draw(st.sampled_from(sorted(_OPTIONS)))
     option = draw(st.sampled_from(_OPTIONS[command]))
-    value = draw(_NUMBERS)
+    value = draw(_TEXTS if command == ("firmware", "build") else _NUMBERS)
     if option == "--set":
         value = f"{draw(st.sampled_from(_SET_KEYS))}={draw(st.one_of(_NUMBERS, st.just('9999-12-31')))}"
     return [*command, option, value]
 
 
 def _cli(args: list[str], scratch: Path) -> object:
-    """The option last, after the rest chosen so that a *valid* value ends fast: a port
-    that is not there, a missing request file, an output folder whose parent is missing
-    (refused once every option and parameter has been checked)."""
+    """The option last (click keeps an option's last value), after the rest chosen so that
+    a *valid* value ends fast: a port that is not there, a missing request file, an output
+    folder whose parent is missing (refused once every option and parameter is checked)."""
+    from gbcs_support import rtds_keystore
+
     from sim.cli import main
-    rest = {"han": ["--install-code", SECRET_CODE, "--pcap", str(scratch / "j.pcap")],
-            "dongle": [str(scratch / "no-port"), "--out", str(scratch / "c.pcap")],
-            "backlog": ["--sites", "1", "--out", str(scratch / "missing" / "out")],
-            "duis": [str(scratch / "missing.xml"), "--out", str(scratch / "d")],
-            "reflash": ["--days", "1", "-o", str(scratch / "missing" / "out")]}[args[0]]
     *command, option, value = args
+    (scratch / "payload.bin").write_bytes(b"firmware" * 8)
+    rest = {("han", "join"): ["--install-code", SECRET_CODE, "--pcap", str(scratch / "j.pcap")],
+            ("han", "stats"): ["--runs", "1", "--quiet"],
+            ("dongle", "sniff"): [str(scratch / "no-port"), "--out", str(scratch / "c.pcap")],
+            ("backlog",): ["--sites", "1", "--out", str(scratch / "missing" / "out")],
+            ("duis", "run"): [str(scratch / "missing.xml"), "--out", str(scratch / "d")],
+            ("reflash",): ["--days", "1", "-o", str(scratch / "missing" / "out")],
+            ("firmware", "build"): ["--supplier-key", str(rtds_keystore() / "90b3d51f30010000-ds.key"),
+                                    "--manufacturer-code", "1", "--image-type", "1", "--version", "1",
+                                    "--payload", str(scratch / "payload.bin"), "-o", str(scratch / "missing" / "x")],
+            ("installcode", "new"): []}[tuple(command)]
     result = CliRunner().invoke(main, [*command, *rest, option, value])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
@@ -730,7 +745,13 @@ def _cli(args: list[str], scratch: Path) -> object:
 
 def _cli_prepare() -> None:
     """Import every fuzzed command's modules once, outside the hang timer."""
-    import sim.cli.backlog  # noqa: E401,F401
+    import sim.cli.backlog  # noqa: F401
+    import sim.cli.dongle  # noqa: F401
+    import sim.cli.duis  # noqa: F401
+    import sim.cli.firmware  # noqa: F401
+    import sim.cli.han  # noqa: F401
+    import sim.cli.installcode  # noqa: F401
+    import sim.cli.reflash  # noqa: F401
 
 
 register(Target("cli-options", _cli_inputs(), _cli, (Refused,), prepare=_cli_prepare))
