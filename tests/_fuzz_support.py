@@ -769,6 +769,7 @@ register(Target("cli-options", _cli_inputs(), _cli, (Refused,), prepare=_cli_pre
 HTTP_STATUSES = {200, 400, 401, 408, 409, 413, 415, 501}
 HTTP_MAX_BODY = 64 * 1024
 HTTP_READ_TIMEOUT_S = 0.5
+ANSWER_S = 20.0  # a server that has not answered by then is not going to (on a loaded machine, 5 s was not enough)
 HTTP_USER = "90-B3-D5-1F-30-01-00-00"  # the default site's supplier, with a key made here
 
 
@@ -864,7 +865,7 @@ def _converse(port: int, raw: bytes, pause_s: float = 0.0, vanish: bool = False,
     answers a HEAD) or the server closes; or (``vanish``) go away at once."""
     import socket
     import time
-    with socket.create_connection(("127.0.0.1", port), timeout=HANG_SECONDS / 2) as conn:
+    with socket.create_connection(("127.0.0.1", port), timeout=ANSWER_S) as conn:
         try:
             conn.sendall(raw)
         except OSError:  # the server answered (e.g. 413) and closed before taking it all
