@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from duis_support import templates  # noqa: E402
+from duis_support import schema_path, templates  # noqa: E402
 
 HANSIM = [sys.executable, "-c", "from sim.cli import main; main()"]
 CODE = "83FED3407A939723A5C639B26916D505C3B5"  # a valid install code, never to be printed
@@ -287,6 +287,8 @@ OPTION_CASES: dict[str, Callable[[Path], list[str]]] = {
                                                    "--out", str(t / "o")],
     "calibrate --sites 10000000 (memory)": lambda t: ["calibrate", "--sites", "10000000", "--replications", "1000",
                                                       "--workers", "512", "--out", str(t / "o")],
+    "calibrate: more than 1,000,000 runs": lambda t: ["calibrate", "--generations", "1000", "--popsize", "100",
+                                                     "--replications", "1000", "--out", str(t / "o")],
     "sensitivity --param 2:1": lambda t: ["sensitivity", "--param", "rules.cos_hazard=2:1", "--out", str(t / "o")],
     "backlog --sites 50000000 (memory)": lambda t: ["backlog", "--sites", "50000000", "--workers", "64",
                                                     "--replications", "64", "--out", str(t / "o")],
@@ -338,7 +340,7 @@ def _bad_image(tmp: Path) -> Result:
         text = responses[0].read_bytes()
         if b"<sr:ResponseCode>E100</sr:ResponseCode>" not in text:
             problems.append("the response does not carry E100")
-        invalid = schema.check_bytes(schema.load(schema.locate(None)), text)
+        invalid = schema.check_bytes(schema.load(schema_path()), text)
         if invalid:
             problems.append(f"the response fails the DUIS XSD: {invalid[:1]}")
     return Result("", "hansim " + " ".join(_short(a, tmp) for a in args), problems, run.seconds, said[:160])

@@ -40,6 +40,8 @@ def command(targets_file: Path | None, generations: int, popsize: int, params: t
         study = base_study(sites, years, replications, seed, overrides,
                            tuple(dict.fromkeys(t.policy for t in targets)))
         study.check(ranges)
+        study.check_runs((generations + 1) * popsize * len(ranges), "fewer --generations, --popsize, --param or "
+                         "--replications")
         study.check_memory(workers or os.cpu_count() or 1, bool(dask_address))
     except (StudyError, ParameterError) as err:
         raise click.ClickException(str(err)) from None

@@ -55,7 +55,8 @@ FIGURES: dict[str, Figure] = {
 }
 FIGURE_NAMES = tuple(FIGURES)
 
-#: The most runs one sensitivity study may plan, refused up front rather than run for days.
+#: The most runs one study (calibration or sensitivity) may plan, refused up front rather
+#: than run for days.
 MAX_RUNS = 1_000_000
 
 
@@ -146,6 +147,13 @@ class Study:
         """What decides every figure: two studies with the same spec share evaluations."""
         return {"base": as_dict(self.base), "policies": list(self.policies), "replications": self.replications,
                 "seed": self.seed, "overrides": dict(self.overrides), "figures": list(FIGURE_NAMES)}
+
+    def check_runs(self, points: int, fewer: str) -> None:
+        """Refuse, before anything runs, a study of more than :data:`MAX_RUNS` runs
+        (``points`` parameter points at most, each under every regime and replication)."""
+        runs = points * len(self.policies) * self.replications
+        if runs > MAX_RUNS:
+            raise StudyError(f"{runs:,} runs: more than the {MAX_RUNS:,} a study may hold ({fewer})")
 
     def check_memory(self, workers: int, dask: bool) -> None:
         """Refuse, before anything runs, runs in flight that would not fit in memory (on a
