@@ -43,10 +43,6 @@ SIZE, DAY_NOW, FREE, TOP = range(4)
 
 _LOW = np.int64(0xFFFFFFFF)
 
-#: Entries a bucket's block holds: a bucket is a chain of blocks, so that moving it reads
-#: whole cache lines rather than chasing one link an entry.
-BLOCK = 8
-
 # As in the kernel: helpers allocate nothing, so they run without reference counting.
 _jit: Any = njit
 _helper = _jit(cache=True, _nrt=False)
@@ -57,41 +53,39 @@ _leaf = _jit(cache=True, inline="always", _nrt=False)
 def new(days: int, capacity: int) -> tuple[Any, ...]:
     """An empty queue with a bucket for each of days 0 to ``days`` (entries due later share
     the last: the kernel pushes none), current day 0, room for ``capacity`` entries."""
-    blocks = max(capacity, 16) // BLOCK + days + 2
+    capacity = max(capacity, 16)
     state = np.zeros(4, np.int64)
     state[FREE] = -1
-    return (np.empty(blocks * BLOCK), np.empty(blocks * BLOCK, np.int64), np.empty((blocks, BLOCK)),
-            np.empty((blocks, BLOCK), np.int64), np.empty(blocks, np.int64), np.full(max(days, 0) + 1, -1, np.int64),
-            np.zeros(max(days, 0) + 1, np.int64), state)
+    return (np.empty(capacity), np.empty(capacity, np.int64), np.empty(capacity), np.empty(capacity, np.int64),
+            np.empty(capacity, np.int64), np.full(max(days, 0) + 1, -1, np.int64), state)
 
 
 @njit(cache=True)
 def _grown(a, n):
-    b = np.empty((n, *a.shape[1:]), a.dtype)
-    b[:a.shape[0]] = a
+    b = np.empty(n, a.dtype)
+    b[:a.size] = a
     return b
 
 
 @njit(cache=True)
 def room(queue: tuple[Any, ...], extra: int) -> tuple[Any, ...]:
     """The queue with room for ``extra`` more pushes (arrays doubled when short). The heap
-    has a slot for every pool slot, so a whole bucket always fits into it."""
-    hkey, htag, bdue, btag, bnext, head, fill, state = queue
-    if state[TOP] + extra > bnext.size:
-        n = bnext.size * 2 + extra
-        bdue, btag, bnext = _grown(bdue, n), _grown(btag, n), _grown(bnext, n)
-    if state[SIZE] + extra > hkey.size or bdue.size > hkey.size:
-        n = max(hkey.size * 2 + extra, bdue.size)
+    is never smaller than the pool, so a whole bucket always fits into it."""
+    hkey, htag, pdue, ptag, pnext, head, state = queue
+    if state[TOP] + extra > pdue.size:  # free entries are used first: TOP is an upper bound
+        n = pdue.size * 2 + extra
+        pdue, ptag, pnext = _grown(pdue, n), _grown(ptag, n), _grown(pnext, n)
+    if state[SIZE] + extra > hkey.size or pdue.size > hkey.size:
+        n = max(hkey.size * 2 + extra, pdue.size)
         hkey, htag = _grown(hkey, n), _grown(htag, n)
-    return (hkey, htag, bdue, btag, bnext, head, fill, state)
+    return (hkey, htag, pdue, ptag, pnext, head, state)
 
 
 @_helper
 def short(queue, extra):
     """Whether :func:`room` must grow the queue before ``extra`` more pushes (a call
     without reference counting, unlike :func:`room`)."""
-    state = queue[7]
-    return state[TOP] + extra > queue[4].size or state[SIZE] + extra > queue[0].size
+    return queue[6][TOP] + extra > queue[2].size or queue[6][SIZE] + extra > queue[0].size
 
 
 @_leaf
@@ -129,7 +123,7 @@ def _sift_down(hkey, htag, pos, size, key, tag):
 def push(queue, meters, i, due):
     """Meter ``i`` due at ``due``: a new entry, and every earlier one of the meter stale.
     The caller has made :func:`room`."""
-    hkey, htag, bdue, btag, bnext, head, fill, state = queue
+    hkey, htag, pdue, ptag, pnext, head, state = queue
     meters[i].heap += 1
     tag = (np.int64(i) << 32) | (np.int64(meters[i].heap) & _LOW)
     day = min(int(due // DAY), head.size - 1)  # due times are finite
@@ -138,25 +132,20 @@ def push(queue, meters, i, due):
         state[SIZE] = size + 1
         _sift_up(hkey, htag, size, due, tag)
         return
-    b, n = head[day], fill[day]
-    if b < 0 or n == BLOCK:  # a new block heads the bucket
-        new_block = state[FREE]
-        if new_block >= 0:
-            state[FREE] = bnext[new_block]
-        else:
-            new_block = state[TOP]
-            state[TOP] = new_block + 1
-        bnext[new_block] = b
-        head[day] = b = new_block
-        n = 0
-    bdue[b, n], btag[b, n] = due, tag
-    fill[day] = n + 1
+    e = state[FREE]
+    if e >= 0:
+        state[FREE] = pnext[e]
+    else:
+        e = state[TOP]
+        state[TOP] = e + 1
+    pdue[e], ptag[e], pnext[e] = due, tag, head[day]
+    head[day] = e
 
 
 @_helper
 def pop(queue):
     """Drop the root entry (the one :func:`top` returned)."""
-    hkey, htag, state = queue[0], queue[1], queue[7]
+    hkey, htag, state = queue[0], queue[1], queue[6]
     size = state[SIZE] - 1
     state[SIZE] = size
     if size > 0:
@@ -172,7 +161,7 @@ def _live(meters, tag):
 def _next_day(queue, meters):
     """Advance the current day to the next non-empty bucket and heapify its live entries
     (the heap is empty). False when no bucket is left."""
-    hkey, htag, bdue, btag, bnext, head, fill, state = queue
+    hkey, htag, pdue, ptag, pnext, head, state = queue
     d = state[DAY_NOW] + 1
     while d < head.size and head[d] < 0:
         d += 1
@@ -180,20 +169,18 @@ def _next_day(queue, meters):
         state[DAY_NOW] = head.size
         return False
     state[DAY_NOW] = d
-    b, count = head[d], fill[d]
+    e = head[d]
     head[d] = -1
     n = 0
     free = state[FREE]
-    while b >= 0:  # the head block holds ``fill`` entries, every later one is full
-        for j in range(count):
-            tag = btag[b, j]
-            if _live(meters, tag):  # (this also brings the day's meters into the cache)
-                hkey[n], htag[n] = bdue[b, j], tag
-                n += 1
-        following = bnext[b]
-        bnext[b] = free
-        free = b
-        b, count = following, BLOCK
+    while e >= 0:
+        following = pnext[e]
+        if _live(meters, ptag[e]):
+            hkey[n], htag[n] = pdue[e], ptag[e]
+            n += 1
+        pnext[e] = free
+        free = e
+        e = following
     state[FREE] = free
     state[SIZE] = n
     for pos in range(n // 2 - 1, -1, -1):  # Floyd's heapify: linear in the bucket
@@ -205,7 +192,7 @@ def _next_day(queue, meters):
 def top(queue, meters):
     """The meter of the earliest live entry (stale ones dropped on the way), its due time
     at ``queue[0][0]``; -1 when the queue is empty."""
-    htag, state = queue[1], queue[7]
+    htag, state = queue[1], queue[6]
     while True:
         while state[SIZE] > 0:
             if _live(meters, htag[0]):

@@ -15,9 +15,11 @@ last) and the suppliers holding its install code (row i of ``holders``). The thr
 pending actions (code reply, commissioning, replacement visit) are exclusive, so they
 share one time, ``action_at``, whose kind follows from the state (:func:`_action`). Each
 meter has its own SplitMix64 streams (``key``), as :class:`~sim.worktime.MeterDraws`:
-draw n of stream k. Live meters wait in an indexed binary heap keyed by (due time,
-meter); a partner moved by a dual-fuel switch leaves a stale entry behind, dropped when
-it surfaces (as the SimPy model's stale events are).
+draw n of stream k. Live meters wait in a calendar queue keyed by (due time, meter)
+(:mod:`sim.population.calendar_queue`: a bucket a day, a small exact heap for the
+current day), which pops in exactly a single heap's order; a meter rescheduled (a partner
+moved by a dual-fuel switch) leaves a stale entry behind, dropped when its bucket is
+moved or when it surfaces (as the SimPy model's stale events are).
 
 Backlog counts and meter-days are accumulated per day as intervals close (no interval
 list is kept), which is what keeps a GB run's memory near the per-meter state.
