@@ -40,7 +40,7 @@ def fuzz(name: str, examples: int) -> tuple[Counter, list[str], float]:
         outcome = run_one(target, value)
         counts[outcome.kind] += 1
         if outcome.kind in BAD and len(samples) < 3:
-            samples.append(f"{outcome.kind}: {outcome.detail} <- {value!r:.160}")
+            samples.append(f"{outcome.kind}: {outcome.detail} <- {value!r:.3000}")
 
     started = time.perf_counter()
     one()

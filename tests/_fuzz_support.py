@@ -122,16 +122,28 @@ HOSTILE_YAML = [
 ]
 
 
+#: values put in place of a YAML field's: wrong types, edges, and numbers no float holds
+HOSTILE_VALUES = [b"[1]", b"{a: 1}", b"[]", b"{}", b"9" * 400, b"-" + b"9" * 400, b".nan", b".inf", b"-.inf",
+                  b"-1", b"0", b"''", b"~", b"true", b"2024-02-30", b"1e309", b"x" * 5000, b"!!binary AAAA",
+                  b"0x7fffffffffffffff", b"1_000", b"-0.0", b"2100-01-01"]
+_FIELD = re.compile(rb"^([ \t-]*[\w.-]+:)[ \t]+\S[^\n]*$", re.M)
+
+
 def mutated(seeds: list[bytes], hostile: list[bytes]) -> st.SearchStrategy[bytes]:
-    """A seed with bytes flipped, cut, duplicated or a hostile snippet spliced in."""
+    """A seed with bytes flipped, cut, duplicated or a hostile snippet spliced in, or (in
+    YAML) a field's value replaced by a hostile one."""
 
     @st.composite
     def build(draw) -> bytes:
         data = bytearray(draw(st.sampled_from(seeds)))
         for _ in range(draw(st.integers(1, 4))):
-            op = draw(st.sampled_from(["flip", "cut", "dup", "splice", "byte"]))
+            op = draw(st.sampled_from(["flip", "cut", "dup", "splice", "byte", "value", "value"]))
             at = draw(st.integers(0, max(len(data) - 1, 0)))
-            if op == "flip" and data:
+            fields = list(_FIELD.finditer(data)) if op == "value" else []
+            if fields:
+                field = fields[draw(st.integers(0, len(fields) - 1))]
+                data[field.end(1):field.end()] = b" " + draw(st.sampled_from(HOSTILE_VALUES))
+            elif op == "flip" and data:
                 data[at] ^= 1 << draw(st.integers(0, 7))
             elif op == "cut":
                 del data[at:at + draw(st.integers(1, 64))]
@@ -208,6 +220,19 @@ register(Target("yaml-site", mutated(_docs_yaml("how-to/duis-site-file.md"), _YA
                 _yaml_refusals()))
 register(Target("yaml-sweep", mutated(_docs_yaml("how-to/backlog-sweeps.md"), _YAML_HOSTILE), _sweep,
                 _yaml_refusals()))
+def _targets(data: bytes, scratch: Path) -> object:
+    from sim.population.calibration import load_targets
+    return load_targets(_write(data, scratch, "targets.yaml"))
+
+
+def _targets_refusals() -> tuple[type[BaseException], ...]:
+    from sim.population.study import StudyError
+    return (StudyError,)
+
+
+register(Target("yaml-targets", mutated(_text_files([ROOT / "sim" / "population" / "targets.yaml"])
+                                        + _docs_yaml("tutorial/calibration.md"), _YAML_HOSTILE),
+                _targets, _targets_refusals()))
 register(Target("yaml-reflash", mutated(_text_files([ROOT / "scenarios" / "reflash" / "mp155-reflash.yaml"]),
                                         _YAML_HOSTILE), _reflash, _yaml_refusals()))
 
@@ -230,6 +255,7 @@ _DUIS_HOSTILE = [
 
 def _duis(data: bytes, scratch: Path) -> object:
     from duis_support import xsd
+
     from sim.dcc.frontdoor import Dcc
     from sim.dcc.site_file import default_premises
     from sim.duis import schema as duis_schema
@@ -479,6 +505,119 @@ register(Target("ezsp-bytes", mutated(_EZSP_SEEDS, [b"\x7e" * 40, b"\x7d" * 30, 
                                                     b"\x00" * 300 + b"\x7e"]), _ezsp, ()))
 
 
+# -- ZNP and EZSP bytes over the virtual stick's TCP port (hansim dongle virtual --tcp) --------
+# One real VirtualStick per front end, on loopback, in its own event-loop thread with a
+# meter it may let join; each input is one host: hostile bytes in pieces of a drawn size,
+# then the host closes, resets the connection, or stays (a newer host takes the stick
+# over). Held: no exception reached the loop (a protocol callback, a timer), and a new
+# host's clean request (Z-Stack: SYS Ping; EmberZNet: an ASH RST) is answered.
+
+_STICK_PROBES = {"znp": (bytes.fromhex("fe00210120"), b"\xfe\x02\x61\x01"),  # -> Ping's SRSP
+                 "ezsp": (bytes.fromhex("1ac038bc7e"), b"\xc1\x02")}  # -> RSTACK, version 2
+STICK_ANSWER_S = 3.0
+
+
+class _StickServer:
+    """A virtual stick served on TCP, its loop thread, and every exception the loop saw."""
+
+    def __init__(self, kind: str) -> None:
+        import asyncio
+        import threading
+
+        from han.ezsp.emulator import EzspEmulator
+        from han.installcode import InstallCode
+        from han.znp.emulator import ZStackEmulator
+        from han.znp.meters import EmulatedMeter, parse_eui64
+        from han.znp.serve import VirtualStick
+        meter = EmulatedMeter(parse_eui64("00-DB-12-34-56-78-90-A0"), InstallCode.parse(SECRET_CODE + "C3B5"))
+        front_end = EzspEmulator if kind == "ezsp" else ZStackEmulator
+        self.stick = VirtualStick(front_end(meters=(meter,), seed=1, join_delay=0.05))
+        self.errors: list[str] = []
+        self.loop = asyncio.new_event_loop()
+        self.loop.set_exception_handler(
+            lambda _, context: self.errors.append(f"{context.get('message')}: {context.get('exception')!r}"[:300]))
+        threading.Thread(target=self.loop.run_forever, daemon=True, name=f"fuzz-stick-{kind}").start()
+        path = asyncio.run_coroutine_threadsafe(self.stick.open_tcp(0), self.loop).result(60)
+        self.port = int(path.rsplit(":", 1)[1])
+
+
+@cache
+def _stick_server(kind: str) -> _StickServer:
+    return _StickServer(kind)
+
+
+@cache
+def _stick_seeds() -> dict[str, list[bytes]]:
+    """What hosts send: the emulators' seeds, and for Z-Stack a formation, the meter's
+    install code and a permit (so joins and their timers run in the loop)."""
+    import zigpy_znp.commands as c
+    import zigpy_znp.types as t
+
+    from han.znp.framing import encode
+    from han.znp.meters import parse_eui64
+    commission = [encode(c.AppConfig.BDBStartCommissioning.Req(Mode=c.app_config.BDBCommissioningMode.NwkFormation)),
+                  encode(c.AppConfig.BDBAddInstallCode.Req(
+                      InstallCodeFormat=c.app_config.InstallCodeFormat.InstallCodeAndCRC,
+                      IEEE=parse_eui64("00-DB-12-34-56-78-90-A0"),
+                      InstallCode=t.Bytes(bytes.fromhex(SECRET_CODE + "C3B5")))),
+                  encode(c.ZDO.MgmtPermitJoinReq.Req(AddrMode=t.AddrMode.Broadcast, Dst=0xFFFC, Duration=1,
+                                                     TCSignificance=1))]
+    return {"znp": _ZNP_SEEDS + [b"".join(commission)], "ezsp": _EZSP_SEEDS}
+
+
+def _stick_inputs() -> st.SearchStrategy:
+    data = {"znp": mutated(_stick_seeds()["znp"], [b"\xfe" * 40, b"\xfe\xff" + b"\x00" * 300]),
+            "ezsp": mutated(_stick_seeds()["ezsp"], [b"\x7e" * 40, b"\x7d" * 30, b"\x1a\x18\x11\x13"])}
+
+    @st.composite
+    def build(draw) -> tuple[str, bytes, int, str]:
+        kind = draw(st.sampled_from(sorted(data)))
+        return (kind, draw(data[kind]), draw(st.integers(1, 600)),
+                draw(st.sampled_from(["close", "reset", "stay"])))
+
+    return build()
+
+
+def _stick_socket(value: tuple[str, bytes, int, str], scratch: Path) -> object:
+    import socket
+    import struct
+    import time
+    kind, data, piece, ending = value
+    server = _stick_server(kind)
+    errors_before = len(server.errors)
+    host = socket.create_connection(("127.0.0.1", server.port), timeout=HANG_SECONDS / 2)
+    try:
+        for start in range(0, len(data), piece):
+            host.sendall(data[start:start + piece])
+        if ending == "reset":  # an RST, not a FIN: a host that crashed
+            host.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        if ending != "stay":
+            host.close()
+        request, answer = _STICK_PROBES[kind]
+        with socket.create_connection(("127.0.0.1", server.port), timeout=STICK_ANSWER_S) as probe:
+            probe.sendall(request)
+            heard, until = b"", time.monotonic() + STICK_ANSWER_S
+            while answer not in heard and time.monotonic() < until:
+                try:
+                    chunk = probe.recv(4096)
+                except TimeoutError:
+                    break
+                if not chunk:
+                    break
+                heard += chunk
+    finally:
+        host.close()
+    if len(server.errors) > errors_before:
+        raise AssertionError(server.errors[-1])
+    if answer not in heard:
+        raise AssertionError(f"the stick did not answer a new host: {heard[:100].hex()}")
+    return len(heard)
+
+
+register(Target("stick-socket", st.deferred(_stick_inputs), _stick_socket, (),
+                prepare=lambda: [_stick_server(kind) for kind in _STICK_PROBES]))
+
+
 # -- sniffer lines --------------------------------------------------------------------------
 
 class _FakeSerial:
@@ -545,35 +684,50 @@ _NUMBERS = st.one_of(st.sampled_from(["nan", "inf", "-inf", "1e309", "-1", "0", 
 
 _OPTIONS = {
     ("han", "join"): ["--join-at", "--loss", "--latency", "--seed", "--window"],
+    ("han", "stats"): ["--loss", "--seed"],  # one run
     ("dongle", "sniff"): ["--start-time", "--channel", "--count", "--seconds"],
     ("backlog",): ["--years", "--seed", "--workers", "--set"],  # on one site: any valid value is fast
     ("duis", "run"): ["--interval"],
     ("reflash",): ["--seed", "--batch-size", "--turnaround-wd"],  # over one day
+    ("firmware", "build"): ["--manufacturer-code", "--image-type", "--version", "--header-string",
+                            "--hardware-versions"],
+    ("installcode", "new"): ["--length"],
 }
 _SET_KEYS = ["epoch", "rules.cos_lead_wd", "wan.target_days", "rules.cos_hazard", "policy.reply_probability"]
+_TEXTS = st.one_of(_NUMBERS, st.text(max_size=40), st.sampled_from(
+    ["ffff", "10000", "0x", "FFFFFFFF", "1ffffffff", "+1", "1_0", " 1", "ff" * 20, "1-2", "2-1", "0-ffff", "-",
+     "x" * 300, "\u00e9" * 17, "a\x00b"]))
 
 
 @st.composite
 def _cli_inputs(draw) -> list[str]:
     command = draw(st.sampled_from(sorted(_OPTIONS)))
     option = draw(st.sampled_from(_OPTIONS[command]))
-    value = draw(_NUMBERS)
+    value = draw(_TEXTS if command == ("firmware", "build") else _NUMBERS)
     if option == "--set":
         value = f"{draw(st.sampled_from(_SET_KEYS))}={draw(st.one_of(_NUMBERS, st.just('9999-12-31')))}"
     return [*command, option, value]
 
 
 def _cli(args: list[str], scratch: Path) -> object:
-    """The option last, after the rest chosen so that a *valid* value ends fast: a port
-    that is not there, a missing request file, an output folder whose parent is missing
-    (refused once every option and parameter has been checked)."""
+    """The option last (click keeps an option's last value), after the rest chosen so that
+    a *valid* value ends fast: a port that is not there, a missing request file, an output
+    folder whose parent is missing (refused once every option and parameter is checked)."""
+    from gbcs_support import rtds_keystore
+
     from sim.cli import main
-    rest = {"han": ["--install-code", SECRET_CODE, "--pcap", str(scratch / "j.pcap")],
-            "dongle": [str(scratch / "no-port"), "--out", str(scratch / "c.pcap")],
-            "backlog": ["--sites", "1", "--out", str(scratch / "missing" / "out")],
-            "duis": [str(scratch / "missing.xml"), "--out", str(scratch / "d")],
-            "reflash": ["--days", "1", "-o", str(scratch / "missing" / "out")]}[args[0]]
     *command, option, value = args
+    (scratch / "payload.bin").write_bytes(b"firmware" * 8)
+    rest = {("han", "join"): ["--install-code", SECRET_CODE, "--pcap", str(scratch / "j.pcap")],
+            ("han", "stats"): ["--runs", "1", "--quiet"],
+            ("dongle", "sniff"): [str(scratch / "no-port"), "--out", str(scratch / "c.pcap")],
+            ("backlog",): ["--sites", "1", "--out", str(scratch / "missing" / "out")],
+            ("duis", "run"): [str(scratch / "missing.xml"), "--out", str(scratch / "d")],
+            ("reflash",): ["--days", "1", "-o", str(scratch / "missing" / "out")],
+            ("firmware", "build"): ["--supplier-key", str(rtds_keystore() / "90b3d51f30010000-ds.key"),
+                                    "--manufacturer-code", "1", "--image-type", "1", "--version", "1",
+                                    "--payload", str(scratch / "payload.bin"), "-o", str(scratch / "missing" / "x")],
+            ("installcode", "new"): []}[tuple(command)]
     result = CliRunner().invoke(main, [*command, *rest, option, value])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
@@ -591,7 +745,13 @@ def _cli(args: list[str], scratch: Path) -> object:
 
 def _cli_prepare() -> None:
     """Import every fuzzed command's modules once, outside the hang timer."""
-    import sim.cli.backlog, sim.cli.dongle, sim.cli.duis, sim.cli.han, sim.cli.reflash  # noqa: E401,F401
+    import sim.cli.backlog  # noqa: F401
+    import sim.cli.dongle  # noqa: F401
+    import sim.cli.duis  # noqa: F401
+    import sim.cli.firmware  # noqa: F401
+    import sim.cli.han  # noqa: F401
+    import sim.cli.installcode  # noqa: F401
+    import sim.cli.reflash  # noqa: F401
 
 
 register(Target("cli-options", _cli_inputs(), _cli, (Refused,), prepare=_cli_prepare))
@@ -609,6 +769,7 @@ register(Target("cli-options", _cli_inputs(), _cli, (Refused,), prepare=_cli_pre
 HTTP_STATUSES = {200, 400, 401, 408, 409, 413, 415, 501}
 HTTP_MAX_BODY = 64 * 1024
 HTTP_READ_TIMEOUT_S = 0.5
+ANSWER_S = 20.0  # a server that has not answered by then is not going to (on a loaded machine, 5 s was not enough)
 HTTP_USER = "90-B3-D5-1F-30-01-00-00"  # the default site's supplier, with a key made here
 
 
@@ -649,7 +810,7 @@ class _HttpServer:
         logging.getLogger().addHandler(Tracebacks(logging.ERROR))
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, daemon=True, name="fuzz-dcc-serve").start()
-        self.port = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(60)
+        self.port = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(600)
 
     async def _start(self) -> int:
         from aiohttp import web
@@ -658,14 +819,14 @@ class _HttpServer:
         from sim.dcc.delivery import Deliveries, RetryPolicy
         from sim.dcc.frontdoor import Dcc
         from sim.dcc.keystore import Keystore, load_keystore
-        from sim.dcc.serve import Clock, DccService
+        from sim.dcc.serve import Clock, DccService, app_runner
         from sim.dcc.site_file import default_premises
         keystore = Keystore({HTTP_USER.replace("-", ""): [self.signer.certificate]}, load_keystore().dsp)
         service = DccService(Dcc(default_premises(), xsd()), keystore, {},
                              Deliveries(RetryPolicy(attempts=1)), Clock("scenario"),
                              read_timeout_s=HTTP_READ_TIMEOUT_S)
         self.service = service
-        runner = web.AppRunner(service.app(max_body=HTTP_MAX_BODY), access_log=None)
+        runner = app_runner(service.app(max_body=HTTP_MAX_BODY))
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
@@ -689,27 +850,38 @@ def _http_server() -> _HttpServer:
 
 def _exchange(port: int, endpoint: str, body: bytes, content_type: str = "application/xml",
               send: int | None = None, pause_s: float = 0.0) -> tuple[int | None, bytes]:
-    """One client over a raw socket: send the head and ``send`` bytes of the body (all by
-    default), pause, and either read the answer or (``send`` short, no pause) go away."""
-    import socket
-    import time
+    """One client: send the head and ``send`` bytes of the body (all by default), pause,
+    and either read the answer or (``send`` short, no pause) go away."""
     head = (f"POST /api/v1/{endpoint} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
-    with socket.create_connection(("127.0.0.1", port), timeout=HANG_SECONDS / 2) as conn:
+    vanish = send is not None and send < len(body) and not pause_s
+    return _converse(port, head + body[:send], pause_s, vanish)
+
+
+def _converse(port: int, raw: bytes, pause_s: float = 0.0, vanish: bool = False,
+              head_only: bool = False) -> tuple[int | None, bytes]:
+    """One client over a raw socket: send ``raw``, pause, and read the final answer (after
+    any 100 Continue) until it is whole (its Content-Length, or only its head when it
+    answers a HEAD) or the server closes; or (``vanish``) go away at once."""
+    import socket
+    import time
+    with socket.create_connection(("127.0.0.1", port), timeout=ANSWER_S) as conn:
         try:
-            conn.sendall(head + body[:send])
+            conn.sendall(raw)
         except OSError:  # the server answered (e.g. 413) and closed before taking it all
             pass
-        if send is not None and send < len(body) and not pause_s:
-            return None, b""  # the client vanishes mid-body
+        if vanish:
+            return None, b""
         time.sleep(pause_s)
         reply = bytearray()
-        try:  # until the answer is whole (its Content-Length) or the server closes
+        try:
             while chunk := conn.recv(65536):
                 reply += chunk
+                while re.match(rb"HTTP/1\.\d 1\d\d [^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n", reply):
+                    del reply[:reply.find(b"\r\n\r\n") + 4]  # an interim answer: the final one follows
                 head_end = reply.find(b"\r\n\r\n")
                 length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", reply[:head_end])
-                if head_end >= 0 and length and len(reply) >= head_end + 4 + int(length[1]):
+                if head_end >= 0 and (head_only or length and len(reply) >= head_end + 4 + int(length[1])):
                     break
         except (ConnectionResetError, TimeoutError):
             pass
@@ -720,10 +892,27 @@ def _exchange(port: int, endpoint: str, body: bytes, content_type: str = "applic
     return int(parts[1]), rest.partition(b"\r\n\r\n")[2]
 
 
-def _http(value: tuple[str, bytes, str, int], scratch: Path) -> object:
+def _still_serving(server: _HttpServer, errors_before: int) -> None:
+    """No handler traceback was logged, and a genuine request is answered I0."""
+    if len(server.errors) > errors_before:
+        raise AssertionError(server.errors[-1])
+    probe, answer = _exchange(server.port, "serviceD", server.signed(_http_probe()))
+    if probe != 200 or b"<sr:ResponseCode>I0<" not in answer:
+        raise AssertionError(f"the server stopped serving: HTTP {probe} {answer[:200]!r}")
+
+
+def _valid_duis_answer(body: bytes) -> None:
     from duis_support import xsd
 
     from sim.duis import schema as duis_schema
+    if b"<ds:SignatureValue>" not in body:
+        raise AssertionError("an unsigned DUIS answer")
+    problems = duis_schema.check_bytes(xsd(), body)
+    if problems:
+        raise AssertionError(f"answer not valid DUIS: {problems[:2]}")
+
+
+def _http(value: tuple[str, bytes, str, int], scratch: Path) -> object:
     kind, data, endpoint, cut = value
     server = _http_server()
     errors_before = len(server.errors)
@@ -743,16 +932,8 @@ def _http(value: tuple[str, bytes, str, int], scratch: Path) -> object:
     if status is not None and status not in HTTP_STATUSES:
         raise AssertionError(f"HTTP {status}: {body[:200]!r}")
     if status == 200:
-        if b"<ds:SignatureValue>" not in body:
-            raise AssertionError("an unsigned DUIS answer")
-        problems = duis_schema.check_bytes(xsd(), body)
-        if problems:
-            raise AssertionError(f"answer not valid DUIS: {problems[:2]}")
-    if len(server.errors) > errors_before:
-        raise AssertionError(server.errors[-1])
-    probe, answer = _exchange(server.port, "serviceD", server.signed(_http_probe()))
-    if probe != 200 or b"<sr:ResponseCode>I0<" not in answer:
-        raise AssertionError(f"the server stopped serving: HTTP {probe} {answer[:200]!r}")
+        _valid_duis_answer(body)
+    _still_serving(server, errors_before)
     return status
 
 
@@ -788,11 +969,133 @@ def _http_inputs() -> st.SearchStrategy:
 
 
 def _http_prepare() -> None:
+    from duis_support import xsd
+    xsd()  # loading the schema takes a minute on a loaded machine: before the server starts
     _http_server()
 
 
 HTTP_STATUSES.add(404)  # /api/v1/nowhere: aiohttp's own answer to a URL it does not serve
 register(Target("duis-http", st.deferred(_http_inputs), _http, (), prepare=_http_prepare))
+
+
+# -- HTTP heads (hansim dcc serve) -----------------------------------------------------------
+# The same server; each input is one request whose head is hostile: its method, target
+# (DCC Boxed's URLs and hansim's clock URL with hostile query values), version, and
+# headers (Content-Type, Content-Length, Transfer-Encoding with good and broken chunks,
+# Content-Encoding, Expect, Connection, Host, over-long, binary and malformed lines), then
+# a few bytes of the head flipped. The body is a genuine signed request, so a head that
+# gets through reaches the DUIS model. Held: an HTTP status the server (or aiohttp's own
+# parser, for a request that is not HTTP) promises, valid signed DUIS on a 200 from a
+# DUIS URL, no handler traceback, and the next genuine request is answered I0.
+
+HTTP_HEAD_STATUSES = HTTP_STATUSES | {405, 417}  # aiohttp: a method the URL does not take; an Expect it does not
+_EOL = b"\r\n"
+
+
+def _chunked(body: bytes, broken: str) -> bytes:
+    """``body`` in HTTP/1.1 chunks, or broken one way."""
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 700]), body[i:i + 700]) for i in range(0, len(body), 700))
+    return {"good": chunks + b"0\r\n\r\n", "no-end": chunks, "bad-size": b"zz\r\n" + body + b"\r\n0\r\n\r\n",
+            "huge-size": b"ffffffffffffffff\r\n" + body, "extension": chunks.replace(b"\r\n", b";a=b\r\n", 1)
+            + b"0\r\n\r\n", "trailer": chunks + b"0\r\nX-T: 1\r\n\r\n", "short": b"5\r\n" + body}[broken]
+
+
+_HEADER_CHOICES: dict[str, list[str | None]] = {
+    "Content-Type": ["application/xml", "text/xml", "application/xml; charset=utf-8", "application/xml; charset=nope",
+                     "APPLICATION/XML", "application/xml;;;=", "application/xml; a=" + "b" * 5000, "",
+                     "application/xml\x00", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded",
+                     None],
+    "Content-Length": ["exact", None, "-1", "0", "more", "less", "1" * 30, "abc", "+exact", " exact", "0x10", "1e3",
+                       "exact, exact", "twice"],
+    "Transfer-Encoding": [None, None, None, "chunked", "gzip, chunked", "identity", "chunked, chunked", "bogus",
+                          "Chunked"],
+    "Content-Encoding": [None, None, None, "gzip", "deflate", "br", "x-unknown", "gzip, gzip"],
+    "Expect": [None, None, "100-continue", "200-ok"],
+    "Connection": ["close", "close", None, "keep-alive", "upgrade", "close, close"],
+    "Upgrade": [None, None, "websocket", "h2c"],
+    "Host": ["127.0.0.1", None, "", "a" * 300, "127.0.0.1\r\nHost: other"],
+}
+_EXTRA_HEADERS = [b"", b"", b"X-Long: " + b"a" * 10000 + _EOL, b"".join(b"X-%d: v\r\n" % i for i in range(120)),
+                  b"NoColon\r\n", b"Space : x\r\n", b" folded line\r\n", b"X-Bin: \xff\xfe\x80\r\n",
+                  b"X-Nul: a\x00b\r\n", b": empty name\r\n", b"Cookie: " + b"c=1; " * 2000 + _EOL]
+_TARGETS = ["/api/v1/serviceD", "/api/v1/serviceD", "/api/v1/serviceS", "/api/v1/serviceT", "/hansim/clock?to=next",
+            "/hansim/clock?to=later", "/hansim/clock", "/api/v1/serviceD?x=%ff%00", "/api/v1/../v1/serviceD",
+            "/api/v1/serviceD%00", "*", "http://127.0.0.1/api/v1/serviceD", "/" + "a" * 9000, "", "/%zz",
+            "/api/v1/serviceD#frag", "/api/v1//serviceD"]
+
+
+_GOOD_HEADERS = {"Content-Type": "application/xml", "Content-Length": "exact", "Transfer-Encoding": None,
+                 "Content-Encoding": None, "Expect": None, "Connection": "close", "Upgrade": None,
+                 "Host": "127.0.0.1"}
+
+
+@st.composite
+def _head_inputs(draw) -> dict:
+    """A genuine head with a few parts made hostile, so each part's refusal is reached
+    (a head hostile everywhere is refused at its first bad byte)."""
+    from urllib.parse import quote
+    target = draw(st.one_of(st.sampled_from(_TARGETS[:4]), st.sampled_from(_TARGETS),
+                            _NUMBERS.map(lambda v: "/hansim/clock?advance=" + quote(v)),
+                            st.text(max_size=40).map(lambda v: "/hansim/clock?advance=" + quote(v))))
+    hostile = draw(st.lists(st.sampled_from(sorted(_HEADER_CHOICES)), max_size=3, unique=True))
+    plain = draw(st.booleans())  # method, version, line ends and bytes as a client sends them
+    return {
+        "method": "POST" if plain else draw(st.sampled_from(
+            ["POST", "GET", "HEAD", "PUT", "OPTIONS", "DELETE", "CONNECT", "TRACE", "P\x00ST", "post", "X" * 300])),
+        "target": target,
+        "version": "HTTP/1.1" if plain else draw(st.sampled_from(
+            ["HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/0.9", "HTTP/1.1x", "", "HTTP/11.1", "http/1.1"])),
+        "headers": {name: draw(st.sampled_from(_HEADER_CHOICES[name])) if name in hostile else good
+                    for name, good in _GOOD_HEADERS.items()},
+        "extra": b"" if plain else draw(st.sampled_from(_EXTRA_HEADERS)),
+        "eol": b"\r\n" if plain else draw(st.sampled_from([b"\r\n", b"\n", b"\r"])),
+        "chunks": draw(st.sampled_from(["good", "good", "no-end", "bad-size", "huge-size", "extension", "trailer",
+                                        "short"])),
+        "gzip": draw(st.booleans()),
+        "flips": [] if plain else draw(st.lists(st.tuples(st.integers(0, 4096), st.integers(0, 255)), max_size=2)),
+    }
+
+
+def _head_request(value: dict, body: bytes) -> bytes:
+    """The raw request ``value`` describes, around the signed ``body``."""
+    import gzip
+    headers = value["headers"]
+    if headers["Content-Encoding"] and value["gzip"]:
+        body = gzip.compress(body, mtime=0)
+    if headers["Transfer-Encoding"]:
+        body = _chunked(body, value["chunks"])
+    exact = str(len(body))
+    lines = [f"{value['method']} {value['target']} {value['version']}".strip().encode("utf-8", "surrogatepass")]
+    for name, choice in headers.items():
+        if choice is None:
+            continue
+        if name == "Content-Length":
+            lengths = {"exact": exact, "more": str(len(body) + 10), "less": str(max(len(body) - 10, 0)),
+                       "twice": f"{exact}\r\nContent-Length: {len(body) + 1}"}
+            choice = lengths.get(choice, choice.replace("exact", exact))
+        lines.append(f"{name}: {choice}".encode("latin-1"))
+    head = bytearray(_EOL.join(lines) + _EOL + value["extra"] + _EOL)
+    head = bytearray(bytes(head).replace(_EOL, value["eol"]))
+    for at, byte in value["flips"]:
+        if head:
+            head[at % len(head)] = byte
+    return bytes(head) + body
+
+
+def _http_head(value: dict, scratch: Path) -> object:
+    server = _http_server()
+    errors_before = len(server.errors)
+    raw = _head_request(value, server.signed(_http_probe()))
+    status, body = _converse(server.port, raw, head_only=value["method"] == "HEAD")
+    if status not in HTTP_HEAD_STATUSES:
+        raise AssertionError(f"HTTP {status}: {body[:200]!r}")
+    if status == 200 and value["target"].startswith("/api/") and value["method"] == "POST":
+        _valid_duis_answer(body)
+    _still_serving(server, errors_before)
+    return status
+
+
+register(Target("http-head", _head_inputs(), _http_head, (), prepare=_http_prepare))
 
 
 # -- population parameters (--set KEY=VALUE, sweep sets) ----------------------------------------

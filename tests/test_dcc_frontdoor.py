@@ -52,6 +52,18 @@ def test_not_well_formed_gets_an_e100_response_with_the_request_id() -> None:
     assert_valid(outcome)
 
 
+@pytest.mark.parametrize("counter", [b"01002", b"1" * 21, b"18446744073709551616", "\u0661\u0660".encode()])
+def test_e100_echoes_no_request_id_that_duis_would_refuse(counter: bytes) -> None:
+    """A counter with a leading zero, past 2^64-1, or in non-ASCII digits was read as a
+    RequestID and echoed, making the E100 response itself invalid DUIS (found by the
+    duis-http fuzz target)."""
+    data = template("CCS01_").replace(b"</sr:RequestType>", b"").replace(
+        b"90-A2:1002<", b"90-A2:" + counter + b"<")
+    outcome = ready_for_8_11().submit(data)
+    assert outcome.code == "E100"
+    assert_valid(outcome)
+
+
 def test_schema_failure_names_line_and_rule() -> None:
     data = template("CCS01_").replace(b">90<", b">9000<")
     code, reason = refused(ready_for_8_11(), data)

@@ -9,6 +9,7 @@ tests here cover bad input on the HTTP side and the role matrix against duis-par
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from aiohttp import web
+from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestClient, TestServer
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -29,8 +30,9 @@ from cryptography.hazmat.primitives import serialization
 from sim.dcc.delivery import Deliveries, RetryPolicy
 from sim.dcc.frontdoor import SRV_RULES, Dcc
 from sim.dcc.keystore import load_keystore
-from sim.dcc.serve import Clock, DccService
+from sim.dcc.serve import Clock, DccService, app_runner
 from sim.dcc.site_file import default_premises
+from sim.duis import schema as duis_schema
 from sim.duis.signature import SigningKey, sign
 from duis_support import schema_path, template, templates, xsd
 from gbcs_support import rtds_keystore
@@ -186,6 +188,25 @@ def test_unmodelled_srv_is_501_not_a_duis_code() -> None:
     _run(_service(), scenario)
 
 
+def test_clock_refuses_a_step_it_could_not_date_and_keeps_its_time() -> None:
+    """?advance=nan (or inf, or past 9999) was HTTP 500 with a traceback, and left the
+    clock NaN, so every later request failed too (found by the http-head fuzz target)."""
+
+    async def scenario(client: TestClient) -> None:
+        async with client.post("/hansim/clock?advance=0") as reply:
+            start = (await reply.text()).splitlines()[0]
+        for value in ("nan", "inf", "-nan", "1e12", "1e300", "1e309"):
+            async with client.post(f"/hansim/clock?advance={value}") as reply:
+                body = await reply.text()
+                assert (reply.status, "before the year 10000" in body) == (400, True), (value, body)
+        async with client.post("/hansim/clock?advance=60") as reply:
+            moved = (await reply.text()).splitlines()[0]
+        step = dt.datetime.fromisoformat(moved) - dt.datetime.fromisoformat(start)
+        assert (reply.status, step) == (200, dt.timedelta(seconds=60))
+
+    _run(_service(), scenario)
+
+
 def test_slow_client_times_out_and_others_are_served() -> None:
     _npm_tools()
 
@@ -329,3 +350,69 @@ def test_garbled_signature_and_vanishing_client_leave_no_traceback(caplog: pytes
         _run(_service(), scenario)
     assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.exc_info]
     assert "client went away before sending the whole body" in caplog.text
+
+
+def test_requests_that_are_not_http_get_400_and_one_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    """Found by the http-head fuzz target: aiohttp logged a head it cannot parse (an
+    over-long line, a bad Content-Length) with a traceback, and a DUIS body that is not in
+    its Content-Encoding was HTTP 500 with a traceback."""
+    _npm_tools()
+    head = b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\nConnection: close\r\n"
+    signed = _request("12.1_", 1)
+    cases = [
+        (head % b"/api/v1/serviceD" + b"Content-Length: abc\r\n\r\n", 400),
+        (head % (b"/" + b"a" * 9000) + b"Content-Length: 0\r\n\r\n", 400),
+        (head % b"/api/v1/serviceD" + b"Content-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(signed)
+         + signed, 400),
+        (head % b"/hansim/clock?advance=1" + b"Content-Encoding: deflate\r\nContent-Length: 5\r\n\r\nhello", 200),
+    ]
+
+    async def main() -> list[int]:
+        runner = app_runner(_service().app(max_body=64 * 1024))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        statuses = []
+        try:
+            for raw, _ in cases:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(raw)
+                statuses.append(int((await reader.readline()).split()[1]))
+                await reader.read()
+                writer.close()
+            async with ClientSession() as session, session.post(
+                    f"http://127.0.0.1:{port}/api/v1/serviceD", data=_request("12.1_", 2),
+                    headers={"Content-Type": "application/xml"}) as reply:
+                statuses.append(reply.status)
+                assert "<sr:ResponseCode>I0<" in await reply.text()
+        finally:
+            await runner.cleanup()
+        return statuses
+
+    with caplog.at_level(logging.WARNING):
+        statuses = asyncio.run(main())
+    assert statuses == [status for _, status in cases] + [200]
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.exc_info], caplog.text
+    assert caplog.text.count("is not valid HTTP") >= 4, caplog.text
+
+
+def test_wrong_url_with_a_service_reference_duis_would_refuse_is_400() -> None:
+    """A signed request at the wrong URL was answered E13 echoing its ServiceReference
+    as sent, so a bad one made the signed answer invalid DUIS (found by the duis-http
+    fuzz target at 3,000 inputs); with nothing valid to echo, it is not DUIS: 400."""
+    _npm_tools()
+    bad = sign(template("12.1_").replace(b"<sr:ServiceReference>12.1<", b"<sr:ServiceReference>99.9<"),
+               _user_key(SUPPLIER))
+
+    async def scenario(client: TestClient) -> None:
+        async with _post(client, bad, "serviceS") as reply:
+            assert (reply.status, "no valid ServiceReference" in await reply.text()) == (400, True)
+        async with _post(client, _request("12.1_", 1001), "serviceS") as reply:  # still E13 when it can be
+            body = await reply.text()
+            assert reply.status == 200 and "<sr:ResponseCode>E13<" in body
+            assert duis_schema.check_bytes(xsd(), body.encode()) == []
+        async with _post(client, _request("12.1_", 1002)) as reply:
+            assert reply.status == 200 and "<sr:ResponseCode>I0<" in await reply.text()
+
+    _run(_service(), scenario)

@@ -105,8 +105,9 @@ def test_bad_key_and_missing_files_leave_no_output(files, tmp_path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_bad_hex_is_a_usage_error(files, tmp_path) -> None:
-    result = run("build", "--supplier-key", str(files / "k.pem"), "--manufacturer-code", "XYZ",
+@pytest.mark.parametrize("value", ["XYZ", "-1", "+ff", "1_0", " 1", "0x", "-0"])  # int(_, 16) took all but two
+def test_bad_hex_is_a_usage_error(files, tmp_path, value: str) -> None:
+    result = run("build", "--supplier-key", str(files / "k.pem"), "--manufacturer-code", value,
                  "--image-type", "1", "--version", "1", "--payload", str(files / "payload.bin"),
                  "-o", str(tmp_path / "x.bin"))
     assert result.exit_code == 1 and "not hexadecimal" in result.output

@@ -172,6 +172,8 @@ def _targets(tmp_path: Path, text: str) -> str:
     (["calibrate", "--targets", "CLASH"], ["cannot both hold", "at_least 2", "at_most 1"]),
     (["calibrate", "--targets", "NOTOL"], ["tolerance", "above 0"]),
     (["calibrate", "--targets", "BADFIG"], ["figure", "allowed"]),
+    (["calibrate", "--targets", "LISTPOLICY"], ["a.policy", "[1] is not a policy", "allowed"]),  # was a TypeError
+    (["calibrate", "--targets", "HUGE"], ["a.value", "is not a finite number"]),  # was an OverflowError
     (["calibrate", "--param", "rules.p_replace=0.8:0.2"], ["rules.p_replace", "empty"]),
     (["calibrate", "--param", "rules.p_replace=0.5:1.5"], ["rules.p_replace", "0..1"]),
     (["calibrate", "--param", "colour"], ["colour", "not an assumed parameter"]),
@@ -186,7 +188,9 @@ def test_bad_study_input_is_one_clear_line_and_exit_1(tmp_path: Path, args: list
     files_for = {"EMPTY": "", "CLASH": "a: {figure: backlog_end, policy: none, kind: at_least, value: 2, "
                  "tolerance: 1}\nb: {figure: backlog_end, policy: none, kind: at_most, value: 1, tolerance: 1}\n",
                  "NOTOL": "a: {figure: backlog_end, policy: none, kind: about, value: 2, tolerance: 0}\n",
-                 "BADFIG": "a: {figure: happiness, policy: none, kind: about, value: 2, tolerance: 1}\n"}
+                 "BADFIG": "a: {figure: happiness, policy: none, kind: about, value: 2, tolerance: 1}\n",
+                 "LISTPOLICY": "a: {figure: backlog_end, policy: [1], kind: about, value: 2, tolerance: 1}\n",
+                 "HUGE": f"a: {{figure: backlog_end, policy: none, kind: about, value: {'9' * 400}, tolerance: 1}}\n"}
     args = [_targets(tmp_path, files_for[a]) if a in files_for else a for a in args]
     result = run(*args, "--out", str(tmp_path / "out"))
     assert result.exit_code == 1, result.output
@@ -208,4 +212,17 @@ def test_a_sweep_too_large_for_memory_is_refused_before_it_starts(tmp_path: Path
     sweep.write_text("sites: 10000000\nreplications: 512\nsets: [{rules.p_replace: 0.5}]\n")
     result = run("sweep", str(sweep), "--workers", "512", "--out", str(tmp_path / "out"))
     assert result.exit_code == 1 and "too large for memory" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("args, runs", [
+    (["calibrate", "--generations", "1000", "--popsize", "100", "--replications", "1000"], "600,600,000"),
+    (["sensitivity", "--samples", "100000"], "15,500,000"),
+])
+def test_a_study_too_large_is_refused_before_anything_runs(tmp_path: Path, args: list[str], runs: str) -> None:
+    """1,000 generations x 100 candidates x 1,000 replications started its workers and ran
+    for days; now refused with the count and what to lower, and no folder made."""
+    result = run(*args, "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1 and (result.exception is None or isinstance(result.exception, SystemExit))
+    assert f"Error: {runs} runs: more than the 1,000,000 a study may hold (fewer" in result.output
     assert not (tmp_path / "out").exists()

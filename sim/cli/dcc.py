@@ -15,7 +15,7 @@ from sim.dcc import gbcs_link
 from sim.dcc.delivery import Deliveries, RetryPolicy
 from sim.dcc.frontdoor import Dcc
 from sim.dcc.keystore import ZAZ1_KEYSTORE, KeystoreError, load_keystore
-from sim.dcc.serve import MAX_BODY, Clock, DccService, real_start, receivers_option
+from sim.dcc.serve import MAX_BODY, Clock, DccService, app_runner, real_start, receivers_option
 from sim.dcc.site_file import SiteFileError, default_premises, load_site
 from sim.output import write_files
 
@@ -85,7 +85,7 @@ def serve(host: str, port: int, site: Path | None, clock: str, receivers: tuple[
 
 
 async def _run(app: web.Application, host: str, port: int) -> None:
-    runner = web.AppRunner(app, access_log=None)
+    runner = app_runner(app)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -24,13 +25,11 @@ class HexInt(click.ParamType):
         if isinstance(value, int):
             return value
         text = value.lower().removeprefix("0x")
-        try:
-            number = int(text, 16)
-        except ValueError:
-            self.fail(f"{value!r} is not hexadecimal", param, ctx)
+        if not re.fullmatch(r"[0-9a-f]+", text):  # int(..., 16) also takes a sign, spaces and _
+            self.fail(f"{value!r:.40} is not hexadecimal (digits 0-9 and A-F, 0x optional)", param, ctx)
         if len(text) > self.digits:
-            self.fail(f"{value!r} has more than {self.digits} hex digits", param, ctx)
-        return number
+            self.fail(f"{value!r:.40} has more than {self.digits} hex digits", param, ctx)
+        return int(text, 16)
 
 
 def _read(path: str, what: str) -> bytes:

@@ -295,9 +295,7 @@ class Dcc:
         """
         fields = {name: _header_field(data, name) for name in HEADER_FIELDS}
         reference, variant = fields["ServiceReference"], fields["ServiceReferenceVariant"]
-        if (reference is None or variant is None
-                or not (self._valid("ServiceReference", reference)
-                        and self._valid("ServiceReferenceVariant", variant))):
+        if reference is None or variant is None or not self.answerable(reference, variant):
             raise NotDUIS(f"{reason}; no readable ServiceReference to answer")
         try:
             request_id = RequestID.parse(fields["RequestID"] or "")
@@ -306,6 +304,11 @@ class Dcc:
         response = ServiceResponse(oc.INVALID_REQUEST, self.timestamp(),
                                    ResponseMessage(reference, variant), request_id)
         return Outcome(None, oc.INVALID_REQUEST, reason, [("response", response)])
+
+    def answerable(self, reference: str, variant: str) -> bool:
+        """Whether a response can echo this ServiceReference and variant and still be
+        valid DUIS (else there is nothing DUIS-shaped to answer with)."""
+        return self._valid("ServiceReference", reference) and self._valid("ServiceReferenceVariant", variant)
 
     def _valid(self, type_name: str, value: str | None) -> bool:
         if value is None:

@@ -36,10 +36,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from lxml import etree
 
 from sim.dcc import outcome as oc
@@ -52,6 +54,41 @@ from sim.duis.signature import DoctypeRefused, SignatureError, parse_xml, sign, 
 from sim.duis.xmlio import sr
 
 log = logging.getLogger("hansim.dcc.serve")
+
+
+class _NotHttpInOneLine(logging.Filter):
+    """aiohttp answers a request that is not valid HTTP (an over-long line, a bad
+    Content-Length, a broken chunk, a body that is not in its Content-Encoding) with 400
+    but logs it with a traceback; a client's bad bytes are bad input, so say it in one
+    line, quoting none of them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, web.RequestPayloadError):  # the body's error, raised where it was read
+            error = error.__cause__
+        if isinstance(error, HttpProcessingError):
+            who = f" from {record.args[0]}" if isinstance(record.args, tuple) and record.args else ""
+            record.msg, record.args = "request%s is not valid HTTP: %s", (who, _reason(error))
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def _reason(error: HttpProcessingError) -> str:
+    """aiohttp's reason, without the client's bytes it quotes."""
+    first = (error.message or "").strip().splitlines()[:1] or [type(error).__name__]
+    return re.split(r":? *(?:bytearray\(|b'|b\")", first[0])[0].rstrip(":. ")[:120]
+
+
+#: the logger aiohttp's request handler reports to (``app_runner``)
+http_log = logging.getLogger("hansim.dcc.http")
+http_log.addFilter(_NotHttpInOneLine())
+
+
+def app_runner(app: web.Application) -> web.AppRunner:
+    """The app's runner as ``hansim dcc serve`` runs it: no access log, protocol errors
+    from clients in one line."""
+    return web.AppRunner(app, access_log=None, logger=http_log)
 
 MAX_BODY = 8 * 1024 * 1024  # an 11.1 firmware image is the largest DUIS request
 READ_TIMEOUT_S = 30.0
@@ -121,6 +158,10 @@ class DccService:
             body = await asyncio.wait_for(request.read(), self.read_timeout_s)
         except TimeoutError:
             return _refuse(408, f"request body not received within {self.read_timeout_s:g} s")
+        except web.RequestPayloadError as err:  # not in its Content-Encoding, a broken chunk
+            cause = err.__cause__
+            return _refuse(400, "request body is not valid HTTP: " + (
+                _reason(cause) if isinstance(cause, HttpProcessingError) else type(err).__name__))
         except ConnectionError:  # the client went away mid-body: nobody to answer
             log.warning("%s: client went away before sending the whole body", request.remote)
             raise web.HTTPBadRequest() from None
@@ -157,6 +198,9 @@ class DccService:
             return _refuse(409, replay)
         self.dcc.counters[user] = max(self.dcc.counters.get(user, -1), request_id.counter)
         if variant is not None and variant not in ENDPOINTS[endpoint]:
+            if not self.dcc.answerable(header["ServiceReference"], header["ServiceReferenceVariant"]):
+                return _refuse(400, "not a DUIS service request: no valid ServiceReference to answer "
+                                    "E13 (wrong URL) with")
             right = next((n for n, v in ENDPOINTS.items() if variant in v), None)
             return self._sign(ServiceResponse(
                 oc.WRONG_URL, self.dcc.timestamp(),
@@ -239,6 +283,9 @@ class DccService:
                     return _refuse(400, "give ?advance=SECONDS or ?to=next")
                 if step < 0:
                     return _refuse(400, "the clock does not go backwards")
+                if not _reachable(self.dcc, step):
+                    return _refuse(400, "?advance=SECONDS: a finite number that keeps the "
+                                        "clock before the year 10000")
             notes = self.dcc.advance(step)
             self._tick(notes)
         return web.Response(text="\n".join([self.dcc.timestamp(), *notes]) + "\n")
@@ -250,6 +297,16 @@ class DccService:
             if not premises.hub.wan_connected and premises.wan_arrives is not None:
                 times.append(premises.wan_arrives)
         return max(0.0, min(times) - self.dcc.now) if times else None
+
+
+def _reachable(dcc: Dcc, step: float) -> bool:
+    """Whether the clock can move ``step`` seconds on and still date a DUIS document
+    (NaN, infinity or a step past 9999 would leave it unable to, for every later request)."""
+    try:
+        dcc.timestamp(dcc.now + step)
+    except (OverflowError, ValueError):
+        return False
+    return True
 
 
 def _refuse(status: int, reason: str) -> web.Response:

@@ -18,6 +18,8 @@ from sim.duis.codec import Body
 from sim.duis.xmlio import SCHEMA_VERSION, SR, Document, sr, sub, text, to_bytes
 
 EUI = re.compile(r"^[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){7}$")
+COUNTER = re.compile(r"0|[1-9][0-9]{0,19}")  # ASCII digits, no leading zero (RequestIDType)
+MAX_COUNTER = 2**64 - 1
 
 
 class NotDUIS(ValueError):
@@ -54,8 +56,10 @@ class RequestID:
     @classmethod
     def parse(cls, value: str) -> RequestID:
         parts = value.strip().split(":")
-        if len(parts) != 3 or not all(EUI.match(p) for p in parts[:2]) or not parts[2].isdigit():
-            raise ValueError(f"RequestID {value!r} is not originator:target:counter")
+        if (len(parts) != 3 or not all(EUI.fullmatch(p) for p in parts[:2])
+                or not COUNTER.fullmatch(parts[2]) or int(parts[2]) > MAX_COUNTER):
+            raise ValueError(f"RequestID {value!r:.80} is not originator:target:counter "
+                             "(DUIS's RequestIDType: a counter from 0 to 2^64-1)")
         return cls(parts[0].upper(), parts[1].upper(), int(parts[2]), value.strip())
 
     def __str__(self) -> str:

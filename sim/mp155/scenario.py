@@ -225,7 +225,7 @@ def _scenario(doc: YamlDocument, base: Path) -> Scenario:
                 raise _Invalid(path[:i], f"missing field {key!r}")
         try:
             return convert(node)
-        except (TypeError, ValueError, AttributeError, IndexError) as err:
+        except (TypeError, ValueError, OverflowError, AttributeError, IndexError) as err:  # int(.inf)
             raise _Invalid(path, f"malformed value {node!r} ({err})") from None
 
     shares = lambda v: {str(k): float(x) for k, x in v.items()}  # noqa: E731

@@ -18,6 +18,7 @@ for each parameter, the lowest and highest value among the evaluated candidates 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib.resources import files
@@ -97,16 +98,14 @@ def _target(doc: YamlDocument, name: str, entry: object) -> Target:
     unknown = sorted(set(entry) - TARGET_KEYS)
     if unknown:
         raise fail(unknown[0], f"unknown key (allowed: {', '.join(sorted(TARGET_KEYS))})")
-    if entry["figure"] not in FIGURE_NAMES:
-        raise fail("figure", f"{entry['figure']!r} is not a figure (allowed: {', '.join(FIGURE_NAMES)})")
-    if entry["policy"] not in POLICIES:
-        raise fail("policy", f"{entry['policy']!r} is not a policy (allowed: {', '.join(POLICIES)})")
-    if entry["kind"] not in KINDS:
-        raise fail("kind", f"{entry['kind']!r} is not a kind (allowed: {', '.join(KINDS)})")
+    for key, allowed in (("figure", FIGURE_NAMES), ("policy", tuple(POLICIES)), ("kind", KINDS)):
+        if not isinstance(entry[key], str) or entry[key] not in allowed:  # a list or mapping is not a name
+            raise fail(key, f"{entry[key]!r:.80} is not a {key} (allowed: {', '.join(allowed)})")
     for key in ("value", "tolerance"):
         v = entry[key]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise fail(key, f"{v!r} is not a finite number")
+        if (isinstance(v, bool) or not isinstance(v, (int, float))
+                or not abs(v) <= sys.float_info.max):  # NaN, infinity, an integer with 400 digits
+            raise fail(key, f"{v!r:.80} is not a finite number")
     if entry["tolerance"] <= 0:
         raise fail("tolerance", f"{entry['tolerance']!r} is not above 0 (allowed: > 0)")
     return Target(name, entry["figure"], entry["policy"], entry["kind"], float(entry["value"]),
