@@ -732,7 +732,7 @@ _OPTIONS = {
     ("han", "stats"): ["--loss", "--seed"],  # one run
     ("dongle", "sniff"): ["--start-time", "--channel", "--count", "--seconds"],
     ("backlog",): ["--years", "--seed", "--workers", "--set"],  # on one site: any valid value is fast
-    ("duis", "run"): ["--interval"],
+    ("duis", "run"): ["--interval", "--radio"],
     ("reflash",): ["--seed", "--batch-size", "--turnaround-wd"],  # over one day
     ("firmware", "build"): ["--manufacturer-code", "--image-type", "--version", "--header-string",
                             "--hardware-versions"],
@@ -744,11 +744,20 @@ _TEXTS = st.one_of(_NUMBERS, st.text(max_size=40), st.sampled_from(
      "x" * 300, "\u00e9" * 17, "a\x00b"]))
 
 
+#: radio specs: every kind, with ports that refuse at once (nothing listens on port 1) and
+#: hostile text; never a real device path
+_RADIOS = st.one_of(
+    st.tuples(st.sampled_from(["znp", "ezsp", "deconz", "air", "ZNP", "", "x"]),
+              st.sampled_from(["", "socket://127.0.0.1:1", "socket://[::1", "socket://127.0.0.1:99999",
+                               "socket://:", "rfc2217://127.0.0.1:1", "no-such-port", "\x00"])).map(":".join),
+    st.sampled_from(["air", "air:", ":", "::", "znp"]), st.text(max_size=30).filter(lambda v: "/dev" not in v))
+
+
 @st.composite
 def _cli_inputs(draw) -> list[str]:
     command = draw(st.sampled_from(sorted(_OPTIONS)))
     option = draw(st.sampled_from(_OPTIONS[command]))
-    value = draw(_TEXTS if command == ("firmware", "build") else _NUMBERS)
+    value = draw(_TEXTS if command == ("firmware", "build") else _RADIOS if option == "--radio" else _NUMBERS)
     if option == "--set":
         value = f"{draw(st.sampled_from(_SET_KEYS))}={draw(st.one_of(_NUMBERS, st.just('9999-12-31')))}"
     return [*command, option, value]
