@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from duis_support import templates  # noqa: E402
+from duis_support import schema_path, templates  # noqa: E402
 
 HANSIM = [sys.executable, "-c", "from sim.cli import main; main()"]
 CODE = "83FED3407A939723A5C639B26916D505C3B5"  # a valid install code, never to be printed
@@ -287,6 +287,8 @@ OPTION_CASES: dict[str, Callable[[Path], list[str]]] = {
                                                    "--out", str(t / "o")],
     "calibrate --sites 10000000 (memory)": lambda t: ["calibrate", "--sites", "10000000", "--replications", "1000",
                                                       "--workers", "512", "--out", str(t / "o")],
+    "calibrate: more than 1,000,000 runs": lambda t: ["calibrate", "--generations", "1000", "--popsize", "100",
+                                                     "--replications", "1000", "--out", str(t / "o")],
     "sensitivity --param 2:1": lambda t: ["sensitivity", "--param", "rules.cos_hazard=2:1", "--out", str(t / "o")],
     "backlog --sites 50000000 (memory)": lambda t: ["backlog", "--sites", "50000000", "--workers", "64",
                                                     "--replications", "64", "--out", str(t / "o")],
@@ -313,13 +315,35 @@ for _what, _args in OPTION_CASES.items():
 
 @case("duis run: bad base64 image in 11.1, no schema")
 def _bad_image(tmp: Path) -> Result:
+    """Without a schema no XSD refuses the image, so the DCC model must: its own E100 in a
+    DUIS response the V5.4 XSD accepts (the protocol's error, not an Error line), after a
+    12.2 that puts the ESME in the SMI so that no E19 can stand in for it."""
+    from sim.duis import schema
     request = next(templates().glob("11.1_*")).read_bytes()
     bad = re.sub(rb"(<sr:FirmwareImage>)[^<]{8}", rb"\g<1>!!!*;^%$", request, count=1)
     assert bad != request
     (tmp / "11.1.xml").write_bytes(bad)
-    result = refused("", ["duis", "run", str(tmp / "11.1.xml"), "--schema", str(tmp / "none.xsd"),
-                          "--out", str(tmp / "o")], tmp)
-    return result
+    args = ["duis", "run", str(next(templates().glob("12.2_*"))), str(tmp / "11.1.xml"),
+            "--schema", str(tmp / "none.xsd"), "--out", str(tmp / "o")]
+    run = hansim(args, tmp)
+    problems = [] if run.code == 0 else [f"exit {run.code}"]
+    for word in ("Traceback", "Error"):
+        if word in run.text:
+            problems.append(f"'{word}' printed")
+    said = next((line for line in run.text.splitlines() if line.startswith("11.1.xml")), "")
+    if "E100 refused (FirmwareImage is not base64)" not in said:
+        problems.append(f"11.1 not refused for its image: {said[:100]!r}")
+    responses = sorted((tmp / "o").glob("*_11.1_response.xml")) if (tmp / "o").is_dir() else []
+    if len(responses) != 1:
+        problems.append(f"{len(responses)} 11.1 responses written")
+    else:
+        text = responses[0].read_bytes()
+        if b"<sr:ResponseCode>E100</sr:ResponseCode>" not in text:
+            problems.append("the response does not carry E100")
+        invalid = schema.check_bytes(schema.load(schema_path()), text)
+        if invalid:
+            problems.append(f"the response fails the DUIS XSD: {invalid[:1]}")
+    return Result("", "hansim " + " ".join(_short(a, tmp) for a in args), problems, run.seconds, said[:160])
 
 
 # -- secrets in messages -----------------------------------------------------------------------
@@ -504,54 +528,84 @@ for _writer in WRITERS:
 
 # -- kill -9 mid-write, then the same command again -----------------------------------------------
 
-def _killed_then_rerun(writer: str, after_s: float) -> Callable[[Path], Result]:
+#: hansim that stops itself (SIGSTOP) halfway through its Nth write to disk ($HANSIM_STOP_AT;
+#: every byte hansim writes goes through sim/output.py's ``_write_all``), so the kill -9 that
+#: follows lands mid-write every time, however fast or loaded the machine is
+STOPPING = [sys.executable, "-c", """
+import os, signal
+import sim.output as output
+real, nth, count = output._write_all, int(os.environ["HANSIM_STOP_AT"]), [0]
+def write_all(handle, data):
+    count[0] += 1
+    if count[0] == nth:
+        real(handle, data[:len(data) // 2])
+        handle.flush()
+        os.kill(os.getpid(), signal.SIGSTOP)
+    real(handle, data)
+output._write_all = write_all
+from sim.cli import main
+main()
+"""]
+
+
+def _stopped(proc: subprocess.Popen, limit: float = 600.0) -> bool:
+    """Wait until ``proc`` stops itself (True) or ends (False)."""
+    waited = time.monotonic()
+    while time.monotonic() - waited < limit:
+        pid, status = os.waitpid(proc.pid, os.WNOHANG | os.WUNTRACED)
+        if pid and os.WIFSTOPPED(status):
+            return True
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return False
+        time.sleep(0.05)
+    return False
+
+
+def _hidden(tmp: Path) -> list[str]:
+    return sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob(".*"))
+
+
+def _killed_then_rerun(writer: str, nth: int, resumed: str) -> Callable[[Path], Result]:
+    """kill -9 halfway through the ``nth`` write, then the same command: it must clear what
+    the dead run staged, and a resumable run must say ``resumed`` (what it kept)."""
     def run_case(tmp: Path) -> Result:
         inputs, option, folder = WRITERS[writer]
         args = [*inputs(tmp), option, str(tmp / "result")]
         if writer == "sweep":
             (tmp / "in" / "s.yaml").write_text("sites: 400\nyears: 1\nreplications: 6\nsets: [{}, {igt_share: 0.1}]\n")
-        proc = subprocess.Popen([*HANSIM, *args], cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
-        # kill it mid-write: once it stages (a hidden entry beside the result), or, for a
-        # sweep, once its first replication is written; ``after_s`` more seconds on a busy run
-        waited = time.monotonic()
-        while proc.poll() is None and time.monotonic() - waited < 600:
-            staging = [p for p in tmp.iterdir() if p.name.startswith(".result")]
-            studies = writer in ("calibrate", "sensitivity") and any((tmp / "result").rglob("*"))
-            if staging or studies or (writer == "sweep" and any((tmp / "result").rglob("rep-*.npz"))):
-                break
-            time.sleep(0.05)
-        if writer in ("sweep", "calibrate", "sensitivity"):
-            time.sleep(after_s)
-        if proc.poll() is not None:
-            return Result("", "", [f"finished before it could be killed mid-write (exit {proc.returncode})"], 0)
+        proc = subprocess.Popen([*STOPPING, *args], cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True, env={**os.environ, "HANSIM_STOP_AT": str(nth)})
+        if not _stopped(proc):
+            return Result("", "", [f"ended (exit {proc.returncode}) before its write {nth}"], 0)
         os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+        os.waitpid(proc.pid, 0)
+        proc.returncode = -signal.SIGKILL
         time.sleep(1.0)  # let orphans notice
         alive = _children_of_group(proc.pid)
-        killed_left = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*")
-                             if p.name.startswith(".") and p.parent == tmp)
-        problems = []
+        killed_left = _hidden(tmp)
+        problems = [] if killed_left or resumed else ["the kill left no sign of a write under way"]
         if alive:
             problems.append(f"{len(alive)} processes of the killed run still alive")
             for pid in alive:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-        again = hansim([*args] + (["--overwrite"] if writer != "sweep" and (tmp / "result").exists() else []),
-                       tmp, timeout=900)
+        again = hansim(args, tmp, timeout=900)
         if again.code != 0:
             problems.append(f"re-run exit {again.code}: {again.text.strip().splitlines()[-1:]} ")
-        stray = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*")
-                       if p.name.startswith(".") and p.parent == tmp)
+        if resumed and resumed not in again.text:
+            problems.append(f"re-run did not say {resumed!r}")
+        stray = _hidden(tmp)
         if stray:
             problems.append(f"left after the re-run: {stray[:3]}")
         if writer == "sweep" and again.code == 0:
             reps = sorted(p.relative_to(tmp).as_posix() for p in (tmp / "result").rglob("rep-*.npz"))
             if len(reps) != 12:  # 2 sets x 1 policy x 6 replications, each once
                 problems.append(f"{len(reps)} replications written, not 12")
-        return Result("", "kill -9 mid-write: hansim " + " ".join(_short(a, tmp) for a in args)
+        said = next((line for line in again.text.splitlines() if line.startswith(("resuming", "2 parameter"))), "")
+        return Result("", f"kill -9 halfway through write {nth}: hansim " + " ".join(_short(a, tmp) for a in args)
                       + "; then the same again", problems, again.seconds,
-                      f"staging left by the kill: {killed_left[:2]}; after re-run: {stray[:2]}")
+                      f"left by the kill: {killed_left[:2]}; after the re-run: {stray[:2]} {said}".strip())
     return run_case
 
 
@@ -560,9 +614,13 @@ def _children_of_group(pgid: int) -> list[int]:
     return [int(pid) for pid, group in (line.split() for line in out.splitlines()) if int(group) == pgid]
 
 
-for _writer, _after in (("backlog", 0), ("sweep", 1.0), ("replay", 0), ("reflash", 0),
-                        ("duis run", 0), ("calibrate", 5.0), ("sensitivity", 5.0)):
-    case(f"{_writer}: kill -9 mid-run, then again")(_killed_then_rerun(_writer, _after))
+# (writer, the write to kill it in, what its re-run says it kept): the staged writers in
+# their second file; a sweep in its third replication (two kept); a study in its third
+# evaluation, after the header (two kept, the cut line dropped)
+for _writer, _nth, _resumed in (("backlog", 2, ""), ("sweep", 3, "2 already written, 10 to run"),
+                                ("replay", 2, ""), ("reflash", 2, ""), ("duis run", 2, ""),
+                                ("calibrate", 4, "resuming: 2 runs"), ("sensitivity", 4, "resuming: 2 runs")):
+    case(f"{_writer}: kill -9 mid-write, then again")(_killed_then_rerun(_writer, _nth, _resumed))
 
 
 # -- sniffer and probe ---------------------------------------------------------------------------
@@ -627,14 +685,16 @@ def _sniffer_case(lines: bytes) -> Callable[[Path], Result]:
         for word in ("Traceback", "Warning"):
             if word in run.text:
                 problems.append(f"{word} printed")
+        count = 0
         if not (tmp / "c.pcap").exists():
             problems.append("no pcap kept")
         else:
             from scapy.utils import RawPcapReader
             with RawPcapReader(str(tmp / "c.pcap")) as reader:
                 count = sum(1 for _ in reader)
-            if count < 1:
-                problems.append("the frame captured before the fault was lost")
+            good = lines.count(FRAME.split(b"%d")[0])  # the whole, valid frames sent before the fault
+            if count < good:
+                problems.append(f"{good - count} of the {good} frames sent before the fault lost")
         stray = [p.name for p in tmp.iterdir() if p.name.startswith(".")]
         if stray:
             problems.append(f"left: {stray}")
@@ -642,7 +702,7 @@ def _sniffer_case(lines: bytes) -> Callable[[Path], Result]:
         if len(lines_out) > 2:
             problems.append(f"{len(lines_out)} lines printed")
         return Result("", f"hansim dongle sniff PTY --channel 15 --out c.pcap --quiet  (PTY: {lines[-60:]!r})",
-                      problems, run.seconds, " | ".join(lines_out)[:160])
+                      problems, run.seconds, (" | ".join(lines_out)[:140] + f"; {count} frames kept"))
     return run_case
 
 

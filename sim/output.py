@@ -211,6 +211,19 @@ def write_files(files: Mapping[str | Path, bytes | str], *,
     return [final for _, final in staged]
 
 
+def append(path: str | Path, data: bytes) -> None:
+    """Add ``data`` to the end of a journal that a killed run resumes from (a study's
+    evaluations), flushed to disk: a kill or a full disk cuts at most its last line, which
+    the reader drops. Faults are OutputErrors, as above."""
+    try:
+        with open(path, "ab") as handle:
+            _write_all(handle, data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except (OSError, ValueError) as err:
+        raise describe(path, err) from None
+
+
 def check_file(path: str | Path) -> Path:
     """Refuse, before a run starts, a file target it could not write."""
     path = Path(path)
@@ -283,19 +296,40 @@ class OutputDir:
     folder replaces ``target`` whole (with ``overwrite``; otherwise a ``target`` holding
     results is refused); on an exception the staging folder is removed and ``target`` is
     left exactly as it was.
+
+    A run that fills its folder as it goes, so that a killed run resumes from it (a
+    sweep's replications, a study's evaluations), names the file or folder that marks its
+    store as ``resume``: a new or empty ``target``, or one holding that mark, is then
+    written in place and kept however the run ends; one holding other results is refused.
+    With ``overwrite``, a ``target`` holding results is not emptied first but staged as
+    above, so the earlier result, its resumable state included, stays whole until the new
+    one is complete.
     """
 
-    def __init__(self, target: str | Path, overwrite: bool = False) -> None:
+    def __init__(self, target: str | Path, overwrite: bool = False, resume: str | None = None) -> None:
         self.target = Path(target)
         self.overwrite = overwrite
+        self.resume = resume
 
     def __enter__(self) -> OutputDir:
-        check_folder(self.target, self.overwrite)
+        check_folder(self.target, overwrite=self.overwrite or self.resume is not None)
         try:
-            self.staging = _temp_folder(self.target)
+            if self.resume is not None and not (holds_results(self.target) and self.overwrite):
+                if holds_results(self.target) and not (self.target / self.resume).exists():
+                    raise OutputError(self.target, f"it holds results but no {self.resume} to resume from; "
+                                      f"choose another folder or pass {OVERWRITE_HINT} to replace them")
+                self.target.mkdir(exist_ok=True)
+                self.staging = self.target  # in place: what a killed run finished is kept
+            else:
+                self.staging = _temp_folder(self.target)
         except (OSError, ValueError) as err:
             raise describe(self.target, err) from None
         return self
+
+    @property
+    def folder(self) -> Path:
+        """Where the run writes: the staging folder, or ``target`` itself when resumed in place."""
+        return self.staging
 
     def path(self, name: str) -> Path:
         """Where to write ``name`` (relative) during the run."""
@@ -307,16 +341,18 @@ class OutputDir:
         return out
 
     def write(self, name: str, data: bytes | str, *, secret: bool = False) -> Path:
-        try:
-            return atomic_write(self.path(name), data, secret=secret)
-        except OutputError as err:  # name the user's folder, not the staging one
-            raise OutputError(self.target / name, err.reason) from None
+        return atomic_write(self.path(name), data, secret=secret)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
+        if self.staging == self.target:
+            return
         try:
             if exc_type is None:
                 self._commit()
+            elif isinstance(exc, OutputError) and exc.path.is_relative_to(self.staging):
+                # name the user's folder, not the staging one
+                raise OutputError(self.target / exc.path.relative_to(self.staging), exc.reason) from None
             elif isinstance(exc, OSError) and exc.errno in _WRITE_FAULTS:
                 # a file a library wrote straight into the staging folder (a plot)
                 raise describe(self.target, exc) from None

@@ -223,3 +223,18 @@ def test_11_1_for_an_uncommissioned_device_is_listed_not_sent() -> None:
     assert response.body.not_commissioned == (ESME,)
     assert esme.firmware.pending is None and dcc.premises.hub.firmware.pending is not None
     assert_valid(outcome)
+
+
+def test_11_1_with_an_image_that_is_not_base64_is_refused_before_any_rule() -> None:
+    """Without a schema the DCC model must still refuse what xs:base64Binary would: a
+    lenient decode dropped the stray characters and accepted a different image."""
+    dcc = Dcc(default_premises(), None)
+    assert dcc.submit(template("12.2_")).accepted  # the ESME is in the SMI: no E19 to hide behind
+    image = base64.b64encode(signed(version=0x00020100)).decode()
+    for bad in ("!!!*;^%$" + image[8:], image[:-1], image[:40] + "-_" + image[42:]):
+        outcome = dcc.submit(dcc_only("11.1", UpdateFirmware(bad, "00020100", ESME)))
+        assert (outcome.code, outcome.reason) == ("E100", "FirmwareImage is not base64")
+        assert_valid(outcome)  # a DUIS response the V5.4 XSD accepts
+    wrapped = "\n".join(image[i:i + 76] for i in range(0, len(image), 76))  # whitespace is allowed
+    assert dcc.submit(dcc_only("11.1", UpdateFirmware(wrapped, "00020100", ESME))).code == "W110101"
+

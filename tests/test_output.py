@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -181,3 +182,58 @@ def test_a_run_killed_outright_leaves_nothing_once_the_next_run_starts(tmp_path:
     assert (tmp_path / "out" / "earlier.csv").read_text() == "earlier"
     atomic_write(tmp_path / "key.pem", "new key")
     assert names(tmp_path) == [alive.name, "key.pem", "out", "out/earlier.csv"]
+
+
+def test_a_resumable_run_fills_its_folder_in_place_and_keeps_it_however_it_ends(tmp_path: Path) -> None:
+    out = tmp_path / "study"
+    with pytest.raises(RuntimeError), OutputDir(out, resume="evaluations.jsonl") as run:
+        assert run.folder == out
+        run.write("evaluations.jsonl", "header\nrun 1\n")
+        raise RuntimeError("killed mid-study")
+    assert names(out) == ["evaluations.jsonl"]  # what the run finished is there to resume
+    with OutputDir(out, resume="evaluations.jsonl") as run:
+        assert (run.folder / "evaluations.jsonl").read_text() == "header\nrun 1\n"
+        run.write("result.json", "{}")
+    assert names(tmp_path) == ["study", "study/evaluations.jsonl", "study/result.json"]
+
+
+def test_a_resumable_run_refuses_other_results_unless_overwritten(tmp_path: Path) -> None:
+    out = tmp_path / "study"
+    out.mkdir()
+    (out / "earlier.csv").write_text("earlier")
+    with pytest.raises(OutputError, match=r"holds results but no evaluations.jsonl .* --overwrite"):
+        with OutputDir(out, resume="evaluations.jsonl"):
+            pass
+    assert names(out) == ["earlier.csv"]
+
+
+@pytest.mark.parametrize("ending", ["full disk", "bad input", "success"])
+def test_overwriting_a_resumable_result_replaces_it_only_once_the_new_one_is_whole(
+        tmp_path: Path, monkeypatch, ending: str) -> None:
+    """--overwrite does not empty the earlier result first: the new run is staged, and a
+    full disk or an error mid-run leaves the earlier one, its resumable state included."""
+    out = tmp_path / "study"
+    out.mkdir()
+    (out / "evaluations.jsonl").write_text("earlier study\n")
+    (out / "result.json").write_text("earlier")
+    if ending == "full disk":
+        monkeypatch.setattr(output, "_write_all", _fill_disk)
+    with contextlib.suppress(OutputError, RuntimeError):
+        with OutputDir(out, overwrite=True, resume="evaluations.jsonl") as run:
+            assert run.folder != out and not (run.folder / "evaluations.jsonl").exists()
+            run.write("evaluations.jsonl", "new study\n")
+            if ending == "bad input":
+                raise RuntimeError("bad input found mid-run")
+    if ending == "success":
+        assert names(tmp_path) == ["study", "study/evaluations.jsonl"]
+        assert (out / "evaluations.jsonl").read_text() == "new study\n"
+    else:
+        assert names(tmp_path) == ["study", "study/evaluations.jsonl", "study/result.json"]
+        assert (out / "evaluations.jsonl").read_text() == "earlier study\n"
+
+
+def test_a_fault_in_a_staged_run_names_the_users_folder(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(output, "_write_all", _fill_disk)
+    with pytest.raises(OutputError) as caught, OutputDir(tmp_path / "out") as run:
+        atomic_write(run.folder / "deep" / "x.csv", "x", parents=True)  # a library's own write
+    assert str(caught.value) == f"{tmp_path / 'out' / 'deep' / 'x.csv'}: cannot write: disk full (nothing written)"

@@ -213,3 +213,16 @@ def test_a_sweep_too_large_for_memory_is_refused_before_it_starts(tmp_path: Path
     result = run("sweep", str(sweep), "--workers", "512", "--out", str(tmp_path / "out"))
     assert result.exit_code == 1 and "too large for memory" in result.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("args, runs", [
+    (["calibrate", "--generations", "1000", "--popsize", "100", "--replications", "1000"], "600,600,000"),
+    (["sensitivity", "--samples", "100000"], "15,500,000"),
+])
+def test_a_study_too_large_is_refused_before_anything_runs(tmp_path: Path, args: list[str], runs: str) -> None:
+    """1,000 generations x 100 candidates x 1,000 replications started its workers and ran
+    for days; now refused with the count and what to lower, and no folder made."""
+    result = run(*args, "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1 and (result.exception is None or isinstance(result.exception, SystemExit))
+    assert f"Error: {runs} runs: more than the 1,000,000 a study may hold (fewer" in result.output
+    assert not (tmp_path / "out").exists()

@@ -43,7 +43,7 @@ def _wait(condition, seconds: float) -> bool:
     return condition()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_workers_end_with_a_killed_sweep(tmp_path: Path, sig: signal.Signals) -> None:
     sweep = tmp_path / "long.yaml"
     sweep.write_text("sites: 2000000\nyears: 30\nreplications: 4\nsets: [{}]\n")  # minutes of work

@@ -137,3 +137,31 @@ def test_a_folder_with_results_is_refused_unless_overwrite(tmp_path: Path, write
     (target / "earlier.csv").write_text("earlier result")
     _one_line(*_run([*inputs(tmp_path), option, str(target)]), "already holds results")
     assert _listing(target) == ["earlier.csv"]
+
+
+STUDIES: dict[str, tuple[list[str], str]] = {  # a resumable writer -> its arguments, its resumable state
+    "sweep": (["sweep", "S.yaml", "--workers", "1", "--quiet"], "runs/email-10wd-0123456789ab/rep-0000.npz"),
+    "calibrate": (["calibrate", "--generations", "1", "--popsize", "2", "--param", "rules.p_replace", "--sites",
+                   "40", "--years", "1", "--replications", "1", "--workers", "1", "--quiet"], "evaluations.jsonl"),
+    "sensitivity": (["sensitivity", "--samples", "2", "--param", "rules.p_replace", "--param",
+                     "wan.reactive_fraction", "--sites", "40", "--years", "1", "--workers", "1", "--quiet"],
+                    "evaluations.jsonl"),
+}
+
+
+@pytest.mark.parametrize("writer", STUDIES)
+def test_overwrite_on_a_full_disk_keeps_the_earlier_result_and_its_resumable_state(
+        tmp_path: Path, monkeypatch, writer: str) -> None:
+    """--overwrite builds the new result beside the earlier one and swaps it in only once it
+    is whole: a full disk mid-run leaves the earlier result, resumable state included."""
+    args, state = STUDIES[writer]
+    args = [_sweep_file(tmp_path) if a == "S.yaml" else a for a in args]
+    target = tmp_path / "result"
+    (target / state).parent.mkdir(parents=True)
+    (target / state).write_text("an earlier run's resumable state")
+    (target / "earlier.csv").write_text("earlier result")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    monkeypatch.setattr(output, "_write_all", _full)
+    _one_line(*_run([*args, "--out", str(target), "--overwrite"]), "disk full")
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

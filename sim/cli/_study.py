@@ -3,8 +3,8 @@ output folder (resumed when it holds the same study) and errors as one line."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import click
 
 from sim.cli._options import FiniteFloat
 from sim.cli._population import build, parse_overrides, split_overrides
-from sim.output import OutputError, check_folder, holds_results
+from sim.output import OutputDir
 from sim.plotting import FORMATS
 from sim.population.params import PopulationParams
 from sim.population.study import Evaluations, Study
@@ -43,7 +43,8 @@ def study_options(out: str, sites: int, replications: int) -> Callable[[Callable
         click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path(out),
                      show_default=True, help="Folder for the results; a killed study resumes from it."),
         click.option("--overwrite", is_flag=True,
-                     help="Start afresh: discard what OUT holds (another study's runs, or other results)."),
+                     help="Start afresh: replace what OUT holds (another study's runs, or other results) "
+                          "once the new study is complete."),
         click.option("--quiet", is_flag=True, help="No progress."),
         click.option("--plot-format", type=click.Choice(FORMATS), default="png", show_default=True,
                      help="File format of the plot (svg: vector)."),
@@ -63,20 +64,17 @@ def base_study(sites: int, years: float, replications: int, seed: int, overrides
     return Study(base, policies, replications, seed, {f"policy.{k}": v for k, v in policy.items()})
 
 
-def open_store(out: Path, study: Study, overwrite: bool) -> Evaluations:
-    """OUT's evaluations: resumed when OUT holds this study's, refused when it holds
-    anything else (unless ``overwrite``, which empties it first)."""
-    check_folder(out, overwrite=True)  # writable, no file in the way
-    if holds_results(out) and overwrite:
-        shutil.rmtree(out)
-    elif holds_results(out) and not (out / EVALUATIONS).is_file():
-        raise OutputError(out, "it holds results that are not a study's; choose another folder "
-                          "or pass --overwrite to replace them")
-    out.mkdir(exist_ok=True)
-    store = Evaluations(out / EVALUATIONS, study)
-    if store.done:
-        click.echo(f"resuming: {len(store.done):,} runs already in {out / EVALUATIONS}", err=True)
-    return store
+@contextlib.contextmanager
+def open_store(out: Path, study: Study, overwrite: bool) -> Iterator[tuple[Path, Evaluations]]:
+    """The folder to write the study's files in, and its evaluations: resumed when OUT
+    holds this study's, refused when it holds anything else. With ``overwrite`` the new
+    study is staged and replaces OUT only once it is complete (:class:`OutputDir`), so a
+    failed or killed study leaves the earlier result, its evaluations included, as it was."""
+    with OutputDir(out, overwrite, resume=EVALUATIONS) as staged:
+        store = Evaluations(staged.folder / EVALUATIONS, study)
+        if store.done:
+            click.echo(f"resuming: {len(store.done):,} runs already in {out / EVALUATIONS}", err=True)
+        yield staged.folder, store
 
 
 def dask_errors(dask_address: str | None, err: OSError) -> click.ClickException:

@@ -40,21 +40,23 @@ def command(targets_file: Path | None, generations: int, popsize: int, params: t
         study = base_study(sites, years, replications, seed, overrides,
                            tuple(dict.fromkeys(t.policy for t in targets)))
         study.check(ranges)
+        study.check_runs((generations + 1) * popsize * len(ranges), "fewer --generations, --popsize, --param or "
+                         "--replications")
         study.check_memory(workers or os.cpu_count() or 1, bool(dask_address))
     except (StudyError, ParameterError) as err:
         raise click.ClickException(str(err)) from None
-    store = open_store(out, study, overwrite)
-    click.echo(f"fitting {', '.join(r.key for r in ranges)} to {len(targets)} targets: up to "
-               f"{(generations + 1) * popsize * len(ranges):,} candidates x {len(study.policies)} regimes x "
-               f"{replications} replications", err=True)
-    try:
-        cal = calibrate(study, ranges, targets, store, generations, popsize, workers, dask_address,
-                        progress=not quiet, report=None if quiet else lambda line: click.echo(line, err=True))
-    except OSError as err:
-        raise dask_errors(dask_address, err) from None
-    except (StudyError, ParameterError) as err:
-        raise click.ClickException(str(err)) from None
-    result = write(out, cal, study, plot_format)
+    with open_store(out, study, overwrite) as (folder, store):
+        click.echo(f"fitting {', '.join(r.key for r in ranges)} to {len(targets)} targets: up to "
+                   f"{(generations + 1) * popsize * len(ranges):,} candidates x {len(study.policies)} regimes x "
+                   f"{replications} replications", err=True)
+        try:
+            cal = calibrate(study, ranges, targets, store, generations, popsize, workers, dask_address,
+                            progress=not quiet, report=None if quiet else lambda line: click.echo(line, err=True))
+        except OSError as err:
+            raise dask_errors(dask_address, err) from None
+        except (StudyError, ParameterError) as err:
+            raise click.ClickException(str(err)) from None
+        result = write(folder, cal, study, plot_format)
     for p in result["parameters"]:  # type: ignore[attr-defined]
         interval = p["interval"]
         span = f"[{interval[0]:.4g}, {interval[1]:.4g}]" if interval else "[no candidate met every target]"

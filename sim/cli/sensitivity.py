@@ -11,7 +11,7 @@ from sim.cli._study import base_study, dask_errors, open_store, study_options
 from sim.policies import POLICIES, ParameterError
 from sim.population.sensitivity import METHODS, check, run, runs_needed
 from sim.population.sensitivity_report import write
-from sim.population.study import MAX_RUNS, StudyError, applies, parse_ranges
+from sim.population.study import StudyError, applies, parse_ranges
 
 REGIMES = ("none", "email-10wd", "email-5wd", "ssi-5wd", "smi-codes")
 
@@ -45,22 +45,20 @@ def command(method: str, samples: int, names: tuple[str, ...], params: tuple[str
         ranges = parse_ranges(params, lambda key, entry: applies(policies, key))
         study = base_study(sites, years, replications, seed, overrides, policies)
         study.check(ranges)
-        runs = runs_needed(method, len(ranges), samples) * len(policies) * replications
-        if runs > MAX_RUNS:
-            raise StudyError(f"{runs:,} runs: more than the {MAX_RUNS:,} a study may hold "
-                             "(fewer --samples, --param or --policy)")
+        study.check_runs(runs_needed(method, len(ranges), samples), "fewer --samples, --param, --policy or "
+                         "--replications")
         study.check_memory(workers or os.cpu_count() or 1, bool(dask_address))
     except (StudyError, ParameterError) as err:
         raise click.ClickException(str(err)) from None
-    store = open_store(out, study, overwrite)
-    try:
-        result = run(study, ranges, method, samples, store, workers, dask_address, progress=not quiet,
-                     report=None if quiet else lambda line: click.echo(line, err=True))
-    except OSError as err:
-        raise dask_errors(dask_address, err) from None
-    except (StudyError, ParameterError) as err:
-        raise click.ClickException(str(err)) from None
-    write(out, result, plot_format)
+    with open_store(out, study, overwrite) as (folder, store):
+        try:
+            result = run(study, ranges, method, samples, store, workers, dask_address, progress=not quiet,
+                         report=None if quiet else lambda line: click.echo(line, err=True))
+        except OSError as err:
+            raise dask_errors(dask_address, err) from None
+        except (StudyError, ParameterError) as err:
+            raise click.ClickException(str(err)) from None
+        write(folder, result, plot_format)
     key = "mu_star" if method == "morris" else "ST"
     for policy, by_answer in result["results"].items():  # type: ignore[attr-defined]
         for answer, by_param in by_answer.items():

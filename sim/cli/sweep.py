@@ -8,7 +8,6 @@ import itertools
 import json
 import math
 import os
-import shutil
 import zipfile
 from pathlib import Path
 from typing import TypeVar
@@ -17,7 +16,7 @@ import click
 
 from sim.cli._options import engine_option
 from sim.cli._population import build, policies, split_overrides
-from sim.output import OutputError, atomic_write, check_folder, holds_results
+from sim.output import OutputDir, atomic_write
 from sim.policies import ParameterError
 from sim.population.memory import check_sites
 from sim.population.params import PopulationParams
@@ -33,6 +32,7 @@ MAX_SITES = 10_000_000
 MAX_YEARS = 30.0
 MAX_REPLICATIONS = 10_000
 MAX_RUNS = 100_000  # parameter sets x policies x replications
+RUNS = "runs"  # the folder of replications that marks OUT as a sweep's store, resumed
 N = TypeVar("N", int, float)
 
 
@@ -107,7 +107,8 @@ Examples:
 @engine_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--overwrite", is_flag=True,
-              help="Start afresh: discard what OUT holds (another sweep's runs, or other results).")
+              help="Start afresh: replace what OUT holds (another sweep's runs, or other results) "
+                   "once the new sweep is complete.")
 def command(sweep_file: Path, out: Path | None, workers: int | None, dask_address: str | None,
             engine: str, quiet: bool, overwrite: bool) -> None:
     """Run every parameter set of SWEEP.yaml; replications already written are skipped."""
@@ -127,7 +128,7 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
     out = out or Path(f"{sweep_file.stem}-out")
     seeds = replication_seeds(seed, reps)
 
-    plan = []  # (set index, overrides, params, policy, folder)
+    plan = []  # (set index, overrides, params, policy, its runs' folder within OUT)
     for i, (where, overrides) in enumerate(sets):
         model, policy_params = split_overrides({str(k): v for k, v in overrides.items()})
         try:
@@ -136,50 +137,38 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
         except click.ClickException as err:
             raise _fail(doc, where, f"set {i + 1}: {err.message}") from None
         for policy in regimes:
-            plan.append((i, overrides, params, policy, out / "runs" / run_key(params, policy, seed, engine)))
+            plan.append((i, overrides, params, policy, Path(RUNS, run_key(params, policy, seed, engine))))
 
     try:
         check_sites(max(p[2].sites for p in plan), engine,
                     1 if dask_address else min(workers or os.cpu_count() or 1, len(plan) * reps))
     except ParameterError as err:
         raise click.ClickException(str(err)) from None
-    _prepare(out, overwrite)  # once the whole file has been checked
-    todo = [(folder, k, Task(params, policy, seeds[k], engine)) for _, _, params, policy, folder in plan
-            for k in range(reps) if not _saved(replication_path(folder, k))]
-    click.echo(f"{len(sets)} parameter sets x {len(names)} policies x {reps} replications: "
-               f"{len(plan) * reps - len(todo)} already written, {len(todo)} to run", err=True)
-    try:
-        run_tasks([t for _, _, t in todo], workers, dask_address,
-                  done=lambda j, rep: save(replication_path(todo[j][0], todo[j][1]), rep),
-                  progress=not quiet)
-    except OSError as err:
-        if not dask_address:
-            raise
-        raise click.ClickException(f"cannot reach the Dask scheduler at {dask_address}: {err}") from None
-    except ParameterError as err:
-        raise click.ClickException(f"{sweep_file}: {err}") from None
+    with OutputDir(out, overwrite, resume=RUNS) as staged:  # once the whole file has been checked
+        folder = staged.folder  # OUT, resumed; or, with --overwrite, the new sweep staged beside it
+        todo = [(folder / runs, k, Task(params, policy, seeds[k], engine)) for _, _, params, policy, runs in plan
+                for k in range(reps) if not _saved(replication_path(folder / runs, k))]
+        click.echo(f"{len(sets)} parameter sets x {len(names)} policies x {reps} replications: "
+                   f"{len(plan) * reps - len(todo)} already written, {len(todo)} to run", err=True)
+        try:
+            run_tasks([t for _, _, t in todo], workers, dask_address,
+                      done=lambda j, rep: save(replication_path(todo[j][0], todo[j][1]), rep),
+                      progress=not quiet)
+        except OSError as err:
+            if not dask_address:
+                raise
+            raise click.ClickException(f"cannot reach the Dask scheduler at {dask_address}: {err}") from None
+        except ParameterError as err:
+            raise click.ClickException(f"{sweep_file}: {err}") from None
 
-    rows, summaries = [], []
-    for i, overrides, params, policy, folder in plan:
-        s = summarise(params, policy, [load(replication_path(folder, k)) for k in range(reps)])
-        summaries.append({"set": i + 1, "overrides": overrides, "run": folder.name, "policy_name": policy.name} | s)
-        rows.append(_row(i + 1, policy.label(), overrides, s))
-    atomic_write(out / "sweep.json", json.dumps(summaries, indent=2, sort_keys=True, default=list) + "\n")
-    atomic_write(out / "sweep.csv", _csv(rows))
+        rows, summaries = [], []
+        for i, overrides, params, policy, runs in plan:
+            s = summarise(params, policy, [load(replication_path(folder / runs, k)) for k in range(reps)])
+            summaries.append({"set": i + 1, "overrides": overrides, "run": runs.name, "policy_name": policy.name} | s)
+            rows.append(_row(i + 1, policy.label(), overrides, s))
+        atomic_write(folder / "sweep.json", json.dumps(summaries, indent=2, sort_keys=True, default=list) + "\n")
+        atomic_write(folder / "sweep.csv", _csv(rows))
     click.echo(f"wrote {out}/sweep.csv and {out}/sweep.json ({len(rows)} rows)")
-
-
-def _prepare(out: Path, overwrite: bool) -> Path:
-    """The sweep's folder: new, empty, or this sweep's own store (resumed); anything else
-    is refused unless ``overwrite``, which empties it first."""
-    check_folder(out, overwrite=True)  # writable, no file in the way
-    if holds_results(out) and overwrite:
-        shutil.rmtree(out)
-    elif holds_results(out) and not (out / "runs").is_dir():
-        raise OutputError(out, "it holds results that are not a sweep's; choose another folder "
-                          "or pass --overwrite to replace them")
-    out.mkdir(exist_ok=True)
-    return out
 
 
 def _saved(path: Path) -> bool:

@@ -644,6 +644,10 @@ def update_firmware(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None
     """Distribute the image to each listed device that models firmware (0x8F72 / 0x8F1C)."""
     user = request.request_id.originator
     body = body_of(request, b.UpdateFirmware)
+    try:  # xs:base64Binary (whitespace allowed): what the schema checks before any rule
+        image = base64.b64decode("".join(body.image.split()), validate=True)
+    except ValueError:
+        raise Refused(oc.INVALID_REQUEST, "FirmwareImage is not base64") from None
     devices = [d.strip().upper() for d in body.device_ids.split(",") if d.strip()]
     for device_id in devices:
         record = dcc.smi.get(device_id)
@@ -659,7 +663,6 @@ def update_firmware(dcc: Dcc, request: ServiceRequest, outcome: Outcome) -> None
     if not_commissioned:  # DUIS: listed in the response, the image goes to the others only
         outcome.code = oc.UPDATE_FIRMWARE_WARNING
         outcome.payload["not_commissioned"] = not_commissioned
-    image = base64.b64decode(body.image)
     reached = [(d, fw) for d in devices
                if d not in not_commissioned and (fw := dcc.premises.firmware(d)) is not None]
     hub = dcc.premises.hub

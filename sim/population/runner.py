@@ -11,6 +11,7 @@ output.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -92,17 +93,32 @@ def run_tasks(tasks: Sequence[Task], workers: int | None = None, dask_address: s
                 for i, result in zip(batch, _run([tasks[i] for i in batch]), strict=True):
                     finish(i, result)
         else:
-            with ProcessPoolExecutor(max_workers=min(workers or os.cpu_count() or 1, len(batches)),
-                                     initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
-                futures = {pool.submit(_run, [tasks[i] for i in batch]): batch for batch in batches}
-                for future in as_completed(futures):
-                    for i, result in zip(futures[future], future.result(), strict=True):
-                        finish(i, result)
+            _on_pool(tasks, batches, min(workers or os.cpu_count() or 1, len(batches)), finish)
     finally:
         bar.close()
     finished = [r for r in results if r is not None]
     assert len(finished) == len(tasks)  # every task finished, or run_tasks raised
     return finished
+
+
+def _on_pool(tasks: Sequence[Task], batches: list[list[int]], workers: int,
+             finish: Callable[[int, Replication], None]) -> None:
+    """Local worker processes. A run stopped for any reason (Ctrl-C, SIGINT to this
+    process alone, a write fault in ``finish``) ends its workers at once: the pool's own
+    shutdown would wait minutes for replications nobody will keep."""
+    before = set(multiprocessing.active_children())
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=end_with_parent, initargs=(os.getpid(),))
+    try:
+        futures = {pool.submit(_run, [tasks[i] for i in batch]): batch for batch in batches}
+        for future in as_completed(futures):
+            for i, result in zip(futures[future], future.result(), strict=True):
+                finish(i, result)
+    except BaseException:
+        for worker in set(multiprocessing.active_children()) - before:
+            worker.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def _on_dask(tasks: Sequence[Task], batches: list[list[int]], address: str,

@@ -15,7 +15,6 @@ file holds.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -26,7 +25,7 @@ import numpy as np
 import yaml
 
 from sim.api import regimes, split_overrides
-from sim.output import OutputError, describe
+from sim.output import OutputError, append, atomic_write, describe
 from sim.policies import POLICIES, ParameterError, Policy
 from sim.population.memory import check_sites
 from sim.population.model import Replication
@@ -56,7 +55,8 @@ FIGURES: dict[str, Figure] = {
 }
 FIGURE_NAMES = tuple(FIGURES)
 
-#: The most runs one sensitivity study may plan, refused up front rather than run for days.
+#: The most runs one study (calibration or sensitivity) may plan, refused up front rather
+#: than run for days.
 MAX_RUNS = 1_000_000
 
 
@@ -148,6 +148,13 @@ class Study:
         return {"base": as_dict(self.base), "policies": list(self.policies), "replications": self.replications,
                 "seed": self.seed, "overrides": dict(self.overrides), "figures": list(FIGURE_NAMES)}
 
+    def check_runs(self, points: int, fewer: str) -> None:
+        """Refuse, before anything runs, a study of more than :data:`MAX_RUNS` runs
+        (``points`` parameter points at most, each under every regime and replication)."""
+        runs = points * len(self.policies) * self.replications
+        if runs > MAX_RUNS:
+            raise StudyError(f"{runs:,} runs: more than the {MAX_RUNS:,} a study may hold ({fewer})")
+
     def check_memory(self, workers: int, dask: bool) -> None:
         """Refuse, before anything runs, runs in flight that would not fit in memory (on a
         cluster each worker holds one)."""
@@ -164,18 +171,15 @@ class Evaluations:
     replication run (point, regime, replication, figures). Lines are appended and flushed
     as runs finish; a line cut by a kill is dropped when the file is read back."""
 
-    def __init__(self, path: Path, study: Study, overwrite: bool = False) -> None:
+    def __init__(self, path: Path, study: Study) -> None:
         self.path = path
         self.header = {"study": study.spec(), "format": 1}
         self.done: dict[tuple[str, str, int], list[float]] = {}
         try:
-            if overwrite:
-                path.unlink(missing_ok=True)
             if path.exists():
                 self._read()
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._append(self.header)
+            else:  # whole or not at all: a header cut by a full disk would block the resume
+                atomic_write(path, self._line(self.header), parents=True)
         except OSError as err:
             raise describe(path, err) from None
 
@@ -200,19 +204,13 @@ class Evaluations:
         with open(self.path, "r+b") as handle:
             handle.truncate(min(good, self.path.stat().st_size))
 
-    def _append(self, record: Mapping[str, object]) -> None:
-        with open(self.path, "ab") as handle:
-            handle.write(json.dumps(record, separators=(",", ":"), default=list).encode() + b"\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+    @staticmethod
+    def _line(record: Mapping[str, object]) -> bytes:
+        return json.dumps(record, separators=(",", ":"), default=list).encode() + b"\n"
 
     def add(self, point: str, policy: str, rep: int, figures: list[float]) -> None:
         self.done[(point, policy, rep)] = figures
-        try:
-            self._append({"point": point, "policy": policy, "rep": rep, "figures": figures})
-        except OSError as err:
-            raise describe(self.path, err) from None
-
+        append(self.path, self._line({"point": point, "policy": policy, "rep": rep, "figures": figures}))
 
 def evaluate(study: Study, points: Sequence[Mapping[str, object]], store: Evaluations | None = None,
              workers: int | None = None, dask_address: str | None = None,
