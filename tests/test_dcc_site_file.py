@@ -74,6 +74,8 @@ def test_good_site(tmp_path: Path) -> None:
     (("gpf: 00-DB-00-00-00-00-00-03}", "gpf: 00-DB-00-00-00-00-00-03, replacement: {chf: 00-DB-00-00-00-00-00-12, "
                                         "gpf: 00-DB-00-00-00-00-00-13, firmware: 1}}"),
      ":3: comms_hub.replacement.firmware: unknown key"),
+    (("suppliers: {electricity: 90-B3-D5-1F-30-05-00-00}", "suppliers: {}"),  # was a StopIteration (yaml-site fuzz)
+     ":9: suppliers: needs a supplier: electricity or gas"),
 ])
 def test_bad_site_says_where_and_why(tmp_path: Path, change, expected) -> None:
     path = write(tmp_path, GOOD.replace(*change))

@@ -88,9 +88,10 @@ def _number(doc: YamlDocument, key: str, default: N, low: float, high: float, ki
     value = doc.data.get(key, default)
     allowed = f"{low:g} to {high:g}"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
-        raise _fail(doc, (key,), f"{value!r} is not a {'whole ' if kind is int else ''}number (allowed: {allowed})")
+        raise _fail(doc, (key,), f"{value!r:.60} is not a {'whole ' if kind is int else ''}number (allowed: {allowed})")
     if not low <= value <= high:  # also refuses NaN
-        raise _fail(doc, (key,), f"{key} = {value:g} is outside the allowed range ({allowed})")
+        shown = f"{value:g}" if isinstance(value, float) else f"{value}"[:40]  # an int no float holds
+        raise _fail(doc, (key,), f"{key} = {shown} is outside the allowed range ({allowed})")
     return kind(value)
 
 
