@@ -225,8 +225,8 @@ def _scenario(doc: YamlDocument, base: Path) -> Scenario:
                 raise _Invalid(path[:i], f"missing field {key!r}")
         try:
             return convert(node)
-        except (TypeError, ValueError, AttributeError, IndexError) as err:
-            raise _Invalid(path, f"malformed value {node!r} ({err})") from None
+        except (TypeError, ValueError, AttributeError, IndexError, OverflowError) as err:  # int(.inf), float(9e400)
+            raise _Invalid(path, f"malformed value {node!r:.60} ({err})") from None
 
     shares = lambda v: {str(k): float(x) for k, x in v.items()}  # noqa: E731
     pair = lambda v: (float(v[0]), float(v[1]))  # noqa: E731
