@@ -200,6 +200,7 @@ CSP = {"lines": 1, "chs_per_line_per_day": 100, "failure_probability": 0.01}
     ({"reflash__allow_repeat": "yes"}, r"reflash.allow_repeat: malformed value 'yes'"),
     ({"seed": float("-inf")}, r"seed: malformed value -inf"),  # was an OverflowError (yaml-reflash fuzz)
     ({"days": float("inf")}, r"days: malformed value inf"),
+    ({"catalogue": True}, r"catalogue: True is not a file name"),  # was a TypeError (yaml-reflash fuzz)
 ])
 def test_bad_studies_name_file_line_and_field(changes, reason) -> None:
     with pytest.raises(InputFileError, match=reason):

@@ -231,6 +231,8 @@ def _scenario(doc: YamlDocument, base: Path) -> Scenario:
     shares = lambda v: {str(k): float(x) for k, x in v.items()}  # noqa: E731
     pair = lambda v: (float(v[0]), float(v[1]))  # noqa: E731
     catalogue_file = get("catalogue", default=None)
+    if catalogue_file is not None and not isinstance(catalogue_file, str):  # catalogue: true was a TypeError
+        raise _Invalid(("catalogue",), f"{catalogue_file!r:.60} is not a file name (or null: the built-in one)")
     try:
         catalogue = Catalogue.load(base / catalogue_file if catalogue_file else DEFAULT_CATALOGUE)
     except CatalogueError as err:
