@@ -225,7 +225,7 @@ def _scenario(doc: YamlDocument, base: Path) -> Scenario:
                 raise _Invalid(path[:i], f"missing field {key!r}")
         try:
             return convert(node)
-        except (TypeError, ValueError, AttributeError, IndexError, OverflowError) as err:  # int(.inf), float(9e400)
+        except (TypeError, ValueError, AttributeError, LookupError, OverflowError) as err:  # int(.inf), float(9e400)
             raise _Invalid(path, f"malformed value {node!r:.60} ({err})") from None
 
     shares = lambda v: {str(k): float(x) for k, x in v.items()}  # noqa: E731
