@@ -12,12 +12,19 @@
    CPU <= 1.5 x the loop's, peak memory <= 1 GiB. The SimPy reference engine's CPU time
    is printed for scale.
 2. 3M and 10M sites: CPU time per meter stays flat.
-3. 8 replications at GB scale on 1 worker versus 2 (target >= 1.9 x faster with 2).
-4. The projected wall time of 1,000 replications x 5 policies at GB scale on this
-   machine's cores (target <= 30 min): the CPU time of one seed's five policies run
-   together as the study runs them (history and premises sampled once,
-   ``sim.population.fast.run_policies``), times 1,000, over the cores at the speed-up
-   measured in 3.
+   The GB run is timed twice in its process: the first run (cold: the process's first
+   touch of its pages, which the kernel must find and zero) and the next (warm, as every
+   later replication of a study's worker runs).
+3. 8 replications at GB scale on 1 worker versus 2 (target >= 1.9 x faster with 2), and
+   the minimal loop's 8 runs on 1 versus 2 worker processes in the same run: what this
+   machine allows. CPU seconds a replication with 1 and with 2 workers show what two
+   processes sharing the L3 cache and memory bandwidth cost each other.
+4. 1,000 replications x 5 policies at GB scale (target <= 30 min), measured as a study
+   runs them: a few seeds' tasks through the runner (``run_tasks``: one seed's five
+   policies batched into one worker task, history and premises sampled once, results
+   pickled back to the parent) on this machine's cores, scaled to 1,000 seeds; then the
+   time outside the replications: ``hansim backlog``'s summaries, tables and plots
+   (``write_outputs``), and ``hansim sweep``'s saving of each replication's file.
 
 Usage: PYTHONPATH=. python3 benchmarks/backlog.py [--quick] [--sites N] [--simpy]
 ``--quick`` runs small sizes as a smoke test (its figures are not the targets'). Figures
@@ -31,22 +38,29 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import pickle
 import resource
+import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 from numba import njit
 
 from sim.policies import POLICIES, make_policy
 from sim.population import fast
+from sim.population.memory import available_bytes
 from sim.population.model import run_replication
 from sim.population.params import PopulationParams
 from sim.population.runner import Task, replication_seeds, run_tasks
 
 
-def _measure(sites: int, years: float, policy: str, engine: str) -> dict[str, float]:
-    """One replication in this (fresh) process: CPU s, peak RSS over the warmed-up baseline."""
+def _measure(sites: int, years: float, policy: str, engine: str, twice: bool) -> dict[str, float]:
+    """One replication in this (fresh) process: CPU s, peak RSS over the warmed-up baseline;
+    ``twice``: the CPU s of the same run again (warm)."""
     warm = PopulationParams(sites=1000, years=1.0)
     run_replication(warm, make_policy(policy), np.random.SeedSequence(1), engine)  # compile / load
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -55,31 +69,23 @@ def _measure(sites: int, years: float, policy: str, engine: str) -> dict[str, fl
     rep = run_replication(params, make_policy(policy), np.random.SeedSequence(2026), engine)
     cpu = time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    again = float("nan")
+    if twice:
+        del rep
+        again = time.process_time()
+        rep = run_replication(params, make_policy(policy), np.random.SeedSequence(2026), engine)
+        again = time.process_time() - again
     live = float(rep.site_days[:, -1].sum() / params.days)
     history_events = int(fast.at_epoch(params, np.random.SeedSequence(2026))[3][0])  # untimed: its count
-    return {"cpu": cpu, "peak": peak, "base": base, "events": rep.events, "live": live,
+    return {"cpu": cpu, "warm": again, "peak": peak, "base": base, "events": rep.events, "live": live,
             "installed": rep.installed, "historic": rep.historic, "history_events": history_events}
 
 
-def _measure_policies(sites: int, years: float) -> float:
-    """CPU seconds of one seed's replications under every policy, run as a study runs them."""
-    warm = PopulationParams(sites=1000, years=1.0)
-    policies = [make_policy(name) for name in POLICIES]
-    fast.run_policies(warm, policies, np.random.SeedSequence(1))  # compile / load
-    cpu = time.process_time()
-    fast.run_policies(PopulationParams(sites=sites, years=years), policies, np.random.SeedSequence(2026))
-    return time.process_time() - cpu
-
-
-def fresh(sites: int, years: float, policy: str = "email-10wd", engine: str = "numba") -> dict[str, float]:
+def fresh(sites: int, years: float, policy: str = "email-10wd", engine: str = "numba",
+          twice: bool = False) -> dict[str, float]:
     """:func:`_measure` in a new process, so peak memory is this run's alone."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_measure, sites, years, policy, engine).result()
-
-
-def fresh_policies(sites: int, years: float) -> float:
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_measure_policies, sites, years).result()
+        return pool.submit(_measure, sites, years, policy, engine, twice).result()
 
 
 @njit(cache=True)
@@ -114,18 +120,72 @@ def floor_cpu(live: int, events: int) -> float:
     return time.process_time() - cpu
 
 
-def workers(sites: int, years: float, replications: int = 8) -> list[tuple[float, float]]:
-    """(wall seconds, cores busy on average) for 1 and 2 workers."""
+def workers(sites: int, years: float, replications: int = 8) -> list[tuple[float, float, float]]:
+    """(wall seconds, cores busy on average, CPU seconds a replication) for 1 and 2 workers.
+
+    The kernel is loaded in this process first, so the forked workers inherit it and
+    neither timing includes loading numba's cache."""
     params = PopulationParams(sites=sites, years=years)
     tasks = [Task(params, make_policy("email-10wd"), s) for s in replication_seeds(7, replications)]
-    run_tasks(tasks[:2], workers=2, progress=False)  # every worker's numba cache warm
-    figures = []
-    for n in (1, 2):
-        start, cpu = time.perf_counter(), _cpu_seconds()
-        run_tasks(tasks, workers=n, progress=False)
-        wall = time.perf_counter() - start
-        figures.append((wall, (_cpu_seconds() - cpu) / wall))
-    return figures
+    run_tasks([Task(PopulationParams(sites=1000, years=1.0), make_policy("email-10wd"), tasks[0].seed)],
+              workers=1, progress=False)
+    return [_timed(partial(run_tasks, tasks, workers=n, progress=False), replications) for n in (1, 2)]
+
+
+def floor_workers(live: int, events: int, runs: int = 8) -> list[tuple[float, float, float]]:
+    """The minimal loop's ``runs`` runs on 1 and 2 worker processes, forked from this process
+    with the loop loaded, as the runner forks its workers."""
+    _floor_loop(10, 10, 1.0, 1)
+    args = [(max(1, live), events, float(live), 7 + r) for r in range(runs)]
+    return [_timed(partial(_floors, n, args), runs) for n in (1, 2)]
+
+
+def _floors(workers: int, args: list[tuple[int, int, float, int]]) -> None:
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        for _ in pool.map(_floor_loop, *zip(*args, strict=True)):
+            pass
+
+
+def _timed(work: Callable[[], object], runs: int) -> tuple[float, float, float]:
+    """(wall s, cores busy on average, CPU s a run) of ``work``, this process and its workers
+    (counted once they have ended: ``work`` shuts its pool down)."""
+    start, cpu = time.perf_counter(), _cpu_seconds()
+    work()
+    wall, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+    return wall, cpu / wall, cpu / runs
+
+
+def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> dict[str, float]:
+    """``seeds`` seeds x every policy at ``sites`` sites, run as ``hansim backlog`` runs them
+    (the runner's batching, results back in the parent), then its outputs and a sweep's files."""
+    # imported here: matplotlib would swell the baseline of section 1's fresh processes
+    from sim.population.report import write_outputs
+    from sim.population.store import replication_path, save
+
+    params = PopulationParams(sites=sites, years=years)
+    policies = [make_policy(name) for name in POLICIES]
+    run_tasks([Task(PopulationParams(sites=1000, years=1.0), policies[0], np.random.SeedSequence(1))],
+              workers=1, progress=False)  # the kernel loaded before the workers fork
+    seed_list = replication_seeds(2026, seeds)
+    tasks = [Task(params, policy, s) for policy in policies for s in seed_list]
+    start, cpu = time.perf_counter(), _cpu_seconds()
+    results = run_tasks(tasks, workers=workers, progress=False)
+    runs, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+    outputs = []  # backlog's outputs for the first seed, then for all: a fixed cost (the plots) and one a run
+    for n in (1, seeds):
+        grouped = {p.label(): (p, results[i * seeds:i * seeds + n]) for i, p in enumerate(policies)}
+        start = time.perf_counter()
+        write_outputs(folder / f"backlog-{n}", params, 2026, grouped)
+        outputs.append(time.perf_counter() - start)
+    per_run = (outputs[1] - outputs[0]) / (len(policies) * (seeds - 1))
+    start = time.perf_counter()
+    for i, rep in enumerate(results):
+        save(replication_path(folder / "sweep", i), rep)
+    saving = time.perf_counter() - start
+    size = sum(len(pickle.dumps(r, pickle.HIGHEST_PROTOCOL)) for r in results) / len(results)
+    return {"runs": runs, "cpu": cpu, "outputs": outputs[1], "outputs_fixed": outputs[0] - len(policies) * per_run,
+            "outputs_per_run": per_run, "saving": saving, "replications": len(results),
+            "bytes": size, "file": (replication_path(folder / "sweep", 0)).stat().st_size}
 
 
 def load() -> str:
@@ -146,14 +206,17 @@ def main() -> None:
     ap.add_argument("--large", type=int, nargs="+", default=[3_000_000, 10_000_000],
                     help="larger runs for time per meter")
     ap.add_argument("--simpy", action="store_true", help="also time the SimPy reference engine at GB scale")
+    ap.add_argument("--seeds", type=int, default=4, help="seeds of section 4's study (x 5 policies; at least 2)")
     ap.add_argument("--quick", action="store_true", help="smoke test: small sizes, figures not the targets'")
     args = ap.parse_args()
+    if args.seeds < 2:
+        ap.error(f"--seeds {args.seeds}: section 4 needs at least 2 (its outputs are timed at 1 seed and at all)")
     if args.quick:
         args.sites, args.large = 20_000, [40_000, 80_000]
     gib = 2**30
 
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    gb = fresh(args.sites, args.years)
+    gb = fresh(args.sites, args.years, twice=True)
     floor_run = floor_cpu(int(round(gb["live"])), int(gb["events"]))
     floor_history = floor_cpu(int(gb["historic"]) // 2, int(gb["history_events"]))
     floor = floor_run + floor_history
@@ -164,7 +227,9 @@ def main() -> None:
     print(f"   hansim CPU      {gb['cpu']:7.2f} s   (sampling, history run, run, results)")
     print(f"   minimal loop    {floor:7.2f} s   (numba heap, the same events: history {floor_history:.2f} s, "
           f"run {floor_run:.2f} s)")
-    print(f"   ratio           {gb['cpu'] / floor:7.2f}     (target <= 1.5)")
+    print(f"   hansim warm     {gb['warm']:7.2f} s   (the same run again in that process, as a study's worker "
+          "runs its later replications)")
+    print(f"   ratio           {gb['cpu'] / floor:7.2f}     (target <= 1.5); warm {gb['warm'] / floor:.2f}")
     print(f"   ratio to the run's events alone {gb['cpu'] / floor_run:.2f} (the loop skipping the history)")
     print(f"   peak memory     {gb['peak'] / 2**20:7.0f} MiB (target <= 1024 MiB; whole process, ru_maxrss; "
           f"{(gb['peak'] - gb['base']) / args.sites:.0f} B a site over the warmed-up "
@@ -183,22 +248,45 @@ def main() -> None:
               f"{big['peak'] / gib:5.2f} GiB  ({big['cpu'] / sites / (gb['cpu'] / args.sites):.2f} x "
               "the GB run's per site)")
 
-    (one, one_cores), (two, two_cores) = workers(args.sites, args.years)
+    (one, one_cores, one_cpu), (two, two_cores, two_cpu) = workers(args.sites, args.years)
+    (f_one, f_one_cores, f_one_cpu), (f_two, f_two_cores, f_two_cpu) = floor_workers(
+        int(round(gb["live"])), int(gb["events"]))
     speedup = one / two
     print(f"3. 8 replications of {args.sites:,} sites, {args.years:g} years ({load()}):")
-    print(f"   1 worker {one:7.1f} s, 2 workers {two:7.1f} s, speed-up {speedup:4.2f}x (target >= 1.9x)")
-    print(f"   cores busy on average: {one_cores:.2f} with 1 worker, {two_cores:.2f} with 2 "
-          "(below 2 means the machine did not give us two cores)")
+    print(f"   hansim       1 worker {one:7.1f} s, 2 workers {two:7.1f} s, speed-up {speedup:4.2f}x "
+          "(target >= 1.9x)")
+    print(f"   minimal loop 1 worker {f_one:7.1f} s, 2 workers {f_two:7.1f} s, speed-up {f_one / f_two:4.2f}x "
+          "(8 runs of the GB run's events: what this machine allows)")
+    print(f"   cores busy on average: hansim {one_cores:.2f} with 1 worker, {two_cores:.2f} with 2; minimal loop "
+          f"{f_one_cores:.2f}, {f_two_cores:.2f} (below 2: the machine did not give us two cores)")
+    print(f"   CPU a replication: hansim {one_cpu:.2f} s with 1 worker, {two_cpu:.2f} s with 2 "
+          f"({two_cpu / one_cpu - 1:+.0%}); minimal loop {f_one_cpu:.2f} s, {f_two_cpu:.2f} s "
+          f"({f_two_cpu / f_one_cpu - 1:+.0%}): two workers share the L3 cache and memory bandwidth")
 
-    print(f"4. Projected: 1,000 replications x {len(POLICIES)} policies at {args.sites:,} sites ({load()}):")
-    seed_cpu = fresh_policies(args.sites, args.years)
-    print(f"   one seed's {len(POLICIES)} policies together: {seed_cpu:6.2f} s CPU, "
-          f"{seed_cpu / len(POLICIES):.2f} s a replication (email-10wd alone: {gb['cpu']:.2f} s)")
-    total = seed_cpu * 1000
     cores = min(2, os.cpu_count() or 1)
-    wall = total / (speedup if cores > 1 else 1.0)
-    print(f"   {total / 60:.1f} CPU-minutes; on {cores} cores at the measured {speedup:.2f}x: "
-          f"{wall / 60:.1f} min (target <= 30 min); at a full 2.0x: {total / 2 / 60:.1f} min")
+    with tempfile.TemporaryDirectory() as folder:
+        st = study(args.sites, args.years, args.seeds, cores, Path(folder))
+    per_seed = st["runs"] / args.seeds
+    runs_wall = per_seed * 1000
+    outputs = st["outputs_fixed"] + st["outputs_per_run"] * 5000
+    saving = st["saving"] / st["replications"] * 5000
+    print(f"4. 1,000 replications x {len(POLICIES)} policies at {args.sites:,} sites, as a study runs them "
+          f"({load()}):")
+    print(f"   {args.seeds} seeds x {len(POLICIES)} policies through the runner on {cores} workers: "
+          f"{st['runs']:.1f} s wall, {per_seed:.1f} s a seed ({per_seed / len(POLICIES):.2f} s a replication)")
+    print(f"   replications: {runs_wall / 60:.1f} min for 1,000 seeds (target <= 30 min); CPU {st['cpu']:.1f} s, "
+          f"{st['cpu'] / st['replications']:.2f} s a replication (workers and parent): "
+          f"{st['cpu'] / args.seeds * 1000 / cores / 60:.1f} min on {cores} whole cores")
+    print(f"   outside them: hansim backlog's summaries, tables and plots {st['outputs']:.1f} s for "
+          f"{st['replications']} replications ({st['outputs_fixed']:.1f} s + {st['outputs_per_run']:.2f} s a "
+          f"replication: {outputs / 60:.1f} min at 5,000); hansim sweep's files "
+          f"{st['saving']:.1f} s ({saving / 60:.1f} min at 5,000)")
+    print(f"   total: {(runs_wall + outputs) / 60:.1f} min as hansim backlog, {(runs_wall + saving) / 60:.1f} min "
+          "as hansim sweep (before the sweep's summary, which reads every file back)")
+    print(f"   each replication's result: {st['bytes'] / 2**20:.1f} MiB pickled, {st['file'] / 2**20:.1f} MiB on disk: "
+          f"{st['bytes'] * 5000 / 2**30:.0f} GiB held by hansim backlog's parent or "
+          f"{st['file'] * 5000 / 2**30:.0f} GiB of sweep files at 5,000 ({available_bytes() / 2**30:.0f} GiB "
+          "available here)")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other load skews wall times)")
 
 

@@ -13,7 +13,9 @@ from click.testing import CliRunner
 from sim.cli import main
 from sim.policies import POLICIES, make_policy
 from sim.population import fast, memory
+from sim.population.model import Replication
 from sim.population.params import PopulationParams
+from sim.population.runner import Task, each_result, replication_seeds, run_tasks
 
 SMALL = ["backlog", "--sites", "600", "--years", "1", "--replications", "2", "--workers", "1", "--quiet",
          "--policy", "none", "--policy", "email-5wd"]
@@ -65,3 +67,31 @@ def test_policies_run_together_give_each_policy_its_own_bits() -> None:
         alone = fast.run_replication(params, policy, seed)
         for field in dataclasses.fields(alone):
             assert np.array_equal(getattr(alone, field.name), getattr(shared, field.name)), (policy.name, field.name)
+
+
+def test_a_study_whose_results_overflow_memory_is_refused_before_it_starts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """hansim backlog holds every replication's result for its summary (16 MiB each at GB
+    scale): 200 of them at 1,000,000 sites do not fit in 2 GiB, though one run at a time would."""
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2 * 2**30)
+    out = tmp_path / "many"
+    result = CliRunner().invoke(main, ["backlog", "--sites", "1000000", "--replications", "200", "--workers", "1",
+                                       "--quiet", "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "study too large for memory" in lines[0], result.output
+    assert "200 replications' results" in lines[0] and "1,000,000 sites" in lines[0], lines[0]
+    assert not out.exists()
+
+
+def test_each_result_hands_over_every_replication_once_with_run_tasks_bits() -> None:
+    """each_result (what sweeps and studies use, keeping no result) gives each task's bits."""
+    params = PopulationParams(sites=800, years=1.0)
+    tasks = [Task(params, make_policy(name), seed) for name in ("none", "email-5wd")
+             for seed in replication_seeds(3, 2)]
+    kept = run_tasks(tasks, workers=1, progress=False)
+    seen: dict[int, Replication] = {}
+    each_result(tasks, lambda i, rep: seen.setdefault(i, rep), workers=2, progress=False)
+    assert sorted(seen) == list(range(len(tasks)))
+    for i, rep in enumerate(kept):
+        assert np.array_equal(rep.in_backlog_days, seen[i].in_backlog_days) and rep.events == seen[i].events

@@ -58,6 +58,7 @@ def test_writes_every_output_byte_identical_for_the_same_seed(tmp_path) -> None:
     ({"reflash__price_points_gbp": [0, 12]}, (), "reflash.price_points_gbp[0]"),
     ({}, ("--price", "1000"), "reflash.price_points_gbp[0]"),
     ({}, ("--price", "-3"), "reflash.price_points_gbp[0]"),
+    ({"days": float("inf")}, (), "days"),  # int(.inf) is an OverflowError (found by the yaml-reflash fuzz target)
 ])
 def test_bad_input_is_one_line_naming_the_parameter_and_writes_nothing(tmp_path, changes, args, names) -> None:
     bad = tmp_path / "bad.yaml"

@@ -12,7 +12,7 @@ from sim.cli._population import build, parse_overrides, policies, split_override
 from sim.output import check_folder
 from sim.plotting import FORMATS
 from sim.policies import POLICIES, ParameterError
-from sim.population.memory import check_sites
+from sim.population.memory import check_held, check_sites
 from sim.population.params import PopulationParams
 from sim.population.report import OUTPUT_STEPS, write_outputs
 from sim.population.runner import Task, replication_seeds, run_tasks
@@ -68,6 +68,7 @@ def command(names: tuple[str, ...], sites: int, years: float, replications: int,
     try:
         check_sites(params.sites, engine, 1 if dask_address else min(workers or os.cpu_count() or 1,
                                                                        replications * len(regimes)))
+        check_held(params.sites, replications * len(regimes))  # every replication, for the summary
     except ParameterError as err:
         raise click.ClickException(str(err)) from None
     check_folder(out, overwrite)  # refuse before the run, not after it

@@ -18,10 +18,10 @@ from sim.cli._options import engine_option
 from sim.cli._population import build, policies, split_overrides
 from sim.output import OutputDir, atomic_write
 from sim.policies import ParameterError
-from sim.population.memory import check_sites
+from sim.population.memory import check_held, check_sites
 from sim.population.params import PopulationParams
 from sim.population.report import summarise
-from sim.population.runner import Task, replication_seeds, run_tasks
+from sim.population.runner import Task, each_result, replication_seeds
 from sim.population.store import load, replication_path, run_key, save
 from sim.yamlfile import InputFileError, YamlDocument, load_yaml
 
@@ -143,6 +143,7 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
     try:
         check_sites(max(p[2].sites for p in plan), engine,
                     1 if dask_address else min(workers or os.cpu_count() or 1, len(plan) * reps))
+        check_held(max(p[2].sites for p in plan), reps)  # one set's replications, for its summary
     except ParameterError as err:
         raise click.ClickException(str(err)) from None
     with OutputDir(out, overwrite, resume=RUNS) as staged:  # once the whole file has been checked
@@ -152,9 +153,9 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
         click.echo(f"{len(sets)} parameter sets x {len(names)} policies x {reps} replications: "
                    f"{len(plan) * reps - len(todo)} already written, {len(todo)} to run", err=True)
         try:
-            run_tasks([t for _, _, t in todo], workers, dask_address,
-                      done=lambda j, rep: save(replication_path(todo[j][0], todo[j][1]), rep),
-                      progress=not quiet)
+            each_result([t for _, _, t in todo],
+                        lambda j, rep: save(replication_path(todo[j][0], todo[j][1]), rep),
+                        workers, dask_address, progress=not quiet)
         except OSError as err:
             if not dask_address:
                 raise

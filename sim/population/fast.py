@@ -26,7 +26,8 @@ from sim.calendar import DAY
 from sim.lifecycle import YEAR, Event, SampledCommissioning, State
 from sim.policies import NoProcess, ParameterError, Policy, SmiInstallCodes, _AskTheInstaller
 from sim.population import kernel as k
-from sim.population.model import BACKLOG_STATES, PopulationModel, Replication, outcome
+from sim.population import layout
+from sim.population.model import BACKLOG_STATES, PopulationModel, PremisesDraws, Replication, outcome
 from sim.population.params import PopulationParams
 from sim.suppliers import Market
 from sim.worktime import WorkClock
@@ -145,30 +146,23 @@ class _Run:
                 np.array([c.p_reply for c in behaviour], float))
 
     def new_meters(self, meters: int, profile: tuple[float, ...]) -> _Plan:
-        """The premises' meters, sampled as the SimPy model samples them (installers picked
-        by market share from the same stream, vectorised)."""
-        installed, wan_at, igt, dual, split, esme_lag, keys = self.sampler.premises_draws(meters, profile)
+        """The premises for about ``meters`` meters, sampled as the SimPy model samples them
+        (installers picked by market share from the same stream, vectorised)."""
+        draws = self.sampler.premises_draws(meters, profile)
+        keep = layout.premises_kept(draws.igt, draws.dual, meters)
+        draws = PremisesDraws(*(a[:keep] for a in draws))
         rng, cumulative = self.sampler.rng, np.asarray(self.market._cumulative, float)
-        count = np.where(igt | dual, 2, 1)
-        keep = int(np.searchsorted(np.cumsum(count) - count, meters))  # premises started below ``meters``
-        installed, wan_at, igt, dual, split, esme_lag, keys = (
-            a[:keep] for a in (installed, wan_at, igt, dual, split, esme_lag, keys))
-        n = installed.size
-        first = _pick(rng, cumulative, np.full(n, -1))
-        other = _pick(rng, cumulative, first)
-        esme_at = installed + esme_lag
-        ready = np.where(igt, np.maximum(wan_at, esme_at), wan_at)
-        # Meter 0 of each premises: the ESME (the GSME of an IGT new build); meter 1: the GSME
-        # of a dual-fuel premises or the IGT's later ESME.
-        idx = np.flatnonzero(dual | (igt & (esme_at < self.end)))
-        partner = np.full(n + idx.size, -1)
-        paired = dual[idx]
-        partner[idx[paired]] = n + np.flatnonzero(paired)
-        partner[n + np.flatnonzero(paired)] = idx[paired]
-        return _Plan(np.concatenate((installed, np.where(igt, esme_at, installed)[idx])),
-                     np.concatenate((ready, ready[idx])),
-                     np.concatenate((first, np.where(igt | split, other, first)[idx])),
-                     np.concatenate((keys[:, 0], keys[idx, 1])).astype(np.uint64), partner)
+        first = _pick(rng, cumulative, np.zeros(0, np.int64), keep)
+        other = _pick(rng, cumulative, first, keep)
+        return _Plan(draws, first, other, self.end,
+                     layout.seconds(draws.installed, draws.igt, draws.dual, draws.esme_lag, self.end))
+
+    def no_meters(self) -> _Plan:
+        """No premises (every modelled site was installed in the history)."""
+        none = np.zeros(0)
+        draws = PremisesDraws(none, none, none.astype(bool), none.astype(bool), none.astype(bool), none,
+                              np.zeros((0, 2), np.int64))
+        return _Plan(draws, np.zeros(0, np.int64), np.zeros(0, np.int64), self.end, 0)
 
     def run(self, meters: _Meters, order: np.ndarray, resume: np.ndarray,
             policy: Policy) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -183,24 +177,29 @@ class _Run:
 
 
 class _Plan(NamedTuple):
-    """Meters to install: time, WAN time, installer, random-stream key, partner (or -1)."""
+    """Premises to install on one clock: their draws, the installer of the first meter, a
+    second installer (for a split supply or the IGT's ESME), the clock's end and how many
+    premises have a second meter before it (:mod:`sim.population.layout`)."""
 
-    installed: np.ndarray
-    wan_at: np.ndarray
-    installer: np.ndarray
-    keys: np.ndarray
-    partner: np.ndarray
+    draws: PremisesDraws
+    first: np.ndarray
+    other: np.ndarray
+    end: float
+    seconds: int
+
+    @property
+    def size(self) -> int:
+        """Meters: one a premises, plus the second ones."""
+        return self.draws.installed.size + self.seconds
 
 
-def _pick(rng: np.random.Generator, cumulative: np.ndarray, other_than: np.ndarray) -> np.ndarray:
-    """Suppliers by market share, never ``other_than`` (Market.pick, vectorised)."""
-    picked = np.full(other_than.size, -1)
-    todo = np.arange(other_than.size)
+def _pick(rng: np.random.Generator, cumulative: np.ndarray, other_than: np.ndarray, n: int) -> np.ndarray:
+    """``n`` suppliers by market share, never ``other_than`` (Market.pick, vectorised: a
+    uniform for each premises, then again for those that drew ``other_than``)."""
+    picked = np.empty(n, np.int64)
+    todo = np.arange(n)
     while todo.size:
-        s = np.minimum(np.searchsorted(cumulative, rng.random(todo.size), "right"), cumulative.size - 1)
-        ok = (s != other_than[todo]) | (cumulative.size == 1)
-        picked[todo[ok]] = s[ok]
-        todo = todo[~ok]
+        todo = layout.pick_round(cumulative, rng.random(todo.size), other_than, todo, picked)
     return picked
 
 
@@ -209,17 +208,19 @@ class _Meters:
     meters, then the run's, allocated once (the history's survivors stay where they are)."""
 
     def __init__(self, history: _Plan, run: _Plan) -> None:
-        self.first_new = history.installed.size
-        n = self.first_new + run.installed.size
+        self.first_new = history.size
+        n = self.first_new + run.size
         self.M = _aligned(n, k.METER)
-        self.installed = np.concatenate((history.installed, run.installed))
-        self.gained = np.empty(n)
-        self.late = np.full(n, np.inf)  # a failed tracked request's code still to come
+        self.installed, self.gained, self.late = np.empty(n), np.empty(n), np.empty(n)
         self.chain = np.empty((n, k.CHAIN_WIDTH), np.int16)
         self.holders = np.empty((n, k.CHAIN_WIDTH // 2), np.int16)
-        for start, plan, offset in ((0, history, 0), (self.first_new, run, self.first_new)):
-            k.new_meters(self.M, self.gained, self.chain, self.holders, start, plan.wan_at, plan.installer,
-                         np.where(plan.partner >= 0, plan.partner + offset, -1), plan.keys)
+        self.run_plan: _Plan | None = run  # for restore(); dropped when no policy follows
+        self._pack(0, history)
+        self._pack(self.first_new, run)
+
+    def _pack(self, start: int, plan: _Plan) -> None:
+        layout.pack(self.M, self.installed, self.gained, self.late, self.chain, self.holders, start,
+                    *plan.draws, plan.first, plan.other, plan.end)
 
     def order(self, rows: slice) -> np.ndarray:
         """Rows ``rows`` by install time (a premises' ESME before its GSME: row order)."""
@@ -229,21 +230,26 @@ class _Meters:
         return rows.start + np.flatnonzero(self.M["state"][rows] != k.COMMISSIONED)
 
     def _changing(self) -> tuple[np.ndarray, ...]:
-        """What a run changes (the install times it only reads)."""
-        return (self.M, self.gained, self.chain, self.holders, self.late)
+        """What a run changes (the install times it only reads), each as rows of a 2-D array
+        (a record as its 8 words)."""
+        return (self.M.view(np.uint64).reshape(-1, 8), self.gained.reshape(-1, 1), self.chain, self.holders,
+                self.late.reshape(-1, 1))
 
-    def state(self) -> tuple[np.ndarray, ...]:
-        return tuple(a.copy() for a in self._changing())
+    def state(self, survivors: np.ndarray) -> tuple[np.ndarray, ...]:
+        """What :meth:`restore` needs to put the meters back as they are at the epoch: the
+        survivors' rows (a run touches no other historic meter: the rest are commissioned,
+        partners unlinked). The run's rows are packed afresh from their plan."""
+        return tuple(layout.take(a, survivors) for a in self._changing())
 
-    def restore(self, state: tuple[np.ndarray, ...]) -> None:
+    def restore(self, survivors: np.ndarray, state: tuple[np.ndarray, ...]) -> None:
         for a, saved in zip(self._changing(), state, strict=True):
-            np.copyto(a, saved)
+            layout.put(a, survivors, saved)
+        assert self.run_plan is not None, "restore() after the run's plan was dropped"
+        self._pack(self.first_new, self.run_plan)
 
     def shift(self, rows: np.ndarray, by: float) -> None:
         """Meters ``rows``' times moved by ``by`` seconds (onto another clock)."""
-        for times in (self.M["wan_at"], self.M["entered"], self.M["cos_at"], self.M["action_at"],
-                      self.installed, self.gained, self.late):
-            times[rows] += by
+        layout.shift(self.M, self.installed, self.gained, self.late, rows, by)
 
 
 def _aligned(n: int, dtype: np.dtype) -> np.ndarray:
@@ -273,11 +279,13 @@ def run_policies(params: PopulationParams, policies: Sequence[Policy],
         check(params, policy)  # refuse what the kernel lacks before any work
     main, meters, survivors, _ = at_epoch(params, seed)
     order = meters.order(slice(meters.first_new, meters.M.size))
-    saved = meters.state() if len(policies) > 1 else None
+    saved = meters.state(survivors) if len(policies) > 1 else None
+    if saved is None:
+        meters.run_plan = None  # no restore: its memory back before the run
     results = []
     for n, policy in enumerate(policies):
         if n and saved is not None:
-            meters.restore(saved)
+            meters.restore(survivors, saved)
         counts, gains, acc, out = main.run(meters, order, survivors, policy)
         results.append(_summary(main, meters, survivors, counts, gains, acc, out))
     return results
@@ -294,8 +302,7 @@ def at_epoch(params: PopulationParams, seed: np.random.SeedSequence) -> tuple[_R
     main = _Run(params, run_seed, epoch, params.days, record=True)
     new_count = params.sites - params.historic_sites
     meters = _Meters(history.new_meters(params.historic_sites, (1.0,)),
-                     main.new_meters(new_count, params.install_profile) if new_count > 0 else _Plan(
-                         *(np.zeros(0, t) for t in (float, float, np.int64, np.uint64, np.int64))))
+                     main.new_meters(new_count, params.install_profile) if new_count > 0 else main.no_meters())
     old = slice(0, meters.first_new)
     counts = history.run(meters, meters.order(old), np.zeros(0, np.int64), NoProcess())[0]
     survivors = meters.open(old)
@@ -306,24 +313,15 @@ def at_epoch(params: PopulationParams, seed: np.random.SeedSequence) -> tuple[_R
 def _summary(run: _Run, meters: _Meters, survivors: np.ndarray, counts: np.ndarray, gains: np.ndarray,
              acc: np.ndarray, out: np.ndarray) -> Replication:
     new = meters.installed[meters.first_new:]
-    still = np.concatenate((survivors[meters.M["state"][survivors] != k.COMMISSIONED],
-                            meters.open(slice(meters.first_new, meters.M.size))))
-    states = meters.M["state"][still]
-    entered = np.maximum(meters.M["entered"][still], 0.0)
+    open_installed = layout.close_open(meters.M, meters.installed, survivors, meters.first_new, acc, run.days)
     grid = np.arange(run.days + 1) * DAY
-    for s in BACKLOG_STATES:  # meters still open: entered, never left
-        e = entered[states == s]
-        first = np.ceil(e / DAY).astype(np.int64)
-        inside = first <= run.days
-        np.add.at(acc[0, s], first[inside], 1.0)
-        np.add.at(acc[1, s], first[inside], e[inside])
     count_in, sum_in, count_out, sum_out = np.cumsum(acc, axis=2)
     backlog = np.rint(count_in - count_out).astype(np.int64)
     site_days = (grid * count_in - sum_in - (grid * count_out - sum_out)) / DAY
     done = int(counts[k.C_DONE])
-    return outcome(backlog, site_days, out[0, :done].copy(), out[1, :done].copy(),
-                   meters.installed[still], run.end, gains.copy(),
-                   out[2, :int(counts[k.C_REPLACEMENTS])].copy(),
+    # outcome keeps none of the arrays it is given (views of this run's buffers): it derives new ones
+    return outcome(backlog, site_days, out[0, :done], out[1, :done], open_installed, run.end, gains,
+                   out[2, :int(counts[k.C_REPLACEMENTS])],
                    installed=int(np.count_nonzero(new < run.end)), historic=survivors.size,
                    replaced=int(counts[k.C_REPLACED]), requests=int(counts[k.C_REQUESTS]),
                    escalations=int(counts[k.C_ESCALATIONS]), join_attempts=int(counts[k.C_ATTEMPTS]),

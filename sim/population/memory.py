@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 BYTES_PER_SITE = {"numba": 500, "simpy": 900}
 #: What a worker process costs before it models anything (Python, numpy, numba, SimPy).
 BASELINE_BYTES = 250 * 2**20
+#: Bytes a site of one replication's result (its per-meter arrays: completions, time in the
+#: backlog, time to commission), which a study holds when it summarises replications
+#: together: 16.0 MiB at 1,000,000 sites (``benchmarks/backlog.py``, section 4), with a margin.
+RESULT_BYTES_PER_SITE = 20
 
 
 class StudyTooLarge(ParameterError):
@@ -52,14 +56,26 @@ def check_memory(tasks: Sequence[Task], parallel: int, available: int | None = N
         check_sites(largest.params.sites, largest.engine, parallel, available)
 
 
+def check_held(sites: int, replications: int, available: int | None = None) -> None:
+    """Raise :class:`StudyTooLarge` if ``replications`` results of ``sites`` sites, held
+    together to be summarised, need more than the memory available."""
+    _refuse_beyond(replications * sites * RESULT_BYTES_PER_SITE, available,
+                   f"{replications:,} replications' results held together x {sites:,} sites x "
+                   f"{RESULT_BYTES_PER_SITE} B a site need",
+                   "fewer --replications, policies or --sites; hansim calibrate and sensitivity reduce "
+                   "each replication as it arrives")
+
+
 def check_sites(sites: int, engine: str, parallel: int, available: int | None = None) -> None:
     """Raise :class:`StudyTooLarge` (one line: what, how much, what to do) if ``parallel``
     replications of ``sites`` sites on ``engine`` need more than the memory available."""
-    need = needed_bytes(sites, engine, parallel)
+    _refuse_beyond(needed_bytes(sites, engine, parallel), available,
+                   f"{sites:,} sites x {BYTES_PER_SITE[engine]} B a site ({engine} engine) x {parallel} "
+                   f"worker{'s' if parallel > 1 else ''} needs", "fewer --sites or --workers")
+
+
+def _refuse_beyond(need: int, available: int | None, what: str, allowed: str) -> None:
     have = available_bytes() if available is None else available
     if need > have:
-        raise StudyTooLarge(
-            f"study too large for memory: {sites:,} sites x {BYTES_PER_SITE[engine]} B a site "
-            f"({engine} engine) x {parallel} worker{'s' if parallel > 1 else ''} needs about "
-            f"{need / 2**30:.1f} GiB, {have / 2**30:.1f} GiB available "
-            f"(allowed: fewer --sites or --workers)")
+        raise StudyTooLarge(f"study too large for memory: {what} about {need / 2**30:.1f} GiB, "
+                            f"{have / 2**30:.1f} GiB available (allowed: {allowed})")

@@ -21,7 +21,7 @@ import numpy as np
 
 from sim.parent_death import end_with_parent
 from sim.policies import Policy
-from sim.population.memory import check_memory
+from sim.population.memory import check_held, check_memory
 from sim.population.model import DEFAULT_ENGINE, Replication, run_replication
 from sim.population.params import PopulationParams
 from sim.progress import bar as progress_bar
@@ -60,9 +60,28 @@ def _batches(tasks: Sequence[Task]) -> list[list[int]]:
 
 
 def run_tasks(tasks: Sequence[Task], workers: int | None = None, dask_address: str | None = None,
-              done: Callable[[int, Replication], None] | None = None,
               progress: bool = True) -> list[Replication]:
-    """Run every task; ``done(i, result)`` is called as each finishes (for sweeps to save).
+    """Every task's replication, in task order, all held at once (:func:`each_result` keeps
+    none: a GB-scale replication's result is about 16 MiB). More than the memory available
+    holds is refused before any task starts."""
+    if tasks:
+        check_held(max(task.params.sites for task in tasks), len(tasks))
+    results: list[Replication | None] = [None] * len(tasks)
+
+    def keep(i: int, result: Replication) -> None:
+        results[i] = result
+
+    each_result(tasks, keep, workers, dask_address, progress)
+    finished = [r for r in results if r is not None]
+    assert len(finished) == len(tasks)  # every task finished, or each_result raised
+    return finished
+
+
+def each_result(tasks: Sequence[Task], done: Callable[[int, Replication], None], workers: int | None = None,
+                dask_address: str | None = None, progress: bool = True) -> None:
+    """Run every task, handing ``done(i, result)`` each replication as it finishes and keeping
+    none, so a study of thousands of runs (a sweep saving them, calibration and sensitivity
+    reducing them to figures) holds only those in flight.
 
     A study too large for this machine's memory is refused before any task starts
     (:class:`~sim.population.memory.StudyTooLarge`).
@@ -75,13 +94,10 @@ def run_tasks(tasks: Sequence[Task], workers: int | None = None, dask_address: s
         for task in tasks:
             if task.engine == "numba":
                 fast.check(task.params, task.policy)
-    results: list[Replication | None] = [None] * len(tasks)
     bar = progress_bar(len(tasks), "replications", unit="run", quiet=not progress)
 
     def finish(i: int, result: Replication) -> None:
-        results[i] = result
-        if done:
-            done(i, result)
+        done(i, result)
         bar.update()
 
     batches = _batches(tasks)
@@ -96,9 +112,6 @@ def run_tasks(tasks: Sequence[Task], workers: int | None = None, dask_address: s
             _on_pool(tasks, batches, min(workers or os.cpu_count() or 1, len(batches)), finish)
     finally:
         bar.close()
-    finished = [r for r in results if r is not None]
-    assert len(finished) == len(tasks)  # every task finished, or run_tasks raised
-    return finished
 
 
 def _on_pool(tasks: Sequence[Task], batches: list[list[int]], workers: int,
@@ -111,7 +124,7 @@ def _on_pool(tasks: Sequence[Task], batches: list[list[int]], workers: int,
     try:
         futures = {pool.submit(_run, [tasks[i] for i in batch]): batch for batch in batches}
         for future in as_completed(futures):
-            for i, result in zip(futures[future], future.result(), strict=True):
+            for i, result in zip(futures.pop(future), future.result(), strict=True):  # then released
                 finish(i, result)
     except BaseException:
         for worker in set(multiprocessing.active_children()) - before:
@@ -129,6 +142,9 @@ def _on_dask(tasks: Sequence[Task], batches: list[list[int]], address: str,
     with Client(address, set_as_default=False, timeout="20s") as client:
         futures = client.map(_run, [[tasks[i] for i in batch] for batch in batches], pure=False)
         index = {future.key: batch for future, batch in zip(futures, batches, strict=True)}
-        for future in dask_completed(futures, loop=client.loop):
+        finished = dask_completed(futures, loop=client.loop)
+        del futures  # each result is released from the cluster once handed over
+        for future in finished:
             for i, result in zip(index[future.key], future.result(), strict=True):
                 finish(i, result)
+            future.release()

@@ -31,7 +31,7 @@ from sim.population.memory import check_sites
 from sim.population.model import Replication
 from sim.population.params import PopulationParams, as_dict, with_overrides
 from sim.population.report import costs_of, count_in_year, gain_share
-from sim.population.runner import Task, replication_seeds, run_tasks
+from sim.population.runner import Task, each_result, replication_seeds
 
 Figure = Callable[[PopulationParams, Policy, Replication], float]
 
@@ -247,7 +247,7 @@ def evaluate(study: Study, points: Sequence[Mapping[str, object]], store: Evalua
         if store is not None:
             store.add(*run_id, values)
 
-    run_tasks([todo[r][-1] for r in order], workers, dask_address, done=done, progress=progress)
+    each_result([todo[r][-1] for r in order], done, workers, dask_address, progress=progress)
     return out
 
 
