@@ -5,19 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from aiohttp import web
 
+from sim.cli._options import refuse_bad_yaml
 from sim.cli._stop import stop_on_signals, until
 from sim.cli.duis import SCHEMA_HELP, _schema
-from sim.dcc import gbcs_link
-from sim.dcc.delivery import Deliveries, RetryPolicy
-from sim.dcc.frontdoor import Dcc
-from sim.dcc.keystore import ZAZ1_KEYSTORE, KeystoreError, load_keystore
-from sim.dcc.serve import MAX_BODY, Clock, DccService, app_runner, real_start, receivers_option
-from sim.dcc.site_file import SiteFileError, default_premises, load_site
-from sim.output import write_files
+
+# The server (aiohttp) and the DCC model (zigpy, cryptography) are imported when serving
+# starts, so that a refused site file is refused at once.
+if TYPE_CHECKING:
+    from aiohttp import web
+
+#: sim.dcc.serve.MAX_BODY, which a test holds equal: the option's default without importing the server
+MAX_BODY_HELP = "8388608"
 
 
 @click.group("dcc")
@@ -34,7 +36,7 @@ Examples:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8079, show_default=True,
               help="TCP port (DCC Boxed's is 8079); 0 picks a free one and prints it.")
-@click.option("--site", type=click.Path(path_type=Path),
+@click.option("--site", type=click.Path(path_type=Path), callback=refuse_bad_yaml,
               help="YAML site file; default: the DCC test templates' dual-fuel site with "
                    "DCC Boxed's ZAZ1 test users.")
 @click.option("--clock", type=click.Choice(["real", "scenario"]), default="real", show_default=True,
@@ -49,7 +51,7 @@ Examples:
               help="dccboxed-keystore JSON file: the users' XML-signing certificates and "
                    "the DSP signing key; default: the ZAZ1 test set DCC Boxed ships.")
 @click.option("--schema", "schema_path", help=SCHEMA_HELP)
-@click.option("--max-body", type=click.IntRange(min=1024), default=MAX_BODY, show_default=True,
+@click.option("--max-body", type=click.IntRange(min=1024), default=None, show_default=MAX_BODY_HELP,
               help="Largest request body in bytes (HTTP 413 above it).")
 @click.option("--retries", type=click.IntRange(min=1), default=8, show_default=True,
               help="POST attempts per response or alert before it is dropped with a log line.")
@@ -58,10 +60,18 @@ Examples:
                    "FOLDER/keystore/ (<eui>-ds.pem, <eui>-ka.pem, gbcs-parser's key store layout), "
                    "so anyone can verify the payloads the server sends.")
 def serve(host: str, port: int, site: Path | None, clock: str, receivers: tuple[str, ...],
-          keystore: Path | None, schema_path: str | None, max_body: int, retries: int,
+          keystore: Path | None, schema_path: str | None, max_body: int | None, retries: int,
           certificates: Path | None) -> None:
     """Serve DUIS over HTTP until interrupted: POST signed requests to /api/v1/serviceD,
     /api/v1/serviceS or /api/v1/serviceT; responses and alerts signed with the DSP key."""
+    from sim.dcc import gbcs_link
+    from sim.dcc.delivery import Deliveries, RetryPolicy
+    from sim.dcc.frontdoor import Dcc
+    from sim.dcc.keystore import ZAZ1_KEYSTORE, KeystoreError, load_keystore
+    from sim.dcc.serve import MAX_BODY, Clock, DccService, real_start, receivers_option
+    from sim.dcc.site_file import SiteFileError, default_premises, load_site
+    from sim.output import write_files
+
     try:
         premises = load_site(site) if site else default_premises()
     except SiteFileError as err:
@@ -81,10 +91,14 @@ def serve(host: str, port: int, site: Path | None, clock: str, receivers: tuple[
     dcc = Dcc(premises, _schema(schema_path, required=False))
     service = DccService(dcc, keys, urls, Deliveries(RetryPolicy(attempts=retries)), Clock(clock))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(_run(service.app(max_body), host, port))
+    asyncio.run(_run(service.app(MAX_BODY if max_body is None else max_body), host, port))
 
 
 async def _run(app: web.Application, host: str, port: int) -> None:
+    from aiohttp import web
+
+    from sim.dcc.serve import app_runner
+
     runner = app_runner(app)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
