@@ -18,8 +18,8 @@ from sim.cli.duis import SCHEMA_HELP, _schema
 if TYPE_CHECKING:
     from aiohttp import web
 
-#: sim.dcc.serve.MAX_BODY, which a test holds equal: the option's default without importing the server
-MAX_BODY_HELP = "8388608"
+#: --max-body's default without importing the server: sim.dcc.serve.MAX_BODY (a test holds them equal)
+MAX_BODY = 8 * 1024 * 1024
 
 
 @click.group("dcc")
@@ -51,7 +51,7 @@ Examples:
               help="dccboxed-keystore JSON file: the users' XML-signing certificates and "
                    "the DSP signing key; default: the ZAZ1 test set DCC Boxed ships.")
 @click.option("--schema", "schema_path", help=SCHEMA_HELP)
-@click.option("--max-body", type=click.IntRange(min=1024), default=None, show_default=MAX_BODY_HELP,
+@click.option("--max-body", type=click.IntRange(min=1024), default=MAX_BODY, show_default=True,
               help="Largest request body in bytes (HTTP 413 above it).")
 @click.option("--retries", type=click.IntRange(min=1), default=8, show_default=True,
               help="POST attempts per response or alert before it is dropped with a log line.")
@@ -60,7 +60,7 @@ Examples:
                    "FOLDER/keystore/ (<eui>-ds.pem, <eui>-ka.pem, gbcs-parser's key store layout), "
                    "so anyone can verify the payloads the server sends.")
 def serve(host: str, port: int, site: Path | None, clock: str, receivers: tuple[str, ...],
-          keystore: Path | None, schema_path: str | None, max_body: int | None, retries: int,
+          keystore: Path | None, schema_path: str | None, max_body: int, retries: int,
           certificates: Path | None) -> None:
     """Serve DUIS over HTTP until interrupted: POST signed requests to /api/v1/serviceD,
     /api/v1/serviceS or /api/v1/serviceT; responses and alerts signed with the DSP key."""
@@ -68,7 +68,7 @@ def serve(host: str, port: int, site: Path | None, clock: str, receivers: tuple[
     from sim.dcc.delivery import Deliveries, RetryPolicy
     from sim.dcc.frontdoor import Dcc
     from sim.dcc.keystore import ZAZ1_KEYSTORE, KeystoreError, load_keystore
-    from sim.dcc.serve import MAX_BODY, Clock, DccService, real_start, receivers_option
+    from sim.dcc.serve import Clock, DccService, real_start, receivers_option
     from sim.dcc.site_file import SiteFileError, default_premises, load_site
     from sim.output import write_files
 
@@ -91,7 +91,7 @@ def serve(host: str, port: int, site: Path | None, clock: str, receivers: tuple[
     dcc = Dcc(premises, _schema(schema_path, required=False))
     service = DccService(dcc, keys, urls, Deliveries(RetryPolicy(attempts=retries)), Clock(clock))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(_run(service.app(MAX_BODY if max_body is None else max_body), host, port))
+    asyncio.run(_run(service.app(max_body), host, port))
 
 
 async def _run(app: web.Application, host: str, port: int) -> None:
