@@ -15,9 +15,11 @@ last) and the suppliers holding its install code (row i of ``holders``). The thr
 pending actions (code reply, commissioning, replacement visit) are exclusive, so they
 share one time, ``action_at``, whose kind follows from the state (:func:`_action`). Each
 meter has its own SplitMix64 streams (``key``), as :class:`~sim.worktime.MeterDraws`:
-draw n of stream k. Live meters wait in an indexed binary heap keyed by (due time,
-meter); a partner moved by a dual-fuel switch leaves a stale entry behind, dropped when
-it surfaces (as the SimPy model's stale events are).
+draw n of stream k. Live meters wait in a calendar queue keyed by (due time, meter)
+(:mod:`sim.population.calendar_queue`: a bucket a day, a small exact heap for the
+current day), which pops in exactly a single heap's order; a meter rescheduled (a partner
+moved by a dual-fuel switch) leaves a stale entry behind, dropped when its bucket is
+moved or when it surfaces (as the SimPy model's stale events are).
 
 Backlog counts and meter-days are accumulated per day as intervals close (no interval
 list is kept), which is what keeps a GB run's memory near the per-meter state.
@@ -30,6 +32,8 @@ from typing import Any
 
 import numpy as np
 from numba import njit
+
+from sim.population import calendar_queue
 
 DAY = 86400.0
 INF = math.inf
@@ -68,7 +72,7 @@ CHAIN_WIDTH = 16
 
 # Counters returned in C.
 (C_EVENTS, C_DIRECT, C_REPLACED, C_ATTEMPTS, C_REQUESTS, C_ESCALATIONS, C_DONE, C_GAINS, C_REPLACEMENTS,
- C_HEAP, C_SIZE) = range(11)
+ C_SIZE) = range(10)
 
 # Helpers run without numba's reference counting: they allocate nothing, and the atomic
 # incref/decref of every array they are handed cost half the loop's time. Only ``run``
@@ -187,84 +191,6 @@ def _pick(m, cumulative, other_than):
         s = min(np.searchsorted(cumulative, u, side="right"), n - 1)
         if s != other_than or n == 1:
             return s
-
-
-# -- the queue of live meters ----------------------------------------------------------------
-# A binary heap of (due time, meter and version) in two arrays of its own, so that sifting
-# reads contiguous memory rather than meters' records; meter and version share one int64
-# (meter in the high half), so ordering on it orders by meter. A meter's entry is live
-# while its version equals the meter's ``heap``; rescheduling bumps that, leaving the old
-# entry stale (dropped when it surfaces), as the SimPy model's stale events are. Two
-# entries of one meter at one time are one live and one stale: their order changes nothing.
-_LOW = np.int64(0xFFFFFFFF)
-
-
-@_leaf
-def _before(key, tag, hkey, htag, j):
-    return key < hkey[j] or (key == hkey[j] and tag < htag[j])
-
-
-@_helper
-def _heap_push(heap, C, M, i, due):
-    hkey, htag = heap
-    M[i].heap += 1
-    tag = (np.int64(i) << 32) | (np.int64(M[i].heap) & _LOW)
-    pos = C[C_HEAP]
-    C[C_HEAP] = pos + 1
-    while pos > 0:
-        parent = (pos - 1) >> 1
-        if not _before(due, tag, hkey, htag, parent):
-            break
-        hkey[pos], htag[pos] = hkey[parent], htag[parent]
-        pos = parent
-    hkey[pos], htag[pos] = due, tag
-
-
-@_helper
-def _heap_pop(heap, C):
-    """Drop the root entry."""
-    hkey, htag = heap
-    size = C[C_HEAP] - 1
-    C[C_HEAP] = size
-    if size == 0:
-        return
-    key, tag = hkey[size], htag[size]
-    pos = 0
-    while True:
-        child = 2 * pos + 1
-        if child >= size:
-            break
-        if child + 1 < size and _before(hkey[child + 1], htag[child + 1], hkey, htag, child):
-            child += 1
-        if _before(key, tag, hkey, htag, child):
-            break
-        hkey[pos], htag[pos] = hkey[child], htag[child]
-        pos = child
-    hkey[pos], htag[pos] = key, tag
-
-
-@_helper
-def _heap_top(heap, C, M):
-    """The meter due first (stale entries dropped on the way), or -1."""
-    hkey, htag = heap
-    while C[C_HEAP] > 0:
-        i = htag[0] >> 32
-        if (htag[0] & _LOW) == (np.int64(M[i].heap) & _LOW):
-            return i
-        _heap_pop(heap, C)
-    return np.int64(-1)
-
-
-@njit(cache=True)
-def _heap_room(heap, C, extra):
-    """The heap with room for ``extra`` more entries (doubled when short)."""
-    hkey, htag = heap
-    if C[C_HEAP] + extra <= hkey.size:
-        return heap
-    n = hkey.size * 2 + extra
-    k2, t2 = np.empty(n), np.empty(n, np.int64)
-    k2[:hkey.size], t2[:hkey.size] = hkey, htag
-    return (k2, t2)
 
 
 # -- recording (sim.population.model._Recorder) -----------------------------------------------
@@ -546,8 +472,9 @@ def _next(S, W, i):
     if m.state == COMMISSIONED:
         return INF, EV_DONE
     due, kind = m.wan_at, EV_WAN
-    if _late(m, S[5][i]) < due:
-        due, kind = S[5][i], EV_CODE
+    late = _late(m, S[5], i)
+    if late < due:
+        due, kind = late, EV_CODE
     if m.action_at < due:
         due, kind = m.action_at, _action(m.state)
     if m.cos_at < due:
@@ -566,19 +493,20 @@ def _next(S, W, i):
 
 
 @_leaf
-def _late(m, late_at):
+def _late(m, late, i):
     """When a failed request's tracked incident still brings the code (Lifecycle: code_at
-    after a failure); INF when none is pending."""
-    return late_at if m.state == STRANDED or m.state == AWAITING_VISIT else INF
+    after a failure); INF when none is pending. ``late`` is read only then: it lies apart
+    from the meter's record, a cache miss most events need not pay."""
+    return late[i] if m.state == STRANDED or m.state == AWAITING_VISIT else INF
 
 
 @_leaf
-def _kind(m, due, late_at):
+def _kind(m, due, late, i):
     """The kind of the event a meter's live heap entry at ``due`` is for: what :func:`_next`
     chose (its fields have not changed since, or the entry would be stale)."""
     if m.wan_at == due:
         return EV_WAN
-    if _late(m, late_at) == due:
+    if _late(m, late, i) == due:
         return EV_LATE
     if m.action_at == due:
         return _action(m.state)
@@ -586,12 +514,12 @@ def _kind(m, due, late_at):
 
 
 @_helper
-def _advance(S, W, gains, heap, i, now):
+def _advance(S, W, gains, queue, i, now):
     """Lifecycle.advance: handle the meter's event due ``now`` and schedule its next."""
     M, chain = S[0], S[3]
     R, mk = W[0], W[5]
     m = M[i]
-    kind = _kind(m, now, S[5][i])
+    kind = _kind(m, now, S[5], i)
     if kind == EV_WAN:  # Lifecycle.wan_arrives
         _flag(m, WAN, True)
         m.wan_at = INF
@@ -608,7 +536,7 @@ def _advance(S, W, gains, heap, i, now):
         if p >= 0 and _uniform(m) < R[R_DUAL] and chain[p, M[p].chain_len - 1] == losing:
             _switch(S, W, gains, p, now, gainer)
             M[p].heap += 1  # PopulationModel.reschedule (observer.moved): its old entry is stale
-            _schedule(S, W, gains, heap, p)
+            _schedule(S, W, gains, queue, p)
         _switch(S, W, gains, i, now, gainer)
     elif kind == EV_LATE:  # Lifecycle.code_resolved: the open incident's code
         _flag(m, CODE_OK, True)
@@ -622,11 +550,11 @@ def _advance(S, W, gains, heap, i, now):
         _flag(m, REPLACED, True)
         _flag(m, HOLDS, True)
         _enter(S, W, i, COMMISSIONED, now)
-    _schedule(S, W, gains, heap, i)
+    _schedule(S, W, gains, queue, i)
 
 
 @_helper
-def _schedule(S, W, gains, heap, i):
+def _schedule(S, W, gains, queue, i):
     """Lifecycle._next then PopulationModel._schedule_due: meter ``i`` waits for its next
     event unless it is done, that is past the end, or it is the end of its commissioning
     (finished at once: it touches nothing shared)."""
@@ -639,7 +567,7 @@ def _schedule(S, W, gains, heap, i):
         C[C_DIRECT] += 1
         _enter(S, W, i, COMMISSIONED, due)
         return
-    _heap_push(heap, C, S[0], i, due)
+    calendar_queue.push(queue, S[0], i, due)
 
 
 @njit(cache=True)
@@ -653,8 +581,7 @@ def run(M, installed, gained, chain, holders, late, R, P, mk, clk, order, resume
     C = np.zeros(C_SIZE, np.int64)
     S = (M, installed, gained, chain, holders, late)
     W = (R, P, C, acc, out, mk, clk, np.empty(CHAIN_WIDTH + 1, np.int64))  # the last: asked parties
-    size = order.size + resume.size + 16
-    heap = (np.empty(size), np.empty(size, np.int64))
+    queue = calendar_queue.new(int(R[R_END] // DAY), order.size + resume.size)
     for i in resume:  # Lifecycle.resume
         if C[C_GAINS] + 4 >= gains.size:
             gains = _grow(gains, C[C_GAINS] + 4)
@@ -662,30 +589,31 @@ def run(M, installed, gained, chain, holders, late, R, P, mk, clk, order, resume
         s = M[i].state
         if process and (s == STRANDED or s == ORPHANED or s == WAITING_FOR_CODE):
             _ask(S, W, i, 0.0)
-        _schedule(S, W, gains, heap, i)
+        _schedule(S, W, gains, queue, i)
     end = R[R_END]
-    k = 0
+    k, counted, n, t_install = 0, -1, 0, INF
     n_new = order.size
     while True:
         if C[C_GAINS] + 4 >= gains.size:  # checked here: a call a loop costs reference counting
             gains = _grow(gains, C[C_GAINS] + 4)
-        if C[C_HEAP] + 4 > heap[0].size:
-            heap = _heap_room(heap, C, 4)
-        t_install = installed[order[k]] if k < n_new else INF
-        top = _heap_top(heap, C, M)
-        t_event = heap[0][0] if top >= 0 else INF
+        if counted != k:  # the next premises: its meters, installed at one time
+            counted, n = k, 0
+            t_install = installed[order[k]] if k < n_new else INF
+            while k + n < n_new and installed[order[k + n]] == t_install:
+                n += 1
+        if calendar_queue.short(queue, max(n, 2)):  # an event pushes its meter and maybe its partner
+            queue = calendar_queue.room(queue, max(n, 2))
+        top = calendar_queue.top(queue, M)
+        t_event = queue[0][0] if top >= 0 else INF
         if t_install >= end and t_event >= end:
             break
         if t_install <= t_event:  # PopulationModel._install: one premises' meters
-            start = k
-            while k < n_new and installed[order[k]] == t_install:
-                i = order[k]
-                k += 1
-                m = M[i]
+            for j in range(k, k + n):
+                m = M[order[j]]
                 mean = R[R_COS_MEAN] if m.partner < 0 else R[R_PAIR_COS_MEAN]
                 m.cos_at = INF if mean == INF else t_install - mean * math.log(1.0 - _uniform(m))
                 _flag(m, COS_AGREED, True)
-            for j in range(start, k):  # Lifecycle.install, each meter of the premises
+            for j in range(k, k + n):  # Lifecycle.install, each meter of the premises
                 i = order[j]
                 m = M[i]
                 if m.state == COMMISSIONED:
@@ -696,10 +624,11 @@ def run(M, installed, gained, chain, holders, late, R, P, mk, clk, order, resume
                     m.wan_at = INF
                     _commission(S, W, i, t_install)
                 C[C_EVENTS] += 1
-                _schedule(S, W, gains, heap, i)
+                _schedule(S, W, gains, queue, i)
+            k += n
             continue
         i = top
-        _heap_pop(heap, C)
+        calendar_queue.pop(queue)
         C[C_EVENTS] += 1
-        _advance(S, W, gains, heap, i, t_event)
+        _advance(S, W, gains, queue, i, t_event)
     return C, gains
