@@ -14,15 +14,7 @@ from typing import TypeVar
 
 import click
 
-from sim.cli._options import engine_option
-from sim.cli._population import build, policies, split_overrides
-from sim.output import OutputDir, atomic_write
-from sim.policies import ParameterError
-from sim.population.memory import check_held, check_sites
-from sim.population.params import PopulationParams
-from sim.population.report import summarise
-from sim.population.runner import Task, each_result, replication_seeds
-from sim.population.store import load, replication_path, run_key, save
+from sim.cli._options import engine_option, refuse_bad_yaml
 from sim.yamlfile import InputFileError, YamlDocument, load_yaml
 
 TOP_KEYS = {"sites", "years", "replications", "seed", "policies", "base", "factors", "sets"}
@@ -100,7 +92,8 @@ Examples:
   hansim sweep sweep.yaml
   hansim sweep sweep.yaml --out sweep-out --workers 2
   hansim sweep sweep.yaml --dask tcp://127.0.0.1:8786""")
-@click.argument("sweep_file", metavar="SWEEP.yaml", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("sweep_file", metavar="SWEEP.yaml", type=click.Path(dir_okay=False, path_type=Path),
+                callback=refuse_bad_yaml)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder.  [default: NAME-out in the current folder, for NAME.yaml]")
 @click.option("--workers", type=click.IntRange(1, 512), default=None, help="Local worker processes.")
@@ -113,6 +106,15 @@ Examples:
 def command(sweep_file: Path, out: Path | None, workers: int | None, dask_address: str | None,
             engine: str, quiet: bool, overwrite: bool) -> None:
     """Run every parameter set of SWEEP.yaml; replications already written are skipped."""
+    from sim.cli._population import build, policies, split_overrides
+    from sim.output import OutputDir, atomic_write
+    from sim.policies import ParameterError
+    from sim.population.memory import check_held, check_sites
+    from sim.population.params import PopulationParams
+    from sim.population.report import summarise
+    from sim.population.runner import Task, each_result, replication_seeds
+    from sim.population.store import load, replication_path, run_key, save
+
     doc = read_sweep(sweep_file)
     sets = parameter_sets(doc)
     sites = _number(doc, "sites", 100_000, 1, MAX_SITES, int)
@@ -175,6 +177,8 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
 
 def _saved(path: Path) -> bool:
     """A replication on disk that reads back; an empty or corrupt one is run again."""
+    from sim.population.store import load
+
     if not path.exists():
         return False
     try:
