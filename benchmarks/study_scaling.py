@@ -4,8 +4,9 @@
 The same batch of study runs (parameter points x regimes x replications, common random
 numbers) runs on a LocalCluster of 1 worker process, then of 2, ...; it prints runs a
 second, the speed-up over 1 worker, the parallel efficiency, and checks that every
-cluster size gives the same figures bit for bit. From the measured CPU seconds a run
-costs it then estimates the workers and hours a 100,000-run study needs.
+cluster size gives the same figures bit for bit. It then times one GB-scale run
+(1,000,000 sites, 5 years, email-10wd, the default engine) in this process and, from its
+CPU seconds, estimates the worker cores a 100,000-run study needs.
 
 Usage: PYTHONPATH=. python3 benchmarks/study_scaling.py [--sites N] [--points N] [--workers 1,2]
 Figures depend on the machine and on whatever else runs on it: say so when quoting.
@@ -19,11 +20,13 @@ import time
 
 import numpy as np
 
+from sim.policies import make_policy
+from sim.population.memory import BASELINE_BYTES, BYTES_PER_SITE
+from sim.population.model import DEFAULT_ENGINE, run_replication
 from sim.population.params import PopulationParams
 from sim.population.sensitivity import points_of, sample
-from sim.population.study import BYTES_PER_SITE, Range, Study, evaluate
+from sim.population.study import Range, Study, evaluate
 
-SIMPY_GB_CPU_S = 22.35  # issue 17: 1,000,000 sites, 5 years, email-10wd, median of 3, CPU s
 ENGINE_TARGET_CPU_S = 0.7  # issue 17: the compiled engine's target a run at GB scale
 
 
@@ -35,6 +38,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="cluster sizes to measure, comma-separated")
     parser.add_argument("--study-runs", type=int, default=100_000, help="the study to size a cluster for")
     parser.add_argument("--hours", type=float, default=1.0, help="wanted wall time of that study")
+    parser.add_argument("--gb-sites", type=int, default=1_000_000, help="sites of the GB-scale run timed")
     args = parser.parse_args()
     from distributed import LocalCluster
 
@@ -58,15 +62,21 @@ def main() -> None:
         print(f"LocalCluster {n} worker(s): {wall:.1f} s, {runs / wall:.2f} runs/s, speed-up over in-process "
               f"{serial / wall:.2f}x, efficiency {serial / wall / n:.0%}, same bits as in-process: {same}")
 
-    per_run_gib = 1_000_000 * BYTES_PER_SITE / 2**30
-    scaled = cpu_per_run * 1_000_000 / args.sites  # linear in sites (issue 17: n^1.13, so a floor)
-    for label, cpu in ((f"scaled from this run ({args.sites:,} sites)", scaled),
-                       ("issue 17's measured SimPy engine", SIMPY_GB_CPU_S),
+    per_run_gib = (BASELINE_BYTES + args.gb_sites * BYTES_PER_SITE[DEFAULT_ENGINE]) / 2**30
+    gb_cpu = gb_run_cpu(args.gb_sites)
+    for label, cpu in ((f"one {args.gb_sites:,}-site run of the {DEFAULT_ENGINE} engine, timed here", gb_cpu),
                        ("issue 17's compiled-engine target", ENGINE_TARGET_CPU_S)):
         cores = math.ceil(args.study_runs * cpu / (args.hours * 3600))
         print(f"{args.study_runs:,} runs at GB scale in {args.hours:g} h, {cpu:.2f} CPU s a run ({label}): "
               f"~{cores:,} worker cores, ~{per_run_gib:.1f} GiB each")
 
+
+def gb_run_cpu(sites: int) -> float:
+    """CPU seconds of one 5-year email-10wd run of ``sites`` (the engine loaded first)."""
+    run_replication(PopulationParams(sites=1000, years=1.0), make_policy("email-10wd"), np.random.SeedSequence(1))
+    cpu = time.process_time()
+    run_replication(PopulationParams(sites=sites, years=5.0), make_policy("email-10wd"), np.random.SeedSequence(2026))
+    return time.process_time() - cpu
 
 if __name__ == "__main__":
     main()

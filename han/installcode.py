@@ -80,9 +80,10 @@ class InstallCode:
         code, found = bytes(data[:-CRC_LENGTH]), bytes(data[-CRC_LENGTH:])
         expected = crc_x25(code)
         if found != expected:
+            # Neither CRC is shown: both are bytes of the secret label (issue 19, secrets).
             raise InstallCodeError(
-                f"install code CRC mismatch: expected {expected.hex().upper()}, "
-                f"found {found.hex().upper()}"
+                "install code CRC mismatch: its last 2 bytes are not the CRC-16 of the bytes "
+                "before them (a digit mistyped?)"
             )
         return cls(code)
 

@@ -5,27 +5,38 @@ Every plot in hansim is built as a :class:`matplotlib.figure.Figure` (what the P
 hands back) and turned into bytes here, so that the CLI, the HTML reports and the API
 agree. Matplotlib stamps PNGs with its version and SVGs with a date and random ids; both
 are switched off, so the same run gives the same bytes.
+
+Matplotlib is imported when a figure is made, not with this module: the command line
+reads :data:`FORMATS` for its options, and a refused input file must not wait seconds
+for a plotting library it never uses.
 """
 
 from __future__ import annotations
 
 import io
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display needed, on a server or in CI
-from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Plot file formats hansim writes on request (``--plot-format``).
 FORMATS = ("png", "svg")
 DPI = 110
 
 
+def _matplotlib() -> ModuleType:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no display needed, on a server or in CI
+    return matplotlib
+
+
 def figure_bytes(figure: Figure, fmt: str = "png") -> bytes:
     """``figure`` as PNG or SVG bytes, deterministic (no timestamps, fixed SVG ids)."""
     if fmt not in FORMATS:
         raise ValueError(f"plot format {fmt!r} is not one of {', '.join(FORMATS)}")
+    matplotlib = _matplotlib()
     buffer = io.BytesIO()
     metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
     with matplotlib.rc_context({"svg.hashsalt": "hansim", "svg.fonttype": "none"}):
@@ -35,6 +46,9 @@ def figure_bytes(figure: Figure, fmt: str = "png") -> bytes:
 
 def new_figure(width: float, height: float) -> Figure:
     """A figure outside pyplot's registry: nothing to close, nothing leaks in a notebook loop."""
+    _matplotlib()
+    from matplotlib.figure import Figure
+
     return Figure(figsize=(width, height), layout="constrained")
 
 
@@ -54,7 +68,3 @@ def pounds(value: float, _pos: object = None) -> str:
     if value >= 1e4:
         return f"{sign}£{value / 1e3:,.3g}k"
     return f"{sign}£{value:,.0f}"
-
-
-THOUSANDS = FuncFormatter(thousands)
-POUNDS = FuncFormatter(pounds)

@@ -286,6 +286,51 @@ def _duis_prepare() -> None:
 register(Target("duis", st.deferred(_duis_inputs), _duis, _duis_refusals(), prepare=_duis_prepare))
 
 
+# -- keystore files (dcc serve --keystore) ------------------------------------------------------
+
+_JSON_HOSTILE = [[], {}, 1, -1, 1e308, None, True, "", "x" * 5000, "-----BEGIN CERTIFICATE-----\nAAAA\n",
+                 "-----BEGIN EC PRIVATE KEY-----\n!!\n-----END EC PRIVATE KEY-----\n", {"certificate": 1},
+                 [{"certificate": ""}], "\ud800"]
+
+
+@st.composite
+def _keystore_inputs(draw) -> bytes:
+    """The ZAZ1 keystore with one value (or key) anywhere in it replaced by a hostile one,
+    then, sometimes, its bytes mutated too."""
+    import json
+
+    from sim.dcc.keystore import ZAZ1_KEYSTORE
+    doc = json.loads(ZAZ1_KEYSTORE.read_text())
+    node, path = doc, []
+    while isinstance(node, dict) and node and draw(st.integers(0, 3)):
+        key = draw(st.sampled_from(sorted(node)))
+        path.append(key)
+        node = node[key]
+    replacement = draw(st.sampled_from(_JSON_HOSTILE))
+    if not path:
+        doc = replacement
+    else:
+        parent = doc
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = replacement
+    data = json.dumps(doc, ensure_ascii=draw(st.booleans())).encode("utf-8", "surrogatepass")
+    return draw(st.one_of(st.just(data), mutated([data], [b"\x00", b"[" * 5000, b"\"\\ud800\""])))
+
+
+def _keystore(data: bytes, scratch: Path) -> object:
+    from sim.dcc.keystore import load_keystore
+    return load_keystore(_write(data, scratch, "keystore.json"))
+
+
+def _keystore_refusals() -> tuple[type[BaseException], ...]:
+    from sim.dcc.keystore import KeystoreError
+    return (KeystoreError,)
+
+
+register(Target("keystore-json", _keystore_inputs(), _keystore, _keystore_refusals()))
+
+
 # -- firmware images ------------------------------------------------------------------------
 
 @cache
@@ -687,7 +732,7 @@ _OPTIONS = {
     ("han", "stats"): ["--loss", "--seed"],  # one run
     ("dongle", "sniff"): ["--start-time", "--channel", "--count", "--seconds"],
     ("backlog",): ["--years", "--seed", "--workers", "--set"],  # on one site: any valid value is fast
-    ("duis", "run"): ["--interval"],
+    ("duis", "run"): ["--interval", "--radio"],
     ("reflash",): ["--seed", "--batch-size", "--turnaround-wd"],  # over one day
     ("firmware", "build"): ["--manufacturer-code", "--image-type", "--version", "--header-string",
                             "--hardware-versions"],
@@ -699,11 +744,20 @@ _TEXTS = st.one_of(_NUMBERS, st.text(max_size=40), st.sampled_from(
      "x" * 300, "\u00e9" * 17, "a\x00b"]))
 
 
+#: radio specs: every kind, with ports that refuse at once (nothing listens on port 1) and
+#: hostile text; never a real device path
+_RADIOS = st.one_of(
+    st.tuples(st.sampled_from(["znp", "ezsp", "deconz", "air", "ZNP", "", "x"]),
+              st.sampled_from(["", "socket://127.0.0.1:1", "socket://[::1", "socket://127.0.0.1:99999",
+                               "socket://:", "rfc2217://127.0.0.1:1", "no-such-port", "\x00"])).map(":".join),
+    st.sampled_from(["air", "air:", ":", "::", "znp"]), st.text(max_size=30).filter(lambda v: "/dev" not in v))
+
+
 @st.composite
 def _cli_inputs(draw) -> list[str]:
     command = draw(st.sampled_from(sorted(_OPTIONS)))
     option = draw(st.sampled_from(_OPTIONS[command]))
-    value = draw(_TEXTS if command == ("firmware", "build") else _NUMBERS)
+    value = draw(_TEXTS if command == ("firmware", "build") else _RADIOS if option == "--radio" else _NUMBERS)
     if option == "--set":
         value = f"{draw(st.sampled_from(_SET_KEYS))}={draw(st.one_of(_NUMBERS, st.just('9999-12-31')))}"
     return [*command, option, value]

@@ -45,6 +45,22 @@ def test_keystore_without_a_dsp_key(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "no DSP XML-signing key" in result.output
 
 
+@pytest.mark.parametrize(("text", "words"), [  # found by the keystore-json fuzz target: tracebacks
+    ("[]", "not a dccboxed keystore"),
+    ('{"90B3D51F30000002": 1}', "90B3D51F30000002: not an object with digitalSignature certificates"),
+    ('{"a": {"digitalSignature": {"1": {"certificate": 5}}}}', "a certificate 1: no certificate"),
+    ('{"a": {"digitalSignature": []}}', "a: not an object"),
+    ("[" * 100_000, "nested too deeply"),
+])
+def test_keystore_of_the_wrong_shape_is_an_error_line(tmp_path: Path, text: str, words: str) -> None:
+    bad = tmp_path / "keys.json"
+    bad.write_text(text)
+    result = _serve("--keystore", str(bad))
+    assert result.exit_code == 1 and words in result.output, result.output
+    assert result.output.strip().splitlines()[-1].startswith("Error:"), result.output
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output, result.exception
+
+
 def test_port_in_use_is_one_line() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -50,7 +50,8 @@ def test_good_site(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("change", "expected"), [
     (("type: ESME", "type: TOASTER"), ":6: devices[0].type: 'TOASTER' is not one of ESME"),
     (("install_code: generate", "install_code: 83FED3407A939723A5C639B26916D505C3B6"),
-     ":6: devices[0].install_code: install code CRC mismatch: expected C3B5, found C3B6"),
+     ":6: devices[0].install_code: install code CRC mismatch: its last 2 bytes are not the CRC-16 of the "
+     "bytes before them (a digit mistyped?)"),
     (("csp_region: South", "csp_region: Mars"), ":2: premises.csp_region: 'Mars' is not one of"),
     (("[ImportSupplier]", "[Landlord]"),
      ":8: users.90-B3-D5-1F-30-05-00-00[0]: 'Landlord' is not one of ImportSupplier"),
@@ -74,6 +75,8 @@ def test_good_site(tmp_path: Path) -> None:
     (("gpf: 00-DB-00-00-00-00-00-03}", "gpf: 00-DB-00-00-00-00-00-03, replacement: {chf: 00-DB-00-00-00-00-00-12, "
                                         "gpf: 00-DB-00-00-00-00-00-13, firmware: 1}}"),
      ":3: comms_hub.replacement.firmware: unknown key"),
+    (("suppliers: {electricity: 90-B3-D5-1F-30-05-00-00}", "suppliers: {}"),  # was a StopIteration (yaml-site fuzz)
+     ":9: suppliers: needs a supplier: electricity or gas"),
 ])
 def test_bad_site_says_where_and_why(tmp_path: Path, change, expected) -> None:
     path = write(tmp_path, GOOD.replace(*change))

@@ -104,6 +104,10 @@ def test_catalogue_latest_production_and_paths() -> None:
     ("[: bad", "cannot read"),
     ("manufacturers: [{name: A, code: 1}]\nmodels:\n - {model: X, manufacturer: 1, device_type: CHF,"
      " image_type: 1, hardware_versions: [1, 2], versions: [], upgrades: [[1, 2]]}", "unknown version"),
+    # hostile files go through the one bounded YAML loader (issue 19), not a bare safe_load
+    ("models: " + "[" * 10_000 + "]" * 10_000, "nested more than"),
+    ("a: &x [*x]\nmodels: *x", "recursive alias"),
+    ("models: [\x07]", "control character"),
 ])
 def test_bad_catalogue_files_name_the_reason(tmp_path, text, reason) -> None:
     path = tmp_path / "catalogue.yaml"

@@ -10,7 +10,7 @@ import pytest
 from _fuzz_support import TARGETS, run_one
 from hypothesis import HealthCheck, given, settings
 
-EXAMPLES = {"cli-options": 15, "duis-http": 40, "population-set": 30}  # a CLI run costs ~0.5 s, a slow HTTP client 0.8 s
+EXAMPLES = {"cli-options": 15, "duis-http": 40, "http-head": 40, "population-set": 30}  # a CLI run ~0.5 s, an HTTP client ~0.2-0.8 s
 DEFAULT_EXAMPLES = 60
 
 

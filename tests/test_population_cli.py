@@ -149,6 +149,7 @@ def test_sweep_is_factorial_and_resumes_from_written_replications(tmp_path: Path
     ("sets: [{}]\npolicies: [email-99wd]\n", ["email-99wd"]),
     ("replications: 0\nsets: [{}]\n", ["replications", "1 to 10000"]),
     ("replications: 100000000000\nsets: [{}]\n", ["replications", "allowed range"]),
+    (f"sites: {'9' * 400}\nsets: [{{}}]\n", ["sites = 9999999999", "allowed range"]),  # was an OverflowError
     ("replications: 9000\npolicies: [none, email-5wd, email-10wd, ssi-5wd]\nfactors: {rules.cos_hazard: [0.1, 0.2, 0.3]}\n",
      ["108,000 runs", "100,000 runs"]),
     ("factors:\n" + "".join(f"  f{i}: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n" for i in range(12)),

@@ -198,6 +198,10 @@ CSP = {"lines": 1, "chs_per_line_per_day": 100, "failure_probability": 0.01}
     ({"strategies": ["magic"]}, r"test.yaml:\d+: strategies: \['magic'\]"),
     ({"reflash__batch_size": "many"}, r"reflash.batch_size: malformed value 'many'"),
     ({"reflash__allow_repeat": "yes"}, r"reflash.allow_repeat: malformed value 'yes'"),
+    ({"seed": float("-inf")}, r"seed: malformed value -inf"),  # was an OverflowError (yaml-reflash fuzz)
+    ({"days": float("inf")}, r"days: malformed value inf"),
+    ({"catalogue": True}, r"catalogue: True is not a file name"),  # was a TypeError (yaml-reflash fuzz)
+    ({"suppliers__0__initial_stock__0__age_days": {0: 1}}, r"age_days: malformed value \{0: 1\}"),  # a KeyError
 ])
 def test_bad_studies_name_file_line_and_field(changes, reason) -> None:
     with pytest.raises(InputFileError, match=reason):

@@ -9,8 +9,11 @@ they are typed, as bad input (exit 1, see ``sim/cli/__init__.py``).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import click
+
+from sim.yamlfile import InputFileError, load_yaml
 
 
 class FiniteFloat(click.FloatRange):
@@ -29,8 +32,27 @@ class FiniteFloat(click.FloatRange):
 
 def engine_option(function):
     """``--engine numba|simpy``: which population engine runs the replications."""
-    from sim.population.model import DEFAULT_ENGINE, ENGINES
+    from sim.population import DEFAULT_ENGINE, ENGINES
 
     return click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True,
                         help="Population engine: numba (compiled, fast) or simpy (the reference "
                              "lifecycle scenario replay runs); each is bit-for-bit repeatable for a seed.")(function)
+
+
+def refuse_bad_yaml(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    """Callback of a parameter naming a YAML file: refuse a file the YAML loader refuses
+    before the command imports its libraries (seconds of numpy, scipy, matplotlib, zigpy),
+    with the one line the command itself would give.
+
+    A value that names no file (a bundled scenario's name, a default, a missing path) and
+    a value the loader reads but the command's own checks refuse are left to the command.
+    """
+    if value is None or not Path(str(value)).is_file():
+        return value
+    try:
+        load_yaml(Path(str(value)))
+    except InputFileError as err:
+        raise click.ClickException(str(err)) from None
+    except ValueError:  # e.g. a date-like value that is no date: the command words it
+        pass
+    return value

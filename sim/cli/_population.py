@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import TYPE_CHECKING
 
 import click
 import yaml
 
 from sim.api import regimes, split_overrides
-from sim.policies import ParameterError, Policy
-from sim.population.params import PopulationParams, with_overrides
+
+# numpy comes with these: imported by the functions that build a run, so that a command
+# refusing an input file before any run does not wait for it
+if TYPE_CHECKING:
+    from sim.policies import Policy
+    from sim.population.params import PopulationParams
 
 __all__ = ["build", "parse_overrides", "parse_value", "policies", "split_overrides"]
 
@@ -49,6 +54,8 @@ EPOCHS = (dt.date(2000, 1, 1), dt.date(2100, 12, 31))  # the calendar's holidays
 def _check_epoch(value: object) -> None:
     """The epoch in the calendar's range; checked before the rest, which is relative to it
     (an epoch of 9999-12-31 is the user's mistake, not the obligation date's)."""
+    from sim.policies import ParameterError
+
     try:
         epoch = dt.date.fromisoformat(str(value))
     except ValueError:
@@ -58,6 +65,9 @@ def _check_epoch(value: object) -> None:
 
 
 def build(params: PopulationParams, model: dict[str, object]) -> PopulationParams:
+    from sim.policies import ParameterError
+    from sim.population.params import with_overrides
+
     try:
         _check_epoch(model.get("epoch", params.epoch))
         built = with_overrides(params, model)
@@ -75,6 +85,8 @@ def build(params: PopulationParams, model: dict[str, object]) -> PopulationParam
 
 def policies(names: list[str], policy_params: dict[str, object]) -> list[Policy]:
     """The named policies; each policy parameter must apply to at least one of them."""
+    from sim.policies import ParameterError
+
     try:
         return regimes(names, policy_params)
     except ParameterError as err:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,8 +14,9 @@ from sim.cli._options import FiniteFloat
 from sim.cli._population import build, parse_overrides, split_overrides
 from sim.output import OutputDir
 from sim.plotting import FORMATS
-from sim.population.params import PopulationParams
-from sim.population.study import Evaluations, Study
+
+if TYPE_CHECKING:  # numpy, scipy, matplotlib: imported once the options are all accepted
+    from sim.population.study import Evaluations, Study
 
 EVALUATIONS = "evaluations.jsonl"
 
@@ -59,6 +60,9 @@ def study_options(out: str, sites: int, replications: int) -> Callable[[Callable
 
 def base_study(sites: int, years: float, replications: int, seed: int, overrides: dict[str, object],
                policies: tuple[str, ...]) -> Study:
+    from sim.population.params import PopulationParams
+    from sim.population.study import Study
+
     model, policy = split_overrides(overrides)
     base = build(PopulationParams(sites=sites, years=years), model)
     return Study(base, policies, replications, seed, {f"policy.{k}": v for k, v in policy.items()})
@@ -70,6 +74,8 @@ def open_store(out: Path, study: Study, overwrite: bool) -> Iterator[tuple[Path,
     holds this study's, refused when it holds anything else. With ``overwrite`` the new
     study is staged and replaces OUT only once it is complete (:class:`OutputDir`), so a
     failed or killed study leaves the earlier result, its evaluations included, as it was."""
+    from sim.population.study import Evaluations
+
     with OutputDir(out, overwrite, resume=EVALUATIONS) as staged:
         store = Evaluations(staged.folder / EVALUATIONS, study)
         if store.done:

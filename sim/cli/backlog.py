@@ -9,14 +9,8 @@ import click
 
 from sim.cli._options import FiniteFloat, engine_option
 from sim.cli._population import build, parse_overrides, policies, split_overrides
-from sim.output import check_folder
 from sim.plotting import FORMATS
-from sim.policies import POLICIES, ParameterError
-from sim.population.memory import check_held, check_sites
-from sim.population.params import PopulationParams
-from sim.population.report import OUTPUT_STEPS, write_outputs
-from sim.population.runner import Task, replication_seeds, run_tasks
-from sim.progress import bar, named_steps
+from sim.policies import POLICIES
 
 
 @click.command("backlog", epilog="""\b
@@ -57,6 +51,15 @@ def command(names: tuple[str, ...], sites: int, years: float, replications: int,
             join_loss: float | None, calibration_joins: int, engine: str, quiet: bool, overwrite: bool,
             plot_format: str) -> None:
     """Simulate the uncommissioned backlog and write CSV, summary.json and PNG plots to OUT."""
+    # the engines and the report (numba, matplotlib) only once the options are accepted
+    from sim.output import check_folder
+    from sim.policies import ParameterError
+    from sim.population.memory import check_held, check_sites
+    from sim.population.params import PopulationParams
+    from sim.population.report import OUTPUT_STEPS, write_outputs
+    from sim.population.runner import Task, replication_seeds, run_tasks
+    from sim.progress import bar, named_steps
+
     model_overrides, policy_overrides = split_overrides(overrides)
     params = build(PopulationParams(sites=sites, years=years), model_overrides)
     if join_loss is not None:

@@ -7,11 +7,8 @@ from pathlib import Path
 
 import click
 
+from sim.cli._options import refuse_bad_yaml
 from sim.cli._study import base_study, dask_errors, open_store, study_options
-from sim.policies import ParameterError
-from sim.population.calibration import calibrate, load_targets
-from sim.population.calibration_report import write
-from sim.population.study import StudyError, parse_ranges
 
 
 @click.command("calibrate", epilog="""\b
@@ -21,6 +18,7 @@ Examples:
   hansim calibrate --param install_and_leave_fraction --param rules.p_replace=0.3:0.7
   hansim calibrate --targets my-targets.yaml --dask tcp://scheduler:8786""")
 @click.option("--targets", "targets_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              callback=refuse_bad_yaml,
               help="Targets YAML (figure, policy, kind, value, tolerance, source).  "
                    "[default: the seeds' figures, sim/population/targets.yaml]")
 @click.option("--generations", type=click.IntRange(1, 1000), default=10, show_default=True,
@@ -34,6 +32,11 @@ def command(targets_file: Path | None, generations: int, popsize: int, params: t
     """Fit the assumed parameters (by default those marked fit: true in assumed.yaml) to the
     targets by differential evolution under common random numbers; write calibration.json,
     CSV files, a plot and report.html to OUT. A killed calibration resumes from OUT."""
+    from sim.policies import ParameterError
+    from sim.population.calibration import calibrate, load_targets
+    from sim.population.calibration_report import write
+    from sim.population.study import StudyError, parse_ranges
+
     try:
         targets = load_targets(targets_file)
         ranges = parse_ranges(params, lambda key, entry: bool(entry.get("fit")))

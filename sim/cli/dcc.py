@@ -5,19 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from aiohttp import web
 
+from sim.cli._options import refuse_bad_yaml
 from sim.cli._stop import stop_on_signals, until
 from sim.cli.duis import SCHEMA_HELP, _schema
-from sim.dcc import gbcs_link
-from sim.dcc.delivery import Deliveries, RetryPolicy
-from sim.dcc.frontdoor import Dcc
-from sim.dcc.keystore import ZAZ1_KEYSTORE, KeystoreError, load_keystore
-from sim.dcc.serve import MAX_BODY, Clock, DccService, app_runner, real_start, receivers_option
-from sim.dcc.site_file import SiteFileError, default_premises, load_site
-from sim.output import write_files
+
+# The server (aiohttp) and the DCC model (zigpy, cryptography) are imported when serving
+# starts, so that a refused site file is refused at once.
+if TYPE_CHECKING:
+    from aiohttp import web
+
+#: --max-body's default without importing the server: sim.dcc.serve.MAX_BODY (a test holds them equal)
+MAX_BODY = 8 * 1024 * 1024
 
 
 @click.group("dcc")
@@ -34,7 +36,7 @@ Examples:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8079, show_default=True,
               help="TCP port (DCC Boxed's is 8079); 0 picks a free one and prints it.")
-@click.option("--site", type=click.Path(path_type=Path),
+@click.option("--site", type=click.Path(path_type=Path), callback=refuse_bad_yaml,
               help="YAML site file; default: the DCC test templates' dual-fuel site with "
                    "DCC Boxed's ZAZ1 test users.")
 @click.option("--clock", type=click.Choice(["real", "scenario"]), default="real", show_default=True,
@@ -62,6 +64,14 @@ def serve(host: str, port: int, site: Path | None, clock: str, receivers: tuple[
           certificates: Path | None) -> None:
     """Serve DUIS over HTTP until interrupted: POST signed requests to /api/v1/serviceD,
     /api/v1/serviceS or /api/v1/serviceT; responses and alerts signed with the DSP key."""
+    from sim.dcc import gbcs_link
+    from sim.dcc.delivery import Deliveries, RetryPolicy
+    from sim.dcc.frontdoor import Dcc
+    from sim.dcc.keystore import ZAZ1_KEYSTORE, KeystoreError, load_keystore
+    from sim.dcc.serve import Clock, DccService, real_start, receivers_option
+    from sim.dcc.site_file import SiteFileError, default_premises, load_site
+    from sim.output import write_files
+
     try:
         premises = load_site(site) if site else default_premises()
     except SiteFileError as err:
@@ -85,6 +95,10 @@ def serve(host: str, port: int, site: Path | None, clock: str, receivers: tuple[
 
 
 async def _run(app: web.Application, host: str, port: int) -> None:
+    from aiohttp import web
+
+    from sim.dcc.serve import app_runner
+
     runner = app_runner(app)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

@@ -6,23 +6,20 @@ import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from devices.han_join import HanJoin, KeyLevelJoin
-from han.radio import RadioError
-from sim.cli._options import FiniteFloat
-from sim.dcc import gbcs_link
-from sim.dcc.frontdoor import Dcc
-from sim.dcc.outcome import Outcome
-from sim.dcc.site_file import SiteFileError, default_premises, load_site
+from sim.cli._options import FiniteFloat, refuse_bad_yaml
 from sim.duis import schema as duis_schema
-from sim.duis.precommand import signed_request, supplier_test_key
-from sim.duis.request import NotDUIS, NotModelled, ServiceRequest
-from sim.duis.response import ServiceResponse
-from sim.han_time.frame_join import FrameLevelJoin
-from sim.han_time.radio_join import open_radio
-from sim.output import OutputDir, check_folder
+
+# The DCC model and the HAN joins (zigpy, scapy, numpy) are imported by the commands that
+# run them, so that a refused site file is refused at once.
+if TYPE_CHECKING:
+    from sim.dcc.frontdoor import Dcc
+    from sim.dcc.outcome import Outcome
+    from sim.duis.request import ServiceRequest
+    from sim.duis.response import ServiceResponse
 
 SCHEMA_HELP = (f"DUIS XSD file or folder; default: ${duis_schema.ENV}, else ../shared/duis "
                "beside the project.")
@@ -58,7 +55,7 @@ Examples:
   hansim duis run *.XML --site my-site.yaml --join frames --out story --overwrite
   hansim duis run CCS01_8.11.xml --radio znp:socket://127.0.0.1:9999""")
 @click.argument("requests", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--site", type=click.Path(path_type=Path),
+@click.option("--site", type=click.Path(path_type=Path), callback=refuse_bad_yaml,
               help="YAML site file (devices, install codes, WAN, users); default: the DCC "
                    "test templates' dual-fuel site.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("duis-out"),
@@ -91,6 +88,15 @@ def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: s
     request at all stops the run with nothing written. A --radio stick that disappears
     mid-run stops it too, with every file up to the request it stopped in written.
     """
+    from devices.han_join import HanJoin, KeyLevelJoin
+    from han.radio import RadioError
+    from sim.dcc import gbcs_link
+    from sim.dcc.frontdoor import Dcc
+    from sim.dcc.site_file import SiteFileError, default_premises, load_site
+    from sim.han_time.frame_join import FrameLevelJoin
+    from sim.han_time.radio_join import open_radio
+    from sim.output import check_folder
+
     try:
         premises = load_site(site) if site else default_premises()
     except SiteFileError as err:
@@ -128,6 +134,9 @@ def run(requests: tuple[Path, ...], site: Path | None, out: Path, schema_path: s
 
 def _feed(dcc: Dcc, requests: tuple[Path, ...], interval: float, sign: bool,
           files: dict[str, bytes], lines: list[str], fed: list[Path]) -> None:
+    from sim.duis.precommand import signed_request, supplier_test_key
+    from sim.duis.request import NotDUIS, NotModelled
+
     for path in requests:
         fed.append(path)
         _advance(dcc, interval if lines else 0, files, lines)
@@ -158,6 +167,8 @@ def _advance(dcc: Dcc, seconds: float, files: dict[str, bytes], lines: list[str]
 
 
 def _write(out: Path, files: dict[str, bytes], overwrite: bool) -> None:
+    from sim.output import OutputDir
+
     with OutputDir(out, overwrite) as staged:
         for name, data in files.items():
             staged.write(name, data)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from sim.cli._options import refuse_bad_yaml
 from sim.mp155.scenario import BUNDLED, STRATEGIES, Scenario
 from sim.yamlfile import InputFileError
 
@@ -17,7 +18,7 @@ Examples:
   hansim reflash --scenario my-study.yaml --strategy hold --strategy reflash --seed 3""")
 @click.option("--scenario", "scenario_file", type=click.Path(dir_okay=False),
               default=str(BUNDLED), show_default="scenarios/reflash/mp155-reflash.yaml",
-              help="Study YAML: suppliers, CSPs, old-firmware costs, prices.")
+              callback=refuse_bad_yaml, help="Study YAML: suppliers, CSPs, old-firmware costs, prices.")
 @click.option("-o", "--out", type=click.Path(file_okay=False), default="reflash-out",
               show_default=True, help="Folder for the CSV files, PNG plots and report.html.")
 @click.option("--strategy", "strategies", multiple=True, type=click.Choice(STRATEGIES),

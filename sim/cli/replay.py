@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from sim.cli._options import refuse_bad_yaml
 from sim.plotting import FORMATS
 from sim.yamlfile import InputFileError
 
@@ -18,7 +19,7 @@ Examples:
   hansim replay cos-email-10wd --out cos-out --overwrite
   hansim replay my-site.yaml --seed 3 --keys-out keys.txt --plot-format svg
   hansim replay reactive-wan --radio znp:socket://127.0.0.1:9999""")
-@click.argument("scenario", required=False, default=DEFAULT)
+@click.argument("scenario", required=False, default=DEFAULT, callback=refuse_bad_yaml)
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("replay-out"),
               show_default=True,
               help="Folder for timeline.jsonl/.csv, duis/, pcap/, summary.json, the plot, report.html.")

@@ -14,15 +14,7 @@ from typing import TypeVar
 
 import click
 
-from sim.cli._options import engine_option
-from sim.cli._population import build, policies, split_overrides
-from sim.output import OutputDir, atomic_write
-from sim.policies import ParameterError
-from sim.population.memory import check_held, check_sites
-from sim.population.params import PopulationParams
-from sim.population.report import summarise
-from sim.population.runner import Task, each_result, replication_seeds
-from sim.population.store import load, replication_path, run_key, save
+from sim.cli._options import engine_option, refuse_bad_yaml
 from sim.yamlfile import InputFileError, YamlDocument, load_yaml
 
 TOP_KEYS = {"sites", "years", "replications", "seed", "policies", "base", "factors", "sets"}
@@ -88,9 +80,10 @@ def _number(doc: YamlDocument, key: str, default: N, low: float, high: float, ki
     value = doc.data.get(key, default)
     allowed = f"{low:g} to {high:g}"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
-        raise _fail(doc, (key,), f"{value!r} is not a {'whole ' if kind is int else ''}number (allowed: {allowed})")
+        raise _fail(doc, (key,), f"{value!r:.60} is not a {'whole ' if kind is int else ''}number (allowed: {allowed})")
     if not low <= value <= high:  # also refuses NaN
-        raise _fail(doc, (key,), f"{key} = {value:g} is outside the allowed range ({allowed})")
+        shown = f"{value:g}" if isinstance(value, float) else f"{value}"[:40]  # an int no float holds
+        raise _fail(doc, (key,), f"{key} = {shown} is outside the allowed range ({allowed})")
     return kind(value)
 
 
@@ -99,7 +92,8 @@ Examples:
   hansim sweep sweep.yaml
   hansim sweep sweep.yaml --out sweep-out --workers 2
   hansim sweep sweep.yaml --dask tcp://127.0.0.1:8786""")
-@click.argument("sweep_file", metavar="SWEEP.yaml", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("sweep_file", metavar="SWEEP.yaml", type=click.Path(dir_okay=False, path_type=Path),
+                callback=refuse_bad_yaml)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder.  [default: NAME-out in the current folder, for NAME.yaml]")
 @click.option("--workers", type=click.IntRange(1, 512), default=None, help="Local worker processes.")
@@ -112,6 +106,15 @@ Examples:
 def command(sweep_file: Path, out: Path | None, workers: int | None, dask_address: str | None,
             engine: str, quiet: bool, overwrite: bool) -> None:
     """Run every parameter set of SWEEP.yaml; replications already written are skipped."""
+    from sim.cli._population import build, policies, split_overrides
+    from sim.output import OutputDir, atomic_write
+    from sim.policies import ParameterError
+    from sim.population.memory import check_held, check_sites
+    from sim.population.params import PopulationParams
+    from sim.population.report import summarise
+    from sim.population.runner import Task, each_result, replication_seeds
+    from sim.population.store import load, replication_path, run_key, save
+
     doc = read_sweep(sweep_file)
     sets = parameter_sets(doc)
     sites = _number(doc, "sites", 100_000, 1, MAX_SITES, int)
@@ -174,6 +177,8 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
 
 def _saved(path: Path) -> bool:
     """A replication on disk that reads back; an empty or corrupt one is run again."""
+    from sim.population.store import load
+
     if not path.exists():
         return False
     try:

@@ -53,27 +53,41 @@ def load_keystore(path: Path = ZAZ1_KEYSTORE) -> Keystore:
         entries = json.loads(path.read_text())
     except (OSError, ValueError) as err:
         raise KeystoreError(f"{path}: {err}") from None
+    except RecursionError:
+        raise KeystoreError(f"{path}: nested too deeply to be a keystore") from None
+    if not isinstance(entries, dict):
+        raise KeystoreError(f"{path}: not a dccboxed keystore (a JSON object of business IDs)")
     certificates: dict[str, list[x509.Certificate]] = {}
     dsp: SigningKey | None = None
     skipped: list[str] = []
     for user, usages in entries.items():
-        for serial, entry in usages.get("digitalSignature", {}).items():
-            where = f"{path}: {user} certificate {serial}"
-            if "certificate" not in entry:
-                raise KeystoreError(f"{where}: no certificate")
+        signatures = usages.get("digitalSignature", {}) if isinstance(usages, dict) else None
+        if not isinstance(signatures, dict):
+            raise KeystoreError(f"{path}: {user:.40}: not an object with digitalSignature certificates")
+        for serial, entry in signatures.items():
+            where = f"{path}: {user:.40} certificate {serial:.40}"
+            if not isinstance(entry, dict) or not isinstance(entry.get("certificate"), str):
+                raise KeystoreError(f"{where}: no certificate (a PEM string)")
             try:
                 cert = x509.load_pem_x509_certificate(entry["certificate"].encode())
             except ValueError as err:
-                skipped.append(f"{where} ({entry.get('name', '?')}): {err}")
+                skipped.append(f"{where} ({str(entry.get('name', '?')):.40}): {err}")
                 continue
             certificates.setdefault(user.upper(), []).append(cert)
             if user.upper() == DSP_ID and entry.get("role") == DSP_XML_SIGN_ROLE \
                     and entry.get("privateKey"):
-                key = serialization.load_pem_private_key(entry["privateKey"].encode(), None)
-                if not isinstance(key, ec.EllipticCurvePrivateKey):
-                    raise KeystoreError(f"{where}: the DSP key is not an EC key")
-                dsp = SigningKey(key, cert)
+                dsp = SigningKey(_dsp_key(entry["privateKey"], where), cert)
     if dsp is None:
         raise KeystoreError(f"{path}: no DSP XML-signing key (business ID {DSP_ID}, "
                             f"role {DSP_XML_SIGN_ROLE}, with privateKey)")
     return Keystore(certificates, dsp, skipped)
+
+
+def _dsp_key(pem: object, where: str) -> ec.EllipticCurvePrivateKey:
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), None) if isinstance(pem, str) else None
+    except (ValueError, TypeError) as err:  # not PEM, or encrypted
+        raise KeystoreError(f"{where}: the DSP key is not an unencrypted PEM private key ({err})") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise KeystoreError(f"{where}: the DSP key is not an EC private key (a PEM string)")
+    return key

@@ -167,6 +167,8 @@ def load_site(path: Path) -> Premises:
         suppliers[fuel] = site.eui(("suppliers", fuel))
         if suppliers[fuel] not in users:
             raise doc.error(("suppliers", fuel), f"{suppliers[fuel]} is not listed under users")
+    if not suppliers:  # the hub's supplier key is the electricity supplier's, else the gas one's
+        raise doc.error(("suppliers",), "needs a supplier: electricity or gas (a user listed under users)")
     keys = {user: supplier_test_key(user).public_key() for user in users}
     hub = CommsHub(
         site.eui(("comms_hub", "chf"), "00-DB-12-34-56-78-90-A2"),

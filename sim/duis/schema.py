@@ -13,11 +13,13 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import xmlschema
+from typing import TYPE_CHECKING
 
 from han.redact import redact
 from sim.duis.xmlio import Document, NotWellFormed, parse
+
+if TYPE_CHECKING:  # imported by load(): the command line reads ENV without waiting for it
+    import xmlschema
 
 XSD_NAME = "DUIS Schema V5.4.xsd"
 ENV = "HANSIM_DUIS_XSD"
@@ -53,6 +55,8 @@ class SchemaUnusable(ValueError):
 @functools.lru_cache(maxsize=4)
 def load(path: Path) -> xmlschema.XMLSchema:
     """The schema at ``path`` (imports the MMC and xmldsig schemas beside it), cached."""
+    import xmlschema
+
     try:
         return xmlschema.XMLSchema(str(path))
     except (xmlschema.XMLSchemaException, SyntaxError, OSError, ValueError) as err:

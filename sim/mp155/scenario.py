@@ -15,11 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import scenarios
-from firmware.catalogue import DEFAULT_CATALOGUE, Catalogue, CatalogueError
 from sim.yamlfile import InputFileError, YamlDocument, load_yaml
+
+if TYPE_CHECKING:  # imported where a study is built: hansim reflash's options read STRATEGIES without it
+    from firmware.catalogue import Catalogue
 
 STRATEGIES = ("hold", "reflash", "ota", "writeoff")
 CSP_REGIONS = ("North", "Central", "South")
@@ -225,12 +227,16 @@ def _scenario(doc: YamlDocument, base: Path) -> Scenario:
                 raise _Invalid(path[:i], f"missing field {key!r}")
         try:
             return convert(node)
-        except (TypeError, ValueError, OverflowError, AttributeError, IndexError) as err:  # int(.inf)
-            raise _Invalid(path, f"malformed value {node!r} ({err})") from None
+        except (TypeError, ValueError, AttributeError, LookupError, OverflowError) as err:  # int(.inf), float(9e400)
+            raise _Invalid(path, f"malformed value {node!r:.60} ({err})") from None
 
     shares = lambda v: {str(k): float(x) for k, x in v.items()}  # noqa: E731
     pair = lambda v: (float(v[0]), float(v[1]))  # noqa: E731
+    from firmware.catalogue import DEFAULT_CATALOGUE, Catalogue, CatalogueError
+
     catalogue_file = get("catalogue", default=None)
+    if catalogue_file is not None and not isinstance(catalogue_file, str):  # catalogue: true was a TypeError
+        raise _Invalid(("catalogue",), f"{catalogue_file!r:.60} is not a file name (or null: the built-in one)")
     try:
         catalogue = Catalogue.load(base / catalogue_file if catalogue_file else DEFAULT_CATALOGUE)
     except CatalogueError as err:
@@ -298,6 +304,8 @@ def _bool(value: object) -> bool:
 
 
 def _check(s: Scenario) -> None:
+    from firmware.catalogue import CatalogueError
+
     def need(ok: bool, path: tuple, message: str) -> None:
         if not ok:
             raise _Invalid(path, message)

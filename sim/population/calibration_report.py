@@ -16,7 +16,7 @@ from matplotlib.ticker import MaxNLocator
 from sim.html import inline_svg
 from sim.html import render as render_page
 from sim.output import atomic_write
-from sim.plotting import THOUSANDS, figure_bytes, new_figure
+from sim.plotting import figure_bytes, new_figure, thousands
 from sim.population.calibration import Calibration, point_rows, summary
 from sim.population.study import Study
 
@@ -82,7 +82,7 @@ def plot(cal: Calibration, result: Mapping) -> Figure:
                      f"({t['policy']})", fontsize=8)
         ax.xaxis.set_major_locator(MaxNLocator(4))
         if abs(t["value"]) >= 10:
-            ax.xaxis.set_major_formatter(THOUSANDS)
+            ax.xaxis.set_major_formatter(thousands)
         ax.tick_params(labelsize=7)
     objective = np.array([c.objective for c in cal.candidates])
     met = np.array([c.met for c in cal.candidates])

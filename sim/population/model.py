@@ -29,6 +29,7 @@ from simpy.events import NORMAL, Event, EventCallbacks
 from sim.calendar import DAY, WorkingDayCalendar
 from sim.lifecycle import BACKLOG_STATES, DONE, ELECTRICITY, GAS, INF, YEAR, Lifecycle, Meter, State, stream
 from sim.policies import NoProcess, ParameterError, Policy
+from sim.population import DEFAULT_ENGINE, ENGINES
 from sim.population.params import PopulationParams
 from sim.suppliers import Market
 from sim.worktime import Draws, MeterDraws, WorkClock
@@ -405,9 +406,6 @@ def _integral(starts_sorted: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return count * grid - cumulative[count]
 
 
-#: Population engines: the compiled one (default) and the SimPy reference that replay runs.
-ENGINES = ("numba", "simpy")
-DEFAULT_ENGINE = "numba"
 
 
 def run_replication(params: PopulationParams, policy: Policy, seed: np.random.SeedSequence,

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from sim.lifecycle import BACKLOG_STATES, STRANDED
 from sim.output import OutputDir
-from sim.plotting import THOUSANDS, figure_bytes, new_figure
+from sim.plotting import figure_bytes, new_figure, thousands
 from sim.policies import Policy
 from sim.population.model import Replication
 from sim.population.params import PopulationParams, as_dict
@@ -249,7 +249,7 @@ def backlog_figure(params: PopulationParams, results: Mapping[str, tuple[object,
         _focus_on_steady_part(ax, warm, dates)
         ax.set_title(name.replace("_", " "), fontsize=10)
         ax.set_ylabel("GB meters")
-        ax.yaxis.set_major_formatter(THOUSANDS)
+        ax.yaxis.set_major_formatter(thousands)
         ax.grid(color="#e5e5e5")
     axes[names[0]].legend(title="MP121 regime (95% CI)", fontsize=8, title_fontsize=8)
     _steady_panel(axes["steady"], steady, names, warm, params)
@@ -291,7 +291,7 @@ def _steady_panel(ax: Axes, steady: Mapping[str, list[Estimate]], names: list[st
         ax.bar_label(bars, labels=[f"{m:,.0f}" for m in means], fontsize=6, padding=2, rotation=90)
     ax.set_xticks(x, ["\n".join(textwrap.wrap(n.replace("_", " "), 14)) for n in names])
     ax.set_ylabel("GB sites (time average)")
-    ax.yaxis.set_major_formatter(THOUSANDS)
+    ax.yaxis.set_major_formatter(thousands)
     ax.set_ylim(0, ax.get_ylim()[1] * 1.2)
     start = dt.date.fromisoformat(params.epoch) + dt.timedelta(days=warm)
     ax.set_title(f"Mean backlog by regime, {start:%d %b %Y} to the end (95% CI)", fontsize=10)
@@ -314,7 +314,7 @@ def ttc_figure(results: Mapping[str, tuple[object, list[Replication]]]) -> Figur
         ax.text(days, 2, f" {days} days", fontsize=7, color="#555555")
     ax.set_xscale("symlog", linthresh=10)
     ax.set_xlim(left=0)
-    ax.xaxis.set_major_formatter(THOUSANDS)
+    ax.xaxis.set_major_formatter(thousands)
     ax.set_xlabel("days from installation to commissioning (log scale beyond 10 days)")
     ax.set_ylabel("% of the cohort commissioned")
     ax.set_ylim(0, 100)

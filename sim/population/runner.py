@@ -32,7 +32,7 @@ class Task:
     params: PopulationParams
     policy: Policy
     seed: np.random.SeedSequence
-    engine: str = DEFAULT_ENGINE  #: ``numba`` or ``simpy`` (sim.population.model.ENGINES)
+    engine: str = DEFAULT_ENGINE  #: ``numba`` or ``simpy`` (sim.population.ENGINES)
 
 
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from sim.html import inline_svg
 from sim.html import render as render_page
 from sim.output import atomic_write
-from sim.plotting import POUNDS, THOUSANDS, figure_bytes, new_figure
+from sim.plotting import figure_bytes, new_figure, pounds, thousands
 from sim.population.calibration_report import csv_text
 from sim.population.sensitivity import importance
 
@@ -52,7 +52,7 @@ def tornado(result: Mapping) -> Figure:
                 err = [by_param[n]["mu_star_conf"] or 0.0 for n in names]
                 colours = ["#2c7fb8" if (by_param[n]["mu"] or 0) >= 0 else "#e6550d" for n in names]
                 ax.barh(y, values, xerr=err, color=colours, capsize=2, error_kw={"linewidth": 0.6})
-                ax.xaxis.set_major_formatter(POUNDS if "gbp" in answer else THOUSANDS)
+                ax.xaxis.set_major_formatter(pounds if "gbp" in answer else thousands)
                 ax.set_xlabel("mu* (mean |elementary effect| over the range)", fontsize=7)
             else:
                 st = [by_param[n]["ST"] or 0.0 for n in names]
