@@ -142,7 +142,7 @@ def push(queue, meters, i, due):
     head[day] = e
 
 
-@_helper
+@_leaf
 def pop(queue):
     """Drop the root entry (the one :func:`top` returned)."""
     hkey, htag, state = queue[0], queue[1], queue[6]
@@ -188,7 +188,7 @@ def _next_day(queue, meters):
     return True
 
 
-@_helper
+@_leaf
 def top(queue, meters):
     """The meter of the earliest live entry (stale ones dropped on the way), its due time
     at ``queue[0][0]``; -1 when the queue is empty."""

@@ -320,7 +320,8 @@ def _summary(run: _Run, meters: _Meters, survivors: np.ndarray, counts: np.ndarr
     site_days = (grid * count_in - sum_in - (grid * count_out - sum_out)) / DAY
     done = int(counts[k.C_DONE])
     # outcome keeps none of the arrays it is given (views of this run's buffers): it derives new ones
-    return outcome(backlog, site_days, out[0, :done], out[1, :done], open_installed, run.end, gains,
+    done_installed = meters.installed[out[0, :done].astype(np.int64)]  # the kernel records rows
+    return outcome(backlog, site_days, done_installed, out[1, :done], open_installed, run.end, gains,
                    out[2, :int(counts[k.C_REPLACEMENTS])],
                    installed=int(np.count_nonzero(new < run.end)), historic=survivors.size,
                    replaced=int(counts[k.C_REPLACED]), requests=int(counts[k.C_REQUESTS]),

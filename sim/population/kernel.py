@@ -76,7 +76,11 @@ CHAIN_WIDTH = 16
 
 # Helpers run without numba's reference counting: they allocate nothing, and the atomic
 # incref/decref of every array they are handed cost half the loop's time. Only ``run``
-# (and the two that grow arrays) keep it. ``_nrt`` is numba's own (untyped) switch.
+# (and the two that grow arrays) keep it, outside the event loop. ``_nrt`` is numba's own
+# (untyped) switch. numba passes a tuple of arrays by value, field by field: a call with
+# ``S`` and ``W`` copies about 1.5 KB onto the stack. So what runs on every event (the
+# loop's own steps: ``_advance``, ``_schedule``, ``_next``, and the queue's ``top`` and
+# ``pop``) is inlined into the loop as ``_leaf``; rarer steps stay calls.
 _jit: Any = njit
 _helper = _jit(cache=True, _nrt=False)
 _leaf = _jit(cache=True, inline="always", _nrt=False)
@@ -234,7 +238,7 @@ def _action(state):
 @_helper
 def _enter(S, W, i, state, now):
     """Lifecycle._enter (observer.left, observer.done)."""
-    M, installed = S[0], S[1]
+    M = S[0]
     R, C, acc, out = W[0], W[2], W[3], W[4]
     m = M[i]
     if m.state != state:
@@ -248,7 +252,7 @@ def _enter(S, W, i, state, now):
             M[p].partner = -1
             m.partner = -1
         n = C[C_DONE]
-        out[0, n] = installed[i]
+        out[0, n] = i  # the meter's row (exact as a float): its install time is read after the run
         out[1, n] = now
         C[C_DONE] = n + 1
         if _has(m, REPLACED):
@@ -464,7 +468,7 @@ def _switch(S, W, gains, i, now, gainer):
     _ask(S, W, i, now)
 
 
-@_helper
+@_leaf
 def _next(S, W, i):
     """Lifecycle._next: the earliest pending event (due, kind); due INF when the meter is done."""
     R, clk = W[0], W[6]
@@ -513,7 +517,7 @@ def _kind(m, due, late, i):
     return EV_COS
 
 
-@_helper
+@_leaf
 def _advance(S, W, gains, queue, i, now):
     """Lifecycle.advance: handle the meter's event due ``now`` and schedule its next."""
     M, chain = S[0], S[3]
@@ -553,7 +557,7 @@ def _advance(S, W, gains, queue, i, now):
     _schedule(S, W, gains, queue, i)
 
 
-@_helper
+@_leaf
 def _schedule(S, W, gains, queue, i):
     """Lifecycle._next then PopulationModel._schedule_due: meter ``i`` waits for its next
     event unless it is done, that is past the end, or it is the end of its commissioning
@@ -568,6 +572,57 @@ def _schedule(S, W, gains, queue, i):
         _enter(S, W, i, COMMISSIONED, due)
         return
     calendar_queue.push(queue, S[0], i, due)
+
+
+@_helper
+def _events(S, W, gains, queue, order, when, cursor):
+    """The event loop from where ``cursor`` (next premises, its meters) left it: True at the
+    end, False when ``gains`` or the queue must grow first. :func:`run` grows them, so the
+    loop itself runs without reference counting. ``when`` is ``installed[order]``."""
+    M = S[0]
+    R, C = W[0], W[2]
+    end = R[R_END]
+    k, n = cursor[0], cursor[1]
+    n_new = order.size
+    t_install = when[k] if k < n_new else INF
+    while True:
+        if n < 0:  # the next premises: its meters, installed at one time
+            n = 0
+            t_install = when[k] if k < n_new else INF
+            while k + n < n_new and when[k + n] == t_install:
+                n += 1
+        # an event pushes its meter and maybe its partner; a premises, its meters
+        if C[C_GAINS] + 4 >= gains.size or calendar_queue.short(queue, max(n, 2)):
+            cursor[0], cursor[1] = k, n
+            return False
+        top = calendar_queue.top(queue, M)
+        t_event = queue[0][0] if top >= 0 else INF
+        if t_install >= end and t_event >= end:
+            return True
+        if t_install <= t_event:  # PopulationModel._install: one premises' meters
+            for j in range(k, k + n):
+                m = M[order[j]]
+                mean = R[R_COS_MEAN] if m.partner < 0 else R[R_PAIR_COS_MEAN]
+                m.cos_at = INF if mean == INF else t_install - mean * math.log(1.0 - _uniform(m))
+                _flag(m, COS_AGREED, True)
+            for j in range(k, k + n):  # Lifecycle.install, each meter of the premises
+                i = order[j]
+                m = M[i]
+                if m.state == COMMISSIONED:
+                    continue
+                m.entered = t_install
+                if m.wan_at <= t_install:
+                    _flag(m, WAN, True)
+                    m.wan_at = INF
+                    _commission(S, W, i, t_install)
+                C[C_EVENTS] += 1
+                _schedule(S, W, gains, queue, i)
+            k += n
+            n = -1
+            continue
+        calendar_queue.pop(queue)
+        C[C_EVENTS] += 1
+        _advance(S, W, gains, queue, top, t_event)
 
 
 @njit(cache=True)
@@ -590,45 +645,10 @@ def run(M, installed, gained, chain, holders, late, R, P, mk, clk, order, resume
         if process and (s == STRANDED or s == ORPHANED or s == WAITING_FOR_CODE):
             _ask(S, W, i, 0.0)
         _schedule(S, W, gains, queue, i)
-    end = R[R_END]
-    k, counted, n, t_install = 0, -1, 0, INF
-    n_new = order.size
-    while True:
-        if C[C_GAINS] + 4 >= gains.size:  # checked here: a call a loop costs reference counting
+    cursor = np.array([0, -1], np.int64)  # the next premises, and its meters (-1: not counted yet)
+    when = installed[order]  # install times in order: read in sequence, not at random
+    while not _events(S, W, gains, queue, order, when, cursor):
+        if C[C_GAINS] + 4 >= gains.size:
             gains = _grow(gains, C[C_GAINS] + 4)
-        if counted != k:  # the next premises: its meters, installed at one time
-            counted, n = k, 0
-            t_install = installed[order[k]] if k < n_new else INF
-            while k + n < n_new and installed[order[k + n]] == t_install:
-                n += 1
-        if calendar_queue.short(queue, max(n, 2)):  # an event pushes its meter and maybe its partner
-            queue = calendar_queue.room(queue, max(n, 2))
-        top = calendar_queue.top(queue, M)
-        t_event = queue[0][0] if top >= 0 else INF
-        if t_install >= end and t_event >= end:
-            break
-        if t_install <= t_event:  # PopulationModel._install: one premises' meters
-            for j in range(k, k + n):
-                m = M[order[j]]
-                mean = R[R_COS_MEAN] if m.partner < 0 else R[R_PAIR_COS_MEAN]
-                m.cos_at = INF if mean == INF else t_install - mean * math.log(1.0 - _uniform(m))
-                _flag(m, COS_AGREED, True)
-            for j in range(k, k + n):  # Lifecycle.install, each meter of the premises
-                i = order[j]
-                m = M[i]
-                if m.state == COMMISSIONED:
-                    continue
-                m.entered = t_install
-                if m.wan_at <= t_install:
-                    _flag(m, WAN, True)
-                    m.wan_at = INF
-                    _commission(S, W, i, t_install)
-                C[C_EVENTS] += 1
-                _schedule(S, W, gains, queue, i)
-            k += n
-            continue
-        i = top
-        calendar_queue.pop(queue)
-        C[C_EVENTS] += 1
-        _advance(S, W, gains, queue, i, t_event)
+        queue = calendar_queue.room(queue, max(cursor[1], 2))
     return C, gains
