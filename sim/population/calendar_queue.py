@@ -23,9 +23,11 @@ the SimPy model's stale events are. ``meters`` is any record array with an int32
 ``heap`` field (the kernel's ``METER``).
 
 The queue is a tuple of arrays (numba passes tuples of arrays without boxing):
-``(hkey, htag, pdue, ptag, pnext, head, state)``: the heap's due times and tags, the
-pool's due times, tags and links, each day's first pool entry (-1: empty), and
-``state`` (:data:`SIZE`, :data:`DAY`, :data:`FREE`, :data:`TOP`).
+``(hkey, htag, pool, pdue, head, state)``: the heap's due times and tags; the pool, one
+row of 4 words an entry (its due time's bits, tag, link to the next entry of its day,
+and padding), so that an entry is one cache line, not three; ``pdue``, the pool's due
+times (column 0 of ``pool`` seen as floats); each day's first pool entry (-1: empty);
+and ``state`` (:data:`SIZE`, :data:`DAY`, :data:`FREE`, :data:`TOP`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ import numpy as np
 from numba import njit
 
 DAY = 86400.0
+
+#: Columns of a pool entry (``pool``; its due time is ``pdue[e, DUE]``).
+DUE, TAG, NEXT = range(3)
+_WIDTH = 4  # words a pool entry: 32 bytes, so no entry straddles two cache lines
 
 #: Slots of the queue's ``state`` array: heap size, current day, first free pool entry
 #: (-1: none), pool entries ever used.
@@ -56,14 +62,15 @@ def new(days: int, capacity: int) -> tuple[Any, ...]:
     capacity = max(capacity, 16)
     state = np.zeros(4, np.int64)
     state[FREE] = -1
-    return (np.empty(capacity), np.empty(capacity, np.int64), np.empty(capacity), np.empty(capacity, np.int64),
-            np.empty(capacity, np.int64), np.full(max(days, 0) + 1, -1, np.int64), state)
+    pool = np.empty((capacity, _WIDTH), np.int64)
+    return (np.empty(capacity), np.empty(capacity, np.int64), pool, pool.view(np.float64),
+            np.full(max(days, 0) + 1, -1, np.int64), state)
 
 
 @njit(cache=True)
 def _grown(a, n):
-    b = np.empty(n, a.dtype)
-    b[:a.size] = a
+    b = np.empty((n,) + a.shape[1:], a.dtype)
+    b[:a.shape[0]] = a
     return b
 
 
@@ -71,21 +78,21 @@ def _grown(a, n):
 def room(queue: tuple[Any, ...], extra: int) -> tuple[Any, ...]:
     """The queue with room for ``extra`` more pushes (arrays doubled when short). The heap
     is never smaller than the pool, so a whole bucket always fits into it."""
-    hkey, htag, pdue, ptag, pnext, head, state = queue
-    if state[TOP] + extra > pdue.size:  # free entries are used first: TOP is an upper bound
-        n = pdue.size * 2 + extra
-        pdue, ptag, pnext = _grown(pdue, n), _grown(ptag, n), _grown(pnext, n)
-    if state[SIZE] + extra > hkey.size or pdue.size > hkey.size:
-        n = max(hkey.size * 2 + extra, pdue.size)
+    hkey, htag, pool, pdue, head, state = queue
+    if state[TOP] + extra > pool.shape[0]:  # free entries are used first: TOP is an upper bound
+        pool = _grown(pool, pool.shape[0] * 2 + extra)
+        pdue = pool.view(np.float64)
+    if state[SIZE] + extra > hkey.size or pool.shape[0] > hkey.size:
+        n = max(hkey.size * 2 + extra, pool.shape[0])
         hkey, htag = _grown(hkey, n), _grown(htag, n)
-    return (hkey, htag, pdue, ptag, pnext, head, state)
+    return (hkey, htag, pool, pdue, head, state)
 
 
 @_helper
 def short(queue, extra):
     """Whether :func:`room` must grow the queue before ``extra`` more pushes (a call
     without reference counting, unlike :func:`room`)."""
-    return queue[6][TOP] + extra > queue[2].size or queue[6][SIZE] + extra > queue[0].size
+    return queue[5][TOP] + extra > queue[2].shape[0] or queue[5][SIZE] + extra > queue[0].size
 
 
 @_leaf
@@ -123,7 +130,7 @@ def _sift_down(hkey, htag, pos, size, key, tag):
 def push(queue, meters, i, due):
     """Meter ``i`` due at ``due``: a new entry, and every earlier one of the meter stale.
     The caller has made :func:`room`."""
-    hkey, htag, pdue, ptag, pnext, head, state = queue
+    hkey, htag, pool, pdue, head, state = queue
     meters[i].heap += 1
     tag = (np.int64(i) << 32) | (np.int64(meters[i].heap) & _LOW)
     day = min(int(due // DAY), head.size - 1)  # due times are finite
@@ -134,18 +141,18 @@ def push(queue, meters, i, due):
         return
     e = state[FREE]
     if e >= 0:
-        state[FREE] = pnext[e]
+        state[FREE] = pool[e, NEXT]
     else:
         e = state[TOP]
         state[TOP] = e + 1
-    pdue[e], ptag[e], pnext[e] = due, tag, head[day]
+    pdue[e, DUE], pool[e, TAG], pool[e, NEXT] = due, tag, head[day]
     head[day] = e
 
 
 @_leaf
 def pop(queue):
     """Drop the root entry (the one :func:`top` returned)."""
-    hkey, htag, state = queue[0], queue[1], queue[6]
+    hkey, htag, state = queue[0], queue[1], queue[5]
     size = state[SIZE] - 1
     state[SIZE] = size
     if size > 0:
@@ -161,7 +168,7 @@ def _live(meters, tag):
 def _next_day(queue, meters):
     """Advance the current day to the next non-empty bucket and heapify its live entries
     (the heap is empty). False when no bucket is left."""
-    hkey, htag, pdue, ptag, pnext, head, state = queue
+    hkey, htag, pool, pdue, head, state = queue
     d = state[DAY_NOW] + 1
     while d < head.size and head[d] < 0:
         d += 1
@@ -174,11 +181,11 @@ def _next_day(queue, meters):
     n = 0
     free = state[FREE]
     while e >= 0:
-        following = pnext[e]
-        if _live(meters, ptag[e]):
-            hkey[n], htag[n] = pdue[e], ptag[e]
+        following, tag = pool[e, NEXT], pool[e, TAG]
+        if _live(meters, tag):
+            hkey[n], htag[n] = pdue[e, DUE], tag
             n += 1
-        pnext[e] = free
+        pool[e, NEXT] = free
         free = e
         e = following
     state[FREE] = free
@@ -192,7 +199,7 @@ def _next_day(queue, meters):
 def top(queue, meters):
     """The meter of the earliest live entry (stale ones dropped on the way), its due time
     at ``queue[0][0]``; -1 when the queue is empty."""
-    htag, state = queue[1], queue[6]
+    htag, state = queue[1], queue[5]
     while True:
         while state[SIZE] > 0:
             if _live(meters, htag[0]):
