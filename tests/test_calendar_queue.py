@@ -96,3 +96,15 @@ def test_a_whole_bucket_fits_the_heap_after_growth() -> None:
     popped = [_pop(queue, meters) for _ in range(meters.size)]
     assert popped == sorted((float(d), i) for i, d in enumerate(dues))
     assert _pop(queue, meters) is None
+
+
+_near_midnight = st.builds(lambda day, steps: float(np.nextafter(day * DAY, np.inf if steps > 0 else -np.inf))
+                           if steps else day * DAY, st.integers(-4000, 40_000), st.integers(-1, 1))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_near_midnight | st.floats(-1e10, 1e10))
+def test_day_of_is_python_floor_division(t: float) -> None:
+    """The kernel's day of a time is exactly Python's ``int(t // DAY)``, a whole day's last
+    representable instant included (where the rounded quotient is already the next day)."""
+    assert cq.day_of(t) == int(t // DAY)

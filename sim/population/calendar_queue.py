@@ -32,6 +32,7 @@ and ``state`` (:data:`SIZE`, :data:`DAY`, :data:`FREE`, :data:`TOP`).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -96,6 +97,16 @@ def short(queue, extra):
 
 
 @_leaf
+def day_of(t):
+    """``int(t // DAY)``, exactly, without the libm ``fmod`` call numba makes for a float's
+    floor division: the rounded quotient is never below the true one's floor (rounding is
+    monotone and whole days are exact), and one above it only just under a whole day,
+    where ``d * DAY`` (exact) tells."""
+    d = math.floor(t / DAY)
+    return d - 1 if d * DAY > t else d
+
+
+@_leaf
 def _before(key, tag, hkey, htag, j):
     return key < hkey[j] or (key == hkey[j] and tag < htag[j])
 
@@ -133,7 +144,7 @@ def push(queue, meters, i, due):
     hkey, htag, pool, pdue, head, state = queue
     meters[i].heap += 1
     tag = (np.int64(i) << 32) | (np.int64(meters[i].heap) & _LOW)
-    day = min(int(due // DAY), head.size - 1)  # due times are finite
+    day = min(day_of(due), head.size - 1)  # due times are finite
     if day <= state[DAY_NOW]:
         size = state[SIZE]
         state[SIZE] = size + 1

@@ -80,7 +80,8 @@ CHAIN_WIDTH = 16
 # (untyped) switch. numba passes a tuple of arrays by value, field by field: a call with
 # ``S`` and ``W`` copies about 1.5 KB onto the stack. So what runs on every event (the
 # loop's own steps: ``_advance``, ``_schedule``, ``_next``, and the queue's ``top`` and
-# ``pop``) is inlined into the loop as ``_leaf``; rarer steps stay calls.
+# ``pop``) and the handlers of the commonest events (``_switch``, ``_code_resolved``) are
+# inlined into the loop as ``_leaf``; rarer steps stay calls.
 _jit: Any = njit
 _helper = _jit(cache=True, _nrt=False)
 _leaf = _jit(cache=True, inline="always", _nrt=False)
@@ -128,7 +129,7 @@ def _flag(m, bit, on):
 def _later(t, n, clk):
     """``n`` working days after ``t``, same time of day (WorkClock.later)."""
     number, working, wd_day = clk
-    day = min(int(t // DAY), number.size - 1)
+    day = min(calendar_queue.day_of(t), number.size - 1)
     if n == 0:
         if working[day]:
             return t
@@ -142,12 +143,12 @@ def _later(t, n, clk):
 
 @_leaf
 def _number(t, number):
-    return number[min(int(t // DAY), number.size - 1)]
+    return number[min(calendar_queue.day_of(t), number.size - 1)]
 
 
 @_leaf
 def _is_working(t, number, working):
-    return working[min(int(t // DAY), number.size - 1)]
+    return working[min(calendar_queue.day_of(t), number.size - 1)]
 
 
 @_helper
@@ -161,7 +162,7 @@ def _next_batch(t, every, clk):
     if every <= 1:
         return _later(t, 0, clk)
     number, working = clk[0], clk[1]
-    day = min(int(t // DAY), number.size - 1)
+    day = min(calendar_queue.day_of(t), number.size - 1)
     k = number[day]
     first = k if working[day] else k + 1
     send = -(-first // every) * every
@@ -397,7 +398,7 @@ def _add_holder(m, holders, i, s):
     m.hold_len = n + 1
 
 
-@_helper
+@_leaf
 def _code_resolved(S, W, i, now):
     """Lifecycle.code_resolved."""
     M, chain, holders = S[0], S[3], S[4]
@@ -436,7 +437,7 @@ def _ask(S, W, i, now):
         m.action_at = resolved
 
 
-@_helper
+@_leaf
 def _switch(S, W, gains, i, now, gainer):
     """Lifecycle._switch (observer.gained)."""
     M, gained, chain, holders = S[0], S[2], S[3], S[4]
