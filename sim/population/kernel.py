@@ -9,9 +9,11 @@ mirrors; change one, change both (the test fails until both agree).
 
 Layout: meter i's hot state is record i of ``M`` (:data:`METER`: 64 bytes, one cache line,
 the array aligned to 64), so an event costs one random memory access rather than one per
-column array. Its cold state is apart: install time (``installed``), time of its last
-gain (``gained``), its chain of suppliers (row i of ``chain``, installer first, current
-last) and the suppliers holding its install code (row i of ``holders``). The three
+column array. Its cold state is apart: install time (``installed``), and in a second
+cache line (one row of :attr:`sim.population.fast._Meters.cold`, which the four arrays
+view) its chain of suppliers (row i of ``chain``, installer first, current last), the
+suppliers holding its install code (row i of ``holders``), the time of its last gain
+(``gained``) and of a failed request's late code (``late``). The three
 pending actions (code reply, commissioning, replacement visit) are exclusive, so they
 share one time, ``action_at``, whose kind follows from the state (:func:`_action`). Each
 meter has its own SplitMix64 streams (``key``), as :class:`~sim.worktime.MeterDraws`:
