@@ -3,8 +3,10 @@
 A binary heap of every live meter (150k to 500k entries at GB scale) costs some 18 levels a
 pop and a push, most of them cache misses, and grows with the population. But nearly all
 of a meter's events are due days to years ahead, and the kernel only ever needs today's.
-So entries due after the current day wait in one bucket a day (a singly-linked list
-through a pool of entries, recycled through a free list); a small binary heap holds
+So entries due after the current day wait in one bucket a day (a linked list of chunks
+of 7 entries each, from a pool of chunks recycled through a free list: moving a bucket
+follows one link, one cache miss, every 7 entries rather than every entry); a small
+binary heap holds
 every entry due on or before the current day, in exact (due, tag) order. When that heap
 runs dry the current day advances to the next non-empty bucket, whose entries are moved
 into the heap (stale ones dropped) and heapified in place.
@@ -23,11 +25,11 @@ the SimPy model's stale events are. ``meters`` is any record array with an int32
 ``heap`` field (the kernel's ``METER``).
 
 The queue is a tuple of arrays (numba passes tuples of arrays without boxing):
-``(hkey, htag, pool, pdue, head, state)``: the heap's due times and tags; the pool, one
-row of 4 words an entry (its due time's bits, tag, link to the next entry of its day,
-and padding), so that an entry is one cache line, not three; ``pdue``, the pool's due
-times (column 0 of ``pool`` seen as floats); each day's first pool entry (-1: empty);
-and ``state`` (:data:`SIZE`, :data:`DAY`, :data:`FREE`, :data:`TOP`).
+``(hkey, htag, pool, pdue, head, state)``: the heap's due times and tags; the pool, a
+row of 16 words a chunk (:data:`NEXT`, :data:`COUNT`, then the entries from
+:data:`FIRST`); ``pdue``, the same rows seen as floats, for the due times; each day's
+latest chunk (-1: empty), the one its next entry goes to; and ``state`` (:data:`SIZE`,
+:data:`DAY_NOW`, :data:`FREE`, :data:`TOP`).
 """
 
 from __future__ import annotations
@@ -40,12 +42,15 @@ from numba import njit
 
 DAY = 86400.0
 
-#: Columns of a pool entry (``pool``; its due time is ``pdue[e, DUE]``).
-DUE, TAG, NEXT = range(3)
-_WIDTH = 4  # words a pool entry: 32 bytes, so no entry straddles two cache lines
+#: Words of a pool chunk (a row of ``pool``): the next chunk of its day (or of the free
+#: list), its entries' count, then :data:`ENTRIES` entries as (due time's bits, tag)
+#: pairs: due time ``pdue[c, FIRST + 2 * s]``, tag ``pool[c, FIRST + 2 * s + 1]``.
+NEXT, COUNT, FIRST = range(3)
+ENTRIES = 7
+_WIDTH = FIRST + 2 * ENTRIES  # 16 words, 128 bytes: a day's entries are read 7 at a time
 
-#: Slots of the queue's ``state`` array: heap size, current day, first free pool entry
-#: (-1: none), pool entries ever used.
+#: Slots of the queue's ``state`` array: heap size, current day, first free chunk (-1:
+#: none), chunks ever used.
 SIZE, DAY_NOW, FREE, TOP = range(4)
 
 _LOW = np.int64(0xFFFFFFFF)
@@ -63,8 +68,9 @@ def new(days: int, capacity: int) -> tuple[Any, ...]:
     capacity = max(capacity, 16)
     state = np.zeros(4, np.int64)
     state[FREE] = -1
-    pool = np.empty((capacity, _WIDTH), np.int64)
-    return (np.empty(capacity), np.empty(capacity, np.int64), pool, pool.view(np.float64),
+    chunks = capacity // ENTRIES + max(days, 0) + 2  # full chunks, and one part-full a day
+    pool = np.empty((chunks, _WIDTH), np.int64)
+    return (np.empty(chunks * ENTRIES), np.empty(chunks * ENTRIES, np.int64), pool, pool.view(np.float64),
             np.full(max(days, 0) + 1, -1, np.int64), state)
 
 
@@ -78,13 +84,13 @@ def _grown(a, n):
 @njit(cache=True)
 def room(queue: tuple[Any, ...], extra: int) -> tuple[Any, ...]:
     """The queue with room for ``extra`` more pushes (arrays doubled when short). The heap
-    is never smaller than the pool, so a whole bucket always fits into it."""
+    holds as many entries as the pool's chunks can, so a whole bucket always fits into it."""
     hkey, htag, pool, pdue, head, state = queue
-    if state[TOP] + extra > pool.shape[0]:  # free entries are used first: TOP is an upper bound
+    if state[TOP] + extra > pool.shape[0]:  # a push takes a chunk at most; free ones first
         pool = _grown(pool, pool.shape[0] * 2 + extra)
         pdue = pool.view(np.float64)
-    if state[SIZE] + extra > hkey.size or pool.shape[0] > hkey.size:
-        n = max(hkey.size * 2 + extra, pool.shape[0])
+    if state[SIZE] + extra > hkey.size or ENTRIES * pool.shape[0] > hkey.size:
+        n = max(hkey.size * 2 + extra, ENTRIES * pool.shape[0])
         hkey, htag = _grown(hkey, n), _grown(htag, n)
     return (hkey, htag, pool, pdue, head, state)
 
@@ -150,14 +156,19 @@ def push(queue, meters, i, due):
         state[SIZE] = size + 1
         _sift_up(hkey, htag, size, due, tag)
         return
-    e = state[FREE]
-    if e >= 0:
-        state[FREE] = pool[e, NEXT]
-    else:
-        e = state[TOP]
-        state[TOP] = e + 1
-    pdue[e, DUE], pool[e, TAG], pool[e, NEXT] = due, tag, head[day]
-    head[day] = e
+    c = head[day]
+    if c < 0 or pool[c, COUNT] == ENTRIES:  # the day's first entry, or its chunk is full
+        fresh = state[FREE]
+        if fresh >= 0:
+            state[FREE] = pool[fresh, NEXT]
+        else:
+            fresh = state[TOP]
+            state[TOP] = fresh + 1
+        pool[fresh, NEXT], pool[fresh, COUNT] = c, 0
+        head[day] = c = fresh
+    slot = pool[c, COUNT]
+    pdue[c, FIRST + 2 * slot], pool[c, FIRST + 2 * slot + 1] = due, tag
+    pool[c, COUNT] = slot + 1
 
 
 @_leaf
@@ -187,18 +198,20 @@ def _next_day(queue, meters):
         state[DAY_NOW] = head.size
         return False
     state[DAY_NOW] = d
-    e = head[d]
+    c = head[d]
     head[d] = -1
     n = 0
     free = state[FREE]
-    while e >= 0:
-        following, tag = pool[e, NEXT], pool[e, TAG]
-        if _live(meters, tag):
-            hkey[n], htag[n] = pdue[e, DUE], tag
-            n += 1
-        pool[e, NEXT] = free
-        free = e
-        e = following
+    while c >= 0:
+        for slot in range(pool[c, COUNT]):
+            tag = pool[c, FIRST + 2 * slot + 1]
+            if _live(meters, tag):
+                hkey[n], htag[n] = pdue[c, FIRST + 2 * slot], tag
+                n += 1
+        following = pool[c, NEXT]
+        pool[c, NEXT] = free
+        free = c
+        c = following
     state[FREE] = free
     state[SIZE] = n
     for pos in range(n // 2 - 1, -1, -1):  # Floyd's heapify: linear in the bucket
