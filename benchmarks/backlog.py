@@ -22,9 +22,12 @@
 4. 1,000 replications x 5 policies at GB scale (target <= 30 min), measured as a study
    runs them: a few seeds' tasks through the runner (``run_tasks``: one seed's five
    policies batched into one worker task, history and premises sampled once, results
-   pickled back to the parent) on this machine's cores, scaled to 1,000 seeds; then the
-   time outside the replications: ``hansim backlog``'s summaries, tables and plots
-   (``write_outputs``), and ``hansim sweep``'s saving of each replication's file.
+   pickled back to the parent) on this machine's cores, scaled to 1,000 seeds. Each
+   worker's first seed is cold (its first touch of some 200 MB of pages), which a
+   1,000-seed study pays twice; so 10 seeds by default (with 4, half of them were cold,
+   and the estimate came out some 8% high). Then the time outside the replications:
+   ``hansim backlog``'s summaries, tables and plots (``write_outputs``), and ``hansim
+   sweep``'s saving of each replication's file.
 
 Usage: PYTHONPATH=. python3 benchmarks/backlog.py [--quick] [--sites N] [--simpy]
 ``--quick`` runs small sizes as a smoke test (its figures are not the targets'). Figures
@@ -206,7 +209,7 @@ def main() -> None:
     ap.add_argument("--large", type=int, nargs="+", default=[3_000_000, 10_000_000],
                     help="larger runs for time per meter")
     ap.add_argument("--simpy", action="store_true", help="also time the SimPy reference engine at GB scale")
-    ap.add_argument("--seeds", type=int, default=4, help="seeds of section 4's study (x 5 policies; at least 2)")
+    ap.add_argument("--seeds", type=int, default=10, help="seeds of section 4's study (x 5 policies; at least 2)")
     ap.add_argument("--quick", action="store_true", help="smoke test: small sizes, figures not the targets'")
     args = ap.parse_args()
     if args.seeds < 2:
