@@ -38,7 +38,7 @@ if [e.value for e in Event] != [k.EV_WAN, k.EV_COS, k.EV_CODE, k.EV_DONE, k.EV_V
     raise ImportError("sim.population.kernel's events no longer match sim.lifecycle.Event")
 if k.METER.itemsize != 64:
     raise ImportError("sim.population.kernel.METER is no longer one 64-byte cache line")
-if k.CHAIN_WIDTH * 3 // 2 > 24:
+if (k.CHAIN_WIDTH + k.CHAIN_WIDTH // 2) * 2 > 6 * 8:  # int16 chain and holders: words 0-5 of _Meters.cold
     raise ImportError("sim.population.kernel.CHAIN_WIDTH no longer fits a meter's cold cache line")
 
 #: Every parameter field the kernel reads, by dataclass: the cross-validation test checks

@@ -281,7 +281,7 @@ def _commission(S, W, i, now):
 
 @_helper
 def _book_visit(S, W, i, now):
-    M, chain = S[0], S[3]
+    M, chain = S[0], S[2]
     R, mk, clk = W[0], W[5], W[6]
     s = chain[i, M[i].chain_len - 1]
     day = _book(mk[3], mk[4], mk[5], s, _number(now, clk[0]) + int(R[R_VISIT_LEAD]))
@@ -299,7 +299,7 @@ def _holds(m, holders, i, s):
 @_helper
 def _request(S, W, i, now, under_sla):
     """Policy.request: (resolved, success, late); messages and escalations into C."""
-    M, chain, holders = S[0], S[3], S[4]
+    M, chain, holders = S[0], S[2], S[3]
     P, C, mk, clk, asked = W[1], W[2], W[5], W[6], W[7]
     m = M[i]
     reply_book, reply_floor, reply_rate, forwards, p_reply = mk[0], mk[1], mk[2], mk[7], mk[8]
@@ -403,12 +403,12 @@ def _add_holder(m, holders, i, s):
 @_leaf
 def _code_resolved(S, W, i, now):
     """Lifecycle.code_resolved."""
-    M, chain, holders = S[0], S[3], S[4]
+    M, chain, holders = S[0], S[2], S[3]
     R = W[0]
     m = M[i]
     m.action_at = INF  # a planned visit too: the code cancels it
     if _has(m, CODE_OK):
-        S[5][i] = INF
+        S[4][i] = INF
         _flag(m, HOLDS, True)
         _add_holder(m, holders, i, chain[i, m.chain_len - 1])
         if _has(m, WAN):
@@ -428,10 +428,10 @@ def _code_resolved(S, W, i, now):
 def _ask(S, W, i, now):
     """Lifecycle._ask."""
     m = S[0][i]
-    under_sla = S[2][i] >= W[0][R_OBLIGATION]
+    under_sla = S[1][i] >= W[0][R_OBLIGATION]
     resolved, success, late = _request(S, W, i, now, under_sla)
     _flag(m, CODE_OK, success)
-    S[5][i] = late  # pending only once the request failed (stranded or awaiting a visit): _late
+    S[4][i] = late  # pending only once the request failed (stranded or awaiting a visit): _late
     _enter(S, W, i, WAITING_FOR_CODE if _has(m, WAN) else ORPHANED, now)
     if resolved <= now:
         _code_resolved(S, W, i, now)
@@ -442,7 +442,7 @@ def _ask(S, W, i, now):
 @_leaf
 def _switch(S, W, gains, i, now, gainer):
     """Lifecycle._switch (observer.gained)."""
-    M, gained, chain, holders = S[0], S[2], S[3], S[4]
+    M, gained, chain, holders = S[0], S[1], S[2], S[3]
     R, C = W[0], W[2]
     m = M[i]
     n = m.chain_len
@@ -479,7 +479,7 @@ def _next(S, W, i):
     if m.state == COMMISSIONED:
         return INF, EV_DONE
     due, kind = m.wan_at, EV_WAN
-    late = _late(m, S[5], i)
+    late = _late(m, S[4], i)
     if late < due:
         due, kind = late, EV_CODE
     if m.action_at < due:
@@ -523,10 +523,10 @@ def _kind(m, due, late, i):
 @_leaf
 def _advance(S, W, gains, queue, i, now):
     """Lifecycle.advance: handle the meter's event due ``now`` and schedule its next."""
-    M, chain = S[0], S[3]
+    M, chain = S[0], S[2]
     R, mk = W[0], W[5]
     m = M[i]
-    kind = _kind(m, now, S[5], i)
+    kind = _kind(m, now, S[4], i)
     if kind == EV_WAN:  # Lifecycle.wan_arrives
         _flag(m, WAN, True)
         m.wan_at = INF
@@ -637,7 +637,7 @@ def run(M, installed, gained, chain, holders, late, R, P, mk, clk, order, resume
     needed and comes back with the counters.
     """
     C = np.zeros(C_SIZE, np.int64)
-    S = (M, installed, gained, chain, holders, late)
+    S = (M, gained, chain, holders, late)  # per meter; ``installed`` is read here alone
     W = (R, P, C, acc, out, mk, clk, np.empty(CHAIN_WIDTH + 1, np.int64))  # the last: asked parties
     queue = calendar_queue.new(int(R[R_END] // DAY), order.size + resume.size)
     for i in resume:  # Lifecycle.resume
