@@ -69,6 +69,24 @@ def test_policies_run_together_give_each_policy_its_own_bits() -> None:
             assert np.array_equal(getattr(alone, field.name), getattr(shared, field.name)), (policy.name, field.name)
 
 
+def test_the_event_loop_resumes_exactly_where_it_stopped_to_grow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel's event loop returns to ``kernel.run`` whenever its arrays must grow, and
+    is called again from where it stopped. Started with room for one gain, it stops a dozen
+    times a run: every result must still be the bits of a run that never stopped."""
+    params, seed, policy = PopulationParams(sites=3000, years=2.0), np.random.SeedSequence(9), make_policy("email-5wd")
+    whole = fast.run_replication(params, policy, seed)
+    run = fast.k.run
+
+    def cramped(*args: object) -> object:
+        return run(*args[:-1], np.empty(1))  # the last argument: the gains array
+
+    monkeypatch.setattr(fast.k, "run", cramped)
+    stopped = fast.run_replication(params, policy, seed)
+    assert stopped.gain_days.size > 100  # enough gains to grow many times
+    for field in dataclasses.fields(whole):
+        assert np.array_equal(getattr(whole, field.name), getattr(stopped, field.name)), field.name
+
+
 def test_a_study_whose_results_overflow_memory_is_refused_before_it_starts(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """hansim backlog holds every replication's result for its summary (16 MiB each at GB
