@@ -4,6 +4,7 @@ memory refused before it starts, in one line."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -75,7 +76,7 @@ def test_the_event_loop_resumes_exactly_where_it_stopped_to_grow(monkeypatch: py
     times a run: every result must still be the bits of a run that never stopped."""
     params, seed, policy = PopulationParams(sites=3000, years=2.0), np.random.SeedSequence(9), make_policy("email-5wd")
     whole = fast.run_replication(params, policy, seed)
-    run = fast.k.run
+    run: Callable[..., object] = fast.k.run
 
     def cramped(*args: object) -> object:
         return run(*args[:-1], np.empty(1))  # the last argument: the gains array
