@@ -145,8 +145,16 @@ def floor_workers(live: int, events: int, runs: int = 8) -> list[tuple[float, fl
 
 def _floors(workers: int, args: list[tuple[int, int, float, int]]) -> None:
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        for _ in pool.map(_floor_loop, *zip(*args, strict=True)):
+        for _ in pool.map(_floor_run, *zip(*args, strict=True)):
             pass
+
+
+def _floor_run(live: int, events: int, mean: float, seed: int) -> float:
+    """:func:`_floor_loop` in a worker. A numba dispatcher handed to a pool is pickled as its
+    Python function and rebuilt, uncompiled, in each worker (about 3 s of compiling, which
+    made the first pool's runs look twice as slow); a plain function goes by name, and the
+    forked worker runs the loop its parent loaded."""
+    return float(_floor_loop(live, events, mean, seed))
 
 
 def _timed(work: Callable[[], object], runs: int) -> tuple[float, float, float]:
