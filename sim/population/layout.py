@@ -43,24 +43,35 @@ def seconds(installed, igt, dual, esme_lag, end):
     return n
 
 
+#: Buckets of :func:`pick_round`'s guide table (a power of two, so ``u * GUIDE`` and
+#: ``b / GUIDE`` are exact).
+GUIDE = 64
+
+
 @njit(cache=True)
 def pick_round(cumulative, u, other_than, todo, picked):
     """One round of :meth:`sim.suppliers.Market.pick` for premises ``todo``, with uniforms
     ``u`` (one each, in order): ``picked`` filled where the supplier differs from
-    ``other_than`` (empty: any will do); the premises left to draw again."""
+    ``other_than`` (empty: any will do); the premises left to draw again.
+
+    The supplier is the first share past u (numpy's searchsorted "right"), at most the
+    last. A guide table finds it in a step or two where a binary search took five
+    unpredictable branches: ``guide[b]`` is the first share past ``b / GUIDE``, never
+    past the answer for any u in bucket b, and a scan up from it stops at the answer."""
     last = cumulative.size - 1
+    guide = np.empty(GUIDE, np.int64)
+    s = 0
+    for b in range(GUIDE):
+        while s < last and cumulative[s] <= b / GUIDE:
+            s += 1
+        guide[b] = s
     again = np.empty(todo.size, np.int64)
     n = 0
     for j in range(todo.size):
         i = todo[j]
-        lo, hi = 0, last  # the first share past u (numpy's searchsorted "right"), at most the last
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if cumulative[mid] <= u[j]:
-                lo = mid + 1
-            else:
-                hi = mid
-        s = lo
+        s = guide[int(u[j] * GUIDE)]
+        while s < last and cumulative[s] <= u[j]:
+            s += 1
         if other_than.size == 0 or s != other_than[i] or last == 0:
             picked[i] = s
         else:
