@@ -26,7 +26,7 @@ from sim.plotting import figure_bytes, new_figure, thousands
 from sim.policies import Policy
 from sim.population.model import Replication
 from sim.population.params import PopulationParams, as_dict
-from sim.population.stats import QUANTILES, Estimate, confidence, estimate, steady_backlog, ttc_quantile, within
+from sim.population.stats import QUANTILES, Estimate, confidence, estimate, steady_backlog, ttc_quantiles, within
 
 STATE_NAMES = [s.name.lower() for s in BACKLOG_STATES]
 
@@ -43,6 +43,7 @@ def summarise(params: PopulationParams, policy: Policy, reps: list[Replication])
     costs = {name: est([c[name] for c in (costs_of(params, policy, r) for r in reps)]) for name in COST_SOURCES}
     little = [littles_law(params, r) for r in reps]
     done_ttc = [np.mean(r.done_days - r.done_installed_days) if r.done_days.size else np.nan for r in reps]
+    ttc = np.array([ttc_quantiles(r, QUANTILES) for r in reps])
     return {
         "label": policy.label(),
         "policy": policy.params(),
@@ -54,8 +55,8 @@ def summarise(params: PopulationParams, policy: Policy, reps: list[Replication])
                     for year in range(1, run_years(params) + 1)],
         "backlog_start": est([r.backlog[:, 0].sum() * gb for r in reps]),
         "end_backlog": {name: est([r.backlog[i, -1] * gb for r in reps]) for i, name in enumerate(STATE_NAMES)},
-        "time_to_commission_days": {f"p{round(q * 100)}": est([ttc_quantile(r, q) for r in reps])
-                                    for q in QUANTILES}
+        "time_to_commission_days": {f"p{round(q * 100)}": est(per_rep)
+                                    for q, per_rep in zip(QUANTILES, ttc.T, strict=True)}
         | {"within_90_days": est([within(r, 90) for r in reps]),
            "mean_all_commissioned": est(done_ttc)},
         "littles_law": {key: est([d[key] for d in little]) for key in little[0]},
@@ -109,7 +110,13 @@ def littles_law(params: PopulationParams, rep: Replication) -> dict[str, float]:
 
 
 def run_years(params: PopulationParams) -> int:
-    return int(np.ceil(params.days / 365.25 - 1e-9))
+    """The run's years that hold at least one of its days (the last may be part of one).
+    Counted on :func:`year_end`'s own rounding: ``--years 3`` is 1,096 days, and a fourth
+    year of no days divided its gains by none."""
+    year = 0
+    while year_end(params, year) < params.days:
+        year += 1
+    return year
 
 
 def year_end(params: PopulationParams, year: int) -> int:
@@ -208,8 +215,10 @@ def _ttc_csv(results: Mapping[str, tuple[object, list[Replication]]]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["policy", "quantile", "days_mean", "days_lo95", "days_hi95"])
     for label, (_, reps) in results.items():
-        for q in np.round(np.arange(0.05, 1.0, 0.05), 2).tolist() + [0.99]:
-            e = estimate([ttc_quantile(r, q) for r in reps])
+        qs = np.round(np.arange(0.05, 1.0, 0.05), 2).tolist() + [0.99]
+        per_rep = np.array([ttc_quantiles(r, qs) for r in reps])
+        for q, values in zip(qs, per_rep.T, strict=True):
+            e = estimate(values)
             w.writerow([label, q, *(f"{v:.3f}" for v in (e.mean, e.lo, e.hi))])
     return buf.getvalue()
 
@@ -305,7 +314,7 @@ def ttc_figure(results: Mapping[str, tuple[object, list[Replication]]]) -> Figur
     ax = figure.add_subplot()
     qs = np.linspace(0.01, 0.99, 99)
     for label, (_, reps) in results.items():
-        per_rep = np.array([[ttc_quantile(r, q) for q in qs] for r in reps])
+        per_rep = np.array([ttc_quantiles(r, qs) for r in reps])
         mean, lo, hi = confidence(per_rep)
         (line,) = ax.plot(mean, qs * 100, label=label, linewidth=1.4)
         ax.fill_betweenx(qs * 100, lo, hi, color=line.get_color(), alpha=0.3, linewidth=0)
