@@ -1,7 +1,9 @@
 """Population engine speed and memory, printed from one run (targets from issue 17).
 
 1. GB scale: 1,000,000 install-and-leave meters (history run and run), 5 simulated
-   years, email-10wd, one replication, one core, in a fresh process: CPU time and peak
+   years, email-10wd, one replication, one core, in a fresh process (the median of three
+   such processes, and of three of the loop's runs: one run's figure moves by 10 to 20%
+   with the machine's load, and was quoted as a range across benchmark runs): CPU time and peak
    memory of hansim's numba engine, beside a minimal numba loop doing as many events
    with as many meters waiting (a binary heap of due times, one exponential draw per
    event: the floor for this event count). hansim's time covers both of its event runs
@@ -183,11 +185,12 @@ def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> d
     results = run_tasks(tasks, workers=workers, progress=False)
     runs, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     outputs = []  # backlog's outputs for the first seed, then for all: a fixed cost (the plots) and one a run
-    for n in (1, seeds):
+    for n in (1, 1, seeds):  # the first, untimed, loads matplotlib and its fonts
         grouped = {p.label(): (p, results[i * seeds:i * seeds + n]) for i, p in enumerate(policies)}
         start = time.perf_counter()
-        write_outputs(folder / f"backlog-{n}", params, 2026, grouped)
+        write_outputs(folder / f"backlog-{len(outputs)}", params, 2026, grouped)
         outputs.append(time.perf_counter() - start)
+    outputs = outputs[1:]
     per_run = (outputs[1] - outputs[0]) / (len(policies) * (seeds - 1))
     start = time.perf_counter()
     for i, rep in enumerate(results):
@@ -197,6 +200,14 @@ def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> d
     return {"runs": runs, "cpu": cpu, "outputs": outputs[1], "outputs_fixed": outputs[0] - len(policies) * per_run,
             "outputs_per_run": per_run, "saving": saving, "replications": len(results),
             "bytes": size, "file": (replication_path(folder / "sweep", 0)).stat().st_size}
+
+
+def _median(values: list[float]) -> float:
+    return float(np.median(values))
+
+
+def _spread(values: list[float]) -> str:
+    return f"[{min(values):.2f}, {max(values):.2f}]"
 
 
 def load() -> str:
@@ -217,30 +228,40 @@ def main() -> None:
     ap.add_argument("--large", type=int, nargs="+", default=[3_000_000, 10_000_000],
                     help="larger runs for time per meter")
     ap.add_argument("--simpy", action="store_true", help="also time the SimPy reference engine at GB scale")
+    ap.add_argument("--repeats", type=int, default=3, help="section 1's runs, median kept (at least 1)")
     ap.add_argument("--seeds", type=int, default=10, help="seeds of section 4's study (x 5 policies; at least 2)")
     ap.add_argument("--quick", action="store_true", help="smoke test: small sizes, figures not the targets'")
     args = ap.parse_args()
     if args.seeds < 2:
         ap.error(f"--seeds {args.seeds}: section 4 needs at least 2 (its outputs are timed at 1 seed and at all)")
+    if args.repeats < 1:
+        ap.error(f"--repeats {args.repeats}: at least 1")
     if args.quick:
         args.sites, args.large = 20_000, [40_000, 80_000]
     gib = 2**30
 
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    gb = fresh(args.sites, args.years, twice=True)
-    floor_run = floor_cpu(int(round(gb["live"])), int(gb["events"]))
-    floor_history = floor_cpu(int(gb["historic"]) // 2, int(gb["history_events"]))
-    floor = floor_run + floor_history
+    runs = [fresh(args.sites, args.years, twice=True) for _ in range(args.repeats)]
+    gb = runs[0]  # the same seed each time: the same events and memory
+    floor_runs = [floor_cpu(int(round(gb["live"])), int(gb["events"])) for _ in range(args.repeats)]
+    floor_histories = [floor_cpu(int(gb["historic"]) // 2, int(gb["history_events"])) for _ in range(args.repeats)]
+    cold, warm = _median([r["cpu"] for r in runs]), _median([r["warm"] for r in runs])
+    floors = [a + b for a, b in zip(floor_runs, floor_histories, strict=True)]
+    floor, floor_run, floor_history = _median(floors), _median(floor_runs), _median(floor_histories)
+    gb = {**gb, "cpu": cold, "warm": warm, "peak": max(r["peak"] for r in runs)}
     print(f"1. GB-scale run: {args.sites:,} I&L meters (history run included), {args.years:g} years, "
           f"email-10wd, 1 replication, 1 core, numba engine ({load()})")
     print(f"   {gb['history_events']:,} domain events in the history ({gb['historic']:,} meters left at the "
           f"epoch), {gb['events']:,} in the run ({gb['live']:,.0f} meters waiting on average)")
-    print(f"   hansim CPU      {gb['cpu']:7.2f} s   (sampling, history run, run, results)")
-    print(f"   minimal loop    {floor:7.2f} s   (numba heap, the same events: history {floor_history:.2f} s, "
-          f"run {floor_run:.2f} s)")
-    print(f"   hansim warm     {gb['warm']:7.2f} s   (the same run again in that process, as a study's worker "
-          "runs its later replications)")
-    print(f"   ratio           {gb['cpu'] / floor:7.2f}     (target <= 1.5); warm {gb['warm'] / floor:.2f}")
+    print(f"   medians of {args.repeats} runs, each hansim run in a fresh process; [lowest, highest]")
+    print(f"   hansim CPU      {cold:7.2f} s   {_spread([r['cpu'] for r in runs])} (sampling, history run, run, "
+          "results)")
+    print(f"   minimal loop    {floor:7.2f} s   {_spread(floors)} (numba heap, the same events: history "
+          f"{floor_history:.2f} s, run {floor_run:.2f} s)")
+    print(f"   hansim warm     {warm:7.2f} s   {_spread([r['warm'] for r in runs])} (the same run again in that "
+          "process, as a study's worker runs its later replications)")
+    print(f"   ratio           {cold / floor:7.2f}     (target <= 1.5); warm {warm / floor:.2f}; each run's own "
+          f"cold ratio {_spread([r['cpu'] / f for r, f in zip(runs, floors, strict=True)])}")
     print(f"   ratio to the run's events alone {gb['cpu'] / floor_run:.2f} (the loop skipping the history)")
     print(f"   peak memory     {gb['peak'] / 2**20:7.0f} MiB (target <= 1024 MiB; whole process, ru_maxrss; "
           f"{(gb['peak'] - gb['base']) / args.sites:.0f} B a site over the warmed-up "
