@@ -19,8 +19,10 @@
    later replication of a study's worker runs).
 3. 8 replications at GB scale on 1 worker versus 2 (target >= 1.9 x faster with 2), and
    the minimal loop's 8 runs on 1 versus 2 worker processes in the same run: what this
-   machine allows. CPU seconds a replication with 1 and with 2 workers show what two
-   processes sharing the L3 cache and memory bandwidth cost each other.
+   machine allows. Each pair is timed back to back, three times (one pair's speed-up
+   moved from 1.75x to 1.87x between runs): medians, and the range. CPU seconds a
+   replication with 1 and with 2 workers show what two processes sharing the L3 cache
+   and memory bandwidth cost each other.
 4. 1,000 replications x 5 policies at GB scale (target <= 30 min), measured as a study
    runs them: a few seeds' tasks through the runner (``run_tasks``: one seed's five
    policies batched into one worker task, history and premises sampled once, results
@@ -28,8 +30,9 @@
    worker's first seed is cold (its first touch of some 200 MB of pages), which a
    1,000-seed study pays twice; so 10 seeds by default (with 4, half of them were cold,
    and the estimate came out some 8% high). Then the time outside the replications:
-   ``hansim backlog``'s summaries, tables and plots (``write_outputs``), and ``hansim
-   sweep``'s saving of each replication's file.
+   ``hansim backlog``'s summaries, tables and plots (``write_outputs``, once all have
+   run), and the same tasks again as ``hansim sweep`` runs them, its parent saving each
+   replication's file as it arrives while the workers run on.
 
 Usage: PYTHONPATH=. python3 benchmarks/backlog.py [--quick] [--sites N] [--simpy]
 ``--quick`` runs small sizes as a smoke test (its figures are not the targets'). Figures
@@ -60,7 +63,7 @@ from sim.population import fast
 from sim.population.memory import available_bytes
 from sim.population.model import run_replication
 from sim.population.params import PopulationParams
-from sim.population.runner import Task, replication_seeds, run_tasks
+from sim.population.runner import Task, each_result, replication_seeds, run_tasks
 
 
 def _measure(sites: int, years: float, policy: str, engine: str, twice: bool) -> dict[str, float]:
@@ -125,8 +128,9 @@ def floor_cpu(live: int, events: int) -> float:
     return time.process_time() - cpu
 
 
-def workers(sites: int, years: float, replications: int = 8) -> list[tuple[float, float, float]]:
-    """(wall seconds, cores busy on average, CPU seconds a replication) for 1 and 2 workers.
+def workers(sites: int, years: float, repeats: int, replications: int = 8) -> list[list[tuple[float, float, float]]]:
+    """(wall seconds, cores busy on average, CPU seconds a replication) for 1 and 2 workers,
+    alternated ``repeats`` times.
 
     The kernel is loaded in this process first, so the forked workers inherit it and
     neither timing includes loading numba's cache."""
@@ -134,15 +138,24 @@ def workers(sites: int, years: float, replications: int = 8) -> list[tuple[float
     tasks = [Task(params, make_policy("email-10wd"), s) for s in replication_seeds(7, replications)]
     run_tasks([Task(PopulationParams(sites=1000, years=1.0), make_policy("email-10wd"), tasks[0].seed)],
               workers=1, progress=False)
-    return [_timed(partial(run_tasks, tasks, workers=n, progress=False), replications) for n in (1, 2)]
+    return [[_timed(partial(run_tasks, tasks, workers=n, progress=False), replications) for n in (1, 2)]
+            for _ in range(repeats)]
 
 
-def floor_workers(live: int, events: int, runs: int = 8) -> list[tuple[float, float, float]]:
+def floor_workers(live: int, events: int, repeats: int, runs: int = 8) -> list[list[tuple[float, float, float]]]:
     """The minimal loop's ``runs`` runs on 1 and 2 worker processes, forked from this process
-    with the loop loaded, as the runner forks its workers."""
+    with the loop loaded, as the runner forks its workers; alternated ``repeats`` times."""
     _floor_loop(10, 10, 1.0, 1)
     args = [(max(1, live), events, float(live), 7 + r) for r in range(runs)]
-    return [_timed(partial(_floors, n, args), runs) for n in (1, 2)]
+    return [[_timed(partial(_floors, n, args), runs) for n in (1, 2)] for _ in range(repeats)]
+
+
+def _speedups(pairs: list[list[tuple[float, float, float]]]) -> tuple[float, str, list[float]]:
+    """The median of each alternation's 1-worker over 2-worker wall time, their range, and
+    the median (wall, cores busy, CPU a run) with 1 and with 2 workers."""
+    ratios = [one[0] / two[0] for one, two in pairs]
+    medians = [_median([pair[n][f] for pair in pairs]) for n in (0, 1) for f in (0, 1, 2)]
+    return _median(ratios), _spread(ratios), medians
 
 
 def _floors(workers: int, args: list[tuple[int, int, float, int]]) -> None:
@@ -184,21 +197,22 @@ def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> d
     start, cpu = time.perf_counter(), _cpu_seconds()
     results = run_tasks(tasks, workers=workers, progress=False)
     runs, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
-    outputs = []  # backlog's outputs for the first seed, then for all: a fixed cost (the plots) and one a run
-    for n in (1, 1, seeds):  # the first, untimed, loads matplotlib and its fonts
+    outputs = []  # backlog's outputs for 2 seeds, then for all: a fixed cost (the plots) and one a run
+    for n in (2, 2, seeds):  # the first, untimed, loads matplotlib and its fonts; 2 seeds, as all, draw CI bands
         grouped = {p.label(): (p, results[i * seeds:i * seeds + n]) for i, p in enumerate(policies)}
         start = time.perf_counter()
         write_outputs(folder / f"backlog-{len(outputs)}", params, 2026, grouped)
         outputs.append(time.perf_counter() - start)
     outputs = outputs[1:]
-    per_run = (outputs[1] - outputs[0]) / (len(policies) * (seeds - 1))
-    start = time.perf_counter()
-    for i, rep in enumerate(results):
-        save(replication_path(folder / "sweep", i), rep)
-    saving = time.perf_counter() - start
+    per_run = max(0.0, (outputs[1] - outputs[0]) / (len(policies) * (seeds - 2)))  # below 0: within noise
     size = sum(len(pickle.dumps(r, pickle.HIGHEST_PROTOCOL)) for r in results) / len(results)
-    return {"runs": runs, "cpu": cpu, "outputs": outputs[1], "outputs_fixed": outputs[0] - len(policies) * per_run,
-            "outputs_per_run": per_run, "saving": saving, "replications": len(results),
+    del results, grouped
+    start = time.perf_counter()  # the same tasks as hansim sweep runs them: each file saved as it comes
+    each_result(tasks, lambda i, rep: save(replication_path(folder / "sweep", i), rep), workers=workers,
+                progress=False)
+    sweep = time.perf_counter() - start
+    return {"runs": runs, "cpu": cpu, "outputs": outputs[1], "outputs_fixed": outputs[0] - 2 * len(policies) * per_run,
+            "outputs_per_run": per_run, "sweep": sweep, "replications": len(tasks),
             "bytes": size, "file": (replication_path(folder / "sweep", 0)).stat().st_size}
 
 
@@ -228,12 +242,12 @@ def main() -> None:
     ap.add_argument("--large", type=int, nargs="+", default=[3_000_000, 10_000_000],
                     help="larger runs for time per meter")
     ap.add_argument("--simpy", action="store_true", help="also time the SimPy reference engine at GB scale")
-    ap.add_argument("--repeats", type=int, default=3, help="section 1's runs, median kept (at least 1)")
-    ap.add_argument("--seeds", type=int, default=10, help="seeds of section 4's study (x 5 policies; at least 2)")
+    ap.add_argument("--repeats", type=int, default=3, help="sections 1 and 3's runs, median kept (at least 1)")
+    ap.add_argument("--seeds", type=int, default=10, help="seeds of section 4's study (x 5 policies; at least 3)")
     ap.add_argument("--quick", action="store_true", help="smoke test: small sizes, figures not the targets'")
     args = ap.parse_args()
-    if args.seeds < 2:
-        ap.error(f"--seeds {args.seeds}: section 4 needs at least 2 (its outputs are timed at 1 seed and at all)")
+    if args.seeds < 3:
+        ap.error(f"--seeds {args.seeds}: section 4 needs at least 3 (its outputs are timed at 2 seeds and at all)")
     if args.repeats < 1:
         ap.error(f"--repeats {args.repeats}: at least 1")
     if args.quick:
@@ -280,15 +294,16 @@ def main() -> None:
               f"{big['peak'] / gib:5.2f} GiB  ({big['cpu'] / sites / (gb['cpu'] / args.sites):.2f} x "
               "the GB run's per site)")
 
-    (one, one_cores, one_cpu), (two, two_cores, two_cpu) = workers(args.sites, args.years)
-    (f_one, f_one_cores, f_one_cpu), (f_two, f_two_cores, f_two_cpu) = floor_workers(
-        int(round(gb["live"])), int(gb["events"]))
-    speedup = one / two
-    print(f"3. 8 replications of {args.sites:,} sites, {args.years:g} years ({load()}):")
-    print(f"   hansim       1 worker {one:7.1f} s, 2 workers {two:7.1f} s, speed-up {speedup:4.2f}x "
+    speedup, speedups, (one, one_cores, one_cpu, two, two_cores, two_cpu) = _speedups(
+        workers(args.sites, args.years, args.repeats))
+    f_speedup, f_speedups, (f_one, f_one_cores, f_one_cpu, f_two, f_two_cores, f_two_cpu) = _speedups(
+        floor_workers(int(round(gb["live"])), int(gb["events"]), args.repeats))
+    print(f"3. 8 replications of {args.sites:,} sites, {args.years:g} years, 1 worker then 2, {args.repeats} times; "
+          f"medians [range] ({load()}):")
+    print(f"   hansim       1 worker {one:7.1f} s, 2 workers {two:7.1f} s, speed-up {speedup:4.2f}x {speedups} "
           "(target >= 1.9x)")
-    print(f"   minimal loop 1 worker {f_one:7.1f} s, 2 workers {f_two:7.1f} s, speed-up {f_one / f_two:4.2f}x "
-          "(8 runs of the GB run's events: what this machine allows)")
+    print(f"   minimal loop 1 worker {f_one:7.1f} s, 2 workers {f_two:7.1f} s, speed-up {f_speedup:4.2f}x "
+          f"{f_speedups} (8 runs of the GB run's events: what this machine allows)")
     print(f"   cores busy on average: hansim {one_cores:.2f} with 1 worker, {two_cores:.2f} with 2; minimal loop "
           f"{f_one_cores:.2f}, {f_two_cores:.2f} (below 2: the machine did not give us two cores)")
     print(f"   CPU a replication: hansim {one_cpu:.2f} s with 1 worker, {two_cpu:.2f} s with 2 "
@@ -301,7 +316,7 @@ def main() -> None:
     per_seed = st["runs"] / args.seeds
     runs_wall = per_seed * 1000
     outputs = st["outputs_fixed"] + st["outputs_per_run"] * 5000
-    saving = st["saving"] / st["replications"] * 5000
+    sweep_wall = st["sweep"] / args.seeds * 1000
     print(f"4. 1,000 replications x {len(POLICIES)} policies at {args.sites:,} sites, as a study runs them "
           f"({load()}):")
     print(f"   {args.seeds} seeds x {len(POLICIES)} policies through the runner on {cores} workers: "
@@ -309,12 +324,13 @@ def main() -> None:
     print(f"   replications: {runs_wall / 60:.1f} min for 1,000 seeds (target <= 30 min); CPU {st['cpu']:.1f} s, "
           f"{st['cpu'] / st['replications']:.2f} s a replication (workers and parent): "
           f"{st['cpu'] / args.seeds * 1000 / cores / 60:.1f} min on {cores} whole cores")
-    print(f"   outside them: hansim backlog's summaries, tables and plots {st['outputs']:.1f} s for "
-          f"{st['replications']} replications ({st['outputs_fixed']:.1f} s + {st['outputs_per_run']:.2f} s a "
-          f"replication: {outputs / 60:.1f} min at 5,000); hansim sweep's files "
-          f"{st['saving']:.1f} s ({saving / 60:.1f} min at 5,000)")
-    print(f"   total: {(runs_wall + outputs) / 60:.1f} min as hansim backlog, {(runs_wall + saving) / 60:.1f} min "
-          "as hansim sweep (before the sweep's summary, which reads every file back)")
+    print(f"   hansim backlog's summaries, tables and plots, written once all have run: {st['outputs']:.1f} s for "
+          f"{st['replications']} replications ({st['outputs_fixed']:.1f} s + {st['outputs_per_run']:.3f} s a "
+          f"replication: {outputs / 60:.1f} min at 5,000)")
+    print(f"   hansim sweep, each replication's file saved by the parent as it comes (the workers running on): "
+          f"{st['sweep']:.1f} s wall, {sweep_wall / 60:.1f} min for 1,000 seeds")
+    print(f"   total: {(runs_wall + outputs) / 60:.1f} min as hansim backlog, {sweep_wall / 60:.1f} min as hansim "
+          "sweep (before the sweep's summary, which reads every file back)")
     print(f"   each replication's result: {st['bytes'] / 2**20:.1f} MiB pickled, {st['file'] / 2**20:.1f} MiB on disk: "
           f"{st['bytes'] * 5000 / 2**30:.0f} GiB held by hansim backlog's parent or "
           f"{st['file'] * 5000 / 2**30:.0f} GiB of sweep files at 5,000 ({available_bytes() / 2**30:.0f} GiB "
