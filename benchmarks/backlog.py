@@ -13,7 +13,8 @@
    alone (the loop doing about 60% of hansim's events) is printed too. Targets: hansim
    CPU <= 1.5 x the loop's, peak memory <= 1 GiB. The SimPy reference engine's CPU time
    is printed for scale.
-2. 3M and 10M sites: CPU time per meter stays flat.
+2. 3M and 10M sites: CPU time per meter stays flat; beside it, the minimal loop's time
+   per meter at each size's events (its heap outgrows the caches too).
    The GB run is timed twice in its process: the first run (cold: the process's first
    touch of its pages, which the kernel must find and zero) and the next (warm, as every
    later replication of a study's worker runs).
@@ -285,14 +286,18 @@ def main() -> None:
         print(f"   SimPy reference {ref['cpu']:7.2f} s CPU, {ref['peak'] / 2**20:.0f} MiB "
               f"({ref['cpu'] / gb['cpu']:.1f} x the numba engine)")
 
-    print(f"2. Time per meter as the run grows (numba engine, email-10wd, 1 core; {load()}):")
+    print(f"2. Time per meter as the run grows (numba engine, email-10wd, 1 core; {load()}), beside the minimal "
+          "loop doing each size's events (its heap grows too: what the machine's caches allow):")
     print(f"   {args.sites:>12,} sites {gb['cpu']:7.2f} s CPU {gb['cpu'] / args.sites * 1e6:6.2f} µs a site "
-          f"{gb['peak'] / gib:5.2f} GiB")
+          f"{gb['peak'] / gib:5.2f} GiB; loop {floor:.2f} s")
     for sites in args.large:
         big = fresh(sites, args.years)
+        big_floor = (floor_cpu(int(round(big["live"])), int(big["events"]))
+                     + floor_cpu(int(big["historic"]) // 2, int(big["history_events"])))
         print(f"   {sites:>12,} sites {big['cpu']:7.2f} s CPU {big['cpu'] / sites * 1e6:6.2f} µs a site "
               f"{big['peak'] / gib:5.2f} GiB  ({big['cpu'] / sites / (gb['cpu'] / args.sites):.2f} x "
-              "the GB run's per site)")
+              f"the GB run's per site); loop {big_floor:.2f} s ({big_floor / sites / (floor / args.sites):.2f} x "
+              "its GB run's per site)")
 
     speedup, speedups, (one, one_cores, one_cpu, two, two_cores, two_cpu) = _speedups(
         workers(args.sites, args.years, args.repeats))
