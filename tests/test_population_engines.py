@@ -114,3 +114,22 @@ def test_each_result_hands_over_every_replication_once_with_run_tasks_bits() -> 
     assert sorted(seen) == list(range(len(tasks)))
     for i, rep in enumerate(kept):
         assert np.array_equal(rep.in_backlog_days, seen[i].in_backlog_days) and rep.events == seen[i].events
+
+
+def _commissioned(task: Task, rep: Replication) -> tuple[str, int]:
+    """A reduction the workers run by name (module level, as each_result asks)."""
+    return task.policy.name, rep.commissioned
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_result_reduces_where_the_replication_ran(workers: int) -> None:
+    """With ``reduce``, ``done`` gets reduce(task, replication) for every task, computed in
+    the worker: what the parent would have made of the replication itself."""
+    params = PopulationParams(sites=800, years=1.0)
+    tasks = [Task(params, make_policy(name), seed) for name in ("none", "email-5wd")
+             for seed in replication_seeds(4, 2)]
+    kept = run_tasks(tasks, workers=1, progress=False)
+    seen: dict[int, object] = {}
+    each_result(tasks, lambda i, value: seen.setdefault(i, value), workers=workers, progress=False,
+                reduce=_commissioned)
+    assert seen == {i: (task.policy.name, rep.commissioned) for i, (task, rep) in enumerate(zip(tasks, kept))}

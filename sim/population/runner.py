@@ -16,6 +16,8 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -39,14 +41,21 @@ def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequen
     return np.random.SeedSequence(seed).spawn(replications)
 
 
-def _run(tasks: Sequence[Task]) -> list[Replication]:
-    """Tasks that differ only in policy (:func:`_batches`), one replication each."""
+#: What a worker hands back for each task: its replication, or what ``reduce`` made of it.
+Reduce = Callable[[Task, Replication], Any]
+
+
+def _run(tasks: Sequence[Task], reduce: Reduce | None = None) -> list[Any]:
+    """Tasks that differ only in policy (:func:`_batches`), one replication each, or each
+    replication reduced where it ran (:func:`each_result`'s ``reduce``)."""
     first = tasks[0]
     if first.engine == "numba" and len(tasks) > 1:
         from sim.population import fast
 
-        return fast.run_policies(first.params, [task.policy for task in tasks], first.seed)
-    return [run_replication(task.params, task.policy, task.seed, task.engine) for task in tasks]
+        reps = fast.run_policies(first.params, [task.policy for task in tasks], first.seed)
+    else:
+        reps = [run_replication(task.params, task.policy, task.seed, task.engine) for task in tasks]
+    return reps if reduce is None else [reduce(task, rep) for task, rep in zip(tasks, reps, strict=True)]
 
 
 def _batches(tasks: Sequence[Task]) -> list[list[int]]:
@@ -77,11 +86,16 @@ def run_tasks(tasks: Sequence[Task], workers: int | None = None, dask_address: s
     return finished
 
 
-def each_result(tasks: Sequence[Task], done: Callable[[int, Replication], None], workers: int | None = None,
-                dask_address: str | None = None, progress: bool = True) -> None:
+def each_result(tasks: Sequence[Task], done: Callable[[int, Any], None], workers: int | None = None,
+                dask_address: str | None = None, progress: bool = True, reduce: Reduce | None = None) -> None:
     """Run every task, handing ``done(i, result)`` each replication as it finishes and keeping
     none, so a study of thousands of runs (a sweep saving them, calibration and sensitivity
     reducing them to figures) holds only those in flight.
+
+    ``reduce(task, replication)``, a module-level function (it travels to the workers by
+    name), runs where the replication ran, and ``done`` gets what it returns: a study that
+    needs a few figures of each run ships those back, not the replication's 16 MiB (at GB
+    scale, some 40 ms of pickling and copying a run, and the parent's CPU besides).
 
     A study too large for this machine's memory is refused before any task starts
     (:class:`~sim.population.memory.StudyTooLarge`).
@@ -96,33 +110,34 @@ def each_result(tasks: Sequence[Task], done: Callable[[int, Replication], None],
                 fast.check(task.params, task.policy)
     bar = progress_bar(len(tasks), "replications", unit="run", quiet=not progress)
 
-    def finish(i: int, result: Replication) -> None:
+    def finish(i: int, result: Any) -> None:
         done(i, result)
         bar.update()
 
     batches = _batches(tasks)
+    run = partial(_run, reduce=reduce)
     try:
         if dask_address:
-            _on_dask(tasks, batches, dask_address, finish)
+            _on_dask(tasks, batches, dask_address, run, finish)
         elif (workers or os.cpu_count() or 1) <= 1 or len(batches) <= 1:
             for batch in batches:
-                for i, result in zip(batch, _run([tasks[i] for i in batch]), strict=True):
+                for i, result in zip(batch, run([tasks[i] for i in batch]), strict=True):
                     finish(i, result)
         else:
-            _on_pool(tasks, batches, min(workers or os.cpu_count() or 1, len(batches)), finish)
+            _on_pool(tasks, batches, min(workers or os.cpu_count() or 1, len(batches)), run, finish)
     finally:
         bar.close()
 
 
 def _on_pool(tasks: Sequence[Task], batches: list[list[int]], workers: int,
-             finish: Callable[[int, Replication], None]) -> None:
+             run: Callable[[Sequence[Task]], list[Any]], finish: Callable[[int, Any], None]) -> None:
     """Local worker processes. A run stopped for any reason (Ctrl-C, SIGINT to this
     process alone, a write fault in ``finish``) ends its workers at once: the pool's own
     shutdown would wait minutes for replications nobody will keep."""
     before = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(max_workers=workers, initializer=end_with_parent, initargs=(os.getpid(),))
     try:
-        futures = {pool.submit(_run, [tasks[i] for i in batch]): batch for batch in batches}
+        futures = {pool.submit(run, [tasks[i] for i in batch]): batch for batch in batches}
         for future in as_completed(futures):
             for i, result in zip(futures.pop(future), future.result(), strict=True):  # then released
                 finish(i, result)
@@ -135,12 +150,12 @@ def _on_pool(tasks: Sequence[Task], batches: list[list[int]], workers: int,
 
 
 def _on_dask(tasks: Sequence[Task], batches: list[list[int]], address: str,
-             finish: Callable[[int, Replication], None]) -> None:
+             run: Callable[[Sequence[Task]], list[Any]], finish: Callable[[int, Any], None]) -> None:
     from distributed import Client
     from distributed import as_completed as dask_completed
 
     with Client(address, set_as_default=False, timeout="20s") as client:
-        futures = client.map(_run, [[tasks[i] for i in batch] for batch in batches], pure=False)
+        futures = client.map(run, [[tasks[i] for i in batch] for batch in batches], pure=False)
         index = {future.key: batch for future, batch in zip(futures, batches, strict=True)}
         finished = dask_completed(futures, loop=client.loop)
         del futures  # each result is released from the cluster once handed over

@@ -219,7 +219,7 @@ def evaluate(study: Study, points: Sequence[Mapping[str, object]], store: Evalua
     :data:`FIGURE_NAMES` order. Runs ``store`` already holds are not run again."""
     seeds = replication_seeds(study.seed, study.replications)
     out = np.empty((len(points), len(study.policies), study.replications, len(FIGURE_NAMES)))
-    todo: dict[tuple[str, str, int], tuple[list[tuple[int, int, int]], PopulationParams, Policy, Task]] = {}
+    todo: dict[tuple[str, str, int], tuple[list[tuple[int, int, int]], Task]] = {}  # a run: where it goes, its task
     for i, point in enumerate(points):
         try:
             params, policies = study.at(point)
@@ -235,20 +235,24 @@ def evaluate(study: Study, points: Sequence[Mapping[str, object]], store: Evalua
                 elif run_id in todo:  # the same point twice in one batch: one run
                     todo[run_id][0].append((i, j, k))
                 else:
-                    todo[run_id] = ([(i, j, k)], params, policy, Task(params, policy, seed))
+                    todo[run_id] = ([(i, j, k)], Task(params, policy, seed))
     order = list(todo)
 
-    def done(n: int, rep: Replication) -> None:
+    def done(n: int, values: list[float]) -> None:
         run_id = order[n]
-        where, params, policy, _ = todo[run_id]
-        values = [float(FIGURES[name](params, policy, rep)) for name in FIGURE_NAMES]
-        for index in where:
+        for index in todo[run_id][0]:
             out[index] = values
         if store is not None:
             store.add(*run_id, values)
 
-    each_result([todo[r][-1] for r in order], done, workers, dask_address, progress=progress)
+    each_result([todo[r][-1] for r in order], done, workers, dask_address, progress=progress, reduce=figures_of)
     return out
+
+
+def figures_of(task: Task, rep: Replication) -> list[float]:
+    """One replication's :data:`FIGURES`, in :data:`FIGURE_NAMES` order. The runner calls it
+    where the replication ran, so a few numbers come back rather than the replication."""
+    return [float(FIGURES[name](task.params, task.policy, rep)) for name in FIGURE_NAMES]
 
 
 def applies(policies: Sequence[str], key: str) -> bool:
