@@ -32,8 +32,9 @@
    1,000-seed study pays twice; so 10 seeds by default (with 4, half of them were cold,
    and the estimate came out some 8% high). Then the time outside the replications:
    ``hansim backlog``'s summaries, tables and plots (``write_outputs``, once all have
-   run), and the same tasks again as ``hansim sweep`` runs them, its parent saving each
-   replication's file as it arrives while the workers run on.
+   run); the same tasks as ``hansim calibrate`` and ``hansim sensitivity`` run them, each
+   replication reduced to its figures in its worker; and as ``hansim sweep`` runs them, its
+   parent saving each replication's file as it arrives while the workers run on.
 
 Usage: PYTHONPATH=. python3 benchmarks/backlog.py [--quick] [--sites N] [--simpy]
 ``--quick`` runs small sizes as a smoke test (its figures are not the targets'). Figures
@@ -188,6 +189,7 @@ def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> d
     # imported here: matplotlib would swell the baseline of section 1's fresh processes
     from sim.population.report import write_outputs
     from sim.population.store import replication_path, save
+    from sim.population.study import figures_of
 
     params = PopulationParams(sites=sites, years=years)
     policies = [make_policy(name) for name in POLICIES]
@@ -208,12 +210,15 @@ def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> d
     per_run = max(0.0, (outputs[1] - outputs[0]) / (len(policies) * (seeds - 2)))  # below 0: within noise
     size = sum(len(pickle.dumps(r, pickle.HIGHEST_PROTOCOL)) for r in results) / len(results)
     del results, grouped
+    start = time.perf_counter()  # the same tasks as hansim calibrate and sensitivity run them: figures back
+    each_result(tasks, lambda i, values: None, workers=workers, progress=False, reduce=figures_of)
+    reduced = time.perf_counter() - start
     start = time.perf_counter()  # the same tasks as hansim sweep runs them: each file saved as it comes
     each_result(tasks, lambda i, rep: save(replication_path(folder / "sweep", i), rep), workers=workers,
                 progress=False)
     sweep = time.perf_counter() - start
     return {"runs": runs, "cpu": cpu, "outputs": outputs[1], "outputs_fixed": outputs[0] - 2 * len(policies) * per_run,
-            "outputs_per_run": per_run, "sweep": sweep, "replications": len(tasks),
+            "outputs_per_run": per_run, "sweep": sweep, "reduced": reduced, "replications": len(tasks),
             "bytes": size, "file": (replication_path(folder / "sweep", 0)).stat().st_size}
 
 
@@ -322,6 +327,7 @@ def main() -> None:
     runs_wall = per_seed * 1000
     outputs = st["outputs_fixed"] + st["outputs_per_run"] * 5000
     sweep_wall = st["sweep"] / args.seeds * 1000
+    reduced_wall = st["reduced"] / args.seeds * 1000
     print(f"4. 1,000 replications x {len(POLICIES)} policies at {args.sites:,} sites, as a study runs them "
           f"({load()}):")
     print(f"   {args.seeds} seeds x {len(POLICIES)} policies through the runner on {cores} workers: "
@@ -332,10 +338,13 @@ def main() -> None:
     print(f"   hansim backlog's summaries, tables and plots, written once all have run: {st['outputs']:.1f} s for "
           f"{st['replications']} replications ({st['outputs_fixed']:.1f} s + {st['outputs_per_run']:.3f} s a "
           f"replication: {outputs / 60:.1f} min at 5,000)")
+    print(f"   hansim calibrate and sensitivity, each replication reduced to its figures in its worker: "
+          f"{st['reduced']:.1f} s wall, {reduced_wall / 60:.1f} min for 1,000 seeds")
     print(f"   hansim sweep, each replication's file saved by the parent as it comes (the workers running on): "
           f"{st['sweep']:.1f} s wall, {sweep_wall / 60:.1f} min for 1,000 seeds")
-    print(f"   total: {(runs_wall + outputs) / 60:.1f} min as hansim backlog, {sweep_wall / 60:.1f} min as hansim "
-          "sweep (before the sweep's summary, which reads every file back)")
+    print(f"   total: {(runs_wall + outputs) / 60:.1f} min as hansim backlog, {reduced_wall / 60:.1f} min as "
+          f"calibrate or sensitivity, {sweep_wall / 60:.1f} min as hansim sweep (before the sweep's summary, which "
+          "reads every file back)")
     print(f"   each replication's result: {st['bytes'] / 2**20:.1f} MiB pickled, {st['file'] / 2**20:.1f} MiB on disk: "
           f"{st['bytes'] * 5000 / 2**30:.0f} GiB held by hansim backlog's parent or "
           f"{st['file'] * 5000 / 2**30:.0f} GiB of sweep files at 5,000 ({available_bytes() / 2**30:.0f} GiB "
