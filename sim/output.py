@@ -63,6 +63,11 @@ class OutputError(Exception):
         self.path, self.reason = Path(path), reason
         super().__init__(f"{path}: cannot write: {reason} (nothing written)")
 
+    def __reduce__(self) -> tuple[type[OutputError], tuple[Path, str]]:
+        """Rebuilt from its path and reason: a worker process's write fault reaches the
+        parent as the same one line (the default would call ``__init__`` with the message)."""
+        return OutputError, (self.path, self.reason)
+
 
 def describe(path: str | Path, err: OSError | ValueError) -> OutputError:
     """The OutputError for a failed write: which path and why."""
@@ -134,6 +139,31 @@ def _gone(pid: int) -> bool:
     except OSError:  # alive, another user's
         return False
     return False
+
+
+@contextlib.contextmanager
+def folders_for(files: Collection[Path]) -> Iterator[None]:
+    """The folders ``files`` will be written into, made now (parents included) for writers
+    in other processes: several workers making one folder race, and one's clean-up could
+    remove the folder another is writing into. If the block fails, the folders made here
+    that are still empty are removed again, after what writers that died mid-write staged
+    there (:func:`clear_stale`)."""
+    made: list[Path] = []
+    try:
+        for folder in dict.fromkeys(Path(f).parent for f in files):
+            made += reversed([p for p in (folder, *folder.parents) if not p.exists()])
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except (OSError, ValueError) as err:
+                raise describe(folder, err) from None
+        yield
+    except BaseException:
+        for file in files:
+            clear_stale(Path(file))
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty: anything written stays
+        raise
 
 
 def clear_stale(target: Path) -> None:

@@ -237,3 +237,14 @@ def test_a_fault_in_a_staged_run_names_the_users_folder(tmp_path: Path, monkeypa
     with pytest.raises(OutputError) as caught, OutputDir(tmp_path / "out") as run:
         atomic_write(run.folder / "deep" / "x.csv", "x", parents=True)  # a library's own write
     assert str(caught.value) == f"{tmp_path / 'out' / 'deep' / 'x.csv'}: cannot write: disk full (nothing written)"
+
+
+def test_an_output_error_crosses_a_process_boundary_whole() -> None:
+    """A worker's write fault reaches the parent through pickle as the same error: the same
+    path, reason and one-line message (not a TypeError from rebuilding it)."""
+    import pickle
+
+    err = OutputError(Path("runs/rep-0001.npz"), "disk full")
+    again = pickle.loads(pickle.dumps(err))
+    assert type(again) is OutputError and str(again) == str(err)
+    assert (again.path, again.reason) == (err.path, err.reason)

@@ -139,6 +139,18 @@ def test_sweep_is_factorial_and_resumes_from_written_replications(tmp_path: Path
     assert files(out) == before  # the rerun replication is bit-identical
 
 
+def test_a_sweep_on_two_workers_writes_the_files_one_worker_writes(tmp_path: Path) -> None:
+    """Local workers save their own replications (the parent saves nothing): the same
+    files, byte for byte, as one process saving each in turn."""
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(SWEEP)
+    for workers in ("1", "2"):
+        result = run("sweep", str(sweep), "--out", str(tmp_path / workers), "--workers", workers, "--quiet")
+        assert result.exit_code == 0, result.output
+    assert files(tmp_path / "1") == files(tmp_path / "2")
+    assert len(list((tmp_path / "2" / "runs").rglob("rep-*.npz"))) == 8
+
+
 @pytest.mark.parametrize(("text", "words"), [
     ("sites: 100\n", ["empty sweep", "factors", "sets"]),
     ("", ["empty sweep"]),

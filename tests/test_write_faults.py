@@ -25,8 +25,8 @@ from sim.cli import main
 CODE = "83FED3407A939723A5C639B26916D505C3B5"
 
 
-def _sweep_file(tmp: Path) -> str:
-    (tmp / "s.yaml").write_text("sites: 40\nyears: 0.2\nreplications: 1\nsets: [{}]\n")
+def _sweep_file(tmp: Path, replications: int = 1) -> str:
+    (tmp / "s.yaml").write_text(f"sites: 40\nyears: 0.2\nreplications: {replications}\nsets: [{{}}]\n")
     return str(tmp / "s.yaml")
 
 
@@ -42,6 +42,8 @@ WRITERS: dict[str, tuple[Callable[[Path], list[str]], str, bool]] = {
     "backlog": (lambda t: ["backlog", "--sites", "40", "--years", "0.2", "--replications", "1",
                            "--workers", "1", "--quiet"], "--out", True),
     "sweep": (lambda t: ["sweep", _sweep_file(t), "--workers", "1", "--quiet"], "--out", True),
+    # its workers save the replications: their fault comes back through the pool
+    "sweep on 2 workers": (lambda t: ["sweep", _sweep_file(t, 2), "--workers", "2", "--quiet"], "--out", True),
     "replay": (lambda t: ["replay"], "--out", True),
     "reflash": (lambda t: ["reflash", "--days", "20"], "-o", True),
     "duis run": (lambda t: ["duis", "run", str(next(templates().glob("12.2_*")))], "--out", True),
@@ -112,7 +114,7 @@ def test_disk_faults_are_one_line_and_earlier_results_stay(tmp_path: Path, monke
     if folder:
         target.mkdir()
         (target / "earlier.csv").write_text("earlier result")
-        if writer == "sweep":  # an earlier sweep's folder, resumed
+        if writer.startswith("sweep"):  # an earlier sweep's folder, resumed
             (target / "runs").mkdir()
         else:  # replaced only when the new results are whole
             args += ["--overwrite"]

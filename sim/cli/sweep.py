@@ -107,13 +107,13 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
             engine: str, quiet: bool, overwrite: bool) -> None:
     """Run every parameter set of SWEEP.yaml; replications already written are skipped."""
     from sim.cli._population import build, policies, split_overrides
-    from sim.output import OutputDir, atomic_write
+    from sim.output import OutputDir, atomic_write, folders_for
     from sim.policies import ParameterError
     from sim.population.memory import check_held, check_sites
     from sim.population.params import PopulationParams
     from sim.population.report import summarise
     from sim.population.runner import Task, each_result, replication_seeds
-    from sim.population.store import load, replication_path, run_key, save
+    from sim.population.store import load, replication_path, run_key, save, saved
 
     doc = read_sweep(sweep_file)
     sets = parameter_sets(doc)
@@ -150,14 +150,21 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
         raise click.ClickException(str(err)) from None
     with OutputDir(out, overwrite, resume=RUNS) as staged:  # once the whole file has been checked
         folder = staged.folder  # OUT, resumed; or, with --overwrite, the new sweep staged beside it
-        todo = [(folder / runs, k, Task(params, policy, seeds[k], engine)) for _, _, params, policy, runs in plan
-                for k in range(reps) if not _saved(replication_path(folder / runs, k))]
+        # Local workers save their own replications; a Dask cluster's may not share this disk,
+        # so there each one comes back and this process saves it.
+        paths = [(params, policy, k, replication_path(folder / runs, k)) for _, _, params, policy, runs in plan
+                 for k in range(reps)]
+        paths = [entry for entry in paths if not _saved(entry[3])]
+        todo = [Task(params, policy, seeds[k], engine, path) for params, policy, k, path in paths]
         click.echo(f"{len(sets)} parameter sets x {len(names)} policies x {reps} replications: "
                    f"{len(plan) * reps - len(todo)} already written, {len(todo)} to run", err=True)
         try:
-            each_result([t for _, _, t in todo],
-                        lambda j, rep: save(replication_path(todo[j][0], todo[j][1]), rep),
-                        workers, dask_address, progress=not quiet)
+            if dask_address:
+                each_result(todo, lambda j, rep: save(paths[j][3], rep), workers, dask_address,
+                            progress=not quiet)
+            else:
+                with folders_for([entry[3] for entry in paths]):
+                    each_result(todo, lambda j, path: None, workers, progress=not quiet, reduce=saved)
         except OSError as err:
             if not dask_address:
                 raise

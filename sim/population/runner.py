@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ class Task:
     policy: Policy
     seed: np.random.SeedSequence
     engine: str = DEFAULT_ENGINE  #: ``numba`` or ``simpy`` (sim.population.ENGINES)
+    save_to: Path | None = None  #: the file a sweep saves the replication to (:func:`sim.population.store.saved`)
 
 
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
@@ -142,8 +144,11 @@ def _on_pool(tasks: Sequence[Task], batches: list[list[int]], workers: int,
             for i, result in zip(futures.pop(future), future.result(), strict=True):  # then released
                 finish(i, result)
     except BaseException:
-        for worker in set(multiprocessing.active_children()) - before:
+        killed = set(multiprocessing.active_children()) - before
+        for worker in killed:
             worker.kill()
+        for worker in killed:  # gone before the caller clears what they staged
+            worker.join(timeout=5)
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()

@@ -19,6 +19,7 @@ from sim.output import atomic_write
 from sim.policies import Policy
 from sim.population.model import Replication
 from sim.population.params import PopulationParams, as_dict
+from sim.population.runner import Task
 
 
 def run_key(params: PopulationParams, policy: Policy, seed: int, engine: str = "numba") -> str:
@@ -38,6 +39,16 @@ def save(path: Path, rep: Replication) -> None:
     arrays: dict[str, Any] = {k: np.asarray(v) for k, v in dataclasses.asdict(rep).items()}
     np.savez(data, **arrays)
     atomic_write(path, data.getvalue(), parents=True)  # the run's own folder
+
+
+def saved(task: Task, rep: Replication) -> Path:
+    """``rep`` saved to ``task.save_to``: a sweep's reduction (``each_result``'s ``reduce``),
+    so a local worker writes its own replication's file instead of pickling 16 MiB to the
+    parent, which would then save it while the workers wait for the cores it takes."""
+    if task.save_to is None:
+        raise ValueError("saved() needs a task with save_to")
+    save(task.save_to, rep)
+    return task.save_to
 
 
 def load(path: Path) -> Replication:
