@@ -33,8 +33,8 @@
    and the estimate came out some 8% high). Then the time outside the replications:
    ``hansim backlog``'s summaries, tables and plots (``write_outputs``, once all have
    run); the same tasks as ``hansim calibrate`` and ``hansim sensitivity`` run them, each
-   replication reduced to its figures in its worker; and as ``hansim sweep`` runs them, its
-   parent saving each replication's file as it arrives while the workers run on.
+   replication reduced to its figures in its worker; and as ``hansim sweep`` runs them on
+   local workers, each saving its own replications' files.
 
 Usage: PYTHONPATH=. python3 benchmarks/backlog.py [--quick] [--sites N] [--simpy]
 ``--quick`` runs small sizes as a smoke test (its figures are not the targets'). Figures
@@ -54,6 +54,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -187,8 +188,9 @@ def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> d
     """``seeds`` seeds x every policy at ``sites`` sites, run as ``hansim backlog`` runs them
     (the runner's batching, results back in the parent), then its outputs and a sweep's files."""
     # imported here: matplotlib would swell the baseline of section 1's fresh processes
+    from sim.output import folders_for
     from sim.population.report import write_outputs
-    from sim.population.store import replication_path, save
+    from sim.population.store import replication_path, saved
     from sim.population.study import figures_of
 
     params = PopulationParams(sites=sites, years=years)
@@ -213,9 +215,10 @@ def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> d
     start = time.perf_counter()  # the same tasks as hansim calibrate and sensitivity run them: figures back
     each_result(tasks, lambda i, values: None, workers=workers, progress=False, reduce=figures_of)
     reduced = time.perf_counter() - start
-    start = time.perf_counter()  # the same tasks as hansim sweep runs them: each file saved as it comes
-    each_result(tasks, lambda i, rep: save(replication_path(folder / "sweep", i), rep), workers=workers,
-                progress=False)
+    saving = [replace(t, save_to=replication_path(folder / "sweep", i)) for i, t in enumerate(tasks)]
+    start = time.perf_counter()  # the same tasks as hansim sweep runs them: each worker saves its files
+    with folders_for([t.save_to for t in saving if t.save_to]):
+        each_result(saving, lambda i, path: None, workers=workers, progress=False, reduce=saved)
     sweep = time.perf_counter() - start
     return {"runs": runs, "cpu": cpu, "outputs": outputs[1], "outputs_fixed": outputs[0] - 2 * len(policies) * per_run,
             "outputs_per_run": per_run, "sweep": sweep, "reduced": reduced, "replications": len(tasks),
@@ -340,7 +343,7 @@ def main() -> None:
           f"replication: {outputs / 60:.1f} min at 5,000)")
     print(f"   hansim calibrate and sensitivity, each replication reduced to its figures in its worker: "
           f"{st['reduced']:.1f} s wall, {reduced_wall / 60:.1f} min for 1,000 seeds")
-    print(f"   hansim sweep, each replication's file saved by the parent as it comes (the workers running on): "
+    print(f"   hansim sweep, each replication's file saved by the worker that ran it: "
           f"{st['sweep']:.1f} s wall, {sweep_wall / 60:.1f} min for 1,000 seeds")
     print(f"   total: {(runs_wall + outputs) / 60:.1f} min as hansim backlog, {reduced_wall / 60:.1f} min as "
           f"calibrate or sensitivity, {sweep_wall / 60:.1f} min as hansim sweep (before the sweep's summary, which "
