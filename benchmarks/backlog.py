@@ -217,7 +217,7 @@ def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> d
     start, cpu = time.perf_counter(), _cpu_seconds()
     results = run_tasks(tasks, workers=workers, progress=False)
     runs, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
-    outputs = []  # backlog's outputs for 2 seeds, then for all: a fixed cost (the plots) and one a run
+    outputs: list[float] = []  # backlog's outputs for 2 seeds, then for all: a fixed cost (the plots) and one a run
     for n in (2, 2, seeds):  # the first, untimed, loads matplotlib and its fonts; 2 seeds, as all, draw CI bands
         grouped = {p.label(): (p, results[i * seeds:i * seeds + n]) for i, p in enumerate(policies)}
         start = time.perf_counter()
