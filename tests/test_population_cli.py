@@ -139,6 +139,21 @@ def test_sweep_is_factorial_and_resumes_from_written_replications(tmp_path: Path
     assert files(out) == before  # the rerun replication is bit-identical
 
 
+def test_a_sweep_on_dask_writes_the_files_local_workers_write(tmp_path: Path) -> None:
+    """On a Dask cluster the parent saves each replication (the cluster's workers may not
+    share this disk): the same files as local workers saving their own."""
+    distributed = pytest.importorskip("distributed")
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(SWEEP)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
+        result = run("sweep", str(sweep), "--out", str(tmp_path / "dask"), "--dask", cluster.scheduler_address,
+                     "--quiet")
+    assert result.exit_code == 0, result.output
+    assert run("sweep", str(sweep), "--out", str(tmp_path / "local"), "--workers", "2", "--quiet").exit_code == 0
+    assert files(tmp_path / "dask") == files(tmp_path / "local")
+
+
 def test_a_sweep_on_two_workers_writes_the_files_one_worker_writes(tmp_path: Path) -> None:
     """Local workers save their own replications (the parent saves nothing): the same
     files, byte for byte, as one process saving each in turn."""

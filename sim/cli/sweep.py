@@ -113,7 +113,7 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
     from sim.population.params import PopulationParams
     from sim.population.report import summarise
     from sim.population.runner import Task, each_result, replication_seeds
-    from sim.population.store import load, replication_path, run_key, save, saved
+    from sim.population.store import load, replication_path, run_key, saved
 
     doc = read_sweep(sweep_file)
     sets = parameter_sets(doc)
@@ -152,18 +152,17 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
         folder = staged.folder  # OUT, resumed; or, with --overwrite, the new sweep staged beside it
         # Local workers save their own replications; a Dask cluster's may not share this disk,
         # so there each one comes back and this process saves it.
-        paths = [(params, policy, k, replication_path(folder / runs, k)) for _, _, params, policy, runs in plan
+        files = [(replication_path(folder / runs, k), params, policy, k) for _, _, params, policy, runs in plan
                  for k in range(reps)]
-        paths = [entry for entry in paths if not _saved(entry[3])]
-        todo = [Task(params, policy, seeds[k], engine, path) for params, policy, k, path in paths]
+        files = [entry for entry in files if not _saved(entry[0])]
+        todo = [Task(params, policy, seeds[k], engine, path) for path, params, policy, k in files]
         click.echo(f"{len(sets)} parameter sets x {len(names)} policies x {reps} replications: "
                    f"{len(plan) * reps - len(todo)} already written, {len(todo)} to run", err=True)
         try:
             if dask_address:
-                each_result(todo, lambda j, rep: save(paths[j][3], rep), workers, dask_address,
-                            progress=not quiet)
+                each_result(todo, lambda j, rep: saved(todo[j], rep), workers, dask_address, progress=not quiet)
             else:
-                with folders_for([entry[3] for entry in paths]):
+                with folders_for([path for path, *_ in files]):
                     each_result(todo, lambda j, path: None, workers, progress=not quiet, reduce=saved)
         except OSError as err:
             if not dask_address:

@@ -88,7 +88,7 @@ def run_tasks(tasks: Sequence[Task], workers: int | None = None, dask_address: s
     return finished
 
 
-def each_result(tasks: Sequence[Task], done: Callable[[int, Any], None], workers: int | None = None,
+def each_result(tasks: Sequence[Task], done: Callable[[int, Any], object], workers: int | None = None,
                 dask_address: str | None = None, progress: bool = True, reduce: Reduce | None = None) -> None:
     """Run every task, handing ``done(i, result)`` each replication as it finishes and keeping
     none, so a study of thousands of runs (a sweep saving them, calibration and sensitivity
