@@ -133,31 +133,29 @@ def floor_cpu(live: int, events: int) -> float:
     return time.process_time() - cpu
 
 
-def workers(sites: int, years: float, repeats: int, replications: int = 8) -> list[list[tuple[float, float, float]]]:
+def workers(sites: int, years: float, repeats: int, reduced: bool = False,
+            replications: int = 8) -> list[list[tuple[float, float, float]]]:
     """(wall seconds, cores busy on average, CPU seconds a replication) for 1 and 2 workers,
-    alternated ``repeats`` times.
+    alternated ``repeats`` times: results pickled back to the parent (as ``hansim
+    backlog``), or ``reduced`` to their figures in the worker (as calibration and
+    sensitivity, no 16 MiB result crossing to the parent).
 
     The kernel is loaded in this process first, so the forked workers inherit it and
     neither timing includes loading numba's cache."""
-    params = PopulationParams(sites=sites, years=years)
-    tasks = [Task(params, make_policy("email-10wd"), s) for s in replication_seeds(7, replications)]
-    run_tasks([Task(PopulationParams(sites=1000, years=1.0), make_policy("email-10wd"), tasks[0].seed)],
-              workers=1, progress=False)
-    return [[_timed(partial(run_tasks, tasks, workers=n, progress=False), replications) for n in (1, 2)]
-            for _ in range(repeats)]
-
-
-def reduced_workers(sites: int, years: float, repeats: int,
-                    replications: int = 8) -> list[list[tuple[float, float, float]]]:
-    """:func:`workers` as calibration and sensitivity run them: each replication reduced to its
-    figures in its worker, so no 16 MiB result is pickled to the parent."""
     from sim.population.study import figures_of
 
     params = PopulationParams(sites=sites, years=years)
     tasks = [Task(params, make_policy("email-10wd"), s) for s in replication_seeds(7, replications)]
-    return [[_timed(partial(each_result, tasks, lambda i, values: None, workers=n, progress=False,
-                            reduce=figures_of), replications) for n in (1, 2)]
-            for _ in range(repeats)]
+    run_tasks([Task(PopulationParams(sites=1000, years=1.0), make_policy("email-10wd"), tasks[0].seed)],
+              workers=1, progress=False)
+
+    def run(n: int) -> None:
+        if reduced:
+            each_result(tasks, lambda i, values: None, workers=n, progress=False, reduce=figures_of)
+        else:
+            run_tasks(tasks, workers=n, progress=False)
+
+    return [[_timed(partial(run, n), replications) for n in (1, 2)] for _ in range(repeats)]
 
 
 def floor_workers(live: int, events: int, repeats: int, runs: int = 8) -> list[list[tuple[float, float, float]]]:
@@ -201,7 +199,8 @@ def _timed(work: Callable[[], object], runs: int) -> tuple[float, float, float]:
 
 def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> dict[str, float]:
     """``seeds`` seeds x every policy at ``sites`` sites, run as ``hansim backlog`` runs them
-    (the runner's batching, results back in the parent), then its outputs and a sweep's files."""
+    (the runner's batching, results back in the parent), then its outputs; then the same
+    tasks as calibration and sensitivity run them, and as a sweep saves them."""
     # imported here: matplotlib would swell the baseline of section 1's fresh processes
     from sim.output import folders_for
     from sim.population.report import write_outputs
@@ -325,7 +324,7 @@ def main() -> None:
     speedup, speedups, (one, one_cores, one_cpu, two, two_cores, two_cpu) = _speedups(
         workers(args.sites, args.years, args.repeats))
     r_speedup, r_speedups, (r_one, _, r_one_cpu, r_two, _, r_two_cpu) = _speedups(
-        reduced_workers(args.sites, args.years, args.repeats))
+        workers(args.sites, args.years, args.repeats, reduced=True))
     f_speedup, f_speedups, (f_one, f_one_cores, f_one_cpu, f_two, f_two_cores, f_two_cpu) = _speedups(
         floor_workers(int(round(gb["live"])), int(gb["events"]), args.repeats))
     print(f"3. 8 replications of {args.sites:,} sites, {args.years:g} years, 1 worker then 2, {args.repeats} times; "
