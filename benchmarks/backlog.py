@@ -19,8 +19,9 @@
    touch of its pages, which the kernel must find and zero) and the next (warm, as every
    later replication of a study's worker runs).
 3. 8 replications at GB scale on 1 worker versus 2 (target >= 1.9 x faster with 2): with
-   the results pickled back to the parent (as ``hansim backlog``) and reduced in the
-   worker (as calibration and sensitivity); and
+   whole replications pickled back to the parent (as the Python API's ``backlog()``) and
+   each reduced to its digest in its worker (as ``hansim backlog``, calibration and
+   sensitivity); and
    the minimal loop's 8 runs on 1 versus 2 worker processes in the same run: what this
    machine allows. Each pair is timed back to back, three times (one pair's speed-up
    moved from 1.75x to 1.87x between runs): medians, and the range. CPU seconds a
@@ -28,8 +29,9 @@
    and memory bandwidth cost each other.
 4. 1,000 replications x 5 policies at GB scale (target <= 30 min), measured as a study
    runs them: a few seeds' tasks through the runner (``run_tasks``: one seed's five
-   policies batched into one worker task, history and premises sampled once, results
-   pickled back to the parent) on this machine's cores, scaled to 1,000 seeds. Each
+   policies batched into one worker task, history and premises sampled once, each
+   replication's digest sent back to the parent) on this machine's cores, scaled to
+   1,000 seeds. Each
    worker's first seed is cold (its first touch of some 200 MB of pages), which a
    1,000-seed study pays twice; so 10 seeds by default (with 4, half of them were cold,
    and the estimate came out some 8% high). Then the time outside the replications:
@@ -136,13 +138,13 @@ def floor_cpu(live: int, events: int) -> float:
 def workers(sites: int, years: float, repeats: int, reduced: bool = False,
             replications: int = 8) -> list[list[tuple[float, float, float]]]:
     """(wall seconds, cores busy on average, CPU seconds a replication) for 1 and 2 workers,
-    alternated ``repeats`` times: results pickled back to the parent (as ``hansim
-    backlog``), or ``reduced`` to their figures in the worker (as calibration and
-    sensitivity, no 16 MiB result crossing to the parent).
+    alternated ``repeats`` times: whole results pickled back to the parent (as the Python
+    API), or ``reduced`` to their digests in the worker (as ``hansim backlog``,
+    calibration and sensitivity: no 16 MiB result crossing to the parent).
 
     The kernel is loaded in this process first, so the forked workers inherit it and
     neither timing includes loading numba's cache."""
-    from sim.population.study import figures_of
+    from sim.population.digest import digest_of
 
     params = PopulationParams(sites=sites, years=years)
     tasks = [Task(params, make_policy("email-10wd"), s) for s in replication_seeds(7, replications)]
@@ -150,10 +152,7 @@ def workers(sites: int, years: float, repeats: int, reduced: bool = False,
               workers=1, progress=False)
 
     def run(n: int) -> None:
-        if reduced:
-            each_result(tasks, lambda i, values: None, workers=n, progress=False, reduce=figures_of)
-        else:
-            run_tasks(tasks, workers=n, progress=False)
+        run_tasks(tasks, workers=n, progress=False, reduce=digest_of if reduced else None)
 
     return [[_timed(partial(run, n), replications) for n in (1, 2)] for _ in range(repeats)]
 
@@ -199,10 +198,11 @@ def _timed(work: Callable[[], object], runs: int) -> tuple[float, float, float]:
 
 def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> dict[str, float]:
     """``seeds`` seeds x every policy at ``sites`` sites, run as ``hansim backlog`` runs them
-    (the runner's batching, results back in the parent), then its outputs; then the same
+    (the runner's batching, digests back in the parent), then its outputs; then the same
     tasks as calibration and sensitivity run them, and as a sweep saves them."""
     # imported here: matplotlib would swell the baseline of section 1's fresh processes
     from sim.output import folders_for
+    from sim.population.digest import digest_of
     from sim.population.report import write_outputs
     from sim.population.store import replication_path, saved
     from sim.population.study import figures_of
@@ -214,7 +214,7 @@ def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> d
     seed_list = replication_seeds(2026, seeds)
     tasks = [Task(params, policy, s) for policy in policies for s in seed_list]
     start, cpu = time.perf_counter(), _cpu_seconds()
-    results = run_tasks(tasks, workers=workers, progress=False)
+    results = run_tasks(tasks, workers=workers, progress=False, reduce=digest_of)
     runs, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     outputs: list[float] = []  # backlog's outputs for 2 seeds, then for all: a fixed cost (the plots) and one a run
     for n in (2, 2, seeds):  # the first, untimed, loads matplotlib and its fonts; 2 seeds, as all, draw CI bands
@@ -226,6 +226,7 @@ def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> d
     per_run = max(0.0, (outputs[1] - outputs[0]) / (len(policies) * (seeds - 2)))  # below 0: within noise
     size = sum(len(pickle.dumps(r, pickle.HIGHEST_PROTOCOL)) for r in results) / len(results)
     del results, grouped
+    whole = len(pickle.dumps(run_tasks(tasks[:1], workers=1, progress=False)[0], pickle.HIGHEST_PROTOCOL))
     start = time.perf_counter()  # the same tasks as hansim calibrate and sensitivity run them: figures back
     each_result(tasks, lambda i, values: None, workers=workers, progress=False, reduce=figures_of)
     reduced = time.perf_counter() - start
@@ -236,7 +237,7 @@ def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> d
     sweep = time.perf_counter() - start
     return {"runs": runs, "cpu": cpu, "outputs": outputs[1], "outputs_fixed": outputs[0] - 2 * len(policies) * per_run,
             "outputs_per_run": per_run, "sweep": sweep, "reduced": reduced, "replications": len(tasks),
-            "bytes": size, "file": (replication_path(folder / "sweep", 0)).stat().st_size}
+            "bytes": size, "whole": whole, "file": (replication_path(folder / "sweep", 0)).stat().st_size}
 
 
 def _median(values: list[float]) -> float:
@@ -330,9 +331,10 @@ def main() -> None:
     print(f"3. 8 replications of {args.sites:,} sites, {args.years:g} years, 1 worker then 2, {args.repeats} times; "
           f"medians [range] ({load()}):")
     print(f"   hansim       1 worker {one:7.1f} s, 2 workers {two:7.1f} s, speed-up {speedup:4.2f}x {speedups} "
-          "(target >= 1.9x; results back to the parent, as hansim backlog)")
+          "(target >= 1.9x; whole results back to the parent, as the Python API)")
     print(f"   hansim       1 worker {r_one:7.1f} s, 2 workers {r_two:7.1f} s, speed-up {r_speedup:4.2f}x "
-          f"{r_speedups} (each reduced in its worker, as calibrate and sensitivity; CPU a replication "
+          f"{r_speedups} (each reduced to its digest in its worker, as hansim backlog, calibrate and "
+          f"sensitivity; CPU a replication "
           f"{r_one_cpu:.2f} s, {r_two_cpu:.2f} s)")
     print(f"   minimal loop 1 worker {f_one:7.1f} s, 2 workers {f_two:7.1f} s, speed-up {f_speedup:4.2f}x "
           f"{f_speedups} (8 runs of the GB run's events: what this machine allows)")
@@ -352,7 +354,7 @@ def main() -> None:
     reduced_wall = st["reduced"] / args.seeds * 1000
     print(f"4. 1,000 replications x {len(POLICIES)} policies at {args.sites:,} sites, as a study runs them "
           f"({load()}):")
-    print(f"   {args.seeds} seeds x {len(POLICIES)} policies through the runner on {cores} workers: "
+    print(f"   {args.seeds} seeds x {len(POLICIES)} policies as hansim backlog runs them, on {cores} workers: "
           f"{st['runs']:.1f} s wall, {per_seed:.1f} s a seed ({per_seed / len(POLICIES):.2f} s a replication)")
     print(f"   replications: {runs_wall / 60:.1f} min for 1,000 seeds (target <= 30 min); CPU {st['cpu']:.1f} s, "
           f"{st['cpu'] / st['replications']:.2f} s a replication (workers and parent): "
@@ -367,10 +369,11 @@ def main() -> None:
     print(f"   total: {(runs_wall + outputs) / 60:.1f} min as hansim backlog, {reduced_wall / 60:.1f} min as "
           f"calibrate or sensitivity, {sweep_wall / 60:.1f} min as hansim sweep (before the sweep's summary, which "
           "reads every file back)")
-    print(f"   each replication's result: {st['bytes'] / 2**20:.1f} MiB pickled, {st['file'] / 2**20:.1f} MiB on disk: "
-          f"{st['bytes'] * 5000 / 2**30:.0f} GiB held by hansim backlog's parent or "
-          f"{st['file'] * 5000 / 2**30:.0f} GiB of sweep files at 5,000 ({available_bytes() / 2**30:.0f} GiB "
-          "available here)")
+    print(f"   each replication: its digest {st['bytes'] / 2**10:.0f} KiB pickled, the whole replication "
+          f"{st['whole'] / 2**20:.1f} MiB pickled and {st['file'] / 2**20:.1f} MiB on disk: at 5,000, "
+          f"{st['bytes'] * 5000 / 2**30:.1f} GiB held by hansim backlog's parent (whole, "
+          f"{st['whole'] * 5000 / 2**30:.0f} GiB), {st['file'] * 5000 / 2**30:.0f} GiB of sweep files "
+          f"({available_bytes() / 2**30:.0f} GiB available here)")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other load skews wall times)")
 
 

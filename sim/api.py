@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pandas is optional: imported when a DataFrame is asked for
 
     from sim.mp155.model import StockRun
     from sim.policies import Policy
+    from sim.population.digest import Digest
     from sim.population.model import Replication
     from sim.population.params import PopulationParams
     from sim.replay.report import Check
@@ -53,11 +54,16 @@ class BacklogResult:
     seed: int
     runs: dict[str, tuple[Policy, list[Replication]]]  # regime label -> (the policy run, replications)
     summary: dict[str, Any] = field(init=False)
+    #: ``runs`` as the reports read them (:mod:`sim.population.digest`)
+    digests: dict[str, tuple[Policy, list[Digest]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        from sim.population.digest import digest
         from sim.population.report import run_summary
 
-        self.summary = run_summary(self.params, self.seed, self.runs)
+        self.digests = {label: (policy, [digest(self.params, r) for r in reps])
+                        for label, (policy, reps) in self.runs.items()}
+        self.summary = run_summary(self.params, self.seed, self.digests)
 
     @property
     def figures(self) -> pd.DataFrame:
@@ -79,7 +85,7 @@ class BacklogResult:
         replications: modelled (as ``backlog.csv``) and GB-scaled (``*_gb``), with the date."""
         from sim.population.report import _backlog_csv
 
-        frame = _pandas().read_csv(io.StringIO(_backlog_csv(self.params, self.runs)))
+        frame = _pandas().read_csv(io.StringIO(_backlog_csv(self.params, self.digests)))
         for column in ("mean", "lo95", "hi95"):
             frame[f"{column}_gb"] = frame[column] * self.params.gb_factor
         epoch = dt.date.fromisoformat(self.params.epoch)
@@ -91,25 +97,26 @@ class BacklogResult:
         """Days from installation to commissioning at each quantile (as ``time_to_commission.csv``)."""
         from sim.population.report import _ttc_csv
 
-        return _pandas().read_csv(io.StringIO(_ttc_csv(self.runs)))
+        return _pandas().read_csv(io.StringIO(_ttc_csv(self.digests)))
 
     def plot_backlog(self) -> Figure:
         """GB sites by state over the calendar with 95% bands, and the steady-state comparison."""
         from sim.population.report import backlog_figure
 
-        return backlog_figure(self.params, self.runs)
+        return backlog_figure(self.params, self.digests)
 
     def plot_time_to_commission(self) -> Figure:
         from sim.population.report import ttc_figure
 
-        return ttc_figure(self.runs)
+        return ttc_figure(self.digests)
 
     def write(self, folder: str | Path, plot_format: str = "png", overwrite: bool = False) -> Path:
         """The files ``hansim backlog --out folder`` writes (CSV, summary.json, plots, report.html);
         a folder that already holds results is refused (``OutputError``) unless ``overwrite``."""
         from sim.population.report import write_outputs
 
-        write_outputs(Path(folder), self.params, self.seed, self.runs, overwrite=overwrite, plot_format=plot_format)
+        write_outputs(Path(folder), self.params, self.seed, self.digests, overwrite=overwrite,
+                      plot_format=plot_format)
         return Path(folder)
 
 

@@ -88,19 +88,18 @@ def test_the_event_loop_resumes_exactly_where_it_stopped_to_grow(monkeypatch: py
         assert np.array_equal(getattr(whole, field.name), getattr(stopped, field.name)), field.name
 
 
-def test_a_study_whose_results_overflow_memory_is_refused_before_it_starts(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """hansim backlog holds every replication's result for its summary (16 MiB each at GB
-    scale): 200 of them at 1,000,000 sites do not fit in 2 GiB, though one run at a time would."""
+def test_whole_replications_that_overflow_memory_are_refused_before_they_start(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Python API keeps every whole replication (16 MiB each at GB scale): 200 of them at
+    1,000,000 sites do not fit in 2 GiB, though one run at a time would. (``hansim backlog``
+    keeps each one's digest: ``test_population_report.py`` checks its own refusal.)"""
+    from sim import api
+
     monkeypatch.setattr(memory, "available_bytes", lambda: 2 * 2**30)
-    out = tmp_path / "many"
-    result = CliRunner().invoke(main, ["backlog", "--sites", "1000000", "--replications", "200", "--workers", "1",
-                                       "--quiet", "--out", str(out)])
-    assert result.exit_code == 1, result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and "study too large for memory" in lines[0], result.output
-    assert "200 replications' results" in lines[0] and "1,000,000 sites" in lines[0], lines[0]
-    assert not out.exists()
+    with pytest.raises(memory.StudyTooLarge) as refused:
+        api.backlog(sites=1_000_000, replications=200, workers=1)
+    assert "study too large for memory" in str(refused.value) and "\n" not in str(refused.value)
+    assert "200 replications' results" in str(refused.value) and "1,000,000 sites" in str(refused.value)
 
 
 def test_each_result_hands_over_every_replication_once_with_run_tasks_bits() -> None:

@@ -4,12 +4,12 @@ marker and colour drawn, markers on their own site's row, SVG on request, byte f
 from __future__ import annotations
 
 import numpy as np
-
-from sim.policies import make_policy
+from _population_support import replications, small
 from matplotlib.collections import PathCollection
 
-from _population_support import replications, small
 from sim.plotting import figure_bytes, pounds
+from sim.policies import make_policy
+from sim.population.digest import digest
 from sim.population.report import backlog_figure, summarise, ttc_figure
 from sim.replay import report
 from sim.replay.scenario import bundled, load_scenario
@@ -23,7 +23,8 @@ def _scenario(name: str):
 def test_backlog_plot_is_gb_scaled_and_its_comparison_panel_matches_the_summary() -> None:
     params = small(cos_hazard=0.3, sites=1500)
     assert params.gb_factor > 10  # GB figures differ from modelled ones
-    results = {name: (make_policy(name), list(replications(params, name, reps=3))) for name in ("none", "email-10wd")}
+    results = {name: (make_policy(name), [digest(params, r) for r in replications(params, name, reps=3)])
+               for name in ("none", "email-10wd")}
     figure = backlog_figure(params, results)
     steady = next(ax for ax in figure.axes if ax.get_title().startswith("Mean backlog"))
     bars = [p.get_height() for p in steady.patches]

@@ -54,7 +54,8 @@ def command(names: tuple[str, ...], sites: int, years: float, replications: int,
     # the engines and the report (numba, matplotlib) only once the options are accepted
     from sim.output import check_folder
     from sim.policies import ParameterError
-    from sim.population.memory import check_held, check_sites
+    from sim.population.digest import digest_of
+    from sim.population.memory import check_digests, check_sites
     from sim.population.params import PopulationParams
     from sim.population.report import OUTPUT_STEPS, write_outputs
     from sim.population.runner import Task, replication_seeds, run_tasks
@@ -71,14 +72,14 @@ def command(names: tuple[str, ...], sites: int, years: float, replications: int,
     try:
         check_sites(params.sites, engine, 1 if dask_address else min(workers or os.cpu_count() or 1,
                                                                        replications * len(regimes)))
-        check_held(params.sites, replications * len(regimes))  # every replication, for the summary
+        check_digests(params.days, replications * len(regimes))  # every replication's digest, for the summary
     except ParameterError as err:
         raise click.ClickException(str(err)) from None
     check_folder(out, overwrite)  # refuse before the run, not after it
     seeds = replication_seeds(seed, replications)
     tasks = [Task(params, policy, s, engine) for policy in regimes for s in seeds]
     try:
-        results = run_tasks(tasks, workers, dask_address, progress=not quiet)
+        results = run_tasks(tasks, workers, dask_address, progress=not quiet, reduce=digest_of)
     except ParameterError as err:  # too large for memory; a policy the engine lacks
         raise click.ClickException(str(err)) from None
     except OSError as err:

@@ -109,7 +109,8 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
     from sim.cli._population import build, policies, split_overrides
     from sim.output import OutputDir, atomic_write, folders_for
     from sim.policies import ParameterError
-    from sim.population.memory import check_held, check_sites
+    from sim.population.digest import digest
+    from sim.population.memory import check_digests, check_sites
     from sim.population.params import PopulationParams
     from sim.population.report import summarise
     from sim.population.runner import Task, each_result, replication_seeds
@@ -145,7 +146,7 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
     try:
         check_sites(max(p[2].sites for p in plan), engine,
                     1 if dask_address else min(workers or os.cpu_count() or 1, len(plan) * reps))
-        check_held(max(p[2].sites for p in plan), reps)  # one set's replications, for its summary
+        check_digests(max(p[2].days for p in plan), reps)  # one set's digests, for its summary
     except ParameterError as err:
         raise click.ClickException(str(err)) from None
     with OutputDir(out, overwrite, resume=RUNS) as staged:  # once the whole file has been checked
@@ -173,7 +174,8 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
 
         rows, summaries = [], []
         for i, overrides, params, policy, runs in plan:
-            s = summarise(params, policy, [load(replication_path(folder / runs, k)) for k in range(reps)])
+            digests = [digest(params, load(replication_path(folder / runs, k))) for k in range(reps)]  # one by one
+            s = summarise(params, policy, digests)
             summaries.append({"set": i + 1, "overrides": overrides, "run": runs.name, "policy_name": policy.name} | s)
             rows.append(_row(i + 1, policy.label(), overrides, s))
         atomic_write(folder / "sweep.json", json.dumps(summaries, indent=2, sort_keys=True, default=list) + "\n")

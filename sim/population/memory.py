@@ -21,10 +21,17 @@ if TYPE_CHECKING:
 BYTES_PER_SITE = {"numba": 500, "simpy": 900}
 #: What a worker process costs before it models anything (Python, numpy, numba, SimPy).
 BASELINE_BYTES = 250 * 2**20
-#: Bytes a site of one replication's result (its per-meter arrays: completions, time in the
-#: backlog, time to commission), which a study holds when it summarises replications
-#: together: 16.0 MiB at 1,000,000 sites (``benchmarks/backlog.py``, section 4), with a margin.
+#: Bytes a site of one whole replication (its per-meter arrays: completions, time in the
+#: backlog, time to commission), which the Python API's ``backlog()`` holds for every
+#: replication: 16.0 MiB at 1,000,000 sites (``benchmarks/backlog.py``, section 4), with a margin.
 RESULT_BYTES_PER_SITE = 20
+
+
+#: Bytes a run day of one replication's digest (:mod:`sim.population.digest`: the backlog
+#: and meter-day series, 6 states x 8 B each), and its fixed part (quantiles, counts,
+#: Python's objects), with a margin: what ``hansim backlog`` holds of each replication.
+DIGEST_BYTES_PER_DAY = 128
+DIGEST_BYTES = 8192
 
 
 class StudyTooLarge(ParameterError):
@@ -62,8 +69,16 @@ def check_held(sites: int, replications: int, available: int | None = None) -> N
     _refuse_beyond(replications * sites * RESULT_BYTES_PER_SITE, available,
                    f"{replications:,} replications' results held together x {sites:,} sites x "
                    f"{RESULT_BYTES_PER_SITE} B a site need",
-                   "fewer --replications, policies or --sites; hansim calibrate and sensitivity reduce "
-                   "each replication as it arrives")
+                   "fewer replications, policies or sites; hansim backlog, calibrate and sensitivity keep "
+                   "a digest of each replication, not the whole")
+
+
+def check_digests(days: int, replications: int, available: int | None = None) -> None:
+    """Raise :class:`StudyTooLarge` if ``replications`` digests of ``days``-day runs, held
+    together to be summarised, need more than the memory available."""
+    _refuse_beyond(replications * (DIGEST_BYTES + days * DIGEST_BYTES_PER_DAY), available,
+                   f"{replications:,} replications' digests held together x {days:,} days x "
+                   f"{DIGEST_BYTES_PER_DAY} B a day need", "fewer --replications, policies or --years")
 
 
 def check_sites(sites: int, engine: str, parallel: int, available: int | None = None) -> None:

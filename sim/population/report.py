@@ -24,14 +24,22 @@ from sim.lifecycle import BACKLOG_STATES, STRANDED
 from sim.output import OutputDir
 from sim.plotting import figure_bytes, new_figure, thousands
 from sim.policies import Policy
-from sim.population.model import Replication
+from sim.population.digest import Digest, run_years, year_end
 from sim.population.params import PopulationParams, as_dict
-from sim.population.stats import QUANTILES, Estimate, confidence, estimate, steady_backlog, ttc_quantiles, within
+from sim.population.stats import (
+    CURVE_QUANTILES,
+    QUANTILES,
+    TABLE_QUANTILES,
+    Estimate,
+    confidence,
+    estimate,
+    steady_backlog,
+)
 
 STATE_NAMES = [s.name.lower() for s in BACKLOG_STATES]
 
 
-def summarise(params: PopulationParams, policy: Policy, reps: list[Replication]) -> dict[str, object]:
+def summarise(params: PopulationParams, policy: Policy, reps: list[Digest]) -> dict[str, object]:
     """Headline figures for one policy, GB-scaled, each ``{mean, lo, hi}`` across replications."""
     gb = params.gb_factor
     days = params.days
@@ -42,8 +50,7 @@ def summarise(params: PopulationParams, policy: Policy, reps: list[Replication])
 
     costs = {name: est([c[name] for c in (costs_of(params, policy, r) for r in reps)]) for name in COST_SOURCES}
     little = [littles_law(params, r) for r in reps]
-    done_ttc = [np.mean(r.done_days - r.done_installed_days) if r.done_days.size else np.nan for r in reps]
-    ttc = np.array([ttc_quantiles(r, QUANTILES) for r in reps])
+    ttc = np.array([r.ttc_at(QUANTILES) for r in reps])
     return {
         "label": policy.label(),
         "policy": policy.params(),
@@ -51,14 +58,14 @@ def summarise(params: PopulationParams, policy: Policy, reps: list[Replication])
         "by_year": [{"year": year,
                      "uncommissioned_gain_share": est([gain_share(params, r, year) for r in reps]),
                      "backlog_end": est([r.backlog[:, year_end(params, year)].sum() * gb for r in reps]),
-                     "replacements": est([count_in_year(r.replaced_days, params, year) * gb for r in reps])}
+                     "replacements": est([r.replaced_by_year[year - 1] * gb for r in reps])}
                     for year in range(1, run_years(params) + 1)],
         "backlog_start": est([r.backlog[:, 0].sum() * gb for r in reps]),
         "end_backlog": {name: est([r.backlog[i, -1] * gb for r in reps]) for i, name in enumerate(STATE_NAMES)},
         "time_to_commission_days": {f"p{round(q * 100)}": est(per_rep)
                                     for q, per_rep in zip(QUANTILES, ttc.T, strict=True)}
-        | {"within_90_days": est([within(r, 90) for r in reps]),
-           "mean_all_commissioned": est(done_ttc)},
+        | {"within_90_days": est([r.within_days for r in reps]),
+           "mean_all_commissioned": est([r.mean_days_to_commission for r in reps])},
         "littles_law": {key: est([d[key] for d in little]) for key in little[0]},
         "replacements": est([r.replaced * gb for r in reps]),
         "install_code_messages": est([r.requests * gb for r in reps]),
@@ -85,7 +92,7 @@ COST_SOURCES = {
 }
 
 
-def costs_of(params: PopulationParams, policy: Policy, rep: Replication) -> dict[str, float]:
+def costs_of(params: PopulationParams, policy: Policy, rep: Digest) -> dict[str, float]:
     """One replication's costs, GB, in GBP."""
     gb, rules = params.gb_factor, params.rules
     lines = {
@@ -99,41 +106,22 @@ def costs_of(params: PopulationParams, policy: Policy, rep: Replication) -> dict
     return lines | {"total": sum(lines.values())}
 
 
-def littles_law(params: PopulationParams, rep: Replication) -> dict[str, float]:
+def littles_law(params: PopulationParams, rep: Digest) -> dict[str, float]:
     """L = lambda W over the run, each side measured apart: L from the state intervals, W
     from install and commissioning times (historic meters from day 0, open ones to the end)."""
     days, gb = params.days, params.gb_factor
-    entered = rep.in_backlog_days.size
     return {"mean_backlog": rep.site_days[:, -1].sum() / days * gb,
-            "arrivals_per_day": entered / days * gb,
-            "mean_days_in_backlog": float(rep.in_backlog_days.mean()) if entered else 0.0}
+            "arrivals_per_day": rep.entered_backlog / days * gb,
+            "mean_days_in_backlog": rep.mean_days_in_backlog}
 
 
-def run_years(params: PopulationParams) -> int:
-    """The run's years that hold at least one of its days (the last may be part of one).
-    Counted on :func:`year_end`'s own rounding: ``--years 3`` is 1,096 days, and a fourth
-    year of no days divided its gains by none."""
-    year = 0
-    while year_end(params, year) < params.days:
-        year += 1
-    return year
-
-
-def year_end(params: PopulationParams, year: int) -> int:
-    return min(params.days, int(round(year * 365.25)))
-
-
-def count_in_year(days: np.ndarray, params: PopulationParams, year: int) -> int:
-    return int(np.count_nonzero((days >= year_end(params, year - 1)) & (days < year_end(params, year))))
-
-
-def gain_share(params: PopulationParams, rep: Replication, year: int) -> float:
+def gain_share(params: PopulationParams, rep: Digest, year: int) -> float:
     """Uncommissioned gains that year over all GB SMETS2 gains that year."""
     span = (year_end(params, year) - year_end(params, year - 1)) / 365.25
-    return count_in_year(rep.gain_days, params, year) * params.gb_factor / params.gb_gains(year, span)
+    return rep.gains_by_year[year - 1] * params.gb_factor / params.gb_gains(year, span)
 
 
-def paired(params: PopulationParams, results: Mapping[str, tuple[Policy, list[Replication]]]) -> list[dict]:
+def paired(params: PopulationParams, results: Mapping[str, tuple[Policy, list[Digest]]]) -> list[dict]:
     """Each pair of regimes, b minus a, per replication (common random numbers), with 95% CIs."""
     labels = list(results)
     figures = {
@@ -156,7 +144,7 @@ def est_diff(values: list[float]) -> dict[str, float | None]:
 
 
 def run_summary(params: PopulationParams, seed: int,
-                results: Mapping[str, tuple[Policy, list[Replication]]]) -> dict[str, Any]:
+                results: Mapping[str, tuple[Policy, list[Digest]]]) -> dict[str, Any]:
     """What ``summary.json`` holds: the inputs, every regime's figures, the paired differences."""
     return {
         "seed": seed,
@@ -173,7 +161,7 @@ OUTPUT_STEPS = ("tables", "backlog plot", "time-to-commission plot", "report.htm
 
 
 def write_outputs(out: Path, params: PopulationParams, seed: int,
-                  results: Mapping[str, tuple[Policy, list[Replication]]],
+                  results: Mapping[str, tuple[Policy, list[Digest]]],
                   overwrite: bool = False, plot_format: str = "png",
                   progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """``results``: policy label -> (the policy run, its replications). Returns the summary.
@@ -198,7 +186,7 @@ def write_outputs(out: Path, params: PopulationParams, seed: int,
     return summary
 
 
-def _backlog_csv(params: PopulationParams, results: Mapping[str, tuple[object, list[Replication]]]) -> str:
+def _backlog_csv(params: PopulationParams, results: Mapping[str, tuple[object, list[Digest]]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["policy", "day", "state", "mean", "lo95", "hi95"])
@@ -210,20 +198,19 @@ def _backlog_csv(params: PopulationParams, results: Mapping[str, tuple[object, l
     return buf.getvalue()
 
 
-def _ttc_csv(results: Mapping[str, tuple[object, list[Replication]]]) -> str:
+def _ttc_csv(results: Mapping[str, tuple[object, list[Digest]]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["policy", "quantile", "days_mean", "days_lo95", "days_hi95"])
     for label, (_, reps) in results.items():
-        qs = np.round(np.arange(0.05, 1.0, 0.05), 2).tolist() + [0.99]
-        per_rep = np.array([ttc_quantiles(r, qs) for r in reps])
-        for q, values in zip(qs, per_rep.T, strict=True):
+        per_rep = np.array([r.ttc_at(TABLE_QUANTILES) for r in reps])
+        for q, values in zip(TABLE_QUANTILES, per_rep.T, strict=True):
             e = estimate(values)
             w.writerow([label, q, *(f"{v:.3f}" for v in (e.mean, e.lo, e.hi))])
     return buf.getvalue()
 
 
-def backlog_figure(params: PopulationParams, results: Mapping[str, tuple[object, list[Replication]]]) -> Figure:
+def backlog_figure(params: PopulationParams, results: Mapping[str, tuple[object, list[Digest]]]) -> Figure:
     """GB sites in each backlog state over the calendar (the terminal's GB figures), 95% bands,
     and a panel comparing the policies' steady-state backlog.
 
@@ -251,7 +238,7 @@ def backlog_figure(params: PopulationParams, results: Mapping[str, tuple[object,
             (line,) = ax.plot(dates, mean, label=label, linewidth=1.2, color=colour)
             colour = line.get_color()
             ax.fill_between(dates, lo, hi, color=colour, alpha=0.3, linewidth=0)
-        per_rep = np.array([steady_backlog(r, warm) for r in reps]) * gb
+        per_rep = np.array([steady_backlog(r.site_days, warm) for r in reps]) * gb
         steady[label] = [estimate(per_rep[:, i]) for i in range(len(STATE_NAMES))] + [estimate(per_rep.sum(axis=1))]
     for name in names:
         ax = axes[name]
@@ -308,13 +295,13 @@ def _steady_panel(ax: Axes, steady: Mapping[str, list[Estimate]], names: list[st
     ax.grid(axis="y", color="#e5e5e5")
 
 
-def ttc_figure(results: Mapping[str, tuple[object, list[Replication]]]) -> Figure:
+def ttc_figure(results: Mapping[str, tuple[object, list[Digest]]]) -> Figure:
     """Share of the first-half install cohort commissioned within x days, per regime, 95% bands."""
     figure = new_figure(9, 4.8)
     ax = figure.add_subplot()
-    qs = np.linspace(0.01, 0.99, 99)
+    qs = CURVE_QUANTILES
     for label, (_, reps) in results.items():
-        per_rep = np.array([ttc_quantiles(r, qs) for r in reps])
+        per_rep = np.array([r.ttc_at(qs) for r in reps])
         mean, lo, hi = confidence(per_rep)
         (line,) = ax.plot(mean, qs * 100, label=label, linewidth=1.4)
         ax.fill_betweenx(qs * 100, lo, hi, color=line.get_color(), alpha=0.3, linewidth=0)

@@ -71,21 +71,22 @@ def _batches(tasks: Sequence[Task]) -> list[list[int]]:
 
 
 def run_tasks(tasks: Sequence[Task], workers: int | None = None, dask_address: str | None = None,
-              progress: bool = True) -> list[Replication]:
-    """Every task's replication, in task order, all held at once (:func:`each_result` keeps
-    none: a GB-scale replication's result is about 16 MiB). More than the memory available
-    holds is refused before any task starts."""
-    if tasks:
+              progress: bool = True, reduce: Reduce | None = None) -> list[Any]:
+    """Every task's replication, or what ``reduce`` made of it where it ran (as in
+    :func:`each_result`), in task order, all held at once. Whole replications (about 16 MiB
+    each at GB scale) beyond the memory available are refused before any task starts; a
+    caller that reduces them checks what it keeps."""
+    if tasks and reduce is None:
         check_held(max(task.params.sites for task in tasks), len(tasks))
-    results: list[Replication | None] = [None] * len(tasks)
+    results: list[Any] = [None] * len(tasks)
+    finished = [False] * len(tasks)
 
-    def keep(i: int, result: Replication) -> None:
-        results[i] = result
+    def keep(i: int, result: Any) -> None:
+        results[i], finished[i] = result, True
 
-    each_result(tasks, keep, workers, dask_address, progress)
-    finished = [r for r in results if r is not None]
-    assert len(finished) == len(tasks)  # every task finished, or each_result raised
-    return finished
+    each_result(tasks, keep, workers, dask_address, progress, reduce)
+    assert all(finished)  # every task finished, or each_result raised
+    return results
 
 
 def each_result(tasks: Sequence[Task], done: Callable[[int, Any], object], workers: int | None = None,

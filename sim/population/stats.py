@@ -10,7 +10,11 @@ from scipy import stats as sps
 
 from sim.population.model import Replication
 
+#: Quantiles of time to commission: the summary's, ``time_to_commission.csv``'s and the
+#: plotted curve's.
 QUANTILES = (0.5, 0.9, 0.99)
+TABLE_QUANTILES = (*np.round(np.arange(0.05, 1.0, 0.05), 2).tolist(), 0.99)
+CURVE_QUANTILES = np.linspace(0.01, 0.99, 99)
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,11 @@ def estimate(values: list[float] | np.ndarray) -> Estimate:
     return Estimate(float(mean), float(lo), float(hi))
 
 
-def steady_backlog(rep: Replication, start_day: int) -> np.ndarray:
-    """Time-average backlog per state from ``start_day`` to the end (exact integral)."""
-    days = rep.site_days.shape[1] - 1
-    return (rep.site_days[:, days] - rep.site_days[:, start_day]) / (days - start_day)
+def steady_backlog(site_days: np.ndarray, start_day: int) -> np.ndarray:
+    """Time-average backlog per state from ``start_day`` to the end (exact integral of a
+    replication's ``site_days``)."""
+    days = site_days.shape[1] - 1
+    return (site_days[:, days] - site_days[:, start_day]) / (days - start_day)
 
 
 def ttc_quantiles(rep: Replication, qs: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -62,7 +67,3 @@ def ttc_quantiles(rep: Replication, qs: Sequence[float] | np.ndarray) -> np.ndar
         return np.full(len(qs), np.nan)
     return np.quantile(rep.ttc_days, np.asarray(qs, float), method="inverted_cdf")
 
-
-def within(rep: Replication, days: float) -> float:
-    """Share of the cohort commissioned within ``days`` of installation."""
-    return float(np.mean(rep.ttc_days <= days)) if rep.ttc_days.size else float("nan")

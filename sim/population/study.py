@@ -27,16 +27,17 @@ import yaml
 from sim.api import regimes, split_overrides
 from sim.output import OutputError, append, atomic_write, describe
 from sim.policies import POLICIES, ParameterError, Policy
+from sim.population.digest import Digest, digest
 from sim.population.memory import check_sites
 from sim.population.model import Replication
 from sim.population.params import PopulationParams, as_dict, with_overrides
-from sim.population.report import costs_of, count_in_year, gain_share
+from sim.population.report import costs_of, gain_share
 from sim.population.runner import Task, each_result, replication_seeds
 
-Figure = Callable[[PopulationParams, Policy, Replication], float]
+Figure = Callable[[PopulationParams, Policy, Digest], float]
 
 
-def _backlog_growth(p: PopulationParams, policy: Policy, r: Replication) -> float:
+def _backlog_growth(p: PopulationParams, policy: Policy, r: Digest) -> float:
     start = float(r.backlog[:, 0].sum())
     return (float(r.backlog[:, -1].sum()) - start) / max(start, 1.0)
 
@@ -47,7 +48,7 @@ FIGURES: dict[str, Figure] = {
     "uncommissioned_gain_share_y1": lambda p, policy, r: gain_share(p, r, 1),
     "backlog_growth": _backlog_growth,
     "uncommissioned_gains_per_large_supplier_y1":
-        lambda p, policy, r: count_in_year(r.gain_days, p, 1) * p.gb_factor * p.market.large.share,
+        lambda p, policy, r: r.gains_by_year[0] * p.gb_factor * p.market.large.share,
     "backlog_end": lambda p, policy, r: float(r.backlog[:, -1].sum()) * p.gb_factor,
     "consumer_days_without_smart_service": lambda p, policy, r: float(r.site_days[:, -1].sum()) * p.gb_factor,
     "replacements": lambda p, policy, r: r.replaced * p.gb_factor,
@@ -252,7 +253,8 @@ def evaluate(study: Study, points: Sequence[Mapping[str, object]], store: Evalua
 def figures_of(task: Task, rep: Replication) -> list[float]:
     """One replication's :data:`FIGURES`, in :data:`FIGURE_NAMES` order. The runner calls it
     where the replication ran, so a few numbers come back rather than the replication."""
-    return [float(FIGURES[name](task.params, task.policy, rep)) for name in FIGURE_NAMES]
+    reduced = digest(task.params, rep)
+    return [float(FIGURES[name](task.params, task.policy, reduced)) for name in FIGURE_NAMES]
 
 
 def applies(policies: Sequence[str], key: str) -> bool:
