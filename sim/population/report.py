@@ -24,7 +24,7 @@ from sim.lifecycle import BACKLOG_STATES, STRANDED
 from sim.output import OutputDir
 from sim.plotting import figure_bytes, new_figure, thousands
 from sim.policies import Policy
-from sim.population.digest import Digest, run_years, year_end
+from sim.population.digest import WITHIN_DAYS, Digest, run_years, year_end
 from sim.population.params import PopulationParams, as_dict
 from sim.population.stats import (
     CURVE_QUANTILES,
@@ -64,7 +64,7 @@ def summarise(params: PopulationParams, policy: Policy, reps: list[Digest]) -> d
         "end_backlog": {name: est([r.backlog[i, -1] * gb for r in reps]) for i, name in enumerate(STATE_NAMES)},
         "time_to_commission_days": {f"p{round(q * 100)}": est(per_rep)
                                     for q, per_rep in zip(QUANTILES, ttc.T, strict=True)}
-        | {"within_90_days": est([r.within_days for r in reps]),
+        | {f"within_{WITHIN_DAYS}_days": est([r.within_days for r in reps]),
            "mean_all_commissioned": est([r.mean_days_to_commission for r in reps])},
         "littles_law": {key: est([d[key] for d in little]) for key in little[0]},
         "replacements": est([r.replaced * gb for r in reps]),
