@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
 
 from sim.population.model import Replication
 
@@ -40,6 +39,8 @@ def confidence(samples: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarr
     mean = samples.mean(axis=axis)
     if n < 2:
         return mean, mean, mean
+    from scipy import stats as sps  # 0.7 s to import: not for every command that imports this module
+
     with np.errstate(invalid="ignore"):
         half = sps.t.ppf(0.975, n - 1) * samples.std(axis=axis, ddof=1) / np.sqrt(n)
     half = np.where(np.isfinite(half), half, 0.0)
