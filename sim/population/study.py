@@ -27,7 +27,7 @@ import yaml
 from sim.api import regimes, split_overrides
 from sim.output import OutputError, append, atomic_write, describe
 from sim.policies import POLICIES, ParameterError, Policy
-from sim.population.digest import Digest, digest
+from sim.population.digest import Digest, digest_of
 from sim.population.memory import check_sites
 from sim.population.model import Replication
 from sim.population.params import PopulationParams, as_dict, with_overrides
@@ -253,7 +253,7 @@ def evaluate(study: Study, points: Sequence[Mapping[str, object]], store: Evalua
 def figures_of(task: Task, rep: Replication) -> list[float]:
     """One replication's :data:`FIGURES`, in :data:`FIGURE_NAMES` order. The runner calls it
     where the replication ran, so a few numbers come back rather than the replication."""
-    reduced = digest(task.params, rep)
+    reduced = digest_of(task, rep)
     return [float(FIGURES[name](task.params, task.policy, reduced)) for name in FIGURE_NAMES]
 
 
