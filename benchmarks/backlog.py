@@ -58,7 +58,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -204,7 +203,7 @@ def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> d
     from sim.output import folders_for
     from sim.population.digest import digest_of
     from sim.population.report import write_outputs
-    from sim.population.store import replication_path, saved
+    from sim.population.store import replication_file, saved
     from sim.population.study import figures_of
 
     params = PopulationParams(sites=sites, years=years)
@@ -230,14 +229,14 @@ def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> d
     start = time.perf_counter()  # the same tasks as hansim calibrate and sensitivity run them: figures back
     each_result(tasks, lambda i, values: None, workers=workers, progress=False, reduce=figures_of)
     reduced = time.perf_counter() - start
-    saving = [replace(t, save_to=replication_path(folder / "sweep", i)) for i, t in enumerate(tasks)]
     start = time.perf_counter()  # the same tasks as hansim sweep runs them: each worker saves its files
-    with folders_for([t.save_to for t in saving if t.save_to]):
-        each_result(saving, lambda i, path: None, workers=workers, progress=False, reduce=saved)
+    with folders_for([replication_file(folder / "sweep", t) for t in tasks]):
+        each_result(tasks, lambda i, path: None, workers=workers, progress=False,
+                    reduce=partial(saved, folder / "sweep"))
     sweep = time.perf_counter() - start
     return {"runs": runs, "cpu": cpu, "outputs": outputs[1], "outputs_fixed": outputs[0] - 2 * len(policies) * per_run,
             "outputs_per_run": per_run, "sweep": sweep, "reduced": reduced, "replications": len(tasks),
-            "bytes": size, "whole": whole, "file": (replication_path(folder / "sweep", 0)).stat().st_size}
+            "bytes": size, "whole": whole, "file": replication_file(folder / "sweep", tasks[0]).stat().st_size}
 
 
 def _median(values: list[float]) -> float:

@@ -24,9 +24,9 @@ from han.eui import to_eui64
 from han.installcode import InstallCode
 from han.node import HanNode
 from han.pcap import pcap_bytes
-from sim.output import atomic_write
 from han.security import KeyId
 from sim.han_time.frame_join import run_join
+from sim.output import atomic_write
 
 CHF, ESME = "00-DB-12-34-56-78-90-A0", "00-DB-12-34-56-78-90-A1"
 

@@ -9,6 +9,7 @@ import json
 import math
 import os
 import zipfile
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -114,7 +115,7 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
     from sim.population.params import PopulationParams
     from sim.population.report import summarise
     from sim.population.runner import Task, each_result, replication_seeds
-    from sim.population.store import load, replication_path, run_key, saved
+    from sim.population.store import load, replication_file, run_key, saved
 
     doc = read_sweep(sweep_file)
     sets = parameter_sets(doc)
@@ -132,7 +133,7 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
     out = out or Path(f"{sweep_file.stem}-out")
     seeds = replication_seeds(seed, reps)
 
-    plan = []  # (set index, overrides, params, policy, its runs' folder within OUT)
+    plan = []  # (set index, overrides, params, policy, its run's name: its folder under OUT/runs)
     for i, (where, overrides) in enumerate(sets):
         model, policy_params = split_overrides({str(k): v for k, v in overrides.items()})
         try:
@@ -141,7 +142,7 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
         except click.ClickException as err:
             raise _fail(doc, where, f"set {i + 1}: {err.message}") from None
         for policy in regimes:
-            plan.append((i, overrides, params, policy, Path(RUNS, run_key(params, policy, seed, engine))))
+            plan.append((i, overrides, params, policy, run_key(params, policy, seed, engine)))
 
     try:
         check_sites(max(p[2].sites for p in plan), engine,
@@ -151,20 +152,20 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
         raise click.ClickException(str(err)) from None
     with OutputDir(out, overwrite, resume=RUNS) as staged:  # once the whole file has been checked
         folder = staged.folder  # OUT, resumed; or, with --overwrite, the new sweep staged beside it
-        # Local workers save their own replications; a Dask cluster's may not share this disk,
-        # so there each one comes back and this process saves it.
-        files = [(replication_path(folder / runs, k), params, policy, k) for _, _, params, policy, runs in plan
-                 for k in range(reps)]
-        files = [entry for entry in files if not _saved(entry[0])]
-        todo = [Task(params, policy, seeds[k], engine, path) for path, params, policy, k in files]
+        runs = folder / RUNS
+        tasks = [[Task(params, policy, k_seed, engine) for k_seed in seeds] for _, _, params, policy, _ in plan]
+        todo = [task for row in tasks for task in row if not _saved(replication_file(runs, task))]
         click.echo(f"{len(sets)} parameter sets x {len(names)} policies x {reps} replications: "
                    f"{len(plan) * reps - len(todo)} already written, {len(todo)} to run", err=True)
+        # Local workers save their own replications; a Dask cluster's may not share this disk,
+        # so there each one comes back and this process saves it.
         try:
             if dask_address:
-                each_result(todo, lambda j, rep: saved(todo[j], rep), workers, dask_address, progress=not quiet)
+                each_result(todo, lambda j, rep: saved(runs, todo[j], rep), workers, dask_address,
+                            progress=not quiet)
             else:
-                with folders_for([path for path, *_ in files]):
-                    each_result(todo, lambda j, path: None, workers, progress=not quiet, reduce=saved)
+                with folders_for([replication_file(runs, task) for task in todo]):
+                    each_result(todo, lambda j, path: None, workers, progress=not quiet, reduce=partial(saved, runs))
         except OSError as err:
             if not dask_address:
                 raise
@@ -173,10 +174,10 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
             raise click.ClickException(f"{sweep_file}: {err}") from None
 
         rows, summaries = [], []
-        for i, overrides, params, policy, runs in plan:
-            digests = [digest(params, load(replication_path(folder / runs, k))) for k in range(reps)]  # one by one
+        for (i, overrides, params, policy, run), row in zip(plan, tasks, strict=True):
+            digests = [digest(params, load(replication_file(runs, task))) for task in row]  # one by one
             s = summarise(params, policy, digests)
-            summaries.append({"set": i + 1, "overrides": overrides, "run": runs.name, "policy_name": policy.name} | s)
+            summaries.append({"set": i + 1, "overrides": overrides, "run": run, "policy_name": policy.name} | s)
             rows.append(_row(i + 1, policy.label(), overrides, s))
         atomic_write(folder / "sweep.json", json.dumps(summaries, indent=2, sort_keys=True, default=list) + "\n")
         atomic_write(folder / "sweep.csv", _csv(rows))

@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,7 +35,6 @@ class Task:
     policy: Policy
     seed: np.random.SeedSequence
     engine: str = DEFAULT_ENGINE  #: ``numba`` or ``simpy`` (sim.population.ENGINES)
-    save_to: Path | None = None  #: the file a sweep saves the replication to (:func:`sim.population.store.saved`)
 
 
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:

@@ -33,6 +33,17 @@ def replication_path(folder: Path, index: int) -> Path:
     return folder / f"rep-{index:04d}.npz"
 
 
+def replication_file(runs: Path, task: Task) -> Path:
+    """Where a sweep keeps ``task``'s replication under its ``runs`` folder: the run's folder
+    (:func:`run_key`, with the sweep's seed) and the replication's number, both read off the
+    task's seed (replication k of ``SeedSequence(seed)``), so a worker finds the file
+    from the task alone."""
+    seed = task.seed
+    if len(seed.spawn_key) != 1 or not isinstance(seed.entropy, int):
+        raise ValueError(f"not a sweep's replication seed (replication k of SeedSequence(seed)): {seed}")
+    return replication_path(runs / run_key(task.params, task.policy, seed.entropy, task.engine), seed.spawn_key[0])
+
+
 def save(path: Path, rep: Replication) -> None:
     data = io.BytesIO()
     # Any: numpy's stub lets the ** arrays fill its keyword-only allow_pickle: bool too.
@@ -41,14 +52,14 @@ def save(path: Path, rep: Replication) -> None:
     atomic_write(path, data.getvalue(), parents=True)  # the run's own folder
 
 
-def saved(task: Task, rep: Replication) -> Path:
-    """``rep`` saved to ``task.save_to``: a sweep's reduction (``each_result``'s ``reduce``),
-    so a local worker writes its own replication's file instead of pickling 16 MiB to the
-    parent, which would then save it while the workers wait for the cores it takes."""
-    if task.save_to is None:
-        raise ValueError("saved() needs a task with save_to")
-    save(task.save_to, rep)
-    return task.save_to
+def saved(runs: Path, task: Task, rep: Replication) -> Path:
+    """``rep`` saved to its :func:`replication_file`: a sweep's reduction (``each_result``'s
+    ``reduce``, as ``partial(saved, runs)``), so a local worker writes its own
+    replication's file instead of pickling 16 MiB to the parent, which would then save it
+    while the workers wait for the cores it takes."""
+    path = replication_file(runs, task)
+    save(path, rep)
+    return path
 
 
 def load(path: Path) -> Replication:
