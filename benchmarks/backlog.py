@@ -23,10 +23,15 @@
    each reduced to its digest in its worker (as ``hansim backlog``, calibration and
    sensitivity); and
    the minimal loop's 8 runs on 1 versus 2 worker processes in the same run: what this
-   machine allows. Each pair is timed back to back, three times (one pair's speed-up
+   machine allows; and the loop again with a 64-byte record for each meter, one read and
+   written each event (memory-bound, as hansim's events are; its heap alone fits the L2
+   cache, so the plain loop shows none of what two processes sharing the L3 cache and
+   memory cost each other). Each pair is timed back to back, three times (one pair's speed-up
    moved from 1.75x to 1.87x between runs): medians, and the range. CPU seconds a
    replication with 1 and with 2 workers show what two processes sharing the L3 cache
-   and memory bandwidth cost each other.
+   and memory bandwidth cost each other; each replication's CPU, timed inside the
+   process that ran it, shows what a fresh worker's first replication costs over its
+   later ones (its first touch of some 200 MB of memory).
 4. 1,000 replications x 5 policies at GB scale (target <= 30 min), measured as a study
    runs them: a few seeds' tasks through the runner (``run_tasks``: one seed's five
    policies batched into one worker task, history and premises sampled once, each
@@ -103,14 +108,21 @@ def fresh(sites: int, years: float, policy: str = "email-10wd", engine: str = "n
 
 
 @njit(cache=True)
-def _floor_loop(live: int, events: int, mean: float, seed: int) -> float:
-    """``events`` pops and pushes on a binary heap of ``live`` due times (the floor)."""
+def _floor_loop(live: int, events: int, mean: float, seed: int, meters: int) -> float:
+    """``events`` pops and pushes on a binary heap of ``live`` due times (the floor); with
+    ``meters``, each event also reads and writes a 64-byte record of a meter drawn at
+    random, as hansim's events do their meter's."""
     np.random.seed(seed)
     heap = np.random.exponential(mean, live)
     heap.sort()  # a sorted array is a valid heap
+    records = np.zeros((max(meters, 1), 8))
     now = 0.0
     for _ in range(events):
         now = heap[0]
+        if meters:
+            record = records[np.random.randint(0, meters)]
+            record[0] += 1.0
+            record[1] = now
         t = now + np.random.exponential(mean)
         pos, n = 0, live
         while True:  # sift the new time down from the root
@@ -124,13 +136,13 @@ def _floor_loop(live: int, events: int, mean: float, seed: int) -> float:
             heap[pos] = heap[child]
             pos = child
         heap[pos] = t
-    return now
+    return now + records[0, 0]
 
 
 def floor_cpu(live: int, events: int) -> float:
-    _floor_loop(10, 10, 1.0, 1)  # compile / load
+    _floor_loop(10, 10, 1.0, 1, 0)  # compile / load
     cpu = time.process_time()
-    _floor_loop(max(1, live), events, float(live), 7)
+    _floor_loop(max(1, live), events, float(live), 7, 0)
     return time.process_time() - cpu
 
 
@@ -156,12 +168,42 @@ def workers(sites: int, years: float, repeats: int, reduced: bool = False,
     return [[_timed(partial(run, n), replications) for n in (1, 2)] for _ in range(repeats)]
 
 
-def floor_workers(live: int, events: int, repeats: int, runs: int = 8) -> list[list[tuple[float, float, float]]]:
-    """The minimal loop's ``runs`` runs on 1 and 2 worker processes, forked from this process
-    with the loop loaded, as the runner forks its workers; alternated ``repeats`` times."""
-    _floor_loop(10, 10, 1.0, 1)
-    args = [(max(1, live), events, float(live), 7 + r) for r in range(runs)]
+def floor_workers(live: int, events: int, repeats: int, meters: int = 0,
+                  runs: int = 8) -> list[list[tuple[float, float, float]]]:
+    """The minimal loop's ``runs`` runs (with a record for each of ``meters`` meters) on 1 and
+    2 worker processes, forked from this process with the loop loaded, as the runner forks
+    its workers; alternated ``repeats`` times."""
+    _floor_loop(10, 10, 1.0, 1, 0)
+    args = [(max(1, live), events, float(live), 7 + r, meters) for r in range(runs)]
     return [[_timed(partial(_floors, n, args), runs) for n in (1, 2)] for _ in range(repeats)]
+
+
+def worker_replications(sites: int, years: float, workers: int, runs: int = 8) -> dict[int, list[tuple[float, float]]]:
+    """(CPU s, of it system s) of each replication, measured inside the process that ran it,
+    by process in the order each ran its own: ``runs`` GB replications on ``workers``
+    processes forked from this one with the kernel loaded (as the runner's pool), or with 1
+    worker run here, as ``run_tasks`` runs them. Shows what a fresh worker's first
+    replication costs over its later ones."""
+    seeds = replication_seeds(11, runs)
+    params = PopulationParams(sites=sites, years=years)
+    if workers <= 1:
+        timed = [_replication_cpu(params, s) for s in seeds]
+    else:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            timed = list(pool.map(partial(_replication_cpu, params), seeds))
+    by_process: dict[int, list[tuple[float, float]]] = {}
+    for pid, cpu, system in timed:
+        by_process.setdefault(pid, []).append((cpu, system))
+    return by_process
+
+
+def _replication_cpu(params: PopulationParams, seed: np.random.SeedSequence) -> tuple[int, float, float]:
+    """(process, CPU s, system CPU s) of one replication where it runs."""
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    run_replication(params, make_policy("email-10wd"), seed)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    system = after.ru_stime - before.ru_stime
+    return os.getpid(), after.ru_utime - before.ru_utime + system, system
 
 
 def _speedups(pairs: list[list[tuple[float, float, float]]]) -> tuple[float, str, list[float]]:
@@ -172,18 +214,18 @@ def _speedups(pairs: list[list[tuple[float, float, float]]]) -> tuple[float, str
     return _median(ratios), _spread(ratios), medians
 
 
-def _floors(workers: int, args: list[tuple[int, int, float, int]]) -> None:
+def _floors(workers: int, args: list[tuple[int, int, float, int, int]]) -> None:
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         for _ in pool.map(_floor_run, *zip(*args, strict=True)):
             pass
 
 
-def _floor_run(live: int, events: int, mean: float, seed: int) -> float:
+def _floor_run(live: int, events: int, mean: float, seed: int, meters: int) -> float:
     """:func:`_floor_loop` in a worker. A numba dispatcher handed to a pool is pickled as its
     Python function and rebuilt, uncompiled, in each worker (about 3 s of compiling, which
     made the first pool's runs look twice as slow); a plain function goes by name, and the
     forked worker runs the loop its parent loaded."""
-    return float(_floor_loop(live, events, mean, seed))
+    return float(_floor_loop(live, events, mean, seed, meters))
 
 
 def _timed(work: Callable[[], object], runs: int) -> tuple[float, float, float]:
@@ -327,6 +369,8 @@ def main() -> None:
         workers(args.sites, args.years, args.repeats, reduced=True))
     f_speedup, f_speedups, (f_one, f_one_cores, f_one_cpu, f_two, f_two_cores, f_two_cpu) = _speedups(
         floor_workers(int(round(gb["live"])), int(gb["events"]), args.repeats))
+    m_speedup, m_speedups, (m_one, _, m_one_cpu, m_two, _, m_two_cpu) = _speedups(
+        floor_workers(int(round(gb["live"])), int(gb["events"]), args.repeats, meters=int(gb["installed"])))
     print(f"3. 8 replications of {args.sites:,} sites, {args.years:g} years, 1 worker then 2, {args.repeats} times; "
           f"medians [range] ({load()}):")
     print(f"   hansim       1 worker {one:7.1f} s, 2 workers {two:7.1f} s, speed-up {speedup:4.2f}x {speedups} "
@@ -337,11 +381,22 @@ def main() -> None:
           f"{r_one_cpu:.2f} s, {r_two_cpu:.2f} s)")
     print(f"   minimal loop 1 worker {f_one:7.1f} s, 2 workers {f_two:7.1f} s, speed-up {f_speedup:4.2f}x "
           f"{f_speedups} (8 runs of the GB run's events: what this machine allows)")
+    print(f"   loop, records 1 worker {m_one:7.1f} s, 2 workers {m_two:7.1f} s, speed-up {m_speedup:4.2f}x "
+          f"{m_speedups} (the same, each event also reading and writing a 64-byte record of one of "
+          f"{int(gb['installed']):,} meters: memory-bound, as hansim; CPU a run {m_one_cpu:.2f} s, {m_two_cpu:.2f} s)")
     print(f"   cores busy on average: hansim {one_cores:.2f} with 1 worker, {two_cores:.2f} with 2; minimal loop "
           f"{f_one_cores:.2f}, {f_two_cores:.2f} (below 2: the machine did not give us two cores)")
     print(f"   CPU a replication: hansim {one_cpu:.2f} s with 1 worker, {two_cpu:.2f} s with 2 "
           f"({two_cpu / one_cpu - 1:+.0%}); minimal loop {f_one_cpu:.2f} s, {f_two_cpu:.2f} s "
           f"({f_two_cpu / f_one_cpu - 1:+.0%}): two workers share the L3 cache and memory bandwidth")
+    alone, pair = (worker_replications(args.sites, args.years, n) for n in (1, 2))
+    firsts = [runs[0] for runs in pair.values()]
+    print("   each replication's CPU where it ran, first and later ones [range]: 1 worker (this process, its "
+          f"memory already in use) {_median([c for c, _ in alone[os.getpid()]]):.2f} s; each of 2 fresh "
+          f"workers' first {_median([c for c, _ in firsts]):.2f} s {_spread([c for c, _ in firsts])}, of it "
+          f"system {_spread([s for _, s in firsts])}, later "
+          f"{_median([c for runs in pair.values() for c, _ in runs[1:]]):.2f} s: a new process's first touch "
+          "of its memory (the kernel's page faults) is paid once per worker, and weighs on 8 replications")
 
     cores = min(2, os.cpu_count() or 1)
     with tempfile.TemporaryDirectory() as folder:
