@@ -12,7 +12,10 @@
    leaves at the epoch waiting (it grows from none). The ratio against the run's events
    alone (the loop doing about 60% of hansim's events) is printed too. Targets: hansim
    CPU <= 1.5 x the loop's, peak memory <= 1 GiB. The SimPy reference engine's CPU time
-   is printed for scale.
+   is printed for scale. Beside them, what writing as much new memory as the run grows
+   by costs a new process, and again in that process: the part of a cold run that is
+   the machine's, not hansim's (a VM that hands freed pages back to its host charges
+   for each page a process touches first).
 2. 3M and 10M sites: CPU time per meter stays flat; beside it, the minimal loop's time
    per meter at each size's events (its heap outgrows the caches too).
    The GB run is timed twice in its process: the first run (cold: the process's first
@@ -105,6 +108,25 @@ def fresh(sites: int, years: float, policy: str = "email-10wd", engine: str = "n
     """:func:`_measure` in a new process, so peak memory is this run's alone."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         return pool.submit(_measure, sites, years, policy, engine, twice).result()
+
+
+def first_touch(nbytes: int) -> tuple[float, float, float]:
+    """(CPU s, of it system s; CPU s again) of writing ``nbytes`` of new memory in a new
+    process, then once more in that process after freeing it: what this machine charges a
+    process for memory it has not used before, apart from any simulation."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_first_touch, nbytes).result()
+
+
+def _first_touch(nbytes: int) -> tuple[float, float, float]:
+    times = []
+    for _ in range(2):
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        np.ones(nbytes, np.uint8)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        times.append((after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+                      after.ru_stime - before.ru_stime))
+    return times[0][0], times[0][1], times[1][0]
 
 
 @njit(cache=True)
@@ -345,6 +367,11 @@ def main() -> None:
     print(f"   peak memory     {gb['peak'] / 2**20:7.0f} MiB (target <= 1024 MiB; whole process, ru_maxrss; "
           f"{(gb['peak'] - gb['base']) / args.sites:.0f} B a site over the warmed-up "
           f"{gb['base'] / 2**20:.0f} MiB)")
+    grown = int(gb["peak"] - gb["base"])
+    touches = [first_touch(grown) for _ in range(args.repeats)]
+    print(f"   new memory      {_median([t[0] for t in touches]):7.2f} s   {_spread([t[0] for t in touches])} to write "
+          f"the run's {grown / 2**20:.0f} MiB in a new process (of it system {_spread([t[1] for t in touches])}); "
+          f"again in that process {_median([t[2] for t in touches]):.2f} s: what the machine charges a cold run")
     if args.simpy:
         ref = fresh(args.sites, args.years, engine="simpy")
         print(f"   SimPy reference {ref['cpu']:7.2f} s CPU, {ref['peak'] / 2**20:.0f} MiB "
