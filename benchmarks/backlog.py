@@ -81,25 +81,26 @@ from sim.population.runner import Task, each_result, replication_seeds, run_task
 
 
 def _measure(sites: int, years: float, policy: str, engine: str, twice: bool) -> dict[str, float]:
-    """One replication in this (fresh) process: CPU s, peak RSS over the warmed-up baseline;
-    ``twice``: the CPU s of the same run again (warm)."""
+    """One replication in this (fresh) process: CPU s (and of it system s, the kernel's),
+    peak RSS over the warmed-up baseline; ``twice``: the same run again (warm)."""
     warm = PopulationParams(sites=1000, years=1.0)
     run_replication(warm, make_policy(policy), np.random.SeedSequence(1), engine)  # compile / load
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     params = PopulationParams(sites=sites, years=years)
-    cpu = time.process_time()
+    cpu, system = time.process_time(), _system()
     rep = run_replication(params, make_policy(policy), np.random.SeedSequence(2026), engine)
-    cpu = time.process_time() - cpu
+    cpu, system = time.process_time() - cpu, _system() - system
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    again = float("nan")
+    again = again_system = float("nan")
     if twice:
         del rep
-        again = time.process_time()
+        again, again_system = time.process_time(), _system()
         rep = run_replication(params, make_policy(policy), np.random.SeedSequence(2026), engine)
-        again = time.process_time() - again
+        again, again_system = time.process_time() - again, _system() - again_system
     live = float(rep.site_days[:, -1].sum() / params.days)
     history_events = int(fast.at_epoch(params, np.random.SeedSequence(2026))[3][0])  # untimed: its count
-    return {"cpu": cpu, "warm": again, "peak": peak, "base": base, "events": rep.events, "live": live,
+    return {"cpu": cpu, "system": system, "warm": again, "warm_system": again_system,
+            "peak": peak, "base": base, "events": rep.events, "live": live,
             "installed": rep.installed, "historic": rep.historic, "history_events": history_events}
 
 
@@ -316,6 +317,11 @@ def load() -> str:
     return f"load {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
 
 
+def _system() -> float:
+    """System CPU seconds of this process so far."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_stime
+
+
 def _cpu_seconds() -> float:
     """CPU seconds of this process and its finished worker processes."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -356,22 +362,25 @@ def main() -> None:
           f"epoch), {gb['events']:,} in the run ({gb['live']:,.0f} meters waiting on average)")
     print(f"   medians of {args.repeats} runs, each hansim run in a fresh process; [lowest, highest]")
     print(f"   hansim CPU      {cold:7.2f} s   {_spread([r['cpu'] for r in runs])} (sampling, history run, run, "
-          "results)")
+          f"results; of it system {_spread([r['system'] for r in runs])}: the kernel handing the process new memory)")
     print(f"   minimal loop    {floor:7.2f} s   {_spread(floors)} (numba heap, the same events: history "
           f"{floor_history:.2f} s, run {floor_run:.2f} s)")
     print(f"   hansim warm     {warm:7.2f} s   {_spread([r['warm'] for r in runs])} (the same run again in that "
-          "process, as a study's worker runs its later replications)")
+          "process, as a study's worker runs its later replications; system "
+          f"{_spread([r['warm_system'] for r in runs])})")
     print(f"   ratio           {cold / floor:7.2f}     (target <= 1.5); warm {warm / floor:.2f}; each run's own "
-          f"cold ratio {_spread([r['cpu'] / f for r, f in zip(runs, floors, strict=True)])}")
+          f"cold ratio {_spread([r['cpu'] / f for r, f in zip(runs, floors, strict=True)])}; cold without its "
+          f"system time {_median([r['cpu'] - r['system'] for r in runs]) / floor:.2f}")
     print(f"   ratio to the run's events alone {gb['cpu'] / floor_run:.2f} (the loop skipping the history)")
     print(f"   peak memory     {gb['peak'] / 2**20:7.0f} MiB (target <= 1024 MiB; whole process, ru_maxrss; "
           f"{(gb['peak'] - gb['base']) / args.sites:.0f} B a site over the warmed-up "
           f"{gb['base'] / 2**20:.0f} MiB)")
     grown = int(gb["peak"] - gb["base"])
     touches = [first_touch(grown) for _ in range(args.repeats)]
-    print(f"   new memory      {_median([t[0] for t in touches]):7.2f} s   {_spread([t[0] for t in touches])} to write "
-          f"the run's {grown / 2**20:.0f} MiB in a new process (of it system {_spread([t[1] for t in touches])}); "
-          f"again in that process {_median([t[2] for t in touches]):.2f} s: what the machine charges a cold run")
+    print(f"   new memory      {_median([t[0] for t in touches]):7.2f} s   {_spread([t[0] for t in touches])} for "
+          f"numpy alone to write the run's {grown / 2**20:.0f} MiB in a new process (of it system "
+          f"{_spread([t[1] for t in touches])}), again in that process {_median([t[2] for t in touches]):.2f} s: "
+          "what the machine charges varies from process to process")
     if args.simpy:
         ref = fresh(args.sites, args.years, engine="simpy")
         print(f"   SimPy reference {ref['cpu']:7.2f} s CPU, {ref['peak'] / 2**20:.0f} MiB "
