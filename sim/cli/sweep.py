@@ -153,8 +153,11 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
     with OutputDir(out, overwrite, resume=RUNS) as staged:  # once the whole file has been checked
         folder = staged.folder  # OUT, resumed; or, with --overwrite, the new sweep staged beside it
         runs = folder / RUNS
-        tasks = [[Task(params, policy, k_seed, engine) for k_seed in seeds] for _, _, params, policy, _ in plan]
-        todo = [task for row in tasks for task in row if not _saved(replication_file(runs, task))]
+        # Each plan entry's replications, each with its file (found from the task, as a worker finds it).
+        files = [[(task, replication_file(runs, task)) for task in (Task(params, policy, s, engine) for s in seeds)]
+                 for _, _, params, policy, _ in plan]
+        missing = [(task, path) for row in files for task, path in row if not _saved(path)]
+        todo = [task for task, _ in missing]
         click.echo(f"{len(sets)} parameter sets x {len(names)} policies x {reps} replications: "
                    f"{len(plan) * reps - len(todo)} already written, {len(todo)} to run", err=True)
         # Local workers save their own replications; a Dask cluster's may not share this disk,
@@ -164,7 +167,7 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
                 each_result(todo, lambda j, rep: saved(runs, todo[j], rep), workers, dask_address,
                             progress=not quiet)
             else:
-                with folders_for([replication_file(runs, task) for task in todo]):
+                with folders_for([path for _, path in missing]):
                     each_result(todo, lambda j, path: None, workers, progress=not quiet, reduce=partial(saved, runs))
         except OSError as err:
             if not dask_address:
@@ -174,8 +177,8 @@ def command(sweep_file: Path, out: Path | None, workers: int | None, dask_addres
             raise click.ClickException(f"{sweep_file}: {err}") from None
 
         rows, summaries = [], []
-        for (i, overrides, params, policy, run), row in zip(plan, tasks, strict=True):
-            digests = [digest(params, load(replication_file(runs, task))) for task in row]  # one by one
+        for (i, overrides, params, policy, run), row in zip(plan, files, strict=True):
+            digests = [digest(params, load(path)) for _, path in row]  # one by one
             s = summarise(params, policy, digests)
             summaries.append({"set": i + 1, "overrides": overrides, "run": run, "policy_name": policy.name} | s)
             rows.append(_row(i + 1, policy.label(), overrides, s))
