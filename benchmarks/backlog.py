@@ -68,6 +68,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from numba import njit
@@ -75,9 +76,11 @@ from numba import njit
 from sim.policies import POLICIES, make_policy
 from sim.population import fast
 from sim.population.memory import available_bytes
-from sim.population.model import run_replication
+from sim.population.model import Replication, run_replication
 from sim.population.params import PopulationParams
 from sim.population.runner import Task, each_result, replication_seeds, run_tasks
+
+T = TypeVar("T")
 
 
 def _measure(sites: int, years: float, policy: str, engine: str, twice: bool) -> dict[str, float]:
@@ -87,16 +90,15 @@ def _measure(sites: int, years: float, policy: str, engine: str, twice: bool) ->
     run_replication(warm, make_policy(policy), np.random.SeedSequence(1), engine)  # compile / load
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     params = PopulationParams(sites=sites, years=years)
-    cpu, system = time.process_time(), _system()
-    rep = run_replication(params, make_policy(policy), np.random.SeedSequence(2026), engine)
-    cpu, system = time.process_time() - cpu, _system() - system
+    def one_run() -> Replication:
+        return run_replication(params, make_policy(policy), np.random.SeedSequence(2026), engine)
+
+    rep, cpu, system = _cpu_of(one_run)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     again = again_system = float("nan")
     if twice:
         del rep
-        again, again_system = time.process_time(), _system()
-        rep = run_replication(params, make_policy(policy), np.random.SeedSequence(2026), engine)
-        again, again_system = time.process_time() - again, _system() - again_system
+        rep, again, again_system = _cpu_of(one_run)
     live = float(rep.site_days[:, -1].sum() / params.days)
     history_events = int(fast.at_epoch(params, np.random.SeedSequence(2026))[3][0])  # untimed: its count
     return {"cpu": cpu, "system": system, "warm": again, "warm_system": again_system,
@@ -120,14 +122,8 @@ def first_touch(nbytes: int) -> tuple[float, float, float]:
 
 
 def _first_touch(nbytes: int) -> tuple[float, float, float]:
-    times = []
-    for _ in range(2):
-        before = resource.getrusage(resource.RUSAGE_SELF)
-        np.ones(nbytes, np.uint8)
-        after = resource.getrusage(resource.RUSAGE_SELF)
-        times.append((after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
-                      after.ru_stime - before.ru_stime))
-    return times[0][0], times[0][1], times[1][0]
+    _, cpu, system = _cpu_of(partial(np.ones, nbytes, np.uint8))
+    return cpu, system, _cpu_of(partial(np.ones, nbytes, np.uint8))[1]
 
 
 @njit(cache=True)
@@ -222,11 +218,8 @@ def worker_replications(sites: int, years: float, workers: int, runs: int = 8) -
 
 def _replication_cpu(params: PopulationParams, seed: np.random.SeedSequence) -> tuple[int, float, float]:
     """(process, CPU s, system CPU s) of one replication where it runs."""
-    before = resource.getrusage(resource.RUSAGE_SELF)
-    run_replication(params, make_policy("email-10wd"), seed)
-    after = resource.getrusage(resource.RUSAGE_SELF)
-    system = after.ru_stime - before.ru_stime
-    return os.getpid(), after.ru_utime - before.ru_utime + system, system
+    _, cpu, system = _cpu_of(partial(run_replication, params, make_policy("email-10wd"), seed))
+    return os.getpid(), cpu, system
 
 
 def _speedups(pairs: list[list[tuple[float, float, float]]]) -> tuple[float, str, list[float]]:
@@ -317,9 +310,14 @@ def load() -> str:
     return f"load {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
 
 
-def _system() -> float:
-    """System CPU seconds of this process so far."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_stime
+def _cpu_of(work: Callable[[], T]) -> tuple[T, float, float]:
+    """``work``'s result, and the CPU seconds this process spent on it: all, and of them the
+    kernel's (system time: page faults, which a new process pays for its first use of memory)."""
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    result = work()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    system = after.ru_stime - before.ru_stime
+    return result, after.ru_utime - before.ru_utime + system, system
 
 
 def _cpu_seconds() -> float:
