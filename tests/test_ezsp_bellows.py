@@ -75,6 +75,15 @@ async def zcl(device, cluster: int, command: foundation.GeneralCommand, *args):
     return await device.request(COMMON_PROFILE, cluster, 1, 1, tsn, frame)
 
 
+async def learn_again(device) -> zdo_t.NodeDescriptor:
+    """zigpy's own interview steps for a device added by hand (no zigpy database here):
+    the node descriptor and endpoint 1's simple descriptor. Without them zigpy drops the
+    replies of an endpoint it does not know and waits out its 28 s extended timeout."""
+    descriptor = await device.get_node_descriptor()
+    await device.add_endpoint(1).initialize()
+    return descriptor
+
+
 def reporting(attrid: int, datatype: int, seconds: int) -> foundation.AttributeReportingConfig:
     record = foundation.AttributeReportingConfig()
     record.direction, record.attrid, record.datatype = 0, attrid, datatype
@@ -145,12 +154,8 @@ def test_bellows_forms_joins_reads_binds_reports_backs_up_and_restores() -> None
             app = await bellows_app.ControllerApplication.new(config(path), auto_form=False)
             try:
                 restored = app.state.network_info
-                # No zigpy database here, so the host learns the meter again with zigpy's
-                # own interview steps (node and simple descriptors); without them zigpy
-                # drops the reply from an endpoint it does not know and waits out 28 s.
                 meter = app.add_device(ESME.ieee, first["meter"].nwk)
-                again = await meter.get_node_descriptor()
-                await meter.add_endpoint(1).initialize()
+                again = await learn_again(meter)
                 basic = await zcl(meter, 0x0000, foundation.GeneralCommand.Read_Attributes,
                                   [4, 5])
             finally:

@@ -19,7 +19,7 @@ from zigpy.zcl import foundation
 pytest.importorskip("zigpy_znp")
 
 import zigpy_znp.zigbee.application as znp_app  # noqa: E402
-from test_ezsp_bellows import values, zcl  # noqa: E402
+from test_ezsp_bellows import learn_again, values, zcl  # noqa: E402
 from test_znp_virtual_stick import SPEC_CODE, Events, app_config  # noqa: E402
 
 from han.znp.emulator import ZStackEmulator  # noqa: E402
@@ -132,6 +132,7 @@ def test_restore_onto_a_new_stick_keeps_frame_counter_and_install_code_key() -> 
             app = await znp_app.ControllerApplication.new(config, auto_form=False)
             try:  # no rejoin: the meter answers at once at its old address
                 meter = app.add_device(ESME.ieee, backup.network_info.nwk_addresses[ESME.ieee])
+                await learn_again(meter)
                 basic = await zcl(meter, 0x0000, foundation.GeneralCommand.Read_Attributes,
                                   [4, 5])
                 return await app.backups.create_backup(load_devices=True), basic
