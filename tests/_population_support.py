@@ -27,3 +27,12 @@ def replications(params: PopulationParams, policy: str, reps: int = 4, seed: int
                  **policy_params: object) -> tuple[Replication, ...]:
     tasks = [Task(params, make_policy(policy, **policy_params), s) for s in replication_seeds(seed, reps)]
     return tuple(run_tasks(tasks, workers=1, progress=False))
+
+
+def local_cluster():
+    """A one-worker Dask cluster in this process. Its scheduler's HTTP server takes a free
+    port: two test workers each starting one would otherwise both ask for 8787."""
+    import distributed
+
+    return distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,
+                                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})

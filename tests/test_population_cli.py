@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from _population_support import local_cluster
 from click.testing import CliRunner
 
 from sim.cli import main
@@ -66,9 +67,8 @@ def test_join_loss_calibrates_the_sampled_join_from_frame_level_joins(tmp_path: 
 
 
 def test_dask_cluster_gives_the_same_results(tmp_path: Path) -> None:
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
+    pytest.importorskip("distributed")
+    with local_cluster() as cluster:
         result = run("backlog", *SMALL, "--dask", cluster.scheduler_address, "--out", str(tmp_path / "dask"))
     assert result.exit_code == 0, result.output
     assert run("backlog", *SMALL, "--workers", "1", "--out", str(tmp_path / "local")).exit_code == 0
@@ -142,11 +142,10 @@ def test_sweep_is_factorial_and_resumes_from_written_replications(tmp_path: Path
 def test_a_sweep_on_dask_writes_the_files_local_workers_write(tmp_path: Path) -> None:
     """On a Dask cluster the parent saves each replication (the cluster's workers may not
     share this disk): the same files as local workers saving their own."""
-    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("distributed")
     sweep = tmp_path / "s.yaml"
     sweep.write_text(SWEEP)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
+    with local_cluster() as cluster:
         result = run("sweep", str(sweep), "--out", str(tmp_path / "dask"), "--dask", cluster.scheduler_address,
                      "--quiet")
     assert result.exit_code == 0, result.output

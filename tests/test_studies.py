@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _population_support import local_cluster
 from browser_support import open_page
 from click.testing import CliRunner
 
@@ -134,9 +135,8 @@ def test_calibrate_writes_its_files_and_a_killed_run_resumes_to_the_same_bits(tm
 
 
 def test_studies_on_a_dask_cluster_give_the_same_bits(tmp_path: Path) -> None:
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
+    pytest.importorskip("distributed")
+    with local_cluster() as cluster:
         for name, args in (("cal", CAL), ("sens", SENS)):
             result = run(*args, "--dask", cluster.scheduler_address, "--out", str(tmp_path / f"{name}-dask"))
             assert result.exit_code == 0, result.output
