@@ -15,6 +15,7 @@ Figures depend on the machine and on whatever else runs on it: say so when quoti
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import time
 
@@ -54,7 +55,11 @@ def main() -> None:
     cpu_per_run = (time.process_time() - c0) / runs
     print(f"in-process, 1 core: {serial:.1f} s wall, {cpu_per_run:.2f} CPU s a run")
     for n in (int(w) for w in args.workers.split(",")):
-        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        # silence_logs: a worker's heartbeat can outlive the scheduler as the cluster closes,
+        # and Dask logs that race as an ERROR with a traceback; the runs' own errors still
+        # reach us through their futures.
+        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                          silence_logs=logging.CRITICAL) as cluster:
             t0 = time.perf_counter()
             got = evaluate(study, points, dask_address=cluster.scheduler_address)
             wall = time.perf_counter() - t0
