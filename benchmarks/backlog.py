@@ -16,8 +16,10 @@
    by costs a new process, and again in that process: the part of a cold run that is
    the machine's, not hansim's (a VM that hands freed pages back to its host charges
    for each page a process touches first).
-2. 3M and 10M sites: CPU time per meter stays flat; beside it, the minimal loop's time
-   per meter at each size's events (its heap outgrows the caches too).
+2. 3M and 10M sites: CPU time per meter stays flat, cold and warm, each size the median
+   of as many fresh processes as section 1's (a single cold run's time moved by half with
+   the machine's first touch of its memory); beside it, the minimal loop's time per meter
+   at each size's events (its heap outgrows the caches too).
    The GB run is timed twice in its process: the first run (cold: the process's first
    touch of its pages, which the kernel must find and zero) and the next (warm, as every
    later replication of a study's worker runs).
@@ -390,16 +392,22 @@ def main() -> None:
 
     print(f"2. Time per meter as the run grows (numba engine, email-10wd, 1 core; {load()}), beside the minimal "
           "loop doing each size's events (its heap grows too: what the machine's caches allow):")
-    print(f"   {args.sites:>12,} sites {gb['cpu']:7.2f} s CPU {gb['cpu'] / args.sites * 1e6:6.2f} µs a site "
-          f"{gb['peak'] / gib:5.2f} GiB; loop {floor:.2f} s")
+    print(f"   medians of {args.repeats} fresh processes a size, each running it twice: cold (the first run, "
+          "which pays the first touch of its memory) and warm (the second)")
+    print(f"   {args.sites:>12,} sites cold {gb['cpu']:6.2f} s, warm {warm:6.2f} s CPU "
+          f"{warm / args.sites * 1e6:6.2f} µs a site warm, peak {gb['peak'] / gib:5.2f} GiB; loop {floor:.2f} s")
     for sites in args.large:
-        big = fresh(sites, args.years)
+        bigs = [fresh(sites, args.years, twice=True) for _ in range(args.repeats)]
+        big, big_cold, big_warm = bigs[0], _median([b["cpu"] for b in bigs]), _median([b["warm"] for b in bigs])
         big_floor = (floor_cpu(int(round(big["live"])), int(big["events"]))
                      + floor_cpu(int(big["historic"]) // 2, int(big["history_events"])))
-        print(f"   {sites:>12,} sites {big['cpu']:7.2f} s CPU {big['cpu'] / sites * 1e6:6.2f} µs a site "
-              f"{big['peak'] / gib:5.2f} GiB  ({big['cpu'] / sites / (gb['cpu'] / args.sites):.2f} x "
-              f"the GB run's per site); loop {big_floor:.2f} s ({big_floor / sites / (floor / args.sites):.2f} x "
-              "its GB run's per site)")
+        print(f"   {sites:>12,} sites cold {big_cold:6.2f} s, warm {big_warm:6.2f} s CPU "
+              f"{big_warm / sites * 1e6:6.2f} µs a site warm, peak {max(b['peak'] for b in bigs) / gib:5.2f} GiB  "
+              f"(a site against the GB run's: cold {big_cold / sites / (gb['cpu'] / args.sites):.2f} x "
+              f"{_spread([b['cpu'] / sites / (gb['cpu'] / args.sites) for b in bigs])}, warm "
+              f"{big_warm / sites / (warm / args.sites):.2f} x "
+              f"{_spread([b['warm'] / sites / (warm / args.sites) for b in bigs])}); loop {big_floor:.2f} s "
+              f"({big_floor / sites / (floor / args.sites):.2f} x its GB run's per site)")
 
     speedup, speedups, (one, one_cores, one_cpu, two, two_cores, two_cpu) = _speedups(
         workers(args.sites, args.years, args.repeats))
