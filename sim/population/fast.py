@@ -25,8 +25,8 @@ import numpy as np
 from sim.calendar import DAY
 from sim.lifecycle import YEAR, Event, SampledCommissioning, State
 from sim.policies import NoProcess, ParameterError, Policy, SmiInstallCodes, _AskTheInstaller
+from sim.population import allocator, layout
 from sim.population import kernel as k
-from sim.population import layout
 from sim.population.model import BACKLOG_STATES, PopulationModel, PremisesDraws, Replication, outcome
 from sim.population.params import PopulationParams
 from sim.suppliers import Market
@@ -285,6 +285,7 @@ def run_policies(params: PopulationParams, policies: Sequence[Policy],
     """
     for policy in policies:
         check(params, policy)  # refuse what the kernel lacks before any work
+    allocator.keep_freed_memory()
     main, meters, survivors, _ = at_epoch(params, seed)
     order = meters.order(slice(meters.first_new, meters.M.size))
     saved = meters.state(survivors) if len(policies) > 1 else None
