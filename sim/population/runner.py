@@ -23,6 +23,7 @@ import numpy as np
 
 from sim.parent_death import end_with_parent
 from sim.policies import Policy
+from sim.population import allocator
 from sim.population.memory import check_held, check_memory
 from sim.population.model import DEFAULT_ENGINE, Replication, run_replication
 from sim.population.params import PopulationParams
@@ -136,6 +137,7 @@ def _on_pool(tasks: Sequence[Task], batches: list[list[int]], workers: int,
     process alone, a write fault in ``finish``) ends its workers at once: the pool's own
     shutdown would wait minutes for replications nobody will keep."""
     before = set(multiprocessing.active_children())
+    allocator.before_forking()
     pool = ProcessPoolExecutor(max_workers=workers, initializer=end_with_parent, initargs=(os.getpid(),))
     try:
         futures = {pool.submit(run, [tasks[i] for i in batch]): batch for batch in batches}
