@@ -26,7 +26,9 @@
 3. 8 replications at GB scale on 1 worker versus 2 (target >= 1.9 x faster with 2): with
    whole replications pickled back to the parent (as the Python API's ``backlog()``) and
    each reduced to its digest in its worker (as ``hansim backlog``, calibration and
-   sensitivity); and
+   sensitivity); the latter again with each side in a new process, as two ``hansim
+   backlog`` commands run (the one-worker side otherwise runs in this process, whose
+   memory is already in use, while the two workers are new); and
    the minimal loop's 8 runs on 1 versus 2 worker processes in the same run: what this
    machine allows; and the loop again with a 64-byte record for each meter, one read and
    written each event (memory-bound, as hansim's events are; its heap alone fits the L2
@@ -188,6 +190,36 @@ def workers(sites: int, years: float, repeats: int, reduced: bool = False,
         run_tasks(tasks, workers=n, progress=False, reduce=digest_of if reduced else None)
 
     return [[_timed(partial(run, n), replications) for n in (1, 2)] for _ in range(repeats)]
+
+
+def fresh_workers(sites: int, years: float, repeats: int, replications: int = 8) -> list[list[tuple[float, float, float]]]:
+    """:func:`workers` (reduced to digests) with each side in a new process, as two
+    ``hansim backlog`` commands run: the 1-worker side pays its process's first touch of
+    memory too, as the 2-worker side's fresh workers do (timed inside that process, after
+    its imports)."""
+    context = multiprocessing.get_context("spawn")
+    pairs = []
+    for _ in range(repeats):
+        pair = []
+        for n in (1, 2):
+            with ProcessPoolExecutor(1, mp_context=context) as pool:
+                pair.append(pool.submit(_fresh_side, sites, years, n, replications).result())
+        pairs.append(pair)
+    return pairs
+
+
+def _fresh_side(sites: int, years: float, n: int, replications: int) -> tuple[float, float, float]:
+    from sim.population.digest import digest_of
+
+    # A process that multiprocessing spawned defaults to spawning its own workers too (each
+    # re-importing everything); a command's main process forks them on Linux.
+    multiprocessing.set_start_method("fork", force=True)
+
+    params = PopulationParams(sites=sites, years=years)
+    tasks = [Task(params, make_policy("email-10wd"), s) for s in replication_seeds(7, replications)]
+    run_tasks([Task(PopulationParams(sites=1000, years=1.0), make_policy("email-10wd"), tasks[0].seed)],
+              workers=1, progress=False)  # numba's cache loaded, as a command does before its runs
+    return _timed(partial(run_tasks, tasks, workers=n, progress=False, reduce=digest_of), replications)
 
 
 def floor_workers(live: int, events: int, repeats: int, meters: int = 0,
@@ -413,6 +445,7 @@ def main() -> None:
         workers(args.sites, args.years, args.repeats))
     r_speedup, r_speedups, (r_one, _, r_one_cpu, r_two, _, r_two_cpu) = _speedups(
         workers(args.sites, args.years, args.repeats, reduced=True))
+    n_speedup, n_speedups, (n_one, _, _, n_two, _, _) = _speedups(fresh_workers(args.sites, args.years, args.repeats))
     f_speedup, f_speedups, (f_one, f_one_cores, f_one_cpu, f_two, f_two_cores, f_two_cpu) = _speedups(
         floor_workers(int(round(gb["live"])), int(gb["events"]), args.repeats))
     m_speedup, m_speedups, (m_one, _, m_one_cpu, m_two, _, m_two_cpu) = _speedups(
@@ -425,6 +458,9 @@ def main() -> None:
           f"{r_speedups} (each reduced to its digest in its worker, as hansim backlog, calibrate and "
           f"sensitivity; CPU a replication "
           f"{r_one_cpu:.2f} s, {r_two_cpu:.2f} s)")
+    print(f"   hansim       1 worker {n_one:7.1f} s, 2 workers {n_two:7.1f} s, speed-up {n_speedup:4.2f}x "
+          f"{n_speedups} (the same, each side in a new process as two hansim backlog commands: the 1-worker "
+          "side's memory is new too)")
     print(f"   minimal loop 1 worker {f_one:7.1f} s, 2 workers {f_two:7.1f} s, speed-up {f_speedup:4.2f}x "
           f"{f_speedups} (8 runs of the GB run's events: what this machine allows)")
     print(f"   loop, records 1 worker {m_one:7.1f} s, 2 workers {m_two:7.1f} s, speed-up {m_speedup:4.2f}x "
