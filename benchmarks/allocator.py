@@ -70,6 +70,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="alternations of the two settings")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    for name in ("sites", "seeds", "repeats"):
+        if getattr(args, name) < 1:
+            ap.error(f"--{name} {getattr(args, name)}: at least 1")
     if args.child:
         kind, sites, seeds, workers = args.child
         print(json.dumps(child(kind, int(sites), int(seeds), int(workers))))

@@ -181,15 +181,22 @@ def workers(sites: int, years: float, repeats: int, reduced: bool = False,
     neither timing includes loading numba's cache."""
     from sim.population.digest import digest_of
 
-    params = PopulationParams(sites=sites, years=years)
-    tasks = [Task(params, make_policy("email-10wd"), s) for s in replication_seeds(7, replications)]
-    run_tasks([Task(PopulationParams(sites=1000, years=1.0), make_policy("email-10wd"), tasks[0].seed)],
-              workers=1, progress=False)
+    tasks = _loaded_tasks(sites, years, replications)
 
     def run(n: int) -> None:
         run_tasks(tasks, workers=n, progress=False, reduce=digest_of if reduced else None)
 
     return [[_timed(partial(run, n), replications) for n in (1, 2)] for _ in range(repeats)]
+
+
+def _loaded_tasks(sites: int, years: float, replications: int) -> list[Task]:
+    """Section 3's GB replications as runner tasks, the kernel loaded in this process first
+    (so forked workers inherit it and no timing includes loading numba's cache)."""
+    params = PopulationParams(sites=sites, years=years)
+    tasks = [Task(params, make_policy("email-10wd"), s) for s in replication_seeds(7, replications)]
+    run_tasks([Task(PopulationParams(sites=1000, years=1.0), make_policy("email-10wd"), tasks[0].seed)],
+              workers=1, progress=False)
+    return tasks
 
 
 def fresh_workers(sites: int, years: float, repeats: int, replications: int = 8) -> list[list[tuple[float, float, float]]]:
@@ -214,11 +221,7 @@ def _fresh_side(sites: int, years: float, n: int, replications: int) -> tuple[fl
     # A process that multiprocessing spawned defaults to spawning its own workers too (each
     # re-importing everything); a command's main process forks them on Linux.
     multiprocessing.set_start_method("fork", force=True)
-
-    params = PopulationParams(sites=sites, years=years)
-    tasks = [Task(params, make_policy("email-10wd"), s) for s in replication_seeds(7, replications)]
-    run_tasks([Task(PopulationParams(sites=1000, years=1.0), make_policy("email-10wd"), tasks[0].seed)],
-              workers=1, progress=False)  # numba's cache loaded, as a command does before its runs
+    tasks = _loaded_tasks(sites, years, replications)
     return _timed(partial(run_tasks, tasks, workers=n, progress=False, reduce=digest_of), replications)
 
 
