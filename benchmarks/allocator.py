@@ -3,8 +3,9 @@
 Each measurement runs in a fresh process, as a `hansim backlog` run does, alternating the
 two settings (``HANSIM_KEEP_FREED_MEMORY=0`` turns the setting off):
 
-- a GB replication (1,000,000 sites, 5 years, email-10wd) run three times in one process:
-  the first's CPU and the warm ones', with the kernel's share (page faults);
+- a GB replication (1,000,000 sites, 5 years, email-10wd) run twice in one process, as
+  ``benchmarks/backlog.py`` section 1 runs it: the first's CPU and the warm one's, with the
+  kernel's share (page faults);
 - a study of ``--seeds`` seeds x 5 regimes at GB scale as `hansim backlog` runs it (each
   seed's regimes batched, each replication reduced to its digest in its worker), on 1 and
   on 2 workers: wall time, and the two-worker speed-up under each setting;
@@ -19,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -30,26 +30,18 @@ POLICIES = ("none", "email-10wd", "email-5wd", "ssi-5wd", "smi-codes")
 
 def child(kind: str, sites: int, seeds: int, workers: int) -> dict[str, float]:
     """One measurement in this (fresh) process."""
-    import numpy as np
-
+    from benchmarks.backlog import measure_here
     from sim.policies import make_policy
     from sim.population.digest import digest_of
-    from sim.population.model import run_replication
     from sim.population.params import PopulationParams
     from sim.population.runner import Task, replication_seeds, run_tasks
 
-    run_replication(PopulationParams(sites=1000, years=1.0), make_policy("email-10wd"), np.random.SeedSequence(1))
-    params = PopulationParams(sites=sites, years=5.0)
     if kind == "replication":
-        cpu = []
-        for _ in range(3):
-            before = os.times()
-            run_replication(params, make_policy("email-10wd"), np.random.SeedSequence(2026))
-            after = os.times()
-            cpu.append((after.user + after.system - before.user - before.system, after.system - before.system))
-        return {"first": cpu[0][0], "first_system": cpu[0][1], "warm": statistics.median(c for c, _ in cpu[1:]),
-                "warm_system": statistics.median(s for _, s in cpu[1:]),
-                "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+        got = measure_here(sites, 5.0, "email-10wd", "numba", twice=True)
+        return {key: got[key] for key in ("cpu", "system", "warm", "warm_system", "peak")}
+    params = PopulationParams(sites=sites, years=5.0)
+    run_tasks([Task(PopulationParams(sites=1000, years=1.0), make_policy("email-10wd"), replication_seeds(1, 1)[0])],
+              workers=1, progress=False)  # numba's cache loaded, as a command does before its runs
     tasks = [Task(params, make_policy(p), s) for s in replication_seeds(7, seeds) for p in POLICIES]
     start = time.perf_counter()
     run_tasks(tasks, workers=workers, progress=False, reduce=digest_of)
@@ -94,9 +86,9 @@ def main() -> None:
         return f"[{min(values):.2f}, {max(values):.2f}]"
 
     print(f"medians of {args.repeats} fresh processes a setting, alternated; [lowest, highest]")
-    print(f"{'':44} {'kept':>22} {'unmapped (default)':>22}  unmapped / kept")
-    rows = [(f"replication at {args.sites:,} sites, first run, CPU s", "replication", "first"),
-            ("  of it system s", "replication", "first_system"),
+    print(f"{'':48} {'kept':>22} {'unmapped (default)':>22}  unmapped / kept")
+    rows = [(f"replication at {args.sites:,} sites, first run, CPU s", "replication", "cpu"),
+            ("  of it system s", "replication", "system"),
             (f"replication at {args.sites:,} sites, warm, CPU s", "replication", "warm"),
             ("  of it system s", "replication", "warm_system"),
             (f"study {args.seeds} x 5 at {args.sites:,} sites, 1 worker, s", "study 1", "wall"),

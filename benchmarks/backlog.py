@@ -88,7 +88,7 @@ from sim.population.runner import Task, each_result, replication_seeds, run_task
 T = TypeVar("T")
 
 
-def _measure(sites: int, years: float, policy: str, engine: str, twice: bool) -> dict[str, float]:
+def measure_here(sites: int, years: float, policy: str, engine: str, twice: bool) -> dict[str, float]:
     """One replication in this (fresh) process: CPU s (and of it system s, the kernel's),
     peak RSS over the warmed-up baseline; ``twice``: the same run again (warm)."""
     warm = PopulationParams(sites=1000, years=1.0)
@@ -113,9 +113,9 @@ def _measure(sites: int, years: float, policy: str, engine: str, twice: bool) ->
 
 def fresh(sites: int, years: float, policy: str = "email-10wd", engine: str = "numba",
           twice: bool = False) -> dict[str, float]:
-    """:func:`_measure` in a new process, so peak memory is this run's alone."""
+    """:func:`measure_here` in a new process, so peak memory is this run's alone."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_measure, sites, years, policy, engine, twice).result()
+        return pool.submit(measure_here, sites, years, policy, engine, twice).result()
 
 
 def first_touch(nbytes: int) -> tuple[float, float, float]:
