@@ -28,7 +28,9 @@
    each reduced to its digest in its worker (as ``hansim backlog``, calibration and
    sensitivity); the latter again with each side in a new process, as two ``hansim
    backlog`` commands run (the one-worker side otherwise runs in this process, whose
-   memory is already in use, while the two workers are new); and
+   memory is already in use, while the two workers are new); and with the two workers
+   kept from one alternation to the next (``kept_workers``: calibration's generations, a
+   notebook's studies), so that both sides are warm after the first; and
    the minimal loop's 8 runs on 1 versus 2 worker processes in the same run: what this
    machine allows; and the loop again with a 64-byte record for each meter, one read and
    written each event (memory-bound, as hansim's events are; its heap alone fits the L2
@@ -71,6 +73,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -83,6 +86,7 @@ from sim.population import fast
 from sim.population.memory import available_bytes
 from sim.population.model import Replication, run_replication
 from sim.population.params import PopulationParams
+from sim.population.pool import kept_workers
 from sim.population.runner import Task, each_result, replication_seeds, run_tasks
 
 T = TypeVar("T")
@@ -171,11 +175,14 @@ def floor_cpu(live: int, events: int) -> float:
 
 
 def workers(sites: int, years: float, repeats: int, reduced: bool = False,
-            replications: int = 8) -> list[list[tuple[float, float, float]]]:
+            replications: int = 8, kept: bool = False) -> list[list[tuple[float, float, float]]]:
     """(wall seconds, cores busy on average, CPU seconds a replication) for 1 and 2 workers,
     alternated ``repeats`` times: whole results pickled back to the parent (as the Python
     API), or ``reduced`` to their digests in the worker (as ``hansim backlog``,
-    calibration and sensitivity: no 16 MiB result crossing to the parent).
+    calibration and sensitivity: no 16 MiB result crossing to the parent). ``kept``: the
+    two workers kept from one alternation to the next (``kept_workers``, as calibration's
+    generations), as the one worker, this process, is; their CPU is not counted (a
+    process's children count once they have ended), so only wall times mean anything.
 
     The kernel is loaded in this process first, so the forked workers inherit it and
     neither timing includes loading numba's cache."""
@@ -186,7 +193,8 @@ def workers(sites: int, years: float, repeats: int, reduced: bool = False,
     def run(n: int) -> None:
         run_tasks(tasks, workers=n, progress=False, reduce=digest_of if reduced else None)
 
-    return [[_timed(partial(run, n), replications) for n in (1, 2)] for _ in range(repeats)]
+    with kept_workers() if kept else nullcontext():
+        return [[_timed(partial(run, n), replications) for n in (1, 2)] for _ in range(repeats)]
 
 
 def _loaded_tasks(sites: int, years: float, replications: int) -> list[Task]:
@@ -449,6 +457,8 @@ def main() -> None:
     r_speedup, r_speedups, (r_one, _, r_one_cpu, r_two, _, r_two_cpu) = _speedups(
         workers(args.sites, args.years, args.repeats, reduced=True))
     n_speedup, n_speedups, (n_one, _, _, n_two, _, _) = _speedups(fresh_workers(args.sites, args.years, args.repeats))
+    k_speedup, k_speedups, (k_one, _, _, k_two, _, _) = _speedups(
+        workers(args.sites, args.years, args.repeats, reduced=True, kept=True))
     f_speedup, f_speedups, (f_one, f_one_cores, f_one_cpu, f_two, f_two_cores, f_two_cpu) = _speedups(
         floor_workers(int(round(gb["live"])), int(gb["events"]), args.repeats))
     m_speedup, m_speedups, (m_one, _, m_one_cpu, m_two, _, m_two_cpu) = _speedups(
@@ -464,6 +474,9 @@ def main() -> None:
     print(f"   hansim       1 worker {n_one:7.1f} s, 2 workers {n_two:7.1f} s, speed-up {n_speedup:4.2f}x "
           f"{n_speedups} (the same, each side in a new process as two hansim backlog commands: the 1-worker "
           "side's memory is new too)")
+    print(f"   hansim       1 worker {k_one:7.1f} s, 2 workers {k_two:7.1f} s, speed-up {k_speedup:4.2f}x "
+          f"{k_speedups} (digests, the 2 workers kept between alternations, as the 1 worker, this process, is: "
+          "kept_workers(), as calibration's generations; the first alternation's are new)")
     print(f"   minimal loop 1 worker {f_one:7.1f} s, 2 workers {f_two:7.1f} s, speed-up {f_speedup:4.2f}x "
           f"{f_speedups} (8 runs of the GB run's events: what this machine allows)")
     print(f"   loop, records 1 worker {m_one:7.1f} s, 2 workers {m_two:7.1f} s, speed-up {m_speedup:4.2f}x "

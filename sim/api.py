@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,7 @@ if TYPE_CHECKING:  # pandas is optional: imported when a DataFrame is asked for
     from sim.replay.report import Check
     from sim.replay.story import Replay
 
-__all__ = ["BacklogResult", "ReflashResult", "ReplayResult", "backlog", "reflash", "replay"]
+__all__ = ["BacklogResult", "ReflashResult", "ReplayResult", "backlog", "kept_workers", "reflash", "replay"]
 
 
 def _pandas() -> Any:
@@ -129,7 +130,8 @@ def backlog(policies: str | Iterable[str] = "email-10wd", *, sites: int = 100_00
 
     ``params``: the ``--set`` overrides by dotted name (``{"wan.target_days": 60,
     "rules.cos_hazard": 0.2, "policy.reply_probability": 0.5}``). ``workers``: local
-    processes (1 runs in this process, which notebooks prefer). ``engine``: ``numba``
+    processes (1 runs in this process, which notebooks prefer; within :func:`kept_workers`
+    the same ones serve every call, warm). ``engine``: ``numba``
     (compiled) or ``simpy`` (the reference lifecycle), each repeatable bit for bit.
     """
     from sim.population.params import PopulationParams, with_overrides
@@ -143,6 +145,20 @@ def backlog(policies: str | Iterable[str] = "email-10wd", *, sites: int = 100_00
     results = run_tasks([Task(model, p, s, engine) for p in chosen for s in seeds], workers, progress=progress)
     runs = {p.label(): (p, results[i * replications:(i + 1) * replications]) for i, p in enumerate(chosen)}
     return BacklogResult(model, seed, runs)
+
+
+def kept_workers() -> AbstractContextManager[None]:
+    """A block in which :func:`backlog` calls with ``workers`` > 1 share worker processes,
+    forked at the first call and ended with the block, rather than forking new ones each
+    call (each new worker pays for its memory on its first replication)::
+
+        with kept_workers():
+            for target_days in (30, 60, 90):
+                results[target_days] = backlog(workers=2, params={"wan.target_days": target_days})
+    """
+    from sim.population.pool import kept_workers as keep
+
+    return keep()
 
 
 POLICY_PREFIX = "policy."

@@ -28,6 +28,7 @@ import numpy as np
 from scipy.optimize import differential_evolution
 
 from sim.policies import POLICIES
+from sim.population.pool import kept_workers
 from sim.population.stats import estimate
 from sim.population.study import FIGURE_NAMES, Evaluations, Range, Study, StudyError, evaluate
 from sim.yamlfile import InputFileError, YamlDocument, load_yaml
@@ -219,15 +220,16 @@ def calibrate(study: Study, ranges: Sequence[Range], targets: Sequence[Target], 
             report(f"generation {generation}/{generations}: best objective {best.objective:.4g} "
                    f"({sum(c.met for c in candidates)} of {len(candidates)} candidates meet every target)")
 
-    result = differential_evolution(
-        objective, [(r.low, r.high) for r in ranges], maxiter=generations, popsize=popsize,
-        seed=study.seed, init="latinhypercube", polish=False, vectorized=True, updating="deferred",
-        integrality=[r.whole for r in ranges], callback=step, tol=0.0, atol=1e-6)
-    best = min(candidates, key=lambda c: c.objective)
+    with kept_workers():  # one set of warm workers for every generation
+        result = differential_evolution(
+            objective, [(r.low, r.high) for r in ranges], maxiter=generations, popsize=popsize,
+            seed=study.seed, init="latinhypercube", polish=False, vectorized=True, updating="deferred",
+            integrality=[r.whole for r in ranges], callback=step, tol=0.0, atol=1e-6)
+        best = min(candidates, key=lambda c: c.objective)
+        at_default, at_best = evaluate(study, [{}, best.values], store, workers, dask_address, progress)
+        fresh = replace(study, seed=study.seed + 1)  # out of sample: has the fit learnt the seeds' luck?
+        (at_best_fresh,) = evaluate(fresh, [best.values], None, workers, dask_address, progress)
     defaults = default_values(study, ranges)
-    at_default, at_best = evaluate(study, [{}, best.values], store, workers, dask_address, progress)
-    fresh = replace(study, seed=study.seed + 1)  # out of sample: has the fit learnt the seeds' luck?
-    (at_best_fresh,) = evaluate(fresh, [best.values], None, workers, dask_address, progress)
     return Calibration(list(ranges), list(targets), defaults, best, at_default, at_best, at_best_fresh,
                        candidates, generation, bool(result.success))
 

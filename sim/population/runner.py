@@ -11,22 +11,19 @@ output.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import numpy as np
 
-from sim.parent_death import end_with_parent
 from sim.policies import Policy
-from sim.population import allocator
-from sim.population.memory import check_held, check_memory
+from sim.population.memory import available_bytes, check_held, check_memory
 from sim.population.model import DEFAULT_ENGINE, Replication, run_replication
 from sim.population.params import PopulationParams
+from sim.population.pool import held_bytes, run_on_pool
 from sim.progress import bar as progress_bar
 
 
@@ -103,7 +100,7 @@ def each_result(tasks: Sequence[Task], done: Callable[[int, Any], object], worke
     (:class:`~sim.population.memory.StudyTooLarge`).
     """
     parallel = 1 if dask_address else min(workers or os.cpu_count() or 1, max(1, len(tasks)))
-    check_memory(tasks, parallel)
+    check_memory(tasks, parallel, available_bytes() + held_bytes())  # kept workers reuse what they hold
     if any(task.engine == "numba" for task in tasks):
         from sim.population import fast
 
@@ -126,33 +123,10 @@ def each_result(tasks: Sequence[Task], done: Callable[[int, Any], object], worke
                 for i, result in zip(batch, run([tasks[i] for i in batch]), strict=True):
                     finish(i, result)
         else:
-            _on_pool(tasks, batches, min(workers or os.cpu_count() or 1, len(batches)), run, finish)
+            run_on_pool(run, [([tasks[i] for i in batch], batch) for batch in batches],
+                        min(workers or os.cpu_count() or 1, len(batches)), finish)
     finally:
         bar.close()
-
-
-def _on_pool(tasks: Sequence[Task], batches: list[list[int]], workers: int,
-             run: Callable[[Sequence[Task]], list[Any]], finish: Callable[[int, Any], None]) -> None:
-    """Local worker processes. A run stopped for any reason (Ctrl-C, SIGINT to this
-    process alone, a write fault in ``finish``) ends its workers at once: the pool's own
-    shutdown would wait minutes for replications nobody will keep."""
-    before = set(multiprocessing.active_children())
-    allocator.before_forking()
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=end_with_parent, initargs=(os.getpid(),))
-    try:
-        futures = {pool.submit(run, [tasks[i] for i in batch]): batch for batch in batches}
-        for future in as_completed(futures):
-            for i, result in zip(futures.pop(future), future.result(), strict=True):  # then released
-                finish(i, result)
-    except BaseException:
-        killed = set(multiprocessing.active_children()) - before
-        for worker in killed:
-            worker.kill()
-        for worker in killed:  # gone before the caller clears what they staged
-            worker.join(timeout=5)
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
 
 
 def _on_dask(tasks: Sequence[Task], batches: list[list[int]], address: str,
