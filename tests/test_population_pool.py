@@ -82,3 +82,19 @@ def test_a_nested_block_leaves_the_workers_to_the_outer_one() -> None:
         assert all(_alive(pid) for pid in inner)
         outer = {pid for pid, _, _ in run_tasks(_tasks(), workers=2, progress=False, reduce=_where)}
     assert outer == inner and not any(_alive(pid) for pid in inner)
+
+
+def test_what_idle_kept_workers_hold_counts_as_available_to_the_next_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session's idle workers hold memory the next call's workers reuse: the memory
+    check adds it to what the machine reports available, and only then."""
+    from sim.population import runner
+    from sim.population.memory import StudyTooLarge, needed_bytes
+
+    need = needed_bytes(800, "numba", 2)
+    with pool.kept_workers():
+        run_tasks(_tasks(), workers=2, progress=False, reduce=_where)
+        held = pool.held_bytes()
+        monkeypatch.setattr(runner, "available_bytes", lambda: need - held // 2)
+        assert len(run_tasks(_tasks(), workers=2, progress=False, reduce=_where)) == 4
+    with pytest.raises(StudyTooLarge, match="study too large for memory"):
+        run_tasks(_tasks(), workers=2, progress=False, reduce=_where)
