@@ -13,9 +13,10 @@
    alone (the loop doing about 60% of hansim's events) is printed too. Targets: hansim
    CPU <= 1.5 x the loop's, peak memory <= 1 GiB. The SimPy reference engine's CPU time
    is printed for scale. Beside them, what writing as much new memory as the run grows
-   by costs a new process, and again in that process: the part of a cold run that is
-   the machine's, not hansim's (a VM that hands freed pages back to its host charges
-   for each page a process touches first).
+   by costs a new process, and again in that process at once and after a few seconds
+   idle: the part of a cold run that is the machine's, not hansim's (a VM that hands
+   freed pages back to its host, as this Firecracker guest's free page reporting does
+   within about a second, charges for each page a process touches first).
 2. 3M and 10M sites: CPU time per meter stays flat, cold and warm, each size the median
    of as many fresh processes as section 1's (a single cold run's time moved by half with
    the machine's first touch of its memory); beside it, the minimal loop's time per meter
@@ -122,17 +123,30 @@ def fresh(sites: int, years: float, policy: str = "email-10wd", engine: str = "n
         return pool.submit(measure_here, sites, years, policy, engine, twice).result()
 
 
-def first_touch(nbytes: int) -> tuple[float, float, float]:
-    """(CPU s, of it system s; CPU s again) of writing ``nbytes`` of new memory in a new
-    process, then once more in that process after freeing it: what this machine charges a
-    process for memory it has not used before, apart from any simulation."""
+#: Seconds a process waits before writing freed memory again in :func:`first_touch`: a
+#: guest with free page reporting (this Firecracker VM: dmesg "Free page reporting
+#: enabled") hands free memory back to its host within about a second.
+IDLE_SECONDS = 3.0
+
+
+def first_touch(nbytes: int) -> tuple[float, float, float, float]:
+    """(CPU s, of it system s; CPU s again at once; CPU s again after :data:`IDLE_SECONDS`)
+    of writing ``nbytes`` of new memory in a new process, then twice more in that process,
+    each after freeing it: what this machine charges a process for memory, apart from any
+    simulation. Freed and written again at once, the memory is still the guest's; after
+    a wait, a VM that reports free pages to its host pays for each again."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         return pool.submit(_first_touch, nbytes).result()
 
 
-def _first_touch(nbytes: int) -> tuple[float, float, float]:
-    _, cpu, system = _cpu_of(partial(np.ones, nbytes, np.uint8))
-    return cpu, system, _cpu_of(partial(np.ones, nbytes, np.uint8))[1]
+def _first_touch(nbytes: int) -> tuple[float, float, float, float]:
+    def write() -> tuple[float, float]:
+        return _cpu_of(partial(np.ones, nbytes, np.uint8))[1:]
+
+    cpu, system = write()
+    at_once = write()[0]
+    time.sleep(IDLE_SECONDS)
+    return cpu, system, at_once, write()[0]
 
 
 @njit(cache=True)
@@ -426,8 +440,10 @@ def main() -> None:
     touches = [first_touch(grown) for _ in range(args.repeats)]
     print(f"   new memory      {_median([t[0] for t in touches]):7.2f} s   {_spread([t[0] for t in touches])} for "
           f"numpy alone to write the run's {grown / 2**20:.0f} MiB in a new process (of it system "
-          f"{_spread([t[1] for t in touches])}), again in that process {_median([t[2] for t in touches]):.2f} s: "
-          "what the machine charges varies from process to process")
+          f"{_spread([t[1] for t in touches])}); in that process again at once {_median([t[2] for t in touches]):.2f} "
+          f"s, again after {IDLE_SECONDS:g} s idle {_median([t[3] for t in touches]):.2f} s "
+          f"{_spread([t[3] for t in touches])}: memory the guest has handed back to its host (free page "
+          "reporting) costs a process again, whenever it comes")
     if args.simpy:
         ref = fresh(args.sites, args.years, engine="simpy")
         print(f"   SimPy reference {ref['cpu']:7.2f} s CPU, {ref['peak'] / 2**20:.0f} MiB "
