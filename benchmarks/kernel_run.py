@@ -51,9 +51,10 @@ def time_kernel(sites: int, reps: int) -> str:
     everyone = np.arange(meters.M.size)
     history_s, history_events = _best(reps, meters, everyone, meters.state(everyone), history,
                                       meters.order(old), np.zeros(0, np.int64), "none")
-    survivors = meters.open(old)
+    survivors = meters.settle(meters.open(old))
     meters.shift(survivors, -history_days * fast.DAY)
     order = meters.order(slice(meters.first_new, meters.M.size))
+    everyone = np.arange(meters.M.size)
     run_s, run_events = _best(reps, meters, everyone, meters.state(everyone), main, order, survivors, "email-10wd")
     total = history_s + run_s
     per_event = 1e9 * total / (history_events + run_events)

@@ -207,25 +207,44 @@ def _pick(rng: np.random.Generator, cumulative: np.ndarray, other_than: np.ndarr
 
 class _Meters:
     """The kernel's per-meter arrays (see :mod:`sim.population.kernel`): the history's
-    meters, then the run's, allocated once (the history's survivors stay where they are)."""
+    meters, then, once it has run, its survivors moved to the first rows and the run's
+    meters after them (:meth:`settle`). Rows for both clocks' meters are reserved at once,
+    but only those written are paged in: the run reuses the rows of the history's
+    commissioned meters, and the rest are never touched."""
 
     def __init__(self, history: _Plan, run: _Plan) -> None:
-        self.first_new = history.size
-        n = self.first_new + run.size
-        self.M = _aligned(n, k.METER)
-        self.installed = np.empty(n)
+        capacity = history.size + run.size
+        self._M = _aligned(capacity, k.METER)
+        self._installed = np.empty(capacity)
         # The rest of a meter's cold state shares one cache line (a row of 8 words): its
         # chain of suppliers and the holders of its install code (words 0-5, as int16), the
         # time of its last gain (word 6) and of a failed request's late code (word 7). A
         # change of supplier reads and writes all four: one memory access, not four.
-        self.cold = _aligned(8 * n, np.dtype(np.uint64)).reshape(n, 8)
+        self._cold = _aligned(8 * capacity, np.dtype(np.uint64)).reshape(capacity, 8)
+        self.first_new = history.size
+        self.settled = False  # the run's meters not yet in their rows (settle)
+        self._rows(history.size)
+        self.run_plan: _Plan | None = run  # for settle() and restore(); dropped when no policy follows
+        self._pack(0, history)
+
+    def _rows(self, n: int) -> None:
+        """The arrays as their first ``n`` rows (the meters in use)."""
+        self.M, self.installed, self.cold = self._M[:n], self._installed[:n], self._cold[:n]
         suppliers, times = self.cold.view(np.int16), self.cold.view(np.float64)
         self.chain = suppliers[:, :k.CHAIN_WIDTH]
         self.holders = suppliers[:, k.CHAIN_WIDTH:k.CHAIN_WIDTH + k.CHAIN_WIDTH // 2]
         self.gained, self.late = times[:, 6], times[:, 7]
-        self.run_plan: _Plan | None = run  # for restore(); dropped when no policy follows
-        self._pack(0, history)
-        self._pack(self.first_new, run)
+
+    def settle(self, survivors: np.ndarray) -> np.ndarray:
+        """After the history: its open meters (``survivors``, ascending) moved to the first
+        rows, in order, and the run's meters packed after them; their new rows."""
+        assert self.run_plan is not None, "settle() after the run's plan was dropped"
+        layout.compact(self._M, self._installed, self._cold, survivors)
+        self.first_new = survivors.size
+        self.settled = True
+        self._rows(survivors.size + self.run_plan.size)
+        self._pack(self.first_new, self.run_plan)
+        return np.arange(survivors.size)
 
     def _pack(self, start: int, plan: _Plan) -> None:
         layout.pack(self.M, self.installed, self.gained, self.late, self.chain, self.holders, start,
@@ -250,10 +269,12 @@ class _Meters:
         return tuple(layout.take(a, survivors) for a in self._changing())
 
     def restore(self, survivors: np.ndarray, state: tuple[np.ndarray, ...]) -> None:
+        """Rows ``survivors`` back to ``state``; once settled, the run's rows packed afresh."""
         for a, saved in zip(self._changing(), state, strict=True):
             layout.put(a, survivors, saved)
-        assert self.run_plan is not None, "restore() after the run's plan was dropped"
-        self._pack(self.first_new, self.run_plan)
+        if self.settled:
+            assert self.run_plan is not None, "restore() after the run's plan was dropped"
+            self._pack(self.first_new, self.run_plan)
 
     def shift(self, rows: np.ndarray, by: float) -> None:
         """Meters ``rows``' times moved by ``by`` seconds (onto another clock)."""
@@ -314,7 +335,7 @@ def at_epoch(params: PopulationParams, seed: np.random.SeedSequence) -> tuple[_R
                      main.new_meters(new_count, params.install_profile) if new_count > 0 else main.no_meters())
     old = slice(0, meters.first_new)
     counts = history.run(meters, meters.order(old), np.zeros(0, np.int64), NoProcess())[0]
-    survivors = meters.open(old)
+    survivors = meters.settle(meters.open(old))
     meters.shift(survivors, -history_days * DAY)  # onto the run's clock
     return main, meters, survivors, counts
 

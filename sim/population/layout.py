@@ -9,7 +9,11 @@ vectorised code it replaced, in the same order, so the results are the same bits
 
 Rows of one clock: premises j's first meter (the ESME; the GSME of an IGT new build) is
 row ``start + j``; premises with a second meter (dual fuel's GSME, or the IGT's ESME when
-it comes before the clock's end) have it after all first meters, in premises order.
+it comes before the clock's end) have it after all first meters, in premises order. The
+history's meters are written from row 0; once it has run, :func:`compact` moves its
+open meters to the first rows and the run's are written after them, in the rows of the
+history's commissioned meters (:meth:`sim.population.fast._Meters.settle`): a GB run
+touches 683,000 rows rather than 999,000.
 """
 
 from __future__ import annotations
@@ -144,6 +148,24 @@ def put(a, rows, saved):
 
 
 @njit(cache=True)
+def compact(M, installed, cold, rows):
+    """Rows ``rows`` (ascending) moved to rows 0 to ``rows.size - 1``, in order, their
+    partners renumbered: the history's survivors before the run's meters, whose rows
+    follow them. Order is kept, so ties in the event queue (broken by row) fall as
+    before. A survivor's partner is a survivor (commissioning unlinks both), so it has a
+    new row too; and each row moves down, never onto a survivor not yet moved."""
+    for j in range(rows.size):
+        i = rows[j]
+        if i != j:
+            M[j] = M[i]
+            installed[j] = installed[i]
+            cold[j] = cold[i]
+        p = M[j].partner
+        if p >= 0:
+            M[j].partner = np.searchsorted(rows, p)
+
+
+@njit(cache=True)
 def shift(M, installed, gained, late, rows, by):
     """Rows ``rows``' clock times moved by ``by`` seconds (onto another clock)."""
     for i in rows:
@@ -188,4 +210,4 @@ def close_open(M, installed, survivors, first_new, acc, days):
     return out
 
 
-__all__ = ["close_open", "pack", "pick_round", "premises_kept", "put", "seconds", "shift", "take"]
+__all__ = ["close_open", "compact", "pack", "pick_round", "premises_kept", "put", "seconds", "shift", "take"]
