@@ -3,7 +3,9 @@ call, the results are the serial run's bits, and a fault or the block's end ends
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -98,3 +100,20 @@ def test_what_idle_kept_workers_hold_counts_as_available_to_the_next_call(monkey
         assert len(run_tasks(_tasks(), workers=2, progress=False, reduce=_where)) == 4
     with pytest.raises(StudyTooLarge, match="study too large for memory"):
         run_tasks(_tasks(), workers=2, progress=False, reduce=_where)
+
+
+def test_a_fault_ends_only_the_pools_own_workers() -> None:
+    """Another child of this process, started while the session's workers idle (a Dask
+    cluster, say), outlives a fault that ends them."""
+    with pool.kept_workers():
+        workers = {pid for pid, _, _ in run_tasks(_tasks(), workers=2, progress=False, reduce=_where)}
+        other = multiprocessing.get_context("fork").Process(target=time.sleep, args=(30,))
+        other.start()
+        try:
+            with pytest.raises(RuntimeError, match="a task's fault"):
+                run_tasks(_tasks(), workers=2, progress=False, reduce=_fault)
+            assert not any(_alive(pid) for pid in workers)
+            assert other.is_alive()
+        finally:
+            other.kill()
+            other.join()

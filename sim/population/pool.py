@@ -30,20 +30,28 @@ T = TypeVar("T")
 
 
 class _Workers:
-    """A pool and the worker processes it forked (its own children, to end on a fault)."""
+    """A pool and the worker processes it started: those to end on a fault, and to ask
+    what they hold (never another child of this process, such as a Dask cluster's)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.before = set(multiprocessing.active_children())
         allocator.before_forking()
         self.executor = ProcessPoolExecutor(max_workers=size, initializer=end_with_parent, initargs=(os.getpid(),))
 
+    @property
+    def processes(self) -> list[multiprocessing.process.BaseProcess]:
+        """The workers the pool has started. The executor keeps them by pid in a private
+        dict, the only record of which children are its own; ``tests/test_population_pool.py``
+        fails if a Python release renames it."""
+        started: dict[int, multiprocessing.process.BaseProcess] = getattr(self.executor, "_processes", None) or {}
+        return list(started.values())
+
     def end(self) -> None:
         """End the workers at once (busy or not), and the pool with them."""
-        killed = set(multiprocessing.active_children()) - self.before
-        for worker in killed:
+        workers = self.processes
+        for worker in workers:
             worker.kill()
-        for worker in killed:  # gone before the caller clears what they staged
+        for worker in workers:  # gone before the caller clears what they staged
             worker.join(timeout=5)
         self.executor.shutdown(wait=False, cancel_futures=True)
 
@@ -51,7 +59,7 @@ class _Workers:
         """Resident memory of the workers: what they keep from one replication for the next."""
         page = os.sysconf("SC_PAGE_SIZE")
         held = 0
-        for worker in set(multiprocessing.active_children()) - self.before:
+        for worker in self.processes:
             try:
                 with open(f"/proc/{worker.pid}/statm") as statm:
                     held += int(statm.read().split()[1]) * page
