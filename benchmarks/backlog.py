@@ -502,7 +502,8 @@ def main() -> None:
           f"{f_one_cores:.2f}, {f_two_cores:.2f} (below 2: the machine did not give us two cores)")
     print(f"   CPU a replication: hansim {one_cpu:.2f} s with 1 worker, {two_cpu:.2f} s with 2 "
           f"({two_cpu / one_cpu - 1:+.0%}); minimal loop {f_one_cpu:.2f} s, {f_two_cpu:.2f} s "
-          f"({f_two_cpu / f_one_cpu - 1:+.0%}): two workers share the L3 cache and memory bandwidth")
+          f"({f_two_cpu / f_one_cpu - 1:+.0%}): hansim's includes each fresh worker's first touch, and two "
+          "processes side by side (a replication loses as much beside a register-only loop: not the caches)")
     alone, pair = (worker_replications(args.sites, args.years, n) for n in (1, 2))
     firsts = [runs[0] for runs in pair.values()]
     print("   each replication's CPU where it ran, first and later ones [range]: 1 worker (this process, its "

@@ -1,8 +1,9 @@
 """Local worker processes for replications: forked for one call, or kept for a session.
 
-A worker forked for one study pays for its memory on its first replication (the kernel
-zeroes every page it hands over: 0.1 to 0.4 s of system time at GB scale on a 2-core
-cloud machine), and a study of eight replications a worker pays it on one in four.
+A worker forked for one study pays for its memory on its first replication (0.1 to
+0.25 s of system time at GB scale on this 2-core virtual machine, whose host takes back
+memory a second after it is freed, and charges for it again: docs/how-to/population-engines.md,
+round ten), and a study of eight replications a worker pays it on one in four.
 Calibration calls the runner once a generation, and a notebook once a question. Within
 :func:`kept_workers` the same workers serve every call, warm, as one process running
 every replication itself is warm; outside it each call forks its own and ends them.

@@ -318,6 +318,6 @@ def ttc_figure(results: Mapping[str, tuple[object, list[Digest]]]) -> Figure:
     ax.set_ylabel("% of the cohort commissioned")
     ax.set_ylim(0, 100)
     ax.grid(color="#e5e5e5")
-    ax.legend(title="MP121 regime (95% CI)", fontsize=8, title_fontsize=8, loc="lower right")
+    ax.legend(title="MP121 regime (95% CI)", fontsize=8, title_fontsize=8, loc="upper left")
     ax.set_title("Time to commission: sites installed in the run's first half", fontsize=10)
     return figure
