@@ -221,7 +221,8 @@ def _loaded_tasks(sites: int, years: float, replications: int) -> list[Task]:
     return tasks
 
 
-def fresh_workers(sites: int, years: float, repeats: int, replications: int = 8) -> list[list[tuple[float, float, float]]]:
+def fresh_workers(sites: int, years: float, repeats: int,
+                  replications: int = 8) -> list[list[tuple[float, float, float]]]:
     """:func:`workers` (reduced to digests) with each side in a new process, as two
     ``hansim backlog`` commands run: the 1-worker side pays its process's first touch of
     memory too, as the 2-worker side's fresh workers do (timed inside that process, after
@@ -355,7 +356,8 @@ def study(sites: int, years: float, seeds: int, workers: int, folder: Path) -> d
         each_result(tasks, lambda i, path: None, workers=workers, progress=False,
                     reduce=partial(saved, folder / "sweep"))
     sweep = time.perf_counter() - start
-    return {"runs": runs, "one": one, "cpu": cpu, "outputs": outputs[1], "outputs_fixed": outputs[0] - 2 * len(policies) * per_run,
+    return {"runs": runs, "one": one, "cpu": cpu, "outputs": outputs[1],
+            "outputs_fixed": outputs[0] - 2 * len(policies) * per_run,
             "outputs_per_run": per_run, "sweep": sweep, "reduced": reduced, "replications": len(tasks),
             "bytes": size, "whole": whole, "file": replication_file(folder / "sweep", tasks[0]).stat().st_size}
 
@@ -409,6 +411,10 @@ def main() -> None:
     gib = 2**30
 
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    # numba's cache written by a throw-away process, not by section 1's first one: on a fresh
+    # clone that process compiled, and the compiler's memory became its peak (558 MiB, not
+    # 318). Not by this one either: a spawned process starts with its parent's peak.
+    fresh(1000, 1.0)
     runs = [fresh(args.sites, args.years, twice=True) for _ in range(args.repeats)]
     gb = runs[0]  # the same seed each time: the same events and memory
     floor_runs = [floor_cpu(int(round(gb["live"])), int(gb["events"])) for _ in range(args.repeats)]
