@@ -36,7 +36,10 @@
    machine allows; and the loop again with a 64-byte record for each meter, one read and
    written each event (memory-bound, as hansim's events are; its heap alone fits the L2
    cache, so the plain loop shows none of what two processes sharing the L3 cache and
-   memory cost each other). Each pair is timed back to back, three times (one pair's speed-up
+   memory cost each other); hansim's digest pairs alternate with the loop-with-records
+   pairs, and each hansim speed-up is divided by the loop's beside it (a virtual
+   machine's speed-up moved by half between pairs minutes apart: that ratio is what
+   hansim itself adds or loses). Each pair is timed back to back, three times (one pair's speed-up
    moved from 1.75x to 1.87x between runs): medians, and the range. CPU seconds a
    replication with 1 and with 2 workers show what two processes sharing the L3 cache
    and memory bandwidth cost each other; each replication's CPU, timed inside the
@@ -476,15 +479,20 @@ def main() -> None:
 
     speedup, speedups, (one, one_cores, one_cpu, two, two_cores, two_cpu) = _speedups(
         workers(args.sites, args.years, args.repeats))
-    r_speedup, r_speedups, (r_one, _, r_one_cpu, r_two, _, r_two_cpu) = _speedups(
-        workers(args.sites, args.years, args.repeats, reduced=True))
+    # hansim's digests and the loop with records, alternated pair by pair: this host's speed-up
+    # moved from 1.26x to 2.23x between pairs minutes apart, so each hansim pair is set
+    # against the loop's pair beside it
+    beside = [(workers(args.sites, args.years, 1, reduced=True)[0],
+               floor_workers(int(round(gb["live"])), int(gb["events"]), 1, meters=int(gb["installed"]))[0])
+              for _ in range(args.repeats)]
+    r_speedup, r_speedups, (r_one, _, r_one_cpu, r_two, _, r_two_cpu) = _speedups([h for h, _ in beside])
+    relative = [(h[0][0] / h[1][0]) / (m[0][0] / m[1][0]) for h, m in beside]
     n_speedup, n_speedups, (n_one, _, _, n_two, _, _) = _speedups(fresh_workers(args.sites, args.years, args.repeats))
     k_speedup, k_speedups, (k_one, _, _, k_two, _, _) = _speedups(
         workers(args.sites, args.years, args.repeats, reduced=True, kept=True))
     f_speedup, f_speedups, (f_one, f_one_cores, f_one_cpu, f_two, f_two_cores, f_two_cpu) = _speedups(
         floor_workers(int(round(gb["live"])), int(gb["events"]), args.repeats))
-    m_speedup, m_speedups, (m_one, _, m_one_cpu, m_two, _, m_two_cpu) = _speedups(
-        floor_workers(int(round(gb["live"])), int(gb["events"]), args.repeats, meters=int(gb["installed"])))
+    m_speedup, m_speedups, (m_one, _, m_one_cpu, m_two, _, m_two_cpu) = _speedups([m for _, m in beside])
     print(f"3. 8 replications of {args.sites:,} sites, {args.years:g} years, 1 worker then 2, {args.repeats} times; "
           f"medians [range] ({load()}):")
     print(f"   hansim       1 worker {one:7.1f} s, 2 workers {two:7.1f} s, speed-up {speedup:4.2f}x {speedups} "
@@ -504,6 +512,9 @@ def main() -> None:
     print(f"   loop, records 1 worker {m_one:7.1f} s, 2 workers {m_two:7.1f} s, speed-up {m_speedup:4.2f}x "
           f"{m_speedups} (the same, each event also reading and writing a 64-byte record of one of "
           f"{int(gb['installed']):,} meters: memory-bound, as hansim; CPU a run {m_one_cpu:.2f} s, {m_two_cpu:.2f} s)")
+    print(f"   hansim's speed-up against the loop's with records, each pair against the one beside it: "
+          f"{_median(relative):.2f} {_spread(relative)} (digests; 1.00: hansim gains from a second worker what "
+          "this machine gives a memory-bound loop)")
     print(f"   cores busy on average: hansim {one_cores:.2f} with 1 worker, {two_cores:.2f} with 2; minimal loop "
           f"{f_one_cores:.2f}, {f_two_cores:.2f} (below 2: the machine did not give us two cores)")
     print(f"   CPU a replication: hansim {one_cpu:.2f} s with 1 worker, {two_cpu:.2f} s with 2 "
