@@ -27,24 +27,23 @@
 3. 8 replications at GB scale on 1 worker versus 2 (target >= 1.9 x faster with 2): with
    whole replications pickled back to the parent (as the Python API's ``backlog()``) and
    each reduced to its digest in its worker (as ``hansim backlog``, calibration and
-   sensitivity); the latter again with each side in a new process, as two ``hansim
-   backlog`` commands run (the one-worker side otherwise runs in this process, whose
-   memory is already in use, while the two workers are new); and with the two workers
-   kept from one alternation to the next (``kept_workers``: calibration's generations, a
-   notebook's studies), so that both sides are warm after the first; and
-   the minimal loop's 8 runs on 1 versus 2 worker processes in the same run: what this
-   machine allows; and the loop again with a 64-byte record for each meter, one read and
-   written each event (memory-bound, as hansim's events are; its heap alone fits the L2
-   cache, so the plain loop shows none of what two processes sharing the L3 cache and
-   memory cost each other); hansim's digest pairs alternate with the loop-with-records
-   pairs, and each hansim speed-up is divided by the loop's beside it (a virtual
-   machine's speed-up moved by half between pairs minutes apart: that ratio is what
-   hansim itself adds or loses). Each pair is timed back to back, three times (one pair's speed-up
-   moved from 1.75x to 1.87x between runs): medians, and the range. CPU seconds a
-   replication with 1 and with 2 workers show what two processes sharing the L3 cache
-   and memory bandwidth cost each other; each replication's CPU, timed inside the
-   process that ran it, shows what a fresh worker's first replication costs over its
-   later ones (its first touch of some 200 MB of memory).
+   sensitivity), the one worker being this process, whose memory is already in use,
+   while the two are new; and the minimal loop's 8 runs on 1 versus 2 worker processes:
+   what this machine allows. Then three pairs alternated, so that each of hansim's is set
+   against the loop's beside it (this virtual machine's speed-up moved from 1.26x to
+   2.23x between pairs minutes apart; hansim's over the loop's is what hansim itself
+   gains or loses): hansim with each side in a new process, as two ``hansim backlog``
+   commands run (both sides pay their memory's first touch once); hansim with the two
+   workers kept from one alternation to the next (``kept_workers``: calibration's
+   generations, a notebook's studies), so that both sides are warm after the first; and
+   the loop with a 64-byte record a meter, one read and written each event, over as much
+   memory as the GB run adds, its workers forked for each side (memory-bound, as
+   hansim's events are: the plain loop's heap fits the L2 cache, so it shows none of what
+   two processes sharing the L3 cache and memory cost each other). Each pair is timed
+   back to back, three times: medians, and the range. CPU seconds a replication with 1
+   and with 2 workers show what two processes cost each other; each replication's CPU,
+   timed inside the process that ran it, shows what a fresh worker's first replication
+   costs over its later ones (its first touch of some 140 MiB of memory).
 4. 1,000 replications x 5 policies at GB scale (target <= 30 min), measured as a study
    runs them: a few seeds' tasks through the runner (``run_tasks``: one seed's five
    policies batched into one worker task, history and premises sampled once, each
@@ -289,9 +288,14 @@ def _replication_cpu(params: PopulationParams, seed: np.random.SeedSequence) -> 
 def _speedups(pairs: list[list[tuple[float, float, float]]]) -> tuple[float, str, list[float]]:
     """The median of each alternation's 1-worker over 2-worker wall time, their range, and
     the median (wall, cores busy, CPU a run) with 1 and with 2 workers."""
-    ratios = [one[0] / two[0] for one, two in pairs]
+    ratios = [_speedup(pair) for pair in pairs]
     medians = [_median([pair[n][f] for pair in pairs]) for n in (0, 1) for f in (0, 1, 2)]
     return _median(ratios), _spread(ratios), medians
+
+
+def _speedup(pair: list[tuple[float, float, float]]) -> float:
+    """One alternation's 1-worker over 2-worker wall time."""
+    return pair[0][0] / pair[1][0]
 
 
 def _floors(workers: int, args: list[tuple[int, int, float, int, int]]) -> None:
@@ -479,20 +483,26 @@ def main() -> None:
 
     speedup, speedups, (one, one_cores, one_cpu, two, two_cores, two_cpu) = _speedups(
         workers(args.sites, args.years, args.repeats))
-    # hansim's digests and the loop with records, alternated pair by pair: this host's speed-up
-    # moved from 1.26x to 2.23x between pairs minutes apart, so each hansim pair is set
-    # against the loop's pair beside it
-    beside = [(workers(args.sites, args.years, 1, reduced=True)[0],
-               floor_workers(int(round(gb["live"])), int(gb["events"]), 1, meters=int(gb["installed"]))[0])
-              for _ in range(args.repeats)]
-    r_speedup, r_speedups, (r_one, _, r_one_cpu, r_two, _, r_two_cpu) = _speedups([h for h, _ in beside])
-    relative = [(h[0][0] / h[1][0]) / (m[0][0] / m[1][0]) for h, m in beside]
-    n_speedup, n_speedups, (n_one, _, _, n_two, _, _) = _speedups(fresh_workers(args.sites, args.years, args.repeats))
-    k_speedup, k_speedups, (k_one, _, _, k_two, _, _) = _speedups(
-        workers(args.sites, args.years, args.repeats, reduced=True, kept=True))
+    r_speedup, r_speedups, (r_one, _, r_one_cpu, r_two, _, r_two_cpu) = _speedups(
+        workers(args.sites, args.years, args.repeats, reduced=True))
+    # The symmetric pairs alternated with the loop's: this host's speed-up moved from 1.26x
+    # to 2.23x between pairs minutes apart, so each hansim pair is set against the loop's
+    # beside it. The loop's records span as much memory as the GB run adds, and its workers
+    # are forked for each side, so both its sides pay their first touch once, as both of
+    # these hansim pairs do (each side new) or neither does (kept).
+    records = grown // 64
+    with kept_workers():
+        beside = [(fresh_workers(args.sites, args.years, 1)[0],
+                   workers(args.sites, args.years, 1, reduced=True, kept=True)[0],
+                   floor_workers(int(round(gb["live"])), int(gb["events"]), 1, meters=records)[0])
+                  for _ in range(args.repeats)]
+    n_speedup, n_speedups, (n_one, _, _, n_two, _, _) = _speedups([n for n, _, _ in beside])
+    k_speedup, k_speedups, (k_one, _, _, k_two, _, _) = _speedups([k for _, k, _ in beside])
+    m_speedup, m_speedups, (m_one, _, m_one_cpu, m_two, _, m_two_cpu) = _speedups([m for _, _, m in beside])
+    n_against = [_speedup(new) / _speedup(loop) for new, _, loop in beside]
+    k_against = [_speedup(kept) / _speedup(loop) for _, kept, loop in beside]
     f_speedup, f_speedups, (f_one, f_one_cores, f_one_cpu, f_two, f_two_cores, f_two_cpu) = _speedups(
         floor_workers(int(round(gb["live"])), int(gb["events"]), args.repeats))
-    m_speedup, m_speedups, (m_one, _, m_one_cpu, m_two, _, m_two_cpu) = _speedups([m for _, m in beside])
     print(f"3. 8 replications of {args.sites:,} sites, {args.years:g} years, 1 worker then 2, {args.repeats} times; "
           f"medians [range] ({load()}):")
     print(f"   hansim       1 worker {one:7.1f} s, 2 workers {two:7.1f} s, speed-up {speedup:4.2f}x {speedups} "
@@ -501,20 +511,20 @@ def main() -> None:
           f"{r_speedups} (each reduced to its digest in its worker, as hansim backlog, calibrate and "
           f"sensitivity; CPU a replication "
           f"{r_one_cpu:.2f} s, {r_two_cpu:.2f} s)")
-    print(f"   hansim       1 worker {n_one:7.1f} s, 2 workers {n_two:7.1f} s, speed-up {n_speedup:4.2f}x "
-          f"{n_speedups} (the same, each side in a new process as two hansim backlog commands: the 1-worker "
-          "side's memory is new too)")
-    print(f"   hansim       1 worker {k_one:7.1f} s, 2 workers {k_two:7.1f} s, speed-up {k_speedup:4.2f}x "
-          f"{k_speedups} (digests, the 2 workers kept between alternations, as the 1 worker, this process, is: "
-          "kept_workers(), as calibration's generations; the first alternation's are new)")
     print(f"   minimal loop 1 worker {f_one:7.1f} s, 2 workers {f_two:7.1f} s, speed-up {f_speedup:4.2f}x "
           f"{f_speedups} (8 runs of the GB run's events: what this machine allows)")
+    print(f"   alternated, {args.repeats} times: hansim each side in a new process, as two hansim backlog commands "
+          "(both sides pay their memory's first touch); hansim's 2 workers kept (kept_workers(), as calibration's "
+          "generations; new in the first alternation), as the 1 worker, this process, is; and the loop with a "
+          f"64-byte record for each of {records:,} meters ({grown / 2**20:.0f} MiB, as the GB run adds), one read "
+          "and written each event, its workers forked for each side")
+    print(f"   hansim new   1 worker {n_one:7.1f} s, 2 workers {n_two:7.1f} s, speed-up {n_speedup:4.2f}x "
+          f"{n_speedups}; against the loop's beside it {_median(n_against):.2f} {_spread(n_against)}")
+    print(f"   hansim kept  1 worker {k_one:7.1f} s, 2 workers {k_two:7.1f} s, speed-up {k_speedup:4.2f}x "
+          f"{k_speedups}; against the loop's beside it {_median(k_against):.2f} {_spread(k_against)}")
     print(f"   loop, records 1 worker {m_one:7.1f} s, 2 workers {m_two:7.1f} s, speed-up {m_speedup:4.2f}x "
-          f"{m_speedups} (the same, each event also reading and writing a 64-byte record of one of "
-          f"{int(gb['installed']):,} meters: memory-bound, as hansim; CPU a run {m_one_cpu:.2f} s, {m_two_cpu:.2f} s)")
-    print(f"   hansim's speed-up against the loop's with records, each pair against the one beside it: "
-          f"{_median(relative):.2f} {_spread(relative)} (digests; 1.00: hansim gains from a second worker what "
-          "this machine gives a memory-bound loop)")
+          f"{m_speedups} (CPU a run {m_one_cpu:.2f} s, {m_two_cpu:.2f} s; a speed-up against it of 1.00: hansim "
+          "gains from a second worker what this machine gives a loop with as much memory)")
     print(f"   cores busy on average: hansim {one_cores:.2f} with 1 worker, {two_cores:.2f} with 2; minimal loop "
           f"{f_one_cores:.2f}, {f_two_cores:.2f} (below 2: the machine did not give us two cores)")
     print(f"   CPU a replication: hansim {one_cpu:.2f} s with 1 worker, {two_cpu:.2f} s with 2 "
